@@ -1,0 +1,125 @@
+"""Records that cross module boundaries: notes, patients, structured events, encounters, evidence.
+
+These are the contract between the layers of the engine (see README "Architecture"):
+
+    notes -> (pipelines) -> Evidence -> (engine) -> measure outcomes -> (engine.report) -> reports
+
+Everything here is plain pydantic, with no NLP imports, so the engine and the
+evaluation code can use it without loading spaCy.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "DatePrecision",
+    "Encounter",
+    "Evidence",
+    "Note",
+    "Patient",
+    "STATUSES",
+    "Status",
+    "StructuredEvent",
+]
+
+Status = Literal[
+    "affirmed", "negated", "declined", "ordered", "planned", "hypothetical", "uncertain", "family"
+]
+STATUSES: tuple[str, ...] = (
+    "affirmed", "negated", "declined", "ordered", "planned", "hypothetical", "uncertain", "family"
+)
+DatePrecision = Literal["year", "month", "day"]
+ProductLine = Literal["commercial", "medicare", "medicaid", "aco"]
+
+
+class Note(BaseModel):
+    """One clinical note, as the input contract defines it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    note_id: str = Field(min_length=1)
+    patient_id: str = Field(min_length=1)
+    note_date: date
+    text: str = Field(min_length=1)
+    note_type: str | None = None
+    title: str | None = None
+    encounter_id: str | None = None
+    provider_id: str | None = None
+    clinic_id: str | None = None
+
+
+class Patient(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    patient_id: str = Field(min_length=1)
+    birth_date: date
+    sex: Literal["F", "M", "U"]
+    clinic_id: str | None = None
+    provider_id: str | None = None
+    product_line: ProductLine | None = None
+
+
+class StructuredEvent(BaseModel):
+    """A coded event from claims/EHR data (docs: shared/docs/structured-input.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    patient_id: str = Field(min_length=1)
+    element: str = Field(min_length=1)
+    event_date: date
+    end_date: date | None = None  # None: ongoing (open interval)
+    value: str | None = None
+    code: str | None = None
+    code_system: str | None = None
+    source: str | None = None
+
+
+class Encounter(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    patient_id: str = Field(min_length=1)
+    encounter_id: str = Field(min_length=1)
+    start_date: date
+    end_date: date | None = None
+    types: tuple[str, ...] = ()  # the `type` column split on "|"
+    code: str | None = None
+    code_system: str | None = None
+
+
+class Evidence(BaseModel):
+    """One evidence item: an element found in a note (or a structured event), with provenance.
+
+    For note evidence ``start``/``end`` are character offsets into the original note
+    text and ``text[start:end] == span`` always holds.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    evidence_id: str  # deterministic: "<note_id>:<start>-<end>:<element>" or "<source>:<patient>:<n>"
+    note_id: str | None  # None for structured events
+    patient_id: str
+    element: str
+    status: Status
+    start: int | None = None
+    end: int | None = None
+    span: str | None = None
+    section: str | None = None
+    event_date: date | None = None
+    date_precision: DatePrecision | None = None
+    end_date: date | None = None  # structured intervals only
+    note_date: date | None = None
+    value: Any = None
+    source: str  # "rule:<id>", "model:<name>" or "fhir:<Resource>..." for structured data
+    modifiers: tuple[str, ...] = ()  # ids of the ConText / section rules that set the status
+    pipeline_version: str | None = None
+    origin: Literal["note", "structured"] = "note"
+    code: str | None = None
+    code_system: str | None = None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The evidence.jsonl row: JSON-safe, stable key order."""
+        return self.model_dump(mode="json")
