@@ -1,0 +1,216 @@
+"""The ``qae`` command line: run jobs, extract evidence, list measures, evaluate.
+
+Errors a user can fix (a missing file, a bad config, an unknown measure id) print one line
+naming what and where, and exit with code 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import date
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    help="Quality-measure abstraction engine: clinical notes -> evidence with spans -> "
+    "HEDIS / eCQM / ACO measure outcomes and care-gap lists.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+measures_app = typer.Typer(help="The measure catalogue.", no_args_is_help=False)
+app.add_typer(measures_app, name="measures")
+
+console = Console()
+err_console = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from qae.config import ConfigError
+    from qae.inputs import InputError
+
+    errors: list[type[BaseException]] = [ConfigError, InputError, FileNotFoundError]
+    try:
+        from engine.errors import EngineError
+
+        errors.append(EngineError)
+    except ImportError:  # pragma: no cover - engine always ships its errors
+        pass
+    return tuple(errors)
+
+
+def friendly_errors(fn: F) -> F:
+    """Turn user errors into one line on stderr and exit code 2."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except _user_errors() as exc:
+            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            err_console.print(f"[bold red]error:[/] {msg}", highlight=False, markup=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _period(value: str | None) -> dict[str, date] | None:
+    if value is None:
+        return None
+    from qae.config import ConfigError
+
+    value = value.strip()
+    if value.isdigit() and len(value) == 4:
+        y = int(value)
+        return {"start": date(y, 1, 1), "end": date(y, 12, 31)}
+    try:
+        start_s, end_s = value.split("..")
+        return {"start": date.fromisoformat(start_s), "end": date.fromisoformat(end_s)}
+    except ValueError:
+        raise ConfigError(
+            f"--measurement-period {value!r}: give a year (2026) or START..END (2026-01-01..2026-12-31)"
+        ) from None
+
+
+@app.command()
+@friendly_errors
+def run(
+    config: Annotated[Path | None, typer.Option(help="Job config YAML (configs/demo.yaml).")] = None,
+    notes: Annotated[Path | None, typer.Option(help="Notes file: JSONL, CSV or Parquet.")] = None,
+    patients: Annotated[Path | None, typer.Option(help="Patients file: CSV or Parquet.")] = None,
+    events: Annotated[Path | None, typer.Option(help="Structured events (claims/EHR): CSV or Parquet.")] = None,
+    encounters: Annotated[Path | None, typer.Option(help="Encounters: CSV or Parquet.")] = None,
+    measures: Annotated[str | None, typer.Option(help="Comma-separated measure ids or aliases; default all.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder for the run's reports.")] = None,
+    measurement_period: Annotated[str | None, typer.Option(
+        help="A year (2026) or START..END in ISO dates.")] = None,
+    ray_address: Annotated[str | None, typer.Option(help="Join this Ray cluster instead of a local Ray.")] = None,
+    num_cpus: Annotated[int | None, typer.Option(help="CPUs for the local Ray and pipeline actors.")] = None,
+    no_ray: Annotated[bool, typer.Option("--no-ray", help="Extract in this process (small inputs).")] = False,
+) -> None:
+    """Run the batch job: notes -> evidence -> measure outcomes -> reports.
+
+    Example: qae run --config configs/demo.yaml
+
+    Example (structured data only): qae run --patients P.csv --events E.csv --encounters C.csv
+    --measures CMS130,CMS125 --measurement-period 2026 --out out/ecqm
+    """
+    from qae.config import Inputs, load_config
+    from qae.job import run_job
+    from qae.report_console import print_job_summary
+
+    cfg = load_config(config)
+    updates: dict[str, Any] = {}
+    given = {"notes": notes, "patients": patients, "events": events, "encounters": encounters}
+    if any(v is not None for v in given.values()):
+        merged = cfg.inputs.model_dump()
+        merged.update({k: v.resolve() for k, v in given.items() if v is not None})
+        updates["inputs"] = Inputs(**merged)
+    if measures:
+        updates["measures"] = [m.strip() for m in measures.split(",") if m.strip()]
+    if out is not None:
+        updates["output"] = out.resolve()
+    period = _period(measurement_period)
+    if period:
+        updates["measurement_period"] = period
+    ray_updates: dict[str, Any] = {}
+    if ray_address:
+        ray_updates["address"] = ray_address
+    if num_cpus:
+        ray_updates.update(num_cpus=num_cpus, actors=num_cpus)
+    if ray_updates:
+        updates["ray"] = cfg.ray.model_copy(update=ray_updates)
+    cfg = cfg.model_validate({**cfg.model_dump(), **{k: (v.model_dump() if hasattr(v, "model_dump") else v)
+                                                     for k, v in updates.items()}})
+    result = run_job(cfg, use_ray=not no_ray)
+    print_job_summary(result, console)
+
+
+@app.command()
+@friendly_errors
+def extract(
+    notes: Annotated[Path, typer.Option(help="Notes file: JSONL, CSV or Parquet.")],
+    out: Annotated[Path, typer.Option(help="Output folder; evidence goes to OUT/evidence.jsonl.")],
+    patients: Annotated[Path | None, typer.Option(help="Optional patients file: notes of unknown "
+                                                       "patients are then quarantined.")] = None,
+    workers: Annotated[int, typer.Option(help="1 = in this process; >1 = that many Ray actors.")] = 1,
+) -> None:
+    """Extract evidence only: OUT/evidence.jsonl (one JSON object per line) and OUT/quarantine.jsonl.
+
+    Example: qae extract --notes ../shared/data/aci-bench/notes.jsonl --out out/aci
+    """
+    from qae.job import run_extract
+
+    counts = run_extract(notes, out, patients_path=patients, workers=workers)
+    console.print(
+        f"notes read {counts['notes_read']} = processed {counts['notes_processed']} + quarantined "
+        f"{counts['notes_quarantined']}; {counts['evidence']} evidence items -> {out / 'evidence.jsonl'}",
+        highlight=False,
+    )
+
+
+@measures_app.callback(invoke_without_command=True)
+@friendly_errors
+def measures_list(ctx: typer.Context) -> None:
+    """List the measure catalogue: id, title, programs, version.
+
+    Example: qae measures
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from engine.catalogue import catalogue_rows
+    from engine.spec import load_specs
+
+    rows = catalogue_rows(load_specs())
+    table = Table(title="Measure catalogue")
+    if rows:
+        for col in rows[0]:
+            table.add_column(str(col))
+        for row in rows:
+            table.add_row(*(str(v) if v is not None else "" for v in row.values()))
+    console.print(table)
+
+
+@measures_app.command("show")
+@friendly_errors
+def measures_show(measure: Annotated[str, typer.Argument(help="Measure id or alias, e.g. COL-E.")]) -> None:
+    """Describe one measure in plain words: population, exclusions, numerator, windows.
+
+    Example: qae measures show COL-E
+    """
+    from engine.catalogue import describe
+    from engine.spec import load_specs, resolve_measures
+
+    (spec,) = resolve_measures([measure], load_specs())
+    console.print(describe(spec), highlight=False, markup=False)
+
+
+def _register_optional(name: str, module: str, attr: str) -> None:
+    """Register a command implemented in another layer (evaluation/...)."""
+    import importlib
+
+    try:
+        fn = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError):
+        return
+    app.command(name)(friendly_errors(fn))
+
+
+_register_optional("evaluate-extraction", "evaluation.commands", "evaluate_extraction_cmd")
+_register_optional("evaluate-negex", "evaluation.commands", "evaluate_negex_cmd")
+_register_optional("conformance", "evaluation.conformance", "conformance_cmd")
+
+
+def main() -> None:  # pragma: no cover
+    app(prog_name="qae")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""Job configuration: one YAML file (``configs/*.yaml``), validated with pydantic.
+
+Relative paths inside a config file are resolved against the folder of that file, so a
+job runs the same from any working directory. Command-line overrides are applied after
+loading (relative to the working directory, as a shell user expects).
+
+Example (``configs/demo.yaml``)::
+
+    name: demo
+    inputs:
+      notes: ../data/demo/notes.jsonl
+      patients: ../data/demo/patients.csv
+      events: ../data/demo/events.csv        # optional structured data
+      encounters: ../data/demo/encounters.csv
+    measures: all                             # or a list of ids/aliases: [COL-E, CMS125]
+    measurement_period: 2026                  # or {start: 2026-01-01, end: 2026-12-31}
+    output: ../out/demo
+    ray: {address: null, num_cpus: 2, actors: 2, batch_size: 32}
+    pipeline: {}                              # options passed to pipelines.build.build_nlp
+    limits: {max_note_chars: 200000}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from qae.inputs import DEFAULT_MAX_NOTE_CHARS
+
+__all__ = ["ConfigError", "Inputs", "JobConfig", "RayOptions", "load_config"]
+
+
+class ConfigError(Exception):
+    """The job configuration is missing, unreadable or invalid."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Inputs(_Strict):
+    notes: Path | None = None
+    patients: Path | None = None
+    events: Path | None = None
+    encounters: Path | None = None
+
+
+class RayOptions(_Strict):
+    address: str | None = Field(None, description="Ray cluster address; null starts a local Ray")
+    num_cpus: int = Field(2, ge=1, description="CPUs of the local Ray (ignored with an address)")
+    actors: int = Field(2, ge=1, description="pipeline actors (each loads the NLP pipeline once)")
+    batch_size: int = Field(32, ge=1, description="notes per batch sent to an actor")
+
+
+class Limits(_Strict):
+    max_note_chars: int = Field(DEFAULT_MAX_NOTE_CHARS, ge=1)
+
+
+class Period(_Strict):
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Period:
+        if self.end < self.start:
+            raise ValueError("measurement_period.end is before measurement_period.start")
+        return self
+
+
+class JobConfig(_Strict):
+    name: str = "job"
+    inputs: Inputs = Inputs()
+    measures: Literal["all"] | list[str] = "all"
+    measurement_period: Period = Field(default_factory=lambda: Period(start=date(2026, 1, 1),
+                                                                       end=date(2026, 12, 31)))
+    output: Path = Path("out/job")
+    ray: RayOptions = RayOptions()
+    pipeline: dict[str, Any] = Field(default_factory=dict)
+    limits: Limits = Limits()
+
+    @field_validator("measurement_period", mode="before")
+    @classmethod
+    def _year(cls, value: Any) -> Any:
+        if isinstance(value, int | str) and str(value).isdigit():
+            year = int(value)
+            return {"start": date(year, 1, 1), "end": date(year, 12, 31)}
+        return value
+
+    @field_validator("measures", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str) and value != "all":
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    def resolved(self, base: Path) -> JobConfig:
+        """Make relative paths absolute against ``base`` (the config file's folder)."""
+
+        def fix(p: Path | None) -> Path | None:
+            return None if p is None else (p if p.is_absolute() else (base / p).resolve())
+
+        inputs = Inputs(**{k: fix(v) for k, v in self.inputs.model_dump().items()})
+        return self.model_copy(update={"inputs": inputs, "output": fix(self.output)})
+
+    def fingerprint(self) -> str:
+        """sha256 of the settings that change results (not the output folder or Ray sizing)."""
+        data = self.model_dump(mode="json", exclude={"output", "ray", "name"})
+        data["inputs"] = {k: (Path(v).name if v else None) for k, v in data["inputs"].items()}
+        blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def load_config(path: Path | None) -> JobConfig:
+    """Load and validate a job config; ``None`` gives the defaults (paths then come from the CLI)."""
+    if path is None:
+        return JobConfig()
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})".replace("\n", " ")) from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a job config must be a mapping of settings, got {type(data).__name__}")
+    try:
+        config = JobConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        allowed = ", ".join(JobConfig.model_fields) if err["type"] == "extra_forbidden" else None
+        hint = f" (allowed top-level keys: {allowed})" if allowed and "." not in where else ""
+        raise ConfigError(f"{path}: field '{where}': {err['msg']}{hint}") from exc
+    return config.resolved(path.parent.resolve())
