@@ -1,0 +1,91 @@
+"""The criteria registry: versioned names -> pure functions, referenced from measure YAML.
+
+A spec names a function with ``rule: qm.latest_bp_controlled.v1`` and passes its parameters
+beside it; each function declares a pydantic ``params`` model (``extra="forbid"``), so a
+misspelt parameter fails when the spec loads, naming the file and the field.
+
+Register a new function (e.g. in ``engine/criteria/ecqm_*.py``; every module of this package
+is imported when the package is, so registration needs no other edit)::
+
+    class MyParams(RuleParams):
+        threshold: float
+
+    @register("ecqm.my_rule.v1", MyParams, describe=lambda p: f"value above {p.threshold}")
+    def my_rule(ctx: PatientContext, params: MyParams) -> CriterionResult: ...
+
+Names are ``<namespace>.<name>.v<N>``; change the version, not the behaviour, of a
+published name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from engine.criteria.base import CriterionResult, PatientContext
+from engine.errors import RegistryError, UnknownCriterionError
+
+__all__ = ["CriteriaRule", "RuleParams", "get_rule", "register", "registered_names"]
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+\.v\d+$")
+
+
+class RuleParams(BaseModel):
+    """Base of every params model: frozen, unknown keys rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True,
+                              arbitrary_types_allowed=True)
+
+
+P = TypeVar("P", bound=RuleParams)
+RuleFn = Callable[[PatientContext, Any], CriterionResult]
+
+
+@dataclass(frozen=True)
+class CriteriaRule:
+    name: str
+    fn: RuleFn
+    params: type[RuleParams]
+    describe: Callable[[Any], str]
+
+
+_REGISTRY: dict[str, CriteriaRule] = {}
+
+
+def register(name: str, params: type[P], *, describe: Callable[[P], str] | None = None
+             ) -> Callable[[Callable[[PatientContext, P], CriterionResult]],
+                           Callable[[PatientContext, P], CriterionResult]]:
+    """Decorator registering a criteria function under a versioned name."""
+    if not _NAME.match(name):
+        raise RegistryError(
+            f"Criteria name '{name}' is not of the form '<namespace>.<name>.v<N>' "
+            "(e.g. 'qm.evidence.v1')."
+        )
+
+    def deco(fn: Callable[[PatientContext, P], CriterionResult]
+             ) -> Callable[[PatientContext, P], CriterionResult]:
+        existing = _REGISTRY.get(name)
+        if existing is not None and existing.fn is not fn:
+            raise RegistryError(
+                f"Criteria name '{name}' is already registered by {existing.fn.__module__}."
+                f"{existing.fn.__qualname__}; register the new function under a new version."
+            )
+        _REGISTRY[name] = CriteriaRule(name, fn, params, describe or (lambda p: name))
+        return fn
+
+    return deco
+
+
+def get_rule(name: str) -> CriteriaRule:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise UnknownCriterionError(name, _REGISTRY) from None
+
+
+def registered_names() -> list[str]:
+    return sorted(_REGISTRY)

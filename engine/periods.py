@@ -1,0 +1,171 @@
+"""Measurement periods, date expressions relative to them, and windows.
+
+A spec writes dates relative to the measurement period (MP) as short expressions an analyst
+can read::
+
+    mp_start                 first day of the MP (2026-01-01 for calendar 2026)
+    mp_end                   last day of the MP (2026-12-31)
+    mp_start - 9y            colonoscopy lookback: "in the MP or the 9 years before"
+    mp_start - 2y + 9m       October 1 two years before the MP (mammogram, 27 months)
+    mp_start + 6m - 1d       June 30 of the MP (hypertension diagnosed in the first 6 months)
+
+Units: ``y`` years, ``m`` months, ``d`` days. A :class:`Window` has a ``from`` and a ``to``
+expression, either of which may be null (unbounded), and both ends are inclusive.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = [
+    "DateExpr",
+    "Interval",
+    "MeasurementPeriod",
+    "Window",
+    "age_in_months",
+    "age_in_years",
+    "parse_date_expr",
+]
+
+_ANCHORS = ("mp_start", "mp_end")
+_TERM = re.compile(r"\s*([+-])\s*(\d+)\s*(y|m|d)\s*")
+
+
+@dataclass(frozen=True)
+class MeasurementPeriod:
+    """The measurement period: both ends inclusive. Default for jobs: calendar 2026."""
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(
+                f"MeasurementPeriod end {self.end.isoformat()} is before its start "
+                f"{self.start.isoformat()}; give start <= end."
+            )
+
+    @classmethod
+    def calendar_year(cls, year: int) -> MeasurementPeriod:
+        return cls(date(year, 1, 1), date(year, 12, 31))
+
+    def __str__(self) -> str:
+        return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+
+@dataclass(frozen=True)
+class DateExpr:
+    """A date relative to the measurement period: an anchor plus signed offsets."""
+
+    anchor: str
+    offsets: tuple[tuple[int, str], ...] = ()
+    text: str = ""
+
+    def resolve(self, period: MeasurementPeriod) -> date:
+        base = period.start if self.anchor == "mp_start" else period.end
+        for amount, unit in self.offsets:
+            if unit == "y":
+                base = base + relativedelta(years=amount)
+            elif unit == "m":
+                base = base + relativedelta(months=amount)
+            else:
+                base = base + timedelta(days=amount)
+        return base
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def parse_date_expr(text: str) -> DateExpr:
+    """Parse ``mp_start - 9y`` style expressions; ValueError says what is accepted."""
+    raw = str(text).strip()
+    anchor = next((a for a in _ANCHORS if raw.startswith(a)), None)
+    if anchor is None:
+        raise ValueError(
+            f"date expression '{raw}' must start with one of {', '.join(_ANCHORS)} "
+            "(e.g. 'mp_start - 9y', 'mp_end', 'mp_start - 2y + 9m')"
+        )
+    rest = raw[len(anchor):]
+    offsets: list[tuple[int, str]] = []
+    pos = 0
+    while pos < len(rest):
+        m = _TERM.match(rest, pos)
+        if not m or m.end() == pos:
+            raise ValueError(
+                f"date expression '{raw}': cannot read '{rest[pos:].strip()}'; offsets are "
+                "'+ N' or '- N' followed by y (years), m (months) or d (days)"
+            )
+        sign = -1 if m.group(1) == "-" else 1
+        offsets.append((sign * int(m.group(2)), m.group(3)))
+        pos = m.end()
+    return DateExpr(anchor, tuple(offsets), raw)
+
+
+class Window(BaseModel):
+    """A date window relative to the MP; ``from``/``to`` null means unbounded on that side."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True,
+                              arbitrary_types_allowed=True)
+
+    start: DateExpr | None = Field(default=None, alias="from")
+    end: DateExpr | None = Field(default=None, alias="to")
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _parse(cls, value: object) -> DateExpr | None:
+        if value is None or isinstance(value, DateExpr):
+            return value
+        return parse_date_expr(str(value))
+
+    def resolve(self, period: MeasurementPeriod) -> Interval:
+        return Interval(
+            self.start.resolve(period) if self.start else None,
+            self.end.resolve(period) if self.end else None,
+        )
+
+    def describe(self) -> str:
+        if self.start and self.end:
+            if str(self.start) == "mp_start" and str(self.end) == "mp_end":
+                return "during the measurement period"
+            return f"from {self.start} to {self.end}"
+        if self.end:
+            return f"on or before {self.end}"
+        if self.start:
+            return f"on or after {self.start}"
+        return "at any time"
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Closed date interval; ``None`` on a side means open (unbounded)."""
+
+    start: date | None
+    end: date | None
+
+    def overlaps(self, other: Interval) -> bool:
+        if self.start is not None and other.end is not None and self.start > other.end:
+            return False
+        if self.end is not None and other.start is not None and self.end < other.start:
+            return False
+        return True
+
+    def contains(self, day: date) -> bool:
+        return (self.start is None or day >= self.start) and (self.end is None or day <= self.end)
+
+    def ends_before(self, other: Interval) -> bool:
+        """True when this interval lies wholly before ``other`` starts."""
+        return other.start is not None and self.end is not None and self.end < other.start
+
+
+def age_in_years(birth_date: date, on: date) -> int:
+    return relativedelta(on, birth_date).years
+
+
+def age_in_months(birth_date: date, on: date) -> int:
+    delta = relativedelta(on, birth_date)
+    return delta.years * 12 + delta.months

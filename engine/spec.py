@@ -1,0 +1,251 @@
+"""Measure specs as data: ``measures/<ID>.yaml`` -> validated :class:`MeasureSpec`.
+
+One file per measure, readable by a quality analyst (see measures/COL-E.yaml for a
+commented example). Top-level fields:
+
+``id``, ``title``, ``version``, ``aliases`` (ids a job or CLI may use, unique across specs),
+``programs`` (HEDIS / CMS eCQM / MIPS quality ids, MSSP APP Plus), ``description``,
+``improvement`` (``increase``; ``decrease`` = inverse measure, lower is better), ``age``
+(``min``/``max`` in years or ``min_months``, ``at: mp_end|mp_start``), ``sex`` (``any``, ``F``,
+``M``), ``undated_policy`` (``count``, ``ignore`` or ``review``; default ``review``: undated
+evidence counts as not met and the outcome is flagged for review), ``count_statuses``
+(default ``[affirmed]``), ``populations`` (ipp, denom, denex, denexcep, numer, numex criteria
+trees, see engine/criteria/tree.py) or ``groups`` (a list of ``{id, title, populations}``
+for measures with several population groups), ``population_terms`` (the program's own
+names, e.g. HEDIS "required exclusion"), ``gap_actions`` (clinic action per gap reason) and
+``notes`` (how the spec reads the published text).
+
+Errors name the file and the field (:class:`engine.errors.SpecError`). Adding a measure is
+adding a file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from engine.criteria import Criterion, GapReason, parse_criterion
+from engine.criteria.base import AgeAnchor, UndatedPolicy
+from engine.errors import SpecError, UnknownMeasureError
+from engine.periods import MeasurementPeriod
+from engine.records import STATUSES, Status
+
+__all__ = [
+    "AgeBand",
+    "GroupSpec",
+    "MeasureSpec",
+    "MeasurementPeriod",
+    "Populations",
+    "Programs",
+    "default_measures_dir",
+    "load_spec",
+    "load_specs",
+    "resolve_measures",
+]
+
+POPULATION_NAMES = ("ipp", "denom", "denex", "denexcep", "numer", "numex")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+
+class Programs(_Strict):
+    hedis: str | None = None  # e.g. "COL-E (MY2026)"
+    cms_ecqm: str | None = None  # e.g. "CMS130v14"
+    mips_quality: str | None = None  # e.g. "113"
+    mssp_app_plus: str | None = None  # e.g. "PY2026" (year it joined the set), null if not in it
+    stars: str | None = None
+
+
+class AgeBand(_Strict):
+    min: int | None = Field(None, ge=0)
+    max: int | None = Field(None, ge=0)
+    min_months: int | None = Field(None, ge=0)  # e.g. 6 for "6 months and older"
+    at: AgeAnchor = "mp_end"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AgeBand:
+        if self.min is not None and self.max is not None and self.max < self.min:
+            raise ValueError(f"age.max ({self.max}) is below age.min ({self.min})")
+        return self
+
+    def describe(self) -> str:
+        at = "end" if self.at == "mp_end" else "start"
+        if self.min_months is not None and self.min is None:
+            low = f"{self.min_months} months or older"
+        elif self.min is not None and self.max is not None:
+            return f"aged {self.min}-{self.max} at the {at} of the measurement period"
+        elif self.min is not None:
+            low = f"{self.min} or older"
+        elif self.max is not None:
+            return f"aged {self.max} or younger at the {at} of the measurement period"
+        else:
+            return "any age"
+        return f"aged {low} at the {at} of the measurement period"
+
+
+def _criterion(value: Any) -> Criterion | None:
+    return None if value is None else parse_criterion(value)
+
+
+class Populations(_Strict):
+    ipp: Criterion | None = None  # besides age and sex; None: everyone of that age and sex
+    denom: Criterion | None = None  # besides the IPP; None: denominator = IPP
+    denex: Criterion | None = None
+    denexcep: Criterion | None = None
+    numer: Criterion
+    numex: Criterion | None = None
+
+    @field_validator(*POPULATION_NAMES, mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> Criterion | None:
+        return _criterion(value)
+
+
+class GroupSpec(_Strict):
+    id: str = Field(min_length=1)
+    title: str | None = None
+    populations: Populations
+
+
+class MeasureSpec(_Strict):
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    title: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    aliases: tuple[str, ...] = ()
+    programs: Programs = Programs()
+    description: str = ""
+    improvement: Literal["increase", "decrease"] = "increase"
+    age: AgeBand = AgeBand()
+    sex: Literal["any", "F", "M"] = "any"
+    undated_policy: UndatedPolicy = "review"
+    count_statuses: tuple[Status, ...] = ("affirmed",)
+    population_terms: dict[str, str] = Field(default_factory=dict)
+    populations: Populations | None = None
+    groups: tuple[GroupSpec, ...] = ()
+    gap_actions: dict[GapReason, str] = Field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    @field_validator("population_terms")
+    @classmethod
+    def _terms(cls, v: dict[str, str]) -> dict[str, str]:
+        bad = sorted(set(v) - set(POPULATION_NAMES))
+        if bad:
+            raise ValueError(f"unknown population(s) {', '.join(bad)}; use: {', '.join(POPULATION_NAMES)}")
+        return v
+
+    @field_validator("count_statuses")
+    @classmethod
+    def _statuses(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v:
+            raise ValueError(f"give at least one status; valid: {', '.join(STATUSES)}")
+        return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_group(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("populations") is not None:
+            if data.get("groups"):
+                raise ValueError("give either 'populations' (one group) or 'groups', not both")
+            data = {**data, "groups": [{"id": "1", "populations": data["populations"]}]}
+        return data
+
+    @model_validator(mode="after")
+    def _groups(self) -> MeasureSpec:
+        if not self.groups:
+            raise ValueError("give 'populations' (one group) or 'groups' (several); found neither")
+        ids = [g.id for g in self.groups]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"group ids must be unique, got {ids}")
+        return self
+
+    @property
+    def inverse(self) -> bool:
+        return self.improvement == "decrease"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The id and every alias (the forms resolve_measures accepts)."""
+        return tuple(dict.fromkeys((self.id, *self.aliases)))
+
+
+def default_measures_dir() -> Path:
+    import measures
+
+    return Path(measures.__file__).parent
+
+
+def _format_error(err: dict[str, Any]) -> tuple[str, str]:
+    loc = [str(p) for p in err.get("loc", ())]
+    ctx = err.get("ctx") or {}
+    msg = err.get("msg", "invalid")
+    if err.get("type") == "criterion":
+        inner = ctx.get("path", "")
+        if inner and inner != "(top)":
+            loc.append(inner)
+        msg = str(ctx.get("message", msg))
+    return ".".join(loc) or "(top)", msg
+
+
+def load_spec(path: Path) -> MeasureSpec:
+    """Load and validate one spec file; SpecError names the file and the field."""
+    name = path.name
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SpecError(f"cannot read the file ({exc.strerror}).", file=name) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"is not valid YAML: {exc}", file=name) from None
+    if not isinstance(raw, dict):
+        raise SpecError("must be a YAML mapping with id, title, version, populations ...", file=name)
+    try:
+        spec = MeasureSpec.model_validate(raw)
+    except ValidationError as exc:
+        field, msg = _format_error(exc.errors()[0])
+        more = f" (and {exc.error_count() - 1} more error(s))" if exc.error_count() > 1 else ""
+        allowed = ""
+        if "extra" in str(exc.errors()[0].get("type", "")):
+            allowed = f"; top-level fields: {', '.join(MeasureSpec.model_fields)}"
+        raise SpecError(f"{msg}{allowed}{more}", file=name, field=field) from None
+    if spec.id != path.stem:
+        raise SpecError(f"id '{spec.id}' must equal the file name '{path.stem}' (one file per measure).",
+                        file=name, field="id")
+    return spec
+
+
+def load_specs(directory: Path | None = None) -> dict[str, MeasureSpec]:
+    """All ``*.yaml`` specs in ``directory`` (default: the installed ``measures`` package)."""
+    directory = Path(directory) if directory is not None else default_measures_dir()
+    if not directory.is_dir():
+        raise SpecError(f"measure spec directory {directory} does not exist.")
+    specs: dict[str, MeasureSpec] = {}
+    owner: dict[str, str] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        spec = load_spec(path)
+        for name in spec.names:
+            key = name.lower()
+            if key in owner and owner[key] != spec.id:
+                raise SpecError(f"alias '{name}' is already used by {owner[key]}.yaml; aliases must "
+                                "be unique across specs.", file=path.name, field="aliases")
+            owner[key] = spec.id
+        specs[spec.id] = spec
+    return dict(sorted(specs.items()))
+
+
+def resolve_measures(ids: Sequence[str] | None, specs: dict[str, MeasureSpec]) -> list[MeasureSpec]:
+    """Specs for ids or aliases (case-insensitive), in the order asked; None = all by id."""
+    if ids is None:
+        return [specs[k] for k in sorted(specs)]
+    lookup = {name.lower(): spec for spec in specs.values() for name in spec.names}
+    out: dict[str, MeasureSpec] = {}
+    for requested in ids:
+        spec = lookup.get(str(requested).strip().lower())
+        if spec is None:
+            raise UnknownMeasureError(str(requested), specs)
+        out.setdefault(spec.id, spec)
+    return list(out.values())
