@@ -1,0 +1,102 @@
+"""Measure catalogue for ``qae measures`` and the plain-language view for ``qae measures show``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from engine.criteria import describe_criterion
+from engine.gaps import GAP_DISPLAY, REASON_ORDER, gap_action
+from engine.spec import MeasureSpec
+
+__all__ = ["catalogue_rows", "describe"]
+
+_POP_TITLES = {
+    "ipp": "Initial population",
+    "denom": "Denominator",
+    "denex": "Denominator exclusions",
+    "denexcep": "Denominator exceptions",
+    "numer": "Numerator",
+    "numex": "Numerator exclusions",
+}
+_UNDATED = {
+    "review": "counted as not met and flagged for chart review",
+    "count": "counted (the mention is accepted without a date)",
+    "ignore": "ignored",
+}
+
+
+def _values(specs: Mapping[str, MeasureSpec] | Sequence[MeasureSpec]) -> list[MeasureSpec]:
+    items = specs.values() if isinstance(specs, Mapping) else specs
+    return sorted(items, key=lambda s: s.id)
+
+
+def catalogue_rows(specs: Mapping[str, MeasureSpec] | Sequence[MeasureSpec]) -> list[dict[str, Any]]:
+    """One flat row per measure (stable keys) for a table or CSV."""
+    rows = []
+    for spec in _values(specs):
+        rows.append({
+            "id": spec.id,
+            "title": spec.title,
+            "version": spec.version,
+            "aliases": ", ".join(a for a in spec.aliases if a != spec.id),
+            "hedis": spec.programs.hedis or "",
+            "cms_ecqm": spec.programs.cms_ecqm or "",
+            "mips_quality": spec.programs.mips_quality or "",
+            "mssp_app_plus": spec.programs.mssp_app_plus or "",
+            "age": spec.age.describe(),
+            "sex": {"any": "any", "F": "female", "M": "male"}[spec.sex],
+            "inverse": spec.inverse,
+            "groups": len(spec.groups),
+        })
+    return rows
+
+
+def describe(spec: MeasureSpec) -> str:
+    """The spec in words a quality analyst reads."""
+    lines = [f"{spec.id} — {spec.title} (version {spec.version})"]
+    if spec.aliases:
+        lines.append(f"Also called: {', '.join(spec.aliases)}")
+    progs = [f"{label}: {value}" for label, value in (
+        ("HEDIS", spec.programs.hedis), ("CMS eCQM", spec.programs.cms_ecqm),
+        ("MIPS quality", spec.programs.mips_quality), ("MSSP APP Plus", spec.programs.mssp_app_plus),
+        ("Stars", spec.programs.stars)) if value]
+    if progs:
+        lines.append("Programs: " + "; ".join(progs))
+    if spec.description:
+        lines.extend(["", spec.description.strip()])
+    lines.append("")
+    who = {"any": "Patients", "F": "Women", "M": "Men"}[spec.sex]
+    lines.append(f"Who: {who} {spec.age.describe()}.")
+    if spec.inverse:
+        lines.append("Inverse measure: lower is better; a patient in the numerator has an open care gap.")
+    else:
+        lines.append("Higher is better: a patient in the denominator but not the numerator has an open gap.")
+    lines.append(f"Evidence that counts: {', '.join(spec.count_statuses)} mentions only.")
+    lines.append(f"Evidence without a date: {_UNDATED[spec.undated_policy]}.")
+    for group in spec.groups:
+        lines.append("")
+        if len(spec.groups) > 1:
+            lines.append(f"Population group {group.id}" + (f": {group.title}" if group.title else ""))
+        for name, title in _POP_TITLES.items():
+            crit = getattr(group.populations, name)
+            term = spec.population_terms.get(name)
+            heading = f"{title}" + (f" ({term})" if term else "")
+            if crit is None:
+                if name == "ipp":
+                    lines.append(f"{heading}: everyone of that age and sex.")
+                elif name == "denom":
+                    lines.append(f"{heading}: the initial population.")
+                continue
+            lines.append(f"{heading}:")
+            lines.extend("  " + line for line in describe_criterion(crit))
+    lines.append("")
+    lines.append("Open care gaps are reported with a reason and the clinic's action:")
+    for reason in REASON_ORDER:
+        action = gap_action(reason, spec.gap_actions)
+        lines.append(f"  - {reason.value}: {GAP_DISPLAY[reason]}. Action: {action}")
+    if spec.notes:
+        lines.append("")
+        lines.append("How this spec reads the published text:")
+        lines.extend(f"  - {note}" for note in spec.notes)
+    return "\n".join(lines)

@@ -1,0 +1,159 @@
+"""Reports: ``outcomes.csv``, per-clinic care-gap lists, and the summary for the manifest.
+
+``outcomes.csv``: one row per patient x measure x group (all zeros outside the IPP), sorted
+by measure, patient, group. ``care_gaps/<clinic_id or 'unassigned'>.csv``: the open gaps of
+that clinic's patients, each with its reason, the clinic action and the deciding evidence
+(note id, date, quoted span) so clinics and auditors see the words. These files contain
+note text by design (they are the audit trail); the summary dict contains counts only.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from engine.calculator import MeasureOutcome
+from engine.gaps import GAP_DISPLAY, REASON_ORDER
+from engine.records import Evidence, Patient
+
+__all__ = ["CARE_GAP_COLUMNS", "OUTCOME_COLUMNS", "outcome_row", "summarize", "write_reports"]
+
+OUTCOME_COLUMNS = (
+    "patient_id", "measure_id", "group", "ipp", "denom", "denex", "denexcep", "numer", "numex",
+    "gap_open", "gap_reason", "gap_action", "closed_by", "numer_evidence_ids",
+    "denex_evidence_ids", "denexcep_evidence_ids", "review_flags", "measure_version",
+)
+CARE_GAP_COLUMNS = (
+    "clinic_id", "patient_id", "provider_id", "measure_id", "group", "gap_reason", "gap_reason_text",
+    "gap_action", "evidence_ids", "note_ids", "evidence_dates", "evidence_quotes", "review_flags",
+    "measure_version",
+)
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def _join(ids: Sequence[str]) -> str:
+    return ";".join(ids)
+
+
+def outcome_row(o: MeasureOutcome) -> dict[str, Any]:
+    row: dict[str, Any] = {"patient_id": o.patient_id, "measure_id": o.measure_id, "group": o.group}
+    row.update(o.populations.as_ints())
+    row.update({
+        "gap_open": int(o.gap_open),
+        "gap_reason": o.gap_reason.value if o.gap_reason else "",
+        "gap_action": o.gap_action,
+        "closed_by": o.closed_by,
+        "numer_evidence_ids": _join(o.numer_evidence_ids),
+        "denex_evidence_ids": _join(o.denex_evidence_ids),
+        "denexcep_evidence_ids": _join(o.denexcep_evidence_ids),
+        "review_flags": _join(o.review_flags),
+        "measure_version": o.measure_version,
+    })
+    return row
+
+
+def _label(o: MeasureOutcome, multi: set[str]) -> str:
+    return f"{o.measure_id}-{o.group}" if o.measure_id in multi else o.measure_id
+
+
+def summarize(outcomes: Sequence[MeasureOutcome]) -> dict[str, Any]:
+    """Per measure (``<id>`` or ``<id>-<group>`` for multi-group measures): counts, rate, gaps."""
+    groups_of: dict[str, set[str]] = defaultdict(set)
+    for o in outcomes:
+        groups_of[o.measure_id].add(o.group)
+    multi = {m for m, g in groups_of.items() if len(g) > 1}
+    per: dict[str, dict[str, Any]] = {}
+    for o in outcomes:
+        entry = per.setdefault(_label(o, multi), {
+            "measure_id": o.measure_id, "group": o.group, "patients": 0, "ipp": 0, "denom": 0,
+            "denex": 0, "denexcep": 0, "numer": 0, "numex": 0, "inverse": o.inverse,
+            "open_gaps": 0, "gaps_by_reason": Counter(), "closed_by": Counter(),
+        })
+        entry["patients"] += 1
+        for k, v in o.populations.as_ints().items():
+            entry[k] += v
+        if o.gap_open and o.gap_reason is not None:
+            entry["open_gaps"] += 1
+            entry["gaps_by_reason"][o.gap_reason.value] += 1
+        if o.closed_by:
+            entry["closed_by"][o.closed_by] += 1
+    totals: Counter[str] = Counter()
+    for entry in per.values():
+        eligible = entry["denom"] - entry["denex"] - entry["denexcep"]
+        met = entry["numer"] - entry["numex"]
+        entry["rate"] = round(met / eligible, 4) if eligible > 0 else None
+        entry["gaps_by_reason"] = {r.value: entry["gaps_by_reason"][r.value] for r in REASON_ORDER
+                                   if entry["gaps_by_reason"][r.value]}
+        entry["closed_by"] = dict(sorted(entry["closed_by"].items()))
+        totals.update(entry["gaps_by_reason"])
+    return {
+        "measures": dict(sorted(per.items())),
+        "open_gaps_by_reason": {r.value: totals[r.value] for r in REASON_ORDER if totals[r.value]},
+        "outcome_rows": len(outcomes),
+    }
+
+
+def _quote(ev: Evidence) -> str:
+    if ev.origin == "structured":
+        code = f" {ev.code_system}:{ev.code}" if ev.code else ""
+        value = f" = {ev.value}" if ev.value not in (None, "") else ""
+        return f"[structured {ev.source}{code}{value}]"
+    return f"\"{(ev.span or '').replace(chr(10), ' ')}\""
+
+
+def write_reports(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient],
+                  evidence: Sequence[Evidence], out_dir: Path) -> dict[str, Any]:
+    """Write outcomes.csv and care_gaps/*.csv under ``out_dir``; return the summary dict."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ordered = sorted(outcomes, key=lambda o: (o.measure_id, o.patient_id, o.group))
+    with (out_dir / "outcomes.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=OUTCOME_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for o in ordered:
+            writer.writerow(outcome_row(o))
+    by_id = {ev.evidence_id: ev for ev in evidence}
+    patient_by_id = {p.patient_id: p for p in patients}
+    clinics: dict[str, list[dict[str, Any]]] = {
+        (p.clinic_id or "unassigned"): [] for p in patients}
+    for o in ordered:
+        if not o.gap_open or o.gap_reason is None:
+            continue
+        patient = patient_by_id.get(o.patient_id)
+        clinic = (patient.clinic_id if patient else None) or "unassigned"
+        evs = [by_id[i] for i in o.gap_evidence_ids if i in by_id]
+        clinics.setdefault(clinic, []).append({
+            "clinic_id": clinic,
+            "patient_id": o.patient_id,
+            "provider_id": (patient.provider_id if patient else None) or "",
+            "measure_id": o.measure_id,
+            "group": o.group,
+            "gap_reason": o.gap_reason.value,
+            "gap_reason_text": GAP_DISPLAY[o.gap_reason],
+            "gap_action": o.gap_action,
+            "evidence_ids": _join([e.evidence_id for e in evs]),
+            "note_ids": _join([e.note_id or "" for e in evs]),
+            "evidence_dates": _join([(e.event_date or e.note_date).isoformat()
+                                     if (e.event_date or e.note_date) else "undated" for e in evs]),
+            "evidence_quotes": " | ".join(_quote(e) for e in evs),
+            "review_flags": _join(o.review_flags),
+            "measure_version": o.measure_version,
+        })
+    gap_dir = out_dir / "care_gaps"
+    gap_dir.mkdir(exist_ok=True)
+    files = {}
+    for clinic in sorted(clinics):
+        name = _SAFE.sub("_", clinic) or "unassigned"
+        path = gap_dir / f"{name}.csv"
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=CARE_GAP_COLUMNS, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(clinics[clinic])
+        files[clinic] = len(clinics[clinic])
+    summary = summarize(ordered)
+    summary["care_gap_files"] = files
+    return summary
