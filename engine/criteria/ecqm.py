@@ -62,6 +62,19 @@ ENCOUNTER_TAGS: frozenset[str] = frozenset({
 })
 
 CONDITION_SOURCE = "fhir:Condition"
+MEDICATION_SOURCE = "fhir:MedicationRequest"
+
+# Elements that state a condition or status: a note documenting one without its own date
+# documents it on the note's date (the engine's ``date_fallback: note_date``). Tests and
+# procedures are never dated by the note that mentions them.
+STATE_ELEMENTS: frozenset[str] = frozenset({
+    "hospice", "palliative_care", "frailty", "advanced_illness", "housing_status", "diabetes",
+    "hypertension", "pregnancy", "esrd", "bipolar_disorder", "tobacco_use", "blood_pressure",
+    "diabetic_retinopathy", "bilateral_absence_of_eyes",
+})
+
+# A hospice assessment (LOINC 45755-6) counts only when answered "yes".
+_HOSPICE_YES = frozenset({"yes", "snomedct:373066001"})
 
 
 # --------------------------------------------------------------------------- evidence helpers
@@ -77,6 +90,21 @@ def is_condition(ev: Evidence) -> bool:
     return (ev.source or "").startswith(CONDITION_SOURCE)
 
 
+def interval_of(ev: Evidence) -> Interval | None:
+    """The evidence interval; None when undated, or for a structured medication order
+    without a supply period (CQL ``medicationRequestPeriod()`` is null then)."""
+    if ev.origin == "structured" and ev.end_date is None and (ev.source or "").startswith(MEDICATION_SOURCE):
+        return None
+    if ev.origin != "structured" and ev.element in STATE_ELEMENTS:
+        return evidence_interval(ev, "note_date")
+    return evidence_interval(ev)
+
+
+def _start_range(ev: Evidence) -> Interval | None:
+    return start_range(ev, "note_date" if ev.origin != "structured" and ev.element in STATE_ELEMENTS
+                       else "none")
+
+
 def encounter_interval(enc: Encounter) -> Interval:
     return Interval(enc.start_date, enc.end_date or enc.start_date)
 
@@ -87,18 +115,16 @@ def latest_day(ev: Evidence) -> date | None:
     Open-ended structured intervals (no ``end_date``) fall back to their start. Note
     evidence at year/month precision gives its last possible day.
     """
-    if ev.event_date is None:
-        return None
     if ev.origin == "structured":
         return ev.end_date or ev.event_date
-    iv = evidence_interval(ev)
+    iv = interval_of(ev)
     return iv.end if iv is not None else None
 
 
 def latest_in(ev: Evidence, window: Interval) -> bool:
     """The event ends (``latest()``) in the window; note evidence: any day of its date in it."""
     if ev.origin != "structured":
-        iv = evidence_interval(ev)
+        iv = interval_of(ev)
         return iv is not None and iv.overlaps(window)
     day = latest_day(ev)
     return day is not None and window.contains(day)
@@ -115,22 +141,22 @@ def during(ev: Evidence, window: Interval) -> bool:
 
 
 def overlapping(ev: Evidence, window: Interval) -> bool:
-    iv = evidence_interval(ev)
+    iv = interval_of(ev)
     return iv is not None and iv.overlaps(window)
 
 
 def starts_in(ev: Evidence, window: Interval) -> bool:
-    iv = start_range(ev)
+    iv = _start_range(ev)
     return iv is not None and iv.overlaps(window)
 
 
 def on_or_before(ev: Evidence, day: date) -> bool:
     """Condition starts, or procedure ends, on or before ``day`` (CMS exclusion history rule)."""
+    if ev.origin != "structured":
+        iv = _start_range(ev)
+        return iv is not None and iv.start is not None and iv.start <= day
     if ev.event_date is None:
         return False
-    if ev.origin != "structured":
-        iv = start_range(ev)
-        return iv is not None and iv.start is not None and iv.start <= day
     if is_condition(ev):
         return ev.event_date <= day
     return (ev.end_date or ev.event_date) <= day
@@ -264,9 +290,16 @@ def both_sides(ctx: PatientContext, params: BothSidesParams) -> CriterionResult:
 
 
 def has_hospice(ctx: PatientContext) -> list[Evidence]:
-    """Hospice (enrolment, encounter, order, discharge to hospice, diagnosis) overlapping the MP."""
+    """Hospice (enrolment, encounter, order, discharge to hospice, diagnosis, or an assessment
+    answered yes) overlapping the MP."""
     mp = mp_interval(ctx.period)
-    return [ev for ev in affirmed(ctx, ("hospice",)) if overlapping(ev, mp)]
+    return [ev for ev in affirmed(ctx, ("hospice",)) if overlapping(ev, mp) and _hospice_answer_ok(ev)]
+
+
+def _hospice_answer_ok(ev: Evidence) -> bool:
+    if ev.origin != "structured" or (ev.source or "") != "fhir:Observation":
+        return True
+    return str(ev.value or "").strip().lower() in _HOSPICE_YES
 
 
 def has_palliative_care(ctx: PatientContext) -> list[Evidence]:

@@ -127,7 +127,7 @@ def blood_pressure_controlled(ctx: PatientContext, params: BpParams) -> Criterio
              if set(params.disqualifying_encounters).intersection(e.types)]
     by_day: dict[date, list[tuple[Evidence, tuple[float, float]]]] = {}
     for ev in affirmed(ctx, ("blood_pressure",)):
-        day = latest_day(ev) if ev.origin == "structured" else ev.event_date
+        day = latest_day(ev)
         if day is None or not mp.contains(day) or any(s.contains(day) for s in stays):
             continue
         for reading in parse_bp(ev.value):
@@ -284,7 +284,7 @@ def _screenings(ctx: PatientContext, tool: str, visits: Sequence[Encounter]) -> 
 
 
 def _most_recent(items: Iterable[Evidence]) -> Evidence | None:
-    ordered = sorted(items, key=lambda ev: (ev.event_date or date.min, ev.evidence_id))
+    ordered = sorted(items, key=lambda ev: (ev.event_date or ev.note_date or date.min, ev.evidence_id))
     return ordered[-1] if ordered else None
 
 

@@ -196,3 +196,28 @@ def test_structured_source_filter_keeps_note_evidence(patient):
     encounter_dx = patient().condition("diabetes", "2020-01-01", category="encounter-diagnosis").ctx()
     assert E.event(encounter_dx, params).met
     assert E.event(patient().note("diabetes", "2026-06-15").ctx(), params).met
+
+
+# --------------------------------------------------------------------------- CQL details
+
+
+def test_dementia_medication_without_supply_period_does_not_count(patient):
+    # CQL medicationRequestPeriod() is null without a supply length or bounds end
+    ctx = _frail(patient("1950-03-03")).event("dementia_medication", "2026-05-01", None,
+                                              source="fhir:MedicationRequest").ctx()
+    assert not E.advanced_illness_frailty(ctx, E.FrailtyParams()).met
+
+
+@pytest.mark.parametrize(("value", "met"), [("yes", True), ("SNOMEDCT:373066001", True), ("no", False)])
+def test_hospice_assessment_counts_only_when_answered_yes(patient, value, met):
+    ctx = patient().event("hospice", "2026-03-03", value=value, code="45755-6").ctx()
+    assert E.hospice(ctx, NONE).met is met
+
+
+def test_undated_note_state_holds_on_the_note_date_but_undated_tests_do_not(patient):
+    ctx = patient().note("hospice", None).ctx()  # note dated 2026-06-15
+    assert E.hospice(ctx, NONE).met
+    params = E.EventParams(elements=("colonoscopy",), timing="latest_in",
+                           window=window("mp_start - 9y", "mp_end"))
+    assert not E.event(patient().note("colonoscopy", None).ctx(), params).met
+    assert E.event(patient().note("colonoscopy", "2019-01-01", precision="year").ctx(), params).met
