@@ -10,11 +10,14 @@ summarised in shared/docs/measures-reference.md "eCQM details":
   the measurement period (MP);
 * "overlaps" means the event interval ``event_date..end_date`` (open-ended when
   ``end_date`` is empty) shares a day with the window;
-* "on or before the end of the MP": a condition by its start, a procedure by its end.
+* "on or before the end of the MP": a condition by its start, a procedure by its end;
+* a structured medication order without a supply period (empty ``end_date``) has no
+  medication period (CQL ``medicationRequestPeriod()`` is null), so it overlaps nothing.
 
 Evidence from notes is accepted where the element means the same thing; its date is the
-day (or, at year/month precision, any day of the year/month) the note gives. Undated
-evidence never satisfies a dated eCQM criterion.
+day (or, at year/month precision, any day of the year/month) the note gives. Undated note
+evidence of a state (``STATE_ELEMENTS``: hospice, a diagnosis, tobacco status, a BP reading)
+holds on the note's date; undated tests and procedures never satisfy a dated criterion.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from pydantic import Field
 
 from engine.criteria.base import CriterionResult, PatientContext, evidence_interval, start_range
 from engine.criteria.registry import RuleParams, register
-from engine.periods import Interval, MeasurementPeriod, Window, age_in_years
+from engine.periods import Interval, MeasurementPeriod, Window
 from engine.records import Encounter, Evidence
 
 __all__ = [
@@ -37,6 +40,7 @@ __all__ = [
     "during",
     "encounter_interval",
     "has_hospice",
+    "interval_of",
     "has_palliative_care",
     "latest_day",
     "latest_in",
@@ -403,10 +407,6 @@ def nursing_home(ctx: PatientContext, params: NursingHomeParams) -> CriterionRes
 register("ecqm.nursing_home.v1", NursingHomeParams,
          describe=lambda p: f"age {p.min_age}+ whose most recent housing status is long-term nursing home",
          )(nursing_home)
-
-
-def age_end(ctx: PatientContext) -> int:
-    return age_in_years(ctx.patient.birth_date, ctx.period.end)
 
 
 class EncounterHistoryParams(RuleParams):
