@@ -1,0 +1,96 @@
+"""DSF, TSC (three groups), TRC-MRP and ACP: episode-anchored rules and multi-group output."""
+
+from datetime import date
+
+from engine.criteria.episode_rules import screen_result
+
+PHQ = "Screening: PHQ-9 score 14 (moderate). Plan: referral to behavioral health placed today.\n"
+
+
+def test_positive_screen_needs_follow_up_within_two_days(kit) -> None:
+    screen = dict(event_date=None, note_date=date(2026, 4, 6), value="PHQ-9 14")
+    ev = [kit.note_ev("d1", "s1", PHQ, "PHQ-9 score 14", "depression_screening", **screen),
+          kit.note_ev("d2", "s2", PHQ, "PHQ-9 score 14", "depression_screening", **screen),
+          kit.note_ev("d3", "s3", PHQ, "PHQ-9 score 14", "depression_screening", **screen)]
+    events = [kit.event("d1", "depression_referral_adult", date(2026, 4, 8)),
+              kit.event("d2", "depression_referral_adult", date(2026, 4, 9))]
+    pts = [kit.patient(p, date(1990, 1, 1)) for p in ("d1", "d2", "d3")]
+    out = kit.run(["DSF"], pts, ev, events)
+    assert out["DSF", "d1", "1"].populations.numer and out["DSF", "d1", "1"].closed_by == "both"
+    assert out["DSF", "d2", "1"].gap_open  # day 3 is too late
+    assert "positive_screen_without_followup" in out["DSF", "d3", "1"].review_flags
+
+
+def test_negative_screen_meets_and_declined_screen_is_an_exception(kit) -> None:
+    text = "PHQ-2 negative (score 0). Pt declined PHQ-9 today.\n"
+    ev = [kit.note_ev("n", "s", text, "PHQ-2 negative (score 0)", "depression_screening",
+                      note_date=date(2026, 2, 2), value="PHQ-2 0"),
+          kit.note_ev("x", "s2", text, "declined PHQ-9", "depression_screening", status="declined",
+                      note_date=date(2026, 2, 2))]
+    pts = [kit.patient("n", date(2000, 1, 1)), kit.patient("x", date(2000, 1, 1))]
+    out = kit.run(["DSF"], pts, ev)
+    assert out["DSF", "n", "1"].populations.numer
+    assert out["DSF", "x", "1"].populations.denexcep and not out["DSF", "x", "1"].gap_open
+
+
+def test_screen_result_reading() -> None:
+    assert screen_result({"instrument": "PHQ-A", "score": 11}) == "positive"
+    assert screen_result("EPDS 6") == "negative"
+    assert screen_result("positive") == "positive"
+    assert screen_result("administered") is None
+
+
+def test_tobacco_groups_user_with_and_without_cessation(kit) -> None:
+    sh = "Social: smokes 1 ppd x 20 yrs. Counseled on cessation 5 min, started nicotine patch.\n"
+    ev = [kit.note_ev(p, f"n-{p}", sh, "smokes 1 ppd", "tobacco_use", value="current",
+                      note_date=date(2026, 3, 3)) for p in ("u1", "u2")]
+    events = [kit.event("u1", "tobacco_cessation_counseling", date(2025, 7, 1))]  # 6 months before MP
+    never = kit.note_ev("nv", "n-nv", "Social: denies tobacco use.\n", "denies tobacco use",
+                        "tobacco_use", value="never", note_date=date(2026, 5, 5))
+    pts = [kit.patient(p, date(1980, 1, 1)) for p in ("u1", "u2", "nv", "none")]
+    out = kit.run(["TSC"], pts, ev + [never], events)
+    assert [out["TSC", "u1", g].populations.numer for g in "123"] == [True, True, True]
+    assert [out["TSC", "u2", g].populations.numer for g in "123"] == [True, False, False]
+    assert out["TSC", "u2", "2"].gap_reason.value == "no_evidence"
+    assert out["TSC", "nv", "2"].populations.ipp and not out["TSC", "nv", "2"].populations.denom
+    assert out["TSC", "nv", "3"].populations.numer
+    assert out["TSC", "none", "1"].gap_reason.value == "no_evidence"
+
+
+def test_most_recent_status_decides_user(kit) -> None:
+    text = "Former smoker, quit 2019.\n"
+    ev = [kit.note_ev("q", "a", "Smoker, 1/2 ppd.\n", "Smoker", "tobacco_use", value="current",
+                      note_date=date(2026, 1, 10)),
+          kit.note_ev("q", "b", text, "Former smoker", "tobacco_use", value="former",
+                      note_date=date(2026, 9, 1))]
+    out = kit.run(["TSC"], [kit.patient("q", date(1970, 1, 1))], ev)
+    assert not out["TSC", "q", "2"].populations.denom and out["TSC", "q", "3"].populations.numer
+
+
+def test_medication_reconciliation_within_30_days_of_the_latest_discharge(kit) -> None:
+    text = "TCM visit. Discharge medications reviewed and reconciled with current list.\n"
+    encs = [kit.encounter(p, f"adm-{p}", date(2026, 5, 1), date(2026, 5, 4), "inpatient")
+            for p in ("t1", "t2", "t3")]
+    encs.append(kit.encounter("late", "adm-late", date(2026, 12, 1), date(2026, 12, 2), "inpatient"))
+    ev = [kit.note_ev("t1", "m1", text, "reviewed and reconciled", "medication_reconciliation",
+                      note_date=date(2026, 6, 3)),  # day 30 after discharge
+          kit.note_ev("t2", "m2", text, "reviewed and reconciled", "medication_reconciliation",
+                      note_date=date(2026, 6, 4))]  # day 31: too late
+    pts = [kit.patient(p, date(1950, 1, 1)) for p in ("t1", "t2", "t3", "late")]
+    out = kit.run(["TRC-MRP"], pts, ev, encounters=encs)
+    assert out["TRC-MRP", "t1", "1"].populations.numer
+    assert out["TRC-MRP", "t1", "1"].closed_by == "both"  # the discharge encounter + the note
+    assert out["TRC-MRP", "t2", "1"].gap_open and out["TRC-MRP", "t3", "1"].gap_open
+    assert not out["TRC-MRP", "late", "1"].populations.ipp  # discharged after December 1
+
+
+def test_acp_population_81_plus_or_66_with_frailty(kit) -> None:
+    text = "Has a living will; daughter is health-care proxy. Discussed goals of care.\n"
+    acp = kit.note_ev("old", "a", text, "living will", "advance_care_planning", note_date=date(2026, 8, 8))
+    events = [kit.event("frail", "frailty", date(2026, 2, 1), source="fhir:Condition")]
+    pts = [kit.patient("old", date(1945, 1, 1)), kit.patient("frail", date(1958, 1, 1)),
+           kit.patient("well70", date(1956, 1, 1))]
+    out = kit.run(["ACP"], pts, [acp], events)
+    assert out["ACP", "old", "1"].populations.numer
+    assert out["ACP", "frail", "1"].gap_open and out["ACP", "frail", "1"].gap_reason.value == "no_evidence"
+    assert not out["ACP", "well70", "1"].populations.ipp
