@@ -1,0 +1,13 @@
+"""Rule-based clinical NLP: notes -> Evidence with exact spans (spaCy + medspaCy).
+
+Public API: ``build_nlp`` (pipelines.build), ``extract_note`` / ``extract_notes``
+(pipelines.extract) and ``PIPELINE_VERSION``, which changes whenever a rule file does.
+"""
+
+from __future__ import annotations
+
+from .rules import rules_digest
+
+__all__ = ["PIPELINE_VERSION"]
+
+PIPELINE_VERSION: str = f"0.1.0+rules.{rules_digest()}"

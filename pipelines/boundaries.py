@@ -1,0 +1,76 @@
+"""``qm_heading_boundaries``: sentence starts the rule-based sentencizer misses.
+
+Transcribed notes turn line breaks into commas ("...Allegra.,ALLERGIES: , She has...") and
+templated visit notes put headings and bullets on their own lines. A heading, the text after a
+heading, a new line and a bullet each start a sentence, so that negation, family and plan scopes
+stop at them. Only ``token.is_sent_start`` changes; the text is never altered.
+"""
+
+from __future__ import annotations
+
+from spacy.language import Language
+from spacy.tokens import Doc, Token
+
+__all__ = ["HeadingBoundaries"]
+
+_BULLETS = {"•", "*", "-", "●", "▪", "·", "o"}
+_HEADING_JOINERS = {"&", "/", "AND", "OF", "THE", "FOR", "(", ")", "-"}
+
+
+def _is_heading_word(token: Token) -> bool:
+    text = token.text
+    return (text.isupper() and any(c.isalpha() for c in text)) or text in _HEADING_JOINERS
+
+
+class HeadingBoundaries:
+    """Mark sentence starts at headings ("PLAN:", "FAMILY HISTORY"), new lines and bullets."""
+
+    def __init__(self, nlp: Language, name: str = "qm_heading_boundaries", *, min_heading_chars: int = 2):
+        self.name = name
+        self.min_heading_chars = min_heading_chars
+
+    def __call__(self, doc: Doc) -> Doc:
+        starts = self.predict(doc)
+        self.set_annotations(doc, starts)
+        return doc
+
+    def predict(self, doc: Doc) -> set[int]:
+        starts: set[int] = set()
+        n = len(doc)
+        for i, token in enumerate(doc):
+            # new lines: the next token that is not whitespace starts a sentence
+            if "\n" in token.text_with_ws[len(token.text):] or (token.is_space and "\n" in token.text):
+                j = i + 1
+                while j < n and doc[j].is_space:
+                    j += 1
+                if j < n:
+                    starts.add(j)
+            if token.text in (":", ":,") and i > 0:
+                # walk back over the capitalised heading words
+                k = i - 1
+                while k >= 0 and _is_heading_word(doc[k]):
+                    k -= 1
+                head_start = k + 1
+                heading_chars = doc[head_start:i].text if head_start < i else ""
+                if head_start < i and len(heading_chars) >= self.min_heading_chars and doc[head_start].text.isupper():
+                    prev = doc[k] if k >= 0 else None
+                    if prev is None or prev.text in {",", ".", ";", ":"} or "\n" in prev.text_with_ws \
+                            or prev.is_space or prev.text.endswith((",", ".")):
+                        starts.add(head_start)
+                    # the text after the heading starts a sentence too
+                    j = i + 1
+                    while j < n and (doc[j].is_space or doc[j].text == ","):
+                        j += 1
+                    if j < n:
+                        starts.add(j)
+            if token.text == "," and i + 1 < n and not token.whitespace_ and doc[i + 1].text[:1].isupper() \
+                    and i > 0 and doc[i - 1].text in {".", ":", "?", "!"}:
+                starts.add(i + 1)  # ".,Next" : a transcribed line break
+            if token.text in _BULLETS and (i == 0 or "\n" in doc[i - 1].text_with_ws or doc[i - 1].is_space):
+                starts.add(i)
+        return starts
+
+    def set_annotations(self, doc: Doc, starts: set[int]) -> None:
+        for i in starts:
+            if 0 < i < len(doc):
+                doc[i].is_sent_start = True

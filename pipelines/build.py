@@ -1,0 +1,88 @@
+"""``build_nlp``: spacy.blank("en") + our rule-based components. The text is never altered.
+
+Pipeline (names as in ``nlp.pipe_names``):
+    sentencizer | medspacy_pyrush      sentence boundaries (option "sentences")
+    qm_heading_boundaries             headings, line breaks, bullets start sentences
+    medspacy_target_matcher           target rules (resources/target_rules.yaml)
+    qm_bp_readings                    blood pressure readings (resources/values.yaml)
+    medspacy_sectionizer              section rules (resources/section_rules.yaml)
+    medspacy_context                  ConText rules (resources/context_rules.yaml)
+    qm_dates                          date expressions
+    qm_evidence                       evidence rows on doc._.qm_evidence
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import spacy
+from spacy.language import Language
+from spacy.util import compile_infix_regex, compile_prefix_regex
+
+from .factories import register_factories
+from .rules import load_context_rules, load_section_rules, load_target_rules
+
+__all__ = ["DEFAULT_OPTIONS", "SENTENCE_SPLITTERS", "build_nlp"]
+
+SENTENCE_SPLITTERS: tuple[str, ...] = ("sentencizer", "pyrush")
+DEFAULT_OPTIONS: Mapping[str, Any] = {"sentences": "sentencizer", "context": True, "sections": True}
+
+# Transcribed notes glue punctuation: "Allegra.,ALLERGIES:,  She", "124/78.,HEENT:", "Vitals:,".
+_EXTRA_INFIXES = (
+    r"(?<=[.:;!?)]),",          # ".," ":," -> "." ","
+    r",(?=[A-Za-z(])",          # ",ALLERGIES" -> "," "ALLERGIES"
+    r"(?<=[A-Za-z)]):(?=[,A-Za-z(])",  # "OBJECTIVE:,Vitals" -> "OBJECTIVE" ":" ","
+    r"\.(?=,)",                 # "124/78.," -> "124/78" "." ","
+    r"(?<=[a-z]);(?=[A-Za-z])",
+)
+_EXTRA_PREFIXES = (r",", r"•", r"\*")
+
+
+def _customize_tokenizer(nlp: Language) -> None:
+    tokenizer = nlp.tokenizer
+    infixes = list(nlp.Defaults.infixes or []) + list(_EXTRA_INFIXES)
+    prefixes = list(nlp.Defaults.prefixes or []) + list(_EXTRA_PREFIXES)
+    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    tokenizer.prefix_search = compile_prefix_regex(prefixes).search
+
+
+def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
+    """Build the extraction pipeline.
+
+    ``options`` (plain JSON values, all optional):
+      - ``sentences``: "sentencizer" (spaCy's rule-based splitter, default) or "pyrush" (medspaCy PyRuSH)
+      - ``context``: run ConText (default true); ``sections``: run the sectionizer (default true)
+    """
+    opts = {**DEFAULT_OPTIONS, **(options or {})}
+    unknown = sorted(set(opts) - set(DEFAULT_OPTIONS))
+    if unknown:
+        raise ValueError(
+            f"build_nlp got unknown option(s) {unknown}; valid options: {sorted(DEFAULT_OPTIONS)}."
+        )
+    if opts["sentences"] not in SENTENCE_SPLITTERS:
+        raise ValueError(
+            f"build_nlp option 'sentences' is {opts['sentences']!r}; choose one of {SENTENCE_SPLITTERS}."
+        )
+    register_factories()
+    import medspacy  # noqa: F401  (registers the medspacy_* factories)
+
+    nlp = spacy.blank("en")
+    _customize_tokenizer(nlp)
+    if opts["sentences"] == "pyrush":
+        nlp.add_pipe("medspacy_pyrush")
+    else:
+        nlp.add_pipe("sentencizer", config={"punct_chars": [".", "!", "?", "•", "。"]})
+    nlp.add_pipe("qm_heading_boundaries")
+    matcher = nlp.add_pipe("medspacy_target_matcher")
+    matcher.add(load_target_rules())
+    nlp.add_pipe("qm_bp_readings")
+    if opts["sections"]:
+        sectionizer = nlp.add_pipe("medspacy_sectionizer", config={"rules": None, "span_attrs": None})
+        sectionizer.add(load_section_rules())
+    if opts["context"]:
+        context = nlp.add_pipe("medspacy_context", config={"rules": None, "span_attrs": None})
+        context.add(load_context_rules())
+    nlp.add_pipe("qm_dates")
+    nlp.add_pipe("qm_evidence")
+    return nlp

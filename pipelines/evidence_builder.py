@@ -1,0 +1,197 @@
+"""``qm_evidence``: turn target spans + ConText modifiers + sections + dates into evidence rows.
+
+Rows are plain dicts with character offsets (no Span objects), stored on ``doc._.qm_evidence``;
+``pipelines.extract`` adds the note's identifiers and builds ``engine.records.Evidence``.
+A row: element, start, end, status, section, modifiers, source, value, event_date, date_precision.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from datetime import date
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from .dates import DateMention, resolve
+from .rules import IGNORE, ValuePatterns, load_value_patterns
+from .status import status_of
+from .values import a1c_values, screening_value, tobacco_category
+
+__all__ = ["EvidenceBuilder", "UNDATED_ELEMENTS"]
+
+UNDATED_ELEMENTS = frozenset({"tobacco_use", "diabetes", "hypertension", "pregnancy", "blood_pressure"})
+# elements dated on the note date when a procedure note / this visit documents them
+VISIT_DATED_ELEMENTS = frozenset({
+    "colonoscopy", "flexible_sigmoidoscopy", "ct_colonography", "stool_dna", "fobt", "mammogram",
+    "cervical_cytology", "hpv_test", "retinal_eye_exam", "influenza_vaccine", "pneumococcal_vaccine",
+    "total_colectomy", "bilateral_mastectomy", "hysterectomy_no_cervix", "depression_screening",
+    "medication_reconciliation", "hba1c",
+})
+VISIT_SECTIONS = frozenset({"physical_exam", "procedure", "plan", "assessment_and_plan", "assessment",
+                            "labs_and_studies", "vitals", "diagnoses", "indications"})
+HISTORY_SECTIONS = frozenset({"past_medical_history", "past_surgical_history", "family_history",
+                              "social_history", "history_of_present_illness", "medications", "chief_complaint"})
+_STATUS_CATEGORIES = {
+    "family": {"FAMILY"}, "negated": {"NEGATED_EXISTENCE"}, "declined": {"DECLINED"},
+    "ordered": {"ORDERED"}, "planned": {"PLANNED"}, "hypothetical": {"HYPOTHETICAL"},
+    "uncertain": {"POSSIBLE_EXISTENCE"}, "affirmed": {"PAST_EVENT"},
+}
+_PAST_CUE_IDS = {"past.last", "past.had", "past.ago", "past.status_post", "past.s_p"}
+_MAX_DATE_DISTANCE = 80
+
+
+class EvidenceBuilder:
+    """Build evidence rows from ``doc.ents`` (targets), ConText modifiers, sections and dates."""
+
+    def __init__(self, nlp: Language, name: str = "qm_evidence", *, max_value_chars: int = 60):
+        self.name = name
+        self.max_value_chars = max_value_chars
+        self.patterns: ValuePatterns = load_value_patterns()
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.qm_evidence = self.predict(doc)
+        return doc
+
+    # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def _section_of(doc: Doc, starts: list[int], token_i: int) -> tuple[str | None, str | None]:
+        sections = doc._.sections or []
+        k = bisect.bisect_right(starts, token_i) - 1
+        if k < 0:
+            return None, None
+        section = sections[k]
+        rule = getattr(section, "rule", None)
+        rule_id = (rule.metadata or {}).get("id") if rule is not None else None
+        return section.category, rule_id
+
+    @staticmethod
+    def _date_for(doc: Doc, ent: Span, start: int, end: int, others: list[tuple[int, int]]) -> DateMention | None:
+        sent = ent.sent if doc.has_annotation("SENT_START") else doc[:]
+        best: tuple[int, int, DateMention] | None = None
+        for mention in doc._.qm_dates or ():
+            if mention.end <= sent.start_char or mention.start >= sent.end_char:
+                continue
+            if mention.start < end and start < mention.end:
+                continue
+            if mention.start >= end:
+                gap, after = mention.start - end, 0
+                lo, hi = end, mention.start
+            else:
+                gap, after = start - mention.end, 1
+                lo, hi = mention.end, start
+            if gap > _MAX_DATE_DISTANCE:
+                continue
+            if any(lo <= s and e <= hi for s, e in others):
+                continue  # another mention sits between: the date is its own
+            key = (gap, after)
+            if best is None or key < best[:2]:
+                best = (gap, after, mention)
+        return best[2] if best else None
+
+    def _visit_dated(self, doc: Doc, element: str, section: str | None, mod_ids: set[str], sentence: str) -> bool:
+        if element not in VISIT_DATED_ELEMENTS or mod_ids & _PAST_CUE_IDS:
+            return False
+        if section == "procedure":
+            return True
+        title = (doc._.qm_note_title or "").lower()
+        if title and element in doc._.qm_title_elements and section not in HISTORY_SECTIONS:
+            return True
+        return section in VISIT_SECTIONS and bool(self.patterns.done_today_cue.search(sentence))
+
+    # ------------------------------------------------------------------ main
+    def predict(self, doc: Doc) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        section_starts = [s.title_start for s in (doc._.sections or [])]
+        note_date: date | None = doc._.qm_note_date
+        ents = [e for e in doc.ents if e.label_ != IGNORE]
+        positions = [(e.start_char, e.end_char) for e in ents]
+        text = doc.text
+        for ent in ents:
+            element = ent.label_
+            reading = ent._.qm_reading
+            meta: dict[str, Any] = {}
+            if reading is not None:
+                start, end, source, value = reading["start"], reading["end"], reading["rule"], reading["value"]
+            else:
+                rule = ent._.target_rule
+                meta = (rule.metadata or {}) if rule is not None else {}
+                start, end, source, value = ent.start_char, ent.end_char, meta.get("id", "unknown"), None
+            modifiers = [m for m in ent._.modifiers if m.category not in ("TERMINATE", "PSEUDO")]
+            categories = [m.category for m in modifiers]
+            section, section_rule = self._section_of(doc, section_starts, ent.start)
+            status, reason = status_of(element, categories, section)
+            mod_ids = {(m.rule.metadata or {}).get("id", m.rule.literal) for m in modifiers}
+            sent = ent.sent if doc.has_annotation("SENT_START") else doc[:]
+            sentence = sent.text
+            limit = min(sent.end_char, end + self.max_value_chars)
+            extra_values: list[tuple[int, int, Any]] = []
+
+            if element == "hba1c":
+                found = a1c_values(self.patterns, text, end, limit)
+                if found:
+                    value, end = found[0].value, found[0].end
+                    extra_values = [(v.start, v.end, v.value) for v in found[1:]]
+                elif status == "affirmed":
+                    continue  # an A1c without a result is not evidence of a result
+            elif element == "tobacco_use":
+                rule_value = meta.get("value") if reading is None else None
+                value = tobacco_category(self.patterns, rule_value, categories, sentence)
+                if status in ("negated", "ordered", "planned", "uncertain", "declined"):
+                    status = "affirmed"  # "denies smoking" documents a status: never
+            elif element == "depression_screening":
+                value, has_result = screening_value(self.patterns, text[start:end], text, end, limit)
+                if status == "affirmed" and not has_result:
+                    continue
+
+            wanted = _STATUS_CATEGORIES.get(status, set())
+            if element == "tobacco_use":
+                wanted = wanted | {"NEGATED_EXISTENCE"}
+            modifier_ids = [(m.rule.metadata or {}).get("id", m.rule.literal) for m in modifiers
+                            if m.category in wanted]
+            if reason and section_rule:
+                modifier_ids.append(section_rule)
+
+            event_date = precision = None
+            if element not in UNDATED_ELEMENTS:
+                mention = self._date_for(doc, ent, start, end, [p for p in positions if p != (ent.start_char, ent.end_char)])
+                resolved = resolve(mention, note_date) if mention else None
+                if resolved is None and note_date is not None and status == "affirmed" \
+                        and self._visit_dated(doc, element, section, mod_ids, sentence):
+                    resolved = (note_date, "day")
+                if resolved is not None:
+                    event_date, precision = resolved
+
+            row = {
+                "element": element, "start": start, "end": end, "status": status, "section": section,
+                "modifiers": tuple(dict.fromkeys(modifier_ids)), "source": source, "value": value,
+                "event_date": event_date, "date_precision": precision,
+            }
+            rows.append(row)
+            for v_start, v_end, v_value in extra_values:
+                rows.append({**row, "start": v_start, "end": v_end, "value": v_value})
+        return rows
+
+
+def title_elements(title: str | None, note_type: str | None) -> frozenset[str]:
+    """Elements a procedure-note title names (cheap keyword check used for dating)."""
+    words = f"{title or ''} {note_type or ''}".lower()
+    out = set()
+    for element, pattern in _TITLE_PATTERNS.items():
+        if pattern.search(words):
+            out.add(element)
+    return frozenset(out)
+
+
+_TITLE_PATTERNS = {
+    "colonoscopy": re.compile(r"colonoscop"),
+    "flexible_sigmoidoscopy": re.compile(r"sigmoidoscop"),
+    "mammogram": re.compile(r"mammogra"),
+    "cervical_cytology": re.compile(r"\bpap\b|cytolog"),
+    "total_colectomy": re.compile(r"colectomy"),
+    "bilateral_mastectomy": re.compile(r"mastectom"),
+    "hysterectomy_no_cervix": re.compile(r"hysterectom"),
+    "retinal_eye_exam": re.compile(r"ophthalm|retina|fundus|eye exam"),
+}

@@ -1,0 +1,77 @@
+"""Notes -> evidence: the public entry points the engine, the CLI and the Ray job call.
+
+``extract_notes`` tokenizes each note, attaches the note date and title to the Doc (relative
+dates and procedure notes need them), runs ``nlp.pipe`` and converts ``doc._.qm_evidence``
+rows into ``engine.records.Evidence``. Offsets always index the original note text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from engine.records import Evidence, Note
+
+from .evidence_builder import title_elements
+
+__all__ = ["doc_to_evidence", "extract_note", "extract_notes", "make_doc"]
+
+
+def make_doc(nlp: Language, note: Note) -> Doc:
+    """Tokenize a note and attach what the components need to know about it (no text change)."""
+    doc = nlp.make_doc(note.text)
+    doc._.qm_note_date = note.note_date
+    doc._.qm_note_title = note.title or ""
+    doc._.qm_title_elements = title_elements(note.title, note.note_type)
+    return doc
+
+
+def doc_to_evidence(note: Note, doc: Doc) -> list[Evidence]:
+    """Evidence records of one processed Doc, ordered by (start, end, element)."""
+    from . import PIPELINE_VERSION
+
+    out: dict[str, Evidence] = {}
+    for row in doc._.qm_evidence or ():
+        start, end, element = row["start"], row["end"], row["element"]
+        evidence_id = f"{note.note_id}:{start}-{end}:{element}"
+        if evidence_id in out:
+            continue
+        out[evidence_id] = Evidence(
+            evidence_id=evidence_id, note_id=note.note_id, patient_id=note.patient_id,
+            element=element, status=row["status"], start=start, end=end, span=note.text[start:end],
+            section=row["section"], event_date=row["event_date"], date_precision=row["date_precision"],
+            note_date=note.note_date, value=_json_value(row["value"]), source=f"rule:{row['source']}",
+            modifiers=tuple(row["modifiers"]), pipeline_version=PIPELINE_VERSION, origin="note",
+        )
+    return sorted(out.values(), key=lambda e: (e.start or 0, e.end or 0, e.element))
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _json_value(v) for k, v in value.items()}
+    return value
+
+
+def extract_note(nlp: Language, note: Note) -> list[Evidence]:
+    """Evidence of a single note."""
+    doc = nlp(make_doc(nlp, note))
+    return doc_to_evidence(note, doc)
+
+
+def extract_notes(
+    nlp: Language, notes: Iterable[Note], batch_size: int = 64
+) -> Iterator[tuple[Note, list[Evidence]]]:
+    """Evidence of many notes with ``nlp.pipe``; yields (note, evidence) in input order."""
+    pending: list[Note] = []
+
+    def docs() -> Iterator[Doc]:
+        for note in notes:
+            pending.append(note)
+            yield make_doc(nlp, note)
+
+    for doc in nlp.pipe(docs(), batch_size=batch_size):
+        note = pending.pop(0)
+        yield note, doc_to_evidence(note, doc)

@@ -1,0 +1,81 @@
+"""Every ``Language.factory`` registration of the pipeline, in one idempotent function.
+
+As in spaCy 3.8 (``spacy/pipeline/factories.py``), registrations live here rather than in
+per-module decorators, which avoids import cycles; ``register_factories()`` is safe to call
+many times (Ray workers call it once per actor through ``build_nlp``).
+"""
+
+# no `from __future__ import annotations`: confection reads the factory signatures at run time
+
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+__all__ = ["FACTORY_NAMES", "register_factories"]
+
+FACTORY_NAMES: tuple[str, ...] = ("qm_bp_readings", "qm_dates", "qm_evidence", "qm_heading_boundaries")
+_DOC_EXTENSIONS: dict[str, Any] = {
+    "qm_dates": None, "qm_evidence": None, "qm_note_date": None, "qm_note_title": None,
+    "qm_title_elements": frozenset(),
+}
+_registered = False
+
+
+def _make_heading_boundaries(nlp: Language, name: str, min_heading_chars: int) -> Any:
+    from .boundaries import HeadingBoundaries
+
+    return HeadingBoundaries(nlp, name, min_heading_chars=min_heading_chars)
+
+
+def _make_bp_readings(nlp: Language, name: str, label: str) -> Any:
+    from .readings import BloodPressureReadings
+
+    return BloodPressureReadings(nlp, name, label=label)
+
+
+def _make_dates(nlp: Language, name: str) -> Any:
+    from .date_tagger import DateTagger
+
+    return DateTagger(nlp, name)
+
+
+def _make_evidence(nlp: Language, name: str, max_value_chars: int) -> Any:
+    from .evidence_builder import EvidenceBuilder
+
+    return EvidenceBuilder(nlp, name, max_value_chars=max_value_chars)
+
+
+def register_extensions() -> None:
+    for attr, default in _DOC_EXTENSIONS.items():
+        if not Doc.has_extension(attr):
+            Doc.set_extension(attr, default=default)
+    if not Span.has_extension("qm_reading"):
+        Span.set_extension("qm_reading", default=None)
+
+
+def register_factories() -> None:
+    """Register the ``qm_*`` factories and extensions (idempotent)."""
+    global _registered
+    register_extensions()
+    if _registered:
+        return
+    if not Language.has_factory("qm_heading_boundaries"):
+        Language.factory(
+            "qm_heading_boundaries", assigns=["token.is_sent_start"], requires=["token.is_sent_start"],
+            default_config={"min_heading_chars": 2}, func=_make_heading_boundaries,
+        )
+    if not Language.has_factory("qm_bp_readings"):
+        Language.factory(
+            "qm_bp_readings", assigns=["doc.ents", "span._.qm_reading"], requires=["token.is_sent_start"],
+            default_config={"label": "blood_pressure"}, func=_make_bp_readings,
+        )
+    if not Language.has_factory("qm_dates"):
+        Language.factory("qm_dates", assigns=["doc._.qm_dates"], func=_make_dates)
+    if not Language.has_factory("qm_evidence"):
+        Language.factory(
+            "qm_evidence", assigns=["doc._.qm_evidence"],
+            requires=["doc.ents", "doc._.qm_dates", "doc._.sections", "span._.modifiers"],
+            default_config={"max_value_chars": 60}, func=_make_evidence,
+        )
+    _registered = True

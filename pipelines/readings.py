@@ -1,0 +1,95 @@
+"""``qm_bp_readings``: blood pressure readings as target spans.
+
+A reading ("142/88", "130 over 85") counts when a blood-pressure cue ("BP", "blood pressure",
+"vital signs", ...) comes shortly before it in the same sentence, with only numbers, units and
+short words in between, or when "mmHg" follows it. Each reading becomes one entity labelled
+``blood_pressure`` (so ConText can mark goals and thresholds) carrying its value and the
+exact character span of the reading.
+"""
+
+from __future__ import annotations
+
+import re
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from .rules import ValuePatterns, load_value_patterns
+
+__all__ = ["BloodPressureReadings"]
+
+RULE_CUED = "bp.reading_after_cue"
+RULE_UNIT = "bp.reading_with_unit"
+_MAX_CUE_DISTANCE = 70
+# words allowed between the cue and the reading; anything else ("pulse", "weight") breaks the link
+_FILLER = re.compile(
+    r"^(?:[\s,:;=()\-]|\b(?:is|was|were|are|of|at|in|on|the|her|his|this|today|initially|initial|sitting|standing"
+    r"|supine|lying|down|reclining|seated|right|left|arm|manual|repeat|repeated|recheck|rechecked|home|readings?"
+    r"|noted|to|be|been|has|had|have|measured|checked|came|up|ranges?|ranging|from|between|and|then|now|around"
+    r"|about|approximately|approx|average|averaging|of|blood|pressures?|bp|b/p|systolic|diastolic|vital|signs?"
+    r"|vitals?|reviewed|stable|elevated|high|low|normal|mm|hg|mmhg|after|before|iv|fluids?|fluid|with|while|when"
+    r"|crying|asleep|awake|by|per|nurse|range|still|well|good|slightly|mildly|markedly|very|last|visit|presenting"
+    r"|presented|obtained|recorded|showed|shows|reveals|revealed|\d{1,3}(?:\.\d+)?|\d{2,3}/\d{2,3}|april|may|june"
+    r"|[a-z]{1,3}\.?)\b)*$",
+    re.IGNORECASE,
+)
+
+
+class BloodPressureReadings:
+    """Find blood pressure readings; add them to ``doc.ents`` as ``blood_pressure`` spans."""
+
+    def __init__(self, nlp: Language, name: str = "qm_bp_readings", *, label: str = "blood_pressure"):
+        self.name = name
+        self.label = label
+        self.patterns: ValuePatterns = load_value_patterns()
+        if not Span.has_extension("qm_reading"):
+            Span.set_extension("qm_reading", default=None)
+
+    def __call__(self, doc: Doc) -> Doc:
+        spans = self.match(doc)
+        self.set_annotations(doc, spans)
+        return doc
+
+    def _cued(self, doc: Doc, start: int) -> bool:
+        sent_start = doc[doc.char_span(start, start + 1, alignment_mode="expand").start].sent.start_char \
+            if doc.has_annotation("SENT_START") else 0
+        left = max(sent_start, start - _MAX_CUE_DISTANCE)
+        window = doc.text[left:start]
+        cues = list(self.patterns.bp_cue.finditer(window))
+        if not cues:
+            return False
+        between = window[cues[-1].end():]
+        return bool(_FILLER.match(between))
+
+    def match(self, doc: Doc) -> list[Span]:
+        spans: list[Span] = []
+        text = doc.text
+        for m in self.patterns.bp_reading.finditer(text):
+            systolic, diastolic = int(m.group("sys")), int(m.group("dia"))
+            if not (60 <= systolic <= 300 and 20 <= diastolic <= 200 and systolic > diastolic):
+                continue
+            unit = self.patterns.bp_unit.match(text, m.end())
+            if self._cued(doc, m.start()):
+                rule = RULE_CUED
+            elif unit:
+                rule = RULE_UNIT
+            else:
+                continue
+            span = doc.char_span(m.start(), m.end(), label=self.label, alignment_mode="expand")
+            if span is None:
+                continue
+            span._.qm_reading = {
+                "rule": rule, "start": m.start(), "end": m.end(),
+                "value": {"systolic": systolic, "diastolic": diastolic},
+            }
+            spans.append(span)
+        return spans
+
+    def set_annotations(self, doc: Doc, spans: list[Span]) -> None:
+        if not spans:
+            return
+        # readings win over any other target overlapping them (e.g. a date-like "10/99")
+        kept = filter_spans(spans)
+        others = [e for e in doc.ents if not any(e.start < s.end and s.start < e.end for s in kept)]
+        doc.ents = sorted(others + kept, key=lambda s: s.start)

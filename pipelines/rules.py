@@ -1,0 +1,283 @@
+"""Load the rule files of ``pipelines/resources`` into medspaCy rule objects.
+
+The files are plain YAML a clinician can read and edit. Every loader checks the keys of
+every entry and raises :class:`RuleFileError` naming the file, the entry, the bad key and
+the allowed keys, so a typo never silently disables a rule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from medspacy.context import ConTextRule
+from medspacy.section_detection import SectionRule
+from medspacy.target_matcher import TargetRule
+
+__all__ = [
+    "IGNORE",
+    "RESOURCES",
+    "RuleFileError",
+    "ValuePatterns",
+    "load_context_rules",
+    "load_section_rules",
+    "load_target_rules",
+    "load_value_patterns",
+    "rules_digest",
+]
+
+RESOURCES = Path(__file__).parent / "resources"
+IGNORE = "ignore"  # element of trap phrases: matched so they win over shorter mentions, then dropped
+
+ELEMENTS: tuple[str, ...] = (
+    "colonoscopy", "flexible_sigmoidoscopy", "ct_colonography", "stool_dna", "fobt", "mammogram",
+    "cervical_cytology", "hpv_test", "retinal_eye_exam", "hba1c", "blood_pressure", "tobacco_use",
+    "depression_screening", "medication_reconciliation", "advance_care_planning", "influenza_vaccine",
+    "pneumococcal_vaccine", "diabetes", "hypertension", "colorectal_cancer", "total_colectomy",
+    "bilateral_mastectomy", "hysterectomy_no_cervix", "hospice", "palliative_care", "esrd", "pregnancy",
+)
+CONTEXT_CATEGORIES: tuple[str, ...] = (
+    "NEGATED_EXISTENCE", "DECLINED", "ORDERED", "PLANNED", "HYPOTHETICAL", "POSSIBLE_EXISTENCE",
+    "FAMILY", "PAST_EVENT", "HISTORICAL", "TERMINATE", "PSEUDO",
+)
+DIRECTIONS: tuple[str, ...] = ("FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO")
+TOBACCO_VALUES: tuple[str, ...] = ("current", "former", "never")
+
+_TARGET_KEYS = {"id", "element", "literal", "pattern", "value", "comment"}
+_CONTEXT_KEYS = {"id", "category", "literal", "pattern", "direction", "max_scope", "allowed_types",
+                 "excluded_types", "terminated_by", "comment"}
+_SECTION_KEYS = {"id", "category", "headings", "comment"}
+_VALUE_KEYS = {"bp_reading", "bp_cue", "bp_unit", "a1c_value", "a1c_value_sep", "tobacco_former_cue",
+               "tobacco_current_cue", "tobacco_history_cue", "screening_score", "screening_result",
+               "done_today_cue", "instruments"}
+
+
+class RuleFileError(ValueError):
+    """A rule file is malformed: the message names the file, the entry and the fix."""
+
+
+def _read(path: Path, top_key: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise RuleFileError(f"Cannot read rule file {path}: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get(top_key), list):
+        raise RuleFileError(
+            f"Rule file {path} must be a mapping with a list under '{top_key}'; "
+            f"found top-level keys: {sorted(data) if isinstance(data, dict) else type(data).__name__}."
+        )
+    return data, data[top_key]
+
+
+def _check_entry(path: Path, index: int, entry: Any, allowed: set[str], required: Iterable[str]) -> None:
+    if not isinstance(entry, dict):
+        raise RuleFileError(f"{path}: entry #{index} must be a mapping, got {type(entry).__name__}.")
+    where = f"{path}: entry #{index} (id={entry.get('id')!r})"
+    bad = sorted(set(entry) - allowed)
+    if bad:
+        raise RuleFileError(f"{where} has unknown key(s) {bad}; allowed keys: {sorted(allowed)}.")
+    missing = [k for k in required if entry.get(k) in (None, "")]
+    if missing:
+        raise RuleFileError(f"{where} is missing required key(s) {missing}.")
+
+
+def _check_unique(path: Path, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for rule_id in ids:
+        if rule_id in seen:
+            raise RuleFileError(f"{path}: rule id {rule_id!r} is used twice; ids must be unique.")
+        seen.add(rule_id)
+
+
+_TEXT_ATTRS = {"ORTH", "LOWER", "TEXT", "NORM", "LEMMA", "SHAPE"}
+
+
+def _check_pattern(path: Path, rule_id: str, pattern: Any) -> None:
+    """Catch YAML's silent conversions (bare on/no/yes become booleans) in token patterns."""
+    if pattern is None or isinstance(pattern, str):
+        return
+    if not isinstance(pattern, list) or not all(isinstance(t, dict) for t in pattern):
+        raise RuleFileError(f"{path}: rule {rule_id!r}: 'pattern' must be a list of token mappings or a string.")
+    for token in pattern:
+        for attr, spec in token.items():
+            if attr not in _TEXT_ATTRS:
+                continue
+            values = spec.get("IN", spec.get("NOT_IN", [])) if isinstance(spec, dict) else [spec]
+            bad = [v for v in values if not isinstance(v, str)]
+            if bad:
+                raise RuleFileError(
+                    f"{path}: rule {rule_id!r}: {attr} values must be strings, got {bad!r}; "
+                    f"quote words YAML reads as booleans or numbers (\"on\", \"no\", \"2\")."
+                )
+
+
+def load_target_rules(path: Path | None = None) -> list[TargetRule]:
+    """Read ``target_rules.yaml``: each rule's ``category`` is the element, ``metadata`` has id/value."""
+    path = path or RESOURCES / "target_rules.yaml"
+    _, entries = _read(path, "target_rules")
+    rules: list[TargetRule] = []
+    for i, entry in enumerate(entries):
+        _check_entry(path, i, entry, _TARGET_KEYS, ("id", "element", "literal"))
+        element = entry["element"]
+        if element != IGNORE and element not in ELEMENTS:
+            raise RuleFileError(
+                f"{path}: rule {entry['id']!r} names unknown element {element!r}; "
+                f"valid elements: {', '.join(ELEMENTS)} (or '{IGNORE}' for a trap phrase)."
+            )
+        _check_pattern(path, entry["id"], entry.get("pattern"))
+        value = entry.get("value")
+        if value is not None and (element != "tobacco_use" or value not in TOBACCO_VALUES):
+            raise RuleFileError(
+                f"{path}: rule {entry['id']!r} has value {value!r}; a fixed value is only allowed "
+                f"on tobacco_use rules and must be one of {TOBACCO_VALUES}."
+            )
+        rules.append(TargetRule(
+            literal=str(entry["literal"]), category=element, pattern=entry.get("pattern"),
+            metadata={"id": entry["id"], "value": value},
+        ))
+    _check_unique(path, [r.metadata["id"] for r in rules])
+    return rules
+
+
+def _expand_types(path: Path, rule_id: str, names: list[str] | None,
+                  groups: Mapping[str, list[str]]) -> set[str] | None:
+    if names is None:
+        return None
+    out: set[str] = set()
+    for name in names:
+        if name.startswith("@"):
+            if name[1:] not in groups:
+                raise RuleFileError(
+                    f"{path}: rule {rule_id!r} refers to unknown group {name!r}; groups: {sorted(groups)}."
+                )
+            out.update(groups[name[1:]])
+        elif name in ELEMENTS:
+            out.add(name)
+        else:
+            raise RuleFileError(
+                f"{path}: rule {rule_id!r} names unknown element {name!r} in allowed/excluded types; "
+                f"valid elements: {', '.join(ELEMENTS)}."
+            )
+    # ConText compares upper-cased labels
+    return {t.upper() for t in out} | out
+
+
+def load_context_rules(path: Path | None = None) -> list[ConTextRule]:
+    """Read ``context_rules.yaml`` into ConText rules; the rule id is kept in ``metadata['id']``."""
+    path = path or RESOURCES / "context_rules.yaml"
+    data, entries = _read(path, "context_rules")
+    groups = data.get("groups") or {}
+    rules: list[ConTextRule] = []
+    for i, entry in enumerate(entries):
+        _check_entry(path, i, entry, _CONTEXT_KEYS, ("id", "category", "literal", "direction"))
+        if entry["category"] not in CONTEXT_CATEGORIES:
+            raise RuleFileError(
+                f"{path}: rule {entry['id']!r} has category {entry['category']!r}; "
+                f"valid categories: {', '.join(CONTEXT_CATEGORIES)}."
+            )
+        if entry["direction"] not in DIRECTIONS:
+            raise RuleFileError(
+                f"{path}: rule {entry['id']!r} has direction {entry['direction']!r}; "
+                f"valid directions: {', '.join(DIRECTIONS)}."
+            )
+        _check_pattern(path, entry["id"], entry.get("pattern"))
+        terminated_by = set(entry.get("terminated_by") or ()) | {"TERMINATE"}
+        rules.append(ConTextRule(
+            literal=str(entry["literal"]), category=entry["category"], pattern=entry.get("pattern"),
+            direction=entry["direction"], max_scope=entry.get("max_scope"),
+            allowed_types=_expand_types(path, entry["id"], entry.get("allowed_types"), groups),
+            excluded_types=_expand_types(path, entry["id"], entry.get("excluded_types"), groups),
+            terminated_by=terminated_by, metadata={"id": entry["id"]},
+        ))
+    _check_unique(path, [r.metadata["id"] for r in rules])
+    return rules
+
+
+def _heading_patterns(heading: str) -> list[list[dict[str, Any]]]:
+    words = re.findall(r"[A-Za-z0-9]+|[^\sA-Za-z0-9]", heading)
+    upper = [{"ORTH": w.upper()} for w in words]
+    lower = [{"LOWER": w.lower()} for w in words]
+    return [
+        upper + [{"ORTH": ":", "OP": "?"}],        # "FAMILY HISTORY:," / "FAMILY HISTORY\n"
+        lower + [{"ORTH": {"IN": [":", ":,"]}}],  # "Family history: ..."
+    ]
+
+
+def load_section_rules(path: Path | None = None) -> list[SectionRule]:
+    """Read ``section_rules.yaml``; each heading becomes a capitals pattern and a 'Heading:' pattern."""
+    path = path or RESOURCES / "section_rules.yaml"
+    _, entries = _read(path, "section_rules")
+    rules: list[SectionRule] = []
+    for i, entry in enumerate(entries):
+        _check_entry(path, i, entry, _SECTION_KEYS, ("id", "category", "headings"))
+        for heading in entry["headings"]:
+            for n, pattern in enumerate(_heading_patterns(str(heading))):
+                rules.append(SectionRule(
+                    literal=f"{heading}#{n}", category=entry["category"], pattern=pattern,
+                    metadata={"id": entry["id"]},
+                ))
+    _check_unique(path, [e["id"] for e in entries])
+    return rules
+
+
+@dataclass(frozen=True)
+class ValuePatterns:
+    """Compiled regular expressions of ``values.yaml`` (values, readings and done-today cues)."""
+
+    bp_reading: re.Pattern[str]
+    bp_cue: re.Pattern[str]
+    bp_unit: re.Pattern[str]
+    a1c_value: re.Pattern[str]
+    a1c_value_sep: re.Pattern[str]
+    tobacco_former_cue: re.Pattern[str]
+    tobacco_current_cue: re.Pattern[str]
+    tobacco_history_cue: re.Pattern[str]
+    screening_score: re.Pattern[str]
+    screening_result: re.Pattern[str]
+    done_today_cue: re.Pattern[str]
+    instruments: tuple[tuple[re.Pattern[str], str], ...]
+
+
+def load_value_patterns(path: Path | None = None) -> ValuePatterns:
+    """Read ``values.yaml`` (regular expressions, case-insensitive) into :class:`ValuePatterns`."""
+    path = path or RESOURCES / "values.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise RuleFileError(f"Cannot read value pattern file {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RuleFileError(f"{path} must be a mapping of pattern names to regular expressions.")
+    bad = sorted(set(data) - _VALUE_KEYS)
+    missing = sorted(_VALUE_KEYS - set(data))
+    if bad or missing:
+        raise RuleFileError(
+            f"{path}: unknown key(s) {bad}, missing key(s) {missing}; expected keys: {sorted(_VALUE_KEYS)}."
+        )
+    compiled: dict[str, Any] = {}
+    for key in _VALUE_KEYS - {"instruments"}:
+        try:
+            compiled[key] = re.compile(str(data[key]), re.IGNORECASE | re.VERBOSE)
+        except re.error as exc:
+            raise RuleFileError(f"{path}: pattern {key!r} is not a valid regular expression: {exc}") from exc
+    instruments = []
+    for item in data["instruments"]:
+        if not isinstance(item, dict) or set(item) != {"pattern", "name"}:
+            raise RuleFileError(f"{path}: each instrument needs exactly 'pattern' and 'name'; got {item!r}.")
+        instruments.append((re.compile(item["pattern"], re.IGNORECASE), str(item["name"])))
+    compiled["instruments"] = tuple(instruments)
+    return ValuePatterns(**compiled)
+
+
+def rules_digest(directory: Path | None = None) -> str:
+    """Short hash of every rule file, so the pipeline version changes whenever a rule does."""
+    directory = directory or RESOURCES
+    digest = hashlib.sha256()
+    for path in sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.json")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]

@@ -1,0 +1,55 @@
+"""The status of a mention from its ConText modifiers and its section: one pure function.
+
+Precedence (first that applies):
+1. ``family``        a FAMILY modifier, or the mention sits in a family-history section
+2. ``negated``       NEGATED_EXISTENCE
+3. ``declined``      DECLINED
+4. ``ordered``       ORDERED, unless a PAST_EVENT cue says it was done ("had", "last", "s/p")
+5. ``planned``       PLANNED (same exception)
+6. ``hypothetical``  HYPOTHETICAL (conditions, goals, thresholds)
+7. ``uncertain``     POSSIBLE_EXISTENCE
+8. ``planned``       a test, vaccine or service named in a plan section with no past-event cue
+9. ``affirmed``      otherwise (HISTORICAL is affirmed: a past event counts)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = ["ACTION_ELEMENTS", "FAMILY_SECTIONS", "PLAN_SECTIONS", "status_of"]
+
+ACTION_ELEMENTS = frozenset({
+    "colonoscopy", "flexible_sigmoidoscopy", "ct_colonography", "stool_dna", "fobt", "mammogram",
+    "cervical_cytology", "hpv_test", "retinal_eye_exam", "depression_screening", "influenza_vaccine",
+    "pneumococcal_vaccine", "hospice", "palliative_care", "medication_reconciliation",
+})
+FAMILY_SECTIONS = frozenset({"family_history"})
+PLAN_SECTIONS = frozenset({"plan", "assessment_and_plan"})
+# a family member named as a surrogate decision maker is about the patient's own care planning
+NEVER_FAMILY = frozenset({"advance_care_planning", "blood_pressure"})
+
+
+def status_of(element: str, categories: Iterable[str], section: str | None) -> tuple[str, str | None]:
+    """Return (status, reason) where reason is "section:<category>" when the section decided it."""
+    cats = {c.upper() for c in categories}
+    past = "PAST_EVENT" in cats
+    if element not in NEVER_FAMILY:
+        if "FAMILY" in cats:
+            return "family", None
+        if section in FAMILY_SECTIONS:
+            return "family", f"section:{section}"
+    if "NEGATED_EXISTENCE" in cats:
+        return "negated", None
+    if "DECLINED" in cats:
+        return "declined", None
+    if "ORDERED" in cats and not past:
+        return "ordered", None
+    if "PLANNED" in cats and not past:
+        return "planned", None
+    if "HYPOTHETICAL" in cats:
+        return "hypothetical", None
+    if "POSSIBLE_EXISTENCE" in cats:
+        return "uncertain", None
+    if element in ACTION_ELEMENTS and section in PLAN_SECTIONS and not past:
+        return "planned", f"section:{section}"
+    return "affirmed", None

@@ -1,0 +1,94 @@
+"""Values carried by evidence: HbA1c results, tobacco category, depression screening scores.
+
+Pure functions on text (no spaCy); patterns come from ``resources/values.yaml``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .rules import ValuePatterns
+
+__all__ = ["A1cValue", "a1c_values", "screening_value", "tobacco_category"]
+
+A1C_MIN, A1C_MAX = 3.5, 20.0
+
+
+@dataclass(frozen=True)
+class A1cValue:
+    value: float
+    start: int  # character offsets of the number (and its % sign)
+    end: int
+
+
+def _number(raw: str) -> float:
+    value = float(raw)
+    return int(value) if value.is_integer() else value  # type: ignore[return-value]
+
+
+def a1c_values(patterns: ValuePatterns, text: str, term_end: int, limit: int) -> list[A1cValue]:
+    """HbA1c values written right after an A1c term ending at ``term_end`` (not past ``limit``)."""
+    window = text[term_end:limit]
+    m = patterns.a1c_value.match(window)
+    if not m:
+        return []
+    value = float(m.group("val"))
+    if not A1C_MIN <= value <= A1C_MAX:
+        return []
+    end = m.end("unit") if m.group("unit") else m.end("val")
+    out = [A1cValue(_number(m.group("val")), term_end + m.start("val"), term_end + end)]
+    pos = m.end()
+    while True:
+        nxt = patterns.a1c_value_sep.match(window, pos)
+        if not nxt:
+            break
+        v = float(nxt.group("val"))
+        if not A1C_MIN <= v <= A1C_MAX:
+            break
+        end = nxt.end("unit") if nxt.group("unit") else nxt.end("val")
+        out.append(A1cValue(_number(nxt.group("val")), term_end + nxt.start("val"), term_end + end))
+        pos = nxt.end()
+    return out
+
+
+def tobacco_category(
+    patterns: ValuePatterns, rule_value: str | None, categories: Iterable[str], sentence: str
+) -> str | None:
+    """``current`` / ``former`` / ``never`` for a tobacco mention, or None (history without status).
+
+    "denies smoking" is ``never`` unless the sentence speaks of quitting ("does not smoke,
+    quit in 1990" is ``former``); a fixed rule value ("nonsmoker", "ex-smoker") wins otherwise.
+    """
+    cats = {c.upper() for c in categories}
+    former_cue = bool(patterns.tobacco_former_cue.search(sentence))
+    negated = "NEGATED_EXISTENCE" in cats
+    if rule_value == "former":
+        return "former"
+    if rule_value == "never":
+        return "former" if former_cue and not negated else "never"
+    if negated:
+        return "former" if former_cue else "never"
+    if rule_value == "current":
+        return "current"
+    if former_cue:
+        return "former"
+    if patterns.tobacco_history_cue.search(sentence) and not patterns.tobacco_current_cue.search(sentence):
+        return None
+    return "current"
+
+
+def screening_value(
+    patterns: ValuePatterns, span_text: str, text: str, term_end: int, limit: int
+) -> tuple[dict[str, object], bool]:
+    """The depression screening value ``{"instrument", "score"}`` and whether a result is written."""
+    instrument = "unspecified"
+    for pattern, name in patterns.instruments:
+        if pattern.search(span_text):
+            instrument = name
+            break
+    window = text[term_end:limit]
+    m = patterns.screening_score.match(window)
+    score: float | None = _number(m.group("score")) if m else None
+    has_result = m is not None or bool(patterns.screening_result.match(window))
+    return {"instrument": instrument, "score": score}, has_result
