@@ -44,7 +44,7 @@ def catalogue_rows(specs: Mapping[str, MeasureSpec] | Sequence[MeasureSpec]) -> 
             "cms_ecqm": spec.programs.cms_ecqm or "",
             "mips_quality": spec.programs.mips_quality or "",
             "mssp_app_plus": spec.programs.mssp_app_plus or "",
-            "age": spec.age.describe(),
+            "age": spec.age.short(),
             "sex": {"any": "any", "F": "female", "M": "male"}[spec.sex],
             "inverse": spec.inverse,
             "groups": len(spec.groups),

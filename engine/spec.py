@@ -74,6 +74,20 @@ class AgeBand(_Strict):
             raise ValueError(f"age.max ({self.max}) is below age.min ({self.min})")
         return self
 
+    def short(self) -> str:
+        """Compact form for tables: ``46-75``, ``66+ (MP start)``, ``6 months+``."""
+        if self.min_months is not None and self.min is None:
+            band = f"{self.min_months} months+"
+        elif self.min is not None and self.max is not None:
+            band = f"{self.min}-{self.max}"
+        elif self.min is not None:
+            band = f"{self.min}+"
+        elif self.max is not None:
+            band = f"<= {self.max}"
+        else:
+            band = "any"
+        return band + (" (MP start)" if self.at == "mp_start" else "")
+
     def describe(self) -> str:
         at = "end" if self.at == "mp_end" else "start"
         if self.min_months is not None and self.min is None:

@@ -116,8 +116,11 @@ def _dated(ctx: PatientContext, ev: Evidence, fallback: DateFallback) -> date | 
 
 
 def _missing(ctx: PatientContext, elements: list[str], window: Interval, policy: str,
-             undated: list[Evidence]) -> tuple[tuple[Finding, ...], tuple[str, ...]]:
-    findings: list[Finding] = []
+             undated: list[Evidence], too_old: list[Evidence] | None = None
+             ) -> tuple[tuple[Finding, ...], tuple[str, ...]]:
+    """Why there is no usable result in the window: undated, declined/ordered, older results."""
+    findings: list[Finding] = [Finding(GapReason.EVIDENCE_TOO_OLD, ev.evidence_id)
+                               for ev in (too_old or [])]
     flags: list[str] = []
     if policy == "review":
         for ev in undated:
@@ -138,6 +141,7 @@ def latest_bp_controlled(ctx: PatientContext, p: BpParams) -> CriterionResult:
              for e in encounters_matching(ctx, p.exclude_encounter_types, window)]
     by_day: dict[date, list[tuple[int, int, str]]] = {}
     undated: list[Evidence] = []
+    too_old: list[Evidence] = []
     for ev in ctx.items(p.elements):
         if ev.status not in ctx.count_statuses:
             continue
@@ -145,12 +149,15 @@ def latest_bp_controlled(ctx: PatientContext, p: BpParams) -> CriterionResult:
         if day is None:
             undated.append(ev)
             continue
+        if window.start is not None and day < window.start:
+            too_old.append(ev)
         if not window.contains(day) or any(s.contains(day) for s in stays):
             continue
         for sys_, dia in bp_readings(ev.value):
             by_day.setdefault(day, []).append((sys_, dia, ev.evidence_id))
     if not by_day:
-        findings, flags = _missing(ctx, p.elements, window, p.undated or ctx.undated_policy, undated)
+        findings, flags = _missing(ctx, p.elements, window, p.undated or ctx.undated_policy, undated,
+                                   too_old)
         return CriterionResult(False, (), findings, flags)
     readings = by_day[max(by_day)]
     low_sys = min(r[0] for r in readings)
@@ -186,6 +193,7 @@ def latest_hba1c(ctx: PatientContext, p: A1cParams) -> CriterionResult:
     window = p.window.resolve(ctx.period)
     by_day: dict[date, list[Evidence]] = {}
     undated: list[Evidence] = []
+    too_old: list[Evidence] = []
     for ev in ctx.items(p.elements):
         if ev.status not in ctx.count_statuses:
             continue
@@ -194,8 +202,11 @@ def latest_hba1c(ctx: PatientContext, p: A1cParams) -> CriterionResult:
             undated.append(ev)
         elif window.contains(day):
             by_day.setdefault(day, []).append(ev)
+        elif window.start is not None and day < window.start:
+            too_old.append(ev)
     if not by_day:
-        findings, flags = _missing(ctx, p.elements, window, p.undated or ctx.undated_policy, undated)
+        findings, flags = _missing(ctx, p.elements, window, p.undated or ctx.undated_policy, undated,
+                                   too_old)
         return CriterionResult(p.missing_is_met, (), findings, flags)
     latest = by_day[max(by_day)]
     ids = unique([e.evidence_id for e in latest])

@@ -65,12 +65,14 @@ def test_reading_during_an_ed_visit_does_not_count(kit) -> None:
     assert not o.populations.numer and o.gap_reason.value == "not_controlled"
 
 
-def test_no_reading_in_the_period_is_not_controlled_with_reason_no_evidence(kit) -> None:
-    pid = "bp5"
-    ev = [_htn(kit, pid), kit.note_ev(pid, "v", "BP 120/70.", "BP 120/70", "blood_pressure",
-                                      note_date=date(2025, 12, 31), value=[[120, 70]])]
-    o = kit.run(["CBP"], [kit.patient(pid, date(1970, 1, 1))], ev)["CBP", pid, "1"]
-    assert o.gap_open and o.gap_reason.value == "no_evidence"
+def test_no_reading_in_the_period_is_not_controlled(kit) -> None:
+    ev = [_htn(kit, "bp5"), kit.note_ev("bp5", "v", "BP 120/70.", "BP 120/70", "blood_pressure",
+                                        note_date=date(2025, 12, 31), value=[[120, 70]]),
+          _htn(kit, "bp7")]
+    pts = [kit.patient("bp5", date(1970, 1, 1)), kit.patient("bp7", date(1970, 1, 1))]
+    out = kit.run(["CBP"], pts, ev)
+    assert out["CBP", "bp5", "1"].gap_open and out["CBP", "bp5", "1"].gap_reason.value == "evidence_too_old"
+    assert out["CBP", "bp7", "1"].gap_open and out["CBP", "bp7", "1"].gap_reason.value == "no_evidence"
 
 
 def test_hypertension_noted_only_after_june_30_is_not_in_the_denominator(kit) -> None:
@@ -94,6 +96,15 @@ def test_inverse_measure_missing_result_counts_as_poor_control(kit) -> None:
     poor, control = out["GSD-POOR", pid, "1"], out["GSD-CONTROL", pid, "1"]
     assert poor.populations.numer and poor.gap_open and poor.gap_reason.value == "no_evidence"
     assert not control.populations.numer and control.gap_open
+
+
+def test_a1c_only_before_the_period_is_too_old_and_poor_control(kit) -> None:
+    pid = "a5"
+    ev = [_dm(kit, pid), kit.note_ev(pid, "l", "HbA1c 7.0% (11/12/2025).", "HbA1c 7.0%", "hba1c",
+                                     event_date=date(2025, 11, 12), value=[7.0])]
+    o = kit.run(["GSD-POOR"], [kit.patient(pid, date(1970, 1, 1))], ev)["GSD-POOR", pid, "1"]
+    assert o.populations.numer and o.gap_reason.value == "evidence_too_old"
+    assert o.gap_evidence_ids == (ev[1].evidence_id,)
 
 
 def test_ordered_a1c_without_result_gives_only_ordered(kit) -> None:
