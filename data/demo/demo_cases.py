@@ -68,7 +68,8 @@ c.note("2026-04-22", "Office Visit", "Well woman visit", mts(
 ), enc="preventive_40_64")
 c.expect("COL-E", "closed", "", "turns 46 on 2026-12-30 (age-band edge); FIT negative 04/2026 in the MP")
 c.expect("BCS-E", "closed", "", "mammogram 11/2024 is after Oct 1 2024 (27-month window edge)")
-c.expect("CCS", "closed", "", "Pap+HPV cotest 2022 at age 41-42: HPV 5-year window (Pap alone would be too old)")
+c.expect("CCS", "closed", "", "Pap+HPV cotest 2022 at age 41-42: HPV 5-year window (Pap alone would be "
+    "too old)")
 
 c = case(3, "1981-01-02", "M", E, "prov-e1", "commercial")
 c.note("2026-05-06", "Office Visit", "New patient visit", ehr(
@@ -138,7 +139,8 @@ c.note("2026-01-27", "Office Visit", "Asthma follow-up", mts(
     ("HISTORY OF PRESENT ILLNESS", "The patient is a 61-year-old male with mild persistent asthma "
      "who is doing well on Symbicort.  He uses albuterol maybe once a week.  No nighttime "
      "awakenings.  He is a former smoker, he quit in 2005, 20 pack-year history."),
-    ("HEALTH MAINTENANCE", "He had a colonoscopy in 2016 that was normal.  He received Pneumovax in 2020 because of his asthma."),
+    ("HEALTH MAINTENANCE", "He had a colonoscopy in 2016 that was normal.  He received Pneumovax in "
+        "2020 because of his asthma."),
     ("PHYSICAL EXAMINATION", "Blood pressure 126/80.  Lungs are clear, no wheezing."),
     ("ASSESSMENT", "Mild persistent asthma, well controlled."),
     ("PLAN", "Continue Symbicort 160/4.5 two puffs b.i.d.  Return in six months."),
@@ -169,7 +171,8 @@ c.expect("BCS-E", "open", "only_ordered", "mammogram only ordered/scheduled for 
 c = case(8, born(67, "11-03"), "M", N, "prov-n1", "medicare")
 c.note("2026-02-05", "Office Visit", "Follow up COPD", ehr(
     ("CC", "COPD f/u"),
-    ("HPI", "67M with severe COPD and chronic hypoxic respiratory failure (2 L O2 at night), on Trelegy. One exacerbation in Nov treated with prednisone. "
+    ("HPI", "67M with severe COPD and chronic hypoxic respiratory failure (2 L O2 at night), on "
+        "Trelegy. One exacerbation in Nov treated with prednisone. "
      "Had flu shot 10/2025 at his pharmacy. Pneumovax 2018, no PCV20 yet."),
     ("SOCIAL", "Ex-smoker, quit 2019 (45 pk-yr)."),
     ("SCREENING", "Cologuard 2023 negative per pt (done through his old PCP)."),
@@ -189,7 +192,8 @@ c.note("2026-12-10", "Discharge Summary", "Hospital discharge summary", ehr(
     colon=True), enc="inpatient", enc_start="2026-12-06", enc_end="2026-12-10", provider_id="prov-hosp1")
 c.expect("COL-E", "open", "evidence_too_old", "Cologuard 2023 is one year before the 3-year sDNA window")
 c.event("advanced_illness", "2026-02-05", "J96.11", "ICD10CM", "fhir:Condition:encounter-diagnosis")
-c.expect("ACP", "closed", "", "66-80 with advanced illness; goals-of-care discussion and POLST DNR/DNI in 02/2026")
+c.expect("ACP", "closed", "", "66-80 with advanced illness; goals-of-care discussion and POLST DNR/DNI "
+    "in 02/2026")
 c.expect("PNEU", "closed", "", "Pneumovax 2018")
 c.expect("FLU", "closed", "", "flu shot 10/2025 falls in the Aug 2025 - Mar 2026 season")
 c.expect("TRC-MRP", "not_in_population", "", "discharged 2026-12-10, after the Dec 1 cutoff")
@@ -377,7 +381,8 @@ c.expect("TRC-MRP", "closed", "", "discharged 3/8, medication reconciliation doc
 c.event("frailty", "2026-10-20", "Z91.81", "ICD10CM", "fhir:Condition:encounter-diagnosis")
 c.expect("ACP", "open", "only_ordered", "66-80 with frailty (falls); advance directives only planned for "
          "next visit, booklet given")
-c.expect("FLU", "excepted", "", "refused the flu vaccine on 3/15/2026, inside the flu season (patient reason)")
+c.expect("FLU", "excepted", "", "refused the flu vaccine on 3/15/2026, inside the flu season (patient "
+    "reason)")
 
 c = case(18, born(66, "06-06"), "F", R, "prov-r2", "medicare")
 c.note("2026-04-28", "Office Visit", "Follow up", mts(
@@ -455,7 +460,8 @@ c.note("2026-07-21", "Office Visit", "Annual exam", ehr(
     ("VITALS", "BP 118/70 HR 64"),
     ("A/P", "Routine labs. Flu shot in fall."),
     colon=True), enc="preventive_40_64")
-c.expect("COL-E", "closed", "", "colonoscopy 3/14/19 (m/d/yy); a right hemicolectomy is partial, not an exclusion")
+c.expect("COL-E", "closed", "", "colonoscopy 3/14/19 (m/d/yy); a right hemicolectomy is partial, not an "
+    "exclusion")
 c.expect("BCS-E", "closed", "", "mammogram 2/2026")
 c.expect("CCS", "open", "evidence_too_old", "age 63, last Pap 2021, outside the 3-year window (no HPV test)")
 
@@ -488,7 +494,8 @@ c.note("2026-05-12", "Procedure Note", "Colonoscopy", mts(
     ("IMPRESSION", "1.  One 5 mm transverse colon polyp, removed.\n2.  Internal hemorrhoids."),
     ("RECOMMENDATIONS", "Await pathology.  Repeat colonoscopy in 7-10 years depending on pathology."),
 ), enc="colonoscopy_biopsy", provider_id="prov-gi1")
-c.expect("COL-E", "closed", "", "colonoscopy procedure note dated 2026-05-12 (prep call before is only planned)")
+c.expect("COL-E", "closed", "", "colonoscopy procedure note dated 2026-05-12 (prep call before is only "
+    "planned)")
 
 c = case(26, born(72, "12-12"), "M", N, "prov-n2", "aco")
 c.note("2024-11-05", "Office Visit", "Annual wellness", ehr(
@@ -564,7 +571,8 @@ c.note("2026-10-06", "Office Visit", "Follow up", ehr(
     colon=True), enc="office_low")
 c.event("unilateral_mastectomy_left", "2012-05-21", "0HTU0ZZ", "ICD10PCS", "fhir:Procedure")
 c.event("mammogram", "2025-03-02", "77067", "CPT", "fhir:Procedure")
-c.expect("BCS-E", "closed", "", "claims screening mammogram 2025-03-02; one-sided mastectomy does not exclude")
+c.expect("BCS-E", "closed", "", "claims screening mammogram 2025-03-02; one-sided mastectomy does not "
+    "exclude")
 
 c = case(31, born(69, "06-30"), "F", E, "prov-e1", "aco")
 c.note("2026-06-23", "Office Visit", "Breast pain", soap(
@@ -763,7 +771,8 @@ c.note("2026-03-26", "Office Visit", "Physical", ehr(
     ("A/P", "Elevated BP reading without diagnosis of hypertension - home BP monitoring x 2 wks and "
      "nurse visit for recheck. Discussed alcohol."),
     colon=True), enc="preventive_40_64")
-c.expect("CBP", "not_in_population", "", "one elevated reading, no hypertension diagnosis (father's HTN is family history)")
+c.expect("CBP", "not_in_population", "", "one elevated reading, no hypertension diagnosis (father's HTN "
+    "is family history)")
 c.expect("TSC", "closed", "", "'Denies smoking' = never user")
 
 c = case(45, born(67, "07-04"), "M", R, "prov-r1", "aco")
@@ -989,6 +998,8 @@ c.note("2026-06-18", "Office Visit", "Cough", soap(
     ("A/P", "Viral bronchitis - supportive care. Reschedule DM visit."),
 ), enc="office_low")
 c.event("hba1c", "2025-11-12", "4548-4", "LOINC", "fhir:Observation", value="7.0")
+c.event("diabetic_retinopathy", "2025-12-02", "E11.3293", "ICD10CM", "fhir:Condition:encounter-diagnosis",
+        end_date=None)
 c.expect("GSD-POOR", "open", "evidence_too_old", "only A1c is 11/2025; no test in the MP")
 c.expect("EED", "open", "evidence_too_old", "2025 exam showed retinopathy, so it only counts in the MP")
 c.expect("PNEU", "open", "no_evidence", "no pneumococcal vaccine documented")
@@ -1049,8 +1060,10 @@ c.note("2026-02-09", "Office Visit", "Well child check", ehr(
     ("VITALS", "BP 102/60, BMI 19"),
     ("A/P", "Healthy 12 yo. Tdap and MenACWY given. Asthma action plan updated."),
     colon=True), enc="preventive_12_17")
-c.expect("DSF", "open", "no_evidence", "12-year-old (12 at the MP start), no depression screening at the well visit")
-c.expect("TSC", "open", "no_evidence", "only household smoking/vaping documented, not the patient's own status")
+c.expect("DSF", "open", "no_evidence", "12-year-old (12 at the MP start), no depression screening at "
+    "the well visit")
+c.expect("TSC", "open", "no_evidence", "only household smoking/vaping documented, not the patient's own "
+    "status")
 
 c = case(61, born(39, "06-03"), "M", R, "prov-r2", "commercial")
 c.note("2026-05-06", "Office Visit", "Physical", ehr(
@@ -1062,7 +1075,8 @@ c.note("2026-05-06", "Office Visit", "Physical", ehr(
     colon=True), enc="preventive_18_39")
 c.event("depression_screening_not_done", "2026-05-06", "73832-8", "LOINC", "fhir:Observation:not-done",
         value="patient_declined")
-c.expect("DSF", "excepted", "", "screening declined by the patient at the visit (note and structured not-done)")
+c.expect("DSF", "excepted", "", "screening declined by the patient at the visit (note and structured "
+    "not-done)")
 c.expect("TSC", "closed", "", "former smoker, quit 2015")
 
 c = case(62, born(28, "10-21"), "F", E, "prov-e2", "medicaid")
@@ -1074,7 +1088,8 @@ c.note("2026-03-05", "Office Visit", "Med check", ehr(
     ("VITALS", "BP 114/70"),
     ("A/P", "Bipolar I - lithium level and TSH today."),
     colon=True), enc="office")
-c.event("bipolar_disorder", "2021-08-19", "F31.9", "ICD10CM", "fhir:Condition:problem-list-item", end_date=None)
+c.event("bipolar_disorder", "2021-08-19", "F31.9", "ICD10CM", "fhir:Condition:problem-list-item",
+        end_date=None)
 c.expect("DSF", "excluded", "", "bipolar disorder on the problem list")
 
 # --------------------------------------------------------------------------------------------

@@ -34,7 +34,8 @@ ENCOUNTER_KINDS: dict[str, tuple[str, str, str]] = {
 }
 
 EXPECTED = ("closed", "open", "excluded", "excepted", "not_in_population")
-REASONS = ("no_evidence", "evidence_too_old", "only_ordered", "declined", "not_controlled", "undated_evidence")
+REASONS = ("no_evidence", "evidence_too_old", "only_ordered", "declined", "not_controlled",
+           "undated_evidence")
 
 
 def born(age: int, month_day: str) -> str:
@@ -129,7 +130,8 @@ class Case:
 
     def expect(self, measure_id: str, expected: str, reason: str, note: str) -> Case:
         if expected not in EXPECTED:
-            raise ValueError(f"{self.patient_id} {measure_id}: expected {expected!r} is not one of {EXPECTED}")
+            raise ValueError(f"{self.patient_id} {measure_id}: expected {expected!r} "
+                             f"is not one of {EXPECTED}")
         if (expected == "open") != bool(reason) or (reason and reason not in REASONS):
             raise ValueError(f"{self.patient_id} {measure_id}: open outcomes need a reason from {REASONS}, "
                              f"other outcomes none (got expected={expected!r}, reason={reason!r})")

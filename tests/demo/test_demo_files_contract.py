@@ -20,7 +20,8 @@ from qae.inputs import read_encounters, read_events, read_notes, read_patients
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
 MP_END = date(2026, 12, 31)
 EXPECTED = {"closed", "open", "excluded", "excepted", "not_in_population"}
-REASONS = {"no_evidence", "evidence_too_old", "only_ordered", "declined", "not_controlled", "undated_evidence"}
+REASONS = {"no_evidence", "evidence_too_old", "only_ordered", "declined", "not_controlled",
+           "undated_evidence"}
 MEASURES = {"COL-E", "BCS-E", "CCS", "CBP", "GSD-POOR", "GSD-CONTROL", "EED", "DSF", "TSC", "TRC-MRP",
             "ACP", "FLU", "PNEU"}
 
@@ -129,7 +130,8 @@ def test_demo_scenarios_cover_every_measure_and_gap_reason(scenarios):
     for s in scenarios:
         by_measure.setdefault(s["measure_id"], set()).add(s["expected"])
     for measure in MEASURES:
-        assert {"closed", "open"} <= by_measure.get(measure, set()), f"{measure} lacks a closed or an open case"
+        assert {"closed", "open"} <= by_measure.get(measure, set()), (
+            f"{measure} lacks a closed or an open case")
     assert {s["reason"] for s in scenarios if s["reason"]} == REASONS
     col = [s for s in scenarios if s["measure_id"] == "COL-E"]
     assert {s["reason"] for s in col if s["reason"]} == REASONS - {"not_controlled"}

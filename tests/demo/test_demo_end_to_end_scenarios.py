@@ -1,0 +1,140 @@
+"""The demo, run end to end in-process (no Ray), agrees with its answer key (data/demo/scenarios.csv).
+
+notes -> pipelines.build.build_nlp / pipelines.extract.extract_notes -> Evidence
+events -> engine.structured.events_to_evidence -> Evidence
+Evidence + patients + encounters -> engine.calculator.calculate -> outcomes, compared per
+(patient, measure) with the designer's expected outcome and gap reason.
+
+Rows the engine does not get right yet are listed in KNOWN_MISMATCHES with the cause found when
+the row was checked; they are non-strict xfails, so a fix shows up as XPASS in the summary (then
+delete the entry). A row that used to match and stops matching fails with a message naming the
+evidence the engine saw for that patient and element family.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
+
+# TSC has three population groups; the answer key describes group 3 (screened, and cessation for users).
+GROUP_FOR = {"TSC": "3"}
+
+KNOWN_MISMATCHES: dict[tuple[str, str], str] = {
+    ("demo-002", "CCS"): "extraction: 'Pap smear with HPV cotesting ... in 2022' yields no hpv_test",
+    ("demo-006", "TSC"): "extraction: 'wildfire smoke' in a phone note read as current tobacco use",
+    ("demo-007", "BCS-E"): "extraction: 'cancelled her 12/16 mammogram appt' read as an undated "
+        "affirmed mammogram",
+    ("demo-009", "COL-E"): "extraction: 'prefers a stool test' read as an undated affirmed fobt",
+    ("demo-012", "COL-E"): "extraction: 'CT colonography ... 8/2022 - no polyps' negated/undated",
+    ("demo-012", "EED"): "EED spec: ophthalmology exam has no note-date fallback, so it stays undated",
+    ("demo-013", "COL-E"): "extraction: 'Hx FIT negative 11/2025' not extracted as fobt",
+    ("demo-017", "CBP"): "extraction: 'Repeat after 5 min 136/88' reading not extracted",
+    ("demo-017", "ACP"): "extraction: section header 'ADVANCE CARE PLANNING' read as affirmed ACP",
+    ("demo-023", "CCS"): "extraction: topic label 'Pap - aged out ...?' read as undated affirmed Pap",
+    ("demo-026", "TSC"): "engine: latest-value rule gives no_evidence, not evidence_too_old, for a "
+        "2024-only status",
+    ("demo-029", "CCS"): "extraction: 'Last Pap 2023, NILM, no HPV done' negates the Pap",
+    ("demo-033", "TSC"): "engine/extraction: current smoker declining cessation help still closes group 3",
+    ("demo-040", "TSC"): "engine/extraction: current smoker declining cessation help still closes group 3",
+    ("demo-041", "CBP"): "extraction: 'Acute on chronic HFpEF' read as ESRD; phone-reported home "
+        "readings missed",
+    ("demo-042", "CBP"): "extraction: 'repeat BP 136/94' read as planned, not a reading",
+    ("demo-043", "ACP"): "extraction: 'tried to talk about advance directives ... declines' read as affirmed",
+    ("demo-047", "CBP"): "extraction: pregnancy ('G2P1 at 24w3d', 'HTN in pregnancy') not extracted",
+    ("demo-051", "EED"): "EED spec: 2025 ophthalmology exam has no note-date fallback, so it stays undated",
+    ("demo-052", "EED"): "extraction: 'diabetic eye exam' in an outreach call read as an undated exam",
+    ("demo-055", "GSD-POOR"): "extraction: gestational diabetes / family DM2 / 'No diabetes' read as "
+        "diabetes",
+    ("demo-055", "EED"): "extraction: gestational diabetes / family DM2 / 'No diabetes' read as diabetes",
+    ("demo-056", "EED"): "EED spec: 2025 ophthalmology exam has no note-date fallback, so it stays undated",
+    ("demo-059", "TSC"): "extraction: 'Drugs: denies vaping, smoking, alcohol' gives no tobacco status",
+    ("demo-063", "COL-E"): "extraction: abbreviation 'c-scope last year' not recognised as colonoscopy",
+}
+
+
+def _scenarios() -> list[dict[str, str]]:
+    with open(DEMO / "scenarios.csv", newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+SCENARIOS = _scenarios()
+
+
+@pytest.fixture(scope="module")
+def demo_run():
+    from engine.calculator import calculate
+    from engine.spec import MeasurementPeriod, load_specs
+    from engine.structured import events_to_evidence
+    from pipelines.build import build_nlp
+    from pipelines.extract import extract_notes
+    from qae.inputs import read_encounters, read_events, read_notes, read_patients
+
+    patients = read_patients(DEMO / "patients.csv").records
+    notes = read_notes(DEMO / "notes.jsonl").records
+    events = read_events(DEMO / "events.csv").records
+    encounters = read_encounters(DEMO / "encounters.csv").records
+    nlp = build_nlp()
+    evidence = [ev for _note, found in extract_notes(nlp, notes) for ev in found]
+    evidence.extend(events_to_evidence(events))
+    outcomes = calculate(load_specs(), patients, evidence, encounters, MeasurementPeriod.calendar_year(2026))
+    by_key = {}
+    for o in outcomes:
+        if o.group == GROUP_FOR.get(o.measure_id, o.group):
+            by_key[(o.patient_id, o.measure_id)] = o
+    by_patient: dict[str, list] = {}
+    for ev in evidence:
+        by_patient.setdefault(ev.patient_id, []).append(ev)
+    return by_key, by_patient
+
+
+def observed(outcome) -> tuple[str, str]:
+    """The outcome in the answer key's vocabulary: (expected, reason)."""
+    pops = outcome.populations
+    if not (pops.ipp and pops.denom):
+        return "not_in_population", ""
+    if pops.denex:
+        return "excluded", ""
+    if pops.denexcep and not pops.numer:
+        return "excepted", ""
+    if outcome.gap_open:
+        return "open", outcome.gap_reason.value if outcome.gap_reason else ""
+    return "closed", ""
+
+
+def _describe(evidence) -> str:
+    """Element, status, date and value of each evidence item (no note text: the span is PHI-like)."""
+    rows = [f"    {e.element:<28} {e.status:<12} {e.event_date or '-'} ({e.date_precision or '-'}) "
+            f"{e.origin} {e.note_id or ''} value={e.value!r}" for e in evidence]
+    return "\n".join(rows) or "    (no evidence)"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "row",
+    [pytest.param(s, id=f"{s['patient_id']}-{s['measure_id']}",
+                  marks=[pytest.mark.xfail(reason=KNOWN_MISMATCHES[(s["patient_id"], s["measure_id"])],
+                                           strict=False)]
+                  if (s["patient_id"], s["measure_id"]) in KNOWN_MISMATCHES else [])
+     for s in SCENARIOS],
+)
+def test_demo_outcome_matches_answer_key(demo_run, row):
+    by_key, by_patient = demo_run
+    key = (row["patient_id"], row["measure_id"])
+    assert key in by_key, f"no outcome for {key}: is measure {row['measure_id']!r} loaded?"
+    got = observed(by_key[key])
+    want = (row["expected"], row["reason"])
+    assert got == want, (
+        f"{key[0]} {key[1]}: expected {want[0]}/{want[1] or '-'}, engine gave {got[0]}/{got[1] or '-'}\n"
+        f"  designer's note: {row['note']}\n"
+        f"  populations: {by_key[key].populations}  flags: {by_key[key].review_flags}\n"
+        f"  evidence of this patient:\n{_describe(by_patient.get(key[0], []))}"
+    )
+
+
+def test_known_mismatches_name_real_scenarios():
+    keys = {(s["patient_id"], s["measure_id"]) for s in SCENARIOS}
+    assert set(KNOWN_MISMATCHES) <= keys, sorted(set(KNOWN_MISMATCHES) - keys)
