@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -67,18 +68,24 @@ class DateExpr:
     text: str = ""
 
     def resolve(self, period: MeasurementPeriod) -> date:
-        base = period.start if self.anchor == "mp_start" else period.end
-        for amount, unit in self.offsets:
-            if unit == "y":
-                base = base + relativedelta(years=amount)
-            elif unit == "m":
-                base = base + relativedelta(months=amount)
-            else:
-                base = base + timedelta(days=amount)
-        return base
+        return _resolve(self.anchor, self.offsets, period)
 
     def __str__(self) -> str:
         return self.text
+
+
+@lru_cache(maxsize=4096)
+def _resolve(anchor: str, offsets: tuple[tuple[int, str], ...], period: MeasurementPeriod) -> date:
+    """Cached: specs reuse a handful of expressions for every patient."""
+    base = period.start if anchor == "mp_start" else period.end
+    for amount, unit in offsets:
+        if unit == "y":
+            base = base + relativedelta(years=amount)
+        elif unit == "m":
+            base = base + relativedelta(months=amount)
+        else:
+            base = base + timedelta(days=amount)
+    return base
 
 
 def parse_date_expr(text: str) -> DateExpr:
@@ -163,9 +170,10 @@ class Interval:
 
 
 def age_in_years(birth_date: date, on: date) -> int:
-    return relativedelta(on, birth_date).years
+    """Completed years (CQL ``AgeInYearsAt``): a Feb 29 birthday is reached on Mar 1 in other years."""
+    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
 
 
 def age_in_months(birth_date: date, on: date) -> int:
-    delta = relativedelta(on, birth_date)
-    return delta.years * 12 + delta.months
+    """Completed months (CQL ``AgeInMonthsAt``)."""
+    return (on.year - birth_date.year) * 12 + on.month - birth_date.month - (on.day < birth_date.day)

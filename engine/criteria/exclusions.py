@@ -19,6 +19,7 @@ Note mentions of hospice or palliative care without their own date take the note
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal
 
 from engine.criteria.base import CriterionResult, PatientContext, start_range, unique
@@ -58,11 +59,17 @@ def _describe(p: CommonExclusionParams) -> str:
     return "common exclusions: " + "; ".join(parts)
 
 
+@lru_cache(maxsize=64)
+def _params(elements: tuple[str, ...], window: Window, timing: str) -> EvidenceParams:
+    return EvidenceParams(elements=list(elements), window=window, timing=timing,  # type: ignore[arg-type]
+                          date_fallback="note_date", undated="ignore", statuses=["affirmed"])
+
+
 def _any_evidence(ctx: PatientContext, elements: list[str], window: Window,
                   timing: str = "overlaps") -> CriterionResult:
-    params = EvidenceParams(elements=elements, window=window, timing=timing,  # type: ignore[arg-type]
-                            date_fallback="note_date", undated="ignore", statuses=["affirmed"])
-    return match_evidence(ctx, params)
+    if not any(ctx.evidence_by_element.get(e) for e in elements):
+        return CriterionResult(False)
+    return match_evidence(ctx, _params(tuple(elements), window, timing))
 
 
 def _encounter_ids(ctx: PatientContext, types: list[str], window: Window) -> tuple[str, ...]:
