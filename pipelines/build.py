@@ -35,6 +35,7 @@ _EXTRA_INFIXES = (
     r"(?<=[A-Za-z)]):(?=[,A-Za-z(])",  # "OBJECTIVE:,Vitals" -> "OBJECTIVE" ":" ","
     r"\.(?=,)",                 # "124/78.," -> "124/78" "." ","
     r"(?<=[a-z]);(?=[A-Za-z])",
+    r"(?<=\d)\)(?=[A-Za-z])",     # "3)HTN" -> "3" ")" "HTN"
 )
 _EXTRA_PREFIXES = (r",", r"•", r"\*")
 
@@ -81,7 +82,11 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
         sectionizer = nlp.add_pipe("medspacy_sectionizer", config={"rules": None, "span_attrs": None})
         sectionizer.add(load_section_rules())
     if opts["context"]:
-        context = nlp.add_pipe("medspacy_context", config={"rules": None, "span_attrs": None})
+        # prune_on_target_overlap: medspaCy's own overlap test misses a modifier nested inside a target
+        # ("Acquired absence of bilateral breast", "Do not resuscitate"), which then negates it or its
+        # neighbours; pruning modifiers that overlap any target fixes both.
+        context = nlp.add_pipe("medspacy_context", config={
+            "rules": None, "span_attrs": None, "prune_on_target_overlap": True})
         context.add(load_context_rules())
     nlp.add_pipe("qm_dates")
     nlp.add_pipe("qm_evidence")

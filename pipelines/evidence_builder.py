@@ -39,6 +39,9 @@ _STATUS_CATEGORIES = {
     "ordered": {"ORDERED"}, "planned": {"PLANNED"}, "hypothetical": {"HYPOTHETICAL"},
     "uncertain": {"POSSIBLE_EXISTENCE"}, "affirmed": {"PAST_EVENT"},
 }
+_INERT = ("TERMINATE", "PSEUDO", "PATIENT")
+# in a young child's note these describe the parents, not the patient (guideline: tobacco decisions)
+PATIENT_ONLY_IN_ADULTS = frozenset({"tobacco_use", "pregnancy"})
 _PAST_CUE_IDS = {"past.last", "past.had", "past.ago", "past.status_post", "past.s_p"}
 _MAX_DATE_DISTANCE = 80
 
@@ -109,6 +112,7 @@ class EvidenceBuilder:
         ents = [e for e in doc.ents if e.label_ != IGNORE]
         positions = [(e.start_char, e.end_char) for e in ents]
         text = doc.text
+        pediatric = bool(doc._.qm_pediatric)
         for ent in ents:
             element = ent.label_
             reading = ent._.qm_reading
@@ -119,9 +123,13 @@ class EvidenceBuilder:
                 rule = ent._.target_rule
                 meta = (rule.metadata or {}) if rule is not None else {}
                 start, end, source, value = ent.start_char, ent.end_char, meta.get("id", "unknown"), None
-            modifiers = [m for m in ent._.modifiers if m.category not in ("TERMINATE", "PSEUDO")]
+            modifiers = [m for m in ent._.modifiers if m.category not in _INERT]
             categories = [m.category for m in modifiers]
             section, section_rule = self._section_of(doc, section_starts, ent.start)
+            if section is not None and section in meta.get("exclude_sections", ()):
+                continue
+            if pediatric and element in PATIENT_ONLY_IN_ADULTS:
+                categories = [*categories, "FAMILY"]  # a child's note: the household's habits, the mother's pregnancy
             status, reason = status_of(element, categories, section)
             mod_ids = {(m.rule.metadata or {}).get("id", m.rule.literal) for m in modifiers}
             sent = ent.sent if doc.has_annotation("SENT_START") else doc[:]
@@ -137,8 +145,13 @@ class EvidenceBuilder:
                 elif status == "affirmed":
                     continue  # an A1c without a result is not evidence of a result
             elif element == "tobacco_use":
-                rule_value = meta.get("value") if reading is None else None
-                value = tobacco_category(self.patterns, rule_value, categories, sentence)
+                rule_value = meta.get("value")
+                negations = [m for m in modifiers if m.category == "NEGATED_EXISTENCE"]
+                if rule_value is not None:  # "no diabetes, active smoker": a list negation stops at the fixed term
+                    negations = [m for m in negations if _near(m.modifier_span, ent.start, ent.end, 3)]
+                before = text[max(sent.start_char, start - 45):start]
+                after = text[end:min(sent.end_char, end + 45)]
+                value = tobacco_category(self.patterns, rule_value, bool(negations), before, after)
                 if status in ("negated", "ordered", "planned", "uncertain", "declined"):
                     status = "affirmed"  # "denies smoking" documents a status: never
             elif element == "depression_screening":
@@ -153,6 +166,8 @@ class EvidenceBuilder:
                             if m.category in wanted]
             if reason and section_rule:
                 modifier_ids.append(section_rule)
+            if pediatric and element in PATIENT_ONLY_IN_ADULTS and status == "family":
+                modifier_ids.append("note.pediatric")
 
             event_date = precision = None
             if element not in UNDATED_ELEMENTS:
@@ -175,6 +190,11 @@ class EvidenceBuilder:
         return rows
 
 
+def _near(span: tuple[int, int], start: int, end: int, tokens: int) -> bool:
+    """Whether a modifier's token span lies within ``tokens`` tokens of [start, end)."""
+    return (0 <= start - span[1] <= tokens) or (0 <= span[0] - end <= tokens)
+
+
 def title_elements(title: str | None, note_type: str | None) -> frozenset[str]:
     """Elements a procedure-note title names (cheap keyword check used for dating)."""
     words = f"{title or ''} {note_type or ''}".lower()
@@ -195,3 +215,21 @@ _TITLE_PATTERNS = {
     "hysterectomy_no_cervix": re.compile(r"hysterectom"),
     "retinal_eye_exam": re.compile(r"ophthalm|retina|fundus|eye exam"),
 }
+
+
+_AGE = re.compile(r"\b(\d{1,3})[- ](year|yr|month|week|day)s?[- ]old\b|\b(newborn|neonate|infant)\b", re.I)
+PEDIATRIC_MAX_YEARS = 12
+
+
+def is_pediatric(text: str, note_type: str | None) -> bool:
+    """A young child's note: neonatal specialty, or the first stated age is under 12 years."""
+    if note_type and "neonat" in note_type.lower():
+        return True
+    m = _AGE.search(text[:1500])
+    if not m:
+        return False
+    if m.group(3):
+        return True
+    if m.group(2).lower() in ("year", "yr"):
+        return int(m.group(1)) < PEDIATRIC_MAX_YEARS
+    return True  # months, weeks or days old

@@ -15,7 +15,7 @@ from spacy.tokens import Doc
 
 from engine.records import Evidence, Note
 
-from .evidence_builder import title_elements
+from .evidence_builder import is_pediatric, title_elements
 
 __all__ = ["doc_to_evidence", "extract_note", "extract_notes", "make_doc"]
 
@@ -26,6 +26,7 @@ def make_doc(nlp: Language, note: Note) -> Doc:
     doc._.qm_note_date = note.note_date
     doc._.qm_note_title = note.title or ""
     doc._.qm_title_elements = title_elements(note.title, note.note_type)
+    doc._.qm_pediatric = is_pediatric(note.text, note.note_type)
     return doc
 
 

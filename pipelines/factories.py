@@ -17,7 +17,7 @@ __all__ = ["FACTORY_NAMES", "register_factories"]
 FACTORY_NAMES: tuple[str, ...] = ("qm_bp_readings", "qm_dates", "qm_evidence", "qm_heading_boundaries")
 _DOC_EXTENSIONS: dict[str, Any] = {
     "qm_dates": None, "qm_evidence": None, "qm_note_date": None, "qm_note_title": None,
-    "qm_title_elements": frozenset(),
+    "qm_title_elements": frozenset(), "qm_pediatric": False,
 }
 _registered = False
 

@@ -24,7 +24,7 @@ RULE_UNIT = "bp.reading_with_unit"
 _MAX_CUE_DISTANCE = 70
 # words allowed between the cue and the reading; anything else ("pulse", "weight") breaks the link
 _FILLER = re.compile(
-    r"^(?:[\s,:;=()\-]|\b(?:is|was|were|are|of|at|in|on|the|her|his|this|today|initially|initial|sitting|standing"
+    r"^(?:[\s,:;=()<>≤≥\-]|\b(?:is|was|were|are|of|at|in|on|the|her|his|this|today|initially|initial|sitting|standing"
     r"|supine|lying|down|reclining|seated|right|left|arm|manual|repeat|repeated|recheck|rechecked|home|readings?"
     r"|noted|to|be|been|has|had|have|measured|checked|came|up|ranges?|ranging|from|between|and|then|now|around"
     r"|about|approximately|approx|average|averaging|of|blood|pressures?|bp|b/p|systolic|diastolic|vital|signs?"

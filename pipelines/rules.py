@@ -43,17 +43,17 @@ ELEMENTS: tuple[str, ...] = (
 )
 CONTEXT_CATEGORIES: tuple[str, ...] = (
     "NEGATED_EXISTENCE", "DECLINED", "ORDERED", "PLANNED", "HYPOTHETICAL", "POSSIBLE_EXISTENCE",
-    "FAMILY", "PAST_EVENT", "HISTORICAL", "TERMINATE", "PSEUDO",
+    "FAMILY", "PAST_EVENT", "HISTORICAL", "TERMINATE", "PSEUDO", "PATIENT",
 )
 DIRECTIONS: tuple[str, ...] = ("FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO")
 TOBACCO_VALUES: tuple[str, ...] = ("current", "former", "never")
 
-_TARGET_KEYS = {"id", "element", "literal", "pattern", "value", "comment"}
+_TARGET_KEYS = {"id", "element", "literal", "pattern", "value", "exclude_sections", "comment"}
 _CONTEXT_KEYS = {"id", "category", "literal", "pattern", "direction", "max_scope", "allowed_types",
                  "excluded_types", "terminated_by", "comment"}
 _SECTION_KEYS = {"id", "category", "headings", "comment"}
 _VALUE_KEYS = {"bp_reading", "bp_cue", "bp_unit", "a1c_value", "a1c_value_sep", "tobacco_former_cue",
-               "tobacco_current_cue", "tobacco_history_cue", "screening_score", "screening_result",
+               "tobacco_current_cue", "tobacco_history_cue", "tobacco_pack_years", "screening_score", "screening_result",
                "done_today_cue", "instruments"}
 
 
@@ -138,7 +138,8 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
             )
         rules.append(TargetRule(
             literal=str(entry["literal"]), category=element, pattern=entry.get("pattern"),
-            metadata={"id": entry["id"], "value": value},
+            metadata={"id": entry["id"], "value": value,
+                      "exclude_sections": tuple(entry.get("exclude_sections") or ())},
         ))
     _check_unique(path, [r.metadata["id"] for r in rules])
     return rules
@@ -237,6 +238,7 @@ class ValuePatterns:
     tobacco_former_cue: re.Pattern[str]
     tobacco_current_cue: re.Pattern[str]
     tobacco_history_cue: re.Pattern[str]
+    tobacco_pack_years: re.Pattern[str]
     screening_score: re.Pattern[str]
     screening_result: re.Pattern[str]
     done_today_cue: re.Pattern[str]

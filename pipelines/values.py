@@ -53,16 +53,18 @@ def a1c_values(patterns: ValuePatterns, text: str, term_end: int, limit: int) ->
 
 
 def tobacco_category(
-    patterns: ValuePatterns, rule_value: str | None, categories: Iterable[str], sentence: str
+    patterns: ValuePatterns, rule_value: str | None, negated: bool, before: str, after: str
 ) -> str | None:
     """``current`` / ``former`` / ``never`` for a tobacco mention, or None (history without status).
 
-    "denies smoking" is ``never`` unless the sentence speaks of quitting ("does not smoke,
-    quit in 1990" is ``former``); a fixed rule value ("nonsmoker", "ex-smoker") wins otherwise.
+    ``before``/``after`` are the words around the mention within its sentence. "denies smoking"
+    is ``never`` unless quitting is mentioned ("does not smoke, quit in 1990" is ``former``);
+    "history of smoking" is ``former``; "25 pack-year history" alone has no category.
+    A fixed rule value ("nonsmoker", "ex-smoker", "active smoker") wins unless negated.
     """
-    cats = {c.upper() for c in categories}
-    former_cue = bool(patterns.tobacco_former_cue.search(sentence))
-    negated = "NEGATED_EXISTENCE" in cats
+    window = f"{before} {after}"
+    former_cue = bool(patterns.tobacco_former_cue.search(window))
+    history_before = bool(patterns.tobacco_history_cue.search(before[-25:])) and not negated
     if rule_value == "former":
         return "former"
     if rule_value == "never":
@@ -71,9 +73,9 @@ def tobacco_category(
         return "former" if former_cue else "never"
     if rule_value == "current":
         return "current"
-    if former_cue:
+    if former_cue or history_before:
         return "former"
-    if patterns.tobacco_history_cue.search(sentence) and not patterns.tobacco_current_cue.search(sentence):
+    if patterns.tobacco_pack_years.search(window) and not patterns.tobacco_current_cue.search(window):
         return None
     return "current"
 
