@@ -226,6 +226,8 @@ def latest_value_in(ctx: PatientContext, p: LatestValueParams) -> CriterionResul
             continue
         if span.overlaps(window):
             dated.append((span.start, ev))
+        elif span.ends_before(window):
+            findings.append(Finding(GapReason.EVIDENCE_TOO_OLD, ev.evidence_id))
     if not dated:
         return CriterionResult(False, (), tuple(findings) or (Finding(GapReason.NO_EVIDENCE),),
                                tuple(flags))

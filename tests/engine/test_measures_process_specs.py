@@ -94,3 +94,20 @@ def test_acp_population_81_plus_or_66_with_frailty(kit) -> None:
     assert out["ACP", "old", "1"].populations.numer
     assert out["ACP", "frail", "1"].gap_open and out["ACP", "frail", "1"].gap_reason.value == "no_evidence"
     assert not out["ACP", "well70", "1"].populations.ipp
+
+
+def test_tobacco_status_only_before_the_period_is_too_old(kit) -> None:
+    ev = [kit.note_ev("t", "n", "Social: never smoker.\n", "never smoker", "tobacco_use",
+                      value="never", note_date=date(2024, 5, 5))]
+    out = kit.run(["TSC"], [kit.patient("t", date(1980, 1, 1))], ev)
+    assert out["TSC", "t", "3"].gap_reason.value == "evidence_too_old"
+    assert out["TSC", "t", "1"].gap_reason.value == "evidence_too_old"
+
+
+def test_eye_exam_in_an_eye_care_note_takes_the_note_date(kit) -> None:
+    text = "OPHTHALMOLOGY: Dilated fundus examination OU: no diabetic retinopathy.\n"
+    ev = [kit.note_ev("e", "dm", "Type 2 DM.\n", "Type 2 DM", "diabetes", note_date=date(2026, 1, 5)),
+          kit.note_ev("e", "oph", text, "Dilated fundus examination", "retinal_eye_exam",
+                      note_date=date(2026, 9, 14))]
+    o = kit.run(["EED"], [kit.patient("e", date(1960, 1, 1))], ev)["EED", "e", "1"]
+    assert o.populations.numer and o.numer_evidence_ids == (ev[1].evidence_id,)
