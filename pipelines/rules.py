@@ -188,9 +188,16 @@ def load_context_rules(path: Path | None = None) -> list[ConTextRule]:
             )
         _check_pattern(path, entry["id"], entry.get("pattern"))
         terminated_by = set(entry.get("terminated_by") or ()) | {"TERMINATE"}
+        max_scope = entry.get("max_scope")
+        if entry["direction"] in ("TERMINATE", "PSEUDO") and max_scope is None:
+            # medspaCy pitfall: ``limit_scope`` tests ``tuple_overlaps(self.scope, other.scope)``, which is
+            # False when the terminator's scope (the whole sentence) strictly contains the modifier's
+            # ``max_scope`` window, so "declined X, and so Y" kept Y declined. A one-token scope
+            # around the terminator overlaps every scope it sits in.
+            max_scope = 1
         rules.append(ConTextRule(
             literal=str(entry["literal"]), category=entry["category"], pattern=entry.get("pattern"),
-            direction=entry["direction"], max_scope=entry.get("max_scope"),
+            direction=entry["direction"], max_scope=max_scope,
             allowed_types=_expand_types(path, entry["id"], entry.get("allowed_types"), groups),
             excluded_types=_expand_types(path, entry["id"], entry.get("excluded_types"), groups),
             terminated_by=terminated_by, metadata={"id": entry["id"]},
