@@ -69,9 +69,9 @@ def predict_labels(nlp: Any, sentence: str, start: int, end: int) -> tuple[str, 
     if span is None:
         return None
     for name, proc in nlp.pipeline:
-        if name in ("medspacy_target_matcher", "qm_bp_readings", "qm_dates", "qm_evidence"):
+        if name.startswith("medspacy_target_matcher") or name in ("qm_bp_readings", "qm_dates", "qm_evidence"):
             continue
-        if name == "medspacy_context":
+        if name == "qm_context":
             doc.ents = [span]
         doc = proc(doc)
     target = doc.ents[0]

@@ -3,10 +3,11 @@
 Pipeline (names as in ``nlp.pipe_names``):
     sentencizer | medspacy_pyrush      sentence boundaries (option "sentences")
     qm_heading_boundaries             headings, line breaks, bullets start sentences
+    medspacy_target_matcher_cased     target rules with case-sensitive abbreviations ("DM", "TAH")
     medspacy_target_matcher           target rules (resources/target_rules.yaml)
     qm_bp_readings                    blood pressure readings (resources/values.yaml)
     medspacy_sectionizer              section rules (resources/section_rules.yaml)
-    medspacy_context                  ConText rules (resources/context_rules.yaml)
+    qm_context                        medspaCy ConText on target sentences (resources/context_rules.yaml)
     qm_dates                          date expressions
     qm_evidence                       evidence rows on doc._.qm_evidence
 """
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+import warnings
 
 import spacy
 from spacy.language import Language
@@ -38,6 +41,8 @@ _EXTRA_INFIXES = (
     r"(?<=\d)\)(?=[A-Za-z])",     # "3)HTN" -> "3" ")" "HTN"
 )
 _EXTRA_PREFIXES = (r",", r"•", r"\*")
+# medspaCy warns once per overlap between the two target matchers; the first match is kept, by design
+warnings.filterwarnings("ignore", message=r".*conflicts with a pre-existing entity", category=RuntimeWarning)
 
 
 def _customize_tokenizer(nlp: Language) -> None:
@@ -71,23 +76,39 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
     nlp = spacy.blank("en")
     _customize_tokenizer(nlp)
     if opts["sentences"] == "pyrush":
+        # PyRuSH logs every token of the note at DEBUG level through loguru: notes are PHI, silence it
+        from loguru import logger
+
+        logger.disable("PyRuSH")
         nlp.add_pipe("medspacy_pyrush")
     else:
         nlp.add_pipe("sentencizer", config={"punct_chars": [".", "!", "?", "•", "。"]})
     nlp.add_pipe("qm_heading_boundaries")
+    # abbreviations ("DM", "TAH", "CRC") match case-sensitively; everything else on lower case
+    cased_matcher = nlp.add_pipe("medspacy_target_matcher", name="medspacy_target_matcher_cased",
+                                 config={"phrase_matcher_attr": "ORTH"})
     matcher = nlp.add_pipe("medspacy_target_matcher")
-    matcher.add(load_target_rules())
     nlp.add_pipe("qm_bp_readings")
+    sectionizer = context = None
     if opts["sections"]:
-        sectionizer = nlp.add_pipe("medspacy_sectionizer", config={"rules": None, "span_attrs": None})
-        sectionizer.add(load_section_rules())
+        # headings are matched case-sensitively (ORTH): "PLAN:" is a heading, "plan" in a sentence is not
+        sectionizer = nlp.add_pipe("medspacy_sectionizer", config={
+            "rules": None, "span_attrs": None, "phrase_matcher_attr": "ORTH"})
     if opts["context"]:
         # prune_on_target_overlap: medspaCy's own overlap test misses a modifier nested inside a target
         # ("Acquired absence of bilateral breast", "Do not resuscitate"), which then negates it or its
         # neighbours; pruning modifiers that overlap any target fixes both.
-        context = nlp.add_pipe("medspacy_context", config={
+        context = nlp.add_pipe("qm_context", config={
             "rules": None, "span_attrs": None, "prune_on_target_overlap": True})
-        context.add(load_context_rules())
     nlp.add_pipe("qm_dates")
     nlp.add_pipe("qm_evidence")
+    # medspaCy runs ``nlp(phrase)`` for every phrase rule it adds: tokenizer only, please
+    with nlp.select_pipes(enable=[]):
+        target_rules = load_target_rules()
+        cased_matcher.add([r for r in target_rules if r.metadata.get("case_sensitive")])
+        matcher.add([r for r in target_rules if not r.metadata.get("case_sensitive")])
+        if sectionizer is not None:
+            sectionizer.add(load_section_rules())
+        if context is not None:
+            context.add(load_context_rules())
     return nlp

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -21,4 +23,14 @@ class DateTagger:
         return doc
 
     def predict(self, doc: Doc) -> list[DateMention]:
-        return find_dates(doc.text)
+        """Dates of the sentences that hold a target (only those can date evidence)."""
+        if not doc.ents:
+            return []
+        if not doc.has_annotation("SENT_START"):
+            return find_dates(doc.text)
+        out: list[DateMention] = []
+        for sent in sorted({e.sent for e in doc.ents}, key=lambda s: s.start):
+            base = sent.start_char
+            for m in find_dates(sent.text):
+                out.append(replace(m, start=m.start + base, end=m.end + base))
+        return out

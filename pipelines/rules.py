@@ -61,6 +61,9 @@ class RuleFileError(ValueError):
     """A rule file is malformed: the message names the file, the entry and the fix."""
 
 
+_TOP_LEVEL_KEYS = {"target_rules", "context_rules", "section_rules", "groups", "vocab"}
+
+
 def _read(path: Path, top_key: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -71,6 +74,10 @@ def _read(path: Path, top_key: str) -> tuple[dict[str, Any], list[dict[str, Any]
             f"Rule file {path} must be a mapping with a list under '{top_key}'; "
             f"found top-level keys: {sorted(data) if isinstance(data, dict) else type(data).__name__}."
         )
+    extra = sorted(set(data) - _TOP_LEVEL_KEYS)
+    if extra:
+        raise RuleFileError(f"Rule file {path} has unknown top-level key(s) {extra}; "
+                            f"allowed: {sorted(_TOP_LEVEL_KEYS)} ('vocab' holds word lists shared via YAML anchors).")
     return data, data[top_key]
 
 
@@ -116,6 +123,74 @@ def _check_pattern(path: Path, rule_id: str, pattern: Any) -> None:
                 )
 
 
+_MAX_PHRASES = 8000
+
+
+def pattern_phrases(pattern: Any, limit: int = _MAX_PHRASES) -> tuple[list[str], bool] | None:
+    """The phrases a simple token pattern matches and whether they are case-sensitive, or None.
+
+    Simple: every token is LOWER or ORTH, given as a string or an ``IN`` list, optionally
+    ``OP: "?"`` or ``OP: "*"`` (read as up to two repetitions). Such rules run on medspaCy's
+    PhraseMatcher path (a hash lookup per token) instead of spaCy's Matcher, which tries every
+    pattern at every token and dominated extraction time. A pattern with an ORTH word ("DM",
+    "TAH") is case-sensitive: its LOWER tokens are spelled lower, Title and UPPER case, and the
+    phrases go to a case-sensitive phrase matcher. The rule files do not change.
+    """
+    if not isinstance(pattern, list) or not pattern:
+        return None
+    options: list[tuple[list[str], bool]] = []
+    cased = False
+    for token in pattern:
+        if not isinstance(token, dict) or not set(token) <= {"LOWER", "ORTH", "OP"}:
+            return None
+        op = token.get("OP")
+        if op not in (None, "?", "*"):
+            return None
+        attrs = [k for k in token if k != "OP"]
+        if len(attrs) != 1:
+            return None
+        spec = token[attrs[0]]
+        values = spec.get("IN") if isinstance(spec, dict) and set(spec) == {"IN"} else (
+            [spec] if isinstance(spec, str) else None)
+        if not values or not all(isinstance(v, str) and v.strip() for v in values):
+            return None
+        if any("." in v and any(c.isalpha() for c in v) for v in values):
+            return None  # "F.O.B." tokenizes differently once lower-cased: keep on the Matcher
+        if attrs[0] == "ORTH" and any(c.isalpha() for v in values for c in v):
+            cased = True
+            spelled = list(values)
+        else:
+            spelled = [v.lower() for v in values]
+        options.append((spelled, op is not None))
+        if op == "*":  # "*" is read as "up to two": two optional copies
+            options.append((spelled, True))
+    if cased:  # LOWER tokens of a case-sensitive pattern: lower, Title and UPPER spellings
+        options = [
+            (vals if any(c.isupper() for v in vals for c in v) else
+             sorted({f(v) for v in vals for f in (str.lower, str.title, str.upper)}), opt)
+            for vals, opt in options
+        ]
+    phrases: list[list[str]] = [[]]
+    for values, optional in options:
+        nxt = [p + [v] for p in phrases for v in values]
+        if optional:
+            nxt += phrases
+        phrases = nxt
+        if len(phrases) > limit:
+            return None
+    out = sorted({" ".join(p) for p in phrases if p})
+    return (out, cased) if out else None
+
+
+def _rule_variants(pattern: Any, literal: str) -> list[tuple[str, Any, bool]]:
+    """(literal, pattern, case_sensitive) per phrase of a simple pattern, else the rule unchanged."""
+    expanded = pattern_phrases(pattern)
+    if expanded is None:
+        return [(literal, pattern, False)]
+    phrases, cased = expanded
+    return [(phrase, None, cased) for phrase in phrases]
+
+
 def load_target_rules(path: Path | None = None) -> list[TargetRule]:
     """Read ``target_rules.yaml``: each rule's ``category`` is the element, ``metadata`` has id/value."""
     path = path or RESOURCES / "target_rules.yaml"
@@ -136,12 +211,11 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
                 f"{path}: rule {entry['id']!r} has value {value!r}; a fixed value is only allowed "
                 f"on tobacco_use rules and must be one of {TOBACCO_VALUES}."
             )
-        rules.append(TargetRule(
-            literal=str(entry["literal"]), category=element, pattern=entry.get("pattern"),
-            metadata={"id": entry["id"], "value": value,
-                      "exclude_sections": tuple(entry.get("exclude_sections") or ())},
-        ))
-    _check_unique(path, [r.metadata["id"] for r in rules])
+        for literal, pattern, cased in _rule_variants(entry.get("pattern"), str(entry["literal"])):
+            metadata = {"id": entry["id"], "value": value, "case_sensitive": cased,
+                        "exclude_sections": tuple(entry.get("exclude_sections") or ())}
+            rules.append(TargetRule(literal=literal, category=element, pattern=pattern, metadata=metadata))
+    _check_unique(path, [e["id"] for e in entries])
     return rules
 
 
@@ -195,40 +269,41 @@ def load_context_rules(path: Path | None = None) -> list[ConTextRule]:
             # ``max_scope`` window, so "declined X, and so Y" kept Y declined. A one-token scope
             # around the terminator overlaps every scope it sits in.
             max_scope = 1
-        rules.append(ConTextRule(
-            literal=str(entry["literal"]), category=entry["category"], pattern=entry.get("pattern"),
-            direction=entry["direction"], max_scope=max_scope,
-            allowed_types=_expand_types(path, entry["id"], entry.get("allowed_types"), groups),
-            excluded_types=_expand_types(path, entry["id"], entry.get("excluded_types"), groups),
-            terminated_by=terminated_by, metadata={"id": entry["id"]},
-        ))
-    _check_unique(path, [r.metadata["id"] for r in rules])
+        allowed = _expand_types(path, entry["id"], entry.get("allowed_types"), groups)
+        excluded = _expand_types(path, entry["id"], entry.get("excluded_types"), groups)
+        for literal, pattern, cased in _rule_variants(entry.get("pattern"), str(entry["literal"])):
+            if cased:  # the ConText phrase matcher is case-insensitive: keep the token pattern
+                literal, pattern = str(entry["literal"]), entry.get("pattern")
+            rules.append(ConTextRule(
+                literal=literal, category=entry["category"], pattern=pattern, direction=entry["direction"],
+                max_scope=max_scope, allowed_types=allowed, excluded_types=excluded,
+                terminated_by=set(terminated_by), metadata={"id": entry["id"]},
+            ))
+    _check_unique(path, [e["id"] for e in entries])
     return rules
 
 
-def _heading_patterns(heading: str) -> list[list[dict[str, Any]]]:
-    words = re.findall(r"[A-Za-z0-9]+|[^\sA-Za-z0-9]", heading)
-    upper = [{"ORTH": w.upper()} for w in words]
-    lower = [{"LOWER": w.lower()} for w in words]
-    return [
-        upper + [{"ORTH": ":", "OP": "?"}],        # "FAMILY HISTORY:," / "FAMILY HISTORY\n"
-        lower + [{"ORTH": {"IN": [":", ":,"]}}],  # "Family history: ..."
-    ]
+def heading_variants(heading: str) -> list[str]:
+    """Spellings of a heading matched case-sensitively: "FAMILY HISTORY" (with or without a colon,
+    as in transcribed and templated notes) and "Family history:" / "Family History:" / "family history:"."""
+    words = heading.split()
+    upper = heading.upper()
+    title = " ".join(w[:1].upper() + w[1:] for w in words)
+    sentence = heading[:1].upper() + heading[1:]
+    return sorted({upper, f"{upper}:", f"{title}:", f"{sentence}:", f"{heading.lower()}:"})
 
 
 def load_section_rules(path: Path | None = None) -> list[SectionRule]:
-    """Read ``section_rules.yaml``; each heading becomes a capitals pattern and a 'Heading:' pattern."""
+    """Read ``section_rules.yaml``; each heading becomes its case-sensitive spellings (``heading_variants``)."""
     path = path or RESOURCES / "section_rules.yaml"
     _, entries = _read(path, "section_rules")
     rules: list[SectionRule] = []
     for i, entry in enumerate(entries):
         _check_entry(path, i, entry, _SECTION_KEYS, ("id", "category", "headings"))
         for heading in entry["headings"]:
-            for n, pattern in enumerate(_heading_patterns(str(heading))):
-                rules.append(SectionRule(
-                    literal=f"{heading}#{n}", category=entry["category"], pattern=pattern,
-                    metadata={"id": entry["id"]},
-                ))
+            for literal in heading_variants(str(heading)):
+                rules.append(SectionRule(literal=literal, category=entry["category"],
+                                         metadata={"id": entry["id"]}))
     _check_unique(path, [e["id"] for e in entries])
     return rules
 
