@@ -18,8 +18,10 @@ _HEADING_JOINERS = {"&", "/", "AND", "OF", "THE", "FOR", "(", ")", "-"}
 
 
 def _is_heading_word(token: Token) -> bool:
+    """A capitalised word without digits ("PLAN", "HISTORY"); "PHQ-2" or "A1C" are not headings."""
     text = token.text
-    return (text.isupper() and any(c.isalpha() for c in text)) or text in _HEADING_JOINERS
+    return (text.isupper() and any(c.isalpha() for c in text) and not any(c.isdigit() for c in text)) \
+        or text in _HEADING_JOINERS
 
 
 class HeadingBoundaries:

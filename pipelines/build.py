@@ -43,6 +43,8 @@ _EXTRA_INFIXES = (
 _EXTRA_PREFIXES = (r",", r"•", r"\*")
 # medspaCy warns once per overlap between the two target matchers; the first match is kept, by design
 warnings.filterwarnings("ignore", message=r".*conflicts with a pre-existing entity", category=RuntimeWarning)
+# a matcher left without token patterns (all rules compiled to phrases) is expected
+warnings.filterwarnings("ignore", message=r".*\[W036\]", category=UserWarning)
 
 
 def _customize_tokenizer(nlp: Language) -> None:

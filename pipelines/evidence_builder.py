@@ -134,7 +134,7 @@ class EvidenceBuilder:
             mod_ids = {(m.rule.metadata or {}).get("id", m.rule.literal) for m in modifiers}
             sent = ent.sent if doc.has_annotation("SENT_START") else doc[:]
             sentence = sent.text
-            limit = min(sent.end_char, end + self.max_value_chars)
+            limit = _clause_end(text, end, end + self.max_value_chars)
             extra_values: list[tuple[int, int, Any]] = []
 
             if element == "hba1c":
@@ -151,7 +151,7 @@ class EvidenceBuilder:
                     negations = [m for m in negations if _near(m.modifier_span, ent.start, ent.end, 3)]
                 before = text[max(sent.start_char, start - 45):start]
                 after = text[end:min(sent.end_char, end + 45)]
-                value = tobacco_category(self.patterns, rule_value, bool(negations), before, after)
+                value = tobacco_category(self.patterns, rule_value, bool(negations), before, after, text[start:end])
                 if status in ("negated", "ordered", "planned", "uncertain", "declined"):
                     status = "affirmed"  # "denies smoking" documents a status: never
             elif element == "depression_screening":
@@ -188,6 +188,16 @@ class EvidenceBuilder:
             for v_start, v_end, v_value in extra_values:
                 rows.append({**row, "start": v_start, "end": v_end, "value": v_value})
         return rows
+
+
+_SENTENCE_END = re.compile(r"[.!?](?=\s|,|$)|\n\s*\n|;")
+
+
+def _clause_end(text: str, start: int, limit: int) -> int:
+    """Where a value may end: the first sentence end after ``start`` ("A1C: 7.2." keeps its value
+    even when "A1C:" looks like a heading), at most ``limit``."""
+    m = _SENTENCE_END.search(text, start, min(limit, len(text)))
+    return m.start() if m else min(limit, len(text))
 
 
 def _near(span: tuple[int, int], start: int, end: int, tokens: int) -> bool:

@@ -22,6 +22,7 @@ __all__ = ["BloodPressureReadings"]
 RULE_CUED = "bp.reading_after_cue"
 RULE_UNIT = "bp.reading_with_unit"
 _MAX_CUE_DISTANCE = 70
+_SENTENCE_END = re.compile(r"[.!?](?=\s|,|$)|\n\s*\n")
 # words allowed between the cue and the reading; anything else ("pulse", "weight") breaks the link
 _FILLER = re.compile(
     r"^(?:[\s,:;=()<>≤≥\-]|\b(?:is|was|were|are|of|at|in|on|the|her|his|this|today|initially|initial|sitting|standing"
@@ -30,7 +31,7 @@ _FILLER = re.compile(
     r"|about|approximately|approx|average|averaging|of|blood|pressures?|bp|b/p|systolic|diastolic|vital|signs?"
     r"|vitals?|reviewed|stable|elevated|high|low|normal|mm|hg|mmhg|after|before|iv|fluids?|fluid|with|while|when"
     r"|crying|asleep|awake|by|per|nurse|range|still|well|good|slightly|mildly|markedly|very|last|visit|presenting"
-    r"|presented|obtained|recorded|showed|shows|reveals|revealed|\d{1,3}(?:\.\d+)?|\d{2,3}/\d{2,3}|april|may|june"
+    r"|presented|obtained|recorded|showed|shows|reveals|revealed|above|below|over|under|greater|less|than|exceeds|goal|target|\d{1,3}(?:\.\d+)?|\d{2,3}/\d{2,3}|april|may|june"
     r"|[a-z]{1,3}\.?)\b)*$",
     re.IGNORECASE,
 )
@@ -52,10 +53,11 @@ class BloodPressureReadings:
         return doc
 
     def _cued(self, doc: Doc, start: int) -> bool:
-        sent_start = doc[doc.char_span(start, start + 1, alignment_mode="expand").start].sent.start_char \
-            if doc.has_annotation("SENT_START") else 0
-        left = max(sent_start, start - _MAX_CUE_DISTANCE)
-        window = doc.text[left:start]
+        window = doc.text[max(0, start - _MAX_CUE_DISTANCE):start]
+        # stay in the sentence: cut at the last full stop ("BP: 130/80" keeps its cue, "BP. 2/6" does not)
+        stops = list(_SENTENCE_END.finditer(window))
+        if stops:
+            window = window[stops[-1].end():]
         cues = list(self.patterns.bp_cue.finditer(window))
         if not cues:
             return False

@@ -53,7 +53,7 @@ def a1c_values(patterns: ValuePatterns, text: str, term_end: int, limit: int) ->
 
 
 def tobacco_category(
-    patterns: ValuePatterns, rule_value: str | None, negated: bool, before: str, after: str
+    patterns: ValuePatterns, rule_value: str | None, negated: bool, before: str, after: str, span: str = ""
 ) -> str | None:
     """``current`` / ``former`` / ``never`` for a tobacco mention, or None (history without status).
 
@@ -75,7 +75,7 @@ def tobacco_category(
         return "current"
     if former_cue or history_before:
         return "former"
-    if patterns.tobacco_pack_years.search(window) and not patterns.tobacco_current_cue.search(window):
+    if patterns.tobacco_pack_years.search(f"{before} {span} {after}") and not patterns.tobacco_current_cue.search(window):
         return None
     return "current"
 
