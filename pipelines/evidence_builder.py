@@ -44,6 +44,7 @@ _INERT = ("TERMINATE", "PSEUDO", "PATIENT")
 PATIENT_ONLY_IN_ADULTS = frozenset({"tobacco_use", "pregnancy"})
 _PAST_CUE_IDS = {"past.last", "past.had", "past.ago", "past.status_post", "past.s_p"}
 _MAX_DATE_DISTANCE = 80
+_PRESENT_KINDS = frozenset({"today", "this_year"})
 
 
 class EvidenceBuilder:
@@ -71,7 +72,8 @@ class EvidenceBuilder:
         return section.category, rule_id
 
     @staticmethod
-    def _date_for(doc: Doc, ent: Span, start: int, end: int, others: list[tuple[int, int]]) -> DateMention | None:
+    def _date_for(doc: Doc, ent: Span, start: int, end: int, others: list[tuple[int, int]],
+                  past: bool = False) -> DateMention | None:
         sent = ent.sent if doc.has_annotation("SENT_START") else doc[:]
         best: tuple[int, int, DateMention] | None = None
         for mention in doc._.qm_dates or ():
@@ -79,6 +81,8 @@ class EvidenceBuilder:
                 continue
             if mention.start < end and start < mention.end:
                 continue
+            if past and mention.kind in _PRESENT_KINDS:
+                continue  # "prior colonoscopy, who presents today": today is the visit, not the test
             if mention.start >= end:
                 gap, after = mention.start - end, 0
                 lo, hi = end, mention.start
@@ -171,7 +175,9 @@ class EvidenceBuilder:
 
             event_date = precision = None
             if element not in UNDATED_ELEMENTS:
-                mention = self._date_for(doc, ent, start, end, [p for p in positions if p != (ent.start_char, ent.end_char)])
+                mention = self._date_for(doc, ent, start, end,
+                                         [p for p in positions if p != (ent.start_char, ent.end_char)],
+                                         past=bool(mod_ids & _PAST_CUE_IDS))
                 resolved = resolve(mention, note_date) if mention else None
                 if resolved is None and note_date is not None and status == "affirmed" \
                         and self._visit_dated(doc, element, section, mod_ids, sentence):
@@ -180,6 +186,7 @@ class EvidenceBuilder:
                     event_date, precision = resolved
 
             row = {
+                "requires": meta.get("requires", ()),
                 "element": element, "start": start, "end": end, "status": status, "section": section,
                 "modifiers": tuple(dict.fromkeys(modifier_ids)), "source": source, "value": value,
                 "event_date": event_date, "date_precision": precision,
@@ -187,7 +194,12 @@ class EvidenceBuilder:
             rows.append(row)
             for v_start, v_end, v_value in extra_values:
                 rows.append({**row, "start": v_start, "end": v_end, "value": v_value})
-        return rows
+        # rules that count only with another element affirmed in the note ("eye exam" needs diabetes)
+        present = {r["element"] for r in rows if r["status"] == "affirmed" and not r["requires"]}
+        kept = [r for r in rows if all(req in present for req in r["requires"])]
+        for r in kept:
+            del r["requires"]
+        return kept
 
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s|,|$)|\n\s*\n|;")

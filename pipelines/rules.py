@@ -48,12 +48,12 @@ CONTEXT_CATEGORIES: tuple[str, ...] = (
 DIRECTIONS: tuple[str, ...] = ("FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO")
 TOBACCO_VALUES: tuple[str, ...] = ("current", "former", "never")
 
-_TARGET_KEYS = {"id", "element", "literal", "pattern", "value", "exclude_sections", "comment"}
+_TARGET_KEYS = {"id", "element", "literal", "pattern", "value", "exclude_sections", "requires", "comment"}
 _CONTEXT_KEYS = {"id", "category", "literal", "pattern", "direction", "max_scope", "allowed_types",
                  "excluded_types", "terminated_by", "comment"}
 _SECTION_KEYS = {"id", "category", "headings", "comment"}
 _VALUE_KEYS = {"bp_reading", "bp_cue", "bp_unit", "a1c_value", "a1c_value_sep", "tobacco_former_cue",
-               "tobacco_current_cue", "tobacco_history_cue", "tobacco_pack_years", "screening_score", "screening_result",
+               "tobacco_current_cue", "tobacco_history_cue", "tobacco_pack_years", "tobacco_relapse_cue", "screening_score", "screening_result",
                "done_today_cue", "instruments"}
 
 
@@ -205,6 +205,10 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
                 f"valid elements: {', '.join(ELEMENTS)} (or '{IGNORE}' for a trap phrase)."
             )
         _check_pattern(path, entry["id"], entry.get("pattern"))
+        for required in entry.get("requires") or ():
+            if required not in ELEMENTS:
+                raise RuleFileError(f"{path}: rule {entry['id']!r} requires unknown element {required!r}; "
+                                    f"valid elements: {', '.join(ELEMENTS)}.")
         value = entry.get("value")
         if value is not None and (element != "tobacco_use" or value not in TOBACCO_VALUES):
             raise RuleFileError(
@@ -213,7 +217,8 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
             )
         for literal, pattern, cased in _rule_variants(entry.get("pattern"), str(entry["literal"])):
             metadata = {"id": entry["id"], "value": value, "case_sensitive": cased,
-                        "exclude_sections": tuple(entry.get("exclude_sections") or ())}
+                        "exclude_sections": tuple(entry.get("exclude_sections") or ()),
+                        "requires": tuple(entry.get("requires") or ())}
             rules.append(TargetRule(literal=literal, category=element, pattern=pattern, metadata=metadata))
     _check_unique(path, [e["id"] for e in entries])
     return rules
@@ -321,6 +326,7 @@ class ValuePatterns:
     tobacco_current_cue: re.Pattern[str]
     tobacco_history_cue: re.Pattern[str]
     tobacco_pack_years: re.Pattern[str]
+    tobacco_relapse_cue: re.Pattern[str]
     screening_score: re.Pattern[str]
     screening_result: re.Pattern[str]
     done_today_cue: re.Pattern[str]

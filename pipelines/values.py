@@ -62,9 +62,12 @@ def tobacco_category(
     "history of smoking" is ``former``; "25 pack-year history" alone has no category.
     A fixed rule value ("nonsmoker", "ex-smoker", "active smoker") wins unless negated.
     """
-    window = f"{before} {after}"
-    former_cue = bool(patterns.tobacco_former_cue.search(window))
+    window = f"{before} {span} {after}"
+    # under a negation the mention itself is no quit cue ("denies ever having smoked")
+    former_cue = bool(patterns.tobacco_former_cue.search(f"{before} {after}" if negated else window))
     history_before = bool(patterns.tobacco_history_cue.search(before[-25:])) and not negated
+    if patterns.tobacco_relapse_cue.search(window) and not negated:
+        return "current"
     if rule_value == "former":
         return "former"
     if rule_value == "never":
@@ -75,7 +78,7 @@ def tobacco_category(
         return "current"
     if former_cue or history_before:
         return "former"
-    if patterns.tobacco_pack_years.search(f"{before} {span} {after}") and not patterns.tobacco_current_cue.search(window):
+    if patterns.tobacco_pack_years.search(window) and not patterns.tobacco_current_cue.search(f"{before} {after}"):
         return None
     return "current"
 
