@@ -190,7 +190,7 @@ def measures_show(measure: Annotated[str, typer.Argument(help="Measure id or ali
     from engine.spec import load_specs, resolve_measures
 
     (spec,) = resolve_measures([measure], load_specs())
-    console.print(describe(spec), highlight=False, markup=False)
+    console.print(describe(spec), highlight=False, markup=False, soft_wrap=True)
 
 
 def _register_optional(name: str, module: str, attr: str) -> None:
