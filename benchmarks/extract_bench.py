@@ -52,10 +52,14 @@ def _run(options: dict[str, str], notes: list[Note]) -> tuple[float, float, dict
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--notes", type=Path, default=ROOT.parent / "shared/data/mtsamples/notes.jsonl")
     parser.add_argument("--limit", type=int, default=None, help="only the first N notes")
-    parser.add_argument("--pyrush-limit", type=int, default=300, help="notes for the PyRuSH comparison (0: skip)")
+    parser.add_argument(
+        "--pyrush-limit", type=int, default=300, help="notes for the PyRuSH comparison (0: skip)"
+    )
     args = parser.parse_args()
 
     notes = _load(args.notes, args.limit)
@@ -63,17 +67,22 @@ def main() -> None:
     print(f"{len(notes)} notes, {chars / len(notes):.0f} chars/note on average")
     wall_rate, cpu_rate, base = _run({"sentences": "sentencizer"}, notes)
     n_items = sum(len(v) for v in base.values())
-    print(f"sentencizer: {wall_rate:7.1f} notes/s wall, {cpu_rate:7.1f} notes/s per core (CPU time), "
-          f"{n_items} evidence items, peak RSS {_peak_rss_mib():.0f} MiB")
+    print(
+        f"sentencizer: {wall_rate:7.1f} notes/s wall, {cpu_rate:7.1f} notes/s per core (CPU time), "
+        f"{n_items} evidence items, peak RSS {_peak_rss_mib():.0f} MiB"
+    )
     if args.pyrush_limit:
         subset = notes[: args.pyrush_limit]
         sub_wall, sub_cpu, _ = _run({"sentences": "sentencizer"}, subset)
         rush_wall, rush_cpu, rush = _run({"sentences": "pyrush"}, subset)
         same = sum(len(base[n.note_id] & rush[n.note_id]) for n in subset)
         total = sum(len(base[n.note_id] | rush[n.note_id]) for n in subset)
-        print(f"subset of {len(subset)}: sentencizer {sub_cpu:7.1f} notes/s per core; "
-              f"PyRuSH {rush_cpu:7.1f} notes/s per core ({rush_wall:.1f} wall); "
-              f"evidence agreement {same}/{total} = {same / max(total, 1):.3f}; peak RSS {_peak_rss_mib():.0f} MiB")
+        print(
+            f"subset of {len(subset)}: sentencizer {sub_cpu:7.1f} notes/s per core; "
+            f"PyRuSH {rush_cpu:7.1f} notes/s per core ({rush_wall:.1f} wall); "
+            f"evidence agreement {same}/{total} = {same / max(total, 1):.3f}; "
+            f"peak RSS {_peak_rss_mib():.0f} MiB"
+        )
 
 
 if __name__ == "__main__":

@@ -18,18 +18,36 @@ __all__ = ["evaluate_extraction_cmd", "evaluate_negex_cmd"]
 
 
 def evaluate_extraction_cmd(
-    gold: Annotated[Path, typer.Option(
-        "--gold", exists=True, dir_okay=False, readable=True,
-        help="Chart-review annotations (JSONL, docs/evidence-elements.md format), e.g. ../shared/annotations/dev.jsonl.",
-    )],
-    notes: Annotated[list[Path], typer.Option(
-        "--notes", exists=True, dir_okay=False, readable=True,
-        help="Notes JSONL (input contract). Repeat for several files: --notes a.jsonl --notes b.jsonl. "
-             "Only notes with gold annotations are scored.",
-    )],
-    out: Annotated[Path | None, typer.Option(
-        "--out", dir_okay=False, help="Also write the full report (scores, misses) as JSON to this file.",
-    )] = None,
+    gold: Annotated[
+        Path,
+        typer.Option(
+            "--gold",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="Chart-review annotations (JSONL, docs/evidence-elements.md format), "
+            "e.g. ../shared/annotations/dev.jsonl.",
+        ),
+    ],
+    notes: Annotated[
+        list[Path],
+        typer.Option(
+            "--notes",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="Notes JSONL (input contract). Repeat for several files: --notes a.jsonl --notes b.jsonl. "
+            "Only notes with gold annotations are scored.",
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            dir_okay=False,
+            help="Also write the full report (scores, misses) as JSON to this file.",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     """Score evidence extraction against chart review: per-element P/R/F1 at note level (positive =
     affirmed), micro and macro, value accuracy (BP readings, A1c values, tobacco category), date
@@ -50,11 +68,17 @@ def evaluate_extraction_cmd(
 
 
 def evaluate_negex_cmd(
-    tsv: Annotated[Path, typer.Option(
-        "--tsv", exists=True, dir_okay=False, readable=True,
-        help="NegEx/ConText test set TSV (id, condition, sentence, negation, temporality, experiencer), "
-             "e.g. ../shared/data/negex/context_test_set.tsv.",
-    )],
+    tsv: Annotated[
+        Path,
+        typer.Option(
+            "--tsv",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="NegEx/ConText test set TSV (id, condition, sentence, negation, temporality, experiencer), "
+            "e.g. ../shared/data/negex/context_test_set.tsv.",
+        ),
+    ],
 ) -> dict[str, Any]:
     """Score our ConText rules on the NegEx/ConText test set: accuracy for negation, temporality
     (historical, hypothetical) and experiencer, with per-class precision/recall.

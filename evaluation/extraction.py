@@ -86,10 +86,13 @@ def load_gold(path: Path) -> dict[str, dict[str, Any]]:
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{n}: not valid JSON ({exc.msg}); expected one gold object per line.") \
-                    from exc
+                raise ValueError(
+                    f"{path}:{n}: not valid JSON ({exc.msg}); expected one gold object per line."
+                ) from exc
             if "note_id" not in row or "elements" not in row:
-                raise ValueError(f"{path}:{n}: a gold row needs 'note_id' and 'elements'; found {sorted(row)}.")
+                raise ValueError(
+                    f"{path}:{n}: a gold row needs 'note_id' and 'elements'; found {sorted(row)}."
+                )
             gold[row["note_id"]] = row
     return gold
 
@@ -148,7 +151,7 @@ def score_extraction(
             continue
         note, items = notes[note_id], evidence.get(note_id, [])
         for e in items:
-            integrity.add(e.start is not None and e.end is not None and note.text[e.start:e.end] == e.span)
+            integrity.add(e.start is not None and e.end is not None and note.text[e.start : e.end] == e.span)
         affirmed: dict[str, list[Evidence]] = defaultdict(list)
         by_element: dict[str, list[Evidence]] = defaultdict(list)
         for e in items:
@@ -161,12 +164,19 @@ def score_extraction(
                 [note_id] if element in affirmed else [], [note_id] if element in gold_pos else []
             )
             if element in affirmed and element not in gold_pos:
-                misses.append(Miss(note_id, element, "FP",
-                                   [f"{e.span!r}@{e.start}" for e in affirmed[element]]))
+                misses.append(
+                    Miss(note_id, element, "FP", [f"{e.span!r}@{e.start}" for e in affirmed[element]])
+                )
             elif element in gold_pos and element not in affirmed:
                 ours = [f"{e.span!r}@{e.start}={e.status}" for e in by_element.get(element, [])]
-                misses.append(Miss(note_id, element, "FN",
-                                   [f"gold {q!r}" for q in g.get("evidence", {}).get(element, [])] + ours))
+                misses.append(
+                    Miss(
+                        note_id,
+                        element,
+                        "FN",
+                        [f"gold {q!r}" for q in g.get("evidence", {}).get(element, [])] + ours,
+                    )
+                )
             elif element in gold_pos:
                 ranges = _quote_ranges(note.text, g.get("evidence", {}).get(element, []))
                 if ranges:
@@ -194,15 +204,26 @@ def score_extraction(
             got_d = {d for d in (_fmt_date(e) for e in affirmed.get(element, [])) if d}
             dates.add(set(want_dates) == got_d)
             if set(want_dates) != got_d:
-                value_misses.append(f"{note_id} {element} dates gold={sorted(want_dates)} got={sorted(got_d)}")
+                value_misses.append(
+                    f"{note_id} {element} dates gold={sorted(want_dates)} got={sorted(got_d)}"
+                )
     micro = PRFScore()
     for score in per_element.values():
         micro = micro + score
     return ExtractionReport(
-        per_element=dict(per_element), micro=micro, macro_f=macro_f(per_element), bp_values=bp,
-        a1c_values=a1c, tobacco_category=tob, dates=dates, span_integrity=integrity, span_exact=exact,
-        n_notes=sum(1 for n in gold if n in notes), missing_notes=sorted(set(gold) - set(notes)),
-        misses=misses, value_misses=value_misses,
+        per_element=dict(per_element),
+        micro=micro,
+        macro_f=macro_f(per_element),
+        bp_values=bp,
+        a1c_values=a1c,
+        tobacco_category=tob,
+        dates=dates,
+        span_integrity=integrity,
+        span_exact=exact,
+        n_notes=sum(1 for n in gold if n in notes),
+        missing_notes=sorted(set(gold) - set(notes)),
+        misses=misses,
+        value_misses=value_misses,
     )
 
 
@@ -219,19 +240,28 @@ def evaluate_extraction(gold_path: Path, notes_paths: list[Path], nlp: Any = Non
 
 
 def format_extraction_report(report: ExtractionReport, show_misses: bool = True) -> str:
-    lines = [f"Extraction vs chart review: {report.n_notes} notes"
-             + (f" ({len(report.missing_notes)} gold notes not found)" if report.missing_notes else "")]
+    lines = [
+        f"Extraction vs chart review: {report.n_notes} notes"
+        + (f" ({len(report.missing_notes)} gold notes not found)" if report.missing_notes else "")
+    ]
     lines.append(f"{'element':28s} {'P':>6s} {'R':>6s} {'F1':>6s} {'tp':>4s} {'fp':>4s} {'fn':>4s}")
     for element, s in sorted(report.per_element.items()):
-        lines.append(f"{element:28s} {s.precision:6.3f} {s.recall:6.3f} {s.fscore:6.3f} "
-                     f"{s.tp:4d} {s.fp:4d} {s.fn:4d}")
+        lines.append(
+            f"{element:28s} {s.precision:6.3f} {s.recall:6.3f} {s.fscore:6.3f} {s.tp:4d} {s.fp:4d} {s.fn:4d}"
+        )
     m = report.micro
-    lines.append(f"{'MICRO':28s} {m.precision:6.3f} {m.recall:6.3f} {m.fscore:6.3f} {m.tp:4d} {m.fp:4d} {m.fn:4d}")
+    lines.append(
+        f"{'MICRO':28s} {m.precision:6.3f} {m.recall:6.3f} {m.fscore:6.3f} {m.tp:4d} {m.fp:4d} {m.fn:4d}"
+    )
     lines.append(f"{'MACRO F1':28s} {'':6s} {'':6s} {report.macro_f:6.3f}")
-    for name, acc in (("blood pressure reading sets", report.bp_values), ("HbA1c value sets", report.a1c_values),
-                      ("tobacco category", report.tobacco_category), ("dates", report.dates),
-                      ("span offsets match text", report.span_integrity),
-                      ("affirmed spans inside gold quotes", report.span_exact)):
+    for name, acc in (
+        ("blood pressure reading sets", report.bp_values),
+        ("HbA1c value sets", report.a1c_values),
+        ("tobacco category", report.tobacco_category),
+        ("dates", report.dates),
+        ("span offsets match text", report.span_integrity),
+        ("affirmed spans inside gold quotes", report.span_exact),
+    ):
         lines.append(f"{name:34s} {acc.value:6.3f}  ({acc.correct}/{acc.total})")
     if show_misses:
         if report.misses:

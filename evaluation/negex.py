@@ -43,10 +43,14 @@ class NegexReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "negation": self.negation.to_dict(), "temporality": self.temporality.to_dict(),
-            "experiencer": self.experiencer.to_dict(), "negated": self.negated.to_dict(),
-            "historical": self.historical.to_dict(), "hypothetical": self.hypothetical.to_dict(),
-            "family": self.family.to_dict(), "skipped": self.skipped,
+            "negation": self.negation.to_dict(),
+            "temporality": self.temporality.to_dict(),
+            "experiencer": self.experiencer.to_dict(),
+            "negated": self.negated.to_dict(),
+            "historical": self.historical.to_dict(),
+            "hypothetical": self.hypothetical.to_dict(),
+            "family": self.family.to_dict(),
+            "skipped": self.skipped,
         }
 
 
@@ -69,7 +73,11 @@ def predict_labels(nlp: Any, sentence: str, start: int, end: int) -> tuple[str, 
     if span is None:
         return None
     for name, proc in nlp.pipeline:
-        if name.startswith("medspacy_target_matcher") or name in ("qm_bp_readings", "qm_dates", "qm_evidence"):
+        if name.startswith("medspacy_target_matcher") or name in (
+            "qm_bp_readings",
+            "qm_dates",
+            "qm_evidence",
+        ):
             continue
         if name == "qm_context":
             doc.ents = [span]
@@ -98,7 +106,9 @@ def evaluate_negex(tsv_path: Path, nlp: Any = None) -> NegexReport:
     nlp = nlp or build_nlp()
     neg, tmp, exp = Accuracy(), Accuracy(), Accuracy()
     prf = {k: PRFScore() for k in ("negated", "historical", "hypothetical", "family")}
-    confusion: dict[str, Counter[tuple[str, str]]] = {k: Counter() for k in ("negation", "temporality", "experiencer")}
+    confusion: dict[str, Counter[tuple[str, str]]] = {
+        k: Counter() for k in ("negation", "temporality", "experiencer")
+    }
     errors: list[str] = []
     skipped = 0
     with tsv_path.open(encoding="utf-8", newline="") as fh:
@@ -116,30 +126,61 @@ def evaluate_negex(tsv_path: Path, nlp: Any = None) -> NegexReport:
             neg.add(pred[0] == gold[0])
             tmp.add(pred[1] == gold[1])
             exp.add(pred[2] == gold[2])
-            for key, (g, p) in zip(("negation", "temporality", "experiencer"), zip(gold, pred)):
+            for key, (g, p) in zip(
+                ("negation", "temporality", "experiencer"), zip(gold, pred, strict=True), strict=True
+            ):
                 confusion[key][(g, p)] += 1
             prf["negated"].score_set([1] if pred[0] == "Negated" else [], [1] if gold[0] == "Negated" else [])
-            prf["historical"].score_set([1] if pred[1] == "Historical" else [], [1] if gold[1] == "Historical" else [])
-            prf["hypothetical"].score_set([1] if pred[1] == "Not particular" else [],
-                                          [1] if gold[1] == "Not particular" else [])
+            prf["historical"].score_set(
+                [1] if pred[1] == "Historical" else [], [1] if gold[1] == "Historical" else []
+            )
+            prf["hypothetical"].score_set(
+                [1] if pred[1] == "Not particular" else [], [1] if gold[1] == "Not particular" else []
+            )
             prf["family"].score_set([1] if pred[2] != "Patient" else [], [1] if gold[2] != "Patient" else [])
             if pred[0] != gold[0] or pred[2] != gold[2]:
-                errors.append(f"{row['id']}: gold={gold[0]}/{gold[2]} pred={pred[0]}/{pred[2]} "
-                              f"target={row['condition']!r}")
-    return NegexReport(neg, tmp, exp, prf["negated"], prf["historical"], prf["hypothetical"], prf["family"],
-                       skipped, confusion, errors)
+                errors.append(
+                    f"{row['id']}: gold={gold[0]}/{gold[2]} pred={pred[0]}/{pred[2]} "
+                    f"target={row['condition']!r}"
+                )
+    return NegexReport(
+        neg,
+        tmp,
+        exp,
+        prf["negated"],
+        prf["historical"],
+        prf["hypothetical"],
+        prf["family"],
+        skipped,
+        confusion,
+        errors,
+    )
 
 
 def format_negex_report(report: NegexReport, show_errors: int = 40) -> str:
-    lines = [f"NegEx/ConText test set: {report.negation.total} sentences scored, {report.skipped} skipped "
-             "(target not found in the sentence)"]
-    for name, acc in (("negation accuracy", report.negation), ("temporality accuracy", report.temporality),
-                      ("experiencer accuracy", report.experiencer)):
+    lines = [
+        f"NegEx/ConText test set: {report.negation.total} sentences scored, {report.skipped} skipped "
+        "(target not found in the sentence)"
+    ]
+    for name, acc in (
+        ("negation accuracy", report.negation),
+        ("temporality accuracy", report.temporality),
+        ("experiencer accuracy", report.experiencer),
+    ):
         lines.append(f"  {name:24s} {acc.value:6.3f}  ({acc.correct}/{acc.total})")
-    for name, s in (("Negated", report.negated), ("Historical", report.historical),
-                    ("Not particular", report.hypothetical), ("Family/Other", report.family)):
-        lines.append(f"  {name:24s} P {s.precision:5.3f}  R {s.recall:5.3f}  F1 {s.fscore:5.3f}  (support {s.support})")
+    for name, s in (
+        ("Negated", report.negated),
+        ("Historical", report.historical),
+        ("Not particular", report.hypothetical),
+        ("Family/Other", report.family),
+    ):
+        lines.append(
+            f"  {name:24s} P {s.precision:5.3f}  R {s.recall:5.3f}  F1 {s.fscore:5.3f}  (support {s.support})"
+        )
     if show_errors and report.errors:
-        lines.append(f"First {min(show_errors, len(report.errors))} of {len(report.errors)} negation/experiencer errors:")
+        lines.append(
+            f"First {min(show_errors, len(report.errors))} of {len(report.errors)} "
+            "negation/experiencer errors:"
+        )
         lines.extend(f"  {e}" for e in report.errors[:show_errors])
     return "\n".join(lines)

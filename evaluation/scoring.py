@@ -51,8 +51,14 @@ class PRFScore:
         return self.tp + self.fn
 
     def to_dict(self) -> dict[str, float]:
-        return {"p": self.precision, "r": self.recall, "f": self.fscore,
-                "tp": self.tp, "fp": self.fp, "fn": self.fn}
+        return {
+            "p": self.precision,
+            "r": self.recall,
+            "f": self.fscore,
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+        }
 
 
 @dataclass

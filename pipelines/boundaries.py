@@ -20,8 +20,9 @@ _HEADING_JOINERS = {"&", "/", "AND", "OF", "THE", "FOR", "(", ")", "-"}
 def _is_heading_word(token: Token) -> bool:
     """A capitalised word without digits ("PLAN", "HISTORY"); "PHQ-2" or "A1C" are not headings."""
     text = token.text
-    return (text.isupper() and any(c.isalpha() for c in text) and not any(c.isdigit() for c in text)) \
-        or text in _HEADING_JOINERS
+    return (
+        text.isupper() and any(c.isalpha() for c in text) and not any(c.isdigit() for c in text)
+    ) or text in _HEADING_JOINERS
 
 
 class HeadingBoundaries:
@@ -41,7 +42,7 @@ class HeadingBoundaries:
         n = len(doc)
         for i, token in enumerate(doc):
             # new lines: the next token that is not whitespace starts a sentence
-            if "\n" in token.text_with_ws[len(token.text):] or (token.is_space and "\n" in token.text):
+            if "\n" in token.text_with_ws[len(token.text) :] or (token.is_space and "\n" in token.text):
                 j = i + 1
                 while j < n and doc[j].is_space:
                     j += 1
@@ -54,10 +55,19 @@ class HeadingBoundaries:
                     k -= 1
                 head_start = k + 1
                 heading_chars = doc[head_start:i].text if head_start < i else ""
-                if head_start < i and len(heading_chars) >= self.min_heading_chars and doc[head_start].text.isupper():
+                if (
+                    head_start < i
+                    and len(heading_chars) >= self.min_heading_chars
+                    and doc[head_start].text.isupper()
+                ):
                     prev = doc[k] if k >= 0 else None
-                    if prev is None or prev.text in {",", ".", ";", ":"} or "\n" in prev.text_with_ws \
-                            or prev.is_space or prev.text.endswith((",", ".")):
+                    if (
+                        prev is None
+                        or prev.text in {",", ".", ";", ":"}
+                        or "\n" in prev.text_with_ws
+                        or prev.is_space
+                        or prev.text.endswith((",", "."))
+                    ):
                         starts.add(head_start)
                     # the text after the heading starts a sentence too
                     j = i + 1
@@ -65,8 +75,14 @@ class HeadingBoundaries:
                         j += 1
                     if j < n:
                         starts.add(j)
-            if token.text == "," and i + 1 < n and not token.whitespace_ and doc[i + 1].text[:1].isupper() \
-                    and i > 0 and doc[i - 1].text in {".", ":", "?", "!"}:
+            if (
+                token.text == ","
+                and i + 1 < n
+                and not token.whitespace_
+                and doc[i + 1].text[:1].isupper()
+                and i > 0
+                and doc[i - 1].text in {".", ":", "?", "!"}
+            ):
                 starts.add(i + 1)  # ".,Next" : a transcribed line break
             if token.text in _BULLETS and (i == 0 or "\n" in doc[i - 1].text_with_ws or doc[i - 1].is_space):
                 starts.add(i)

@@ -14,10 +14,9 @@ Pipeline (names as in ``nlp.pipe_names``):
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
-
-import warnings
 
 import spacy
 from spacy.language import Language
@@ -33,12 +32,12 @@ DEFAULT_OPTIONS: Mapping[str, Any] = {"sentences": "sentencizer", "context": Tru
 
 # Transcribed notes glue punctuation: "Allegra.,ALLERGIES:,  She", "124/78.,HEENT:", "Vitals:,".
 _EXTRA_INFIXES = (
-    r"(?<=[.:;!?)]),",          # ".," ":," -> "." ","
-    r",(?=[A-Za-z(])",          # ",ALLERGIES" -> "," "ALLERGIES"
+    r"(?<=[.:;!?)]),",  # ".," ":," -> "." ","
+    r",(?=[A-Za-z(])",  # ",ALLERGIES" -> "," "ALLERGIES"
     r"(?<=[A-Za-z)]):(?=[,A-Za-z(])",  # "OBJECTIVE:,Vitals" -> "OBJECTIVE" ":" ","
-    r"\.(?=,)",                 # "124/78.," -> "124/78" "." ","
+    r"\.(?=,)",  # "124/78.," -> "124/78" "." ","
     r"(?<=[a-z]);(?=[A-Za-z])",
-    r"(?<=\d)\)(?=[A-Za-z])",     # "3)HTN" -> "3" ")" "HTN"
+    r"(?<=\d)\)(?=[A-Za-z])",  # "3)HTN" -> "3" ")" "HTN"
 )
 _EXTRA_PREFIXES = (r",", r"•", r"\*")
 # medspaCy warns once per overlap between the two target matchers; the first match is kept, by design
@@ -87,21 +86,26 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
         nlp.add_pipe("sentencizer", config={"punct_chars": [".", "!", "?", "•", "。"]})
     nlp.add_pipe("qm_heading_boundaries")
     # abbreviations ("DM", "TAH", "CRC") match case-sensitively; everything else on lower case
-    cased_matcher = nlp.add_pipe("medspacy_target_matcher", name="medspacy_target_matcher_cased",
-                                 config={"phrase_matcher_attr": "ORTH"})
+    cased_matcher = nlp.add_pipe(
+        "medspacy_target_matcher",
+        name="medspacy_target_matcher_cased",
+        config={"phrase_matcher_attr": "ORTH"},
+    )
     matcher = nlp.add_pipe("medspacy_target_matcher")
     nlp.add_pipe("qm_bp_readings")
     sectionizer = context = None
     if opts["sections"]:
         # headings are matched case-sensitively (ORTH): "PLAN:" is a heading, "plan" in a sentence is not
-        sectionizer = nlp.add_pipe("medspacy_sectionizer", config={
-            "rules": None, "span_attrs": None, "phrase_matcher_attr": "ORTH"})
+        sectionizer = nlp.add_pipe(
+            "medspacy_sectionizer", config={"rules": None, "span_attrs": None, "phrase_matcher_attr": "ORTH"}
+        )
     if opts["context"]:
         # prune_on_target_overlap: medspaCy's own overlap test misses a modifier nested inside a target
         # ("Acquired absence of bilateral breast", "Do not resuscitate"), which then negates it or its
         # neighbours; pruning modifiers that overlap any target fixes both.
-        context = nlp.add_pipe("qm_context", config={
-            "rules": None, "span_attrs": None, "prune_on_target_overlap": True})
+        context = nlp.add_pipe(
+            "qm_context", config={"rules": None, "span_attrs": None, "prune_on_target_overlap": True}
+        )
     nlp.add_pipe("qm_dates")
     nlp.add_pipe("qm_evidence")
     # medspaCy runs ``nlp(phrase)`` for every phrase rule it adds: tokenizer only, please

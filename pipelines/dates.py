@@ -18,42 +18,102 @@ __all__ = ["DateMention", "find_dates", "resolve"]
 Precision = Literal["year", "month", "day"]
 
 _MONTHS = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
-    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
 }
-_MONTH_RE = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-             r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+_MONTH_RE = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
 _NUMBER_WORDS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
-    "several": None, "few": None, "couple": None,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "several": None,
+    "few": None,
+    "couple": None,
 }
 _NUM = r"(?:\d{1,2}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)"
 _YEAR = r"(?:19[4-9]\d|20[0-4]\d)"
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("iso", re.compile(rf"(?<![\d/\-])(?P<y>{_YEAR})-(?P<m>0?[1-9]|1[0-2])-(?P<d>0?[1-9]|[12]\d|3[01])(?![\d\-])")),
-    ("mdy", re.compile(
-        r"(?<![\d/\-.])(?P<m>0?[1-9]|1[0-2])[/\-](?P<d>0?[1-9]|[12]\d|3[01])[/\-](?P<y>(?:19|20)\d{2}|\d{2})(?![\d/])")),
-    ("month_day_year", re.compile(
-        rf"\b(?P<mon>{_MONTH_RE})\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?,?\s+(?P<y>{_YEAR})\b", re.I)),
-    ("day_month_year", re.compile(rf"\b(?P<d>[0-3]?\d)\s+(?P<mon>{_MONTH_RE})\s*,?\s+(?P<y>{_YEAR})\b", re.I)),
+    (
+        "iso",
+        re.compile(
+            rf"(?<![\d/\-])(?P<y>{_YEAR})-(?P<m>0?[1-9]|1[0-2])-(?P<d>0?[1-9]|[12]\d|3[01])(?![\d\-])"
+        ),
+    ),
+    (
+        "mdy",
+        re.compile(
+            r"(?<![\d/\-.])(?P<m>0?[1-9]|1[0-2])[/\-](?P<d>0?[1-9]|[12]\d|3[01])[/\-](?P<y>(?:19|20)\d{2}|\d{2})(?![\d/])"
+        ),
+    ),
+    (
+        "month_day_year",
+        re.compile(rf"\b(?P<mon>{_MONTH_RE})\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?,?\s+(?P<y>{_YEAR})\b", re.I),
+    ),
+    (
+        "day_month_year",
+        re.compile(rf"\b(?P<d>[0-3]?\d)\s+(?P<mon>{_MONTH_RE})\s*,?\s+(?P<y>{_YEAR})\b", re.I),
+    ),
     ("month_year", re.compile(rf"\b(?P<mon>{_MONTH_RE}),?\s+(?:of\s+)?(?P<y>{_YEAR})\b", re.I)),
     ("my4", re.compile(rf"(?<![\d/\-.])(?P<m>0?[1-9]|1[0-2])/(?P<y>{_YEAR})(?![\d/])")),
     # m/yy only after a date cue ("done on 10/99"), since "2/6 murmur" or "5/5 strength" are not dates
-    ("my2", re.compile(r"(?:\b(?:on|in|since|dated|from|of)\s+)(?P<m>0?[1-9]|1[0-2])/(?P<y>\d{2})(?![\d/])", re.I)),
-    ("relative", re.compile(
-        rf"\b(?:(?:about|approximately|approx\.?|around|roughly|over|almost|nearly|some)\s+)?"
-        rf"(?P<n>{_NUM}|several|a\s+few|a\s+couple\s+of|couple\s+of)\s+(?P<unit>day|week|month|year)s?\s+(?:ago|prior|back|earlier)\b",
-        re.I)),
+    (
+        "my2",
+        re.compile(
+            r"(?:\b(?:on|in|since|dated|from|of)\s+)(?P<m>0?[1-9]|1[0-2])/(?P<y>\d{2})(?![\d/])", re.I
+        ),
+    ),
+    (
+        "relative",
+        re.compile(
+            rf"\b(?:(?:about|approximately|approx\.?|around|roughly|over|almost|nearly|some)\s+)?"
+            rf"(?P<n>{_NUM}|several|a\s+few|a\s+couple\s+of|couple\s+of)\s+(?P<unit>day|week|month|year)s?\s+(?:ago|prior|back|earlier)\b",
+            re.I,
+        ),
+    ),
     ("last_unit", re.compile(r"\b(?:last|past|previous)\s+(?P<unit>week|month|year)\b", re.I)),
     ("this_year", re.compile(r"\b(?:this|earlier\s+this)\s+(?P<unit>year|month)\b", re.I)),
     ("today", re.compile(r"\b(?:today|this\s+morning|this\s+afternoon|this\s+visit|tonight)\b", re.I)),
     ("yesterday", re.compile(r"\byesterday\b", re.I)),
-    ("in_month", re.compile(rf"\b(?:in|on|since|during|last)\s+(?P<mon>{_MONTH_RE})(?!\s*,?\s*(?:\d|of\s+\d))\b",
-                            re.I)),
-    ("year", re.compile(rf"(?<![\d/\-.$#])(?P<y>{_YEAR})(?![\d/\-]|'?s\b|\s*(?:mg|mcg|ml|cc|units?|g\b|kg|lb|calories))",
-                        re.I)),
+    (
+        "in_month",
+        re.compile(
+            rf"\b(?:in|on|since|during|last)\s+(?P<mon>{_MONTH_RE})(?!\s*,?\s*(?:\d|of\s+\d))\b", re.I
+        ),
+    ),
+    (
+        "year",
+        re.compile(
+            rf"(?<![\d/\-.$#])(?P<y>{_YEAR})(?![\d/\-]|'?s\b|\s*(?:mg|mcg|ml|cc|units?|g\b|kg|lb|calories))",
+            re.I,
+        ),
+    ),
 ]
 
 
@@ -67,8 +127,8 @@ class DateMention:
     year: int | None = None
     month: int | None = None
     day: int | None = None
-    rel_n: int | None = None      # "5 years ago": 5
-    rel_unit: str | None = None   # day | week | month | year
+    rel_n: int | None = None  # "5 years ago": 5
+    rel_unit: str | None = None  # day | week | month | year
 
     @property
     def text_span(self) -> tuple[int, int]:
@@ -136,7 +196,7 @@ def find_dates(text: str) -> list[DateMention]:
                 mention = DateMention(s, e, kind, rel_n=1, rel_unit="day")
             elif kind == "in_month":
                 s = m.start("mon")
-                if g["mon"].lower().startswith("may") and not re.match(r"\s*(?:,|\.|$)", text[e:e + 2]):
+                if g["mon"].lower().startswith("may") and not re.match(r"\s*(?:,|\.|$)", text[e : e + 2]):
                     continue  # "in may be" is a verb
                 mention = DateMention(s, e, kind, month=_month(g["mon"]))
             elif kind == "year":

@@ -24,20 +24,60 @@ __all__ = ["EvidenceBuilder", "UNDATED_ELEMENTS"]
 
 UNDATED_ELEMENTS = frozenset({"tobacco_use", "diabetes", "hypertension", "pregnancy", "blood_pressure"})
 # elements dated on the note date when a procedure note / this visit documents them
-VISIT_DATED_ELEMENTS = frozenset({
-    "colonoscopy", "flexible_sigmoidoscopy", "ct_colonography", "stool_dna", "fobt", "mammogram",
-    "cervical_cytology", "hpv_test", "retinal_eye_exam", "influenza_vaccine", "pneumococcal_vaccine",
-    "total_colectomy", "bilateral_mastectomy", "hysterectomy_no_cervix", "depression_screening",
-    "medication_reconciliation", "hba1c",
-})
-VISIT_SECTIONS = frozenset({"physical_exam", "procedure", "plan", "assessment_and_plan", "assessment",
-                            "labs_and_studies", "vitals", "diagnoses", "indications"})
-HISTORY_SECTIONS = frozenset({"past_medical_history", "past_surgical_history", "family_history",
-                              "social_history", "history_of_present_illness", "medications", "chief_complaint"})
+VISIT_DATED_ELEMENTS = frozenset(
+    {
+        "colonoscopy",
+        "flexible_sigmoidoscopy",
+        "ct_colonography",
+        "stool_dna",
+        "fobt",
+        "mammogram",
+        "cervical_cytology",
+        "hpv_test",
+        "retinal_eye_exam",
+        "influenza_vaccine",
+        "pneumococcal_vaccine",
+        "total_colectomy",
+        "bilateral_mastectomy",
+        "hysterectomy_no_cervix",
+        "depression_screening",
+        "medication_reconciliation",
+        "hba1c",
+    }
+)
+VISIT_SECTIONS = frozenset(
+    {
+        "physical_exam",
+        "procedure",
+        "plan",
+        "assessment_and_plan",
+        "assessment",
+        "labs_and_studies",
+        "vitals",
+        "diagnoses",
+        "indications",
+    }
+)
+HISTORY_SECTIONS = frozenset(
+    {
+        "past_medical_history",
+        "past_surgical_history",
+        "family_history",
+        "social_history",
+        "history_of_present_illness",
+        "medications",
+        "chief_complaint",
+    }
+)
 _STATUS_CATEGORIES = {
-    "family": {"FAMILY"}, "negated": {"NEGATED_EXISTENCE"}, "declined": {"DECLINED"},
-    "ordered": {"ORDERED"}, "planned": {"PLANNED"}, "hypothetical": {"HYPOTHETICAL"},
-    "uncertain": {"POSSIBLE_EXISTENCE"}, "affirmed": {"PAST_EVENT"},
+    "family": {"FAMILY"},
+    "negated": {"NEGATED_EXISTENCE"},
+    "declined": {"DECLINED"},
+    "ordered": {"ORDERED"},
+    "planned": {"PLANNED"},
+    "hypothetical": {"HYPOTHETICAL"},
+    "uncertain": {"POSSIBLE_EXISTENCE"},
+    "affirmed": {"PAST_EVENT"},
 }
 _INERT = ("TERMINATE", "PSEUDO", "PATIENT")
 # in a young child's note these describe the parents, not the patient (guideline: tobacco decisions)
@@ -72,8 +112,9 @@ class EvidenceBuilder:
         return section.category, rule_id
 
     @staticmethod
-    def _date_for(doc: Doc, ent: Span, start: int, end: int, others: list[tuple[int, int]],
-                  past: bool = False) -> DateMention | None:
+    def _date_for(
+        doc: Doc, ent: Span, start: int, end: int, others: list[tuple[int, int]], past: bool = False
+    ) -> DateMention | None:
         sent = ent.sent if doc.has_annotation("SENT_START") else doc[:]
         best: tuple[int, int, DateMention] | None = None
         for mention in doc._.qm_dates or ():
@@ -98,7 +139,9 @@ class EvidenceBuilder:
                 best = (gap, after, mention)
         return best[2] if best else None
 
-    def _visit_dated(self, doc: Doc, element: str, section: str | None, mod_ids: set[str], sentence: str) -> bool:
+    def _visit_dated(
+        self, doc: Doc, element: str, section: str | None, mod_ids: set[str], sentence: str
+    ) -> bool:
         if element not in VISIT_DATED_ELEMENTS or mod_ids & _PAST_CUE_IDS:
             return False
         if section == "procedure":
@@ -122,7 +165,12 @@ class EvidenceBuilder:
             reading = ent._.qm_reading
             meta: dict[str, Any] = {}
             if reading is not None:
-                start, end, source, value = reading["start"], reading["end"], reading["rule"], reading["value"]
+                start, end, source, value = (
+                    reading["start"],
+                    reading["end"],
+                    reading["rule"],
+                    reading["value"],
+                )
             else:
                 rule = ent._.target_rule
                 meta = (rule.metadata or {}) if rule is not None else {}
@@ -133,7 +181,10 @@ class EvidenceBuilder:
             if section is not None and section in meta.get("exclude_sections", ()):
                 continue
             if pediatric and element in PATIENT_ONLY_IN_ADULTS:
-                categories = [*categories, "FAMILY"]  # a child's note: the household's habits, the mother's pregnancy
+                categories = [
+                    *categories,
+                    "FAMILY",
+                ]  # a child's note: the household's habits, the mother's pregnancy
             status, reason = status_of(element, categories, section)
             mod_ids = {(m.rule.metadata or {}).get("id", m.rule.literal) for m in modifiers}
             sent = ent.sent if doc.has_annotation("SENT_START") else doc[:]
@@ -151,11 +202,15 @@ class EvidenceBuilder:
             elif element == "tobacco_use":
                 rule_value = meta.get("value")
                 negations = [m for m in modifiers if m.category == "NEGATED_EXISTENCE"]
-                if rule_value is not None:  # "no diabetes, active smoker": a list negation stops at the fixed term
+                if (
+                    rule_value is not None
+                ):  # "no diabetes, active smoker": a list negation stops at the fixed term
                     negations = [m for m in negations if _near(m.modifier_span, ent.start, ent.end, 3)]
-                before = text[max(sent.start_char, start - 45):start]
-                after = text[end:min(sent.end_char, end + 45)]
-                value = tobacco_category(self.patterns, rule_value, bool(negations), before, after, text[start:end])
+                before = text[max(sent.start_char, start - 45) : start]
+                after = text[end : min(sent.end_char, end + 45)]
+                value = tobacco_category(
+                    self.patterns, rule_value, bool(negations), before, after, text[start:end]
+                )
                 if status in ("negated", "ordered", "planned", "uncertain", "declined"):
                     status = "affirmed"  # "denies smoking" documents a status: never
             elif element == "depression_screening":
@@ -166,8 +221,9 @@ class EvidenceBuilder:
             wanted = _STATUS_CATEGORIES.get(status, set())
             if element == "tobacco_use":
                 wanted = wanted | {"NEGATED_EXISTENCE"}
-            modifier_ids = [(m.rule.metadata or {}).get("id", m.rule.literal) for m in modifiers
-                            if m.category in wanted]
+            modifier_ids = [
+                (m.rule.metadata or {}).get("id", m.rule.literal) for m in modifiers if m.category in wanted
+            ]
             if reason and section_rule:
                 modifier_ids.append(section_rule)
             if pediatric and element in PATIENT_ONLY_IN_ADULTS and status == "family":
@@ -175,21 +231,37 @@ class EvidenceBuilder:
 
             event_date = precision = None
             if element not in UNDATED_ELEMENTS:
-                mention = self._date_for(doc, ent, start, end,
-                                         [p for p in positions if p != (ent.start_char, ent.end_char)],
-                                         past=bool(mod_ids & _PAST_CUE_IDS))
+                mention = self._date_for(
+                    doc,
+                    ent,
+                    start,
+                    end,
+                    [p for p in positions if p != (ent.start_char, ent.end_char)],
+                    past=bool(mod_ids & _PAST_CUE_IDS),
+                )
                 resolved = resolve(mention, note_date) if mention else None
-                if resolved is None and note_date is not None and status == "affirmed" \
-                        and self._visit_dated(doc, element, section, mod_ids, sentence):
+                if (
+                    resolved is None
+                    and note_date is not None
+                    and status == "affirmed"
+                    and self._visit_dated(doc, element, section, mod_ids, sentence)
+                ):
                     resolved = (note_date, "day")
                 if resolved is not None:
                     event_date, precision = resolved
 
             row = {
                 "requires": meta.get("requires", ()),
-                "element": element, "start": start, "end": end, "status": status, "section": section,
-                "modifiers": tuple(dict.fromkeys(modifier_ids)), "source": source, "value": value,
-                "event_date": event_date, "date_precision": precision,
+                "element": element,
+                "start": start,
+                "end": end,
+                "status": status,
+                "section": section,
+                "modifiers": tuple(dict.fromkeys(modifier_ids)),
+                "source": source,
+                "value": value,
+                "event_date": event_date,
+                "date_precision": precision,
             }
             rows.append(row)
             for v_start, v_end, v_value in extra_values:

@@ -41,11 +41,23 @@ def doc_to_evidence(note: Note, doc: Doc) -> list[Evidence]:
         if evidence_id in out:
             continue
         out[evidence_id] = Evidence(
-            evidence_id=evidence_id, note_id=note.note_id, patient_id=note.patient_id,
-            element=element, status=row["status"], start=start, end=end, span=note.text[start:end],
-            section=row["section"], event_date=row["event_date"], date_precision=row["date_precision"],
-            note_date=note.note_date, value=_json_value(row["value"]), source=f"rule:{row['source']}",
-            modifiers=tuple(row["modifiers"]), pipeline_version=PIPELINE_VERSION, origin="note",
+            evidence_id=evidence_id,
+            note_id=note.note_id,
+            patient_id=note.patient_id,
+            element=element,
+            status=row["status"],
+            start=start,
+            end=end,
+            span=note.text[start:end],
+            section=row["section"],
+            event_date=row["event_date"],
+            date_precision=row["date_precision"],
+            note_date=note.note_date,
+            value=_json_value(row["value"]),
+            source=f"rule:{row['source']}",
+            modifiers=tuple(row["modifiers"]),
+            pipeline_version=PIPELINE_VERSION,
+            origin="note",
         )
     return sorted(out.values(), key=lambda e: (e.start or 0, e.end or 0, e.element))
 

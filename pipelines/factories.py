@@ -15,11 +15,19 @@ from spacy.tokens import Doc, Span
 __all__ = ["FACTORY_NAMES", "register_factories"]
 
 FACTORY_NAMES: tuple[str, ...] = (
-    "qm_bp_readings", "qm_context", "qm_dates", "qm_evidence", "qm_heading_boundaries",
+    "qm_bp_readings",
+    "qm_context",
+    "qm_dates",
+    "qm_evidence",
+    "qm_heading_boundaries",
 )
 _DOC_EXTENSIONS: dict[str, Any] = {
-    "qm_dates": None, "qm_evidence": None, "qm_note_date": None, "qm_note_title": None,
-    "qm_title_elements": frozenset(), "qm_pediatric": False,
+    "qm_dates": None,
+    "qm_evidence": None,
+    "qm_note_date": None,
+    "qm_note_title": None,
+    "qm_title_elements": frozenset(),
+    "qm_pediatric": False,
 }
 _registered = False
 
@@ -48,12 +56,19 @@ def _make_evidence(nlp: Language, name: str, max_value_chars: int) -> Any:
     return EvidenceBuilder(nlp, name, max_value_chars=max_value_chars)
 
 
-def _make_context(nlp: Language, name: str, rules: Any, max_scope: Any, prune_on_target_overlap: bool,
-                  span_attrs: Any) -> Any:
+def _make_context(
+    nlp: Language, name: str, rules: Any, max_scope: Any, prune_on_target_overlap: bool, span_attrs: Any
+) -> Any:
     from .target_context import TargetSentenceConText
 
-    return TargetSentenceConText(nlp, name, rules=rules, max_scope=max_scope,
-                                 prune_on_target_overlap=prune_on_target_overlap, span_attrs=span_attrs)
+    return TargetSentenceConText(
+        nlp,
+        name,
+        rules=rules,
+        max_scope=max_scope,
+        prune_on_target_overlap=prune_on_target_overlap,
+        span_attrs=span_attrs,
+    )
 
 
 def register_extensions() -> None:
@@ -72,26 +87,41 @@ def register_factories() -> None:
         return
     if not Language.has_factory("qm_heading_boundaries"):
         Language.factory(
-            "qm_heading_boundaries", assigns=["token.is_sent_start"], requires=["token.is_sent_start"],
-            default_config={"min_heading_chars": 2}, func=_make_heading_boundaries,
+            "qm_heading_boundaries",
+            assigns=["token.is_sent_start"],
+            requires=["token.is_sent_start"],
+            default_config={"min_heading_chars": 2},
+            func=_make_heading_boundaries,
         )
     if not Language.has_factory("qm_bp_readings"):
         Language.factory(
-            "qm_bp_readings", assigns=["doc.ents", "span._.qm_reading"], requires=["token.is_sent_start"],
-            default_config={"label": "blood_pressure"}, func=_make_bp_readings,
+            "qm_bp_readings",
+            assigns=["doc.ents", "span._.qm_reading"],
+            requires=["token.is_sent_start"],
+            default_config={"label": "blood_pressure"},
+            func=_make_bp_readings,
         )
     if not Language.has_factory("qm_context"):
         Language.factory(
-            "qm_context", assigns=["span._.modifiers", "doc._.context_graph"], requires=["doc.ents"],
-            default_config={"rules": None, "max_scope": None, "prune_on_target_overlap": True, "span_attrs": None},
+            "qm_context",
+            assigns=["span._.modifiers", "doc._.context_graph"],
+            requires=["doc.ents"],
+            default_config={
+                "rules": None,
+                "max_scope": None,
+                "prune_on_target_overlap": True,
+                "span_attrs": None,
+            },
             func=_make_context,
         )
     if not Language.has_factory("qm_dates"):
         Language.factory("qm_dates", assigns=["doc._.qm_dates"], func=_make_dates)
     if not Language.has_factory("qm_evidence"):
         Language.factory(
-            "qm_evidence", assigns=["doc._.qm_evidence"],
+            "qm_evidence",
+            assigns=["doc._.qm_evidence"],
             requires=["doc.ents", "doc._.qm_dates", "doc._.sections", "span._.modifiers"],
-            default_config={"max_value_chars": 60}, func=_make_evidence,
+            default_config={"max_value_chars": 60},
+            func=_make_evidence,
         )
     _registered = True

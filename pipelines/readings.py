@@ -53,15 +53,15 @@ class BloodPressureReadings:
         return doc
 
     def _cued(self, doc: Doc, start: int) -> bool:
-        window = doc.text[max(0, start - _MAX_CUE_DISTANCE):start]
+        window = doc.text[max(0, start - _MAX_CUE_DISTANCE) : start]
         # stay in the sentence: cut at the last full stop ("BP: 130/80" keeps its cue, "BP. 2/6" does not)
         stops = list(_SENTENCE_END.finditer(window))
         if stops:
-            window = window[stops[-1].end():]
+            window = window[stops[-1].end() :]
         cues = list(self.patterns.bp_cue.finditer(window))
         if not cues:
             return False
-        between = window[cues[-1].end():]
+        between = window[cues[-1].end() :]
         return bool(_FILLER.match(between))
 
     def match(self, doc: Doc) -> list[Span]:
@@ -82,7 +82,9 @@ class BloodPressureReadings:
             if span is None:
                 continue
             span._.qm_reading = {
-                "rule": rule, "start": m.start(), "end": m.end(),
+                "rule": rule,
+                "start": m.start(),
+                "end": m.end(),
                 "value": {"systolic": systolic, "diastolic": diastolic},
             }
             spans.append(span)

@@ -35,26 +35,81 @@ RESOURCES = Path(__file__).parent / "resources"
 IGNORE = "ignore"  # element of trap phrases: matched so they win over shorter mentions, then dropped
 
 ELEMENTS: tuple[str, ...] = (
-    "colonoscopy", "flexible_sigmoidoscopy", "ct_colonography", "stool_dna", "fobt", "mammogram",
-    "cervical_cytology", "hpv_test", "retinal_eye_exam", "hba1c", "blood_pressure", "tobacco_use",
-    "depression_screening", "medication_reconciliation", "advance_care_planning", "influenza_vaccine",
-    "pneumococcal_vaccine", "diabetes", "hypertension", "colorectal_cancer", "total_colectomy",
-    "bilateral_mastectomy", "hysterectomy_no_cervix", "hospice", "palliative_care", "esrd", "pregnancy",
+    "colonoscopy",
+    "flexible_sigmoidoscopy",
+    "ct_colonography",
+    "stool_dna",
+    "fobt",
+    "mammogram",
+    "cervical_cytology",
+    "hpv_test",
+    "retinal_eye_exam",
+    "hba1c",
+    "blood_pressure",
+    "tobacco_use",
+    "depression_screening",
+    "medication_reconciliation",
+    "advance_care_planning",
+    "influenza_vaccine",
+    "pneumococcal_vaccine",
+    "diabetes",
+    "hypertension",
+    "colorectal_cancer",
+    "total_colectomy",
+    "bilateral_mastectomy",
+    "hysterectomy_no_cervix",
+    "hospice",
+    "palliative_care",
+    "esrd",
+    "pregnancy",
 )
 CONTEXT_CATEGORIES: tuple[str, ...] = (
-    "NEGATED_EXISTENCE", "DECLINED", "ORDERED", "PLANNED", "HYPOTHETICAL", "POSSIBLE_EXISTENCE",
-    "FAMILY", "PAST_EVENT", "HISTORICAL", "TERMINATE", "PSEUDO", "PATIENT",
+    "NEGATED_EXISTENCE",
+    "DECLINED",
+    "ORDERED",
+    "PLANNED",
+    "HYPOTHETICAL",
+    "POSSIBLE_EXISTENCE",
+    "FAMILY",
+    "PAST_EVENT",
+    "HISTORICAL",
+    "TERMINATE",
+    "PSEUDO",
+    "PATIENT",
 )
 DIRECTIONS: tuple[str, ...] = ("FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO")
 TOBACCO_VALUES: tuple[str, ...] = ("current", "former", "never")
 
 _TARGET_KEYS = {"id", "element", "literal", "pattern", "value", "exclude_sections", "requires", "comment"}
-_CONTEXT_KEYS = {"id", "category", "literal", "pattern", "direction", "max_scope", "allowed_types",
-                 "excluded_types", "terminated_by", "comment"}
+_CONTEXT_KEYS = {
+    "id",
+    "category",
+    "literal",
+    "pattern",
+    "direction",
+    "max_scope",
+    "allowed_types",
+    "excluded_types",
+    "terminated_by",
+    "comment",
+}
 _SECTION_KEYS = {"id", "category", "headings", "comment"}
-_VALUE_KEYS = {"bp_reading", "bp_cue", "bp_unit", "a1c_value", "a1c_value_sep", "tobacco_former_cue",
-               "tobacco_current_cue", "tobacco_history_cue", "tobacco_pack_years", "tobacco_relapse_cue", "screening_score", "screening_result",
-               "done_today_cue", "instruments"}
+_VALUE_KEYS = {
+    "bp_reading",
+    "bp_cue",
+    "bp_unit",
+    "a1c_value",
+    "a1c_value_sep",
+    "tobacco_former_cue",
+    "tobacco_current_cue",
+    "tobacco_history_cue",
+    "tobacco_pack_years",
+    "tobacco_relapse_cue",
+    "screening_score",
+    "screening_result",
+    "done_today_cue",
+    "instruments",
+}
 
 
 class RuleFileError(ValueError):
@@ -76,8 +131,10 @@ def _read(path: Path, top_key: str) -> tuple[dict[str, Any], list[dict[str, Any]
         )
     extra = sorted(set(data) - _TOP_LEVEL_KEYS)
     if extra:
-        raise RuleFileError(f"Rule file {path} has unknown top-level key(s) {extra}; "
-                            f"allowed: {sorted(_TOP_LEVEL_KEYS)} ('vocab' holds word lists shared via YAML anchors).")
+        raise RuleFileError(
+            f"Rule file {path} has unknown top-level key(s) {extra}; "
+            f"allowed: {sorted(_TOP_LEVEL_KEYS)} ('vocab' holds word lists shared via YAML anchors)."
+        )
     return data, data[top_key]
 
 
@@ -109,7 +166,9 @@ def _check_pattern(path: Path, rule_id: str, pattern: Any) -> None:
     if pattern is None or isinstance(pattern, str):
         return
     if not isinstance(pattern, list) or not all(isinstance(t, dict) for t in pattern):
-        raise RuleFileError(f"{path}: rule {rule_id!r}: 'pattern' must be a list of token mappings or a string.")
+        raise RuleFileError(
+            f"{path}: rule {rule_id!r}: 'pattern' must be a list of token mappings or a string."
+        )
     for token in pattern:
         for attr, spec in token.items():
             if attr not in _TEXT_ATTRS:
@@ -119,7 +178,7 @@ def _check_pattern(path: Path, rule_id: str, pattern: Any) -> None:
             if bad:
                 raise RuleFileError(
                     f"{path}: rule {rule_id!r}: {attr} values must be strings, got {bad!r}; "
-                    f"quote words YAML reads as booleans or numbers (\"on\", \"no\", \"2\")."
+                    f'quote words YAML reads as booleans or numbers ("on", "no", "2").'
                 )
 
 
@@ -150,8 +209,11 @@ def pattern_phrases(pattern: Any, limit: int = _MAX_PHRASES) -> tuple[list[str],
         if len(attrs) != 1:
             return None
         spec = token[attrs[0]]
-        values = spec.get("IN") if isinstance(spec, dict) and set(spec) == {"IN"} else (
-            [spec] if isinstance(spec, str) else None)
+        values = (
+            spec.get("IN")
+            if isinstance(spec, dict) and set(spec) == {"IN"}
+            else ([spec] if isinstance(spec, str) else None)
+        )
         if not values or not all(isinstance(v, str) and v.strip() for v in values):
             return None
         if any("." in v and any(c.isalpha() for c in v) for v in values):
@@ -166,8 +228,12 @@ def pattern_phrases(pattern: Any, limit: int = _MAX_PHRASES) -> tuple[list[str],
             options.append((spelled, True))
     if cased:  # LOWER tokens of a case-sensitive pattern: lower, Title and UPPER spellings
         options = [
-            (vals if any(c.isupper() for v in vals for c in v) else
-             sorted({f(v) for v in vals for f in (str.lower, str.title, str.upper)}), opt)
+            (
+                vals
+                if any(c.isupper() for v in vals for c in v)
+                else sorted({f(v) for v in vals for f in (str.lower, str.title, str.upper)}),
+                opt,
+            )
             for vals, opt in options
         ]
     phrases: list[list[str]] = [[]]
@@ -207,8 +273,10 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
         _check_pattern(path, entry["id"], entry.get("pattern"))
         for required in entry.get("requires") or ():
             if required not in ELEMENTS:
-                raise RuleFileError(f"{path}: rule {entry['id']!r} requires unknown element {required!r}; "
-                                    f"valid elements: {', '.join(ELEMENTS)}.")
+                raise RuleFileError(
+                    f"{path}: rule {entry['id']!r} requires unknown element {required!r}; "
+                    f"valid elements: {', '.join(ELEMENTS)}."
+                )
         value = entry.get("value")
         if value is not None and (element != "tobacco_use" or value not in TOBACCO_VALUES):
             raise RuleFileError(
@@ -216,16 +284,21 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
                 f"on tobacco_use rules and must be one of {TOBACCO_VALUES}."
             )
         for literal, pattern, cased in _rule_variants(entry.get("pattern"), str(entry["literal"])):
-            metadata = {"id": entry["id"], "value": value, "case_sensitive": cased,
-                        "exclude_sections": tuple(entry.get("exclude_sections") or ()),
-                        "requires": tuple(entry.get("requires") or ())}
+            metadata = {
+                "id": entry["id"],
+                "value": value,
+                "case_sensitive": cased,
+                "exclude_sections": tuple(entry.get("exclude_sections") or ()),
+                "requires": tuple(entry.get("requires") or ()),
+            }
             rules.append(TargetRule(literal=literal, category=element, pattern=pattern, metadata=metadata))
     _check_unique(path, [e["id"] for e in entries])
     return rules
 
 
-def _expand_types(path: Path, rule_id: str, names: list[str] | None,
-                  groups: Mapping[str, list[str]]) -> set[str] | None:
+def _expand_types(
+    path: Path, rule_id: str, names: list[str] | None, groups: Mapping[str, list[str]]
+) -> set[str] | None:
     if names is None:
         return None
     out: set[str] = set()
@@ -279,11 +352,19 @@ def load_context_rules(path: Path | None = None) -> list[ConTextRule]:
         for literal, pattern, cased in _rule_variants(entry.get("pattern"), str(entry["literal"])):
             if cased:  # the ConText phrase matcher is case-insensitive: keep the token pattern
                 literal, pattern = str(entry["literal"]), entry.get("pattern")
-            rules.append(ConTextRule(
-                literal=literal, category=entry["category"], pattern=pattern, direction=entry["direction"],
-                max_scope=max_scope, allowed_types=allowed, excluded_types=excluded,
-                terminated_by=set(terminated_by), metadata={"id": entry["id"]},
-            ))
+            rules.append(
+                ConTextRule(
+                    literal=literal,
+                    category=entry["category"],
+                    pattern=pattern,
+                    direction=entry["direction"],
+                    max_scope=max_scope,
+                    allowed_types=allowed,
+                    excluded_types=excluded,
+                    terminated_by=set(terminated_by),
+                    metadata={"id": entry["id"]},
+                )
+            )
     _check_unique(path, [e["id"] for e in entries])
     return rules
 
@@ -299,7 +380,8 @@ def heading_variants(heading: str) -> list[str]:
 
 
 def load_section_rules(path: Path | None = None) -> list[SectionRule]:
-    """Read ``section_rules.yaml``; each heading becomes its case-sensitive spellings (``heading_variants``)."""
+    """Read ``section_rules.yaml``; each heading becomes its case-sensitive spellings
+    (``heading_variants``)."""
     path = path or RESOURCES / "section_rules.yaml"
     _, entries = _read(path, "section_rules")
     rules: list[SectionRule] = []
@@ -307,8 +389,9 @@ def load_section_rules(path: Path | None = None) -> list[SectionRule]:
         _check_entry(path, i, entry, _SECTION_KEYS, ("id", "category", "headings"))
         for heading in entry["headings"]:
             for literal in heading_variants(str(heading)):
-                rules.append(SectionRule(literal=literal, category=entry["category"],
-                                         metadata={"id": entry["id"]}))
+                rules.append(
+                    SectionRule(literal=literal, category=entry["category"], metadata={"id": entry["id"]})
+                )
     _check_unique(path, [e["id"] for e in entries])
     return rules
 

@@ -18,11 +18,25 @@ from collections.abc import Iterable
 
 __all__ = ["ACTION_ELEMENTS", "FAMILY_SECTIONS", "PLAN_SECTIONS", "status_of"]
 
-ACTION_ELEMENTS = frozenset({
-    "colonoscopy", "flexible_sigmoidoscopy", "ct_colonography", "stool_dna", "fobt", "mammogram",
-    "cervical_cytology", "hpv_test", "retinal_eye_exam", "depression_screening", "influenza_vaccine",
-    "pneumococcal_vaccine", "hospice", "palliative_care", "medication_reconciliation",
-})
+ACTION_ELEMENTS = frozenset(
+    {
+        "colonoscopy",
+        "flexible_sigmoidoscopy",
+        "ct_colonography",
+        "stool_dna",
+        "fobt",
+        "mammogram",
+        "cervical_cytology",
+        "hpv_test",
+        "retinal_eye_exam",
+        "depression_screening",
+        "influenza_vaccine",
+        "pneumococcal_vaccine",
+        "hospice",
+        "palliative_care",
+        "medication_reconciliation",
+    }
+)
 FAMILY_SECTIONS = frozenset({"family_history"})
 PLAN_SECTIONS = frozenset({"plan", "assessment_and_plan"})
 # a family member named as a surrogate decision maker is about the patient's own care planning

@@ -5,7 +5,7 @@ Pure functions on text (no spaCy); patterns come from ``resources/values.yaml``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
 from dataclasses import dataclass
 
 from .rules import ValuePatterns
@@ -62,6 +62,7 @@ def tobacco_category(
     "history of smoking" is ``former``; "25 pack-year history" alone has no category.
     A fixed rule value ("nonsmoker", "ex-smoker", "active smoker") wins unless negated.
     """
+    before = re.split(r"[,;]", before)[-1]  # "hepatitis in the past, and smoking": the cue is not ours
     window = f"{before} {span} {after}"
     # under a negation the mention itself is no quit cue ("denies ever having smoked")
     former_cue = bool(patterns.tobacco_former_cue.search(f"{before} {after}" if negated else window))
@@ -78,7 +79,9 @@ def tobacco_category(
         return "current"
     if former_cue or history_before:
         return "former"
-    if patterns.tobacco_pack_years.search(window) and not patterns.tobacco_current_cue.search(f"{before} {after}"):
+    if patterns.tobacco_pack_years.search(window) and not patterns.tobacco_current_cue.search(
+        f"{before} {after}"
+    ):
         return None
     return "current"
 

@@ -16,9 +16,18 @@ TEXT = "Colonoscopy in 2019 was normal. BP 142/88. Denies smoking. Mother had co
 def _ev(element: str, span: str, status: str = "affirmed", value=None, event_date=None, precision=None):
     start = TEXT.index(span)
     return Evidence(
-        evidence_id=f"n1:{start}-{start + len(span)}:{element}", note_id="n1", patient_id="p", element=element,
-        status=status, start=start, end=start + len(span), span=span, value=value, event_date=event_date,
-        date_precision=precision, source="rule:test",
+        evidence_id=f"n1:{start}-{start + len(span)}:{element}",
+        note_id="n1",
+        patient_id="p",
+        element=element,
+        status=status,
+        start=start,
+        end=start + len(span),
+        span=span,
+        value=value,
+        event_date=event_date,
+        date_precision=precision,
+        source="rule:test",
     )
 
 
@@ -35,20 +44,29 @@ def test_prfscore_merges_and_scores():
 
 def test_score_extraction_counts_note_level_and_values():
     note = Note(note_id="n1", patient_id="p", note_date=date(2026, 6, 15), text=TEXT)
-    gold = {"n1": {
-        "note_id": "n1",
-        "elements": {"colonoscopy": "affirmed", "blood_pressure": "affirmed", "tobacco_use": "affirmed",
-                     "colorectal_cancer": "not_affirmed", "mammogram": "affirmed"},
-        "values": {"blood_pressure": [[142, 88]], "tobacco_use": "never"},
-        "evidence": {"colonoscopy": ["Colonoscopy in 2019 was normal."]},
-        "dates": {"colonoscopy": ["2019"]},
-    }}
-    evidence = {"n1": [
-        _ev("colonoscopy", "Colonoscopy", event_date=date(2019, 1, 1), precision="year"),
-        _ev("blood_pressure", "142/88", value={"systolic": 142, "diastolic": 88}),
-        _ev("tobacco_use", "smoking", value="never"),
-        _ev("colorectal_cancer", "colon cancer", status="family"),
-    ]}
+    gold = {
+        "n1": {
+            "note_id": "n1",
+            "elements": {
+                "colonoscopy": "affirmed",
+                "blood_pressure": "affirmed",
+                "tobacco_use": "affirmed",
+                "colorectal_cancer": "not_affirmed",
+                "mammogram": "affirmed",
+            },
+            "values": {"blood_pressure": [[142, 88]], "tobacco_use": "never"},
+            "evidence": {"colonoscopy": ["Colonoscopy in 2019 was normal."]},
+            "dates": {"colonoscopy": ["2019"]},
+        }
+    }
+    evidence = {
+        "n1": [
+            _ev("colonoscopy", "Colonoscopy", event_date=date(2019, 1, 1), precision="year"),
+            _ev("blood_pressure", "142/88", value={"systolic": 142, "diastolic": 88}),
+            _ev("tobacco_use", "smoking", value="never"),
+            _ev("colorectal_cancer", "colon cancer", status="family"),
+        ]
+    }
     report = score_extraction(gold, {"n1": note}, evidence)
     assert (report.micro.tp, report.micro.fp, report.micro.fn) == (3, 0, 1)
     assert report.per_element["mammogram"].fn == 1
@@ -67,18 +85,52 @@ def test_note_tobacco_category_prefers_former_then_current():
 
 def test_evaluate_extraction_end_to_end(tmp_path: Path):
     notes = tmp_path / "notes.jsonl"
-    notes.write_text("\n".join(json.dumps(n) for n in [
-        {"note_id": "a", "patient_id": "p1", "note_date": "2026-06-15",
-         "text": "PAST MEDICAL HISTORY:,  Hypertension.,VITALS:,  BP 150/92.,PLAN:,  Mammogram ordered."},
-        {"note_id": "b", "patient_id": "p2", "note_date": "2026-06-15", "text": "No history of diabetes."},
-        {"note_id": "c", "patient_id": "p3", "note_date": "2026-06-15", "text": "Not in the gold file."},
-    ]), encoding="utf-8")
+    notes.write_text(
+        "\n".join(
+            json.dumps(n)
+            for n in [
+                {
+                    "note_id": "a",
+                    "patient_id": "p1",
+                    "note_date": "2026-06-15",
+                    "text": "PAST MEDICAL HISTORY:,  Hypertension.,VITALS:,  BP 150/92."
+                    ",PLAN:,  Mammogram ordered.",
+                },
+                {
+                    "note_id": "b",
+                    "patient_id": "p2",
+                    "note_date": "2026-06-15",
+                    "text": "No history of diabetes.",
+                },
+                {
+                    "note_id": "c",
+                    "patient_id": "p3",
+                    "note_date": "2026-06-15",
+                    "text": "Not in the gold file.",
+                },
+            ]
+        ),
+        encoding="utf-8",
+    )
     gold = tmp_path / "gold.jsonl"
-    gold.write_text("\n".join(json.dumps(g) for g in [
-        {"note_id": "a", "elements": {"hypertension": "affirmed", "blood_pressure": "affirmed",
-                                      "mammogram": "not_affirmed"}, "values": {"blood_pressure": [[150, 92]]}},
-        {"note_id": "b", "elements": {"diabetes": "not_affirmed"}, "values": {}},
-    ]), encoding="utf-8")
+    gold.write_text(
+        "\n".join(
+            json.dumps(g)
+            for g in [
+                {
+                    "note_id": "a",
+                    "elements": {
+                        "hypertension": "affirmed",
+                        "blood_pressure": "affirmed",
+                        "mammogram": "not_affirmed",
+                    },
+                    "values": {"blood_pressure": [[150, 92]]},
+                },
+                {"note_id": "b", "elements": {"diabetes": "not_affirmed"}, "values": {}},
+            ]
+        ),
+        encoding="utf-8",
+    )
     report = evaluate_extraction(gold, [notes])
     assert report.n_notes == 2
     assert (report.micro.tp, report.micro.fp, report.micro.fn) == (2, 0, 0)

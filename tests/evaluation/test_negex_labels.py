@@ -24,7 +24,11 @@ def nlp():
         ("History of HYPERTENSION.", "HYPERTENSION", ("Affirmed", "Historical", "Patient")),
         ("Her mother has BREAST CANCER.", "BREAST CANCER", ("Affirmed", "Recent", "Family member")),
         ("Return if you develop CHEST PAIN.", "CHEST PAIN", ("Affirmed", "Not particular", "Patient")),
-        ("MRI showed no dilatation and positive for GALLSTONES.", "GALLSTONES", ("Affirmed", "Recent", "Patient")),
+        (
+            "MRI showed no dilatation and positive for GALLSTONES.",
+            "GALLSTONES",
+            ("Affirmed", "Recent", "Patient"),
+        ),
     ],
 )
 def test_predict_labels(nlp, sentence, target, labels):

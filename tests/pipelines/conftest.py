@@ -25,11 +25,12 @@ def extract(nlp: Language) -> Callable[..., list[Evidence]]:
     """extract("text", title=..., note_type=...) -> evidence, with span integrity checked."""
 
     def run(text: str, title: str | None = None, note_type: str | None = None) -> list[Evidence]:
-        note = Note(note_id="t-1", patient_id="p-1", note_date=NOTE_DATE, text=text, title=title,
-                    note_type=note_type)
+        note = Note(
+            note_id="t-1", patient_id="p-1", note_date=NOTE_DATE, text=text, title=title, note_type=note_type
+        )
         items = extract_note(nlp, note)
         for e in items:
-            assert text[e.start:e.end] == e.span, e
+            assert text[e.start : e.end] == e.span, e
             assert e.evidence_id == f"t-1:{e.start}-{e.end}:{e.element}"
         return items
 

@@ -38,10 +38,20 @@ def test_find_and_resolve(text, expected, precision):
     assert resolve(mention, NOTE_DATE) == (expected, precision)
 
 
-@pytest.mark.parametrize("text", ["2/6 systolic murmur", "5/5 strength", "metformin 1000 mg", "in the 1980s",
-                                  "a few years ago", "BP 142/88", "13/02/2020"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2/6 systolic murmur",
+        "5/5 strength",
+        "metformin 1000 mg",
+        "in the 1980s",
+        "a few years ago",
+        "BP 142/88",
+        "13/02/2020",
+    ],
+)
 def test_not_dates(text):
-    assert [text[d.start:d.end] for d in find_dates(text) if resolve(d, NOTE_DATE)] == []
+    assert [text[d.start : d.end] for d in find_dates(text) if resolve(d, NOTE_DATE)] == []
 
 
 def test_relative_date_needs_note_date():
@@ -51,8 +61,12 @@ def test_relative_date_needs_note_date():
 
 def test_date_attaches_to_its_own_mention(extract):
     items = extract("She had a mammogram in 2021 and a colonoscopy in March 2019.")
-    assert [(e.event_date, e.date_precision) for e in affirmed(items, "mammogram")] == [(date(2021, 1, 1), "year")]
-    assert [(e.event_date, e.date_precision) for e in affirmed(items, "colonoscopy")] == [(date(2019, 3, 1), "month")]
+    assert [(e.event_date, e.date_precision) for e in affirmed(items, "mammogram")] == [
+        (date(2021, 1, 1), "year")
+    ]
+    assert [(e.event_date, e.date_precision) for e in affirmed(items, "colonoscopy")] == [
+        (date(2019, 3, 1), "month")
+    ]
 
 
 def test_date_before_the_mention(extract):

@@ -26,7 +26,9 @@ def test_spans_are_exact_offsets_for_every_item(extract):
     for text in (TRANSCRIBED, TEMPLATED):
         items = extract(text)  # the fixture asserts text[start:end] == span for each item
         assert items
-        assert [(e.start, e.end, e.element) for e in items] == sorted((e.start, e.end, e.element) for e in items)
+        assert [(e.start, e.end, e.element) for e in items] == sorted(
+            (e.start, e.end, e.element) for e in items
+        )
         assert all(e.source.startswith("rule:") and e.pipeline_version == PIPELINE_VERSION for e in items)
         assert all(e.note_date == NOTE_DATE and e.origin == "note" for e in items)
 
@@ -50,8 +52,10 @@ def test_bp_reading_span_is_the_reading_only(extract):
 
 
 def test_extract_notes_keeps_input_order(nlp):
-    notes = [Note(note_id=f"n{i}", patient_id="p", note_date=NOTE_DATE, text=t)
-             for i, t in enumerate([TEMPLATED, TRANSCRIBED, "No findings.", TEMPLATED])]
+    notes = [
+        Note(note_id=f"n{i}", patient_id="p", note_date=NOTE_DATE, text=t)
+        for i, t in enumerate([TEMPLATED, TRANSCRIBED, "No findings.", TEMPLATED])
+    ]
     out = list(extract_notes(nlp, notes, batch_size=2))
     assert [n.note_id for n, _ in out] == ["n0", "n1", "n2", "n3"]
     assert out[2][1] == []

@@ -34,7 +34,11 @@ def test_shipped_rule_files_load_with_unique_ids():
 
 
 def test_unknown_target_key_is_named(tmp_path):
-    path = _write(tmp_path, "t.yaml", "target_rules:\n  - {id: x.1, element: colonoscopy, literal: scope, colour: red}\n")
+    path = _write(
+        tmp_path,
+        "t.yaml",
+        "target_rules:\n  - {id: x.1, element: colonoscopy, literal: scope, colour: red}\n",
+    )
     with pytest.raises(RuleFileError, match=r"t\.yaml.*x\.1.*unknown key\(s\) \['colour'\].*allowed keys"):
         load_target_rules(path)
 
@@ -46,7 +50,10 @@ def test_unknown_element_lists_valid_ones(tmp_path):
 
 
 def test_yaml_boolean_in_a_pattern_is_caught(tmp_path):
-    body = "target_rules:\n  - {id: x.1, element: colonoscopy, literal: on scope, pattern: [{LOWER: {IN: [on]}}]}\n"
+    body = (
+        "target_rules:\n"
+        "  - {id: x.1, element: colonoscopy, literal: on scope, pattern: [{LOWER: {IN: [on]}}]}\n"
+    )
     with pytest.raises(RuleFileError, match=r"x\.1.*must be strings.*quote"):
         load_target_rules(_write(tmp_path, "t.yaml", body))
 
@@ -55,22 +62,31 @@ def test_context_category_and_group_are_checked(tmp_path):
     body = "context_rules:\n  - {id: c.1, category: NEGATED, direction: FORWARD, literal: nope}\n"
     with pytest.raises(RuleFileError, match=r"category 'NEGATED'; valid categories: NEGATED_EXISTENCE"):
         load_context_rules(_write(tmp_path, "c.yaml", body))
-    body = ("groups: {tests: [colonoscopy]}\ncontext_rules:\n"
-            "  - {id: c.1, category: PLANNED, direction: FORWARD, literal: due, allowed_types: ['@test']}\n")
+    body = (
+        "groups: {tests: [colonoscopy]}\ncontext_rules:\n"
+        "  - {id: c.1, category: PLANNED, direction: FORWARD, literal: due, allowed_types: ['@test']}\n"
+    )
     with pytest.raises(RuleFileError, match=r"unknown group '@test'; groups: \['tests'\]"):
         load_context_rules(_write(tmp_path, "c.yaml", body))
 
 
 def test_duplicate_ids_are_rejected(tmp_path):
-    body = ("target_rules:\n  - {id: d.1, element: mammogram, literal: mammogram}\n"
-            "  - {id: d.1, element: mammogram, literal: mammo}\n")
+    body = (
+        "target_rules:\n  - {id: d.1, element: mammogram, literal: mammogram}\n"
+        "  - {id: d.1, element: mammogram, literal: mammo}\n"
+    )
     with pytest.raises(RuleFileError, match=r"'d\.1' is used twice"):
         load_target_rules(_write(tmp_path, "t.yaml", body))
 
 
 def test_simple_patterns_compile_to_phrases():
-    phrases, cased = pattern_phrases([{"LOWER": {"IN": ["flexible", "flex"]}, "OP": "?"}, {"LOWER": "sigmoidoscopy"}])
-    assert (sorted(phrases), cased) == (["flex sigmoidoscopy", "flexible sigmoidoscopy", "sigmoidoscopy"], False)
+    phrases, cased = pattern_phrases(
+        [{"LOWER": {"IN": ["flexible", "flex"]}, "OP": "?"}, {"LOWER": "sigmoidoscopy"}]
+    )
+    assert (sorted(phrases), cased) == (
+        ["flex sigmoidoscopy", "flexible sigmoidoscopy", "sigmoidoscopy"],
+        False,
+    )
     phrases, cased = pattern_phrases([{"ORTH": "DM"}, {"LOWER": "type"}])
     assert cased and "DM type" in phrases and "DM TYPE" in phrases and "dm type" not in phrases
     assert pattern_phrases([{"LIKE_NUM": True}, {"LOWER": "ppd"}]) is None
@@ -79,7 +95,12 @@ def test_simple_patterns_compile_to_phrases():
 
 def test_heading_variants():
     assert heading_variants("family history") == [
-        "FAMILY HISTORY", "FAMILY HISTORY:", "Family History:", "Family history:", "family history:"]
+        "FAMILY HISTORY",
+        "FAMILY HISTORY:",
+        "Family History:",
+        "Family history:",
+        "family history:",
+    ]
 
 
 def test_build_options_are_validated():
@@ -112,8 +133,12 @@ def test_pyrush_option_gives_the_same_evidence(extract):
     from engine.records import Note
     from pipelines.extract import extract_note
 
-    text = "SOCIAL HISTORY:,  She quit smoking in 1996.  Colonoscopy in 2019 was normal.,PLAN:,  Mammogram ordered."
+    text = (
+        "SOCIAL HISTORY:,  She quit smoking in 1996.  Colonoscopy in 2019 was normal."
+        ",PLAN:,  Mammogram ordered."
+    )
     note = Note(note_id="t-1", patient_id="p", note_date=date(2026, 6, 15), text=text)
     rush = build_nlp({"sentences": "pyrush"})
-    assert [(e.element, e.status, e.start) for e in extract_note(rush, note)] == \
-        [(e.element, e.status, e.start) for e in extract(text)]
+    assert [(e.element, e.status, e.start) for e in extract_note(rush, note)] == [
+        (e.element, e.status, e.start) for e in extract(text)
+    ]

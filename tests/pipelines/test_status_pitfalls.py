@@ -55,8 +55,10 @@ def test_terminator_cuts_a_max_scope_modifier(extract):
 
 
 def test_modifier_inside_a_target_does_not_negate_it_or_its_neighbours(extract):
-    items = extract("Acquired absence of bilateral breasts.  Do not resuscitate, healthcare proxy, "
-                    "palliative care orders in place.")
+    items = extract(
+        "Acquired absence of bilateral breasts.  Do not resuscitate, healthcare proxy, "
+        "palliative care orders in place."
+    )
     assert statuses(items, "bilateral_mastectomy") == ["affirmed"]
     assert set(statuses(items, "advance_care_planning")) == {"affirmed"}
     assert statuses(items, "palliative_care") == ["affirmed"]
