@@ -54,6 +54,7 @@ class ExtractionReport:
     dates: Accuracy
     span_integrity: Accuracy
     span_exact: Accuracy
+    span_located: Accuracy
     n_notes: int
     missing_notes: list[str] = field(default_factory=list)
     misses: list[Miss] = field(default_factory=list)
@@ -71,6 +72,7 @@ class ExtractionReport:
             "dates": self.dates.to_dict(),
             "span_integrity": self.span_integrity.to_dict(),
             "span_exact": self.span_exact.to_dict(),
+            "span_located": self.span_located.to_dict(),
             "missing_notes": self.missing_notes,
             "misses": [m.__dict__ for m in self.misses],
             "value_misses": self.value_misses,
@@ -143,7 +145,7 @@ def score_extraction(
 ) -> ExtractionReport:
     per_element: dict[str, PRFScore] = defaultdict(PRFScore)
     bp, a1c, tob, dates = Accuracy(), Accuracy(), Accuracy(), Accuracy()
-    integrity, exact = Accuracy(), Accuracy()
+    integrity, exact, located = Accuracy(), Accuracy(), Accuracy()
     misses: list[Miss] = []
     value_misses: list[str] = []
     for note_id, g in sorted(gold.items()):
@@ -180,8 +182,13 @@ def score_extraction(
             elif element in gold_pos:
                 ranges = _quote_ranges(note.text, g.get("evidence", {}).get(element, []))
                 if ranges:
-                    for e in affirmed[element]:
-                        exact.add(any(s <= (e.start or 0) and (e.end or 0) <= t for s, t in ranges))
+                    inside = [
+                        any(s <= (e.start or 0) and (e.end or 0) <= t for s, t in ranges)
+                        for e in affirmed[element]
+                    ]
+                    for ok in inside:
+                        exact.add(ok)
+                    located.add(any(inside))
         values = g.get("values", {})
         if "blood_pressure" in values:
             want = {tuple(r) for r in values["blood_pressure"]}
@@ -220,6 +227,7 @@ def score_extraction(
         dates=dates,
         span_integrity=integrity,
         span_exact=exact,
+        span_located=located,
         n_notes=sum(1 for n in gold if n in notes),
         missing_notes=sorted(set(gold) - set(notes)),
         misses=misses,
@@ -246,6 +254,9 @@ def format_extraction_report(report: ExtractionReport, show_misses: bool = True)
     ]
     lines.append(f"{'element':28s} {'P':>6s} {'R':>6s} {'F1':>6s} {'tp':>4s} {'fp':>4s} {'fn':>4s}")
     for element, s in sorted(report.per_element.items()):
+        if not s.tp + s.fp + s.fn:  # mentioned only as not affirmed, and never predicted affirmed
+            lines.append(f"{element:28s} {'-':>6s} {'-':>6s} {'-':>6s} {0:4d} {0:4d} {0:4d}")
+            continue
         lines.append(
             f"{element:28s} {s.precision:6.3f} {s.recall:6.3f} {s.fscore:6.3f} {s.tp:4d} {s.fp:4d} {s.fn:4d}"
         )
@@ -261,6 +272,7 @@ def format_extraction_report(report: ExtractionReport, show_misses: bool = True)
         ("dates", report.dates),
         ("span offsets match text", report.span_integrity),
         ("affirmed spans inside gold quotes", report.span_exact),
+        ("true positives with a span in a quote", report.span_located),
     ):
         lines.append(f"{name:34s} {acc.value:6.3f}  ({acc.correct}/{acc.total})")
     if show_misses:
