@@ -81,6 +81,26 @@ def test_living_with_a_relative_is_not_family_history(extract):
     assert statuses(items, "tobacco_use") == ["affirmed"]
 
 
+@pytest.mark.parametrize(
+    ("text", "element", "status"),
+    [
+        ("Seen in the emergency department with a blood pressure of 97/52.", "blood_pressure", "affirmed"),
+        ("The family wanted a hospice consult, and she is now on hospice.", "hospice", "affirmed"),
+        ("Neuropathy consistent with diabetes.", "diabetes", "affirmed"),
+        ("Presented for evaluation of worsening hypertension.", "hypertension", "affirmed"),
+        ("Temperature not taken, pulse 98, blood pressure 148/89.", "blood_pressure", "affirmed"),
+        ("Colonoscopy will be done next week.", "colonoscopy", "planned"),
+        (
+            "She has elected definitive therapy with a total vaginal hysterectomy.",
+            "hysterectomy_no_cervix",
+            "planned",
+        ),
+    ],
+)
+def test_status_regressions_from_unseen_notes(extract, text, element, status):
+    assert status in statuses(extract(text), element)
+
+
 def test_modifier_ids_are_reported(extract):
     items = extract("She declined a colonoscopy.")
     (e,) = [e for e in items if e.element == "colonoscopy"]

@@ -42,6 +42,14 @@ from .conftest import affirmed
         ("Hospice was discussed with the family.", "hospice"),
         ("T2 weighted images show no lesion.", "diabetes"),
         ("PPD test negative.", "tobacco_use"),
+        ("She was extubated and put on BI-PAP.", "cervical_cytology"),
+        ("He has been on chronic prednisone therapy.", "esrd"),
+        ("Right colon tumor.", "colorectal_cancer"),
+        ("Neck: No cervical lymphadenopathy.", "hysterectomy_no_cervix"),
+        ("RECTAL:,  Stool sent for occult blood test.", "fobt"),
+        ("She retains the ability to make decisions on her own behalf.", "advance_care_planning"),
+        ("She became pregnant after her 4th cycle in 1996.", "pregnancy"),
+        ("A 12-year-old boy born at a 32-week gestation.", "pregnancy"),
     ],
 )
 def test_trap_is_not_affirmed(extract, text, element):
