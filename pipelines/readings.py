@@ -21,6 +21,11 @@ __all__ = ["BloodPressureReadings"]
 
 RULE_CUED = "bp.reading_after_cue"
 RULE_UNIT = "bp.reading_with_unit"
+RULE_CUE_AFTER = "bp.reading_before_cue"
+# "108/70 is his blood pressure"
+_CUE_AFTER = re.compile(
+    r"\s*(?:is|was|being)\s+(?:his|her|the|their|patient's)\s+(?:blood\s+pressure|bp)\b", re.I
+)
 _MAX_CUE_DISTANCE = 70
 _SENTENCE_END = re.compile(r"[.!?](?=\s|,|$)|\n\s*\n")
 # words allowed between the cue and the reading; anything else ("pulse", "weight") breaks the link
@@ -31,7 +36,7 @@ _FILLER = re.compile(
     r"|about|approximately|approx|average|averaging|of|blood|pressures?|bp|b/p|systolic|diastolic|vital|signs?"
     r"|vitals?|reviewed|stable|elevated|high|low|normal|mm|hg|mmhg|after|before|iv|fluids?|fluid|with|while|when"
     r"|crying|asleep|awake|by|per|nurse|range|still|well|good|slightly|mildly|markedly|very|last|visit|presenting"
-    r"|presented|obtained|recorded|showed|shows|reveals|revealed|above|below|over|under|greater|less|than|exceeds|goal|target|office|clinic|currently|visit|here|\d{1,3}(?:\.\d+)?|\d{2,3}/\d{2,3}|april|may|june"
+    r"|presented|obtained|recorded|showed|shows|reveals|revealed|above|below|over|under|greater|less|than|exceeds|goal|target|office|clinic|currently|visit|here|increased|decreased|rose|fell|dropped|went|achieved|maximum|maximal|peak|baseline|resting|during|okay|ok|large|small|cuff|adult|usually|typically|generally|running|runs|has|been|stress|exercise|infusion|\d{1,3}(?:\.\d+)?|\d{2,3}/\d{2,3}|april|may|june"
     r"|[a-z]{1,3}\.?)\b)*$",
     re.IGNORECASE,
 )
@@ -76,6 +81,8 @@ class BloodPressureReadings:
                 rule = RULE_CUED
             elif unit:
                 rule = RULE_UNIT
+            elif _CUE_AFTER.match(text, m.end()):
+                rule = RULE_CUE_AFTER
             else:
                 continue
             span = doc.char_span(m.start(), m.end(), label=self.label, alignment_mode="expand")

@@ -26,6 +26,11 @@ def readings(items):
         ("Goal BP < 130/80.", []),
         ("BP goal less than 140/90.", []),
         ("Cuff range 110-140/70-90.", []),
+        ("Her blood pressure today in office was 132/80 mm Hg.", [(132, 80)]),
+        ("Weight 104 kg, 108/70 is his blood pressure.", [(108, 70)]),
+        ("The blood pressure increased from 120/70 to 130/80 with exercise.", [(120, 70), (130, 80)]),
+        ("Insulin 70/30, 20 units in the morning.", []),
+        ("HEMODYNAMICS:,  Aorta 185/54.", []),
     ],
 )
 def test_bp_readings(extract, text, expected):
