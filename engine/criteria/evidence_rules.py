@@ -56,6 +56,9 @@ class EvidenceParams(RuleParams):
     value_in: list[str] | None = None  # only evidence whose value is one of these
     requires_value: bool = False  # only evidence with a (non-empty) value, e.g. a lab result
     min_age_on_event: int | None = None  # patient at least this old on the event date
+    # declined mentions of these related elements also explain a gap as `declined`, e.g.
+    # "Tobacco: declines cessation counseling" read as a declined tobacco_use mention
+    declined_from: list[str] = Field(default_factory=list)
 
     @field_validator("value_in")
     @classmethod
@@ -79,6 +82,9 @@ def _describe_evidence(p: EvidenceParams) -> str:
         parts.append(f"at age {p.min_age_on_event}+ on the test date")
     if p.date_fallback == "note_date":
         parts.append("(undated note mentions take the note date)")
+    if p.declined_from:
+        parts.append(f"(a declined {' or '.join(e.replace('_', ' ') for e in p.declined_from)} "
+                     "mention counts as declined)")
     if p.undated:
         parts.append(f"[undated: {p.undated}]")
     return " ".join(parts)
@@ -116,6 +122,11 @@ def match_evidence(ctx: PatientContext, p: EvidenceParams) -> CriterionResult:
             span = evidence_interval(ev, "note_date")
             if span is None or span.overlaps(Interval(window.start, ctx.period.end)):
                 findings.append(Finding(_NEAR_MISS[ev.status], ev.evidence_id))
+    for ev in ctx.items(p.declined_from):
+        if ev.status == "declined":
+            span = evidence_interval(ev, "note_date")
+            if span is None or span.overlaps(Interval(window.start, ctx.period.end)):
+                findings.append(Finding(GapReason.DECLINED, ev.evidence_id))
     if hits:
         return CriterionResult(True, unique([e.evidence_id for e in hits]))
     if not findings:
@@ -195,21 +206,32 @@ class LatestValueParams(RuleParams):
     value_in: list[str] = Field(min_length=1)
     date_fallback: DateFallback = "none"
     undated: UndatedPolicy | None = None
+    # When the most recent date holds several values, the first of these present decides
+    # (e.g. [current, former, never]: a patient documented as current on the latest day is a
+    # user even if another mention that day reads former). None: any value of that day counts.
+    same_day_order: list[str] | None = None
 
-    @field_validator("value_in")
+    @field_validator("value_in", "same_day_order")
     @classmethod
-    def _lower(cls, v: list[str]) -> list[str]:
-        return [s.lower() for s in v]
+    def _lower(cls, v: list[str] | None) -> list[str] | None:
+        return [s.lower() for s in v] if v is not None else None
 
 
 def _describe_latest(p: LatestValueParams) -> str:
-    return (f"the most recent {' or '.join(e.replace('_', ' ') for e in p.elements)} "
+    text = (f"the most recent {' or '.join(e.replace('_', ' ') for e in p.elements)} "
             f"{p.window.describe()} is {' or '.join(p.value_in)}")
+    if p.same_day_order:
+        text += f" (several values on that day: {' > '.join(p.same_day_order)}, first present decides)"
+    return text
 
 
 @register("qm.latest_value.v1", LatestValueParams, describe=_describe_latest)
 def latest_value_in(ctx: PatientContext, p: LatestValueParams) -> CriterionResult:
-    """Met when, on the most recent date with this element, any item's value is in value_in."""
+    """Met when, on the most recent date with this element, the value is in value_in.
+
+    Without ``same_day_order`` any item of that date with a value in ``value_in`` meets it;
+    with it, the first value of that order present on that date is the day's value.
+    """
     window = p.window.resolve(ctx.period)
     policy = p.undated or ctx.undated_policy
     dated: list[tuple[Any, Evidence]] = []
@@ -233,6 +255,11 @@ def latest_value_in(ctx: PatientContext, p: LatestValueParams) -> CriterionResul
                                tuple(flags))
     latest = max(d for d, _ in dated)
     same_day = [ev for d, ev in dated if d == latest]
+    if p.same_day_order:
+        present = {v for ev in same_day for v in value_strings(ev.value)}
+        decided = next((v for v in p.same_day_order if v in present), None)
+        if decided is not None:
+            same_day = [ev for ev in same_day if decided in value_strings(ev.value)]
     chosen = [ev for ev in same_day if set(value_strings(ev.value)) & set(p.value_in)]
     if chosen:
         return CriterionResult(True, unique([e.evidence_id for e in chosen]))

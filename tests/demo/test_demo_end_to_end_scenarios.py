@@ -35,8 +35,6 @@ KNOWN_MISMATCHES: dict[tuple[str, str], str] = {
     ("demo-017", "CBP"): "extraction: 'Repeat after 5 min 136/88' reading not extracted",
     ("demo-017", "ACP"): "extraction: section header 'ADVANCE CARE PLANNING' read as affirmed ACP",
     ("demo-023", "CCS"): "extraction: topic label 'Pap - aged out ...?' read as undated affirmed Pap",
-    ("demo-026", "TSC"): "engine: latest-value rule gives no_evidence, not evidence_too_old, for a "
-        "2024-only status",
     ("demo-029", "CCS"): "extraction: 'Last Pap 2023, NILM, no HPV done' negates the Pap",
     ("demo-033", "TSC"): "engine/extraction: current smoker declining cessation help still closes group 3",
     ("demo-040", "TSC"): "engine/extraction: current smoker declining cessation help still closes group 3",
