@@ -41,6 +41,7 @@ class MeasureOutcome:
     denexcep_evidence_ids: tuple[str, ...] = ()
     review_flags: tuple[str, ...] = ()
     inverse: bool = False
+    stratum: str = ""  # the spec's age stratum the patient falls in (IPP members only)
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -81,6 +82,7 @@ def _evaluate_group(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
     ipp = in_band and _run(pops.ipp, ctx).met
     if not ipp:
         return MeasureOutcome(populations=PopulationFlags(), **base)  # type: ignore[arg-type]
+    base["stratum"] = spec.stratum_for(ctx.age) if spec.strata else ""
     denom = _run(pops.denom, ctx).met
     denex_r = _run(pops.denex, ctx) if denom and pops.denex is not None else CriterionResult(False)
     numer_r = _run(pops.numer, ctx) if denom and not denex_r.met else CriterionResult(False)

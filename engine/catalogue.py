@@ -68,6 +68,11 @@ def describe(spec: MeasureSpec) -> str:
     lines.append("")
     who = {"any": "Patients", "F": "Women", "M": "Men"}[spec.sex]
     lines.append(f"Who: {who} {spec.age.describe()}.")
+    if spec.strata:
+        anchors = {st.at or spec.age.at for st in spec.strata}
+        at = "end" if anchors == {"mp_end"} else "start" if anchors == {"mp_start"} else "stated"
+        lines.append(f"Reported by age stratum (age at the {at} of the measurement period): "
+                     f"{'; '.join(st.describe() for st in spec.strata)}.")
     if spec.inverse:
         lines.append("Inverse measure: lower is better; a patient in the numerator has an open care gap.")
     else:

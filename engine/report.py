@@ -26,6 +26,7 @@ OUTCOME_COLUMNS = (
     "patient_id", "measure_id", "group", "ipp", "denom", "denex", "denexcep", "numer", "numex",
     "gap_open", "gap_reason", "gap_action", "closed_by", "numer_evidence_ids",
     "denex_evidence_ids", "denexcep_evidence_ids", "review_flags", "measure_version",
+    "stratum",
 )
 CARE_GAP_COLUMNS = (
     "clinic_id", "patient_id", "provider_id", "measure_id", "group", "gap_reason", "gap_reason_text",
@@ -52,6 +53,7 @@ def outcome_row(o: MeasureOutcome) -> dict[str, Any]:
         "denexcep_evidence_ids": _join(o.denexcep_evidence_ids),
         "review_flags": _join(o.review_flags),
         "measure_version": o.measure_version,
+        "stratum": o.stratum,
     })
     return row
 
@@ -60,35 +62,56 @@ def _label(o: MeasureOutcome, multi: set[str]) -> str:
     return f"{o.measure_id}-{o.group}" if o.measure_id in multi else o.measure_id
 
 
+_COUNTS = ("ipp", "denom", "denex", "denexcep", "numer", "numex")
+
+
+def _rate(entry: dict[str, Any]) -> float | None:
+    eligible = entry["denom"] - entry["denex"] - entry["denexcep"]
+    met = entry["numer"] - entry["numex"]
+    return round(met / eligible, 4) if eligible > 0 else None
+
+
 def summarize(outcomes: Sequence[MeasureOutcome]) -> dict[str, Any]:
-    """Per measure (``<id>`` or ``<id>-<group>`` for multi-group measures): counts, rate, gaps."""
+    """Per measure (``<id>`` or ``<id>-<group>`` for multi-group measures): counts, rate, gaps.
+
+    Measures with age strata also get ``strata``: the same counts, rate and open gaps per
+    stratum (IPP members outside every stratum are counted under ``""`` only if any).
+    """
     groups_of: dict[str, set[str]] = defaultdict(set)
     for o in outcomes:
         groups_of[o.measure_id].add(o.group)
     multi = {m for m, g in groups_of.items() if len(g) > 1}
     per: dict[str, dict[str, Any]] = {}
+    strata: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for o in outcomes:
-        entry = per.setdefault(_label(o, multi), {
+        label = _label(o, multi)
+        entry = per.setdefault(label, {
             "measure_id": o.measure_id, "group": o.group, "patients": 0, "ipp": 0, "denom": 0,
             "denex": 0, "denexcep": 0, "numer": 0, "numex": 0, "inverse": o.inverse,
             "open_gaps": 0, "gaps_by_reason": Counter(), "closed_by": Counter(),
         })
         entry["patients"] += 1
-        for k, v in o.populations.as_ints().items():
+        counts = o.populations.as_ints()
+        for k, v in counts.items():
             entry[k] += v
         if o.gap_open and o.gap_reason is not None:
             entry["open_gaps"] += 1
             entry["gaps_by_reason"][o.gap_reason.value] += 1
         if o.closed_by:
             entry["closed_by"][o.closed_by] += 1
+        if o.stratum:
+            stratum = strata[label].setdefault(o.stratum, {**dict.fromkeys(_COUNTS, 0), "open_gaps": 0})
+            for k, v in counts.items():
+                stratum[k] += v
+            stratum["open_gaps"] += int(o.gap_open)
     totals: Counter[str] = Counter()
-    for entry in per.values():
-        eligible = entry["denom"] - entry["denex"] - entry["denexcep"]
-        met = entry["numer"] - entry["numex"]
-        entry["rate"] = round(met / eligible, 4) if eligible > 0 else None
+    for label, entry in per.items():
+        entry["rate"] = _rate(entry)
         entry["gaps_by_reason"] = {r.value: entry["gaps_by_reason"][r.value] for r in REASON_ORDER
                                    if entry["gaps_by_reason"][r.value]}
         entry["closed_by"] = dict(sorted(entry["closed_by"].items()))
+        if label in strata:
+            entry["strata"] = {k: {**v, "rate": _rate(v)} for k, v in sorted(strata[label].items())}
         totals.update(entry["gaps_by_reason"])
     return {
         "measures": dict(sorted(per.items())),

@@ -6,7 +6,9 @@ commented example). Top-level fields:
 ``id``, ``title``, ``version``, ``aliases`` (ids a job or CLI may use, unique across specs),
 ``programs`` (HEDIS / CMS eCQM / MIPS quality ids, MSSP APP Plus), ``description``,
 ``improvement`` (``increase``; ``decrease`` = inverse measure, lower is better), ``age``
-(``min``/``max`` in years or ``min_months``, ``at: mp_end|mp_start``), ``sex`` (``any``, ``F``,
+(``min``/``max`` in years or ``min_months``, ``at: mp_end|mp_start``), ``strata`` (optional
+age strata reported beside the measure, e.g. COL-E 46-49 and 50-75: a list of ``{id, min,
+max, at}``; ``at`` defaults to the measure's age anchor), ``sex`` (``any``, ``F``,
 ``M``), ``undated_policy`` (``count``, ``ignore`` or ``review``; default ``review``: undated
 evidence counts as not met and the outcome is flagged for review), ``count_statuses``
 (default ``[affirmed]``), ``populations`` (ipp, denom, denex, denexcep, numer, numex criteria
@@ -21,7 +23,7 @@ adding a file.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -41,6 +43,7 @@ __all__ = [
     "MeasurementPeriod",
     "Populations",
     "Programs",
+    "Stratum",
     "default_measures_dir",
     "load_spec",
     "load_specs",
@@ -103,6 +106,36 @@ class AgeBand(_Strict):
         return f"aged {low} at the {at} of the measurement period"
 
 
+class Stratum(_Strict):
+    """An age stratum the measure is reported by (CMS130: 46-49 and 50-75)."""
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+    min: int | None = Field(None, ge=0)
+    max: int | None = Field(None, ge=0)
+    at: AgeAnchor | None = None  # None: the measure's age anchor (age.at)
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Stratum:
+        if self.min is None and self.max is None:
+            raise ValueError(f"stratum '{self.id}' needs min, max or both (ages in years)")
+        if self.min is not None and self.max is not None and self.max < self.min:
+            raise ValueError(f"stratum '{self.id}': max ({self.max}) is below min ({self.min})")
+        return self
+
+    def contains(self, age: int) -> bool:
+        return (self.min is None or age >= self.min) and (self.max is None or age <= self.max)
+
+    def describe(self) -> str:
+        if self.min is not None and self.max is not None:
+            ages = f"{self.min}-{self.max}"
+        elif self.min is not None:
+            ages = f"{self.min} or older"
+        else:
+            ages = f"{self.max} or younger"
+        return f"aged {ages}" if self.id == ages.replace(" or older", "+") or self.id == ages \
+            else f"{self.id} (aged {ages})"
+
+
 def _criterion(value: Any) -> Criterion | None:
     return None if value is None else parse_criterion(value)
 
@@ -136,6 +169,7 @@ class MeasureSpec(_Strict):
     description: str = ""
     improvement: Literal["increase", "decrease"] = "increase"
     age: AgeBand = AgeBand()
+    strata: tuple[Stratum, ...] = ()
     sex: Literal["any", "F", "M"] = "any"
     undated_policy: UndatedPolicy = "review"
     count_statuses: tuple[Status, ...] = ("affirmed",)
@@ -151,6 +185,14 @@ class MeasureSpec(_Strict):
         bad = sorted(set(v) - set(POPULATION_NAMES))
         if bad:
             raise ValueError(f"unknown population(s) {', '.join(bad)}; use: {', '.join(POPULATION_NAMES)}")
+        return v
+
+    @field_validator("strata")
+    @classmethod
+    def _strata(cls, v: tuple[Stratum, ...]) -> tuple[Stratum, ...]:
+        ids = [s.id for s in v]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"strata ids must be unique, got {ids}")
         return v
 
     @field_validator("count_statuses")
@@ -177,6 +219,13 @@ class MeasureSpec(_Strict):
         if len(set(ids)) != len(ids):
             raise ValueError(f"group ids must be unique, got {ids}")
         return self
+
+    def stratum_for(self, age_at: Callable[[AgeAnchor], int]) -> str:
+        """The id of the first stratum holding the patient's age (``""``: none, or no strata)."""
+        for stratum in self.strata:
+            if stratum.contains(age_at(stratum.at or self.age.at)):
+                return stratum.id
+        return ""
 
     @property
     def inverse(self) -> bool:
