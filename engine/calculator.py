@@ -42,6 +42,8 @@ class MeasureOutcome:
     review_flags: tuple[str, ...] = ()
     inverse: bool = False
     stratum: str = ""  # the spec's age stratum the patient falls in (IPP members only)
+    measure_title: str = ""
+    group_title: str = ""  # multi-group measures (TSC rates 1-3)
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -77,7 +79,8 @@ def _evaluate_group(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
                     origins: Mapping[str, str]) -> MeasureOutcome:
     pops = group.populations
     base = dict(patient_id=ctx.patient.patient_id, measure_id=spec.id, group=group.id,
-                measure_version=spec.version, inverse=spec.inverse)
+                measure_version=spec.version, inverse=spec.inverse, measure_title=spec.title,
+                group_title=group.title or "")
     in_band = _in_age_band(spec, ctx) and spec.sex in ("any", ctx.patient.sex)
     ipp = in_band and _run(pops.ipp, ctx).met
     if not ipp:

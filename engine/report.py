@@ -1,26 +1,28 @@
 """Reports: ``outcomes.csv``, per-clinic care-gap lists, and the summary for the manifest.
 
 ``outcomes.csv``: one row per patient x measure x group (all zeros outside the IPP), sorted
-by measure, patient, group. ``care_gaps/<clinic_id or 'unassigned'>.csv``: the open gaps of
-that clinic's patients, each with its reason, the clinic action and the deciding evidence
-(note id, date, quoted span) so clinics and auditors see the words. These files contain
-note text by design (they are the audit trail); the summary dict contains counts only.
+by measure, patient, group; the optional age ``stratum`` is the last column.
+``care_gaps/<clinic_id or 'unassigned'>.csv`` and ``care_gaps/summary.csv``: see
+engine/care_gaps.py (open gaps and flagged rows with the deciding evidence; clinic x measure
+counts). These files contain note text by design (they are the audit trail); the summary
+dict contains counts only.
 """
 
 from __future__ import annotations
 
 import csv
-import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from engine.calculator import MeasureOutcome
-from engine.gaps import GAP_DISPLAY, REASON_ORDER
+from engine.care_gaps import CARE_GAP_COLUMNS, CARE_GAP_SUMMARY_COLUMNS, write_care_gaps
+from engine.gaps import REASON_ORDER
 from engine.records import Evidence, Patient
 
-__all__ = ["CARE_GAP_COLUMNS", "OUTCOME_COLUMNS", "outcome_row", "summarize", "write_reports"]
+__all__ = ["CARE_GAP_COLUMNS", "CARE_GAP_SUMMARY_COLUMNS", "OUTCOME_COLUMNS", "outcome_row",
+           "summarize", "write_reports"]
 
 OUTCOME_COLUMNS = (
     "patient_id", "measure_id", "group", "ipp", "denom", "denex", "denexcep", "numer", "numex",
@@ -28,12 +30,6 @@ OUTCOME_COLUMNS = (
     "denex_evidence_ids", "denexcep_evidence_ids", "review_flags", "measure_version",
     "stratum",
 )
-CARE_GAP_COLUMNS = (
-    "clinic_id", "patient_id", "provider_id", "measure_id", "group", "gap_reason", "gap_reason_text",
-    "gap_action", "evidence_ids", "note_ids", "evidence_dates", "evidence_quotes", "review_flags",
-    "measure_version",
-)
-_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 def _join(ids: Sequence[str]) -> str:
@@ -120,14 +116,6 @@ def summarize(outcomes: Sequence[MeasureOutcome]) -> dict[str, Any]:
     }
 
 
-def _quote(ev: Evidence) -> str:
-    if ev.origin == "structured":
-        code = f" {ev.code_system}:{ev.code}" if ev.code else ""
-        value = f" = {ev.value}" if ev.value not in (None, "") else ""
-        return f"[structured {ev.source}{code}{value}]"
-    return f"\"{(ev.span or '').replace(chr(10), ' ')}\""
-
-
 def write_reports(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient],
                   evidence: Sequence[Evidence], out_dir: Path) -> dict[str, Any]:
     """Write outcomes.csv and care_gaps/*.csv under ``out_dir``; return the summary dict."""
@@ -139,44 +127,7 @@ def write_reports(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient
         writer.writeheader()
         for o in ordered:
             writer.writerow(outcome_row(o))
-    by_id = {ev.evidence_id: ev for ev in evidence}
-    patient_by_id = {p.patient_id: p for p in patients}
-    clinics: dict[str, list[dict[str, Any]]] = {
-        (p.clinic_id or "unassigned"): [] for p in patients}
-    for o in ordered:
-        if not o.gap_open or o.gap_reason is None:
-            continue
-        patient = patient_by_id.get(o.patient_id)
-        clinic = (patient.clinic_id if patient else None) or "unassigned"
-        evs = [by_id[i] for i in o.gap_evidence_ids if i in by_id]
-        clinics.setdefault(clinic, []).append({
-            "clinic_id": clinic,
-            "patient_id": o.patient_id,
-            "provider_id": (patient.provider_id if patient else None) or "",
-            "measure_id": o.measure_id,
-            "group": o.group,
-            "gap_reason": o.gap_reason.value,
-            "gap_reason_text": GAP_DISPLAY[o.gap_reason],
-            "gap_action": o.gap_action,
-            "evidence_ids": _join([e.evidence_id for e in evs]),
-            "note_ids": _join([e.note_id or "" for e in evs]),
-            "evidence_dates": _join([(e.event_date or e.note_date).isoformat()
-                                     if (e.event_date or e.note_date) else "undated" for e in evs]),
-            "evidence_quotes": " | ".join(_quote(e) for e in evs),
-            "review_flags": _join(o.review_flags),
-            "measure_version": o.measure_version,
-        })
-    gap_dir = out_dir / "care_gaps"
-    gap_dir.mkdir(exist_ok=True)
-    files = {}
-    for clinic in sorted(clinics):
-        name = _SAFE.sub("_", clinic) or "unassigned"
-        path = gap_dir / f"{name}.csv"
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=CARE_GAP_COLUMNS, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(clinics[clinic])
-        files[clinic] = len(clinics[clinic])
+    files = write_care_gaps(ordered, patients, evidence, out_dir / "care_gaps")
     summary = summarize(ordered)
     summary["care_gap_files"] = files
     return summary

@@ -1,0 +1,221 @@
+"""Per-clinic care-gap lists and the clinic x measure summary (``care_gaps/*.csv``).
+
+``care_gaps/<clinic>.csv`` has one row per open gap (``row_type=open_gap``) and one per
+outcome that is *not* an open gap but carries review flags (``row_type=review``: closed,
+excluded or excepted, yet something needs a reviewer's eye, e.g. an earlier discharge or an
+undated mention), so nothing flagged is silently lost. Each row gives the patient, the
+measure (id, title, group), the reason and its plain text, the clinic action and the
+deciding evidence.
+
+Deciding evidence: for an open gap, the evidence behind the gap reason (a declined order, an
+old colonoscopy, the uncontrolled readings); when the reason has none (``no_evidence``), the
+evidence that decided the unmet numerator (e.g. the "current smoker" mention that made a
+patient a tobacco user). For a review row, the evidence that closed, excluded or excepted it
+plus any evidence a flag names. The evidence columns are parallel lists, one entry per item,
+joined by `` | ``: ``evidence_ids``, ``note_ids``, ``note_dates``, ``event_dates``
+(``-`` when none), ``statuses``, ``sources`` (the rule or structured source) and
+``evidence_quotes`` (each span as a JSON string, so quotes, ``|`` and line breaks inside a
+span stay unambiguous; structured events read ``[structured <source> <code> = <value>]``).
+The csv module quotes every cell that needs it. Encounter ids (``encounter:<id>``) are kept
+with source ``encounter``.
+
+``care_gaps/summary.csv``: for every clinic x measure (x group): patients, IPP, DENOM,
+DENEX, DENEXCEP, NUMER, NUMEX, the eligible and met counts, the rate, the open gaps and one
+column per gap reason, and the number of review rows. A clinic whose file name would clash
+(with another clinic after making the id file-safe, or with ``summary``) gets a short hash of
+its id appended.
+
+These files quote note text by design (they are the audit trail); nothing here logs it.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from engine.calculator import MeasureOutcome
+from engine.gaps import GAP_DISPLAY, REASON_ORDER
+from engine.records import Evidence, Patient
+
+__all__ = ["CARE_GAP_COLUMNS", "CARE_GAP_SUMMARY_COLUMNS", "care_gap_rows", "clinic_file_names",
+           "write_care_gaps"]
+
+CARE_GAP_COLUMNS = (
+    "clinic_id", "patient_id", "provider_id", "measure_id", "measure_title", "group",
+    "group_title", "row_type", "gap_reason", "gap_reason_text", "gap_action", "review_flags",
+    "evidence_count", "evidence_ids", "note_ids", "note_dates", "event_dates", "statuses",
+    "sources", "evidence_quotes", "closed_by", "stratum", "measure_version",
+)
+CARE_GAP_SUMMARY_COLUMNS = (
+    "clinic_id", "measure_id", "group", "measure_title", "inverse", "patients", "ipp", "denom",
+    "denex", "denexcep", "numer", "numex", "eligible", "met", "rate", "open_gaps",
+    *(f"gaps_{r.value}" for r in REASON_ORDER), "review_rows",
+)
+SEP = " | "
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+_RESERVED = {"summary"}
+
+
+def _quote(ev: Evidence) -> str:
+    if ev.origin == "structured":
+        code = f" {ev.code_system}:{ev.code}" if ev.code else ""
+        value = f" = {ev.value}" if ev.value not in (None, "") else ""
+        return f"[structured {ev.source}{code}{value}]"
+    return json.dumps(ev.span or "", ensure_ascii=False)
+
+
+def _evidence_columns(ids: Sequence[str], by_id: Mapping[str, Evidence]) -> dict[str, Any]:
+    cols: dict[str, list[str]] = {k: [] for k in ("evidence_ids", "note_ids", "note_dates",
+                                                  "event_dates", "statuses", "sources",
+                                                  "evidence_quotes")}
+    for i in ids:
+        ev = by_id.get(i)
+        cols["evidence_ids"].append(i)
+        if ev is None:  # an encounter (or an id the caller did not pass evidence for)
+            kind = "encounter" if i.startswith("encounter:") else "-"
+            for k, v in (("note_ids", "-"), ("note_dates", "-"), ("event_dates", "-"),
+                         ("statuses", "-"), ("sources", kind), ("evidence_quotes", "-")):
+                cols[k].append(v)
+            continue
+        cols["note_ids"].append(ev.note_id or "-")
+        cols["note_dates"].append(ev.note_date.isoformat() if ev.note_date else "-")
+        cols["event_dates"].append(ev.event_date.isoformat() if ev.event_date else "-")
+        cols["statuses"].append(ev.status)
+        cols["sources"].append(ev.source)
+        cols["evidence_quotes"].append(_quote(ev))
+    out: dict[str, Any] = {k: SEP.join(v) for k, v in cols.items()}
+    out["evidence_count"] = len(ids)
+    return out
+
+
+def _flagged_ids(flags: Sequence[str], by_id: Mapping[str, Evidence]) -> list[str]:
+    """Evidence ids named by flags of the form ``<kind>:<evidence id>``."""
+    out = []
+    for flag in flags:
+        _, _, rest = flag.partition(":")
+        if rest in by_id or rest.startswith("encounter:"):
+            out.append(rest)
+    return out
+
+
+def _deciding_ids(o: MeasureOutcome, by_id: Mapping[str, Evidence]) -> list[str]:
+    if o.gap_open:
+        ids = list(o.gap_evidence_ids) or list(o.numer_evidence_ids)
+    else:
+        ids = list(o.denex_evidence_ids or o.denexcep_evidence_ids or o.numer_evidence_ids)
+    return list(dict.fromkeys(ids + _flagged_ids(o.review_flags, by_id)))
+
+
+def care_gap_rows(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient],
+                  evidence: Sequence[Evidence]) -> dict[str, list[dict[str, Any]]]:
+    """Rows per clinic id (``unassigned`` when none); every clinic of ``patients`` is a key."""
+    by_id = {ev.evidence_id: ev for ev in evidence}
+    patient_by_id = {p.patient_id: p for p in patients}
+    clinics: dict[str, list[dict[str, Any]]] = {(p.clinic_id or "unassigned"): [] for p in patients}
+    for o in sorted(outcomes, key=lambda o: (o.measure_id, o.patient_id, o.group)):
+        is_gap = o.gap_open and o.gap_reason is not None
+        if not is_gap and not o.review_flags:
+            continue
+        patient = patient_by_id.get(o.patient_id)
+        clinic = (patient.clinic_id if patient else None) or "unassigned"
+        reason = o.gap_reason if is_gap else None
+        row = {
+            "clinic_id": clinic,
+            "patient_id": o.patient_id,
+            "provider_id": (patient.provider_id if patient else None) or "",
+            "measure_id": o.measure_id,
+            "measure_title": o.measure_title,
+            "group": o.group,
+            "group_title": o.group_title,
+            "row_type": "open_gap" if is_gap else "review",
+            "gap_reason": reason.value if reason else "",
+            "gap_reason_text": GAP_DISPLAY[reason] if reason else "",
+            "gap_action": o.gap_action if reason else "Chart review: check the flagged evidence",
+            "review_flags": ";".join(o.review_flags),
+            "closed_by": o.closed_by,
+            "stratum": o.stratum,
+            "measure_version": o.measure_version,
+        }
+        row.update(_evidence_columns(_deciding_ids(o, by_id), by_id))
+        clinics.setdefault(clinic, []).append(row)
+    return clinics
+
+
+def clinic_file_names(clinics: Sequence[str]) -> dict[str, str]:
+    """A distinct, file-safe name per clinic id (deterministic).
+
+    Ids that are already file-safe keep their name; others are made safe, and get a short
+    hash of the id appended when that name is taken (or is ``summary``).
+    """
+    names: dict[str, str] = {}
+    used = set(_RESERVED)
+    safe_first = sorted(clinics, key=lambda c: (_SAFE.sub("_", c).strip("._") != c, c))
+    for clinic in safe_first:
+        name = _SAFE.sub("_", clinic).strip("._") or "clinic"
+        if name in used:
+            name = f"{name}-{hashlib.sha1(clinic.encode('utf-8')).hexdigest()[:8]}"
+        used.add(name)
+        names[clinic] = name
+    return dict(sorted(names.items()))
+
+
+def _summary_rows(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient],
+                  review_counts: Mapping[tuple[str, str, str], int]) -> list[dict[str, Any]]:
+    clinic_of = {p.patient_id: p.clinic_id or "unassigned" for p in patients}
+    measures = {(o.measure_id, o.group): o for o in outcomes}
+    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    clinics = set(clinic_of.values()) | {clinic_of.get(o.patient_id, "unassigned") for o in outcomes}
+    for clinic in sorted(clinics):
+        for (measure, group), o in sorted(measures.items()):
+            rows[clinic, measure, group] = {
+                "clinic_id": clinic, "measure_id": measure, "group": group,
+                "measure_title": o.measure_title, "inverse": int(o.inverse),
+                **dict.fromkeys(CARE_GAP_SUMMARY_COLUMNS[5:], 0)}
+    for o in outcomes:
+        row = rows[clinic_of.get(o.patient_id, "unassigned"), o.measure_id, o.group]
+        row["patients"] += 1
+        for k, v in o.populations.as_ints().items():
+            row[k] += v
+        if o.gap_open and o.gap_reason is not None:
+            row["open_gaps"] += 1
+            row[f"gaps_{o.gap_reason.value}"] += 1
+    for key, row in rows.items():
+        row["eligible"] = row["denom"] - row["denex"] - row["denexcep"]
+        row["met"] = row["numer"] - row["numex"]
+        row["rate"] = f"{row['met'] / row['eligible']:.4f}" if row["eligible"] > 0 else ""
+        row["review_rows"] = review_counts.get(key, 0)
+    return list(rows.values())
+
+
+def _write_csv(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(columns), lineterminator="\n",
+                                quoting=csv.QUOTE_MINIMAL)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def write_care_gaps(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient],
+                    evidence: Sequence[Evidence], out_dir: Path) -> dict[str, int]:
+    """Write ``out_dir/<clinic>.csv`` and ``out_dir/summary.csv``; return rows per clinic."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    clinics = care_gap_rows(outcomes, patients, evidence)
+    names = clinic_file_names(list(clinics))
+    review: dict[tuple[str, str, str], int] = {}
+    files: dict[str, int] = {}
+    for clinic in sorted(clinics):
+        rows = clinics[clinic]
+        _write_csv(out_dir / f"{names[clinic]}.csv", CARE_GAP_COLUMNS, rows)
+        files[clinic] = sum(1 for r in rows if r["row_type"] == "open_gap")
+        for r in rows:
+            if r["row_type"] == "review":
+                key = (clinic, r["measure_id"], r["group"])
+                review[key] = review.get(key, 0) + 1
+    _write_csv(out_dir / "summary.csv", CARE_GAP_SUMMARY_COLUMNS,
+               _summary_rows(outcomes, patients, review))
+    return files
