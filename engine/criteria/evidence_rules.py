@@ -24,7 +24,7 @@ from engine.criteria.base import (
     unique,
 )
 from engine.criteria.registry import RuleParams, register
-from engine.periods import Interval, Window
+from engine.periods import DateExpr, Interval, Window, age_in_months, parse_date_expr
 from engine.records import Evidence, Status
 
 __all__ = ["EncounterParams", "EvidenceParams", "match_evidence", "value_strings"]
@@ -140,24 +140,43 @@ register("qm.evidence.v1", EvidenceParams, describe=_describe_evidence)(match_ev
 class AgeParams(RuleParams):
     min: int | None = None
     max: int | None = None
+    min_months: int | None = Field(None, ge=0)  # e.g. 6: "6 months and older"
     at: AgeAnchor = "mp_end"
+    # a date relative to the MP that overrides ``at``, e.g. "mp_start + 3m - 1d" (March 31 of
+    # the MP, the last day of the flu season). Not "on": YAML reads a bare on as true.
+    as_of: DateExpr | None = None
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _parse_on(cls, value: object) -> DateExpr | None:
+        if value is None or isinstance(value, DateExpr):
+            return value
+        return parse_date_expr(str(value))
 
 
 def _describe_age(p: AgeParams) -> str:
-    at = "the end" if p.at == "mp_end" else "the start"
+    when = f"on {p.as_of}" if p.as_of else f"at {'the end' if p.at == 'mp_end' else 'the start'}"
     if p.min is not None and p.max is not None:
         band = f"aged {p.min} to {p.max}"
     elif p.min is not None:
         band = f"aged {p.min} or older"
-    else:
+    elif p.max is not None:
         band = f"aged {p.max} or younger"
-    return f"{band} at {at} of the measurement period"
+    else:
+        band = ""
+    if p.min_months is not None:
+        band = f"{band} and " if band else ""
+        band += f"{p.min_months} months or older"
+    return f"{band} {when} of the measurement period" if not p.as_of else f"{band} {when}"
 
 
 @register("qm.age.v1", AgeParams, describe=_describe_age)
 def age_in_band(ctx: PatientContext, p: AgeParams) -> CriterionResult:
-    age = ctx.age(p.at)
+    day = p.as_of.resolve(ctx.period) if p.as_of else ctx.anchor_date(p.at)
+    age = ctx.age_on(day)
     met = (p.min is None or age >= p.min) and (p.max is None or age <= p.max)
+    if met and p.min_months is not None:
+        met = age_in_months(ctx.patient.birth_date, day) >= p.min_months
     return CriterionResult(met)
 
 

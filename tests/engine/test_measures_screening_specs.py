@@ -92,9 +92,30 @@ def test_flu_season_edges(kit, day: date, met: bool) -> None:
     assert o.populations.numer is met
 
 
-def test_flu_age_six_months(kit) -> None:
-    out = kit.run(["FLU"], [kit.patient("baby", date(2026, 6, 30)), kit.patient("newborn", date(2026, 7, 1))])
-    assert out["FLU", "baby", "1"].populations.ipp and not out["FLU", "newborn", "1"].populations.ipp
+def test_flu_age_six_months_by_the_end_of_the_season(kit) -> None:
+    """6 months old by March 31 of the MP: a baby born in mid-2026 had no 2025-26 season."""
+    births = {"sep30": date(2025, 9, 30),  # 6 months on 2026-03-30: eligible
+              "oct01": date(2025, 10, 1),  # 6 months on 2026-04-01: after the season
+              "jun26": date(2026, 6, 30)}  # 6 months on Dec 31 2026, but born after the season
+    out = kit.run(["FLU"], [kit.patient(p, born) for p, born in births.items()])
+    assert {p: out["FLU", p, "1"].populations.ipp for p in births} == {
+        "sep30": True, "oct01": False, "jun26": False}
+    assert out["FLU", "sep30", "1"].gap_open and not out["FLU", "jun26", "1"].gap_open
+
+
+def test_age_rule_months_as_of_a_date(kit) -> None:
+    from pydantic_core import PydanticCustomError
+
+    from engine.criteria import evaluate, parse_criterion
+    from engine.criteria.base import PatientContext
+
+    rule = parse_criterion({"rule": "qm.age.v1", "min_months": 6, "as_of": "mp_start + 3m - 1d"})
+    ctx = PatientContext(kit.patient("b", date(2025, 9, 30)), kit.MP, {})
+    assert evaluate(rule, ctx).met
+    ctx = PatientContext(kit.patient("b", date(2025, 10, 1)), kit.MP, {})
+    assert not evaluate(rule, ctx).met
+    with pytest.raises(PydanticCustomError, match="as_of"):
+        parse_criterion({"rule": "qm.age.v1", "min_months": 6, "as_of": "march 31"})
 
 
 def test_pneumococcal_history_without_date_counts_and_age_is_at_start_of_mp(kit) -> None:
