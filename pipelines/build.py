@@ -5,6 +5,7 @@ Pipeline (names as in ``nlp.pipe_names``):
     qm_heading_boundaries             headings, line breaks, bullets start sentences
     medspacy_target_matcher_cased     target rules with case-sensitive abbreviations ("DM", "TAH")
     medspacy_target_matcher           target rules (resources/target_rules.yaml)
+    qm_merge_targets                  both matchers' spans, the longest winning overlaps
     qm_bp_readings                    blood pressure readings (resources/values.yaml)
     medspacy_sectionizer              section rules (resources/section_rules.yaml)
     qm_context                        medspaCy ConText on target sentences (resources/context_rules.yaml)
@@ -89,9 +90,10 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
     cased_matcher = nlp.add_pipe(
         "medspacy_target_matcher",
         name="medspacy_target_matcher_cased",
-        config={"phrase_matcher_attr": "ORTH"},
+        config={"phrase_matcher_attr": "ORTH", "result_type": "group", "span_group_name": "qm_cased_targets"},
     )
     matcher = nlp.add_pipe("medspacy_target_matcher")
+    nlp.add_pipe("qm_merge_targets", config={"group": "qm_cased_targets"})
     nlp.add_pipe("qm_bp_readings")
     sectionizer = context = None
     if opts["sections"]:

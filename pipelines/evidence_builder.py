@@ -45,6 +45,8 @@ VISIT_DATED_ELEMENTS = frozenset(
         "hba1c",
     }
 )
+# a screening instrument scored in a note was given at that visit unless the text dates it
+ALWAYS_VISIT_DATED = frozenset({"depression_screening"})
 VISIT_SECTIONS = frozenset(
     {
         "physical_exam",
@@ -84,7 +86,11 @@ _INERT = ("TERMINATE", "PSEUDO", "PATIENT")
 PATIENT_ONLY_IN_ADULTS = frozenset({"tobacco_use", "pregnancy"})
 _PAST_CUE_IDS = {"past.last", "past.had", "past.ago", "past.status_post", "past.s_p"}
 _MAX_DATE_DISTANCE = 80
-_PRESENT_KINDS = frozenset({"today", "this_year"})
+_PRESENT_KINDS = frozenset({"today"})
+# "Pap smear with HPV cotesting was in 2022": mentions joined like this share the date
+_JOINED = re.compile(
+    r"^\s*(?:with|and|plus|including|/|\+)\s*(?:\w+\s*){0,1}$", re.I
+)  # "earlier this month" after a past cue is a fine date
 
 
 class EvidenceBuilder:
@@ -132,7 +138,10 @@ class EvidenceBuilder:
                 lo, hi = mention.end, start
             if gap > _MAX_DATE_DISTANCE:
                 continue
-            if any(lo <= s and e <= hi for s, e in others):
+            if any(
+                lo <= s and e <= hi and not _JOINED.match(doc.text[end:s] if s >= end else doc.text[e:start])
+                for s, e in others
+            ):
                 continue  # another mention sits between: the date is its own
             key = (gap, after)
             if best is None or key < best[:2]:
@@ -144,7 +153,7 @@ class EvidenceBuilder:
     ) -> bool:
         if element not in VISIT_DATED_ELEMENTS or mod_ids & _PAST_CUE_IDS:
             return False
-        if section == "procedure":
+        if section == "procedure" or element in ALWAYS_VISIT_DATED:
             return True
         title = (doc._.qm_note_title or "").lower()
         if title and element in doc._.qm_title_elements and section not in HISTORY_SECTIONS:

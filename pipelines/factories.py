@@ -20,6 +20,7 @@ FACTORY_NAMES: tuple[str, ...] = (
     "qm_dates",
     "qm_evidence",
     "qm_heading_boundaries",
+    "qm_merge_targets",
 )
 _DOC_EXTENSIONS: dict[str, Any] = {
     "qm_dates": None,
@@ -71,6 +72,12 @@ def _make_context(
     )
 
 
+def _make_merge_targets(nlp: Language, name: str, group: str) -> Any:
+    from .merge_targets import MergeTargets
+
+    return MergeTargets(nlp, name, group=group)
+
+
 def register_extensions() -> None:
     for attr, default in _DOC_EXTENSIONS.items():
         if not Doc.has_extension(attr):
@@ -113,6 +120,13 @@ def register_factories() -> None:
                 "span_attrs": None,
             },
             func=_make_context,
+        )
+    if not Language.has_factory("qm_merge_targets"):
+        Language.factory(
+            "qm_merge_targets",
+            assigns=["doc.ents"],
+            default_config={"group": "qm_cased_targets"},
+            func=_make_merge_targets,
         )
     if not Language.has_factory("qm_dates"):
         Language.factory("qm_dates", assigns=["doc._.qm_dates"], func=_make_dates)

@@ -371,12 +371,16 @@ def load_context_rules(path: Path | None = None) -> list[ConTextRule]:
 
 def heading_variants(heading: str) -> list[str]:
     """Spellings of a heading matched case-sensitively: "FAMILY HISTORY" (with or without a colon,
-    as in transcribed and templated notes) and "Family history:" / "Family History:" / "family history:"."""
+    as in transcribed and templated notes) and "Family history:" / "Family History:" / "family history:".
+    Headings shorter than 4 letters ("FH", "PE") need their colon."""
     words = heading.split()
     upper = heading.upper()
     title = " ".join(w[:1].upper() + w[1:] for w in words)
     sentence = heading[:1].upper() + heading[1:]
-    return sorted({upper, f"{upper}:", f"{title}:", f"{sentence}:", f"{heading.lower()}:"})
+    variants = {f"{upper}:", f"{title}:", f"{sentence}:", f"{heading.lower()}:"}
+    if len(heading.replace(" ", "")) >= 4:  # "FH", "SH", "PE" without a colon are words in a sentence
+        variants.add(upper)
+    return sorted(variants)
 
 
 def load_section_rules(path: Path | None = None) -> list[SectionRule]:

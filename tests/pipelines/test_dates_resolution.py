@@ -69,6 +69,22 @@ def test_date_attaches_to_its_own_mention(extract):
     ]
 
 
+def test_joined_mentions_share_a_date(extract):
+    items = extract("Her last Pap smear with HPV cotesting was in 2022 and both were negative.")
+    assert [e.event_date for e in affirmed(items, "cervical_cytology")] == [date(2022, 1, 1)]
+    assert [e.event_date for e in affirmed(items, "hpv_test")] == [date(2022, 1, 1)]
+
+
+def test_screening_score_is_dated_on_the_visit(extract):
+    (e,) = affirmed(extract("SCREENING: PHQ-A score 4 (minimal)."), "depression_screening")
+    assert (e.value, e.event_date) == ({"instrument": "PHQ-A", "score": 4}, NOTE_DATE)
+
+
+def test_returned_kit_earlier_this_month_is_dated(extract):
+    (e,) = affirmed(extract("She returned her FIT kit earlier this month, and it was negative."), "fobt")
+    assert (e.event_date, e.date_precision) == (date(2026, 6, 1), "month")
+
+
 def test_date_before_the_mention(extract):
     items = extract("In 2001, colonoscopy that was normal.")
     assert affirmed(items, "colonoscopy")[0].event_date == date(2001, 1, 1)

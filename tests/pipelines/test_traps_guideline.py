@@ -50,6 +50,9 @@ from .conftest import affirmed
         ("She retains the ability to make decisions on her own behalf.", "advance_care_planning"),
         ("She became pregnant after her 4th cycle in 1996.", "pregnancy"),
         ("A 12-year-old boy born at a 32-week gestation.", "pregnancy"),
+        ("A/P: CRC screening - FIT kit given today with instructions.", "fobt"),
+        ("A/P: CRC screening UTD.", "colorectal_cancer"),
+        ("S: 46M annual. No FH colon ca. O: BP 124/78.", "colorectal_cancer"),
     ],
 )
 def test_trap_is_not_affirmed(extract, text, element):

@@ -79,6 +79,10 @@ def test_a1c_span_covers_term_and_value(extract):
         ("Married, active smoker, does not consume alcohol.", "current"),
         ("Tobacco abuse.", "current"),
         ("Still dipping smokeless tobacco daily.", "current"),
+        ("Pt reports he has not smoked since 11/15!", "former"),
+        ("The patient has been a smoker since the age of 10.", "current"),
+        ("She reports one partner since 1994 and she is a nonsmoker.", "never"),
+        ("Drugs: denies vaping, smoking, alcohol.", "never"),
     ],
 )
 def test_tobacco_category(extract, text, category):
