@@ -9,7 +9,7 @@ from engine.criteria import describe_criterion
 from engine.gaps import GAP_DISPLAY, REASON_ORDER, gap_action
 from engine.spec import MeasureSpec
 
-__all__ = ["catalogue_rows", "describe"]
+__all__ = ["catalogue_markdown", "catalogue_rows", "describe"]
 
 _POP_TITLES = {
     "ipp": "Initial population",
@@ -105,3 +105,26 @@ def describe(spec: MeasureSpec) -> str:
         lines.append("How this spec reads the published text:")
         lines.extend(f"  - {note}" for note in spec.notes)
     return "\n".join(lines)
+
+
+def catalogue_markdown(specs: Mapping[str, MeasureSpec] | Sequence[MeasureSpec]) -> str:
+    """The whole catalogue as Markdown (``measures/CATALOGUE.md``): a table, then each spec in words."""
+    items = _values(specs)
+    rows = catalogue_rows(items)
+    cols = ["id", "title", "version", "aliases", "hedis", "cms_ecqm", "mips_quality", "mssp_app_plus",
+            "age", "sex", "inverse", "groups"]
+    out = [
+        "# Measure catalogue",
+        "",
+        "Generated from `measures/*.yaml` by `qae measures --markdown > measures/CATALOGUE.md`;",
+        "a test fails when this file is out of date. One spec file per measure; adding a measure is",
+        "adding a file.",
+        "",
+        "| " + " | ".join(cols) + " |",
+        "|" + "---|" * len(cols),
+    ]
+    for row in rows:
+        out.append("| " + " | ".join(str(row[c]).replace("|", "\\|") for c in cols) + " |")
+    for spec in items:
+        out.extend(["", f"## {spec.id}", "", "```text", describe(spec), "```"])
+    return "\n".join(out) + "\n"

@@ -18,6 +18,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from evaluation.commands import evaluate_extraction_cmd, evaluate_negex_cmd
+from evaluation.conformance import conformance_cmd
+
 app = typer.Typer(
     help="Quality-measure abstraction engine: clinical notes -> evidence with spans -> "
     "HEDIS / eCQM / ACO measure outcomes and care-gap lists.",
@@ -159,16 +162,23 @@ def extract(
 
 @measures_app.callback(invoke_without_command=True)
 @friendly_errors
-def measures_list(ctx: typer.Context) -> None:
+def measures_list(
+    ctx: typer.Context,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print the catalogue as Markdown "
+                                           "(the source of measures/CATALOGUE.md).")] = False,
+) -> None:
     """List the measure catalogue: id, title, programs, version.
 
     Example: qae measures
     """
     if ctx.invoked_subcommand is not None:
         return
-    from engine.catalogue import catalogue_rows
+    from engine.catalogue import catalogue_markdown, catalogue_rows
     from engine.spec import load_specs
 
+    if markdown:
+        sys.stdout.write(catalogue_markdown(load_specs()))
+        return
     rows = catalogue_rows(load_specs())
     table = Table(title="Measure catalogue")
     if rows:
@@ -193,20 +203,14 @@ def measures_show(measure: Annotated[str, typer.Argument(help="Measure id or ali
     console.print(describe(spec), highlight=False, markup=False, soft_wrap=True)
 
 
-def _register_optional(name: str, module: str, attr: str) -> None:
-    """Register a command implemented in another layer (evaluation/...)."""
-    import importlib
-
-    try:
-        fn = getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError):
-        return
+def _register(name: str, fn: Callable[..., Any]) -> None:
+    """Register a command implemented in the layer it belongs to (evaluation/...)."""
     app.command(name)(friendly_errors(fn))
 
 
-_register_optional("evaluate-extraction", "evaluation.commands", "evaluate_extraction_cmd")
-_register_optional("evaluate-negex", "evaluation.commands", "evaluate_negex_cmd")
-_register_optional("conformance", "evaluation.conformance", "conformance_cmd")
+_register("evaluate-extraction", evaluate_extraction_cmd)
+_register("evaluate-negex", evaluate_negex_cmd)
+_register("conformance", conformance_cmd)
 
 
 def main() -> None:  # pragma: no cover
