@@ -22,6 +22,10 @@ __all__ = ["BloodPressureReadings"]
 RULE_CUED = "bp.reading_after_cue"
 RULE_UNIT = "bp.reading_with_unit"
 RULE_CUE_AFTER = "bp.reading_before_cue"
+RULE_CHAINED = "bp.reading_after_reading"
+# "BP 148/92 seated. Repeat after 5 min 136/88": a reading shortly after an accepted reading, with
+# only filler words between (sentence ends allowed), is the same series of measurements
+_MAX_CHAIN_DISTANCE = 60
 # "108/70 is his blood pressure"
 _CUE_AFTER = re.compile(
     r"\s*(?:is|was|being)\s+(?:his|her|the|their|patient's)\s+(?:blood\s+pressure|bp)\b", re.I
@@ -37,6 +41,9 @@ _FILLER = re.compile(
     r"|vitals?|reviewed|stable|elevated|high|low|normal|mm|hg|mmhg|after|before|iv|fluids?|fluid|with|while|when"
     r"|crying|asleep|awake|by|per|nurse|range|still|well|good|slightly|mildly|markedly|very|last|visit|presenting"
     r"|presented|obtained|recorded|showed|shows|reveals|revealed|above|below|over|under|greater|less|than|exceeds|goal|target|office|clinic|currently|visit|here|increased|decreased|rose|fell|dropped|went|achieved|maximum|maximal|peak|baseline|resting|during|okay|ok|large|small|cuff|adult|usually|typically|generally|running|runs|has|been|stress|exercise|infusion|\d{1,3}(?:\.\d+)?|\d{2,3}/\d{2,3}|april|may|june"
+    r"|log|logs|logged|diary|automatic|digital|wrist|monitor|machine|omron|asked|requested|called|reported|reports"
+    r"|reporting|this|these|several|recent|recently|past|week|weeks|mornings?|evenings?|nights?|daily|manually"
+    r"|minutes?|mins?|presenting|second|third|2nd|3rd|reading"
     r"|[a-z]{1,3}\.?)\b)*$",
     re.IGNORECASE,
 )
@@ -69,9 +76,19 @@ class BloodPressureReadings:
         between = window[cues[-1].end() :]
         return bool(_FILLER.match(between))
 
+    @staticmethod
+    def _chained(text: str, previous_end: int | None, start: int) -> bool:
+        if previous_end is None or not 0 <= start - previous_end <= _MAX_CHAIN_DISTANCE:
+            return False
+        gap = text[previous_end:start]
+        if "\n\n" in gap:
+            return False  # a blank line starts another part of the note
+        return bool(_FILLER.match(gap.replace(".", " ")))
+
     def match(self, doc: Doc) -> list[Span]:
         spans: list[Span] = []
         text = doc.text
+        previous_end: int | None = None
         for m in self.patterns.bp_reading.finditer(text):
             systolic, diastolic = int(m.group("sys")), int(m.group("dia"))
             if not (60 <= systolic <= 300 and 20 <= diastolic <= 200 and systolic > diastolic):
@@ -83,8 +100,11 @@ class BloodPressureReadings:
                 rule = RULE_UNIT
             elif _CUE_AFTER.match(text, m.end()):
                 rule = RULE_CUE_AFTER
+            elif self._chained(text, previous_end, m.start()):
+                rule = RULE_CHAINED
             else:
                 continue
+            previous_end = m.end()
             span = doc.char_span(m.start(), m.end(), label=self.label, alignment_mode="expand")
             if span is None:
                 continue
