@@ -24,33 +24,19 @@ DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
 GROUP_FOR = {"TSC": "3"}
 
 KNOWN_MISMATCHES: dict[tuple[str, str], str] = {
-    ("demo-002", "CCS"): "extraction: 'Pap smear with HPV cotesting ... in 2022' yields no hpv_test",
-    ("demo-006", "TSC"): "extraction: 'wildfire smoke' in a phone note read as current tobacco use",
     ("demo-007", "BCS-E"): "extraction: 'cancelled her 12/16 mammogram appt' read as an undated "
         "affirmed mammogram",
     ("demo-009", "COL-E"): "extraction: 'prefers a stool test' read as an undated affirmed fobt",
-    ("demo-012", "COL-E"): "extraction: 'CT colonography ... 8/2022 - no polyps' negated/undated",
-    ("demo-012", "EED"): "EED spec: ophthalmology exam has no note-date fallback, so it stays undated",
     ("demo-013", "COL-E"): "extraction: 'Hx FIT negative 11/2025' not extracted as fobt",
-    ("demo-017", "CBP"): "extraction: 'Repeat after 5 min 136/88' reading not extracted",
     ("demo-017", "ACP"): "extraction: section header 'ADVANCE CARE PLANNING' read as affirmed ACP",
     ("demo-023", "CCS"): "extraction: topic label 'Pap - aged out ...?' read as undated affirmed Pap",
-    ("demo-029", "CCS"): "extraction: 'Last Pap 2023, NILM, no HPV done' negates the Pap",
     ("demo-033", "TSC"): "engine/extraction: current smoker declining cessation help still closes group 3",
     ("demo-040", "TSC"): "engine/extraction: current smoker declining cessation help still closes group 3",
-    ("demo-041", "CBP"): "extraction: 'Acute on chronic HFpEF' read as ESRD; phone-reported home "
-        "readings missed",
-    ("demo-042", "CBP"): "extraction: 'repeat BP 136/94' read as planned, not a reading",
-    ("demo-043", "ACP"): "extraction: 'tried to talk about advance directives ... declines' read as affirmed",
     ("demo-047", "CBP"): "extraction: pregnancy ('G2P1 at 24w3d', 'HTN in pregnancy') not extracted",
-    ("demo-051", "EED"): "EED spec: 2025 ophthalmology exam has no note-date fallback, so it stays undated",
     ("demo-052", "EED"): "extraction: 'diabetic eye exam' in an outreach call read as an undated exam",
     ("demo-055", "GSD-POOR"): "extraction: gestational diabetes / family DM2 / 'No diabetes' read as "
         "diabetes",
     ("demo-055", "EED"): "extraction: gestational diabetes / family DM2 / 'No diabetes' read as diabetes",
-    ("demo-056", "EED"): "EED spec: 2025 ophthalmology exam has no note-date fallback, so it stays undated",
-    ("demo-059", "TSC"): "extraction: 'Drugs: denies vaping, smoking, alcohol' gives no tobacco status",
-    ("demo-063", "COL-E"): "extraction: abbreviation 'c-scope last year' not recognised as colonoscopy",
 }
 
 
