@@ -324,15 +324,22 @@ _AGE = re.compile(r"\b(\d{1,3})[- ](year|yr|month|week|day)s?[- ]old\b|\b(newbor
 PEDIATRIC_MAX_YEARS = 12
 
 
-def is_pediatric(text: str, note_type: str | None) -> bool:
-    """A young child's note: neonatal specialty, or the first stated age is under 12 years."""
+# a delivery or cesarean note names the baby delivered ("Delivery of a viable male infant"): the
+# patient is the mother
+_OBSTETRIC = re.compile(r"\bdeliver|\bcesarean|\bc-?section|\blabor\b|\bgravida\b|\bG\d+\s*,?\s*P\d", re.I)
+
+
+def is_pediatric(text: str, note_type: str | None, title: str | None = None) -> bool:
+    """A young child's note: neonatal specialty, or the first stated age is under 12 years, or a
+    newborn/infant named before any age, unless the note is an obstetric (delivery) note."""
     if note_type and "neonat" in note_type.lower():
         return True
-    m = _AGE.search(text[:1500])
+    head = text[:1500]
+    m = _AGE.search(head)
     if not m:
         return False
     if m.group(3):
-        return True
+        return not _OBSTETRIC.search(f"{title or ''} {head}")
     if m.group(2).lower() in ("year", "yr"):
         return int(m.group(1)) < PEDIATRIC_MAX_YEARS
     return True  # months, weeks or days old

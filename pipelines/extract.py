@@ -26,7 +26,7 @@ def make_doc(nlp: Language, note: Note) -> Doc:
     doc._.qm_note_date = note.note_date
     doc._.qm_note_title = note.title or ""
     doc._.qm_title_elements = title_elements(note.title, note.note_type)
-    doc._.qm_pediatric = is_pediatric(note.text, note.note_type)
+    doc._.qm_pediatric = is_pediatric(note.text, note.note_type, note.title)
     return doc
 
 

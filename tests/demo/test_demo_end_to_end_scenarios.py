@@ -32,7 +32,6 @@ KNOWN_MISMATCHES: dict[tuple[str, str], str] = {
     ("demo-023", "CCS"): "extraction: topic label 'Pap - aged out ...?' read as undated affirmed Pap",
     ("demo-033", "TSC"): "engine/extraction: current smoker declining cessation help still closes group 3",
     ("demo-040", "TSC"): "engine/extraction: current smoker declining cessation help still closes group 3",
-    ("demo-047", "CBP"): "extraction: pregnancy ('G2P1 at 24w3d', 'HTN in pregnancy') not extracted",
     ("demo-052", "EED"): "extraction: 'diabetic eye exam' in an outreach call read as an undated exam",
     ("demo-055", "GSD-POOR"): "extraction: gestational diabetes / family DM2 / 'No diabetes' read as "
         "diabetes",

@@ -32,3 +32,29 @@ def test_smoke_in_the_air_is_not_tobacco_use(extract):
 def test_smoke_as_a_verb_is_still_tobacco_use(extract):
     (item,) = [e for e in extract("SOCIAL HISTORY:,  She does not smoke or drink.") if e.element == "tobacco_use"]
     assert (item.status, item.value) == ("affirmed", "never")
+
+
+def test_gestational_age_notation_is_a_current_pregnancy(extract):
+    items = extract("HPI:\n29 y/o G3P2 at 31w2d by LMP, here for routine OB visit.\n")
+    assert [e.span for e in affirmed(items, "pregnancy")] == ["31w2d"]
+
+
+def test_iup_and_condition_in_pregnancy_are_current(extract):
+    assert affirmed(extract("A/P: IUP at 18 wks, dating by US."), "pregnancy")
+    assert affirmed(extract("Chronic hypertension in pregnancy, on nifedipine."), "pregnancy")
+
+
+def test_gravida_para_history_and_drug_statements_are_not_pregnancy(extract):
+    assert affirmed(extract("OB history: G4P3, last delivery 2015."), "pregnancy") == []
+    assert affirmed(extract("Lisinopril is contraindicated in pregnancy; on OCPs."), "pregnancy") == []
+
+
+def test_delivery_note_names_the_baby_but_the_patient_is_the_mother(extract):
+    text = (
+        "PREOPERATIVE DIAGNOSIS:,  Intrauterine pregnancy at 39 weeks, failure to progress.,"
+        "FINDINGS:,  Viable female infant, Apgars 8 and 9.,"
+        "SOCIAL HISTORY:,  She quit smoking when she found out she was pregnant."
+    )
+    items = extract(text, title="Primary Low-Transverse C-Section")
+    assert affirmed(items, "pregnancy")
+    assert [(e.status, e.value) for e in items if e.element == "tobacco_use"] == [("affirmed", "former")]
