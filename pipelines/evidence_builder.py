@@ -160,6 +160,18 @@ class EvidenceBuilder:
             return True
         return section in VISIT_SECTIONS and bool(self.patterns.done_today_cue.search(sentence))
 
+    def _topic_heading(self, text: str, start: int, end: int) -> bool:
+        """Whether a mention is a heading or label ("ADVANCE CARE PLANNING" on its own line,
+        ",ADVANCED DIRECTIVE: , Unknown.", "Advance directive: none on file") whose text does not
+        start by affirming it."""
+        line_start = max(text.rfind("\n", 0, start), text.rfind(",", 0, start)) + 1
+        if text[line_start:start].strip(" \t-*•#0123456789.)"):
+            return False  # words before it on its line: part of a sentence
+        after = _HEADING_END.match(text, end)
+        if after is None:
+            return False
+        return not self.patterns.heading_affirm_cue.match(text, after.end())
+
     # ------------------------------------------------------------------ main
     def predict(self, doc: Doc) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
@@ -188,6 +200,8 @@ class EvidenceBuilder:
             categories = [m.category for m in modifiers]
             section, section_rule = self._section_of(doc, section_starts, ent.start)
             if section is not None and section in meta.get("exclude_sections", ()):
+                continue
+            if meta.get("not_as_heading") and self._topic_heading(text, start, end):
                 continue
             if pediatric and element in PATIENT_ONLY_IN_ADULTS:
                 categories = [
@@ -284,6 +298,8 @@ class EvidenceBuilder:
 
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s|,|$)|\n\s*\n|;")
+# the end of a heading: a colon, or the end of its line ("ADVANCE CARE PLANNING\n", "DIRECTIVE: ,")
+_HEADING_END = re.compile(r"[ \t]*(?::[ \t]*,?|(?=\n)|$)[ \t]*")
 
 
 def _clause_end(text: str, start: int, limit: int) -> int:

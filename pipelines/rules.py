@@ -80,7 +80,17 @@ CONTEXT_CATEGORIES: tuple[str, ...] = (
 DIRECTIONS: tuple[str, ...] = ("FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO")
 TOBACCO_VALUES: tuple[str, ...] = ("current", "former", "never")
 
-_TARGET_KEYS = {"id", "element", "literal", "pattern", "value", "exclude_sections", "requires", "comment"}
+_TARGET_KEYS = {
+    "id",
+    "element",
+    "literal",
+    "pattern",
+    "value",
+    "exclude_sections",
+    "requires",
+    "not_as_heading",
+    "comment",
+}
 _CONTEXT_KEYS = {
     "id",
     "category",
@@ -108,6 +118,7 @@ _VALUE_KEYS = {
     "screening_score",
     "screening_result",
     "done_today_cue",
+    "heading_affirm_cue",
     "instruments",
 }
 
@@ -290,6 +301,7 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
                 "case_sensitive": cased,
                 "exclude_sections": tuple(entry.get("exclude_sections") or ()),
                 "requires": tuple(entry.get("requires") or ()),
+                "not_as_heading": bool(entry.get("not_as_heading")),
             }
             rules.append(TargetRule(literal=literal, category=element, pattern=pattern, metadata=metadata))
     _check_unique(path, [e["id"] for e in entries])
@@ -417,6 +429,7 @@ class ValuePatterns:
     screening_score: re.Pattern[str]
     screening_result: re.Pattern[str]
     done_today_cue: re.Pattern[str]
+    heading_affirm_cue: re.Pattern[str]
     instruments: tuple[tuple[re.Pattern[str], str], ...]
 
 

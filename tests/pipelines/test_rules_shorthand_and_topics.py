@@ -58,3 +58,26 @@ def test_delivery_note_names_the_baby_but_the_patient_is_the_mother(extract):
     items = extract(text, title="Primary Low-Transverse C-Section")
     assert affirmed(items, "pregnancy")
     assert [(e.status, e.value) for e in items if e.element == "tobacco_use"] == [("affirmed", "former")]
+
+
+def test_advance_care_planning_heading_is_a_topic_not_evidence(extract):
+    text = (
+        "ADVANCE CARE PLANNING\n"
+        "Not addressed today - will discuss advance directives at next visit, booklet given.\n"
+    )
+    assert affirmed(extract(text), "advance_care_planning") == []
+    assert affirmed(extract("ALLERGIES:,  NKDA.,ADVANCED DIRECTIVES: , Unknown.,EXAM:,  Alert."),
+                    "advance_care_planning") == []
+
+
+def test_heading_with_an_affirming_body_still_counts(extract):
+    assert affirmed(extract("Advance directive: on file, daughter is HCP."), "advance_care_planning")
+    text = "ADVANCE CARE PLANNING\nDiscussed goals with pt and son; he has a living will.\n"
+    assert [e.span for e in affirmed(extract(text), "advance_care_planning")] == [
+        "ADVANCE CARE PLANNING",
+        "living will",
+    ]
+
+
+def test_advance_directive_in_a_sentence_is_unchanged(extract):
+    assert affirmed(extract("He completed an advance directive in 2024."), "advance_care_planning")
