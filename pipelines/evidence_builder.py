@@ -196,7 +196,7 @@ class EvidenceBuilder:
                 rule = ent._.target_rule
                 meta = (rule.metadata or {}) if rule is not None else {}
                 start, end, source, value = ent.start_char, ent.end_char, meta.get("id", "unknown"), None
-            modifiers = [m for m in ent._.modifiers if m.category not in _INERT]
+            modifiers = _plan_after_negation(doc, [m for m in ent._.modifiers if m.category not in _INERT], ent.start)
             categories = [m.category for m in modifiers]
             section, section_rule = self._section_of(doc, section_starts, ent.start)
             if section is not None and section in meta.get("exclude_sections", ()):
@@ -307,6 +307,29 @@ def _clause_end(text: str, start: int, limit: int) -> int:
     even when "A1C:" looks like a heading), at most ``limit``."""
     m = _SENTENCE_END.search(text, start, min(limit, len(text)))
     return m.start() if m else min(limit, len(text))
+
+
+_CLAUSE_BREAK = re.compile(r"[,;:\-–—]|\b(?:and|then)\b", re.I)
+
+
+def _plan_after_negation(doc: Doc, modifiers: list[Any], target_start: int) -> list[Any]:
+    """Drop a negation followed, in a new clause, by a plan before the mention: in "Not addressed
+    today - will discuss advance directives" the plan ("will discuss") decides the status. A plan in
+    the negated phrase ("not able to get the flu shot") or after the mention ("No mammogram yet, will
+    order") leaves the negation in place."""
+    plans = [m for m in modifiers if m.category == "PLANNED" and m.modifier_span[1] <= target_start]
+    if not plans:
+        return modifiers
+
+    def new_clause(neg: Any, plan: Any) -> bool:
+        lo, hi = neg.modifier_span[1], plan.modifier_span[0]
+        return hi > lo and bool(_CLAUSE_BREAK.search(doc[lo:hi].text))
+
+    return [
+        m
+        for m in modifiers
+        if not (m.category == "NEGATED_EXISTENCE" and any(new_clause(m, p) for p in plans))
+    ]
 
 
 def _near(span: tuple[int, int], start: int, end: int, tokens: int) -> bool:

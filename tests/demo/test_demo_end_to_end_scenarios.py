@@ -28,7 +28,6 @@ KNOWN_MISMATCHES: dict[tuple[str, str], str] = {
         "affirmed mammogram",
     ("demo-009", "COL-E"): "extraction: 'prefers a stool test' read as an undated affirmed fobt",
     ("demo-013", "COL-E"): "extraction: 'Hx FIT negative 11/2025' not extracted as fobt",
-    ("demo-017", "ACP"): "extraction: section header 'ADVANCE CARE PLANNING' read as affirmed ACP",
     ("demo-023", "CCS"): "extraction: topic label 'Pap - aged out ...?' read as undated affirmed Pap",
     ("demo-033", "TSC"): "engine/extraction: current smoker declining cessation help still closes group 3",
     ("demo-040", "TSC"): "engine/extraction: current smoker declining cessation help still closes group 3",

@@ -107,3 +107,14 @@ def test_modifier_ids_are_reported(extract):
     assert e.modifiers == ("declined.decline",)
     section_items = extract("FAMILY HISTORY:,  Colon cancer in an uncle.")
     assert any(m.startswith(("fam.", "sec.")) for e in section_items for m in e.modifiers)
+
+
+def test_plan_in_a_new_clause_after_a_negation_decides(extract):
+    items = extract("ACP: Not addressed today - will discuss advance directives at next visit.")
+    assert statuses(items, "advance_care_planning") == ["planned"]
+
+
+def test_plan_inside_the_negated_phrase_keeps_the_negation(extract):
+    items = extract("She is not able to get the flu shot due to egg allergy.")
+    assert statuses(items, "influenza_vaccine") == ["negated"]
+    assert statuses(extract("No mammogram in 3 years, will order today."), "mammogram") == ["negated"]
