@@ -289,9 +289,12 @@ class EvidenceBuilder:
             rows.append(row)
             for v_start, v_end, v_value in extra_values:
                 rows.append({**row, "start": v_start, "end": v_end, "value": v_value})
-        # rules that count only with another element affirmed in the note ("eye exam" needs diabetes)
+        # rules that count only with another element affirmed in the note ("eye exam" needs diabetes);
+        # a mention that is not affirmed ("declines eye exam this year") is kept: it explains a gap
         present = {r["element"] for r in rows if r["status"] == "affirmed" and not r["requires"]}
-        kept = [r for r in rows if all(req in present for req in r["requires"])]
+        kept = [
+            r for r in rows if r["status"] != "affirmed" or all(req in present for req in r["requires"])
+        ]
         for r in kept:
             del r["requires"]
         return kept

@@ -118,3 +118,39 @@ def test_plan_inside_the_negated_phrase_keeps_the_negation(extract):
     items = extract("She is not able to get the flu shot due to egg allergy.")
     assert statuses(items, "influenza_vaccine") == ["negated"]
     assert statuses(extract("No mammogram in 3 years, will order today."), "mammogram") == ["negated"]
+
+
+def test_rules_matching_the_same_tokens_all_stay():
+    from pipelines.target_context import prune_keeping_ties
+
+    matches = [(7, 3, 5), (9, 3, 5), (4, 2, 3), (5, 3, 6), (1, 8, 9)]
+    # (3, 6) is the longest of the spans overlapping (3, 5); (2, 3) and (8, 9) overlap nothing
+    assert prune_keeping_ties(matches) == [(4, 2, 3), (5, 3, 6), (1, 8, 9)]
+    assert prune_keeping_ties([(9, 3, 5), (7, 3, 5), (1, 8, 9)]) == [(7, 3, 5), (9, 3, 5), (1, 8, 9)]
+
+
+@pytest.mark.parametrize(
+    ("text", "element", "status"),
+    [
+        ("Pt cancelled her 12/16 mammogram appt (work conflict), wants January.", "mammogram", "ordered"),
+        ("Missed her colonoscopy appointment last week, will reschedule.", "colonoscopy", "ordered"),
+        ("Never had a colonoscopy; prefers a stool test.", "fobt", "planned"),
+        ("Care coordinator call re: yearly diabetic eye exam, left message.", "retinal_eye_exam", "planned"),
+        ("Urine culture was negative. Diabetes screen was negative.", "diabetes", "negated"),
+        ("Colonoscopy 2019 was normal.", "colonoscopy", "affirmed"),
+    ],
+)
+def test_appointments_preferences_and_outreach_topics(extract, text, element, status):
+    assert statuses(extract(text), element) == [status]
+
+
+def test_prior_to_a_procedure_is_not_a_past_event(extract):
+    text = "PROCEDURE:,  Colonoscopy.,PREMEDICATIONS:,  Prior to the colonoscopy, fentanyl was given."
+    items = [e for e in extract(text, title="Colonoscopy") if e.element == "colonoscopy"]
+    assert [e.event_date is not None for e in items] == [True, True]
+
+
+def test_declined_eye_exam_is_kept_without_a_diabetes_mention(extract):
+    items = extract("Outreach call: pt declines eye exam this year, no vision insurance.")
+    assert statuses(items, "retinal_eye_exam") == ["declined"]
+    assert statuses(extract("Eye exam yearly with optician, glasses updated."), "retinal_eye_exam") == []
