@@ -198,6 +198,8 @@ class EvidenceBuilder:
                 start, end, source, value = ent.start_char, ent.end_char, meta.get("id", "unknown"), None
             modifiers = _plan_after_negation(doc, [m for m in ent._.modifiers if m.category not in _INERT], ent.start)
             categories = [m.category for m in modifiers]
+            if meta.get("states_result"):
+                categories.append("PAST_EVENT")  # "FIT negative": a result means the test was done
             section, section_rule = self._section_of(doc, section_starts, ent.start)
             if section is not None and section in meta.get("exclude_sections", ()):
                 continue

@@ -89,6 +89,7 @@ _TARGET_KEYS = {
     "exclude_sections",
     "requires",
     "not_as_heading",
+    "states_result",
     "comment",
 }
 _CONTEXT_KEYS = {
@@ -302,6 +303,7 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
                 "exclude_sections": tuple(entry.get("exclude_sections") or ()),
                 "requires": tuple(entry.get("requires") or ()),
                 "not_as_heading": bool(entry.get("not_as_heading")),
+                "states_result": bool(entry.get("states_result")),
             }
             rules.append(TargetRule(literal=literal, category=element, pattern=pattern, metadata=metadata))
     _check_unique(path, [e["id"] for e in entries])

@@ -24,13 +24,9 @@ DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
 GROUP_FOR = {"TSC": "3"}
 
 KNOWN_MISMATCHES: dict[tuple[str, str], str] = {
-    ("demo-013", "COL-E"): "extraction: 'Hx FIT negative 11/2025' not extracted as fobt",
     ("demo-023", "CCS"): "extraction: topic label 'Pap - aged out ...?' read as undated affirmed Pap",
     ("demo-033", "TSC"): "engine/extraction: current smoker declining cessation help still closes group 3",
     ("demo-040", "TSC"): "engine/extraction: current smoker declining cessation help still closes group 3",
-    ("demo-055", "GSD-POOR"): "extraction: gestational diabetes / family DM2 / 'No diabetes' read as "
-        "diabetes",
-    ("demo-055", "EED"): "extraction: gestational diabetes / family DM2 / 'No diabetes' read as diabetes",
 }
 
 

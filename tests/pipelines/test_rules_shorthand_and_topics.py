@@ -81,3 +81,21 @@ def test_heading_with_an_affirming_body_still_counts(extract):
 
 def test_advance_directive_in_a_sentence_is_unchanged(extract):
     assert affirmed(extract("He completed an advance directive in 2024."), "advance_care_planning")
+
+
+def test_fit_with_its_result_is_a_dated_fobt_even_from_a_mailed_kit(extract):
+    (fit,) = affirmed(extract("S: 58M sore throat. Hx FIT negative 10/2025 - mailed kit program."), "fobt")
+    assert (fit.span, fit.event_date, fit.date_precision) == ("FIT negative", date(2025, 10, 1), "month")
+    assert affirmed(extract("PATIENT IS FIT FOR SURGERY FROM A CARDIAC STANDPOINT."), "fobt") == []
+
+
+def test_diabetes_prevention_program_is_not_diabetes(extract):
+    assert affirmed(extract("Enrolled in the Diabetes Prevention Program, down 5 lb."), "diabetes") == []
+    assert affirmed(extract("Prediabetes - diabetes risk discussed, A1c 6.0%."), "diabetes") == []
+
+
+def test_quit_date_is_not_a_quit_and_still_smoking_is_current(extract):
+    items = extract("HPI: Still smoking 1/2 ppd, declines to set a quit date.")
+    assert {e.value for e in items if e.element == "tobacco_use"} == {"current"}
+    items = extract("Social: tried to quit twice, still smoking about 5 cigarettes a day.")
+    assert {e.value for e in items if e.element == "tobacco_use"} == {"current"}
