@@ -24,7 +24,6 @@ DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
 GROUP_FOR = {"TSC": "3"}
 
 KNOWN_MISMATCHES: dict[tuple[str, str], str] = {
-    ("demo-023", "CCS"): "extraction: topic label 'Pap - aged out ...?' read as undated affirmed Pap",
     ("demo-033", "TSC"): "engine/extraction: current smoker declining cessation help still closes group 3",
     ("demo-040", "TSC"): "engine/extraction: current smoker declining cessation help still closes group 3",
 }

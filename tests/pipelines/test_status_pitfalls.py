@@ -154,3 +154,11 @@ def test_declined_eye_exam_is_kept_without_a_diabetes_mention(extract):
     items = extract("Outreach call: pt declines eye exam this year, no vision insurance.")
     assert statuses(items, "retinal_eye_exam") == ["declined"]
     assert statuses(extract("Eye exam yearly with optician, glasses updated."), "retinal_eye_exam") == []
+
+
+def test_a_test_named_in_a_question_is_not_documented(extract):
+    items = extract("PREVENTIVE:\nPap - aged out after normal hx? pt is 64, last Pap 2020 normal.\n")
+    assert [(e.status, e.event_date is not None) for e in items if e.element == "cervical_cytology"] == [
+        ("uncertain", False),
+        ("affirmed", True),
+    ]
