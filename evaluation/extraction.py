@@ -140,6 +140,13 @@ def _quote_ranges(text: str, quotes: Sequence[str]) -> list[tuple[int, int]]:
     return ranges
 
 
+def is_supplemental(element: str) -> bool:
+    """Supplemental elements (cessation, depression follow-up) are not in the chart-review gold."""
+    from pipelines.extract import is_supplemental as _is_supplemental
+
+    return _is_supplemental(element)
+
+
 def score_extraction(
     gold: Mapping[str, Mapping[str, Any]], notes: Mapping[str, Note], evidence: Mapping[str, list[Evidence]]
 ) -> ExtractionReport:
@@ -151,7 +158,9 @@ def score_extraction(
     for note_id, g in sorted(gold.items()):
         if note_id not in notes:
             continue
-        note, items = notes[note_id], evidence.get(note_id, [])
+        # chart review annotates the 27 guideline elements only: supplemental elements are not scored
+        note = notes[note_id]
+        items = [e for e in evidence.get(note_id, []) if not is_supplemental(e.element)]
         for e in items:
             integrity.add(e.start is not None and e.end is not None and note.text[e.start : e.end] == e.span)
         affirmed: dict[str, list[Evidence]] = defaultdict(list)

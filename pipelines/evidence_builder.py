@@ -16,8 +16,8 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from .dates import DateMention, resolve
-from .rules import IGNORE, ValuePatterns, load_value_patterns
-from .status import status_of
+from .rules import IGNORE, ValuePatterns, load_value_patterns, supplemental_elements
+from .status import PLAN_IS_EVIDENCE, status_of
 from .values import a1c_values, screening_value, tobacco_category
 
 __all__ = ["EvidenceBuilder", "UNDATED_ELEMENTS"]
@@ -181,6 +181,13 @@ class EvidenceBuilder:
         positions = [(e.start_char, e.end_char) for e in ents]
         text = doc.text
         pediatric = bool(doc._.qm_pediatric)
+        adolescent = (
+            doc._.qm_age_years is not None and ADOLESCENT_YEARS[0] <= doc._.qm_age_years < ADOLESCENT_YEARS[1]
+        )
+        sentence_labels: dict[int, list[str]] = {}
+        if doc.has_annotation("SENT_START"):
+            for e in ents:
+                sentence_labels.setdefault(e.sent.start, []).append(e.label_)
         for ent in ents:
             element = ent.label_
             reading = ent._.qm_reading
@@ -196,7 +203,8 @@ class EvidenceBuilder:
                 rule = ent._.target_rule
                 meta = (rule.metadata or {}) if rule is not None else {}
                 start, end, source, value = ent.start_char, ent.end_char, meta.get("id", "unknown"), None
-            modifiers = _plan_after_negation(doc, [m for m in ent._.modifiers if m.category not in _INERT], ent.start)
+            modifiers = [m for m in ent._.modifiers if m.category not in _INERT]
+            modifiers = _declined_own_object(doc, _plan_after_negation(doc, modifiers, ent.start), ent.end)
             categories = [m.category for m in modifiers]
             if meta.get("states_result"):
                 categories.append("PAST_EVENT")  # "FIT negative": a result means the test was done
@@ -205,6 +213,11 @@ class EvidenceBuilder:
                 continue
             if meta.get("not_as_heading") and self._topic_heading(text, start, end):
                 continue
+            if meta.get("same_sentence_as") and doc.has_annotation("SENT_START"):
+                labels = list(sentence_labels.get(ent.sent.start, ()))
+                labels.remove(element)
+                if not set(meta["same_sentence_as"]) & set(labels):
+                    continue  # "counseling" counts as cessation counseling only next to a tobacco mention
             if pediatric and element in PATIENT_ONLY_IN_ADULTS:
                 categories = [
                     *categories,
@@ -288,15 +301,35 @@ class EvidenceBuilder:
                 "event_date": event_date,
                 "date_precision": precision,
             }
+            if (
+                element in PLAN_IS_EVIDENCE
+                and event_date is None
+                and {"PAST_EVENT", "HISTORICAL"} & set(categories)
+            ):
+                continue  # "prescribed Wellbutrin in the past" is history, not this visit's follow-up
+            if adolescent and element.endswith("_adult") and element in supplemental_elements():
+                row["element"] = element[: -len("_adult")] + "_adolescent"
             rows.append(row)
+            implied = meta.get("implies_element")
+            if implied and status in ("affirmed", "declined", "ordered", "planned"):
+                # "declines smoking cessation counseling" still documents a current user
+                rows.append(
+                    {
+                        **row,
+                        "element": implied,
+                        "status": "affirmed",
+                        "value": meta.get("value"),
+                        "event_date": None,
+                        "date_precision": None,
+                        "modifiers": (),
+                    }
+                )
             for v_start, v_end, v_value in extra_values:
                 rows.append({**row, "start": v_start, "end": v_end, "value": v_value})
         # rules that count only with another element affirmed in the note ("eye exam" needs diabetes);
         # a mention that is not affirmed ("declines eye exam this year") is kept: it explains a gap
         present = {r["element"] for r in rows if r["status"] == "affirmed" and not r["requires"]}
-        kept = [
-            r for r in rows if r["status"] != "affirmed" or all(req in present for req in r["requires"])
-        ]
+        kept = [r for r in rows if r["status"] != "affirmed" or all(req in present for req in r["requires"])]
         for r in kept:
             del r["requires"]
         return kept
@@ -315,6 +348,29 @@ def _clause_end(text: str, start: int, limit: int) -> int:
 
 
 _CLAUSE_BREAK = re.compile(r"[,;:\-–—]|\b(?:and|then)\b", re.I)
+
+
+# words that may follow "declined" without being its object ("declined today", "declined by mom")
+_NOT_AN_OBJECT = frozenset(
+    "by per to today again at this that it them all both in for because due as secondary and or but "
+    "then so after until since when while now currently previously yesterday once twice x".split()
+)
+
+
+def _declined_own_object(doc: Doc, modifiers: list[Any], target_end: int) -> list[Any]:
+    """Drop a refusal after the mention, across a comma, that has its own object: in "counseled on
+    quitting, pt declined medication" the patient declined the medication, not the counseling.
+    "Colonoscopy offered, pt declined." and "Flu shot offered, declined today" keep it."""
+    out = []
+    for m in modifiers:
+        start, end = m.modifier_span
+        if m.category == "DECLINED" and start >= target_end and end < len(doc):
+            nxt = doc[end]
+            between = doc[target_end:start].text
+            if ("," in between or ";" in between) and nxt.is_alpha and nxt.lower_ not in _NOT_AN_OBJECT:
+                continue
+        out.append(m)
+    return out
 
 
 def _plan_after_negation(doc: Doc, modifiers: list[Any], target_start: int) -> list[Any]:
@@ -363,6 +419,27 @@ _TITLE_PATTERNS = {
     "retinal_eye_exam": re.compile(r"ophthalm|retina|fundus|eye exam"),
 }
 
+
+ADOLESCENT_YEARS = (12, 18)  # CMS2/DSF: the adolescent tool and follow-up for ages 12-17
+
+
+def stated_age_years(text: str) -> int | None:
+    """The patient's age in whole years from the first age stated near the top of the note
+    ("a 15-year-old", "16 y/o", "72M"), or None."""
+    m = _STATED_AGE.search(text[:1500])
+    if not m:
+        return None
+    years = next(g for g in m.groups() if g)
+    return int(years)
+
+
+_STATED_AGE = re.compile(
+    r"\b(\d{1,3})[- ](?:years?|yrs?)[- ]old\b"
+    r"|\b(\d{1,3})\s*(?:y/o|yo|y\.o\.)"
+    r"|\b(\d{1,3})\s*(?:year|yr)s?\b(?=\s*(?:male|female|man|woman|boy|girl))"
+    r"|(?:^|[\s:])(\d{1,3})\s?(?-i:M|F)\b",
+    re.I,
+)
 
 _AGE = re.compile(r"\b(\d{1,3})[- ](year|yr|month|week|day)s?[- ]old\b|\b(newborn|neonate|infant)\b", re.I)
 PEDIATRIC_MAX_YEARS = 12

@@ -15,9 +15,29 @@ from spacy.tokens import Doc
 
 from engine.records import Evidence, Note
 
-from .evidence_builder import is_pediatric, title_elements
+from .evidence_builder import is_pediatric, stated_age_years, title_elements
+from .rules import ELEMENTS, supplemental_elements
 
-__all__ = ["doc_to_evidence", "extract_note", "extract_notes", "make_doc"]
+__all__ = [
+    "GUIDELINE_ELEMENTS",
+    "SUPPLEMENTAL_ELEMENTS",
+    "doc_to_evidence",
+    "extract_note",
+    "extract_notes",
+    "is_supplemental",
+    "make_doc",
+]
+
+GUIDELINE_ELEMENTS: tuple[str, ...] = ELEMENTS
+"""The 27 elements of docs/evidence-elements.md: what ``qae extract`` writes and chart review scores."""
+SUPPLEMENTAL_ELEMENTS: tuple[str, ...] = supplemental_elements()
+"""Elements the measures need beyond those (tobacco cessation counseling / medication, depression
+follow-up ``_adult`` / ``_adolescent``): extracted only with ``include_supplemental=True``."""
+
+
+def is_supplemental(element: str) -> bool:
+    """Whether an element is supplemental (not one of the 27 guideline elements)."""
+    return element in SUPPLEMENTAL_ELEMENTS
 
 
 def make_doc(nlp: Language, note: Note) -> Doc:
@@ -27,16 +47,20 @@ def make_doc(nlp: Language, note: Note) -> Doc:
     doc._.qm_note_title = note.title or ""
     doc._.qm_title_elements = title_elements(note.title, note.note_type)
     doc._.qm_pediatric = is_pediatric(note.text, note.note_type, note.title)
+    doc._.qm_age_years = stated_age_years(note.text)
     return doc
 
 
-def doc_to_evidence(note: Note, doc: Doc) -> list[Evidence]:
-    """Evidence records of one processed Doc, ordered by (start, end, element)."""
+def doc_to_evidence(note: Note, doc: Doc, include_supplemental: bool = False) -> list[Evidence]:
+    """Evidence records of one processed Doc, ordered by (start, end, element); supplemental
+    elements only when ``include_supplemental``."""
     from . import PIPELINE_VERSION
 
     out: dict[str, Evidence] = {}
     for row in doc._.qm_evidence or ():
         start, end, element = row["start"], row["end"], row["element"]
+        if not include_supplemental and element in SUPPLEMENTAL_ELEMENTS:
+            continue
         evidence_id = f"{note.note_id}:{start}-{end}:{element}"
         if evidence_id in out:
             continue
@@ -68,16 +92,18 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def extract_note(nlp: Language, note: Note) -> list[Evidence]:
-    """Evidence of a single note."""
+def extract_note(nlp: Language, note: Note, include_supplemental: bool = False) -> list[Evidence]:
+    """Evidence of a single note: the 27 guideline elements, plus the supplemental ones
+    (``SUPPLEMENTAL_ELEMENTS``) when ``include_supplemental`` (the measure job needs them)."""
     doc = nlp(make_doc(nlp, note))
-    return doc_to_evidence(note, doc)
+    return doc_to_evidence(note, doc, include_supplemental)
 
 
 def extract_notes(
-    nlp: Language, notes: Iterable[Note], batch_size: int = 64
+    nlp: Language, notes: Iterable[Note], batch_size: int = 64, include_supplemental: bool = False
 ) -> Iterator[tuple[Note, list[Evidence]]]:
-    """Evidence of many notes with ``nlp.pipe``; yields (note, evidence) in input order."""
+    """Evidence of many notes with ``nlp.pipe``; yields (note, evidence) in input order.
+    ``include_supplemental`` as in :func:`extract_note`."""
     pending: list[Note] = []
 
     def docs() -> Iterator[Doc]:
@@ -87,4 +113,4 @@ def extract_notes(
 
     for doc in nlp.pipe(docs(), batch_size=batch_size):
         note = pending.pop(0)
-        yield note, doc_to_evidence(note, doc)
+        yield note, doc_to_evidence(note, doc, include_supplemental)

@@ -7,6 +7,7 @@ the allowed keys, so a typo never silently disables a rule.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
@@ -20,7 +21,10 @@ from medspacy.section_detection import SectionRule
 from medspacy.target_matcher import TargetRule
 
 __all__ = [
+    "ELEMENTS",
     "IGNORE",
+    "all_elements",
+    "supplemental_elements",
     "RESOURCES",
     "RuleFileError",
     "ValuePatterns",
@@ -90,6 +94,8 @@ _TARGET_KEYS = {
     "requires",
     "not_as_heading",
     "states_result",
+    "same_sentence_as",
+    "implies_element",
     "comment",
 }
 _CONTEXT_KEYS = {
@@ -128,7 +134,14 @@ class RuleFileError(ValueError):
     """A rule file is malformed: the message names the file, the entry and the fix."""
 
 
-_TOP_LEVEL_KEYS = {"target_rules", "context_rules", "section_rules", "groups", "vocab"}
+_TOP_LEVEL_KEYS = {
+    "target_rules",
+    "context_rules",
+    "section_rules",
+    "groups",
+    "vocab",
+    "supplemental_elements",
+}
 
 
 def _read(path: Path, top_key: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -269,6 +282,30 @@ def _rule_variants(pattern: Any, literal: str) -> list[tuple[str, Any, bool]]:
     return [(phrase, None, cased) for phrase in phrases]
 
 
+@functools.cache
+def supplemental_elements(path: Path | None = None) -> tuple[str, ...]:
+    """Elements the measures need beyond the 27 guideline elements (cessation counseling and
+    medication, depression follow-up), listed under ``supplemental_elements`` in target_rules.yaml.
+    They are extracted like the others but left out of ``qae extract`` output and of chart-review
+    scoring unless asked for."""
+    path = path or RESOURCES / "target_rules.yaml"
+    data, _ = _read(path, "target_rules")
+    names = data.get("supplemental_elements") or []
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+        raise RuleFileError(
+            f"{path}: 'supplemental_elements' must be a list of element names; got {names!r}."
+        )
+    clash = sorted(set(names) & set(ELEMENTS))
+    if clash:
+        raise RuleFileError(f"{path}: supplemental_elements {clash} are guideline elements already.")
+    return tuple(names)
+
+
+def all_elements() -> tuple[str, ...]:
+    """The 27 guideline elements followed by the supplemental ones."""
+    return ELEMENTS + supplemental_elements()
+
+
 def load_target_rules(path: Path | None = None) -> list[TargetRule]:
     """Read ``target_rules.yaml``: each rule's ``category`` is the element, ``metadata`` has id/value."""
     path = path or RESOURCES / "target_rules.yaml"
@@ -277,23 +314,31 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
     for i, entry in enumerate(entries):
         _check_entry(path, i, entry, _TARGET_KEYS, ("id", "element", "literal"))
         element = entry["element"]
-        if element != IGNORE and element not in ELEMENTS:
+        known = ELEMENTS + _supplemental_of(path)
+        if element != IGNORE and element not in known:
             raise RuleFileError(
                 f"{path}: rule {entry['id']!r} names unknown element {element!r}; "
-                f"valid elements: {', '.join(ELEMENTS)} (or '{IGNORE}' for a trap phrase)."
+                f"valid elements: {', '.join(known)} (or '{IGNORE}' for a trap phrase)."
             )
         _check_pattern(path, entry["id"], entry.get("pattern"))
-        for required in entry.get("requires") or ():
-            if required not in ELEMENTS:
-                raise RuleFileError(
-                    f"{path}: rule {entry['id']!r} requires unknown element {required!r}; "
-                    f"valid elements: {', '.join(ELEMENTS)}."
-                )
+        for key in ("requires", "same_sentence_as"):
+            for required in entry.get(key) or ():
+                if required not in known:
+                    raise RuleFileError(
+                        f"{path}: rule {entry['id']!r} {key} unknown element {required!r}; "
+                        f"valid elements: {', '.join(known)}."
+                    )
+        implied = entry.get("implies_element")
+        if implied is not None and implied != "tobacco_use":
+            raise RuleFileError(
+                f"{path}: rule {entry['id']!r} implies_element {implied!r}; only 'tobacco_use' is supported "
+                f"(a cessation counseling mention documents a current user)."
+            )
         value = entry.get("value")
-        if value is not None and (element != "tobacco_use" or value not in TOBACCO_VALUES):
+        if value is not None and ("tobacco_use" not in (element, implied) or value not in TOBACCO_VALUES):
             raise RuleFileError(
                 f"{path}: rule {entry['id']!r} has value {value!r}; a fixed value is only allowed "
-                f"on tobacco_use rules and must be one of {TOBACCO_VALUES}."
+                f"on tobacco_use rules (or rules implying tobacco_use) and must be one of {TOBACCO_VALUES}."
             )
         for literal, pattern, cased in _rule_variants(entry.get("pattern"), str(entry["literal"])):
             metadata = {
@@ -304,10 +349,19 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
                 "requires": tuple(entry.get("requires") or ()),
                 "not_as_heading": bool(entry.get("not_as_heading")),
                 "states_result": bool(entry.get("states_result")),
+                "same_sentence_as": tuple(entry.get("same_sentence_as") or ()),
+                "implies_element": implied,
             }
             rules.append(TargetRule(literal=literal, category=element, pattern=pattern, metadata=metadata))
     _check_unique(path, [e["id"] for e in entries])
     return rules
+
+
+def _supplemental_of(path: Path) -> tuple[str, ...]:
+    try:
+        return supplemental_elements(path)
+    except RuleFileError:
+        return ()
 
 
 def _expand_types(
@@ -323,12 +377,12 @@ def _expand_types(
                     f"{path}: rule {rule_id!r} refers to unknown group {name!r}; groups: {sorted(groups)}."
                 )
             out.update(groups[name[1:]])
-        elif name in ELEMENTS:
+        elif name in all_elements():
             out.add(name)
         else:
             raise RuleFileError(
                 f"{path}: rule {rule_id!r} names unknown element {name!r} in allowed/excluded types; "
-                f"valid elements: {', '.join(ELEMENTS)}."
+                f"valid elements: {', '.join(all_elements())}."
             )
     # ConText compares upper-cased labels
     return {t.upper() for t in out} | out

@@ -4,8 +4,10 @@ Precedence (first that applies):
 1. ``family``        a FAMILY modifier, or the mention sits in a family-history section
 2. ``negated``       NEGATED_EXISTENCE
 3. ``declined``      DECLINED
-4. ``ordered``       ORDERED, unless a PAST_EVENT cue says it was done ("had", "last", "s/p")
-5. ``planned``       PLANNED (same exception)
+4. ``ordered``       ORDERED, unless a PAST_EVENT cue says it was done ("had", "last", "s/p"),
+                     or the element is an order itself (ORDER_IS_EVIDENCE: cessation medication,
+                     depression follow-up)
+5. ``planned``       PLANNED (same exceptions; PLAN_IS_EVIDENCE: a depression follow-up plan)
 6. ``hypothetical``  HYPOTHETICAL (conditions, goals, thresholds)
 7. ``uncertain``     POSSIBLE_EXISTENCE
 8. ``planned``       a test, vaccine or service named in a plan section with no past-event cue
@@ -16,7 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["ACTION_ELEMENTS", "FAMILY_SECTIONS", "PLAN_SECTIONS", "status_of"]
+__all__ = [
+    "ACTION_ELEMENTS",
+    "FAMILY_SECTIONS",
+    "ORDER_IS_EVIDENCE",
+    "PLAN_IS_EVIDENCE",
+    "PLAN_SECTIONS",
+    "status_of",
+]
 
 ACTION_ELEMENTS = frozenset(
     {
@@ -37,6 +46,19 @@ ACTION_ELEMENTS = frozenset(
         "medication_reconciliation",
     }
 )
+# a documented follow-up plan is the evidence: "will refer to behavioral health" is a follow-up plan
+PLAN_IS_EVIDENCE = frozenset(
+    {
+        "depression_followup_adult",
+        "depression_followup_adolescent",
+        "depression_referral_adult",
+        "depression_referral_adolescent",
+        "depression_medication_adult",
+        "depression_medication_adolescent",
+    }
+)
+# an order is the evidence: "Chantix ordered" is cessation pharmacotherapy (CMS138 "ordered")
+ORDER_IS_EVIDENCE = PLAN_IS_EVIDENCE | {"tobacco_cessation_medication"}
 FAMILY_SECTIONS = frozenset({"family_history"})
 PLAN_SECTIONS = frozenset({"plan", "assessment_and_plan"})
 # a family member named as a surrogate decision maker is about the patient's own care planning
@@ -56,9 +78,9 @@ def status_of(element: str, categories: Iterable[str], section: str | None) -> t
         return "negated", None
     if "DECLINED" in cats:
         return "declined", None
-    if "ORDERED" in cats and not past:
+    if "ORDERED" in cats and not past and element not in ORDER_IS_EVIDENCE:
         return "ordered", None
-    if "PLANNED" in cats and not past:
+    if "PLANNED" in cats and not past and element not in PLAN_IS_EVIDENCE:
         return "planned", None
     if "HYPOTHETICAL" in cats:
         return "hypothetical", None

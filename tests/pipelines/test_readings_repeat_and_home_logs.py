@@ -21,12 +21,17 @@ def test_repeat_reading_in_the_next_sentence(extract):
 
 
 def test_reading_after_a_reading_in_a_narrative(extract):
-    items = extract("At the last visit her BP was 128/84. After presenting at 162/98 she was started on losartan.")
+    items = extract(
+        "At the last visit her BP was 128/84. After presenting at 162/98 she was started on losartan."
+    )
     assert _readings(items) == [(128, 84), (162, 98)]
 
 
 def test_patient_reported_home_log(extract):
-    text = "Pt phoned in her home BP log from the Omron wrist monitor as requested: this week 134/80, 129/77, 131/79."
+    text = (
+        "Pt phoned in her home BP log from the Omron wrist monitor as requested: "
+        "this week 134/80, 129/77, 131/79."
+    )
     assert _readings(items := extract(text)) == [(134, 80), (129, 77), (131, 79)], items
 
 

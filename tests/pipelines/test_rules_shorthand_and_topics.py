@@ -30,7 +30,9 @@ def test_smoke_in_the_air_is_not_tobacco_use(extract):
 
 
 def test_smoke_as_a_verb_is_still_tobacco_use(extract):
-    (item,) = [e for e in extract("SOCIAL HISTORY:,  She does not smoke or drink.") if e.element == "tobacco_use"]
+    (item,) = [
+        e for e in extract("SOCIAL HISTORY:,  She does not smoke or drink.") if e.element == "tobacco_use"
+    ]
     assert (item.status, item.value) == ("affirmed", "never")
 
 
@@ -66,8 +68,13 @@ def test_advance_care_planning_heading_is_a_topic_not_evidence(extract):
         "Not addressed today - will discuss advance directives at next visit, booklet given.\n"
     )
     assert affirmed(extract(text), "advance_care_planning") == []
-    assert affirmed(extract("ALLERGIES:,  NKDA.,ADVANCED DIRECTIVES: , Unknown.,EXAM:,  Alert."),
-                    "advance_care_planning") == []
+    assert (
+        affirmed(
+            extract("ALLERGIES:,  NKDA.,ADVANCED DIRECTIVES: , Unknown.,EXAM:,  Alert."),
+            "advance_care_planning",
+        )
+        == []
+    )
 
 
 def test_heading_with_an_affirming_body_still_counts(extract):
