@@ -42,20 +42,20 @@ class ExtractionFailure:
     reason: str
 
 
-def _note_rows(nlp: Any, notes: Sequence[Note]) -> list[tuple[str, str, str]]:
+def _note_rows(nlp: Any, notes: Sequence[Note], supplemental: bool) -> list[tuple[str, str, str]]:
     """Extract a batch; returns (note_id, evidence JSON lines, error) per note, in order."""
     from pipelines.extract import extract_note, extract_notes
 
     out: list[tuple[str, str, str]] = []
     try:
-        for note, items in extract_notes(nlp, notes):
+        for note, items in extract_notes(nlp, notes, include_supplemental=supplemental):
             out.append((note.note_id, _dump(items), ""))
         return out
     except Exception:  # noqa: BLE001 - one bad note must not sink the batch: retry one by one
         out = []
     for note in notes:
         try:
-            out.append((note.note_id, _dump(extract_note(nlp, note)), ""))
+            out.append((note.note_id, _dump(extract_note(nlp, note, supplemental)), ""))
         except Exception as exc:  # noqa: BLE001
             # The message may quote text; keep only the exception type (notes are PHI).
             out.append((note.note_id, "", f"extraction failed: {type(exc).__name__}"))
@@ -69,14 +69,15 @@ def _dump(items: Iterable[Evidence]) -> str:
 class NotePipeline:
     """Ray Data callable class: holds one loaded pipeline per actor."""
 
-    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, options: Mapping[str, Any] | None = None, supplemental: bool = True) -> None:
         from pipelines.build import build_nlp
 
         self.nlp = build_nlp(dict(options or {}))
+        self.supplemental = supplemental
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[str]]:
         notes = [Note.model_validate_json(s) for s in batch["note_json"]]
-        rows = _note_rows(self.nlp, notes)
+        rows = _note_rows(self.nlp, notes, self.supplemental)
         return {
             "note_id": [r[0] for r in rows],
             "evidence": [r[1] for r in rows],
@@ -119,8 +120,13 @@ def extract_with_ray(
     num_cpus: int = 2,
     actors: int = 2,
     batch_size: int = 32,
+    supplemental: bool = True,
 ) -> tuple[list[Evidence], list[ExtractionFailure]]:
-    """Run the pipeline over ``notes`` on Ray Data; returns evidence and failed notes."""
+    """Run the pipeline over ``notes`` on Ray Data; returns evidence and failed notes.
+
+    ``supplemental`` adds the elements measures need beyond the guideline's 27 (tobacco
+    cessation, depression follow-up); ``qae extract`` leaves them out by default.
+    """
     import ray
 
     if not notes:
@@ -131,7 +137,7 @@ def extract_with_ray(
                              override_num_blocks=min(blocks, len(notes)))
     ds = ds.map_batches(
         NotePipeline,
-        fn_constructor_kwargs={"options": dict(options or {})},
+        fn_constructor_kwargs={"options": dict(options or {}), "supplemental": supplemental},
         compute=ray.data.ActorPoolStrategy(size=actors),
         batch_size=batch_size,
         num_cpus=1,
@@ -147,7 +153,8 @@ def extract_with_ray(
 
 
 def extract_in_process(
-    notes: Sequence[Note], options: Mapping[str, Any] | None = None, batch_size: int = 64
+    notes: Sequence[Note], options: Mapping[str, Any] | None = None, batch_size: int = 64,
+    supplemental: bool = True,
 ) -> tuple[list[Evidence], list[ExtractionFailure]]:
     """The same extraction without Ray (small files, tests, ``qae extract --workers 1``)."""
     from pipelines.build import build_nlp
@@ -156,7 +163,7 @@ def extract_in_process(
     evidence: list[Evidence] = []
     failures: list[ExtractionFailure] = []
     for start in range(0, len(notes), batch_size):
-        for note_id, ev, err in _note_rows(nlp, list(notes[start:start + batch_size])):
+        for note_id, ev, err in _note_rows(nlp, list(notes[start:start + batch_size]), supplemental):
             items, failure = _parse(note_id, ev, err)
             evidence.extend(items)
             if failure:

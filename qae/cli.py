@@ -145,6 +145,10 @@ def extract(
     patients: Annotated[Path | None, typer.Option(help="Optional patients file: notes of unknown "
                                                        "patients are then quarantined.")] = None,
     workers: Annotated[int, typer.Option(help="1 = in this process; >1 = that many Ray actors.")] = 1,
+    include_supplemental: Annotated[bool, typer.Option(
+        "--include-supplemental",
+        help="Also write the elements measures read beyond the guideline's 27 (tobacco cessation "
+             "counseling/medication, depression follow-up); `qae run` always extracts them.")] = False,
 ) -> None:
     """Extract evidence only: OUT/evidence.jsonl (one JSON object per line) and OUT/quarantine.jsonl.
 
@@ -152,7 +156,8 @@ def extract(
     """
     from qae.job import run_extract
 
-    counts = run_extract(notes, out, patients_path=patients, workers=workers)
+    counts = run_extract(notes, out, patients_path=patients, workers=workers,
+                         supplemental=include_supplemental)
     console.print(
         f"notes read {counts['notes_read']} = processed {counts['notes_processed']} + quarantined "
         f"{counts['notes_quarantined']}; {counts['evidence']} evidence items -> {out / 'evidence.jsonl'}",

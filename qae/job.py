@@ -75,14 +75,14 @@ def write_quarantine(records: Sequence[QuarantineRecord], path: Path) -> None:
             fh.write(json.dumps(q.to_json_dict(), sort_keys=True, ensure_ascii=False, default=str) + "\n")
 
 
-def _extract(notes: Sequence[Note], config: JobConfig, use_ray: bool):
+def _extract(notes: Sequence[Note], config: JobConfig, use_ray: bool, supplemental: bool = True):
     from pipelines.batch import extract_in_process, extract_with_ray
 
     if use_ray:
         r = config.ray
         return extract_with_ray(notes, config.pipeline, address=r.address, num_cpus=r.num_cpus,
-                                actors=r.actors, batch_size=r.batch_size)
-    return extract_in_process(notes, config.pipeline)
+                                actors=r.actors, batch_size=r.batch_size, supplemental=supplemental)
+    return extract_in_process(notes, config.pipeline, supplemental=supplemental)
 
 
 def _failures_to_quarantine(failures, notes_result: ReadResult) -> list[QuarantineRecord]:
@@ -194,8 +194,13 @@ def run_job(config: JobConfig, *, use_ray: bool = True) -> JobResult:
 
 def run_extract(notes_path: Path, out_dir: Path, *, patients_path: Path | None = None,
                 options: dict[str, Any] | None = None, workers: int = 1,
-                max_note_chars: int | None = None) -> dict[str, Any]:
-    """Evidence only: ``out_dir/evidence.jsonl`` (+ ``quarantine.jsonl``); returns counts."""
+                max_note_chars: int | None = None, supplemental: bool = False) -> dict[str, Any]:
+    """Evidence only: ``out_dir/evidence.jsonl`` (+ ``quarantine.jsonl``); returns counts.
+
+    By default only the guideline's evidence elements are written (what chart review
+    scores); ``supplemental`` adds those the measures also read (tobacco cessation,
+    depression follow-up).
+    """
     from qae.config import JobConfig as _JC
 
     known = None
@@ -205,7 +210,8 @@ def run_extract(notes_path: Path, out_dir: Path, *, patients_path: Path | None =
     limit = max_note_chars or cfg.limits.max_note_chars
     notes_r = read_notes(notes_path, known, limit)
     cfg = cfg.model_copy(update={"ray": cfg.ray.model_copy(update={"actors": workers, "num_cpus": workers})})
-    evidence, failures = _extract(notes_r.records, cfg, use_ray=workers > 1) if notes_r.records else ([], [])
+    evidence, failures = (_extract(notes_r.records, cfg, workers > 1, supplemental)
+                          if notes_r.records else ([], []))
     out_dir.mkdir(parents=True, exist_ok=True)
     n = write_evidence(evidence, out_dir / "evidence.jsonl")
     write_quarantine([*notes_r.quarantine, *_failures_to_quarantine(failures, notes_r)],

@@ -55,3 +55,22 @@ def test_extract_cli_writes_sorted_exact_evidence_and_quarantine(tmp_path: Path)
 
     quarantine = [json.loads(line) for line in (out / "quarantine.jsonl").read_text().splitlines()]
     assert [(q["record_id"], q["field"]) for q in quarantine] == [("x-3", "text")]
+
+
+def test_extract_cli_keeps_supplemental_elements_out_unless_asked(tmp_path: Path) -> None:
+    note = {"note_id": "s-1", "patient_id": "p9", "note_date": "2026-05-12", "note_type": "Office Visit",
+            "text": "SOCIAL HISTORY:,  Smokes 1 ppd x 20 years.,  ASSESSMENT AND PLAN:,  "
+                    "1.  Tobacco use disorder.  Counseled on smoking cessation for 5 minutes; "
+                    "started nicotine patch 21 mg daily."}
+    notes = tmp_path / "notes.jsonl"
+    notes.write_text(json.dumps(note) + "\n", encoding="utf-8")
+
+    def elements(*extra: str) -> set[str]:
+        out = tmp_path / ("out" + "".join(extra))
+        result = CliRunner().invoke(app, ["extract", "--notes", str(notes), "--out", str(out), *extra])
+        assert result.exit_code == 0, result.output
+        return {json.loads(line)["element"] for line in (out / "evidence.jsonl").read_text().splitlines()}
+
+    assert elements() == {"tobacco_use"}
+    assert {"tobacco_use", "tobacco_cessation_counseling", "tobacco_cessation_medication"} <= elements(
+        "--include-supplemental")
