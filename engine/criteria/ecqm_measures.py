@@ -34,7 +34,9 @@ from engine.criteria.ecqm import (
     result,
     starts_in,
 )
+from engine.criteria.episode_rules import screen_result
 from engine.criteria.registry import RuleParams, register
+from engine.criteria.value_rules import bp_readings
 from engine.periods import Interval, Window
 from engine.records import Encounter, Evidence
 
@@ -44,7 +46,6 @@ __all__ = [
     "diabetic_eye_exam",
     "glycemic_poor_control",
     "hpv_test_age",
-    "parse_bp",
     "tobacco_cessation",
     "tobacco_status",
 ]
@@ -87,29 +88,6 @@ def hpv_test_age(ctx: PatientContext, params: HpvParams) -> CriterionResult:
 
 # --------------------------------------------------------------------------- CMS165 blood pressure
 
-_BP = re.compile(r"^\s*(\d{2,3}(?:\.\d+)?)\s*/\s*(\d{2,3}(?:\.\d+)?)\s*$")
-
-
-def parse_bp(value: Any) -> list[tuple[float, float]]:
-    """Readings in an evidence value: ``"128/82"``, ``[128, 82]`` or ``[[128, 82], ...]``.
-
-    Anything else (ranges, thresholds, text) gives no reading.
-    """
-    if value is None:
-        return []
-    if isinstance(value, str):
-        m = _BP.match(value)
-        return [(float(m.group(1)), float(m.group(2)))] if m else []
-    if isinstance(value, (list, tuple)):
-        if len(value) == 2 and all(isinstance(v, (int, float)) for v in value):
-            return [(float(value[0]), float(value[1]))]
-        out: list[tuple[float, float]] = []
-        for item in value:
-            out.extend(parse_bp(item))
-        return out
-    return []
-
-
 class BpParams(RuleParams):
     systolic_below: float = 140
     diastolic_below: float = 90
@@ -130,7 +108,7 @@ def blood_pressure_controlled(ctx: PatientContext, params: BpParams) -> Criterio
         day = latest_day(ev)
         if day is None or not mp.contains(day) or any(s.contains(day) for s in stays):
             continue
-        for reading in parse_bp(ev.value):
+        for reading in bp_readings(ev.value):
             by_day.setdefault(day, []).append((ev, reading))
     if not by_day:
         return CriterionResult(met=False)
@@ -349,7 +327,7 @@ def depression_screening(ctx: PatientContext, params: DepressionParams) -> Crite
         screen = _most_recent(_screenings(ctx, tool, visits))
         if screen is None:
             continue
-        value = str(screen.value or "").strip().lower()
+        value = screen_result(screen.value)  # coded ("positive") or instrument + score (notes)
         if value == "negative":
             return result(True, [screen])
         if value == "positive":

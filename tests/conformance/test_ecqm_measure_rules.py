@@ -62,11 +62,20 @@ def test_bp_no_reading_in_mp_is_not_controlled_and_note_readings_count(patient):
 
 
 @pytest.mark.parametrize(("value", "expected"), [
-    ("128/82", [(128.0, 82.0)]), ([130, 80], [(130.0, 80.0)]),
-    ([[142, 88], [128, 80]], [(142.0, 88.0), (128.0, 80.0)]), ("<140/90", []), ("high", []), (None, []),
+    ("128/82", [(128, 82)]), ([130, 80], [(130, 80)]),
+    ([[142, 88], [128, 80]], [(142, 88), (128, 80)]), ("<140/90", []), ("high", []), (None, []),
+    ({"systolic": 136, "diastolic": 84}, [(136, 84)]),  # the value the note pipeline writes
 ])
-def test_parse_bp(value, expected):
-    assert M.parse_bp(value) == expected
+def test_bp_readings_of_every_value_shape(value, expected):
+    assert M.bp_readings(value) == expected
+
+
+def test_bp_from_an_undated_note_reading_holds_on_the_note_date(patient):
+    """A note's vitals line has no date of its own: it is the reading of the note's day."""
+    ctx = patient().note("blood_pressure", None, value={"systolic": 132, "diastolic": 78}).ctx()
+    assert M.blood_pressure_controlled(ctx, M.BpParams()).met
+    ctx = patient().note("blood_pressure", None, value={"systolic": 152, "diastolic": 78}).ctx()
+    assert not M.blood_pressure_controlled(ctx, M.BpParams()).met
 
 
 # --------------------------------------------------------------------------- CMS122 glycemic status
@@ -154,6 +163,16 @@ def test_negative_screen_window_is_14_days_before_the_visit(patient, screen_day,
     ctx = _screen(patient("1990-01-01").visit("2026-06-21", None, "depression_screening_encounter"),
                   screen_day, "negative").ctx()
     assert M.depression_screening(ctx, M.DepressionParams()).met is met
+
+
+def test_note_screen_with_instrument_and_score_is_read_like_a_coded_result(patient):
+    """The pipeline writes {"instrument": "PHQ-9", "score": 4}; CMS2 reads it as negative."""
+    base = patient("1990-01-01").visit("2026-06-15", None, "depression_screening_encounter")
+    ctx = base.note("depression_screening", "2026-06-15", value={"instrument": "PHQ-9", "score": 4}).ctx()
+    assert M.depression_screening(ctx, M.DepressionParams()).met
+    positive = patient("1990-01-01").visit("2026-06-15", None, "depression_screening_encounter").note(
+        "depression_screening", "2026-06-15", value={"instrument": "PHQ-9", "score": 14}).ctx()
+    assert not M.depression_screening(positive, M.DepressionParams()).met  # positive, no follow-up
 
 
 @pytest.mark.parametrize(("referral_day", "met"), [
