@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install bench clean
+.PHONY: demo test install bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ demo: $(STAMP)
 ## The whole test suite.
 test: $(STAMP)
 	RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 $(BIN)/python -m pytest -q
+
+## Lint (ruff: pyflakes, pycodestyle, import order, bugbear).
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 ## Extraction speed and memory on the MTSamples notes (prints figures; not a test).
 bench: $(STAMP)
