@@ -93,16 +93,16 @@ def start_ray(address: str | None, num_cpus: int) -> None:
         return
     os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     os.environ.setdefault("RAY_DEDUP_LOGS", "1")
+    # Keep the console to the job's own summary (override with RAY_DATA_LOG_LEVEL=INFO).
+    os.environ.setdefault("RAY_DATA_LOG_LEVEL", "ERROR")
     if address:
         os.environ.setdefault("RAY_AUTH_MODE", "token")
         ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                 logging_level=logging.WARNING)
+                 logging_level=logging.ERROR)
     else:
         ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
-                 logging_level=logging.WARNING, _node_ip_address="127.0.0.1")
-    ctx = ray.data.DataContext.get_current()
-    ctx.enable_progress_bars = False
-    ctx.print_on_execution_start = False
+                 logging_level=logging.ERROR, _node_ip_address="127.0.0.1")
+    ray.data.DataContext.get_current().print_on_execution_start = False
 
 
 def _parse(note_id: str, evidence: str, error: str) -> tuple[list[Evidence], ExtractionFailure | None]:
