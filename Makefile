@@ -25,9 +25,11 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-## Extraction speed and memory on the MTSamples notes (prints figures; not a test).
+## Speed and memory figures (scripts that print; not tests): extraction, Ray batch job, engine.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/extract_bench.py
+	$(BIN)/python benchmarks/ray_bench.py
+	$(BIN)/python benchmarks/engine_bench.py 5000
 
 clean:
 	rm -rf out
