@@ -17,7 +17,7 @@ from spacy.tokens import Doc, Span
 
 from .dates import DateMention, resolve
 from .rules import IGNORE, ValuePatterns, load_value_patterns, supplemental_elements
-from .status import PLAN_IS_EVIDENCE, status_of
+from .status import FAMILY_SECTIONS, PLAN_IS_EVIDENCE, status_of
 from .values import a1c_values, screening_value, tobacco_category
 
 __all__ = ["EvidenceBuilder", "UNDATED_ELEMENTS"]
@@ -66,6 +66,7 @@ HISTORY_SECTIONS = frozenset(
         "past_surgical_history",
         "family_history",
         "social_history",
+        "social_and_family_history",
         "history_of_present_illness",
         "medications",
         "chief_complaint",
@@ -115,6 +116,10 @@ class EvidenceBuilder:
         section = sections[k]
         rule = getattr(section, "rule", None)
         rule_id = (rule.metadata or {}).get("id") if rule is not None else None
+        if section.category in FAMILY_SECTIONS and _unlisted_heading_between(
+            doc, doc[section.body_start].idx if section.body_start < len(doc) else len(doc.text), doc[token_i].idx
+        ):
+            return None, None  # "FH: Non-contributory,SOCH: He smokes": the family section has ended
         return section.category, rule_id
 
     @staticmethod
@@ -340,6 +345,33 @@ _SENTENCE_END = re.compile(r"[.!?](?=\s|,|$)|\n\s*\n|;")
 _HEADING_END = re.compile(r"[ \t]*(?::[ \t]*,?|(?=\n)|$)[ \t]*")
 
 
+# a heading in capitals followed by a colon at the start of a line or transcribed line (",SOCH: ,")
+_CAPS_HEADING = re.compile(r"(?:^|(?<=[\n,.]))[ \t]*(?P<h>[A-Z][A-Z]+(?:[ /&][A-Z]+){0,4})[ \t]*:")
+# sub-labels of a family history ("MOTHER: diabetes") do not end it
+_RELATIVE_LABELS = frozenset(
+    "MOTHER FATHER MOM DAD SISTER SISTERS BROTHER BROTHERS SIBLING SIBLINGS SON SONS DAUGHTER DAUGHTERS "
+    "PARENTS GRANDMOTHER GRANDFATHER GRANDPARENTS AUNT UNCLE COUSIN MATERNAL PATERNAL CHILDREN".split()
+)
+
+
+def _unlisted_heading_between(doc: Doc, start_char: int, end_char: int) -> bool:
+    """Whether a heading the section rules do not list ("SOCH:", "HABITS AND EXPOSURES:") starts
+    between ``start_char`` and ``end_char``. A relative's label ("MOTHER:") or a label that is
+    itself a mention ("DIABETES: mother") does not count."""
+    if end_char <= start_char:
+        return False
+    ents = [(e.start_char, e.end_char) for e in doc.ents]
+    for m in _CAPS_HEADING.finditer(doc.text, start_char, end_char):
+        words = set(re.split(r"[ /&]", m.group("h")))
+        if words & _RELATIVE_LABELS:
+            continue
+        s, e = m.span("h")
+        if any(a < e and s < b for a, b in ents):
+            continue
+        return True
+    return False
+
+
 def _clause_end(text: str, start: int, limit: int) -> int:
     """Where a value may end: the first sentence end after ``start`` ("A1C: 7.2." keeps its value
     even when "A1C:" looks like a heading), at most ``limit``."""
@@ -426,7 +458,7 @@ ADOLESCENT_YEARS = (12, 18)  # CMS2/DSF: the adolescent tool and follow-up for a
 def stated_age_years(text: str) -> int | None:
     """The patient's age in whole years from the first age stated near the top of the note
     ("a 15-year-old", "16 y/o", "72M"), or None."""
-    m = _STATED_AGE.search(text[:1500])
+    m = next((m for m in _STATED_AGE.finditer(text[:1500]) if not _generic_age(text, m.start())), None)
     if not m:
         return None
     years = next(g for g in m.groups() if g)
@@ -440,6 +472,19 @@ _STATED_AGE = re.compile(
     r"|(?:^|[\s:])(\d{1,3})\s?(?-i:M|F)\b",
     re.I,
 )
+
+# an age that is a range or a bound ("children between the ages of 9 to 11 years old", "under 5 years
+# old") is a recommendation's population, not the patient's age
+_GENERIC_AGE_BEFORE = re.compile(
+    r"(?:\bages?\s+(?:of\s+)?|\bbetween\s+|\d\s*(?:to|-|–|and|or)\s*|\b(?:under|over|above|below|older\s+than"
+    r"|younger\s+than|less\s+than|more\s+than)\s+)$",
+    re.I,
+)
+
+
+def _generic_age(text: str, start: int) -> bool:
+    return bool(_GENERIC_AGE_BEFORE.search(text[max(0, start - 30) : start]))
+
 
 _AGE = re.compile(r"\b(\d{1,3})[- ](year|yr|month|week|day)s?[- ]old\b|\b(newborn|neonate|infant)\b", re.I)
 PEDIATRIC_MAX_YEARS = 12
@@ -456,7 +501,7 @@ def is_pediatric(text: str, note_type: str | None, title: str | None = None) -> 
     if note_type and "neonat" in note_type.lower():
         return True
     head = text[:1500]
-    m = _AGE.search(head)
+    m = next((m for m in _AGE.finditer(head) if not _generic_age(head, m.start())), None)
     if not m:
         return False
     if m.group(3):

@@ -1,0 +1,59 @@
+"""Rules fixed after a blind chart review of notes outside dev (synthetic text, same styles)."""
+
+from __future__ import annotations
+
+from .conftest import affirmed, statuses
+
+
+def test_combined_social_family_heading_keeps_the_patients_habits(extract):
+    text = (
+        "PMH:, HTN for years,SHX/FHX:, Married. 40pk-yr cigarettes (quit '98). Father had diabetes.,"
+        "EXAM:, BP 150/90"
+    )
+    items = extract(text)
+    tobacco = [e for e in items if e.element == "tobacco_use"]
+    assert [(e.status, e.value) for e in tobacco] == [("affirmed", "former")]
+    assert statuses(items, "diabetes") == ["family"]
+
+
+def test_social_slash_family_history_heading_negation_is_the_patients(extract):
+    text = (
+        "SOCIAL/FAMILY HISTORY: , Lives with her husband.  No history of tobacco use.  "
+        "Family history is noncontributory.,PHYSICAL EXAMINATION:, Alert."
+    )
+    tobacco = affirmed(extract(text), "tobacco_use")
+    assert [e.value for e in tobacco] == ["never"]
+
+
+def test_family_history_section_ends_at_an_unlisted_heading(extract):
+    text = (
+        "PMH: , DM, HTN,FH:,  Non-contributory,SOCH: , Retired, lives alone.  He smokes 1 pack a day "
+        "for 30 years.,ALLERGIES: , NKDA"
+    )
+    tobacco = affirmed(extract(text), "tobacco_use")
+    assert tobacco and all(e.value == "current" for e in tobacco)
+
+
+def test_family_history_relative_labels_stay_in_the_family_section(extract):
+    text = "FAMILY HISTORY:,MOTHER: Hypertension.,FATHER: Colon cancer.,SOCIAL HISTORY:, Nonsmoker."
+    items = extract(text)
+    assert statuses(items, "hypertension") == ["family"]
+    assert statuses(items, "colorectal_cancer") == ["family"]
+
+
+def test_an_age_range_in_counselling_does_not_make_an_adult_a_child(extract):
+    text = (
+        "CHIEF COMPLAINT\n\nHigh cholesterol.\n\nSOCIAL HISTORY\n\nPatient denies any history of smoking; however, "
+        "they note that their parents smoked when they lived at home.\n\nASSESSMENT AND PLAN\n\nWe discussed that guidelines "
+        "recommend children between the ages of 9 to 11 years old be screened for cholesterol.\n"
+    )
+    tobacco = [e for e in extract(text) if e.element == "tobacco_use"]
+    assert [(e.span, e.status, e.value) for e in tobacco if e.status == "affirmed"] == [
+        ("smoking", "affirmed", "never")
+    ]
+
+
+def test_a_childs_note_still_gives_the_household_smoking_to_the_family(extract):
+    text = "HPI: This 4-year-old boy presents with cough. Father smokes outside. Patient is a nonsmoker."
+    items = extract(text)
+    assert not affirmed(items, "tobacco_use")
