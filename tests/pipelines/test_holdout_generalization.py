@@ -57,3 +57,13 @@ def test_a_childs_note_still_gives_the_household_smoking_to_the_family(extract):
     text = "HPI: This 4-year-old boy presents with cough. Father smokes outside. Patient is a nonsmoker."
     items = extract(text)
     assert not affirmed(items, "tobacco_use")
+
+
+def test_a_ppd_is_the_tuberculin_test_not_packs_per_day(extract):
+    text = "We are going to check a PPD to rule out tuberculosis.  A PPD should be placed as well."
+    assert not [e for e in extract(text) if e.element == "tobacco_use"]
+
+
+def test_a_count_of_ppd_is_still_packs_per_day(extract):
+    items = affirmed(extract("SOCIAL HISTORY: Smokes 1-2 ppd since age 16."), "tobacco_use")
+    assert items and {e.value for e in items} == {"current"}
