@@ -67,3 +67,12 @@ def test_a_ppd_is_the_tuberculin_test_not_packs_per_day(extract):
 def test_a_count_of_ppd_is_still_packs_per_day(extract):
     items = affirmed(extract("SOCIAL HISTORY: Smokes 1-2 ppd since age 16."), "tobacco_use")
     assert items and {e.value for e in items} == {"current"}
+
+
+def test_not_to_be_resuscitated_is_a_code_status_decision(extract):
+    text = "ASSESSMENT AND PLAN:,1.  COPD.,2.  The patient is not to be resuscitated.  Further care per course."
+    assert [e.span for e in affirmed(extract(text), "advance_care_planning")] == ["not to be resuscitated"]
+
+
+def test_full_code_is_still_not_advance_care_planning(extract):
+    assert not affirmed(extract("Code status: full code; she is to be resuscitated."), "advance_care_planning")
