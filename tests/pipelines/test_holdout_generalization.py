@@ -76,3 +76,14 @@ def test_not_to_be_resuscitated_is_a_code_status_decision(extract):
 
 def test_full_code_is_still_not_advance_care_planning(extract):
     assert not affirmed(extract("Code status: full code; she is to be resuscitated."), "advance_care_planning")
+
+
+def test_cervix_and_uterus_absent_on_exam_is_a_hysterectomy_without_cervix(extract):
+    text = "HPI: She had a hysterectomy.,PELVIC:  Vulva normal.  Cervix and uterus are absent.  No adnexal masses."
+    spans = [e.span for e in affirmed(extract(text), "hysterectomy_no_cervix")]
+    assert spans == ["Cervix and uterus are absent"]
+
+
+def test_uterus_and_cervix_surgically_absent(extract):
+    text = "Pelvic exam: uterus and cervix are surgically absent; vaginal cuff intact."
+    assert affirmed(extract(text), "hysterectomy_no_cervix")
