@@ -87,3 +87,14 @@ def test_cervix_and_uterus_absent_on_exam_is_a_hysterectomy_without_cervix(extra
 def test_uterus_and_cervix_surgically_absent(extract):
     text = "Pelvic exam: uterus and cervix are surgically absent; vaginal cuff intact."
     assert affirmed(extract(text), "hysterectomy_no_cervix")
+
+
+def test_a_vitals_reading_described_as_mildly_over_is_a_reading(extract):
+    text = "VITAL SIGNS:  Afebrile.  Blood pressure is mildly over 96/68, pulse is 68, respirations 12."
+    readings = [e.value for e in affirmed(extract(text), "blood_pressure")]
+    assert readings == [{"systolic": 96, "diastolic": 68}]
+
+
+def test_a_conditional_over_threshold_stays_hypothetical(extract):
+    items = extract("Hold the lisinopril if her blood pressure is over 160/100 and call.")
+    assert statuses(items, "blood_pressure") == ["hypothetical"]
