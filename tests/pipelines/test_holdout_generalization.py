@@ -98,3 +98,14 @@ def test_a_vitals_reading_described_as_mildly_over_is_a_reading(extract):
 def test_a_conditional_over_threshold_stays_hypothetical(extract):
     items = extract("Hold the lisinopril if her blood pressure is over 160/100 and call.")
     assert statuses(items, "blood_pressure") == ["hypothetical"]
+
+
+def test_a_diagnosis_the_patient_only_thinks_he_has_is_uncertain(extract):
+    text = "PAST MEDICAL HISTORY:,1.  Alcoholic cirrhosis.,2.  He thinks he is diabetic.,3.  Hypertension."
+    items = extract(text)
+    assert statuses(items, "diabetes") == ["uncertain"]
+    assert statuses(items, "hypertension") == ["affirmed"]
+
+
+def test_she_believes_she_has_high_blood_pressure_is_uncertain(extract):
+    assert statuses(extract("She believes she has hypertension, never treated."), "hypertension") == ["uncertain"]
