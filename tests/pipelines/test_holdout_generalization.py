@@ -109,3 +109,8 @@ def test_a_diagnosis_the_patient_only_thinks_he_has_is_uncertain(extract):
 
 def test_she_believes_she_has_high_blood_pressure_is_uncertain(extract):
     assert statuses(extract("She believes she has hypertension, never treated."), "hypertension") == ["uncertain"]
+
+
+def test_sent_him_for_an_ophthalmologic_evaluation_is_a_referral(extract):
+    text = "His primary care physician sent him for an ophthalmologic evaluation of the double vision."
+    assert statuses(extract(text), "retinal_eye_exam") == ["ordered"]
