@@ -90,6 +90,14 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     (
+        "relative_range",
+        re.compile(
+            rf"\b(?:(?:about|approximately|approx\.?|around|roughly|some)\s+)?"
+            rf"(?P<n>{_NUM})\s*(?:to|-|–|or)\s*(?P<n2>{_NUM})\s+(?P<unit>day|week|month|year)s?\s+(?:ago|prior|back|earlier)\b",
+            re.I,
+        ),
+    ),
+    (
         "relative",
         re.compile(
             rf"\b(?:(?:about|approximately|approx\.?|around|roughly|over|almost|nearly|some)\s+)?"
@@ -129,6 +137,7 @@ class DateMention:
     day: int | None = None
     rel_n: int | None = None  # "5 years ago": 5
     rel_unit: str | None = None  # day | week | month | year
+    rel_n_max: int | None = None  # "6 to 12 months ago": 12 (rel_n is 6)
 
     @property
     def text_span(self) -> tuple[int, int]:
@@ -186,6 +195,10 @@ def find_dates(text: str) -> list[DateMention]:
                 n_raw = re.sub(r"\s+", " ", g["n"].lower())
                 n = int(n_raw) if n_raw.isdigit() else _NUMBER_WORDS.get(n_raw)  # "a few": no date
                 mention = DateMention(s, e, kind, rel_n=n, rel_unit=g["unit"].lower())
+            elif kind == "relative_range":
+                lo, hi = (_count(g["n"]), _count(g["n2"]))
+                if lo is not None and hi is not None and lo < hi:
+                    mention = DateMention(s, e, kind, rel_n=lo, rel_unit=g["unit"].lower(), rel_n_max=hi)
             elif kind == "last_unit":
                 mention = DateMention(s, e, kind, rel_n=1, rel_unit=g["unit"].lower())
             elif kind == "this_year":
@@ -207,6 +220,23 @@ def find_dates(text: str) -> list[DateMention]:
     return sorted(found, key=lambda d: (d.start, d.end))
 
 
+def _count(raw: str) -> int | None:
+    raw = raw.lower()
+    return int(raw) if raw.isdigit() else _NUMBER_WORDS.get(raw)
+
+
+def _back(note_date: date, n: int, unit: str) -> tuple[date, Precision]:
+    """``note_date`` minus n units, at the unit's precision."""
+    if unit == "day":
+        return note_date - timedelta(days=n), "day"
+    if unit == "week":
+        return note_date - timedelta(weeks=n), "day"
+    if unit == "month":
+        total = note_date.year * 12 + (note_date.month - 1) - n
+        return date(total // 12, total % 12 + 1, 1), "month"
+    return date(note_date.year - n, 1, 1), "year"
+
+
 def resolve(mention: DateMention, note_date: date | None) -> tuple[date, Precision] | None:
     """The calendar date and precision of a mention; relative ones need ``note_date``."""
     if mention.year is not None:
@@ -223,11 +253,13 @@ def resolve(mention: DateMention, note_date: date | None) -> tuple[date, Precisi
     if mention.rel_unit is None or mention.rel_n is None:
         return None
     n, unit = mention.rel_n, mention.rel_unit
-    if unit == "day":
-        return note_date - timedelta(days=n), "day"
-    if unit == "week":
-        return note_date - timedelta(weeks=n), "day"
-    if unit == "month":
-        total = note_date.year * 12 + (note_date.month - 1) - n
-        return date(total // 12, total % 12 + 1, 1), "month"
-    return date(note_date.year - n, 1, 1), "year"
+    if mention.rel_n_max is not None:
+        # a range ("6 to 12 months ago") is as precise as its two ends agree: the month when both fall in
+        # it, else the year of its middle
+        late, _ = _back(note_date, n, unit)
+        early, _ = _back(note_date, mention.rel_n_max, unit)
+        if (late.year, late.month) == (early.year, early.month):
+            return date(late.year, late.month, 1), "month"
+        middle = early + (late - early) / 2
+        return date(middle.year, 1, 1), "year"
+    return _back(note_date, n, unit)

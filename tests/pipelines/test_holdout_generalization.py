@@ -114,3 +114,14 @@ def test_she_believes_she_has_high_blood_pressure_is_uncertain(extract):
 def test_sent_him_for_an_ophthalmologic_evaluation_is_a_referral(extract):
     text = "His primary care physician sent him for an ophthalmologic evaluation of the double vision."
     assert statuses(extract(text), "retinal_eye_exam") == ["ordered"]
+
+
+def test_a_relative_range_is_dated_to_the_year_of_its_middle(extract):
+    # note date 2026-06-15: 6 to 12 months ago is 2025-06 .. 2025-12
+    pap = affirmed(extract("Her last Pap smear was approximately 6 to 12 months ago."), "cervical_cytology")
+    assert [(e.event_date.isoformat(), e.date_precision) for e in pap] == [("2025-01-01", "year")]
+
+
+def test_a_relative_range_within_one_month_keeps_the_month(extract):
+    items = affirmed(extract("Mammogram 1 to 2 days ago was benign."), "mammogram")
+    assert [(e.event_date.isoformat(), e.date_precision) for e in items] == [("2026-06-01", "month")]
