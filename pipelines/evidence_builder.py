@@ -189,6 +189,7 @@ class EvidenceBuilder:
         adolescent = (
             doc._.qm_age_years is not None and ADOLESCENT_YEARS[0] <= doc._.qm_age_years < ADOLESCENT_YEARS[1]
         )
+        tobacco_starts = sorted(e.start_char for e in ents if e.label_ == "tobacco_use")
         sentence_labels: dict[int, list[str]] = {}
         if doc.has_annotation("SENT_START"):
             for e in ents:
@@ -244,6 +245,8 @@ class EvidenceBuilder:
                     continue  # an A1c without a result is not evidence of a result
             elif element == "tobacco_use":
                 rule_value = meta.get("value")
+                if rule_value is None and _label_answered(text, end, tobacco_starts):
+                    continue  # "Tobacco Use: Non-smoker.": the answer after the label is the evidence
                 negations = [m for m in modifiers if m.category == "NEGATED_EXISTENCE"]
                 if (
                     rule_value is not None
@@ -370,6 +373,23 @@ def _unlisted_heading_between(doc: Doc, start_char: int, end_char: int) -> bool:
             continue
         return True
     return False
+
+
+# a label: "Tobacco:", "Tobacco Use:", "Smoking status -", followed by its answer on the same line
+_LABEL_AFTER = re.compile(r"(?:[ \t]+(?:use|usage|history|hx|status|habits?))?[ \t]*[:\-][ \t]*", re.I)
+
+
+def _label_answered(text: str, end: int, starts: list[int]) -> bool:
+    """Whether the mention ending at ``end`` is a label whose answer is itself a tobacco mention
+    ("Tobacco Use: Non-smoker.", "Smoking status: former smoker")."""
+    m = _LABEL_AFTER.match(text, end)
+    if not m or ":" not in m.group() and "-" not in m.group():
+        return False
+    k = bisect.bisect_left(starts, m.end())
+    if k >= len(starts):
+        return False
+    between = text[m.end() : starts[k]]
+    return len(between) <= 20 and not re.search(r"[\n.;]", between)
 
 
 def _clause_end(text: str, start: int, limit: int) -> int:

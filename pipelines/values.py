@@ -13,6 +13,7 @@ from .rules import ValuePatterns
 __all__ = ["A1cValue", "a1c_values", "screening_value", "tobacco_category"]
 
 A1C_MIN, A1C_MAX = 3.5, 20.0
+_HISTORY_AFTER = re.compile(r"\s*(?:history|hx)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def tobacco_category(
 
     ``before``/``after`` are the words around the mention within its sentence. "denies smoking"
     is ``never`` unless quitting is mentioned ("does not smoke, quit in 1990" is ``former``);
-    "history of smoking" is ``former``; "25 pack-year history" alone has no category.
+    "history of smoking" is ``former``; "25 pack-year history" or "smoking history" alone has no category.
     A fixed rule value ("nonsmoker", "ex-smoker", "active smoker") wins unless negated.
     """
     before = re.split(r"[,;]", before)[-1]  # "hepatitis in the past, and smoking": the cue is not ours
@@ -79,6 +80,8 @@ def tobacco_category(
         return "current"
     if former_cue or history_before:
         return "former"
+    if _HISTORY_AFTER.match(after) and not patterns.tobacco_current_cue.search(after):
+        return None  # "with consideration of her smoking history": a topic, no status
     if patterns.tobacco_pack_years.search(window) and not patterns.tobacco_current_cue.search(
         f"{before} {after}"
     ):

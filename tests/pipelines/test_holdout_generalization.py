@@ -125,3 +125,20 @@ def test_a_relative_range_is_dated_to_the_year_of_its_middle(extract):
 def test_a_relative_range_within_one_month_keeps_the_month(extract):
     items = affirmed(extract("Mammogram 1 to 2 days ago was benign."), "mammogram")
     assert [(e.event_date.isoformat(), e.date_precision) for e in items] == [("2026-06-01", "month")]
+
+
+def test_a_tobacco_label_defers_to_its_answer(extract):
+    text = "SOCIAL HISTORY\n\nAlcohol Use: None.\nTobacco Use: Non-smoker.\nRecreational Drugs: None.\n"
+    tobacco = [e for e in extract(text) if e.element == "tobacco_use"]
+    assert [(e.span, e.value) for e in tobacco] == [("Non-smoker", "never")]
+
+
+def test_a_tobacco_label_with_a_sentence_answer_stays(extract):
+    tobacco = affirmed(extract("Tobacco:  Quit in 1998 after 20 years."), "tobacco_use")
+    assert tobacco and {e.value for e in tobacco} == {"former"}
+
+
+def test_smoking_history_as_a_topic_has_no_category(extract):
+    text = "PLAN\n\nWe discussed surgery with consideration of her age, BMI, and smoking history.\n"
+    tobacco = [e for e in extract(text) if e.element == "tobacco_use"]
+    assert [(e.status, e.value) for e in tobacco] == [("affirmed", None)]
