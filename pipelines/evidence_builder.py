@@ -177,6 +177,21 @@ class EvidenceBuilder:
             return False
         return not self.patterns.heading_affirm_cue.match(text, after.end())
 
+    def _topic_restated(self, doc: Doc, ent: Span, start: int, end: int) -> bool:
+        """Whether a mention only introduces a topic ("As to advanced directives,", "Regarding her
+        colonoscopy,") that a later mention of the same element in the sentence states the status of."""
+        if not doc.has_annotation("SENT_START"):
+            return False
+        sent = ent.sent
+        if not self.patterns.topic_cue.search(doc.text[max(sent.start_char, start - 40) : start]):
+            return False
+        if not doc.text[end : end + 3].lstrip(" ").startswith(","):
+            return False
+        return any(
+            other.label_ == ent.label_ and other.start_char > end and other.end_char <= sent.end_char
+            for other in doc.ents
+        )
+
     # ------------------------------------------------------------------ main
     def predict(self, doc: Doc) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
@@ -219,6 +234,8 @@ class EvidenceBuilder:
                 continue
             if meta.get("not_as_heading") and self._topic_heading(text, start, end):
                 continue
+            if self._topic_restated(doc, ent, start, end):
+                continue  # "As to advanced directives, the patient has no advanced directives"
             if meta.get("same_sentence_as") and doc.has_annotation("SENT_START"):
                 labels = list(sentence_labels.get(ent.sent.start, ()))
                 labels.remove(element)

@@ -126,6 +126,7 @@ _VALUE_KEYS = {
     "screening_result",
     "done_today_cue",
     "heading_affirm_cue",
+    "topic_cue",
     "instruments",
 }
 
@@ -486,6 +487,7 @@ class ValuePatterns:
     screening_result: re.Pattern[str]
     done_today_cue: re.Pattern[str]
     heading_affirm_cue: re.Pattern[str]
+    topic_cue: re.Pattern[str]
     instruments: tuple[tuple[re.Pattern[str], str], ...]
 
 

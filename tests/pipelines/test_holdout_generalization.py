@@ -142,3 +142,22 @@ def test_smoking_history_as_a_topic_has_no_category(extract):
     text = "PLAN\n\nWe discussed surgery with consideration of her age, BMI, and smoking history.\n"
     tobacco = [e for e in extract(text) if e.element == "tobacco_use"]
     assert [(e.status, e.value) for e in tobacco] == [("affirmed", None)]
+
+
+def test_a_topic_introducer_defers_to_the_restated_mention(extract):
+    text = (
+        "He denies spiritual distress.  As to advanced directives, the patient appears not to have any "
+        "significant advanced directives, written or oral.  Family is working on a plan."
+    )
+    items = extract(text)
+    assert statuses(items, "advance_care_planning") == ["negated"]
+
+
+def test_a_topic_introducer_answered_by_a_living_will_is_affirmed(extract):
+    text = "As for advance directives, she has a living will on file."
+    assert affirmed(extract(text), "advance_care_planning")
+
+
+def test_a_topic_introducer_without_a_restatement_is_kept(extract):
+    items = extract("As to advance directives, she signed them in 2021 with her attorney.")
+    assert [e.span for e in affirmed(items, "advance_care_planning")] == ["advance directives"]
