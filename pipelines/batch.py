@@ -24,6 +24,7 @@ from engine.records import Evidence, Note
 
 __all__ = [
     "ExtractionFailure",
+    "RayConnectionError",
     "NotePipeline",
     "extract_in_process",
     "extract_with_ray",
@@ -85,20 +86,36 @@ class NotePipeline:
         }
 
 
-def start_ray(address: str | None, num_cpus: int) -> None:
-    """Join ``address`` or start a quiet local Ray on 127.0.0.1 (no dashboard)."""
-    import ray
-
-    if ray.is_initialized():
-        return
-    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+def _ray_environment(address: str | None) -> None:
+    """Settings Ray reads when it is first imported: set them before ``import ray``."""
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # bind 127.0.0.1 locally
     os.environ.setdefault("RAY_DEDUP_LOGS", "1")
     # Keep the console to the job's own summary (override with RAY_DATA_LOG_LEVEL=INFO).
     os.environ.setdefault("RAY_DATA_LOG_LEVEL", "ERROR")
     if address:
-        os.environ.setdefault("RAY_AUTH_MODE", "token")
-        ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                 logging_level=logging.ERROR)
+        os.environ.setdefault("RAY_AUTH_MODE", "token")  # clusters require their token
+
+
+class RayConnectionError(ConnectionError):
+    """The Ray cluster given by ``--ray-address`` cannot be joined."""
+
+
+def start_ray(address: str | None, num_cpus: int) -> None:
+    """Join ``address`` or start a quiet local Ray on 127.0.0.1 (no dashboard)."""
+    _ray_environment(address)
+    import ray
+
+    if ray.is_initialized():
+        return
+    if address:
+        try:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                     logging_level=logging.ERROR)
+        except (ConnectionError, RuntimeError) as exc:
+            raise RayConnectionError(
+                f"cannot join the Ray cluster at {address!r} ({type(exc).__name__}); check the address "
+                "and that this machine has the cluster's token (RAY_AUTH_TOKEN or ~/.ray/auth_token)"
+            ) from None
     else:
         ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
                  logging_level=logging.ERROR, _node_ip_address="127.0.0.1")
@@ -127,11 +144,11 @@ def extract_with_ray(
     ``supplemental`` adds the elements measures need beyond the guideline's 27 (tobacco
     cessation, depression follow-up); ``qae extract`` leaves them out by default.
     """
-    import ray
-
     if not notes:
         return [], []
     start_ray(address, num_cpus)
+    import ray
+
     blocks = max(actors * 4, len(notes) // 200)
     ds = ray.data.from_items([{"note_json": n.model_dump_json()} for n in notes],
                              override_num_blocks=min(blocks, len(notes)))

@@ -37,10 +37,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
+    from pipelines.batch import RayConnectionError
     from qae.config import ConfigError
     from qae.inputs import InputError
 
-    errors: list[type[BaseException]] = [ConfigError, InputError, FileNotFoundError]
+    errors: list[type[BaseException]] = [ConfigError, InputError, FileNotFoundError, RayConnectionError]
     try:
         from engine.errors import EngineError
 
