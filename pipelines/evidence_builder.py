@@ -161,7 +161,7 @@ class EvidenceBuilder:
         if section == "procedure" or element in ALWAYS_VISIT_DATED:
             return True
         title = (doc._.qm_note_title or "").lower()
-        if title and element in doc._.qm_title_elements and section not in HISTORY_SECTIONS:
+        if (title or doc._.qm_eye_care) and element in doc._.qm_title_elements and section not in HISTORY_SECTIONS:
             return True
         return section in VISIT_SECTIONS and bool(self.patterns.done_today_cue.search(sentence))
 
@@ -197,7 +197,8 @@ class EvidenceBuilder:
         rows: list[dict[str, Any]] = []
         section_starts = [s.title_start for s in (doc._.sections or [])]
         note_date: date | None = doc._.qm_note_date
-        ents = [e for e in doc.ents if e.label_ != IGNORE]
+        eye_care = bool(doc._.qm_eye_care)
+        ents = [e for e in doc.ents if e.label_ != IGNORE or (eye_care and _eye_care_element(e))]
         positions = [(e.start_char, e.end_char) for e in ents]
         text = doc.text
         pediatric = bool(doc._.qm_pediatric)
@@ -224,6 +225,8 @@ class EvidenceBuilder:
                 rule = ent._.target_rule
                 meta = (rule.metadata or {}) if rule is not None else {}
                 start, end, source, value = ent.start_char, ent.end_char, meta.get("id", "unknown"), None
+                if element == IGNORE:  # "Fundus ... retina is intact" in an eye-care note is a retinal exam
+                    element = meta["eye_care_element"]
             modifiers = [m for m in ent._.modifiers if m.category not in _INERT]
             modifiers = _declined_own_object(doc, _plan_after_negation(doc, modifiers, ent.start), ent.end)
             categories = [m.category for m in modifiers]
@@ -487,6 +490,34 @@ _TITLE_PATTERNS = {
     "hysterectomy_no_cervix": re.compile(r"hysterectom"),
     "retinal_eye_exam": re.compile(r"ophthalm|retina|fundus|eye exam"),
 }
+
+
+def _eye_care_element(ent: Span) -> str | None:
+    rule = ent._.target_rule
+    return (rule.metadata or {}).get("eye_care_element") if rule is not None else None
+
+
+# an eye-care professional's note: its specialty or title, or an exam only an eye doctor writes
+_EYE_CARE_TITLE = re.compile(r"ophthalm|optomet|retina|\beye\s+(?:clinic|exam|care)", re.I)
+_EYE_CARE_EXAM_CUES = (
+    re.compile(r"\bslit[\s-]?lamp\b", re.I),
+    re.compile(r"\bintraocular\s+pressures?\b|\bIOP\b|\btonometry\b", re.I),
+    re.compile(r"\bcup[\s-]+(?:to[\s-]+)?dis[ck]\b", re.I),
+    re.compile(r"\bposterior\s+segment\b|\banterior\s+segment\b", re.I),
+    re.compile(r"\bfluorescein\b|\boptical\s+coherence\b", re.I),
+    re.compile(r"\bdrusen\b|\bmacula(?:r)?\b", re.I),
+    re.compile(r"\bgonioscopy\b|\bdilated\s+fundus\b|\bfundus\s+photo", re.I),
+)
+EYE_CARE_MIN_CUES = 3
+
+
+def is_eye_care_note(text: str, note_type: str | None, title: str | None = None) -> bool:
+    """A note written by eye care: an ophthalmology / optometry / retina specialty or title, or an
+    exam with at least ``EYE_CARE_MIN_CUES`` kinds of eye-specialist findings (slit lamp, intraocular
+    pressure, cup-to-disc ratio, posterior segment, fluorescein, macula/drusen, gonioscopy)."""
+    if _EYE_CARE_TITLE.search(f"{note_type or ''} {title or ''}"):
+        return True
+    return sum(1 for cue in _EYE_CARE_EXAM_CUES if cue.search(text)) >= EYE_CARE_MIN_CUES
 
 
 ADOLESCENT_YEARS = (12, 18)  # CMS2/DSF: the adolescent tool and follow-up for ages 12-17

@@ -15,7 +15,7 @@ from spacy.tokens import Doc
 
 from engine.records import Evidence, Note
 
-from .evidence_builder import is_pediatric, stated_age_years, title_elements
+from .evidence_builder import is_eye_care_note, is_pediatric, stated_age_years, title_elements
 from .rules import ELEMENTS, supplemental_elements
 
 __all__ = [
@@ -45,7 +45,11 @@ def make_doc(nlp: Language, note: Note) -> Doc:
     doc = nlp.make_doc(note.text)
     doc._.qm_note_date = note.note_date
     doc._.qm_note_title = note.title or ""
-    doc._.qm_title_elements = title_elements(note.title, note.note_type)
+    eye_care = is_eye_care_note(note.text, note.note_type, note.title)
+    doc._.qm_eye_care = eye_care
+    doc._.qm_title_elements = title_elements(note.title, note.note_type) | (
+        {"retinal_eye_exam"} if eye_care else set()
+    )
     doc._.qm_pediatric = is_pediatric(note.text, note.note_type, note.title)
     doc._.qm_age_years = stated_age_years(note.text)
     return doc

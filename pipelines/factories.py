@@ -29,6 +29,7 @@ _DOC_EXTENSIONS: dict[str, Any] = {
     "qm_note_title": None,
     "qm_title_elements": frozenset(),
     "qm_pediatric": False,
+    "qm_eye_care": False,
     "qm_age_years": None,
 }
 _registered = False

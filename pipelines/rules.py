@@ -96,6 +96,7 @@ _TARGET_KEYS = {
     "states_result",
     "same_sentence_as",
     "implies_element",
+    "eye_care_element",
     "comment",
 }
 _CONTEXT_KEYS = {
@@ -329,6 +330,12 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
                         f"{path}: rule {entry['id']!r} {key} unknown element {required!r}; "
                         f"valid elements: {', '.join(known)}."
                     )
+        eye_care = entry.get("eye_care_element")
+        if eye_care is not None and (element != IGNORE or eye_care not in known):
+            raise RuleFileError(
+                f"{path}: rule {entry['id']!r} eye_care_element {eye_care!r} needs element '{IGNORE}' and one of "
+                f"the elements: {', '.join(known)} (a trap phrase that is evidence in an eye-care note)."
+            )
         implied = entry.get("implies_element")
         if implied is not None and implied != "tobacco_use":
             raise RuleFileError(
@@ -352,6 +359,7 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
                 "states_result": bool(entry.get("states_result")),
                 "same_sentence_as": tuple(entry.get("same_sentence_as") or ()),
                 "implies_element": implied,
+                "eye_care_element": eye_care,
             }
             rules.append(TargetRule(literal=literal, category=element, pattern=pattern, metadata=metadata))
     _check_unique(path, [e["id"] for e in entries])

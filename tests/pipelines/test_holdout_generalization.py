@@ -161,3 +161,46 @@ def test_a_topic_introducer_answered_by_a_living_will_is_affirmed(extract):
 def test_a_topic_introducer_without_a_restatement_is_kept(extract):
     items = extract("As to advance directives, she signed them in 2021 with her attorney.")
     assert [e.span for e in affirmed(items, "advance_care_planning")] == ["advance directives"]
+
+
+_RETINA_VISIT = (
+    "PHYSICAL EXAM\n\nEyes\n- Examination of the right eye: Posterior chamber intraocular lens. Cornea clear, "
+    "cup-disc ratio 0.3. Fundus of right eye shows the retina attached 360 degrees, drusen of the macula.\n\n"
+    "RESULTS\n\nFluorescein angiography:\nLeakage in the right eye consistent with wet macular degeneration.\n"
+)
+
+
+def test_fundus_findings_in_an_eye_care_note_are_a_retinal_exam_on_the_visit_date(extract):
+    items = affirmed(extract(_RETINA_VISIT, note_type="outpatient visit"), "retinal_eye_exam")
+    assert {e.span for e in items} == {"Fundus", "Fluorescein angiography"}
+    assert {(e.event_date.isoformat(), e.date_precision) for e in items} == {("2026-06-15", "day")}
+
+
+def test_fundi_in_a_general_physical_exam_are_still_not_a_retinal_exam(extract):
+    text = "PHYSICAL EXAMINATION:,HEENT:  PERRLA.  Fundi benign.  Optic discs sharp.,NECK:  Supple."
+    assert not affirmed(extract(text, title="Annual physical", note_type="General Medicine"), "retinal_eye_exam")
+
+
+def test_an_angiogram_ordered_at_todays_visit_is_ordered(extract):
+    text = "A fluorescein angiogram was ordered at today's visit to rule out macular edema."
+    items = extract(text, title="Ophthalmology Progress Note", note_type="Ophthalmology")
+    assert statuses(items, "retinal_eye_exam") == ["ordered"]
+
+
+def test_an_eye_drop_named_optic_is_no_exam(extract):
+    text = "Her medications include V-optic 0.5% eye drops to both eyes twice a day."
+    assert not extract(text, title="Decreased Vision Consult", note_type="Ophthalmology")
+
+
+def test_eye_care_element_must_be_a_trap_rule_naming_a_known_element(tmp_path):
+    import pytest
+
+    from pipelines.rules import RuleFileError, load_target_rules
+
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "target_rules:\n  - {id: x.1, element: ignore, literal: fundus, eye_care_element: retina_exam}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(RuleFileError, match=r"x.1.*eye_care_element 'retina_exam'.*retinal_eye_exam"):
+        load_target_rules(path)
