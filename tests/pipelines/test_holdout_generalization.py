@@ -44,8 +44,9 @@ def test_family_history_relative_labels_stay_in_the_family_section(extract):
 def test_an_age_range_in_counselling_does_not_make_an_adult_a_child(extract):
     text = (
         "CHIEF COMPLAINT\n\nHigh cholesterol.\n\nSOCIAL HISTORY\n\nPatient denies any history of smoking; however, "
-        "they note that their parents smoked when they lived at home.\n\nASSESSMENT AND PLAN\n\nWe discussed that guidelines "
-        "recommend children between the ages of 9 to 11 years old be screened for cholesterol.\n"
+        "they note that their parents smoked when they lived at home.\n\nASSESSMENT AND PLAN\n\n"
+        "We discussed that guidelines recommend children between the ages of 9 to 11 years old "
+        "be screened for cholesterol.\n"
     )
     tobacco = [e for e in extract(text) if e.element == "tobacco_use"]
     assert [(e.span, e.status, e.value) for e in tobacco if e.status == "affirmed"] == [
