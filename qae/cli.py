@@ -28,7 +28,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-measures_app = typer.Typer(help="The measure catalogue.", no_args_is_help=False)
+measures_app = typer.Typer(
+    help="The measure catalogue: id, title, programs, version. Example: qae measures; qae measures show COL-E",
+    no_args_is_help=False,
+)
 app.add_typer(measures_app, name="measures")
 
 console = Console()
