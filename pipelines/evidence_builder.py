@@ -18,7 +18,7 @@ from spacy.tokens import Doc, Span
 from .dates import DateMention, resolve
 from .rules import IGNORE, ValuePatterns, load_value_patterns, supplemental_elements
 from .status import FAMILY_SECTIONS, PLAN_IS_EVIDENCE, status_of
-from .values import a1c_values, screening_value, tobacco_category
+from .values import a1c_values, screening_value, tobacco_category_cue
 
 __all__ = ["EvidenceBuilder", "UNDATED_ELEMENTS"]
 
@@ -274,7 +274,7 @@ class EvidenceBuilder:
                     negations = [m for m in negations if _near(m.modifier_span, ent.start, ent.end, 3)]
                 before = text[max(sent.start_char, start - 45) : start]
                 after = text[end : min(sent.end_char, end + 45)]
-                value = tobacco_category(
+                value, tobacco_cue = tobacco_category_cue(
                     self.patterns, rule_value, bool(negations), before, after, text[start:end]
                 )
                 if status in ("negated", "ordered", "planned", "uncertain", "declined"):
@@ -329,6 +329,8 @@ class EvidenceBuilder:
                 "event_date": event_date,
                 "date_precision": precision,
             }
+            if element == "tobacco_use":
+                row["_tobacco_cue"] = tobacco_cue
             if (
                 element in PLAN_IS_EVIDENCE
                 and event_date is None
@@ -358,9 +360,23 @@ class EvidenceBuilder:
         # a mention that is not affirmed ("declines eye exam this year") is kept: it explains a gap
         present = {r["element"] for r in rows if r["status"] == "affirmed" and not r["requires"]}
         kept = [r for r in rows if r["status"] != "affirmed" or all(req in present for req in r["requires"])]
+        _weigh_tobacco_history(kept)
         for r in kept:
             del r["requires"]
         return kept
+
+
+def _weigh_tobacco_history(rows: list[dict[str, Any]]) -> None:
+    """A bare "history of smoking" reads ``former`` only when the note states no ongoing habit:
+    "long history of smoking cigarettes. He is currently smoking 1.5 packs per day." is current."""
+    ongoing = any(
+        r.get("_tobacco_cue") == "ongoing" and r["status"] == "affirmed" and r["value"] == "current"
+        for r in rows
+    )
+    for r in rows:
+        cue = r.pop("_tobacco_cue", None)
+        if ongoing and cue == "history" and r["value"] == "former":
+            r["value"] = "current"
 
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s|,|$)|\n\s*\n|;")

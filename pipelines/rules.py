@@ -123,6 +123,7 @@ _VALUE_KEYS = {
     "tobacco_history_cue",
     "tobacco_pack_years",
     "tobacco_relapse_cue",
+    "tobacco_ongoing_cue",
     "screening_score",
     "screening_result",
     "done_today_cue",
@@ -491,6 +492,7 @@ class ValuePatterns:
     tobacco_history_cue: re.Pattern[str]
     tobacco_pack_years: re.Pattern[str]
     tobacco_relapse_cue: re.Pattern[str]
+    tobacco_ongoing_cue: re.Pattern[str]
     screening_score: re.Pattern[str]
     screening_result: re.Pattern[str]
     done_today_cue: re.Pattern[str]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from .rules import ValuePatterns
 
-__all__ = ["A1cValue", "a1c_values", "screening_value", "tobacco_category"]
+__all__ = ["A1cValue", "a1c_values", "screening_value", "tobacco_category", "tobacco_category_cue"]
 
 A1C_MIN, A1C_MAX = 3.5, 20.0
 _HISTORY_AFTER = re.compile(r"\s*(?:history|hx)\b", re.I)
@@ -60,33 +60,47 @@ def tobacco_category(
 
     ``before``/``after`` are the words around the mention within its sentence. "denies smoking"
     is ``never`` unless quitting is mentioned ("does not smoke, quit in 1990" is ``former``);
-    "history of smoking" is ``former``; "25 pack-year history" or "smoking history" alone has no category.
+    "history of smoking" is ``former`` unless the habit is said to go on ("history of smoking
+    1 pack a day for the past 15 years" is ``current``); "used to smoke more" is a reduction, not a
+    quit; "25 pack-year history" or "smoking history" alone has no category.
     A fixed rule value ("nonsmoker", "ex-smoker", "active smoker") wins unless negated.
     """
+    return tobacco_category_cue(patterns, rule_value, negated, before, after, span)[0]
+
+
+def tobacco_category_cue(
+    patterns: ValuePatterns, rule_value: str | None, negated: bool, before: str, after: str, span: str = ""
+) -> tuple[str | None, str]:
+    """:func:`tobacco_category` and what decided it: ``history`` (only a "history of" before the
+    mention: a weak ``former`` that an ongoing habit stated elsewhere in the note outweighs),
+    ``ongoing`` (a current habit stated outright), or ``other``."""
     before = re.split(r"[,;]", before)[-1]  # "hepatitis in the past, and smoking": the cue is not ours
     window = f"{before} {span} {after}"
     # under a negation the mention itself is no quit cue ("denies ever having smoked")
     former_cue = bool(patterns.tobacco_former_cue.search(f"{before} {after}" if negated else window))
     history_before = bool(patterns.tobacco_history_cue.search(before[-25:])) and not negated
+    ongoing = not negated and bool(patterns.tobacco_ongoing_cue.search(window))
     if patterns.tobacco_relapse_cue.search(window) and not negated:
-        return "current"
+        return "current", "ongoing"
     if rule_value == "former":
-        return "former"
+        return "former", "other"
     if rule_value == "never":
-        return "former" if former_cue and not negated else "never"
+        return ("former" if former_cue and not negated else "never"), "other"
     if negated:
-        return "former" if former_cue else "never"
+        return ("former" if former_cue else "never"), "other"
     if rule_value == "current":
-        return "current"
-    if former_cue or history_before:
-        return "former"
+        return "current", "ongoing"
+    if former_cue:
+        return "former", "other"
+    if history_before:
+        return ("current", "ongoing") if ongoing else ("former", "history")
     if _HISTORY_AFTER.match(after) and not patterns.tobacco_current_cue.search(after):
-        return None  # "with consideration of her smoking history": a topic, no status
+        return None, "other"  # "with consideration of her smoking history": a topic, no status
     if patterns.tobacco_pack_years.search(window) and not patterns.tobacco_current_cue.search(
         f"{before} {after}"
     ):
-        return None
-    return "current"
+        return None, "other"
+    return "current", ("ongoing" if ongoing else "other")
 
 
 def screening_value(

@@ -205,3 +205,36 @@ def test_eye_care_element_must_be_a_trap_rule_naming_a_known_element(tmp_path):
     )
     with pytest.raises(RuleFileError, match=r"x.1.*eye_care_element 'retina_exam'.*retinal_eye_exam"):
         load_target_rules(path)
+
+
+def test_a_smoking_history_that_goes_on_to_this_day_is_current(extract):
+    text = (
+        "SOCIAL HISTORY:, Works as a mechanic. Pt has a history of smoking 1 ppd of cigarettes for the "
+        "past 20 years.,EXAM:, Alert."
+    )
+    tobacco = affirmed(extract(text), "tobacco_use")
+    assert tobacco and {e.value for e in tobacco} == {"current"}
+
+
+def test_used_to_smoke_more_is_a_reduction_not_a_quit(extract):
+    text = (
+        "HISTORY OF PRESENT ILLNESS\n\nShe smokes about half a pack a day. She used to smoke more and "
+        "finds it hard to stop completely.\n"
+    )
+    tobacco = affirmed(extract(text), "tobacco_use")
+    assert tobacco and {e.value for e in tobacco} == {"current"}
+
+
+def test_a_bare_smoking_history_yields_to_a_current_habit_stated_later(extract):
+    text = (
+        "ASSESSMENT AND PLAN\n\n1. Tobacco use.\n- She has a long history of smoking cigarettes. "
+        "She is currently smoking 1 pack per day and wants to quit.\n"
+    )
+    tobacco = affirmed(extract(text), "tobacco_use")
+    assert tobacco and {e.value for e in tobacco} == {"current"}
+
+
+def test_a_bare_smoking_history_without_a_current_habit_stays_former(extract):
+    text = "PAST MEDICAL HISTORY:, COPD, history of smoking.,SOCIAL HISTORY:, Lives with his wife."
+    tobacco = affirmed(extract(text), "tobacco_use")
+    assert [e.value for e in tobacco] == ["former"]
