@@ -238,3 +238,13 @@ def test_a_bare_smoking_history_without_a_current_habit_stays_former(extract):
     text = "PAST MEDICAL HISTORY:, COPD, history of smoking.,SOCIAL HISTORY:, Lives with his wife."
     tobacco = affirmed(extract(text), "tobacco_use")
     assert [e.value for e in tobacco] == ["former"]
+
+
+def test_borderline_hypertension_is_not_a_diagnosis(extract):
+    text = (
+        "CARDIAC RISK FACTORS: , History of borderline hypertension.  Nonsmoker.,PAST MEDICAL HISTORY:,"
+        "1.  Hypothyroidism.,2.  Borderline HTN.,3.  Borderline diabetic, diet controlled."
+    )
+    items = extract(text)
+    assert statuses(items, "hypertension") == ["uncertain", "uncertain"]
+    assert "affirmed" not in statuses(items, "diabetes")
