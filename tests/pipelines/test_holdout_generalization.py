@@ -248,3 +248,17 @@ def test_borderline_hypertension_is_not_a_diagnosis(extract):
     items = extract(text)
     assert statuses(items, "hypertension") == ["uncertain", "uncertain"]
     assert "affirmed" not in statuses(items, "diabetes")
+
+
+def test_a_hospice_consult_called_but_never_seen_is_not_hospice_care(extract):
+    text = (
+        "HOSPITAL COURSE:, She declined over 48 hours and the son asked about comfort measures.  "
+        "Hospice was called on day 3.  By the time hospice could see her, she had passed away."
+    )
+    items = extract(text)
+    assert statuses(items, "hospice") == ["ordered", "ordered"]
+
+
+def test_a_patient_admitted_to_hospice_is_still_hospice_care(extract):
+    text = "SOCIAL HISTORY:, Widowed.  She was admitted to hospice in March and is followed by their nurse."
+    assert statuses(extract(text), "hospice") == ["affirmed"]
