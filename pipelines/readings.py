@@ -43,7 +43,7 @@ _FILLER = re.compile(
     r"|presented|obtained|recorded|showed|shows|reveals|revealed|above|below|over|under|greater|less|than|exceeds|goal|target|office|clinic|currently|visit|here|increased|decreased|rose|fell|dropped|went|achieved|maximum|maximal|peak|baseline|resting|during|okay|ok|large|small|cuff|adult|usually|typically|generally|running|runs|has|been|stress|exercise|infusion|\d{1,3}(?:\.\d+)?|\d{2,3}/\d{2,3}|april|may|june"
     r"|log|logs|logged|diary|automatic|digital|wrist|monitor|machine|omron|asked|requested|called|reported|reports"
     r"|reporting|this|these|several|recent|recently|past|week|weeks|mornings?|evenings?|nights?|daily|manually"
-    r"|minutes?|mins?|presenting|second|third|2nd|3rd|reading"
+    r"|minutes?|mins?|presenting|second|third|2nd|3rd|reading|myself|physician|provider|examiner|doctor"
     r"|[a-z]{1,3}\.?)\b)*$",
     re.IGNORECASE,
 )

@@ -262,3 +262,12 @@ def test_a_hospice_consult_called_but_never_seen_is_not_hospice_care(extract):
 def test_a_patient_admitted_to_hospice_is_still_hospice_care(extract):
     text = "SOCIAL HISTORY:, Widowed.  She was admitted to hospice in March and is followed by their nurse."
     assert statuses(extract(text), "hospice") == ["affirmed"]
+
+
+def test_a_bp_rechecked_by_the_examiner_is_a_second_reading(extract):
+    text = (
+        "Vital signs:  Weight:  212 lbs.  Blood pressure:  152/86, rechecked by myself with a large cuff, "
+        "it was 132/78.  Pulse:  72."
+    )
+    readings = [(e.value["systolic"], e.value["diastolic"]) for e in affirmed(extract(text), "blood_pressure")]
+    assert readings == [(152, 86), (132, 78)]
