@@ -94,6 +94,28 @@ _JOINED = re.compile(
 )  # "earlier this month" after a past cue is a fine date
 
 
+class _DocIndex:
+    """What the row builder looks up for every candidate, computed once per Doc.
+
+    ``Doc.text`` and ``Doc.ents`` rebuild their result on every access (a join over all tokens, a new
+    Span per entity): read per candidate they made a note's extraction time grow with the square of
+    its length.
+    """
+
+    def __init__(self, doc: Doc, positions: list[tuple[int, int]]) -> None:
+        self.text = doc.text
+        self.positions = positions  # (start, end) characters of the targets that make evidence: sorted, disjoint
+        self.position_starts = [p[0] for p in positions]
+        self.ent_chars = [(e.start_char, e.end_char) for e in doc.ents]
+        self.starts_by_label: dict[str, list[tuple[int, int]]] = {}
+        for e in doc.ents:
+            self.starts_by_label.setdefault(e.label_, []).append((e.start_char, e.end_char))
+        # stable sort: mentions of a sentence listed twice (once in a two-sentence target's sentence)
+        # keep the order in which the builder picks among equally close ones
+        self.dates: list[DateMention] = sorted(doc._.qm_dates or (), key=lambda m: m.start)
+        self.date_starts = [m.start for m in self.dates]
+
+
 class EvidenceBuilder:
     """Build evidence rows from ``doc.ents`` (targets), ConText modifiers, sections and dates."""
 
@@ -108,7 +130,7 @@ class EvidenceBuilder:
 
     # ------------------------------------------------------------------ helpers
     @staticmethod
-    def _section_of(doc: Doc, starts: list[int], token_i: int) -> tuple[str | None, str | None]:
+    def _section_of(doc: Doc, idx: _DocIndex, starts: list[int], token_i: int) -> tuple[str | None, str | None]:
         sections = doc._.sections or []
         k = bisect.bisect_right(starts, token_i) - 1
         if k < 0:
@@ -117,19 +139,28 @@ class EvidenceBuilder:
         rule = getattr(section, "rule", None)
         rule_id = (rule.metadata or {}).get("id") if rule is not None else None
         if section.category in FAMILY_SECTIONS and _unlisted_heading_between(
-            doc, doc[section.body_start].idx if section.body_start < len(doc) else len(doc.text), doc[token_i].idx
+            idx, doc[section.body_start].idx if section.body_start < len(doc) else len(idx.text), doc[token_i].idx
         ):
             return None, None  # "FH: Non-contributory,SOCH: He smokes": the family section has ended
         return section.category, rule_id
 
     @staticmethod
     def _date_for(
-        doc: Doc, ent: Span, start: int, end: int, others: list[tuple[int, int]], past: bool = False
+        doc: Doc, idx: _DocIndex, ent: Span, start: int, end: int, past: bool = False
     ) -> DateMention | None:
+        """The date mention of ``ent``'s sentence nearest to it with no other target mention between."""
+        own = (ent.start_char, ent.end_char)
+        positions, position_starts = idx.positions, idx.position_starts
         sent = ent.sent if doc.has_annotation("SENT_START") else doc[:]
         best: tuple[int, int, DateMention] | None = None
-        for mention in doc._.qm_dates or ():
-            if mention.end <= sent.start_char or mention.start >= sent.end_char:
+        # date mentions lie inside the sentences of targets, sorted by start: those of this sentence
+        # start at or after its first character
+        first = bisect.bisect_left(idx.date_starts, sent.start_char) if doc.has_annotation("SENT_START") else 0
+        text = idx.text
+        for mention in idx.dates[first:]:
+            if mention.start >= sent.end_char:
+                break
+            if mention.end <= sent.start_char:
                 continue
             if mention.start < end and start < mention.end:
                 continue
@@ -143,9 +174,14 @@ class EvidenceBuilder:
                 lo, hi = mention.end, start
             if gap > _MAX_DATE_DISTANCE:
                 continue
+            k = bisect.bisect_left(position_starts, lo)
+            between = []
+            while k < len(positions) and positions[k][0] <= hi:
+                between.append(positions[k])
+                k += 1
             if any(
-                lo <= s and e <= hi and not _JOINED.match(doc.text[end:s] if s >= end else doc.text[e:start])
-                for s, e in others
+                (s, e) != own and e <= hi and not _JOINED.match(text[end:s] if s >= end else text[e:start])
+                for s, e in between
             ):
                 continue  # another mention sits between: the date is its own
             key = (gap, after)
@@ -177,20 +213,20 @@ class EvidenceBuilder:
             return False
         return not self.patterns.heading_affirm_cue.match(text, after.end())
 
-    def _topic_restated(self, doc: Doc, ent: Span, start: int, end: int) -> bool:
+    def _topic_restated(self, doc: Doc, idx: _DocIndex, ent: Span, start: int, end: int) -> bool:
         """Whether a mention only introduces a topic ("As to advanced directives,", "Regarding her
         colonoscopy,") that a later mention of the same element in the sentence states the status of."""
         if not doc.has_annotation("SENT_START"):
             return False
         sent = ent.sent
-        if not self.patterns.topic_cue.search(doc.text[max(sent.start_char, start - 40) : start]):
+        if not self.patterns.topic_cue.search(idx.text[max(sent.start_char, start - 40) : start]):
             return False
-        if not doc.text[end : end + 3].lstrip(" ").startswith(","):
+        if not idx.text[end : end + 3].lstrip(" ").startswith(","):
             return False
-        return any(
-            other.label_ == ent.label_ and other.start_char > end and other.end_char <= sent.end_char
-            for other in doc.ents
-        )
+        # entities do not overlap: the first one of this label starting after ``end`` ends first
+        same = idx.starts_by_label.get(ent.label_, [])
+        k = bisect.bisect_right(same, (end, len(idx.text) + 1))
+        return k < len(same) and same[k][1] <= sent.end_char
 
     # ------------------------------------------------------------------ main
     def predict(self, doc: Doc) -> list[dict[str, Any]]:
@@ -200,7 +236,8 @@ class EvidenceBuilder:
         eye_care = bool(doc._.qm_eye_care)
         ents = [e for e in doc.ents if e.label_ != IGNORE or (eye_care and _eye_care_element(e))]
         positions = [(e.start_char, e.end_char) for e in ents]
-        text = doc.text
+        idx = _DocIndex(doc, positions)
+        text = idx.text
         pediatric = bool(doc._.qm_pediatric)
         adolescent = (
             doc._.qm_age_years is not None and ADOLESCENT_YEARS[0] <= doc._.qm_age_years < ADOLESCENT_YEARS[1]
@@ -232,12 +269,12 @@ class EvidenceBuilder:
             categories = [m.category for m in modifiers]
             if meta.get("states_result"):
                 categories.append("PAST_EVENT")  # "FIT negative": a result means the test was done
-            section, section_rule = self._section_of(doc, section_starts, ent.start)
+            section, section_rule = self._section_of(doc, idx, section_starts, ent.start)
             if section is not None and section in meta.get("exclude_sections", ()):
                 continue
             if meta.get("not_as_heading") and self._topic_heading(text, start, end):
                 continue
-            if self._topic_restated(doc, ent, start, end):
+            if self._topic_restated(doc, idx, ent, start, end):
                 continue  # "As to advanced directives, the patient has no advanced directives"
             if meta.get("same_sentence_as") and doc.has_annotation("SENT_START"):
                 labels = list(sentence_labels.get(ent.sent.start, ()))
@@ -299,10 +336,10 @@ class EvidenceBuilder:
             if element not in UNDATED_ELEMENTS:
                 mention = self._date_for(
                     doc,
+                    idx,
                     ent,
                     start,
                     end,
-                    [p for p in positions if p != (ent.start_char, ent.end_char)],
                     past=bool(mod_ids & _PAST_CUE_IDS),
                 )
                 resolved = resolve(mention, note_date) if mention else None
@@ -393,14 +430,14 @@ _RELATIVE_LABELS = frozenset(
 )
 
 
-def _unlisted_heading_between(doc: Doc, start_char: int, end_char: int) -> bool:
+def _unlisted_heading_between(idx: _DocIndex, start_char: int, end_char: int) -> bool:
     """Whether a heading the section rules do not list ("SOCH:", "HABITS AND EXPOSURES:") starts
     between ``start_char`` and ``end_char``. A relative's label ("MOTHER:") or a label that is
     itself a mention ("DIABETES: mother") does not count."""
     if end_char <= start_char:
         return False
-    ents = [(e.start_char, e.end_char) for e in doc.ents]
-    for m in _CAPS_HEADING.finditer(doc.text, start_char, end_char):
+    ents = idx.ent_chars
+    for m in _CAPS_HEADING.finditer(idx.text, start_char, end_char):
         words = set(re.split(r"[ /&]", m.group("h")))
         if words & _RELATIVE_LABELS:
             continue
