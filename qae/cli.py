@@ -43,8 +43,10 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from pipelines.batch import RayConnectionError
     from qae.config import ConfigError
     from qae.inputs import InputError
+    from qae.run_folder import RunFolderError
 
-    errors: list[type[BaseException]] = [ConfigError, InputError, FileNotFoundError, RayConnectionError]
+    errors: list[type[BaseException]] = [ConfigError, InputError, FileNotFoundError, RayConnectionError,
+                                         RunFolderError]
     try:
         from engine.errors import EngineError
 
@@ -91,7 +93,8 @@ def _period(value: str | None) -> dict[str, date] | None:
 @friendly_errors
 def run(
     config: Annotated[Path | None, typer.Option(help="Job config YAML (configs/demo.yaml).")] = None,
-    notes: Annotated[Path | None, typer.Option(help="Notes file: JSONL, CSV or Parquet.")] = None,
+    notes: Annotated[Path | None, typer.Option(
+        help="Notes: a JSONL, CSV or Parquet file, or a folder of them.")] = None,
     patients: Annotated[Path | None, typer.Option(help="Patients file: CSV or Parquet.")] = None,
     events: Annotated[Path | None, typer.Option(help="Structured events (claims/EHR): CSV or Parquet.")] = None,
     encounters: Annotated[Path | None, typer.Option(help="Encounters: CSV or Parquet.")] = None,
@@ -99,19 +102,35 @@ def run(
     out: Annotated[Path | None, typer.Option(help="Output folder for the run's reports.")] = None,
     measurement_period: Annotated[str | None, typer.Option(
         help="A year (2026) or START..END in ISO dates.")] = None,
-    ray_address: Annotated[str | None, typer.Option(help="Join this Ray cluster instead of a local Ray.")] = None,
+    ray_address: Annotated[str | None, typer.Option(
+        help="Join this Ray cluster (HOST:PORT, or auto for the cluster this machine belongs to) instead of "
+             "starting a local Ray.")] = None,
     num_cpus: Annotated[int | None, typer.Option(help="CPUs for the local Ray and pipeline actors.")] = None,
     no_ray: Annotated[bool, typer.Option("--no-ray", help="Extract in this process (small inputs).")] = False,
+    restart: Annotated[bool, typer.Option(
+        "--restart", help="Discard an unfinished run in --out (by default a rerun with the same inputs and "
+                          "config resumes it, and other inputs are refused).")] = False,
+    progress: Annotated[str | None, typer.Option(
+        help="Progress display: rich (a bar), plain (a line every few seconds) or off; default: rich on a "
+             "terminal, plain otherwise.")] = None,
 ) -> None:
     """Run the batch job: notes -> evidence -> measure outcomes -> reports.
+
+    Notes may be one file or a folder of .jsonl/.csv/.parquet shards. The run checkpoints each
+    finished chunk in --out/.qae-run: a killed run started again with the same command resumes
+    where it stopped. Reports are published into --out only when complete, with manifest.json
+    listing them.
 
     Example: qae run --config configs/demo.yaml
 
     Example (structured data only): qae run --patients P.csv --events E.csv --encounters C.csv
     --measures CMS130,CMS125 --measurement-period 2026 --out out/ecqm
+
+    Example (a Ray cluster): qae run --config job.yaml --notes /shared/notes/ --ray-address auto
     """
-    from qae.config import Inputs, load_config
+    from qae.config import ConfigError, Inputs, load_config
     from qae.job import run_job
+    from qae.progress import JobProgress
     from qae.report_console import print_job_summary
 
     cfg = load_config(config)
@@ -137,7 +156,9 @@ def run(
         updates["ray"] = cfg.ray.model_copy(update=ray_updates)
     cfg = cfg.model_validate({**cfg.model_dump(), **{k: (v.model_dump() if hasattr(v, "model_dump") else v)
                                                      for k, v in updates.items()}})
-    result = run_job(cfg, use_ray=not no_ray)
+    if progress not in (None, "rich", "plain", "off"):
+        raise ConfigError(f"--progress {progress!r}: choose rich, plain or off")
+    result = run_job(cfg, use_ray=not no_ray, restart=restart, progress=JobProgress(mode=progress))
     print_job_summary(result, console)
 
 

@@ -48,4 +48,11 @@ def print_job_summary(result: Any, console: Console) -> None:
                 str(s.get("open_gaps", "")),
             )
         console.print(table)
-    console.print(f"reports in {result.out_dir}: " + ", ".join(m["outputs"]), highlight=False)
+    top = [o for o in m["outputs"] if "/" not in o or o.startswith("care_gaps/")]
+    parts = sorted({o.split("/", 1)[0] for o in m["outputs"] if "/" in o and not o.startswith("care_gaps/")})
+    tail = f"; partition files in {', '.join(p + '/' for p in parts)}" if parts else ""
+    console.print(f"reports in {result.out_dir}: " + ", ".join(top) + tail, highlight=False)
+    run = m.get("run") or {}
+    if run.get("resumed"):
+        console.print(f"resumed: {run['chunks_done_before']} of {run['chunks']} input chunks were done before; "
+                      f"{run['notes_extracted_this_session']} notes extracted in this session", highlight=False)
