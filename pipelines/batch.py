@@ -260,11 +260,30 @@ class RayConnectionError(ConnectionError):
     """The Ray cluster given by ``--ray-address`` cannot be joined."""
 
 
+def _check_reachable(address: str) -> None:
+    """Fail fast on a HOST:PORT nobody listens on (Ray itself retries for minutes)."""
+    import socket
+
+    if address == "auto" or "://" in address or ":" not in address:
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=5):
+            return
+    except (OSError, ValueError) as exc:
+        raise RayConnectionError(
+            f"cannot join the Ray cluster at {address!r}: nothing answers there ({exc.__class__.__name__}); "
+            "check the address printed by `ray start --head`"
+        ) from None
+
+
 def start_ray(address: str | None, num_cpus: int) -> None:
     """Join ``address`` or start a quiet local Ray on 127.0.0.1 (no dashboard)."""
     _ray_environment(address)
     import ray
 
+    if address:
+        _check_reachable(address)
     if ray.is_initialized():
         return
     if address:
@@ -277,7 +296,9 @@ def start_ray(address: str | None, num_cpus: int) -> None:
                 "and that this machine has the cluster's token (RAY_AUTH_TOKEN or ~/.ray/auth_token)"
             ) from None
     else:
-        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
+        # address="local": always a new local instance, never a cluster some other `ray start` left
+        # in /tmp/ray/ray_current_cluster
+        ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
                  logging_level=logging.ERROR, _node_ip_address="127.0.0.1")
     context = ray.data.DataContext.get_current()
     context.print_on_execution_start = False

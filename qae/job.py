@@ -257,10 +257,16 @@ def _run(config: JobConfig, folder: RunFolder, use_ray: bool, restart: bool, pro
     records = folder.checkpoint()
     executor = "ray" if use_ray else "local"
     r = config.ray
+    cluster: dict[str, Any] | None = None
     if use_ray:
+        import ray
+
         from pipelines.batch import start_ray
 
         start_ray(r.address, r.num_cpus)
+        cluster = {"address": r.address, "actors": r.actors,
+                   "nodes": sum(1 for n in ray.nodes() if n.get("Alive")),
+                   "cpus": int(ray.cluster_resources().get("CPU", 0))}
 
     # ---------------------------------------------------------------- index
     t1 = time.perf_counter()
@@ -389,7 +395,7 @@ def _run(config: JobConfig, folder: RunFolder, use_ray: bool, restart: bool, pro
             "notes_extracted_this_session": extracted_now,
             "partitions": partitioning.count,
             "partitions_done_before": len(parts_done),
-            "ray": {"address": r.address, "actors": r.actors} if use_ray else None,
+            "ray": cluster,
         },
     }
     files = {p.relative_to(final).as_posix(): p for p in iter_files(final)}
