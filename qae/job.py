@@ -216,197 +216,229 @@ def run_job(config: JobConfig, *, use_ray: bool = True, restart: bool = False,
     folder = RunFolder.open(Path(config.output))
     try:
         with progress or JobProgress(mode="off") as shown:
-            return _run(config, folder, use_ray, restart, shown)
+            job = _Run(config, folder, use_ray, shown)
+            job.prepare(restart)
+            job.index()
+            job.extract()
+            job.measure()
+            return job.publish()
     finally:
         folder.close()
 
 
-def _run(config: JobConfig, folder: RunFolder, use_ray: bool, restart: bool, progress: JobProgress) -> JobResult:
-    from engine.spec import MeasurementPeriod, load_specs, resolve_measures
-    from qae.partitions import Partitioning, group_by_partition, part_name
-    from qae.stream import ChunkValidator, NoteIndex, extract_chunks, index_notes
+class _Run:
+    """One run's stages and what they share; each stage skips what the checkpoint says is done."""
 
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    inputs = config.inputs
-    if inputs.patients is None:
-        raise ConfigError("no patients file: give --patients or inputs.patients in the config")
-    specs = resolve_measures(None if config.measures == "all" else config.measures, load_specs())
-    period = MeasurementPeriod(start=config.measurement_period.start, end=config.measurement_period.end)
+    def __init__(self, config: JobConfig, folder: RunFolder, use_ray: bool, progress: JobProgress) -> None:
+        self.config, self.folder, self.use_ray, self.progress = config, folder, use_ray, progress
+        self.timings: dict[str, float] = {}
+        self.t0 = time.perf_counter()
 
-    patients_r = read_patients(inputs.patients)
-    patients: list[Patient] = patients_r.records
-    known = frozenset(p.patient_id for p in patients)
-    events_r = read_events(inputs.events, set(known)) if inputs.events else None
-    enc_r = read_encounters(inputs.encounters, set(known)) if inputs.encounters else None
-    small = [r for r in (patients_r, events_r, enc_r) if r is not None]
-    plans = _note_plans(config)
-    chunks = [c for p in plans for c in p.chunks]
-    partitioning = Partitioning.of_patients(known, config.sharding.patients_per_partition, config.sharding.partitions)
-    timings["read"] = time.perf_counter() - t0
+    def _timed(self, name: str, since: float) -> None:
+        self.timings[name] = time.perf_counter() - since
 
-    versions = _versions(specs, config)
-    key = {
-        "inputs": {"notes": [[p.path.name, p.sha256] for p in plans],
-                   **{r.kind: file_sha256(r.path) for r in small}},
-        "config": versions["config"],
-        "versions": {k: versions[k] for k in ("qae", "pipeline", "measures")},
-        "sharding": config.sharding.model_dump(mode="json"),
-    }
-    resumed, info = folder.begin(key, restart=restart)
-    records = folder.checkpoint()
-    executor = "ray" if use_ray else "local"
-    r = config.ray
-    cluster: dict[str, Any] | None = None
-    if use_ray:
-        import ray
+    # ---------------------------------------------------------------- inputs, key, Ray
+    def prepare(self, restart: bool) -> None:
+        from engine.spec import MeasurementPeriod, load_specs, resolve_measures
+        from qae.partitions import Partitioning
 
-        from pipelines.batch import start_ray
+        config = self.config
+        inputs = config.inputs
+        if inputs.patients is None:
+            raise ConfigError("no patients file: give --patients or inputs.patients in the config")
+        self.specs = resolve_measures(None if config.measures == "all" else config.measures, load_specs())
+        self.period = MeasurementPeriod(start=config.measurement_period.start, end=config.measurement_period.end)
+        patients_r = read_patients(inputs.patients)
+        self.patients: list[Patient] = patients_r.records
+        self.known = frozenset(p.patient_id for p in self.patients)
+        self.events_r = read_events(inputs.events, set(self.known)) if inputs.events else None
+        self.enc_r = read_encounters(inputs.encounters, set(self.known)) if inputs.encounters else None
+        self.small = [r for r in (patients_r, self.events_r, self.enc_r) if r is not None]
+        self.plans = _note_plans(config)
+        self.chunks = [c for p in self.plans for c in p.chunks]
+        sharding = config.sharding
+        self.partitioning = Partitioning.of_patients(self.known, sharding.patients_per_partition, sharding.partitions)
+        self._timed("read", self.t0)
 
-        start_ray(r.address, r.num_cpus)
-        cluster = {"address": r.address, "actors": r.actors,
-                   "nodes": sum(1 for n in ray.nodes() if n.get("Alive")),
-                   "cpus": int(ray.cluster_resources().get("CPU", 0))}
-
-    # ---------------------------------------------------------------- index
-    t1 = time.perf_counter()
-    index_path = folder.work / "index.json"
-    if index_path.is_file():
-        index = NoteIndex.from_json(json.loads(index_path.read_text(encoding="utf-8")))
-    else:
-        on_ray = use_ray and sum(p.bytes for p in plans) >= INDEX_ON_RAY_BYTES
-        if chunks:
-            stage = progress.stage("index", len(chunks), "chunks")
-            index = index_notes(chunks, "ray" if on_ray else "local", on_progress=stage.advance)
-            stage.finish()
-        else:
-            index = index_notes(chunks)
-        atomic_write(index_path, json.dumps(index.to_json(), sort_keys=True) + "\n")
-    timings["index"] = time.perf_counter() - t1
-
-    # ---------------------------------------------------------------- extraction
-    t2 = time.perf_counter()
-    done = {rec["chunk"]: rec for rec in records if rec.get("stage") == "extract"}
-    done = {i: rec for i, rec in done.items() if _valid_chunk_record(folder, rec)}
-    pending = [c for c in chunks if c.index not in done]
-    writer = _ChunkWriter(folder, chunks, index.records, partitioning)
-    extracted_now = 0
-    if chunks:
-        stage = progress.stage("extract", index.total, "notes", done=sum(index.records[i] for i in done))
-        for c in pending:
-            if index.records[c.index] == 0:
-                writer.finish(c.index)  # blank lines only
-        known_ref: Any = known
-        if use_ray and pending:
+        self.versions = _versions(self.specs, config)
+        key = {
+            "inputs": {"notes": [[p.path.name, p.sha256] for p in self.plans],
+                       **{r.kind: file_sha256(r.path) for r in self.small}},
+            "config": self.versions["config"],
+            "versions": {k: self.versions[k] for k in ("qae", "pipeline", "measures")},
+            "sharding": sharding.model_dump(mode="json"),
+        }
+        self.resumed, self.info = self.folder.begin(key, restart=restart)
+        self.records = self.folder.checkpoint()
+        self.cluster: dict[str, Any] | None = None
+        if self.use_ray:
             import ray
 
-            known_ref = ray.put(known)
-        validator = ChunkValidator(known_ref, config.limits.max_note_chars, index.duplicates)
-        work = [c for c in pending if index.records[c.index] > 0]
-        for batch in extract_chunks(work, validator, executor=executor, options=config.pipeline,
-                                    note_seconds=config.limits.note_seconds or None, actors=r.actors,
-                                    batch_size=r.batch_size, max_restarts=r.max_restarts,
-                                    max_task_retries=r.max_task_retries):
-            new = writer.add(batch.to_pylist())
-            extracted_now += new
-            stage.advance(new)
-        stage.finish()
-        missing = sorted(writer.pending) + [c.index for c in work if c.index not in writer.records
-                                            and c.index not in writer.pending]
-        if missing:
-            raise RuntimeError(f"extraction lost the results of chunk(s) {missing[:5]}: rerun to resume")
-    chunk_records = {**done, **writer.records}
-    timings["extract"] = time.perf_counter() - t2
+            from pipelines.batch import start_ray
+
+            r = config.ray
+            start_ray(r.address, r.num_cpus)
+            self.cluster = {"address": r.address, "actors": r.actors,
+                            "nodes": sum(1 for n in ray.nodes() if n.get("Alive")),
+                            "cpus": int(ray.cluster_resources().get("CPU", 0))}
+
+    # ---------------------------------------------------------------- index
+    def index(self) -> None:
+        from qae.stream import NoteIndex, index_notes
+
+        t = time.perf_counter()
+        path = self.folder.work / "index.json"
+        if path.is_file():
+            self.note_index = NoteIndex.from_json(json.loads(path.read_text(encoding="utf-8")))
+        else:
+            on_ray = self.use_ray and sum(p.bytes for p in self.plans) >= INDEX_ON_RAY_BYTES
+            if self.chunks:
+                stage = self.progress.stage("index", len(self.chunks), "chunks")
+                self.note_index = index_notes(self.chunks, "ray" if on_ray else "local", on_progress=stage.advance)
+                stage.finish()
+            else:
+                self.note_index = index_notes(self.chunks)
+            atomic_write(path, json.dumps(self.note_index.to_json(), sort_keys=True) + "\n")
+        self._timed("index", t)
+
+    # ---------------------------------------------------------------- extraction
+    def extract(self) -> None:
+        from qae.stream import ChunkValidator, extract_chunks
+
+        t = time.perf_counter()
+        index, folder, r = self.note_index, self.folder, self.config.ray
+        done = {rec["chunk"]: rec for rec in self.records if rec.get("stage") == "extract"}
+        self.done_before = {i: rec for i, rec in done.items() if _valid_chunk_record(folder, rec)}
+        pending = [c for c in self.chunks if c.index not in self.done_before]
+        writer = _ChunkWriter(folder, self.chunks, index.records, self.partitioning)
+        self.extracted_now = 0
+        if self.chunks:
+            stage = self.progress.stage("extract", index.total, "notes",
+                                        done=sum(index.records[i] for i in self.done_before))
+            for c in pending:
+                if index.records[c.index] == 0:
+                    writer.finish(c.index)  # blank lines only
+            known_ref: Any = self.known
+            if self.use_ray and pending:
+                import ray
+
+                known_ref = ray.put(self.known)
+            validator = ChunkValidator(known_ref, self.config.limits.max_note_chars, index.duplicates)
+            work = [c for c in pending if index.records[c.index] > 0]
+            for batch in extract_chunks(work, validator, executor="ray" if self.use_ray else "local",
+                                        options=self.config.pipeline,
+                                        note_seconds=self.config.limits.note_seconds or None, actors=r.actors,
+                                        batch_size=r.batch_size, max_restarts=r.max_restarts,
+                                        max_task_retries=r.max_task_retries):
+                new = writer.add(batch.to_pylist())
+                self.extracted_now += new
+                stage.advance(new)
+            stage.finish()
+            missing = sorted(writer.pending) + [c.index for c in work if c.index not in writer.records
+                                                and c.index not in writer.pending]
+            if missing:
+                raise RuntimeError(f"extraction lost the results of chunk(s) {missing[:5]}: rerun to resume")
+        self.reextracted = bool(writer.records)
+        self.chunk_records = {**self.done_before, **writer.records}
+        self._timed("extract", t)
 
     # ---------------------------------------------------------------- measures per partition
-    t3 = time.perf_counter()
-    parts_done = {} if writer.records else {rec["partition"]: rec for rec in records if rec.get("stage") == "measure"}
-    parts_done = {i: rec for i, rec in parts_done.items() if (folder.parts_dir / f"p{i:05d}").is_dir()}
-    sources: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for i in sorted(chunk_records):
-        rec = chunk_records[i]
-        for part, group in sorted(rec["row_groups"].items(), key=lambda kv: int(kv[0])):
-            sources[int(part)].append((str(folder.chunks_dir / rec["file"]), group))
-    pats = group_by_partition(patients, partitioning)
-    evs = group_by_partition(events_r.records if events_r else [], partitioning)
-    encs = group_by_partition(enc_r.records if enc_r else [], partitioning)
-    folder.parts_dir.mkdir(parents=True, exist_ok=True)
-    results = dict(parts_done)
-    stage = progress.stage("measures", len(patients), "patients",
-                           done=sum(len(pats[i]) for i in parts_done))
-    for result in _run_partitions([i for i in range(partitioning.count) if i not in parts_done], pats, evs, encs,
-                                  sources, folder, specs, period, use_ray):
-        folder.record({"stage": "measure", **result})
-        results[result["partition"]] = result
-        stage.advance(result["counts"]["patients"])
-    stage.finish()
-    timings["measures"] = time.perf_counter() - t3
+    def measure(self) -> None:
+        from qae.partitions import group_by_partition
+
+        t = time.perf_counter()
+        folder = self.folder
+        # partitions computed before count only if every chunk they read was there already
+        done = {} if self.reextracted else {
+            rec["partition"]: rec for rec in self.records if rec.get("stage") == "measure"}
+        self.parts_before = {i: rec for i, rec in done.items() if (folder.parts_dir / f"p{i:05d}").is_dir()}
+        sources: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        for i in sorted(self.chunk_records):
+            rec = self.chunk_records[i]
+            for part, group in sorted(rec["row_groups"].items(), key=lambda kv: int(kv[0])):
+                sources[int(part)].append((str(folder.chunks_dir / rec["file"]), group))
+        pats = group_by_partition(self.patients, self.partitioning)
+        evs = group_by_partition(self.events_r.records if self.events_r else [], self.partitioning)
+        encs = group_by_partition(self.enc_r.records if self.enc_r else [], self.partitioning)
+        folder.parts_dir.mkdir(parents=True, exist_ok=True)
+        self.results = dict(self.parts_before)
+        stage = self.progress.stage("measures", len(self.patients), "patients",
+                                    done=sum(len(pats[i]) for i in self.parts_before))
+        todo = [i for i in range(self.partitioning.count) if i not in self.parts_before]
+        for result in _run_partitions(todo, pats, evs, encs, sources, folder, self.specs, self.period, self.use_ray):
+            folder.record({"stage": "measure", **result})
+            self.results[result["partition"]] = result
+            stage.advance(result["counts"]["patients"])
+        stage.finish()
+        self._timed("measures", t)
 
     # ---------------------------------------------------------------- assemble and publish
-    t4 = time.perf_counter()
-    from qae.assemble import assemble_reports, merge_summaries
-    from qae.partitions import merge_counts
+    def publish(self) -> JobResult:
+        from qae.assemble import assemble_reports, merge_summaries
+        from qae.partitions import merge_counts, part_name
 
-    order = list(range(partitioning.count))
-    final = folder.final_dir
-    quarantine_inputs = [q for res in small for q in res.quarantine]
-    chunk_q = [folder.chunks_dir / chunk_records[i]["quarantine_file"] for i in sorted(chunk_records)
-               if chunk_records[i]["quarantine_file"]]
-    assembled = assemble_reports(final, [(i, folder.parts_dir / f"p{i:05d}") for i in order],
-                                 {i: results[i]["clinic_files"] for i in order}, {i: part_name(i) for i in order},
-                                 quarantine_inputs, chunk_q)
-    summary = merge_summaries(results[i]["summary"] for i in order)
-    counts_parts = merge_counts(results[i]["counts"] for i in order)
-    notes_read = index.total
-    processed = sum(rec["processed"] for rec in chunk_records.values())
-    quarantined = sum(rec["quarantined"] for rec in chunk_records.values())
-    if notes_read != processed + quarantined:
-        raise RuntimeError(f"note counts do not add up: read {notes_read} != processed {processed} + "
-                           f"quarantined {quarantined}")
-    by_element = counts_parts.get("note_evidence_by_element", {})
-    input_entries = {res.kind: _input_entry(res) for res in small}
-    if inputs.notes is not None:
-        input_entries["notes"] = _notes_entry(inputs.notes, plans, index.records, chunk_records)
-    timings["assemble"] = time.perf_counter() - t4
-    manifest: dict[str, Any] = {
-        "job": config.name,
-        "measurement_period": {"start": period.start.isoformat(), "end": period.end.isoformat()},
-        "inputs": dict(sorted(input_entries.items())),
-        "counts": {
-            "notes_read": notes_read,
-            "notes_processed": processed,
-            "notes_quarantined": quarantined,
-            "records_quarantined": assembled["quarantined"],
-            "patients": len(patients),
-            "evidence": counts_parts.get("evidence", 0),
-            "note_evidence": {"items": sum(by_element.values()), "by_element": by_element,
-                              "by_status": counts_parts.get("note_evidence_by_status", {})},
-            "structured_evidence": counts_parts.get("structured_evidence", 0),
-            "outcomes": counts_parts.get("outcomes", 0),
-        },
-        "versions": versions,
-        "config": config.model_dump(mode="json"),
-        "summary": summary,
-        "executor": "ray" if use_ray else "in-process",
-        "run": {
-            "resumed": resumed,
-            "chunks": len(chunks),
-            "chunks_done_before": len(done),
-            "notes_extracted_this_session": extracted_now,
-            "partitions": partitioning.count,
-            "partitions_done_before": len(parts_done),
-            "ray": cluster,
-        },
-    }
-    files = {p.relative_to(final).as_posix(): p for p in iter_files(final)}
-    manifest["files"] = {rel: {"sha256": file_sha256(p), "bytes": p.stat().st_size} for rel, p in files.items()}
-    manifest["outputs"] = sorted(files) + ["manifest.json"]
-    timings["total"] = time.perf_counter() - t0
-    manifest["timings_seconds"] = {k: round(v, 3) for k, v in timings.items()}
-    (final / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    folder.publish({**{rel: v["sha256"] for rel, v in manifest["files"].items()}, "manifest.json": ""},
-                   info.get("previous_files", []))
-    return JobResult(folder.out, manifest, summary)
+        t = time.perf_counter()
+        folder, records = self.folder, self.chunk_records
+        order = list(range(self.partitioning.count))
+        final = folder.final_dir
+        chunk_q = [folder.chunks_dir / records[i]["quarantine_file"] for i in sorted(records)
+                   if records[i]["quarantine_file"]]
+        assembled = assemble_reports(final, [(i, folder.parts_dir / f"p{i:05d}") for i in order],
+                                     {i: self.results[i]["clinic_files"] for i in order},
+                                     {i: part_name(i) for i in order},
+                                     [q for res in self.small for q in res.quarantine], chunk_q)
+        summary = merge_summaries(self.results[i]["summary"] for i in order)
+        counts = merge_counts(self.results[i]["counts"] for i in order)
+        notes_read = self.note_index.total
+        processed = sum(rec["processed"] for rec in records.values())
+        quarantined = sum(rec["quarantined"] for rec in records.values())
+        if notes_read != processed + quarantined:
+            raise RuntimeError(f"note counts do not add up: read {notes_read} != processed {processed} + "
+                               f"quarantined {quarantined}")
+        by_element = counts.get("note_evidence_by_element", {})
+        inputs = {res.kind: _input_entry(res) for res in self.small}
+        if self.config.inputs.notes is not None:
+            inputs["notes"] = _notes_entry(self.config.inputs.notes, self.plans, self.note_index.records, records)
+        self._timed("assemble", t)
+        manifest: dict[str, Any] = {
+            "job": self.config.name,
+            "measurement_period": {"start": self.period.start.isoformat(), "end": self.period.end.isoformat()},
+            "inputs": dict(sorted(inputs.items())),
+            "counts": {
+                "notes_read": notes_read,
+                "notes_processed": processed,
+                "notes_quarantined": quarantined,
+                "records_quarantined": assembled["quarantined"],
+                "patients": len(self.patients),
+                "evidence": counts.get("evidence", 0),
+                "note_evidence": {"items": sum(by_element.values()), "by_element": by_element,
+                                  "by_status": counts.get("note_evidence_by_status", {})},
+                "structured_evidence": counts.get("structured_evidence", 0),
+                "outcomes": counts.get("outcomes", 0),
+            },
+            "versions": self.versions,
+            "config": self.config.model_dump(mode="json"),
+            "summary": summary,
+            "executor": "ray" if self.use_ray else "in-process",
+            "run": {
+                "resumed": self.resumed,
+                "chunks": len(self.chunks),
+                "chunks_done_before": len(self.done_before),
+                "notes_extracted_this_session": self.extracted_now,
+                "partitions": self.partitioning.count,
+                "partitions_done_before": len(self.parts_before),
+                "ray": self.cluster,
+            },
+        }
+        files = {p.relative_to(final).as_posix(): p for p in iter_files(final)}
+        manifest["files"] = {rel: {"sha256": file_sha256(p), "bytes": p.stat().st_size} for rel, p in files.items()}
+        manifest["outputs"] = sorted(files) + ["manifest.json"]
+        self._timed("total", self.t0)
+        manifest["timings_seconds"] = {k: round(v, 3) for k, v in self.timings.items()}
+        (final / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        folder.publish({**{rel: v["sha256"] for rel, v in manifest["files"].items()}, "manifest.json": ""},
+                       self.info.get("previous_files", []))
+        return JobResult(folder.out, manifest, summary)
 
 
 def _run_partitions(todo: Sequence[int], pats: dict[int, list[Any]], evs: dict[int, list[Any]],

@@ -118,15 +118,14 @@ def _model_schema(model: type[Any]) -> tuple[pa.Schema, dict[str, str]]:
 def write_model_table(path: Path, model: type[Any], records: Sequence[Any]) -> None:
     """Pydantic records (Evidence, Patient) as a Parquet file with one typed column per field."""
     schema, kinds = _model_schema(model)
-    columns: dict[str, list[Any]] = {name: [] for name in schema.names}
-    for record in records:
-        for name in schema.names:
-            value = getattr(record, name)
-            if kinds[name] == "json":
-                value = None if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
-            elif kinds[name] == "list":
-                value = list(value)
-            columns[name].append(value)
+    columns: dict[str, list[Any]] = {}
+    for name in schema.names:
+        values = [getattr(r, name) for r in records]
+        if kinds[name] == "json":
+            values = [None if v is None else json.dumps(v, sort_keys=True, ensure_ascii=False) for v in values]
+        elif kinds[name] == "list":
+            values = [list(v) for v in values]
+        columns[name] = values
     pq.write_table(pa.table(columns, schema=schema), path)
 
 
@@ -197,21 +196,20 @@ def _outcome_schema() -> tuple[pa.Schema, list[tuple[str, str]], list[str]]:
 def write_outcomes(path: Path, outcomes: Sequence[Any]) -> None:
     """Measure outcomes with every field (populations as ``populations.<name>`` 0/1 columns)."""
     schema, kinds, flag_names = _outcome_schema()
-    columns: dict[str, list[Any]] = {name: [] for name in schema.names}
-    for o in outcomes:
-        for name, kind in kinds:
-            value = getattr(o, name)
-            if kind == "flags":
-                for k in flag_names:
-                    columns[f"populations.{k}"].append(int(getattr(value, k)))
-            elif kind == "enum":
-                columns[name].append(None if value is None else value.value)
-            elif kind == "list":
-                columns[name].append(list(value))
-            elif kind == "json":
-                columns[name].append(json.dumps(value, sort_keys=True, ensure_ascii=False))
-            else:
-                columns[name].append(value)
+    columns: dict[str, list[Any]] = {}
+    for name, kind in kinds:
+        values = [getattr(o, name) for o in outcomes]
+        if kind == "flags":
+            for k in flag_names:
+                columns[f"populations.{k}"] = [int(getattr(v, k)) for v in values]
+            continue
+        if kind == "enum":
+            values = [None if v is None else v.value for v in values]
+        elif kind == "list":
+            values = [list(v) for v in values]
+        elif kind == "json":
+            values = ["{}" if v == {} else json.dumps(v, sort_keys=True, ensure_ascii=False) for v in values]
+        columns[name] = values
     pq.write_table(pa.table(columns, schema=schema), path)
 
 

@@ -228,3 +228,22 @@ def test_a_note_that_raises_or_runs_too_long_is_quarantined(data: Path, referenc
     expected = [line for line in (reference / "evidence.jsonl").read_text().splitlines()
                 if not any(f in line for f in failed)]
     assert (out / "evidence.jsonl").read_text().splitlines() == expected  # every other note as before
+
+
+def test_reports_re_render_from_the_partition_files(data: Path, reference: Path, tmp_path: Path) -> None:
+    """What a report writer needs is in the run folder: evidence, outcomes and patients per partition."""
+    from engine.report import write_reports
+    from qae.partitions import read_evidence, read_outcomes, read_patients_part
+
+    out = data / "sharded"
+    if not (out / "manifest.json").exists():
+        pytest.skip("needs the sharded run")
+    outcomes, evidence, patients = [], [], []
+    for part in sorted((out / "outcomes").glob("part-*.parquet")):
+        outcomes += read_outcomes(part)
+        evidence += read_evidence(out / "evidence" / part.name)
+        patients += read_patients_part(out / "patients" / part.name)
+    assert len(outcomes) == json.loads((out / "manifest.json").read_text())["counts"]["outcomes"]
+    write_reports(outcomes, patients, evidence, tmp_path)
+    for rel in ("outcomes.csv", "care_gaps/summary.csv", "care_gaps/clinic-mesa.csv"):
+        assert (tmp_path / rel).read_bytes() == (reference / rel).read_bytes(), rel
