@@ -65,11 +65,18 @@ def reference(data: Path) -> Path:
     return out
 
 
-def test_outputs_do_not_depend_on_shards_chunks_or_partitions(data: Path, reference: Path, syn: Any) -> None:
+@pytest.fixture(scope="module")
+def sharded(data: Path) -> Path:
+    """The same records in four shards of three formats, cut in 1 KiB chunks, 4 patient partitions."""
     out = data / "sharded"
     cfg = _config(data, "sharded", data / "shards", sharding={"chunk_kib": 1, "partitions": 4})
     result = _run("--config", str(cfg), "--out", str(out))
     assert result.exit_code == 0, result.output
+    return out
+
+
+def test_outputs_do_not_depend_on_shards_chunks_or_partitions(sharded: Path, reference: Path, syn: Any) -> None:
+    out = sharded
     ref_files, files = _report_files(reference), _report_files(out)
     assert set(ref_files) == set(files) and {"care_gaps/clinic-harbor.csv", *REPORTS} <= set(files)
     for rel in ref_files:
@@ -230,14 +237,12 @@ def test_a_note_that_raises_or_runs_too_long_is_quarantined(data: Path, referenc
     assert (out / "evidence.jsonl").read_text().splitlines() == expected  # every other note as before
 
 
-def test_reports_re_render_from_the_partition_files(data: Path, reference: Path, tmp_path: Path) -> None:
+def test_reports_re_render_from_the_partition_files(sharded: Path, reference: Path, tmp_path: Path) -> None:
     """What a report writer needs is in the run folder: evidence, outcomes and patients per partition."""
     from engine.report import write_reports
     from qae.partitions import read_evidence, read_outcomes, read_patients_part
 
-    out = data / "sharded"
-    if not (out / "manifest.json").exists():
-        pytest.skip("needs the sharded run")
+    out = sharded
     outcomes, evidence, patients = [], [], []
     for part in sorted((out / "outcomes").glob("part-*.parquet")):
         outcomes += read_outcomes(part)
