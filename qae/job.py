@@ -281,6 +281,10 @@ class _Run:
             self.cluster = {"address": r.address, "actors": r.actors,
                             "nodes": sum(1 for n in ray.nodes() if n.get("Alive")),
                             "cpus": int(ray.cluster_resources().get("CPU", 0))}
+            if self.chunks and self.cluster["cpus"] < r.actors:
+                where = f"the cluster at {r.address}" if r.address else "the local Ray (ray.num_cpus)"
+                raise ConfigError(f"ray.actors is {r.actors} but {where} has {self.cluster['cpus']} CPU(s): each "
+                                  "pipeline actor needs one; lower ray.actors or add CPUs")
 
     # ---------------------------------------------------------------- index
     def index(self) -> None:
