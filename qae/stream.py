@@ -3,7 +3,7 @@
 Two passes over the chunks of the notes input (qae.chunks):
 
 1. **index** (:func:`index_notes`): every record is parsed (not extracted) to count the records
-   of each chunk and to find ``note_id`` duplicates across all files. Only 16 bytes per note reach
+   of each chunk and to find ``note_id`` duplicates across all files. About 25 bytes per note reach
    the driver (an 8-byte digest of the id and its position); ids whose digests collide are then
    compared exactly by re-reading just those chunks. The first occurrence in file order is kept,
    whatever the number of shards or workers.
