@@ -105,10 +105,11 @@ class JobProgress:
         self._last[stage.name] = now
         rate = stage.rate()
         pct = f" ({100 * stage.done / stage.total:.0f}%)" if stage.total else ""
+        of = f"/{stage.total}" if stage.total else ""
         eta = ""
         if not final and rate > 0 and stage.total > stage.done:
             eta = f", ETA {_fmt_seconds((stage.total - stage.done) / rate)}"
         elapsed = _fmt_seconds(now - stage.started)
         state = "done" if final else "progress"
-        print(f"[{stage.name}] {state}: {stage.done}/{stage.total} {stage.unit}{pct}, {rate:.1f} {stage.unit}/s, "
+        print(f"[{stage.name}] {state}: {stage.done}{of} {stage.unit}{pct}, {rate:.1f} {stage.unit}/s, "
               f"{elapsed} elapsed{eta}", file=self.stream, flush=True)

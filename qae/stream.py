@@ -71,9 +71,18 @@ def _raw_record(row: Mapping[str, Any]) -> RawRecord:
 _DATASOURCE: Any = None
 
 
+# Records per block of the reader. A block goes to one actor whole, so blocks much smaller than a chunk
+# keep every actor busy, on a small input as at the end of a large one.
+BLOCK_ROWS = 64
+
+
+def _blocks(table: pa.Table, rows: int) -> list[pa.Table]:
+    return [table.slice(i, rows) for i in range(0, table.num_rows, rows)] or [table]
+
+
 def NoteChunks(chunks: Sequence[Chunk]) -> Any:  # noqa: N802 - builds a ray.data Datasource
-    """A Ray Data reader of note chunks: one read task, one block per chunk (the Datasource class is
-    defined on first use, so that this module imports without Ray)."""
+    """A Ray Data reader of note chunks: one read task per chunk, yielding blocks of ``BLOCK_ROWS``
+    records (the Datasource class is defined on first use, so that this module imports without Ray)."""
     global _DATASOURCE
     if _DATASOURCE is None:
         from ray.data.block import BlockMetadata
@@ -90,7 +99,7 @@ def NoteChunks(chunks: Sequence[Chunk]) -> Any:  # noqa: N802 - builds a ray.dat
             def get_read_tasks(self, parallelism: int, per_task_row_limit: int | None = None,
                                data_context: Any = None) -> list[Any]:
                 return [
-                    ReadTask(lambda c=chunk: [chunk_table(c)],
+                    ReadTask(lambda c=chunk: _blocks(chunk_table(c), BLOCK_ROWS),
                              BlockMetadata(num_rows=None, size_bytes=None, exec_stats=None, input_files=(chunk.path,)),
                              schema=RECORD_SCHEMA)
                     for chunk in self.chunks
@@ -106,7 +115,7 @@ def _read_dataset(chunks: Sequence[Chunk], concurrency: int) -> Any:
     # reading is light next to extraction: read tasks take no CPU slot (actors hold them all), and
     # a small concurrency keeps Ray from starting a worker process per chunk
     return ray.data.read_datasource(NoteChunks(chunks), num_cpus=0, concurrency=concurrency,
-                                    override_num_blocks=len(chunks))  # one block per chunk: no splitting
+                                    override_num_blocks=len(chunks))  # one read task per chunk
 
 
 # --------------------------------------------------------------------------- index
@@ -186,7 +195,7 @@ def _resolve_duplicates(chunks: Sequence[Chunk], positions: set[tuple[int, int]]
 def index_notes(chunks: Sequence[Chunk], executor: str = "local", concurrency: int = 2,
                 on_progress: Callable[[int], None] | None = None) -> NoteIndex:
     """Records per chunk and duplicate ``note_id`` positions (first occurrence in file order kept);
-    ``on_progress(1)`` after each chunk."""
+    ``on_progress(n)`` as records are indexed."""
     parts: list[dict[str, np.ndarray]] = []
     if executor == "ray" and chunks:
         ds = _read_dataset(chunks, concurrency).map_batches(_index_batch, batch_format="pyarrow", batch_size=None)
@@ -194,13 +203,13 @@ def index_notes(chunks: Sequence[Chunk], executor: str = "local", concurrency: i
             part = {k: batch[k].to_numpy(zero_copy_only=False) for k in ("chunk", "seq", "digest", "valid")}
             parts.append(part)
             if on_progress:
-                on_progress(1)  # one block per chunk
+                on_progress(len(part["chunk"]))
     else:
         for chunk in chunks:
             part = _index_batch(chunk_table(chunk))
             parts.append(part)
             if on_progress:
-                on_progress(1)
+                on_progress(len(part["chunk"]))
     index = NoteIndex(records={c.index: 0 for c in chunks})
     if not parts:
         return index
