@@ -91,15 +91,19 @@ def _tree(pid: int) -> list[int]:
     return found
 
 
-def _status(pid: int) -> tuple[str, int] | None:
+def _status(pid: int) -> tuple[str, int, int] | None:
+    """(command line, peak RSS, current anonymous RSS): Ray workers map object-store pages (shared
+    memory) into their RSS, so the anonymous part is the worker's own memory."""
     try:
         cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        fields = {}
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return cmd, int(line.split()[1]) * 1024
-    except OSError:
+            key, _, value = line.partition(":")
+            if key in ("VmHWM", "RssAnon"):
+                fields[key] = int(value.split()[0]) * 1024
+        return cmd, fields.get("VmHWM", 0), fields.get("RssAnon", 0)
+    except (OSError, ValueError, IndexError):
         return None
-    return None
 
 
 def _written(pid: int) -> int | None:
@@ -143,6 +147,7 @@ def run_job(notes: Path, patients: Path, out: Path, workers: int, measures: str)
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peaks: dict[int, tuple[str, int]] = {}
+    anon: dict[int, int] = {}
     written: dict[int, int] = {}
     peak_out = 0
     last_du = 0.0
@@ -151,6 +156,7 @@ def run_job(notes: Path, patients: Path, out: Path, workers: int, measures: str)
             st = _status(pid)
             if st:
                 peaks[pid] = (st[0], max(st[1], peaks.get(pid, ("", 0))[1]))
+                anon[pid] = max(st[2], anon.get(pid, 0))
             w = _written(pid)
             if w is not None:
                 written[pid] = w
@@ -164,9 +170,11 @@ def run_job(notes: Path, patients: Path, out: Path, workers: int, measures: str)
         raise SystemExit(f"qae run failed ({proc.returncode}):\n{stderr[-3000:]}")
     manifest = json.loads((out / "manifest.json").read_text())
     by_kind: dict[str, list[int]] = {}
-    for cmdline, rss in peaks.values():
+    anon_kind: dict[str, list[int]] = {}
+    for pid, (cmdline, rss) in peaks.items():
         by_kind.setdefault(_label(cmdline), []).append(rss)
-    return {"wall": wall, "manifest": manifest, "peaks": by_kind, "written": sum(written.values()),
+        anon_kind.setdefault(_label(cmdline), []).append(anon.get(pid, 0))
+    return {"wall": wall, "manifest": manifest, "peaks": by_kind, "anon": anon_kind, "written": sum(written.values()),
             "out_bytes": _du(out), "peak_out": max(peak_out, _du(out)), "stderr": stderr}
 
 
@@ -250,7 +258,10 @@ def main() -> None:
             print(f"  stages: {timings}")
             driver = max(r["peaks"].get("driver", [0]))
             print(f"  peak RSS: driver {_mib(driver)}; pipeline workers "
-                  + ", ".join(_mib(x) for x in sorted(r["peaks"].get("NotePipeline", []), reverse=True)[:workers * 2]))
+                  + ", ".join(_mib(x) for x in sorted(r["peaks"].get("NotePipeline", []), reverse=True)[:workers * 2])
+                  + " (peak anonymous RSS, without object-store pages: "
+                  + ", ".join(_mib(x) for x in sorted(r["anon"].get("NotePipeline", []), reverse=True)[:workers * 2])
+                  + ")")
             others = {k: max(v) for k, v in r["peaks"].items() if k not in ("driver", "NotePipeline")}
             print("  other processes (max each): " + ", ".join(f"{k} {_mib(v)}" for k, v in sorted(others.items())))
             print(f"  disk: output folder {_mib(r['out_bytes'])} (peak {_mib(r['peak_out'])} with its work area); "
