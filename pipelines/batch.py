@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.errors import RayConnectionError
 from engine.records import Evidence, Note
 
 __all__ = [
@@ -94,10 +95,6 @@ def _ray_environment(address: str | None) -> None:
     os.environ.setdefault("RAY_DATA_LOG_LEVEL", "ERROR")
     if address:
         os.environ.setdefault("RAY_AUTH_MODE", "token")  # clusters require their token
-
-
-class RayConnectionError(ConnectionError):
-    """The Ray cluster given by ``--ray-address`` cannot be joined."""
 
 
 def start_ray(address: str | None, num_cpus: int) -> None:

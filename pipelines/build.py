@@ -23,10 +23,12 @@ import spacy
 from spacy.language import Language
 from spacy.util import compile_infix_regex, compile_prefix_regex
 
+from engine.errors import PipelineOptionError
+
 from .factories import register_factories
 from .rules import load_context_rules, load_section_rules, load_target_rules
 
-__all__ = ["DEFAULT_OPTIONS", "SENTENCE_SPLITTERS", "build_nlp"]
+__all__ = ["DEFAULT_OPTIONS", "SENTENCE_SPLITTERS", "build_nlp", "check_options"]
 
 SENTENCE_SPLITTERS: tuple[str, ...] = ("sentencizer", "pyrush")
 DEFAULT_OPTIONS: Mapping[str, Any] = {"sentences": "sentencizer", "context": True, "sections": True}
@@ -55,6 +57,28 @@ def _customize_tokenizer(nlp: Language) -> None:
     tokenizer.prefix_search = compile_prefix_regex(prefixes).search
 
 
+def check_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The pipeline options with defaults filled in; PipelineOptionError names a bad one.
+
+    The job config's ``pipeline:`` setting is checked here when the config loads, so a typo
+    fails at once with one line instead of inside a Ray actor.
+    """
+    opts = {**DEFAULT_OPTIONS, **(options or {})}
+    unknown = sorted(set(opts) - set(DEFAULT_OPTIONS))
+    if unknown:
+        raise PipelineOptionError(
+            f"the pipeline got unknown option(s) {unknown}; valid options: {sorted(DEFAULT_OPTIONS)}."
+        )
+    if opts["sentences"] not in SENTENCE_SPLITTERS:
+        raise PipelineOptionError(
+            f"pipeline option 'sentences' is {opts['sentences']!r}; choose one of {SENTENCE_SPLITTERS}."
+        )
+    for flag in ("context", "sections"):
+        if not isinstance(opts[flag], bool):
+            raise PipelineOptionError(f"pipeline option {flag!r} is {opts[flag]!r}; give true or false.")
+    return opts
+
+
 def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
     """Build the extraction pipeline.
 
@@ -62,16 +86,7 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
       - ``sentences``: "sentencizer" (spaCy's rule-based splitter, default) or "pyrush" (medspaCy PyRuSH)
       - ``context``: run ConText (default true); ``sections``: run the sectionizer (default true)
     """
-    opts = {**DEFAULT_OPTIONS, **(options or {})}
-    unknown = sorted(set(opts) - set(DEFAULT_OPTIONS))
-    if unknown:
-        raise ValueError(
-            f"build_nlp got unknown option(s) {unknown}; valid options: {sorted(DEFAULT_OPTIONS)}."
-        )
-    if opts["sentences"] not in SENTENCE_SPLITTERS:
-        raise ValueError(
-            f"build_nlp option 'sentences' is {opts['sentences']!r}; choose one of {SENTENCE_SPLITTERS}."
-        )
+    opts = check_options(options)
     register_factories()
     import medspacy  # noqa: F401  (registers the medspacy_* factories)
 

@@ -20,6 +20,8 @@ from medspacy.context import ConTextRule
 from medspacy.section_detection import SectionRule
 from medspacy.target_matcher import TargetRule
 
+from engine.errors import RuleFileError
+
 __all__ = [
     "ELEMENTS",
     "IGNORE",
@@ -131,10 +133,6 @@ _VALUE_KEYS = {
     "topic_cue",
     "instruments",
 }
-
-
-class RuleFileError(ValueError):
-    """A rule file is malformed: the message names the file, the entry and the fix."""
 
 
 _TOP_LEVEL_KEYS = {

@@ -1,7 +1,9 @@
 """The ``qae`` command line: run jobs, extract evidence, list measures, evaluate.
 
-Errors a user can fix (a missing file, a bad config, an unknown measure id) print one line
-naming what and where, and exit with code 2, without a traceback.
+Errors a user can fix (``engine.errors.UserError``: a missing file, a bad config or
+``pipeline:`` option, an invalid spec, an unknown measure id, a Ray cluster that cannot be
+joined) print one line naming what and where, and exit with code 2, without a traceback.
+Internal errors (``InternalError``, a bug) keep their traceback.
 """
 
 from __future__ import annotations
@@ -40,18 +42,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
-    from pipelines.batch import RayConnectionError
-    from qae.config import ConfigError
-    from qae.inputs import InputError
+    """Every error a user can fix: the project's ``UserError`` tree, and a missing file."""
+    from engine.errors import UserError
 
-    errors: list[type[BaseException]] = [ConfigError, InputError, FileNotFoundError, RayConnectionError]
-    try:
-        from engine.errors import EngineError
-
-        errors.append(EngineError)
-    except ImportError:  # pragma: no cover - engine always ships its errors
-        pass
-    return tuple(errors)
+    return (UserError, FileNotFoundError)
 
 
 def friendly_errors(fn: F) -> F:

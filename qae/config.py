@@ -31,13 +31,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from engine.errors import ConfigError
 from qae.inputs import DEFAULT_MAX_NOTE_CHARS
 
 __all__ = ["ConfigError", "Inputs", "JobConfig", "RayOptions", "load_config"]
-
-
-class ConfigError(Exception):
-    """The job configuration is missing, unreadable or invalid."""
 
 
 class _Strict(BaseModel):
@@ -92,6 +89,16 @@ class JobConfig(_Strict):
             return {"start": date(year, 1, 1), "end": date(year, 12, 31)}
         return value
 
+    @field_validator("pipeline")
+    @classmethod
+    def _pipeline(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """Check the options against the pipeline itself, so a typo fails here with one line."""
+        if value:
+            from pipelines.build import check_options
+
+            check_options(value)  # PipelineOptionError is a ValueError: reported with the field
+        return value
+
     @field_validator("measures", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:
@@ -136,5 +143,6 @@ def load_config(path: Path | None) -> JobConfig:
         where = ".".join(str(p) for p in err["loc"])
         allowed = ", ".join(JobConfig.model_fields) if err["type"] == "extra_forbidden" else None
         hint = f" (allowed top-level keys: {allowed})" if allowed and "." not in where else ""
-        raise ConfigError(f"{path}: field '{where}': {err['msg']}{hint}") from exc
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{path}: field '{where}': {msg}{hint}") from exc
     return config.resolved(path.parent.resolve())

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from engine.errors import InputError
 from engine.records import Encounter, Note, Patient, StructuredEvent
 
 __all__ = [
@@ -41,13 +42,6 @@ DEFAULT_MAX_NOTE_CHARS = 200_000
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 
 T = TypeVar("T", bound=BaseModel)
-
-
-class InputError(Exception):
-    """A whole input file cannot be used (missing, unknown format, missing columns).
-
-    Record-level problems never raise: they go to the quarantine.
-    """
 
 
 @dataclass(frozen=True)
