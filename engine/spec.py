@@ -23,7 +23,7 @@ adding a file.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -48,9 +48,11 @@ __all__ = [
     "load_spec",
     "load_specs",
     "resolve_measures",
+    "spec_elements",
 ]
 
 POPULATION_NAMES = ("ipp", "denom", "denex", "denexcep", "numer", "numex")
+NOT_SPECS = frozenset({"elements.yaml"})  # the element vocabulary lives beside the specs
 
 
 class _Strict(BaseModel):
@@ -237,6 +239,24 @@ class MeasureSpec(_Strict):
         return tuple(dict.fromkeys((self.id, *self.aliases)))
 
 
+def _criterion_elements(node: Criterion | None) -> Iterator[str]:
+    if node is None:
+        return
+    if node.params is not None and hasattr(node.params, "element_names"):
+        yield from node.params.element_names()
+    for child in node.children:
+        yield from _criterion_elements(child)
+
+
+def spec_elements(spec: MeasureSpec) -> list[str]:
+    """Every element id the spec's criteria name, sorted (all are in the element vocabulary)."""
+    found: set[str] = set()
+    for group in spec.groups:
+        for name in POPULATION_NAMES:
+            found.update(_criterion_elements(getattr(group.populations, name)))
+    return sorted(found)
+
+
 def default_measures_dir() -> Path:
     import measures
 
@@ -289,6 +309,8 @@ def load_specs(directory: Path | None = None) -> dict[str, MeasureSpec]:
     specs: dict[str, MeasureSpec] = {}
     owner: dict[str, str] = {}
     for path in sorted(directory.glob("*.yaml")):
+        if path.name in NOT_SPECS:
+            continue
         spec = load_spec(path)
         for name in spec.names:
             key = name.lower()

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from engine.elements import load_vocabulary, unknown_element_message
 from engine.errors import InputError
 from engine.records import Encounter, Note, Patient, StructuredEvent
 
@@ -335,12 +336,21 @@ def read_patients(path: Path) -> ReadResult:
 
 
 def read_events(path: Path, known_patients: set[str] | None = None) -> ReadResult:
-    """Read structured events (shared/docs/structured-input.md); ``end_date`` empty = ongoing."""
+    """Read structured events (shared/docs/structured-input.md); ``end_date`` empty = ongoing.
+
+    ``element`` must be an element of the vocabulary (measures/elements.yaml) that structured
+    data may carry; any other is quarantined with the valid ids.
+    """
     path = Path(path)
     _check_file(path, "Events")
     _require_columns(path, "events", EVENT_COLUMNS)
 
+    vocab = load_vocabulary()
+    structured = tuple(e.id for e in vocab if e.from_structured)
+
     def check(event: StructuredEvent, _raw: dict[str, Any]) -> tuple[str | None, str] | None:
+        if event.element not in structured:
+            return "element", f"element: {unknown_element_message(event.element, structured)}"
         if known_patients is not None and event.patient_id not in known_patients:
             return "patient_id", f"patient_id: unknown patient {event.patient_id!r} (not in the patients file)"
         if event.end_date is not None and event.end_date < event.event_date:

@@ -29,7 +29,7 @@ from typing import Literal
 from pydantic import Field
 
 from engine.criteria.base import CriterionResult, PatientContext, evidence_interval, start_range
-from engine.criteria.registry import RuleParams, register
+from engine.criteria.registry import ElementId, RuleParams, register
 from engine.periods import Interval, MeasurementPeriod, Window
 from engine.records import Encounter, Evidence
 
@@ -224,7 +224,7 @@ def qualifying_encounter(ctx: PatientContext, params: EncounterParams) -> Criter
 
 
 class EventParams(RuleParams):
-    elements: tuple[str, ...] = Field(min_length=1)
+    elements: tuple[ElementId, ...] = Field(min_length=1)
     timing: Literal["overlaps", "during", "latest_in", "starts_in", "on_or_before"] = "overlaps"
     window: Window = Field(default_factory=lambda: Window.model_validate({"from": "mp_start",
                                                                            "to": "mp_end"}))
@@ -276,8 +276,8 @@ def event(ctx: PatientContext, params: EventParams) -> CriterionResult:
 
 
 class BothSidesParams(RuleParams):
-    left: tuple[str, ...] = ("unilateral_mastectomy_left",)
-    right: tuple[str, ...] = ("unilateral_mastectomy_right",)
+    left: tuple[ElementId, ...] = ("unilateral_mastectomy_left",)
+    right: tuple[ElementId, ...] = ("unilateral_mastectomy_right",)
 
 
 @register("ecqm.both_sides_on_or_before_mp_end.v1", BothSidesParams,

@@ -34,7 +34,7 @@ from engine.criteria.ecqm import (
     starts_in,
 )
 from engine.criteria.episode_rules import screen_result
-from engine.criteria.registry import RuleParams, register
+from engine.criteria.registry import ElementId, RuleParams, register
 from engine.criteria.value_rules import bp_readings
 from engine.periods import Interval, Window
 from engine.records import Encounter, Evidence
@@ -64,7 +64,7 @@ def _has_value(ev: Evidence) -> bool:
 
 
 class HpvParams(RuleParams):
-    elements: tuple[str, ...] = ("hpv_test",)
+    elements: tuple[ElementId, ...] = ("hpv_test",)
     window: Window = Field(default_factory=lambda: _window({"from": "mp_start - 4y", "to": "mp_end"}))
     min_age_on_test: int = 30
 
@@ -138,7 +138,7 @@ def _numeric(value: Any) -> float | None:
 
 
 class GlycemicParams(RuleParams):
-    elements: tuple[str, ...] = ("hba1c", "glucose_management_indicator")
+    elements: tuple[ElementId, ...] = ("hba1c", "glucose_management_indicator")
     above: float = 9.0
 
 
@@ -407,7 +407,7 @@ def tobacco_status(ctx: PatientContext, params: TobaccoStatusParams) -> Criterio
 
 
 class CessationParams(RuleParams):
-    elements: tuple[str, ...] = ("tobacco_cessation_counseling", "tobacco_cessation_medication")
+    elements: tuple[ElementId, ...] = ("tobacco_cessation_counseling", "tobacco_cessation_medication")
     window: Window = Field(default_factory=lambda: _window({"from": "mp_start - 6m", "to": "mp_end"}))
 
 

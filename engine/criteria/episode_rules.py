@@ -33,7 +33,7 @@ from engine.criteria.base import (
     unique,
 )
 from engine.criteria.evidence_rules import encounters_matching, value_strings
-from engine.criteria.registry import RuleParams, register
+from engine.criteria.registry import ElementId, RuleParams, register
 from engine.periods import Interval, Window
 from engine.records import Evidence
 
@@ -68,7 +68,7 @@ def _undated_findings(ctx: PatientContext, undated: list[Evidence]
 class DischargeParams(RuleParams):
     discharge_types: list[str] = Field(default_factory=lambda: ["inpatient"], min_length=1)
     discharge_window: Window = Window.model_validate({"from": "mp_start", "to": "mp_start + 11m"})
-    elements: list[str] = Field(default_factory=lambda: ["medication_reconciliation"], min_length=1)
+    elements: list[ElementId] = Field(default_factory=lambda: ["medication_reconciliation"], min_length=1)
     within_days: int = Field(30, ge=0)
     date_fallback: DateFallback = "note_date"
 
@@ -141,8 +141,8 @@ def screen_result(value: Any) -> Literal["positive", "negative"] | None:
 
 
 class ScreenFollowupParams(RuleParams):
-    screen_elements: list[str] = Field(default_factory=lambda: ["depression_screening"], min_length=1)
-    followup_elements: list[str] = Field(default_factory=lambda: [
+    screen_elements: list[ElementId] = Field(default_factory=lambda: ["depression_screening"], min_length=1)
+    followup_elements: list[ElementId] = Field(default_factory=lambda: [
         "depression_followup_adult", "depression_followup_adolescent",
         "depression_referral_adult", "depression_referral_adolescent",
         "depression_medication_adult", "depression_medication_adolescent"], min_length=1)

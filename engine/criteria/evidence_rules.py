@@ -23,7 +23,7 @@ from engine.criteria.base import (
     start_range,
     unique,
 )
-from engine.criteria.registry import RuleParams, register
+from engine.criteria.registry import ElementId, RuleParams, register
 from engine.periods import DateExpr, Interval, Window, age_in_months, parse_date_expr
 from engine.records import Evidence, Status
 
@@ -47,7 +47,7 @@ def value_strings(value: Any) -> list[str]:
 
 
 class EvidenceParams(RuleParams):
-    elements: list[str] = Field(min_length=1)
+    elements: list[ElementId] = Field(min_length=1)
     window: Window | None = None  # None: at any time
     timing: Timing = "overlaps"  # overlaps: the event's interval shares a day; starts: begins inside
     statuses: list[Status] | None = None  # None: the spec's count_statuses (default affirmed)
@@ -58,7 +58,7 @@ class EvidenceParams(RuleParams):
     min_age_on_event: int | None = None  # patient at least this old on the event date
     # declined mentions of these related elements also explain a gap as `declined`, e.g.
     # "Tobacco: declines cessation counseling" read as a declined tobacco_use mention
-    declined_from: list[str] = Field(default_factory=list)
+    declined_from: list[ElementId] = Field(default_factory=list)
 
     @field_validator("value_in")
     @classmethod
@@ -220,7 +220,7 @@ def has_encounter(ctx: PatientContext, p: EncounterParams) -> CriterionResult:
 
 
 class LatestValueParams(RuleParams):
-    elements: list[str] = Field(min_length=1)
+    elements: list[ElementId] = Field(min_length=1)
     window: Window = Window.model_validate(_WHOLE_MP)
     value_in: list[str] = Field(min_length=1)
     date_fallback: DateFallback = "none"

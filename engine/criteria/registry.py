@@ -20,18 +20,36 @@ published name.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import typing
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from engine.criteria.base import CriterionResult, PatientContext
 from engine.errors import RegistryError, UnknownCriterionError
 
-__all__ = ["CriteriaRule", "RuleParams", "get_rule", "register", "registered_names"]
+__all__ = ["CriteriaRule", "ElementId", "RuleParams", "get_rule", "register", "registered_names"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+\.v\d+$")
+
+
+def _known_element(name: str) -> str:
+    from engine.elements import load_vocabulary
+
+    return load_vocabulary().check(name)
+
+
+# An element id of the vocabulary (measures/elements.yaml): a spec naming any other fails to
+# load, with the list of valid ids. Use it for every params field that names elements.
+ElementId = Annotated[str, AfterValidator(_known_element)]
+
+
+def _names_elements(annotation: Any) -> bool:
+    if annotation is ElementId:
+        return True
+    return any(_names_elements(arg) for arg in typing.get_args(annotation))
 
 
 class RuleParams(BaseModel):
@@ -39,6 +57,15 @@ class RuleParams(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True,
                               arbitrary_types_allowed=True)
+
+    def element_names(self) -> Iterator[str]:
+        """Every element id these params name (fields typed ``ElementId``, nested params too)."""
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            if isinstance(value, RuleParams):
+                yield from value.element_names()
+            elif _names_elements(info.annotation) and value is not None:
+                yield from ([value] if isinstance(value, str) else value)
 
 
 P = TypeVar("P", bound=RuleParams)

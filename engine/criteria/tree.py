@@ -88,9 +88,11 @@ def parse_criterion(raw: Any, path: str = "") -> Criterion:
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
-        allowed = ", ".join(sorted(f.alias or n for n, f in rule.params.model_fields.items()))
-        raise _fail(f"{path}.{loc}".lstrip("."),
-                    f"{first['msg']} (rule {rule.name} takes: {allowed})") from None
+        msg = str(first["msg"]).removeprefix("Value error, ")
+        if first["type"] in ("extra_forbidden", "missing"):
+            allowed = ", ".join(sorted(f.alias or n for n, f in rule.params.model_fields.items()))
+            msg += f" (rule {rule.name} takes: {allowed})"
+        raise _fail(f"{path}.{loc}".lstrip("."), msg) from None
     return Criterion("rule", rule=rule.name, params=params, label=label)
 
 

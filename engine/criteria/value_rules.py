@@ -32,7 +32,7 @@ from engine.criteria.base import (
     unique,
 )
 from engine.criteria.evidence_rules import encounters_matching
-from engine.criteria.registry import RuleParams, register
+from engine.criteria.registry import ElementId, RuleParams, register
 from engine.periods import Interval, Window
 from engine.records import Evidence
 
@@ -91,7 +91,7 @@ def a1c_values(value: Any) -> tuple[A1cKind, list[float]]:
 
 
 class BpParams(RuleParams):
-    elements: list[str] = Field(default_factory=lambda: ["blood_pressure"], min_length=1)
+    elements: list[ElementId] = Field(default_factory=lambda: ["blood_pressure"], min_length=1)
     window: Window = Window.model_validate(_MP)
     systolic_below: int = 140
     diastolic_below: int = 90
@@ -169,7 +169,7 @@ def latest_bp_controlled(ctx: PatientContext, p: BpParams) -> CriterionResult:
 
 
 class A1cParams(RuleParams):
-    elements: list[str] = Field(
+    elements: list[ElementId] = Field(
         default_factory=lambda: ["hba1c", "glucose_management_indicator"], min_length=1)
     window: Window = Window.model_validate(_MP)
     comparison: Literal["above", "below"]
