@@ -8,14 +8,20 @@ can read::
     mp_start - 9y            colonoscopy lookback: "in the MP or the 9 years before"
     mp_start - 2y + 9m       October 1 two years before the MP (mammogram, 27 months)
     mp_start + 6m - 1d       June 30 of the MP (hypertension diagnosed in the first 6 months)
+    episode_end + 30d        30 days after the episode's end (TRC: the discharge date + 30 days)
+    episode_start + 10m      10 months after an index event (CMS159: the PHQ-9 over 9)
+    birth_date + 50y         the patient's 50th birthday (AIS-E zoster: doses on or after it)
 
-Units: ``y`` years, ``m`` months, ``d`` days. A :class:`Window` has a ``from`` and a ``to``
-expression, either of which may be null (unbounded), and both ends are inclusive.
+Anchors: ``mp_start``, ``mp_end``; ``episode_start``, ``episode_end`` (only in measures that
+define an ``episode``); ``birth_date``. Units: ``y`` years, ``m`` months, ``d`` days. A
+:class:`Window` has a ``from`` and a ``to`` expression, either of which may be null
+(unbounded), and both ends are inclusive.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -24,6 +30,7 @@ from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
+    "PATIENT_ANCHORS",
     "DateExpr",
     "Interval",
     "MeasurementPeriod",
@@ -33,7 +40,8 @@ __all__ = [
     "parse_date_expr",
 ]
 
-_ANCHORS = ("mp_start", "mp_end")
+_ANCHORS = ("mp_start", "mp_end", "episode_start", "episode_end", "birth_date")
+PATIENT_ANCHORS = ("episode_start", "episode_end", "birth_date")  # resolved per patient / episode
 _TERM = re.compile(r"\s*([+-])\s*(\d+)\s*(y|m|d)\s*")
 
 
@@ -61,23 +69,33 @@ class MeasurementPeriod:
 
 @dataclass(frozen=True)
 class DateExpr:
-    """A date relative to the measurement period: an anchor plus signed offsets."""
+    """A date relative to the measurement period (or an episode, or the birth date)."""
 
     anchor: str
     offsets: tuple[tuple[int, str], ...] = ()
     text: str = ""
 
-    def resolve(self, period: MeasurementPeriod) -> date:
-        return _resolve(self.anchor, self.offsets, period)
+    def resolve(self, period: MeasurementPeriod, anchors: Mapping[str, date] | None = None) -> date:
+        """The date for ``period``; ``anchors`` gives episode_start/episode_end/birth_date."""
+        if self.anchor == "mp_start":
+            base = period.start
+        elif self.anchor == "mp_end":
+            base = period.end
+        else:
+            found = (anchors or {}).get(self.anchor)
+            if found is None:
+                raise ValueError(f"date expression '{self.text}' needs '{self.anchor}', which is not known here "
+                                 "(episode anchors need a measure with an 'episode')")
+            base = found
+        return _shift(base, self.offsets)
 
     def __str__(self) -> str:
         return self.text
 
 
-@lru_cache(maxsize=4096)
-def _resolve(anchor: str, offsets: tuple[tuple[int, str], ...], period: MeasurementPeriod) -> date:
+@lru_cache(maxsize=65536)
+def _shift(base: date, offsets: tuple[tuple[int, str], ...]) -> date:
     """Cached: specs reuse a handful of expressions for every patient."""
-    base = period.start if anchor == "mp_start" else period.end
     for amount, unit in offsets:
         if unit == "y":
             base = base + relativedelta(years=amount)
@@ -129,11 +147,15 @@ class Window(BaseModel):
             return value
         return parse_date_expr(str(value))
 
-    def resolve(self, period: MeasurementPeriod) -> Interval:
+    def resolve(self, period: MeasurementPeriod, anchors: Mapping[str, date] | None = None) -> Interval:
         return Interval(
-            self.start.resolve(period) if self.start else None,
-            self.end.resolve(period) if self.end else None,
+            self.start.resolve(period, anchors) if self.start else None,
+            self.end.resolve(period, anchors) if self.end else None,
         )
+
+    @property
+    def anchors(self) -> frozenset[str]:
+        return frozenset(e.anchor for e in (self.start, self.end) if e is not None)
 
     def describe(self) -> str:
         if self.start and self.end:

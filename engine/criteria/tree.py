@@ -13,8 +13,10 @@ YAML forms (each node may carry a ``label`` an analyst reads in ``qae measures s
 
 Combinator results: ``all`` is met when every child is, ``any`` when one is; evidence ids
 are those of the children that decided the result; gap findings are kept from the children
-that were not met (or, when met, from those met, for inverse measures); review flags are
-kept only when the node is not met.
+that were not met (or, when met, from those met, for inverse measures); review flags come
+from every child when the node is not met, and from the deciding children when it is (a
+denominator met only from notes keeps its ``denominator_from_notes`` flag; an undated
+colonoscopy does not flag a patient whose FIT this year closed the gap).
 """
 
 from __future__ import annotations
@@ -114,7 +116,7 @@ def evaluate(node: Criterion, ctx: PatientContext) -> CriterionResult:
         met,
         unique([i for r in deciding for i in r.evidence_ids]),
         tuple(dict.fromkeys(f for r in deciding for f in r.findings)),
-        () if met else unique([f for r in results for f in r.flags]),
+        unique([f for r in (deciding if met else results) for f in r.flags]),
     )
 
 

@@ -67,7 +67,7 @@ AGE_EDGES = [
     ("GSD-POOR", "F", date(2008, 12, 31), date(2009, 1, 1), date(1951, 1, 1), date(1950, 12, 31)),
     ("EED", "M", date(2008, 12, 31), date(2009, 1, 1), date(1951, 1, 1), date(1950, 12, 31)),
     # age at the START of the MP for these
-    ("DSF", "F", date(2014, 1, 1), date(2014, 1, 2), None, None),
+    ("DSF-E", "F", date(2014, 1, 1), date(2014, 1, 2), None, None),
     ("TSC", "M", date(2014, 1, 1), date(2014, 1, 2), None, None),
     ("PNEU", "F", date(1960, 1, 1), date(1960, 1, 2), None, None),
     ("ACP", "M", date(1960, 12, 31), date(1961, 1, 1), None, None),

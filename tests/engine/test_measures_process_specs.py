@@ -1,36 +1,10 @@
-"""DSF, TSC (three groups), TRC-MRP and ACP: episode-anchored rules and multi-group output."""
+"""Screen results, TSC (three groups), TRC-MRP and ACP: episode-anchored rules and multi-group output.
+
+DSF-E's two rates are tested in test_dsf_e_two_rates.py."""
 
 from datetime import date
 
-from engine.criteria.episode_rules import screen_result
-
-PHQ = "Screening: PHQ-9 score 14 (moderate). Plan: referral to behavioral health placed today.\n"
-
-
-def test_positive_screen_needs_follow_up_within_two_days(kit) -> None:
-    screen = dict(event_date=None, note_date=date(2026, 4, 6), value="PHQ-9 14")
-    ev = [kit.note_ev("d1", "s1", PHQ, "PHQ-9 score 14", "depression_screening", **screen),
-          kit.note_ev("d2", "s2", PHQ, "PHQ-9 score 14", "depression_screening", **screen),
-          kit.note_ev("d3", "s3", PHQ, "PHQ-9 score 14", "depression_screening", **screen)]
-    events = [kit.event("d1", "depression_referral_adult", date(2026, 4, 8)),
-              kit.event("d2", "depression_referral_adult", date(2026, 4, 9))]
-    pts = [kit.patient(p, date(1990, 1, 1)) for p in ("d1", "d2", "d3")]
-    out = kit.run(["DSF"], pts, ev, events)
-    assert out["DSF", "d1", "1"].populations.numer and out["DSF", "d1", "1"].closed_by == "both"
-    assert out["DSF", "d2", "1"].gap_open  # day 3 is too late
-    assert "positive_screen_without_followup" in out["DSF", "d3", "1"].review_flags
-
-
-def test_negative_screen_meets_and_declined_screen_is_an_exception(kit) -> None:
-    text = "PHQ-2 negative (score 0). Pt declined PHQ-9 today.\n"
-    ev = [kit.note_ev("n", "s", text, "PHQ-2 negative (score 0)", "depression_screening",
-                      note_date=date(2026, 2, 2), value="PHQ-2 0"),
-          kit.note_ev("x", "s2", text, "declined PHQ-9", "depression_screening", status="declined",
-                      note_date=date(2026, 2, 2))]
-    pts = [kit.patient("n", date(2000, 1, 1)), kit.patient("x", date(2000, 1, 1))]
-    out = kit.run(["DSF"], pts, ev)
-    assert out["DSF", "n", "1"].populations.numer
-    assert out["DSF", "x", "1"].populations.denexcep and not out["DSF", "x", "1"].gap_open
+from engine.criteria.screening import screen_result
 
 
 def test_screen_result_reading() -> None:

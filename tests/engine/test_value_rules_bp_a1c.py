@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from engine.criteria.value_rules import a1c_values, bp_readings
+from engine.criteria.values import a1c_values, bp_readings
 
 VITALS = ("Vitals: BP 152/92 (L arm, seated), repeat BP 136/94 after 5 min rest, HR 78. "
           "Home readings 128/76 per pt log.\n")

@@ -8,7 +8,7 @@ from engine.catalogue import catalogue_rows, describe
 from engine.errors import SpecError, UnknownMeasureError
 from engine.spec import load_specs, resolve_measures
 
-REQUIRED = {"COL-E", "BCS-E", "CCS", "CBP", "GSD-POOR", "GSD-CONTROL", "EED", "DSF", "TSC",
+REQUIRED = {"COL-E", "BCS-E", "CCS", "CBP", "GSD-POOR", "GSD-CONTROL", "EED", "DSF-E", "TSC",
             "TRC-MRP", "ACP", "FLU", "PNEU"}
 
 GOOD = """
