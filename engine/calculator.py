@@ -146,7 +146,8 @@ def calculate(
         enc_by_patient[enc.patient_id].append(enc)
     outcomes: list[MeasureOutcome] = []
     for patient in sorted(patients, key=lambda p: p.patient_id):
-        elements = {k: tuple(v) for k, v in by_patient.get(patient.patient_id, {}).items()}
+        elements = {k: tuple(sorted(v, key=lambda e: e.evidence_id))
+                    for k, v in by_patient.get(patient.patient_id, {}).items()}
         encs = tuple(sorted(enc_by_patient.get(patient.patient_id, ()),
                             key=lambda e: (e.start_date, e.encounter_id)))
         for spec in spec_list:

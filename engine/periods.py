@@ -75,22 +75,26 @@ class DateExpr:
     offsets: tuple[tuple[int, str], ...] = ()
     text: str = ""
 
+    per_patient: bool = False  # an episode or birth-date anchor: resolved per patient
+
     def resolve(self, period: MeasurementPeriod, anchors: Mapping[str, date] | None = None) -> date:
         """The date for ``period``; ``anchors`` gives episode_start/episode_end/birth_date."""
-        if self.anchor == "mp_start":
-            base = period.start
-        elif self.anchor == "mp_end":
-            base = period.end
-        else:
-            found = (anchors or {}).get(self.anchor)
-            if found is None:
-                raise ValueError(f"date expression '{self.text}' needs '{self.anchor}', which is not known here "
-                                 "(episode anchors need a measure with an 'episode')")
-            base = found
-        return _shift(base, self.offsets)
+        if not self.per_patient:
+            return _resolve(self.anchor == "mp_start", self.offsets, period)
+        found = (anchors or {}).get(self.anchor)
+        if found is None:
+            raise ValueError(f"date expression '{self.text}' needs '{self.anchor}', which is not known here "
+                             "(episode anchors need a measure with an 'episode')")
+        return _shift(found, self.offsets)
 
     def __str__(self) -> str:
         return self.text
+
+
+@lru_cache(maxsize=4096)
+def _resolve(from_start: bool, offsets: tuple[tuple[int, str], ...], period: MeasurementPeriod) -> date:
+    """Cached: specs reuse a handful of expressions relative to the MP for every patient."""
+    return _shift(period.start if from_start else period.end, offsets)
 
 
 @lru_cache(maxsize=65536)
@@ -128,7 +132,7 @@ def parse_date_expr(text: str) -> DateExpr:
         sign = -1 if m.group(1) == "-" else 1
         offsets.append((sign * int(m.group(2)), m.group(3)))
         pos = m.end()
-    return DateExpr(anchor, tuple(offsets), raw)
+    return DateExpr(anchor, tuple(offsets), raw, anchor in PATIENT_ANCHORS)
 
 
 class Window(BaseModel):
@@ -156,6 +160,12 @@ class Window(BaseModel):
     @property
     def anchors(self) -> frozenset[str]:
         return frozenset(e.anchor for e in (self.start, self.end) if e is not None)
+
+    @property
+    def per_patient(self) -> bool:
+        """True when an end is relative to the patient (birth date) or an episode."""
+        return bool((self.start is not None and self.start.per_patient)
+                    or (self.end is not None and self.end.per_patient))
 
     def describe(self) -> str:
         if self.start and self.end:

@@ -31,7 +31,11 @@ __all__ = [
 
 UndatedPolicy = Literal["count", "ignore", "review"]
 AgeAnchor = Literal["mp_start", "mp_end"]
-_MP = Window.model_validate({"from": "mp_start", "to": "mp_end"})
+_UNBOUNDED = Interval(None, None)
+
+
+def _by_id(ev: Evidence) -> str:
+    return ev.evidence_id
 
 
 class GapReason(str, Enum):
@@ -88,10 +92,15 @@ class PatientContext:
     options: EngineOptions = DEFAULT_OPTIONS
 
     def items(self, elements: Iterable[str]) -> list[Evidence]:
+        """The evidence of ``elements`` in evidence-id order (each element's tuple is kept sorted)."""
         out: list[Evidence] = []
+        n = 0
         for element in elements:
-            out.extend(self.evidence_by_element.get(element, ()))
-        return sorted(out, key=lambda e: e.evidence_id)
+            found = self.evidence_by_element.get(element)
+            if found:
+                out.extend(found)
+                n += 1
+        return sorted(out, key=_by_id) if n > 1 else out
 
     @property
     def anchors(self) -> dict[str, date]:
@@ -105,10 +114,11 @@ class PatientContext:
     def window(self, window: Window | None) -> Interval:
         """The days of a spec window for this patient (and episode); None: unbounded."""
         if window is None:
-            return Interval(None, None)
-        if window.anchors <= {"mp_start", "mp_end"}:
-            return window.resolve(self.period)
-        return window.resolve(self.period, self.anchors)
+            return _UNBOUNDED
+        start, end = window.start, window.end
+        anchors = self.anchors if window.per_patient else None
+        return Interval(start.resolve(self.period, anchors) if start is not None else None,
+                        end.resolve(self.period, anchors) if end is not None else None)
 
     @property
     def mp(self) -> Interval:

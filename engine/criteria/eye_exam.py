@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 
 from engine.criteria.base import CriterionResult, Finding, GapReason, PatientContext, unique
 from engine.criteria.dating import DateFallback, Place, place
@@ -47,10 +47,16 @@ class EyeExamParams(RuleParams):
         "negative", NO_RETINOPATHY, "no retinopathy", "no_retinopathy", "no diabetic retinopathy", "normal"])
     date_fallback: DateFallback = "element"
 
+    _why: EvidenceParams = PrivateAttr()  # the exam mentions that explain an open gap
+
     @field_validator("negative_values")
     @classmethod
     def _lower(cls, v: list[str]) -> list[str]:
         return [s.lower() for s in v]
+
+    def model_post_init(self, _context: object) -> None:
+        self._why = EvidenceParams(elements=self.exam_elements + self.autonomous_elements, window=_MP,
+                                   timing="during", date_fallback=self.date_fallback)
 
 
 def _describe(p: EyeExamParams) -> str:
@@ -111,7 +117,6 @@ def eye_exam(ctx: PatientContext, p: EyeExamParams) -> CriterionResult:
     eyes = _per_eye(ctx, mp, prior)
     if eyes:
         return CriterionResult(True, unique([ev.evidence_id for ev in eyes]))
-    why = select(ctx, EvidenceParams(elements=p.exam_elements + p.autonomous_elements, window=_MP,
-                                     timing="during", date_fallback=p.date_fallback))
+    why = select(ctx, p._why)
     findings = why.findings or [Finding(GapReason.NO_EVIDENCE)]
     return CriterionResult(False, (), tuple(dict.fromkeys(findings)), unique(why.flags + flags))

@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 
 from engine.criteria.base import CriterionResult, Finding, GapReason, PatientContext, unique
 from engine.criteria.dating import DateFallback, Place, day_of, place
@@ -307,10 +307,16 @@ class NotDoneParams(RuleParams):
     reasons: list[str] = Field(default_factory=lambda: ["medical_reason", "patient_declined"])
     lookback_days: int = Field(14, ge=0)
 
+    _screening: ScreeningParams = PrivateAttr()
+
     @field_validator("visit_types")
     @classmethod
     def _tags(cls, v: list[str]) -> list[str]:
         return check_tags(v)
+
+    def model_post_init(self, _context: object) -> None:
+        self._screening = ScreeningParams(screen_elements=self.screen_elements, visit_types=self.visit_types,
+                                          lookback_days=self.lookback_days, tool_by_age=True)
 
 
 @register("qm.screening_not_done.v1", NotDoneParams,
@@ -321,8 +327,7 @@ def screening_not_done(ctx: PatientContext, p: NotDoneParams) -> CriterionResult
     during a qualifying visit, and no screening with that tool."""
     visits = encounters_matching(ctx, p.visit_types, ctx.mp, "during")
     reasons = {r.lower() for r in p.reasons}
-    screening = ScreeningParams(screen_elements=p.screen_elements, visit_types=p.visit_types,
-                                lookback_days=p.lookback_days, tool_by_age=True)
+    screening = p._screening
     for tool in ("adolescent", "adult"):
         not_done = [
             ev for ev in ctx.items(p.elements)
