@@ -16,11 +16,13 @@ def test_hospice_in_a_note_of_the_period_excludes_but_an_old_note_does_not(kit) 
 def _frail_events(pid: str, with_illness: bool) -> list:
     from engine.records import StructuredEvent
 
-    rows = [StructuredEvent(patient_id=pid, element="frailty", event_date=date(2026, 3, 1),
-                            end_date=date(2026, 3, 1), source="fhir:Condition")]
+    # HEDIS: frailty on two dates of service, advanced illness at two visits on different dates
+    rows = [StructuredEvent(patient_id=pid, element="frailty", event_date=day, end_date=day,
+                            source="fhir:Condition") for day in (date(2026, 3, 1), date(2026, 7, 1))]
     if with_illness:
-        rows.append(StructuredEvent(patient_id=pid, element="advanced_illness",
-                                    event_date=date(2025, 1, 1), end_date=None, source="fhir:Condition"))
+        rows += [StructuredEvent(patient_id=pid, element="advanced_illness", event_date=day, end_date=None,
+                                 source="fhir:Condition:encounter-diagnosis")
+                 for day in (date(2025, 1, 1), date(2026, 2, 1))]
     return rows
 
 

@@ -15,7 +15,7 @@ DENOM_EVENTS = {
     "GSD-CONTROL": [("diabetes", date(2015, 3, 1))],
     "GSD-POOR": [("diabetes", date(2015, 3, 1))],
     "EED": [("diabetes", date(2015, 3, 1))],
-    "ACP": [("frailty", date(2026, 2, 1))],
+    "ACP": [("frailty", date(2026, 2, 1)), ("frailty", date(2026, 5, 1))],  # HEDIS: two dates of service
 }
 BIRTH = {"F": date(1962, 6, 15), "M": date(1962, 6, 15)}
 
@@ -29,7 +29,7 @@ LOOKBACKS = [
     ("BCS-E", "F", None, "mammogram", None, date(2024, 10, 1), date(2024, 9, 30)),
     ("CCS", "F", None, "cervical_cytology", "NILM", date(2024, 1, 1), date(2023, 12, 31)),
     ("CCS", "F", None, "hpv_test", "negative", date(2022, 1, 1), date(2021, 12, 31)),
-    ("EED", "M", None, "retinal_eye_exam", None, date(2025, 1, 1), date(2024, 12, 31)),
+    ("EED", "M", None, "retinal_eye_exam", "negative", date(2025, 1, 1), date(2024, 12, 31)),
     ("ACP", "F", date(1955, 1, 1), "advance_care_planning", None, date(2026, 1, 1), date(2025, 12, 31)),
     ("TSC", "M", None, "tobacco_use", "never", date(2026, 1, 1), date(2025, 12, 31)),
     ("FLU", "F", None, "influenza_vaccine", None, date(2025, 8, 1), date(2025, 7, 31)),
@@ -39,7 +39,9 @@ LOOKBACKS = [
 
 
 def _structured(kit, pid: str, measure: str) -> list:
-    return [kit.event(pid, el, day, end=None, source=COND) for el, day in DENOM_EVENTS.get(measure, [])]
+    # HEDIS frailty counts dates of service (encounter diagnoses), not problem-list entries
+    source = "fhir:Condition:encounter-diagnosis" if measure == "ACP" else COND
+    return [kit.event(pid, el, day, end=None, source=source) for el, day in DENOM_EVENTS.get(measure, [])]
 
 
 @pytest.mark.parametrize(("measure", "sex", "born", "element", "value", "inside", "outside"), LOOKBACKS,

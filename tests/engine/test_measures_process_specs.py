@@ -61,7 +61,8 @@ def test_medication_reconciliation_within_30_days_of_the_latest_discharge(kit) -
 def test_acp_population_81_plus_or_66_with_frailty(kit) -> None:
     text = "Has a living will; daughter is health-care proxy. Discussed goals of care.\n"
     acp = kit.note_ev("old", "a", text, "living will", "advance_care_planning", note_date=date(2026, 8, 8))
-    events = [kit.event("frail", "frailty", date(2026, 2, 1), source="fhir:Condition")]
+    events = [kit.event("frail", "frailty", day, source="fhir:Condition")  # two dates of service (HEDIS)
+              for day in (date(2026, 2, 1), date(2026, 6, 1))]
     pts = [kit.patient("old", date(1945, 1, 1)), kit.patient("frail", date(1958, 1, 1)),
            kit.patient("well70", date(1956, 1, 1))]
     out = kit.run(["ACP"], pts, [acp], events)
