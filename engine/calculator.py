@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from engine.criteria import CriterionResult, PatientContext, evaluate
 from engine.gaps import GapReason, choose_reason, gap_action
+from engine.options import DEFAULT_OPTIONS, EngineOptions
 from engine.periods import MeasurementPeriod, age_in_months
 from engine.populations import PopulationFlags, apply_precedence, gap_open
 from engine.records import Encounter, Evidence, Patient
@@ -82,11 +83,12 @@ def _evaluate_group(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
                 measure_version=spec.version, inverse=spec.inverse, measure_title=spec.title,
                 group_title=group.title or "")
     in_band = _in_age_band(spec, ctx) and spec.sex in ("any", ctx.patient.sex)
-    ipp = in_band and _run(pops.ipp, ctx).met
-    if not ipp:
+    ipp_r = _run(pops.ipp, ctx) if in_band else CriterionResult(False)
+    if not ipp_r.met:
         return MeasureOutcome(populations=PopulationFlags(), **base)  # type: ignore[arg-type]
     base["stratum"] = spec.stratum_for(ctx.age) if spec.strata else ""
-    denom = _run(pops.denom, ctx).met
+    denom_r = _run(pops.denom, ctx)
+    denom = denom_r.met
     denex_r = _run(pops.denex, ctx) if denom and pops.denex is not None else CriterionResult(False)
     numer_r = _run(pops.numer, ctx) if denom and not denex_r.met else CriterionResult(False)
     numex_r = (_run(pops.numex, ctx) if numer_r.met and pops.numex is not None
@@ -110,7 +112,9 @@ def _evaluate_group(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
             source = closed_by(denexcep_r.evidence_ids, origins)
         else:
             source = closed_by(numer_r.evidence_ids, origins)
-    review = numer_r.flags if not flags.denex else ()
+    # review flags: how the patient entered the population (a denominator found only in notes),
+    # then what a reviewer should check about the numerator
+    review = ipp_r.flags + (denom_r.flags if denom else ()) + (numer_r.flags if not flags.denex else ())
     return MeasureOutcome(
         populations=flags,
         gap_open=is_open,
@@ -121,8 +125,8 @@ def _evaluate_group(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
         numer_evidence_ids=numer_r.evidence_ids if flags.denom and not flags.denex else (),
         denex_evidence_ids=denex_r.evidence_ids if flags.denex else (),
         denexcep_evidence_ids=denexcep_r.evidence_ids if flags.denexcep else (),
-        review_flags=tuple(review) + (("undated_policy:review",) if reason ==
-                                      GapReason.UNDATED_EVIDENCE else ()),
+        review_flags=tuple(dict.fromkeys(review)) + (("undated_policy:review",) if reason ==
+                                                     GapReason.UNDATED_EVIDENCE else ()),
         **base,  # type: ignore[arg-type]
     )
 
@@ -133,8 +137,14 @@ def calculate(
     evidence: Sequence[Evidence],
     encounters: Sequence[Encounter],
     period: MeasurementPeriod,
+    options: EngineOptions | None = None,
 ) -> list[MeasureOutcome]:
-    """One outcome per patient x measure x group, sorted by (measure id, patient id, group)."""
+    """One outcome per patient x measure x group, sorted by (measure id, patient id, group).
+
+    ``options`` (engine.options.EngineOptions, the job's ``engine:`` setting) default to
+    HEDIS denominators from notes counted with the review flag ``denominator_from_notes``.
+    """
+    options = options or DEFAULT_OPTIONS
     spec_list = sorted(specs.values() if isinstance(specs, Mapping) else specs, key=lambda s: s.id)
     by_patient: dict[str, dict[str, list[Evidence]]] = defaultdict(lambda: defaultdict(list))
     origins: dict[str, str] = {}
@@ -152,7 +162,7 @@ def calculate(
                             key=lambda e: (e.start_date, e.encounter_id)))
         for spec in spec_list:
             ctx = PatientContext(patient, period, elements, encs, spec.undated_policy,
-                                 frozenset(spec.count_statuses))
+                                 frozenset(spec.count_statuses), options=options)
             for group in spec.groups:
                 outcomes.append(_evaluate_group(spec, group, ctx, origins))
     outcomes.sort(key=lambda o: (o.measure_id, o.patient_id, o.group))

@@ -17,6 +17,7 @@ Example (``configs/demo.yaml``)::
     output: ../out/demo
     ray: {address: null, num_cpus: 2, actors: 2, batch_size: 32}
     pipeline: {}                              # options passed to pipelines.build.build_nlp
+    engine: {hedis_denominators: with_notes_flagged}   # or structured_only (engine/options.py)
     limits: {max_note_chars: 200000}
 """
 
@@ -32,6 +33,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from engine.errors import ConfigError
+from engine.options import EngineOptions
 from qae.inputs import DEFAULT_MAX_NOTE_CHARS
 
 __all__ = ["ConfigError", "Inputs", "JobConfig", "RayOptions", "load_config"]
@@ -79,6 +81,7 @@ class JobConfig(_Strict):
     output: Path = Path("out/job")
     ray: RayOptions = RayOptions()
     pipeline: dict[str, Any] = Field(default_factory=dict)
+    engine: EngineOptions = EngineOptions()
     limits: Limits = Limits()
 
     @field_validator("measurement_period", mode="before")

@@ -147,7 +147,7 @@ def run_job(config: JobConfig, *, use_ray: bool = True) -> JobResult:
     evidence = [*note_evidence, *structured]
     patients: list[Patient] = patients_r.records
     encounters: list[Encounter] = enc_r.records if enc_r else []
-    outcomes = calculate(specs, patients, evidence, encounters, period)
+    outcomes = calculate(specs, patients, evidence, encounters, period, options=config.engine)
     timings["measures"] = time.perf_counter() - t2
 
     t3 = time.perf_counter()

@@ -118,7 +118,7 @@ def dates_of(ctx: PatientContext, p: DistinctDatesParams, include_notes: bool = 
             continue
         if where != Place.IN:
             continue
-        if ev.origin == "structured" and visits and not any(v.contains(day) for v in visits):
+        if ev.origin == "structured" and p.visit_types and not any(v.contains(day) for v in visits):
             continue
         out.days[day].append(ev.evidence_id)
         out.origins[day].add(ev.origin)

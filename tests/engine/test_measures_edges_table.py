@@ -11,7 +11,7 @@ import pytest
 
 COND = "fhir:Condition:problem-list-item"
 DENOM_EVENTS = {
-    "CBP": [("hypertension", date(2015, 3, 1))],
+    "CBP": [("hypertension", date(2025, 3, 1)), ("hypertension", date(2025, 9, 1))],  # two visits (HEDIS)
     "GSD-CONTROL": [("diabetes", date(2015, 3, 1))],
     "GSD-POOR": [("diabetes", date(2015, 3, 1))],
     "EED": [("diabetes", date(2015, 3, 1))],
@@ -39,9 +39,15 @@ LOOKBACKS = [
 
 
 def _structured(kit, pid: str, measure: str) -> list:
-    # HEDIS frailty counts dates of service (encounter diagnoses), not problem-list entries
-    source = "fhir:Condition:encounter-diagnosis" if measure == "ACP" else COND
+    # HEDIS counts dates of service (encounter diagnoses), not problem-list entries
+    source = "fhir:Condition:encounter-diagnosis" if measure in ("ACP", "CBP") else COND
     return [kit.event(pid, el, day, end=None, source=source) for el, day in DENOM_EVENTS.get(measure, [])]
+
+
+def _visits(kit, pid: str, measure: str) -> list:
+    """The visits of coded denominator diagnoses (CBP: an outpatient visit on each diagnosis date)."""
+    days = [day for _, day in DENOM_EVENTS.get(measure, [])] if measure == "CBP" else []
+    return [kit.encounter(pid, f"v-{pid}-{i}", d, d, "office_visit") for i, d in enumerate(days)]
 
 
 @pytest.mark.parametrize(("measure", "sex", "born", "element", "value", "inside", "outside"), LOOKBACKS,
@@ -52,7 +58,7 @@ def test_lookback_edges(kit, measure, sex, born, element, value, inside, outside
     events = (_structured(kit, "in", measure) + _structured(kit, "out", measure)
               + [kit.event("in", element, inside, value=value, source="fhir:Observation"),
                  kit.event("out", element, outside, value=value, source="fhir:Observation")])
-    out = kit.run([measure], pts, [], events)
+    out = kit.run([measure], pts, [], events, _visits(kit, "in", measure) + _visits(kit, "out", measure))
     assert out[measure, "in", "1"].populations.numer, measure
     miss = out[measure, "out", "1"]
     assert miss.populations.denom and not miss.populations.numer and miss.gap_open
