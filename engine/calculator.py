@@ -1,6 +1,7 @@
 """The facade: evidence + patients + encounters + measurement period -> measure outcomes.
 
-``calculate`` evaluates each spec's population criteria for every patient, applies the one
+``calculate`` evaluates each spec's population criteria for every patient (once per episode of
+care for episode-based measures such as TRC, engine/episodes.py), applies the one
 precedence function (engine.populations), decides the care gap with its reason and action
 (engine.gaps), and records which evidence decided each population and which source closed
 the gap (``note``, ``structured`` or ``both``).
@@ -13,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from engine.criteria import CriterionResult, PatientContext, evaluate
+from engine.episodes import find_episodes
 from engine.gaps import GapReason, choose_reason, gap_action
 from engine.options import DEFAULT_OPTIONS, EngineOptions
 from engine.periods import MeasurementPeriod, age_in_months
@@ -45,6 +47,7 @@ class MeasureOutcome:
     stratum: str = ""  # the spec's age stratum the patient falls in (IPP members only)
     measure_title: str = ""
     group_title: str = ""  # multi-group measures (TSC rates 1-3)
+    episode: str = ""  # episode-of-care measures (TRC: the discharge's encounter id); "" otherwise
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -81,7 +84,7 @@ def _evaluate_group(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
     pops = group.populations
     base = dict(patient_id=ctx.patient.patient_id, measure_id=spec.id, group=group.id,
                 measure_version=spec.version, inverse=spec.inverse, measure_title=spec.title,
-                group_title=group.title or "")
+                group_title=group.title or "", episode=ctx.episode.id if ctx.episode else "")
     in_band = _in_age_band(spec, ctx) and spec.sex in ("any", ctx.patient.sex)
     ipp_r = _run(pops.ipp, ctx) if in_band else CriterionResult(False)
     if not ipp_r.met:
@@ -139,7 +142,7 @@ def calculate(
     period: MeasurementPeriod,
     options: EngineOptions | None = None,
 ) -> list[MeasureOutcome]:
-    """One outcome per patient x measure x group, sorted by (measure id, patient id, group).
+    """One outcome per patient x measure x group (x episode), sorted by measure, patient, group, episode.
 
     ``options`` (engine.options.EngineOptions, the job's ``engine:`` setting) default to
     HEDIS denominators from notes counted with the review flag ``denominator_from_notes``.
@@ -163,7 +166,20 @@ def calculate(
         for spec in spec_list:
             ctx = PatientContext(patient, period, elements, encs, spec.undated_policy,
                                  frozenset(spec.count_statuses), options=options)
-            for group in spec.groups:
-                outcomes.append(_evaluate_group(spec, group, ctx, origins))
-    outcomes.sort(key=lambda o: (o.measure_id, o.patient_id, o.group))
+            if spec.episode is None:
+                outcomes.extend(_evaluate_group(spec, group, ctx, origins) for group in spec.groups)
+                continue
+            episodes = find_episodes(spec.episode, ctx)
+            if not episodes:  # one row outside the population, like any patient outside the IPP
+                outcomes.extend(_outside(spec, group, patient) for group in spec.groups)
+            for episode in episodes:
+                ectx = ctx.with_episode(episode)
+                outcomes.extend(_evaluate_group(spec, group, ectx, origins) for group in spec.groups)
+    outcomes.sort(key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode))
     return outcomes
+
+
+def _outside(spec: MeasureSpec, group: GroupSpec, patient: Patient) -> MeasureOutcome:
+    return MeasureOutcome(patient_id=patient.patient_id, measure_id=spec.id, group=group.id,
+                          populations=PopulationFlags(), measure_version=spec.version, inverse=spec.inverse,
+                          measure_title=spec.title, group_title=group.title or "")

@@ -1,6 +1,7 @@
 """Per-clinic care-gap lists and the clinic x measure summary (``care_gaps/*.csv``).
 
-``care_gaps/<clinic>.csv`` has one row per open gap (``row_type=open_gap``) and one per
+``care_gaps/<clinic>.csv`` has one row per open gap (``row_type=open_gap``; episode-of-care
+measures such as TRC name the episode, e.g. the discharge, in ``episode``) and one per
 outcome that is *not* an open gap but carries review flags (``row_type=review``: closed,
 excluded or excepted, yet something needs a reviewer's eye, e.g. an earlier discharge or an
 undated mention), so nothing flagged is silently lost. Each row gives the patient, the
@@ -47,7 +48,7 @@ __all__ = ["CARE_GAP_COLUMNS", "CARE_GAP_SUMMARY_COLUMNS", "care_gap_rows", "cli
 
 CARE_GAP_COLUMNS = (
     "clinic_id", "patient_id", "provider_id", "measure_id", "measure_title", "group",
-    "group_title", "row_type", "gap_reason", "gap_reason_text", "gap_action", "review_flags",
+    "group_title", "episode", "row_type", "gap_reason", "gap_reason_text", "gap_action", "review_flags",
     "evidence_count", "evidence_ids", "note_ids", "note_dates", "event_dates", "statuses",
     "sources", "evidence_quotes", "closed_by", "stratum", "measure_version",
 )
@@ -117,7 +118,7 @@ def care_gap_rows(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient
     by_id = {ev.evidence_id: ev for ev in evidence}
     patient_by_id = {p.patient_id: p for p in patients}
     clinics: dict[str, list[dict[str, Any]]] = {(p.clinic_id or "unassigned"): [] for p in patients}
-    for o in sorted(outcomes, key=lambda o: (o.measure_id, o.patient_id, o.group)):
+    for o in sorted(outcomes, key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode)):
         is_gap = o.gap_open and o.gap_reason is not None
         if not is_gap and not o.review_flags:
             continue
@@ -132,6 +133,7 @@ def care_gap_rows(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient
             "measure_title": o.measure_title,
             "group": o.group,
             "group_title": o.group_title,
+            "episode": o.episode,
             "row_type": "open_gap" if is_gap else "review",
             "gap_reason": reason.value if reason else "",
             "gap_reason_text": GAP_DISPLAY[reason] if reason else "",
@@ -176,9 +178,12 @@ def _summary_rows(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient
                 "clinic_id": clinic, "measure_id": measure, "group": group,
                 "measure_title": o.measure_title, "inverse": int(o.inverse),
                 **dict.fromkeys(CARE_GAP_SUMMARY_COLUMNS[5:], 0)}
+    seen: set[tuple[str, str, str]] = set()
     for o in outcomes:
         row = rows[clinic_of.get(o.patient_id, "unassigned"), o.measure_id, o.group]
-        row["patients"] += 1
+        if (o.measure_id, o.group, o.patient_id) not in seen:  # episode measures: one row per episode
+            seen.add((o.measure_id, o.group, o.patient_id))
+            row["patients"] += 1
         for k, v in o.populations.as_ints().items():
             row[k] += v
         if o.gap_open and o.gap_reason is not None:

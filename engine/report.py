@@ -1,7 +1,9 @@
 """Reports: ``outcomes.csv``, per-clinic care-gap lists, and the summary for the manifest.
 
 ``outcomes.csv``: one row per patient x measure x group (all zeros outside the IPP), sorted
-by measure, patient, group; the optional age ``stratum`` is the last column.
+by measure, patient, group; episode-of-care measures (TRC) have one row per episode with its id
+in ``episode`` (empty otherwise); the optional age ``stratum`` is the last column. Population
+counts in the summary count rows (episodes), ``patients`` counts distinct patients.
 ``care_gaps/<clinic_id or 'unassigned'>.csv`` and ``care_gaps/summary.csv``: see
 engine/care_gaps.py (open gaps and flagged rows with the deciding evidence; clinic x measure
 counts). These files contain note text by design (they are the audit trail); the summary
@@ -25,7 +27,7 @@ __all__ = ["CARE_GAP_COLUMNS", "CARE_GAP_SUMMARY_COLUMNS", "OUTCOME_COLUMNS", "o
            "summarize", "write_reports"]
 
 OUTCOME_COLUMNS = (
-    "patient_id", "measure_id", "group", "ipp", "denom", "denex", "denexcep", "numer", "numex",
+    "patient_id", "measure_id", "group", "episode", "ipp", "denom", "denex", "denexcep", "numer", "numex",
     "gap_open", "gap_reason", "gap_action", "closed_by", "numer_evidence_ids",
     "denex_evidence_ids", "denexcep_evidence_ids", "review_flags", "measure_version",
     "stratum",
@@ -37,7 +39,8 @@ def _join(ids: Sequence[str]) -> str:
 
 
 def outcome_row(o: MeasureOutcome) -> dict[str, Any]:
-    row: dict[str, Any] = {"patient_id": o.patient_id, "measure_id": o.measure_id, "group": o.group}
+    row: dict[str, Any] = {"patient_id": o.patient_id, "measure_id": o.measure_id, "group": o.group,
+                           "episode": o.episode}
     row.update(o.populations.as_ints())
     row.update({
         "gap_open": int(o.gap_open),
@@ -78,6 +81,7 @@ def summarize(outcomes: Sequence[MeasureOutcome]) -> dict[str, Any]:
         groups_of[o.measure_id].add(o.group)
     multi = {m for m, g in groups_of.items() if len(g) > 1}
     per: dict[str, dict[str, Any]] = {}
+    seen: set[tuple[str, str]] = set()
     strata: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for o in outcomes:
         label = _label(o, multi)
@@ -86,7 +90,9 @@ def summarize(outcomes: Sequence[MeasureOutcome]) -> dict[str, Any]:
             "denex": 0, "denexcep": 0, "numer": 0, "numex": 0, "inverse": o.inverse,
             "open_gaps": 0, "gaps_by_reason": Counter(), "closed_by": Counter(),
         })
-        entry["patients"] += 1
+        if (label, o.patient_id) not in seen:  # episode measures: several rows per patient
+            seen.add((label, o.patient_id))
+            entry["patients"] += 1
         counts = o.populations.as_ints()
         for k, v in counts.items():
             entry[k] += v
@@ -121,7 +127,7 @@ def write_reports(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient
     """Write outcomes.csv and care_gaps/*.csv under ``out_dir``; return the summary dict."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    ordered = sorted(outcomes, key=lambda o: (o.measure_id, o.patient_id, o.group))
+    ordered = sorted(outcomes, key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode))
     with (out_dir / "outcomes.csv").open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=OUTCOME_COLUMNS, lineterminator="\n")
         writer.writeheader()

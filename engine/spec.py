@@ -32,8 +32,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from engine.criteria import Criterion, GapReason, parse_criterion
 from engine.criteria.base import AgeAnchor, UndatedPolicy
+from engine.episodes import EpisodeSpec
 from engine.errors import SpecError, UnknownMeasureError
-from engine.periods import MeasurementPeriod
+from engine.periods import DateExpr, MeasurementPeriod, Window
 from engine.records import STATUSES, Status
 
 __all__ = [
@@ -178,8 +179,11 @@ class MeasureSpec(_Strict):
     population_terms: dict[str, str] = Field(default_factory=dict)
     populations: Populations | None = None
     groups: tuple[GroupSpec, ...] = ()
+    episode: EpisodeSpec | None = None  # counted per episode of care (engine/episodes.py)
     gap_actions: dict[GapReason, str] = Field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    # old ids that still resolve to this measure, with a warning (e.g. PNEU, FLU -> AIS-E)
+    deprecated_aliases: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("population_terms")
     @classmethod
@@ -222,6 +226,17 @@ class MeasureSpec(_Strict):
             raise ValueError(f"group ids must be unique, got {ids}")
         return self
 
+    @model_validator(mode="after")
+    def _episode_anchors(self) -> MeasureSpec:
+        if self.episode is None:
+            for group in self.groups:
+                for name in POPULATION_NAMES:
+                    used = _episode_anchors(getattr(group.populations, name))
+                    if used:
+                        raise ValueError(f"group '{group.id}' {name} uses {', '.join(sorted(used))} but the measure "
+                                         "defines no 'episode' (see engine/episodes.py)")
+        return self
+
     def stratum_for(self, age_at: Callable[[AgeAnchor], int]) -> str:
         """The id of the first stratum holding the patient's age (``""``: none, or no strata)."""
         for stratum in self.strata:
@@ -235,8 +250,33 @@ class MeasureSpec(_Strict):
 
     @property
     def names(self) -> tuple[str, ...]:
-        """The id and every alias (the forms resolve_measures accepts)."""
-        return tuple(dict.fromkeys((self.id, *self.aliases)))
+        """The id, every alias and every deprecated alias (the forms resolve_measures accepts)."""
+        return tuple(dict.fromkeys((self.id, *self.aliases, *self.deprecated_aliases)))
+
+
+def _episode_anchors(node: Criterion | None) -> set[str]:
+    """Episode anchors (episode_start / episode_end) used by the windows of a criterion tree."""
+    if node is None:
+        return set()
+    found: set[str] = set()
+    if node.params is not None:
+        for value in _param_values(node.params):
+            if isinstance(value, Window):
+                found |= {a for a in value.anchors if a.startswith("episode_")}
+            elif isinstance(value, DateExpr) and value.anchor.startswith("episode_"):
+                found.add(value.anchor)
+    for child in node.children:
+        found |= _episode_anchors(child)
+    return found
+
+
+def _param_values(params: BaseModel) -> Iterator[Any]:
+    for name in type(params).model_fields:
+        value = getattr(params, name)
+        if isinstance(value, BaseModel) and not isinstance(value, Window):
+            yield from _param_values(value)
+        else:
+            yield value
 
 
 def _criterion_elements(node: Criterion | None) -> Iterator[str]:
@@ -254,6 +294,8 @@ def spec_elements(spec: MeasureSpec) -> list[str]:
     for group in spec.groups:
         for name in POPULATION_NAMES:
             found.update(_criterion_elements(getattr(group.populations, name)))
+    if spec.episode is not None and hasattr(spec.episode, "elements"):
+        found.update(spec.episode.elements)
     return sorted(found)
 
 

@@ -53,7 +53,8 @@ def test_medication_reconciliation_within_30_days_of_the_latest_discharge(kit) -
     pts = [kit.patient(p, date(1950, 1, 1)) for p in ("t1", "t2", "t3", "late")]
     out = kit.run(["TRC-MRP"], pts, ev, encounters=encs)
     assert out["TRC-MRP", "t1", "1"].populations.numer
-    assert out["TRC-MRP", "t1", "1"].closed_by == "both"  # the discharge encounter + the note
+    assert out["TRC-MRP", "t1", "1"].closed_by == "note"  # the note closed it; the discharge is the episode
+    assert out["TRC-MRP", "t1", "1"].episode == "adm-t1"
     assert out["TRC-MRP", "t2", "1"].gap_open and out["TRC-MRP", "t3", "1"].gap_open
     assert not out["TRC-MRP", "late", "1"].populations.ipp  # discharged after December 1
 

@@ -48,8 +48,8 @@ def test_outcomes_csv_ends_with_stratum_and_summary_counts_per_stratum(kit, tmp_
         reader = csv.DictReader(fh)
         rows = {r["patient_id"]: r for r in reader}
     assert reader.fieldnames[-1] == "stratum" and tuple(reader.fieldnames) == OUTCOME_COLUMNS
-    assert reader.fieldnames[:9] == ["patient_id", "measure_id", "group", "ipp", "denom", "denex",
-                                     "denexcep", "numer", "numex"]
+    assert reader.fieldnames[:10] == ["patient_id", "measure_id", "group", "episode", "ipp", "denom", "denex",
+                                      "denexcep", "numer", "numex"]
     assert [rows[p]["stratum"] for p in ("y1", "y2", "o1")] == ["46-49", "46-49", "50-75"]
     strata = summary["measures"]["COL-E"]["strata"]
     assert strata["46-49"]["denom"] == 2 and strata["46-49"]["numer"] == 1
