@@ -29,6 +29,9 @@ are some (spaCy's E002 style). A problem in one patient's data that the engine c
 around is a review flag on the outcome, not an error; a bad input record goes to the
 quarantine with its reason.
 
+Warnings (``QaeWarning``, a ``UserWarning``) report what works but should change, e.g. a
+deprecated measure id (``DeprecatedMeasureWarning``); the CLI prints them as one line each.
+
 ``EngineError`` is kept as another name of ``QaeError`` for code written against the
 engine's first error module.
 """
@@ -39,6 +42,7 @@ from collections.abc import Iterable
 
 __all__ = [
     "ConfigError",
+    "DeprecatedMeasureWarning",
     "ConformanceError",
     "EngineError",
     "EvidenceError",
@@ -46,6 +50,7 @@ __all__ = [
     "InternalError",
     "PipelineOptionError",
     "QaeError",
+    "QaeWarning",
     "RayConnectionError",
     "RegistryError",
     "RuleFileError",
@@ -154,3 +159,14 @@ class RegistryError(InternalError):
 
 class EvidenceError(InternalError, ValueError):
     """An evidence value could not be read by a criteria function."""
+
+
+# --------------------------------------------------------------------------- warnings
+
+
+class QaeWarning(UserWarning):
+    """Something works but should change; the CLI prints ``warning: <message>``."""
+
+
+class DeprecatedMeasureWarning(QaeWarning):
+    """A measure id that is kept as an alias of its replacement (PNEU, FLU -> AIS-E)."""

@@ -23,6 +23,7 @@ adding a file.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -33,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from engine.criteria import Criterion, GapReason, parse_criterion
 from engine.criteria.base import AgeAnchor, UndatedPolicy
 from engine.episodes import EpisodeSpec
-from engine.errors import SpecError, UnknownMeasureError
+from engine.errors import DeprecatedMeasureWarning, SpecError, UnknownMeasureError
 from engine.periods import DateExpr, MeasurementPeriod, Window
 from engine.records import STATUSES, Status
 
@@ -369,10 +370,18 @@ def resolve_measures(ids: Sequence[str] | None, specs: dict[str, MeasureSpec]) -
     if ids is None:
         return [specs[k] for k in sorted(specs)]
     lookup = {name.lower(): spec for spec in specs.values() for name in spec.names}
+    deprecated = {name.lower(): (name, why, spec.id) for spec in specs.values()
+                  for name, why in spec.deprecated_aliases.items()}
     out: dict[str, MeasureSpec] = {}
     for requested in ids:
-        spec = lookup.get(str(requested).strip().lower())
+        key = str(requested).strip().lower()
+        spec = lookup.get(key)
         if spec is None:
             raise UnknownMeasureError(str(requested), specs)
+        if key in deprecated:
+            name, why, target = deprecated[key]
+            warnings.warn(DeprecatedMeasureWarning(
+                f"measure id '{str(requested).strip()}' is deprecated ({why}); it resolves to {target}."),
+                stacklevel=2)
         out.setdefault(spec.id, spec)
     return list(out.values())

@@ -9,6 +9,7 @@ Internal errors (``InternalError``, a bug) keep their traceback.
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Callable
 from datetime import date
 from functools import wraps
@@ -48,13 +49,31 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     return (UserError, FileNotFoundError)
 
 
+def _print_warning(message: Warning | str) -> None:
+    err_console.print(f"[bold yellow]warning:[/] {escape(str(message))}", highlight=False, markup=True,
+                      soft_wrap=True)
+
+
 def friendly_errors(fn: F) -> F:
-    """Turn user errors into one line on stderr and exit code 2."""
+    """Turn user errors into one line on stderr and exit code 2; print qae warnings as one line."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from engine.errors import QaeWarning
+
+        shown = warnings.showwarning
+
+        def show(message: Warning | str, category: type[Warning], *rest: Any, **kw: Any) -> None:
+            if issubclass(category, QaeWarning):
+                _print_warning(message)
+            else:
+                shown(message, category, *rest, **kw)
+
         try:
-            return fn(*args, **kwargs)
+            with warnings.catch_warnings():  # restores the filters and showwarning afterwards
+                warnings.simplefilter("always", QaeWarning)
+                warnings.showwarning = show
+                return fn(*args, **kwargs)
         except _user_errors() as exc:
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             err_console.print(f"[bold red]error:[/] {escape(msg)}", highlight=False, markup=True, soft_wrap=True)

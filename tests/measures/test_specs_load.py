@@ -9,7 +9,7 @@ from engine.errors import SpecError, UnknownMeasureError
 from engine.spec import load_specs, resolve_measures
 
 REQUIRED = {"COL-E", "BCS-E", "CCS", "CBP", "GSD-POOR", "GSD-CONTROL", "EED", "DSF-E", "TSC",
-            "TRC-MRP", "ACP", "FLU", "PNEU"}
+            "TRC-MRP", "ACP", "AIS-E"}
 
 GOOD = """
 id: {id}
