@@ -31,6 +31,7 @@ ENCOUNTER_KINDS: dict[str, tuple[str, str, str]] = {
     "colonoscopy_biopsy": ("other", "45380", "CPT"),
     "mammogram": ("other", "77067", "CPT"),
     "tcm": ("office_visit", "99495", "CPT"),
+    "behavioral_health": ("psych_psychotherapy", "90834", "CPT"),
 }
 
 EXPECTED = ("closed", "open", "excluded", "excepted", "not_in_population")
@@ -128,15 +129,18 @@ class Case:
         })
         return self
 
-    def expect(self, measure_id: str, expected: str, reason: str, note: str) -> Case:
+    def expect(self, measure_id: str, expected: str, reason: str, note: str, *, group: str = "1",
+               episode: str = "") -> Case:
+        """The outcome of one population ``group`` (and, for per-episode measures such as TRC, one
+        ``episode``: the discharge's encounter id) in the answer key's words."""
         if expected not in EXPECTED:
             raise ValueError(f"{self.patient_id} {measure_id}: expected {expected!r} "
                              f"is not one of {EXPECTED}")
         if (expected == "open") != bool(reason) or (reason and reason not in REASONS):
             raise ValueError(f"{self.patient_id} {measure_id}: open outcomes need a reason from {REASONS}, "
                              f"other outcomes none (got expected={expected!r}, reason={reason!r})")
-        self.scenarios.append({"patient_id": self.patient_id, "measure_id": measure_id,
-                               "expected": expected, "reason": reason, "note": note})
+        self.scenarios.append({"patient_id": self.patient_id, "measure_id": measure_id, "group": group,
+                               "episode": episode, "expected": expected, "reason": reason, "note": note})
         return self
 
     def patient_row(self) -> dict[str, str]:
