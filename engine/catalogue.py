@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from engine.criteria import describe_criterion
+from engine.episodes import describe_episodes
 from engine.gaps import GAP_DISPLAY, REASON_ORDER, gap_action
 from engine.spec import MeasureSpec
 
@@ -57,6 +58,9 @@ def describe(spec: MeasureSpec) -> str:
     lines = [f"{spec.id} — {spec.title} (version {spec.version})"]
     if spec.aliases:
         lines.append(f"Also called: {', '.join(spec.aliases)}")
+    if spec.deprecated_aliases:
+        lines.append(f"Old ids that still resolve here, with a deprecation warning: "
+                     f"{', '.join(spec.deprecated_aliases)}")
     progs = [f"{label}: {value}" for label, value in (
         ("HEDIS", spec.programs.hedis), ("CMS eCQM", spec.programs.cms_ecqm),
         ("MIPS quality", spec.programs.mips_quality), ("MSSP APP Plus", spec.programs.mssp_app_plus),
@@ -77,6 +81,8 @@ def describe(spec: MeasureSpec) -> str:
         lines.append("Inverse measure: lower is better; a patient in the numerator has an open care gap.")
     else:
         lines.append("Higher is better: a patient in the denominator but not the numerator has an open gap.")
+    if spec.episode is not None:
+        lines.append(describe_episodes(spec.episode))
     lines.append(f"Evidence that counts: {', '.join(spec.count_statuses)} mentions only.")
     lines.append(f"Evidence without a date: {_UNDATED[spec.undated_policy]}.")
     for group in spec.groups:
@@ -118,7 +124,8 @@ def catalogue_markdown(specs: Mapping[str, MeasureSpec] | Sequence[MeasureSpec])
         "",
         "Generated from `measures/*.yaml` by `qae measures --markdown > measures/CATALOGUE.md`;",
         "a test fails when this file is out of date. One spec file per measure; adding a measure is",
-        "adding a file.",
+        "adding a file. MP = measurement period; dates are given for a calendar-year MP. Evidence",
+        "elements are those of `measures/elements.yaml`.",
         "",
         "| " + " | ".join(cols) + " |",
         "|" + "---|" * len(cols),

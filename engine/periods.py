@@ -90,6 +90,39 @@ class DateExpr:
     def __str__(self) -> str:
         return self.text
 
+    def words(self) -> str:
+        """The date in plain words (MP dates as for a calendar-year MP), e.g. "June 30 of the MP",
+        "October 1, 2 years before the MP", "30 days after the episode end", "the 50th birthday"."""
+        if not self.per_patient:
+            ref = MeasurementPeriod.calendar_year(2000)
+            day = self.resolve(ref)
+            if day == ref.start:
+                return "the start of the MP"
+            if day == ref.end:
+                return "the end of the MP"
+            when = f"{day:%B} {day.day}"
+            years = day.year - 2000
+            if years == 0:
+                return f"{when} of the MP"
+            if years == -1:
+                return f"{when} of the year before the MP"
+            if years < 0:
+                return f"{when}, {-years} years before the MP"
+            return f"{when}, {years} year{'s' if years > 1 else ''} after the MP"
+        if self.anchor == "birth_date" and len(self.offsets) == 1 and self.offsets[0][1] == "y":
+            n = self.offsets[0][0]
+            suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+            return f"the {n}{suffix} birthday"
+        anchor = {"episode_start": "the episode start", "episode_end": "the episode end",
+                  "birth_date": "birth"}[self.anchor]
+        if not self.offsets:
+            return anchor
+        units = {"y": "year", "m": "month", "d": "day"}
+        if len({n > 0 for n, _ in self.offsets}) > 1:
+            return self.text  # mixed directions: the expression itself reads best
+        amount = " and ".join(f"{abs(n)} {units[u]}{'s' if abs(n) != 1 else ''}" for n, u in self.offsets)
+        return f"{amount} {'after' if self.offsets[0][0] > 0 else 'before'} {anchor}"
+
 
 @lru_cache(maxsize=4096)
 def _resolve(from_start: bool, offsets: tuple[tuple[int, str], ...], period: MeasurementPeriod) -> date:
@@ -168,14 +201,15 @@ class Window(BaseModel):
                     or (self.end is not None and self.end.per_patient))
 
     def describe(self) -> str:
+        """Plain words, e.g. "from January 1, 9 years before the MP, through the end of the MP"."""
         if self.start and self.end:
             if str(self.start) == "mp_start" and str(self.end) == "mp_end":
                 return "during the measurement period"
-            return f"from {self.start} to {self.end}"
+            return f"from {self.start.words()} through {self.end.words()}"
         if self.end:
-            return f"on or before {self.end}"
+            return f"on or before {self.end.words()}"
         if self.start:
-            return f"on or after {self.start}"
+            return f"on or after {self.start.words()}"
         return "at any time"
 
 

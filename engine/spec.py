@@ -106,7 +106,7 @@ class AgeBand(_Strict):
         elif self.max is not None:
             return f"aged {self.max} or younger at the {at} of the measurement period"
         else:
-            return "any age"
+            return "of any age"
         return f"aged {low} at the {at} of the measurement period"
 
 
