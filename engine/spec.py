@@ -309,7 +309,7 @@ def default_measures_dir() -> Path:
 def _format_error(err: dict[str, Any]) -> tuple[str, str]:
     loc = [str(p) for p in err.get("loc", ())]
     ctx = err.get("ctx") or {}
-    msg = err.get("msg", "invalid")
+    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
     if err.get("type") == "criterion":
         inner = ctx.get("path", "")
         if inner and inner != "(top)":
