@@ -32,6 +32,7 @@ __all__ = [
 UndatedPolicy = Literal["count", "ignore", "review"]
 AgeAnchor = Literal["mp_start", "mp_end"]
 _UNBOUNDED = Interval(None, None)
+_WINDOWS: dict[tuple[int, MeasurementPeriod], tuple[Window, Interval]] = {}
 
 
 def _by_id(ev: Evidence) -> str:
@@ -115,10 +116,20 @@ class PatientContext:
         """The days of a spec window for this patient (and episode); None: unbounded."""
         if window is None:
             return _UNBOUNDED
+        key = (id(window), self.period)
+        cached = _WINDOWS.get(key)
+        if cached is not None and cached[0] is window:  # the same days for every patient of the MP
+            return cached[1]
         start, end = window.start, window.end
-        anchors = self.anchors if window.per_patient else None
-        return Interval(start.resolve(self.period, anchors) if start is not None else None,
-                        end.resolve(self.period, anchors) if end is not None else None)
+        if window.per_patient:
+            anchors = self.anchors
+            return Interval(start.resolve(self.period, anchors) if start is not None else None,
+                            end.resolve(self.period, anchors) if end is not None else None)
+        days = Interval(start.resolve(self.period) if start is not None else None,
+                        end.resolve(self.period) if end is not None else None)
+        if len(_WINDOWS) < 4096:
+            _WINDOWS[key] = (window, days)  # keeps the window alive, so its id is not reused
+        return days
 
     @property
     def mp(self) -> Interval:

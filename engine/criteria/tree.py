@@ -112,6 +112,9 @@ def evaluate(node: Criterion, ctx: PatientContext) -> CriterionResult:
     else:
         met = any(r.met for r in results)
         deciding = [r for r in results if r.met] if met else results
+    if len(deciding) == 1 and (met or len(results) == 1):
+        only = deciding[0]
+        return CriterionResult(met, only.evidence_ids, only.findings, only.flags)
     return CriterionResult(
         met,
         unique([i for r in deciding for i in r.evidence_ids]),
