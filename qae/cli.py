@@ -165,7 +165,8 @@ def extract(
     include_supplemental: Annotated[bool, typer.Option(
         "--include-supplemental",
         help="Also write the elements measures read beyond the guideline's 27 (tobacco cessation "
-             "counseling/medication, depression follow-up); `qae run` always extracts them.")] = False,
+             "counseling/medication, depression follow-up, falls screening); `qae run` always extracts them.")
+    ] = False,
 ) -> None:
     """Extract evidence only: OUT/evidence.jsonl (one JSON object per line) and OUT/quarantine.jsonl.
 
@@ -223,6 +224,23 @@ def measures_show(measure: Annotated[str, typer.Argument(help="Measure id or ali
 
     (spec,) = resolve_measures([measure], load_specs())
     console.print(describe(spec), highlight=False, markup=False, soft_wrap=True)
+
+
+@measures_app.command("elements")
+@friendly_errors
+def measures_elements() -> None:
+    """List the element vocabulary (measures/elements.yaml): id, kind, sources, what counts.
+
+    Example: qae measures elements
+    """
+    from engine.elements import load_vocabulary
+
+    table = Table(title="Evidence elements (measures/elements.yaml)")
+    for col in ("id", "kind", "sources", "dated by visit", "description"):
+        table.add_column(col)
+    for e in load_vocabulary():
+        table.add_row(e.id, e.kind, e.sources, "yes" if e.dated_by_visit else "", e.description)
+    console.print(table)
 
 
 def _register(name: str, fn: Callable[..., Any]) -> None:

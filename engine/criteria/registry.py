@@ -4,13 +4,16 @@ A spec names a function with ``rule: qm.latest_bp_controlled.v1`` and passes its
 beside it; each function declares a pydantic ``params`` model (``extra="forbid"``), so a
 misspelt parameter fails when the spec loads, naming the file and the field.
 
-Register a new function (e.g. in ``engine/criteria/ecqm_*.py``; every module of this package
-is imported when the package is, so registration needs no other edit)::
+Register a new function (in a module of ``engine/criteria``; every module of this package is
+imported when the package is, so registration needs no other edit). Before adding one, check
+that no building block does the job with other parameters: HEDIS and eCQM variants of a measure
+differ in parameters, not in code. Params fields naming elements are typed ``ElementId``::
 
     class MyParams(RuleParams):
+        elements: list[ElementId]
         threshold: float
 
-    @register("ecqm.my_rule.v1", MyParams, describe=lambda p: f"value above {p.threshold}")
+    @register("qm.my_rule.v1", MyParams, describe=lambda p: f"value above {p.threshold}")
     def my_rule(ctx: PatientContext, params: MyParams) -> CriterionResult: ...
 
 Names are ``<namespace>.<name>.v<N>``; change the version, not the behaviour, of a

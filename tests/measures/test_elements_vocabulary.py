@@ -119,3 +119,13 @@ def test_gold_annotations_naming_an_unknown_element_are_rejected(tmp_path: Path)
                     encoding="utf-8")
     with pytest.raises(InputError, match=r"gold.jsonl:2: unknown element 'mamogram'.*did you mean 'mammogram'"):
         load_gold(path)
+
+
+def test_cli_lists_the_vocabulary() -> None:
+    from typer.testing import CliRunner
+
+    from qae.cli import app
+
+    result = CliRunner().invoke(app, ["measures", "elements"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "falls_screening" in result.output and "zoster_vaccine" in result.output
