@@ -69,6 +69,7 @@ class Vocabulary:
         self.path = path
         self.elements: dict[str, Element] = {e.id: e for e in elements}
         self.ids: tuple[str, ...] = tuple(self.elements)
+        self._dated_by_visit = frozenset(e.id for e in elements if e.dated_by_visit)
 
     def __contains__(self, element: object) -> bool:
         return element in self.elements
@@ -92,8 +93,7 @@ class Vocabulary:
         return element
 
     def dated_by_visit(self, element: str) -> bool:
-        found = self.elements.get(element)
-        return bool(found and found.dated_by_visit)
+        return element in self._dated_by_visit
 
     @classmethod
     def from_file(cls, path: Path) -> Vocabulary:
@@ -137,9 +137,16 @@ def _load(path: Path) -> Vocabulary:
     return Vocabulary.from_file(path)
 
 
+_SHIPPED: list[Vocabulary] = []
+
+
 def load_vocabulary(path: Path | None = None) -> Vocabulary:
     """The vocabulary of ``path`` (default: the shipped measures/elements.yaml), cached."""
-    return _load(Path(path) if path is not None else default_vocabulary_path())
+    if path is None:
+        if not _SHIPPED:  # the engine asks for it per evidence item: keep the lookup cheap
+            _SHIPPED.append(_load(default_vocabulary_path()))
+        return _SHIPPED[0]
+    return _load(Path(path))
 
 
 def element_ids() -> frozenset[str]:

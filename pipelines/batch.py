@@ -114,7 +114,8 @@ def start_ray(address: str | None, num_cpus: int) -> None:
                 "and that this machine has the cluster's token (RAY_AUTH_TOKEN or ~/.ray/auth_token)"
             ) from None
     else:
-        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
+        # address="local": always a new local Ray, never a cluster someone else started on this machine
+        ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
                  logging_level=logging.ERROR, _node_ip_address="127.0.0.1")
     ray.data.DataContext.get_current().print_on_execution_start = False
 
