@@ -75,12 +75,16 @@ def near_miss_findings(ctx: PatientContext, elements: Iterable[str], window: Int
                        statuses: Sequence[str] = tuple(NEAR_MISS)) -> list[Finding]:
     """Declined, ordered or planned mentions from the window's start through the later of its
     end and the MP's end (or undated, dated by their note): they explain an open gap."""
+    return _near_misses(ctx, [ev for ev in ctx.items(elements) if ev.status in statuses], window)
+
+
+def _near_misses(ctx: PatientContext, items: Sequence[Evidence], window: Interval) -> list[Finding]:
+    if not items:
+        return []
     end = ctx.period.end if window.end is None else max(window.end, ctx.period.end)
     near = Interval(window.start, end)
     found = []
-    for ev in ctx.items(elements):
-        if ev.status not in statuses:
-            continue
+    for ev in items:
         days = (ev.event_date, ev.event_date) if ev.origin == "structured" else note_range(ev, "note_date")
         if days is None or Interval(days[0], days[1]).overlaps(near):
             found.append(Finding(NEAR_MISS[ev.status], ev.evidence_id))
@@ -182,12 +186,15 @@ def select(ctx: PatientContext, p: EvidenceParams, window: Interval | None = Non
     counted = set(p.statuses) if p.statuses is not None else ctx.count_statuses
     policy = p.undated or ctx.undated_policy
     out = Selection()
+    near: list[Evidence] = []
     for ev in ctx.items(p.elements):
         if not include_notes and ev.origin != "structured":
             continue
         if not _structured_ok(ev, p.sources, p.exclude_sources):
             continue
         if ev.status not in counted:
+            if ev.status in NEAR_MISS:
+                near.append(ev)
             continue
         if p.value_in is not None and not set(value_strings(ev.value)) & set(p.value_in):
             continue
@@ -208,8 +215,9 @@ def select(ctx: PatientContext, p: EvidenceParams, window: Interval | None = Non
         elif where == Place.BEFORE:
             out.findings.append(Finding(GapReason.EVIDENCE_TOO_OLD, ev.evidence_id))
     if not out.hits:
-        out.findings.extend(near_miss_findings(ctx, p.elements, window))
-        out.findings.extend(near_miss_findings(ctx, p.declined_from, window, ("declined",)))
+        out.findings.extend(_near_misses(ctx, near, window))
+        if p.declined_from:
+            out.findings.extend(near_miss_findings(ctx, p.declined_from, window, ("declined",)))
     return out
 
 
