@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from engine.criteria import CriterionResult, PatientContext, evaluate
 from engine.episodes import find_episodes
@@ -48,6 +49,11 @@ class MeasureOutcome:
     measure_title: str = ""
     group_title: str = ""  # multi-group measures (TSC rates 1-3)
     episode: str = ""  # episode-of-care measures (TRC: the discharge's encounter id); "" otherwise
+    # Closed gaps: the last day the deciding evidence keeps the gap closed (a colonoscopy in 2018
+    # closes COL-E through 2027-12-31); None when the gap is open or the evidence never expires.
+    valid_through: date | None = None
+    # Open gaps: the last day in the measurement period by which the service closes the gap.
+    due_date: date | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
 
