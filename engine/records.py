@@ -94,7 +94,11 @@ class Evidence(BaseModel):
     """One evidence item: an element found in a note (or a structured event), with provenance.
 
     For note evidence ``start``/``end`` are character offsets into the original note
-    text and ``text[start:end] == span`` always holds.
+    text and ``text[start:end] == span`` always holds. ``context`` is the sentence (or, in
+    telegraphic notes, the line) around the span, cut from the original text and capped in
+    length, and ``context_start`` its offset in the note, so
+    ``context[start - context_start:end - context_start] == span``; both are None for
+    structured evidence (and in evidence files written before they existed).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -107,6 +111,8 @@ class Evidence(BaseModel):
     start: int | None = None
     end: int | None = None
     span: str | None = None
+    context: str | None = None
+    context_start: int | None = None
     section: str | None = None
     event_date: date | None = None
     date_precision: DatePrecision | None = None

@@ -15,6 +15,7 @@ from spacy.tokens import Doc
 
 from engine.records import Evidence, Note
 
+from .context import sentence_around
 from .evidence_builder import is_eye_care_note, is_pediatric, stated_age_years, title_elements
 from .rules import ELEMENTS, supplemental_elements
 
@@ -68,6 +69,7 @@ def doc_to_evidence(note: Note, doc: Doc, include_supplemental: bool = False) ->
         evidence_id = f"{note.note_id}:{start}-{end}:{element}"
         if evidence_id in out:
             continue
+        context, context_start = sentence_around(note.text, start, end)
         out[evidence_id] = Evidence(
             evidence_id=evidence_id,
             note_id=note.note_id,
@@ -77,6 +79,8 @@ def doc_to_evidence(note: Note, doc: Doc, include_supplemental: bool = False) ->
             start=start,
             end=end,
             span=note.text[start:end],
+            context=context,
+            context_start=context_start,
             section=row["section"],
             event_date=row["event_date"],
             date_precision=row["date_precision"],
