@@ -29,7 +29,7 @@ __all__ = ["CARE_GAP_COLUMNS", "CARE_GAP_SUMMARY_COLUMNS", "OUTCOME_COLUMNS", "o
 OUTCOME_COLUMNS = (
     "patient_id", "measure_id", "group", "episode", "ipp", "denom", "denex", "denexcep", "numer", "numex",
     "gap_open", "gap_reason", "gap_action", "closed_by", "numer_evidence_ids",
-    "denex_evidence_ids", "denexcep_evidence_ids", "review_flags", "measure_version",
+    "denex_evidence_ids", "denexcep_evidence_ids", "gap_evidence_ids", "review_flags", "measure_version",
     "stratum",
 )
 
@@ -50,6 +50,7 @@ def outcome_row(o: MeasureOutcome) -> dict[str, Any]:
         "numer_evidence_ids": _join(o.numer_evidence_ids),
         "denex_evidence_ids": _join(o.denex_evidence_ids),
         "denexcep_evidence_ids": _join(o.denexcep_evidence_ids),
+        "gap_evidence_ids": _join(o.gap_evidence_ids),
         "review_flags": _join(o.review_flags),
         "measure_version": o.measure_version,
         "stratum": o.stratum,
