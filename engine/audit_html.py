@@ -323,7 +323,7 @@ def _page(run: RunData, *, title: str, rows: list[RowView], summary: dict[str, A
 
 
 def write_audit_html(run: RunData, out_dir: Path) -> list[Path]:
-    """Write the audit report(s) under ``out_dir``; returns the files written (sorted)."""
+    """Write the audit report(s) under ``out_dir``; returns the files written (``audit.html`` first)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     outcomes = sorted(run.outcomes, key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode))
@@ -367,4 +367,4 @@ def write_audit_html(run: RunData, out_dir: Path) -> list[Path]:
                       "open": sum(1 for r in by_clinic.get(clinic, []) if r.status == "open")})
     index.write_text(_page(run, title=title, rows=[], summary=summary, chart=chart, links=links, index_href=None,
                            outside_ipp=len(outcomes) - len(shown)), encoding="utf-8")
-    return sorted([index, *written])
+    return [index, *written]
