@@ -1,6 +1,6 @@
 (function () {
   "use strict";
-  var rows = Array.prototype.slice.call(document.querySelectorAll("tbody.o"));
+  var rows = Array.prototype.slice.call(document.querySelectorAll("#outcomes .o"));
   var ids = ["clinic", "measure", "status", "reason"];
   var selects = ids.map(function (k) { return document.getElementById("f-" + k); });
   var patient = document.getElementById("f-patient");

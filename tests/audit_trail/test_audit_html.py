@@ -18,11 +18,12 @@ from engine.run_data import RunData
 
 
 def _rows(html: str) -> dict[tuple[str, str], str]:
-    """tbody blocks keyed by (patient, measure)."""
+    """Row blocks keyed by (patient, measure)."""
     out = {}
-    for m in re.finditer(r'<tbody class="o"[^>]*data-measure="([^"]*)"[^>]*data-patient="([^"]*)">(.*?)</tbody>',
-                         html, re.S):
-        out[(m.group(2), m.group(1))] = m.group(3)
+    for chunk in html.split('<div class="o" role="row" ')[1:]:
+        chunk = chunk.split("<script>")[0]
+        m = re.match(r'[^>]*data-measure="([^"]*)"[^>]*data-patient="([^"]*)">', chunk)
+        out[(m.group(2), m.group(1))] = chunk[m.end():]
     return out
 
 

@@ -70,11 +70,11 @@ def test_demo_audit_in_chromium(browser: object, demo_run: RunData, tmp_path: Pa
     (page,) = write_audit_html(demo_run, tmp_path / "report")
     driver.get(page.as_uri())  # type: ignore[attr-defined]
     find = driver.find_element  # type: ignore[attr-defined]
-    rows = driver.find_elements(By.CSS_SELECTOR, "tbody.o")  # type: ignore[attr-defined]
+    rows = driver.find_elements(By.CSS_SELECTOR, "#outcomes .o")  # type: ignore[attr-defined]
     assert len(rows) > 1000
 
     # a known closed gap: demo-001's 03/2019 colonoscopy closes COL-E; the word is highlighted in its line
-    closed = find(By.CSS_SELECTOR, 'tbody.o[data-patient="demo-001"][data-measure="COL-E"]')
+    closed = find(By.CSS_SELECTOR, '#outcomes .o[data-patient="demo-001"][data-measure="COL-E"]')
     assert closed.find_element(By.CSS_SELECTOR, ".st").text == "Closed"
     mark = closed.find_element(By.CSS_SELECTOR, ".ev.decided mark")
     assert mark.text == "Colonoscopy"
@@ -86,7 +86,7 @@ def test_demo_audit_in_chromium(browser: object, demo_run: RunData, tmp_path: Pa
     # a known open gap: the flu shot of 10/2024 is too old for the 2025-26 season; the reason shows
     # with the evidence that came close
     flu = find(By.CSS_SELECTOR,
-               'tbody.o[data-patient="demo-001"][data-measure="AIS-E"][data-reason="evidence_too_old"]')
+               '#outcomes .o[data-patient="demo-001"][data-measure="AIS-E"][data-reason="evidence_too_old"]')
     assert "before the measure's lookback window" in flu.find_element(By.CSS_SELECTOR, ".reason").text
     assert flu.find_element(By.CSS_SELECTOR, ".ev.close mark").text == "Flu vaccine"
 
@@ -136,7 +136,7 @@ def test_note_text_that_tries_to_run_script_renders_as_text(browser: object, tmp
     assert browser.execute_script("return window.__pwned === undefined")  # type: ignore[attr-defined]
     quote = browser.find_element(By.CSS_SELECTOR, ".quote").text  # type: ignore[attr-defined]
     assert "<script>window.__pwned = 1</script>" in quote and 'onerror="window.__pwned = 2"' in quote
-    assert browser.find_elements(By.CSS_SELECTOR, "tbody.o img, tbody.o script") == []  # type: ignore[attr-defined]
+    assert browser.find_elements(By.CSS_SELECTOR, "#outcomes img, #outcomes script") == []  # type: ignore[attr-defined]
     assert browser.find_element(By.CSS_SELECTOR, ".pid").text == 'p"><b>x'  # type: ignore[attr-defined]
     assert "2026 (year only)" in browser.find_element(By.CSS_SELECTOR, ".evm").text  # type: ignore[attr-defined]
     assert GapReason.DECLINED.value not in browser.page_source  # type: ignore[attr-defined]
