@@ -36,8 +36,8 @@ _END = re.compile(r"[.!?]+[\"')\]]*(?=\s|,(?=\S)|$)")
 
 def _line_break_ends(text: str, i: int) -> bool:
     """Whether the line break at ``text[i]`` ends a unit (not a wrapped sentence going on)."""
-    before = text[:i].rstrip(" \t\r")
-    after = text[i + 1:].lstrip(" \t\r")
+    before = text[max(0, i - 80):i].rstrip(" \t\r")
+    after = text[i + 1:i + 81].lstrip(" \t\r")
     if not before or not after or after[0] == "\n" or before[-1] == "\n":
         return True  # a blank line, or the text's edge
     return not ((before[-1].isalnum() or before[-1] in ",;") and after[0].islower())
@@ -54,32 +54,39 @@ def _is_sentence_end(text: str, m: re.Match[str]) -> bool:
     return True
 
 
-def _unit_start(text: str, start: int) -> int:
-    """Where the sentence or line holding ``start`` begins."""
-    lo = 0
-    nl = text.rfind("\n", 0, start)
+def _unit_start(text: str, start: int, reach: int) -> int:
+    """Where the sentence or line holding ``start`` begins, looking back at most ``reach``
+    characters (a longer sentence is cut to length anyway)."""
+    floor = max(0, start - reach)
+    lo = floor
+    nl = text.rfind("\n", floor, start)
     while nl != -1:
         if _line_break_ends(text, nl):
             lo = nl + 1
             break
-        nl = text.rfind("\n", 0, nl)
+        nl = text.rfind("\n", floor, nl)
     for m in _END.finditer(text, lo, start):
         if m.end() <= start and _is_sentence_end(text, m):
             lo = m.end()
+    if lo == floor and floor > 0:  # no boundary within reach: start after a space, never mid-word
+        space = text.find(" ", lo, start)
+        lo = space + 1 if space != -1 else start
     while lo < start and text[lo] in " \t\r\n,":
         lo += 1
     return lo
 
 
-def _unit_end(text: str, end: int) -> int:
-    """Where the sentence or line holding ``end`` ends (after its terminator)."""
-    hi = len(text)
-    nl = text.find("\n", end)
+def _unit_end(text: str, end: int, reach: int) -> int:
+    """Where the sentence or line holding ``end`` ends (after its terminator), looking at most
+    ``reach`` characters ahead."""
+    ceiling = min(len(text), end + reach)
+    hi = ceiling
+    nl = text.find("\n", end, ceiling)
     while nl != -1:
         if _line_break_ends(text, nl):
             hi = nl
             break
-        nl = text.find("\n", nl + 1)
+        nl = text.find("\n", nl + 1, ceiling)
     for m in _END.finditer(text, end, hi):
         if _is_sentence_end(text, m):
             hi = m.end()
@@ -94,7 +101,7 @@ def sentence_around(text: str, start: int, end: int, max_chars: int = MAX_CONTEX
     (the span itself is never cut), and its offset in ``text``."""
     if not 0 <= start <= end <= len(text):
         raise ValueError(f"span [{start}, {end}) is outside the text (length {len(text)})")
-    lo, hi = _unit_start(text, start), _unit_end(text, end)
+    lo, hi = _unit_start(text, start, 2 * max_chars), _unit_end(text, end, 2 * max_chars)
     lo, hi = min(lo, start), max(hi, end)
     room = max_chars - (end - start)
     if hi - lo > max_chars and room > 0:

@@ -109,6 +109,16 @@ def test_a_long_sentence_is_cut_at_white_space_around_the_span() -> None:
     assert start - at > 100 and len(context) - (start - at) > 100  # text kept on both sides
 
 
+def test_a_huge_unpunctuated_note_is_cut_at_white_space_and_quickly() -> None:
+    text = " ".join(f"w{i}" for i in range(60000))  # one 400k-character line, no sentence end
+    for i in (100, 30000, 59990):
+        word = f" w{i} "
+        start = text.index(word) + 1
+        context, at = sentence_around(text, start, start + len(word) - 2)
+        assert len(context) <= MAX_CONTEXT_CHARS and context[start - at:].startswith(word.strip())
+        assert (at == 0 or text[at - 1] == " ") and (at + len(context) == len(text) or text[at + len(context)] == " ")
+
+
 def test_a_span_longer_than_the_cap_is_kept_whole() -> None:
     text = "x " * 10 + "y" * 400 + " z."
     context, at = sentence_around(text, 20, 420)
