@@ -271,17 +271,26 @@ def format_validation(result: ValidationResult, files: list[Path] | None = None,
                      + (f"; outcome kappa {p.outcome_kappa.text()}" if p.outcome_kappa else "")
                      + f"; {len(p.disagreements)} disagreements to adjudicate")
     if result.thresholds:
-        lines.append("Thresholds:")
-        for t in result.thresholds:
-            lines.append(f"  {t.verdict:4s} {t.threshold} [{t.scope}] = {_fmt(t.value)} ({_fmt(t.low)}-{_fmt(t.high)})")
+        verdicts = [t.verdict for t in result.thresholds]
+        lines.append(f"Thresholds: {verdicts.count('PASS')} pass, {verdicts.count('FAIL')} fail, "
+                     f"{verdicts.count('n/a')} not evaluable")
+        for t in sorted(result.thresholds, key=lambda t: t.passed is not False):
+            if t.passed is not None:
+                lines.append(f"  {t.verdict:4s} {t.threshold} [{t.scope}] = {_fmt(t.value)} "
+                             f"({_fmt(t.low)}-{_fmt(t.high)})")
+        undefined = [t.scope for t in result.thresholds if t.passed is None]
+        if undefined:
+            lines.append(f"  n/a  (no positives on either side): {', '.join(undefined)}")
     lines.append(f"Discordances: {len(result.discordances)}")
     for d in result.discordances[:show_discordance]:
         lines.append(f"  {d.level} {d.kind} {d.element} {d.patient_id}{(' ' + d.unit) if d.unit else ''}: "
                      f"engine {d.engine_answer!s} / reviewer {d.reviewer_answer!s}")
     if len(result.discordances) > show_discordance:
         lines.append(f"  ... {len(result.discordances) - show_discordance} more in discordance.csv")
-    for u in result.unreadable:
+    for u in result.unreadable[:show_discordance]:
         lines.append(f"Unreadable: {u.where()}: {u.reason}")
+    if len(result.unreadable) > show_discordance:
+        lines.append(f"  ... {len(result.unreadable) - show_discordance} more in unreadable_rows.csv")
     for m in result.messages:
         lines.append(f"Note: {m}")
     if files:

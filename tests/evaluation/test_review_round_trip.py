@@ -268,3 +268,35 @@ def test_two_abstractors_kappa_and_adjudication_read_back(demo_run: Path, review
     found = _discordances(out2)
     assert ("element", "date", "colonoscopy", "demo-004") not in found
     assert ("element", "found", "colonoscopy", "demo-001") in found
+
+
+def test_gold_annotations_scored_against_the_run_with_outcomes(demo_run: Path, tmp_path: Path) -> None:
+    """A gold file (chart-review format) of both notes of demo-016, with two planted errors: the
+    tobacco category (current, the note says it is denied) and a colonoscopy in 2022 (the note says
+    she never had one). The run's evidence is scored note by note, and the gold findings run through
+    the engine turn demo-016's COL-E gap into a met numerator."""
+    gold = [
+        {"note_id": "demo-016-01",
+         "elements": {"mammogram": "affirmed", "blood_pressure": "affirmed", "tobacco_use": "affirmed",
+                      "colonoscopy": "affirmed", "colorectal_cancer": "not_affirmed", "hypertension": "not_affirmed",
+                      "diabetes": "not_affirmed"},
+         "values": {"blood_pressure": [[112, 70]], "tobacco_use": "current"},
+         "dates": {"mammogram": ["2026-01"], "colonoscopy": ["2022"]},
+         "evidence": {"mammogram": ["Mammogram 01/2026 normal"], "blood_pressure": ["BP 112/70"],
+                      "tobacco_use": ["Denies tobacco"], "colonoscopy": ["colonoscopy"]}},
+        {"note_id": "demo-016-02", "elements": {"pregnancy": "not_affirmed"}, "values": {}},
+    ]
+    path = tmp_path / "gold.jsonl"
+    path.write_text("".join(json.dumps(g) + "\n" for g in gold), encoding="utf-8")
+    out = tmp_path / "eval"
+    res = CliRunner().invoke(app, ["evaluate", "--run", str(demo_run), "--review", str(path), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert _discordances(out) == {("element", "value", "tobacco_use", "demo-016"),
+                                  ("element", "found", "colonoscopy", "demo-016"),
+                                  ("outcome", "outcome", "COL-E", "demo-016")}
+    data = json.loads((out / "validation.json").read_text(encoding="utf-8"))
+    assert data["element_level"]["units"] == 2 * 27
+    assert data["element_level"]["overall"]["fn"] == 1 and data["element_level"]["overall"]["fp"] == 0
+    assert data["element_level"]["dates"]["mammogram"]["numerator"] == 1
+    assert data["outcome_level"]["COL-E"]["table"][1][0] == 1  # engine gap open, reviewer numerator met
+    assert data["extraction"]["n_notes"] == 2  # the extraction scorer's figures on the same notes
