@@ -235,9 +235,10 @@ def _weighted(units: Sequence[OutcomeUnit], population: Mapping[str, int], cfg: 
     return out
 
 
-def _mrrv_verdict(units: Sequence[OutcomeUnit], drawn: Mapping[str, int]) -> dict[str, Any]:
+def _mrrv_verdict(units: Sequence[OutcomeUnit], drawn: Mapping[str, int], second_drawn: int) -> dict[str, Any]:
     """HEDIS MRRV: 0 errors in the first 16 passes; 2+ fail; exactly 1 needs the second 16 (0 errors:
-    pass, else fail). An error: the record does not support the engine's compliant result."""
+    pass, else fail); with no record left for a second sample, one error fails. An error: the record
+    does not support the engine's compliant result."""
     first = [u for u in units if u.role == "mrrv-first"]
     second = [u for u in units if u.role == "mrrv-second"]
     e1 = sum(u.reviewer != u.engine for u in first)
@@ -247,9 +248,9 @@ def _mrrv_verdict(units: Sequence[OutcomeUnit], drawn: Mapping[str, int]) -> dic
         verdict = "INCOMPLETE"
     elif e1 == 0:
         verdict = "PASS"
-    elif e1 >= 2:
+    elif e1 >= 2 or second_drawn == 0:
         verdict = "FAIL"
-    elif not second:
+    elif len(second) < second_drawn:
         verdict = "SECOND SAMPLE NEEDED"
     else:
         verdict = "PASS" if e2 == 0 else "FAIL"
@@ -276,7 +277,7 @@ def _outcome_figures(label: str, units: Sequence[OutcomeUnit], cfg: ValidationCo
     group = next((g for g in (sample.groups if sample else []) if g.label == label), None)
     if group is not None and sample is not None:
         if sample.preset == "hedis-mrrv":
-            fig.mrrv = _mrrv_verdict(units, group.drawn)
+            fig.mrrv = _mrrv_verdict(units, group.drawn, sum(u.role == "mrrv-second" for u in group.units))
         elif units and all(u.stratum for u in units):
             fig.weighted = _weighted(units, group.population, cfg)
     return fig
@@ -310,6 +311,9 @@ def run_validation(reviews: Sequence[Path], *, run_dir: Path | None = None, note
                                    "outcomes use today's specs, the engine's are the run's")
     sample = _find_sample(sample_path, reviews, mode)
     result.sample = sample
+    if sample is None and mode == "worksheet":
+        result.messages.append("no sample.json beside the worksheets (give --sample): outcomes are compared for "
+                               "every measure group of the reviewed patients, without strata weights or MRRV verdicts")
     ctx = _context(files, run, manifest, notes, mode, result, nlp)
     rows = _validated_rows(files, ctx, run, mode, result)
     _score(result, rows, ctx, run, mode, cfg, primary)
@@ -325,7 +329,7 @@ def _find_sample(sample_path: Path | None, reviews: Sequence[Path], mode: str) -
         candidate = Path(review).parent / "sample.json"
         if candidate.is_file():
             return load_sample(candidate)
-    return None
+    return None  # outcome units are then every reviewed patient's rows (no strata weights, no MRRV verdict)
 
 
 def _context(files: Sequence[ReviewFile], run: RunData | None, manifest: Mapping[str, Any], notes: Sequence[Path],
@@ -381,11 +385,14 @@ def _validated_rows(files: Sequence[ReviewFile], ctx: _Context, run: RunData | N
     from dataclasses import replace
 
     out: list[ReviewRow] = []
+    not_in_run: set[str] = set()
     for f in files:
         for r in f.rows:
             if mode == "gold":
                 patient = ctx.patient_of_note.get(r.note_id or "")
-                if patient is not None:
+                if patient is not None and run is not None and patient not in run.patients:
+                    not_in_run.add(r.note_id or "")  # the run quarantined it (unknown patient)
+                elif patient is not None:
                     out.append(replace(r, patient_id=patient))
                 continue
             problem = None
@@ -405,6 +412,9 @@ def _validated_rows(files: Sequence[ReviewFile], ctx: _Context, run: RunData | N
                 result.unreadable.append(Unreadable(r.source, r.sheet, r.row, problem))
             else:
                 out.append(r)
+    if not_in_run:
+        result.messages.append(f"{len(not_in_run)} gold notes belong to patients the run does not have (their "
+                               "notes were quarantined): left out")
     return out
 
 
@@ -464,9 +474,10 @@ def _extraction_report(ctx: _Context, rows: Sequence[ReviewRow], result: Validat
     gold_paths = [f.path for f in result.files if f.kind == "gold"]
     from .extraction import load_gold
 
+    kept = {r.note_id for r in rows}  # notes the run processed (or that were found)
     gold: dict[str, Any] = {}
     for path in gold_paths:
-        gold.update(load_gold(path))
+        gold.update({k: v for k, v in load_gold(path).items() if k in kept})
     evidence: dict[str, list[Evidence]] = defaultdict(list)
     for (note_id, _element), items in ctx.evidence_by_note.items():
         evidence[note_id].extend(items)

@@ -105,7 +105,9 @@ def validation_dict(result: ValidationResult) -> dict[str, Any]:
         "methods": list(METHODS),
     }
     if result.extraction is not None:
-        out["extraction"] = result.extraction.to_dict()
+        extraction = result.extraction.to_dict()
+        extraction["misses"] = sorted(extraction["misses"], key=lambda m: (m["note_id"], m["element"], m["kind"]))
+        out["extraction"] = extraction
     return out
 
 

@@ -300,3 +300,30 @@ def test_gold_annotations_scored_against_the_run_with_outcomes(demo_run: Path, t
     assert data["element_level"]["dates"]["mammogram"]["numerator"] == 1
     assert data["outcome_level"]["COL-E"]["table"][1][0] == 1  # engine gap open, reviewer numerator met
     assert data["extraction"]["n_notes"] == 2  # the extraction scorer's figures on the same notes
+
+
+def test_hedis_mrrv_sample_pass_and_fail(demo_run: Path, tmp_path: Path) -> None:
+    """--hedis-mrrv: the demo has 14 COL-E records made compliant by notes (fewer than 16, so all are
+    drawn and none is left for a second sample). No error: PASS; one error (demo-001's colonoscopy
+    not found in the chart): FAIL, and that record is the one discordance."""
+    folder = tmp_path / "mrrv"
+    res = CliRunner().invoke(app, ["sample", "--run", str(demo_run), "--measure", "COL-E", "--hedis-mrrv",
+                                   "--out", str(folder)])
+    assert res.exit_code == 0, res.output
+    sample = json.loads((folder / "sample.json").read_text(encoding="utf-8"))
+    (group,) = sample["groups"]
+    assert group["drawn"]["numerator"] == len(group["units"]) == 14
+    assert {u["role"] for u in group["units"]} == {"mrrv-first"}
+    for planted, verdict in (({}, "PASS"), ({k: v for k, v in PLANTED.items() if k[0] == "demo-001"}, "FAIL")):
+        filled = fill_like_an_abstractor(folder / "COL-E_worksheet.xlsx", demo_run, tmp_path / f"{verdict}.xlsx",
+                                         planted=planted)
+        out = tmp_path / f"eval-{verdict}"
+        res = CliRunner().invoke(app, ["evaluate", "--run", str(demo_run), "--review", str(filled), "--sample",
+                                       str(folder / "sample.json"), "--out", str(out)])
+        assert res.exit_code == 0, res.output
+        data = json.loads((out / "validation.json").read_text(encoding="utf-8"))
+        mrrv = data["outcome_level"]["COL-E"]["mrrv"]
+        assert mrrv["verdict"] == verdict and mrrv["first_reviewed"] == 14
+        assert mrrv["first_errors"] == (0 if verdict == "PASS" else 1)
+        outcome_disc = {d for d in _discordances(out) if d[0] == "outcome"}
+        assert outcome_disc == (set() if verdict == "PASS" else {("outcome", "outcome", "COL-E", "demo-001")})
