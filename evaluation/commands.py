@@ -130,6 +130,7 @@ def evaluate_cmd(
              "config.")] = None,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Exit with code 1 when a threshold fails (for CI).")] = False,
+    patients: Annotated[Path | None, typer.Option(help="The run's patients file, when it has moved.")] = None,
 ) -> dict[str, Any]:
     """Measure agreement with chart review: element level and measure-outcome level, with 95% intervals.
 
@@ -156,7 +157,7 @@ def evaluate_cmd(
     if date_order is not None:
         cfg = cfg.model_copy(update={"date_order": date_order.value})
     result = run_validation(list(review), run_dir=run, notes=list(notes or []), config=cfg, sample_path=sample,
-                            primary=primary)
+                            primary=primary, patients=patients)
     data = validation_dict(result)
     if out.suffix.lower() == ".json":
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -152,12 +152,12 @@ def _notes_context(notes: Sequence[Note]) -> tuple[dict, dict, dict, dict]:
     return dates, dict(of_patient), {n.note_id: n.patient_id for n in notes}, {n.note_id: n for n in notes}
 
 
-def _load_run(run_dir: Path) -> tuple[RunData, dict[str, Any]]:
+def _load_run(run_dir: Path, patients: Path | None = None) -> tuple[RunData, dict[str, Any]]:
     from qae.run_folder import load_run
 
     from .review_folder import run_manifest
 
-    return load_run(run_dir), run_manifest(run_dir)
+    return load_run(run_dir, patients=patients), run_manifest(run_dir)
 
 
 # --------------------------------------------------------------------------- reference answers
@@ -288,7 +288,7 @@ def _outcome_figures(label: str, units: Sequence[OutcomeUnit], cfg: ValidationCo
 
 def run_validation(reviews: Sequence[Path], *, run_dir: Path | None = None, notes: Sequence[Path] = (),
                    config: ValidationConfig | None = None, sample_path: Path | None = None,
-                   primary: str | None = None, nlp: Any = None) -> ValidationResult:
+                   primary: str | None = None, nlp: Any = None, patients: Path | None = None) -> ValidationResult:
     cfg = config or ValidationConfig()
     if not reviews:
         raise InputError("give at least one review: --review worksheet.xlsx (or a gold .jsonl)")
@@ -302,7 +302,7 @@ def run_validation(reviews: Sequence[Path], *, run_dir: Path | None = None, note
     result = ValidationResult(mode=mode, config=cfg, files=files, run_dir=Path(run_dir) if run_dir else None)
     for f in files:
         result.unreadable.extend(f.unreadable)
-    run, manifest = (_load_run(Path(run_dir)) if run_dir else (None, {}))
+    run, manifest = (_load_run(Path(run_dir), patients) if run_dir else (None, {}))
     result.job = run.job if run else ""
     if run is not None:
         stale = [m for m, s in run.specs.items() if (run.versions.get("measures") or {}).get(m, s.version) != s.version]

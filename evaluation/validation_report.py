@@ -191,7 +191,8 @@ def render_html(result: ValidationResult) -> str:
             m = f.mrrv
             mrrv = (f"{m['verdict']}: first {m['first_errors']} errors in {m['first_reviewed']}/{m['first_drawn']}"
                     + (f"; second {m['second_errors']} in {m['second_reviewed']}" if m["second_reviewed"] else ""))
-        names = [category_label(c, f.inverse) for c in CATEGORIES]
+        names = [category_label(c, f.inverse).replace(" (gap closed)", "").replace(" / exception", "")
+                 .replace(" (gap open)", "") for c in CATEGORIES]
         outcomes.append({"label": label, "units": f.units, "m": texts(f.metrics), "weighted": weighted, "mrrv": mrrv,
                          "categories": names,
                          "rows": [{"name": names[i], "cells": f.table[i], "index": i} for i in range(len(CATEGORIES))]})
@@ -229,6 +230,7 @@ def render_html(result: ValidationResult) -> str:
     return template_env().get_template("validation_report.html.j2").render(
         job=result.job, verdict=result.verdict, mode_text=mode_text, files=files, config_text=config_text,
         messages=result.messages, thresholds=result.thresholds, fmt=_fmt, outcomes=outcomes,
+        outcome_unit_name="sampled patient" if result.mode == "worksheet" else "patient with every note annotated",
         element_units=el.units, element_unit_name="note x element units" if result.mode == "gold"
         else "measure x patient x element units", cluster_name="note" if result.mode == "gold" else "patient",
         element_rows=element_rows, value_rows=value_rows, extraction=extraction, pairs=pairs,
