@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from evaluation.commands import evaluate_extraction_cmd, evaluate_negex_cmd
+from evaluation.commands import evaluate_cmd, evaluate_extraction_cmd, evaluate_negex_cmd, sample_cmd
 from evaluation.conformance import conformance_cmd
 
 app = typer.Typer(
@@ -248,6 +248,8 @@ def _register(name: str, fn: Callable[..., Any]) -> None:
     app.command(name)(friendly_errors(fn))
 
 
+_register("sample", sample_cmd)
+_register("evaluate", evaluate_cmd)
 _register("evaluate-extraction", evaluate_extraction_cmd)
 _register("evaluate-negex", evaluate_negex_cmd)
 _register("conformance", conformance_cmd)

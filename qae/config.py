@@ -19,6 +19,8 @@ Example (``configs/demo.yaml``)::
     pipeline: {}                              # options passed to pipelines.build.build_nlp
     engine: {hedis_denominators: with_notes_flagged}   # or structured_only (engine/options.py)
     limits: {max_note_chars: 200000}
+    validation:                               # qae evaluate: intervals and pass/fail thresholds
+      thresholds: [{level: measure, metric: ppv, min: 0.95}]   # (evaluation/thresholds.py)
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from engine.errors import ConfigError
 from engine.options import EngineOptions
+from evaluation.thresholds import ValidationConfig
 from qae.inputs import DEFAULT_MAX_NOTE_CHARS
 
 __all__ = ["ConfigError", "Inputs", "JobConfig", "RayOptions", "load_config"]
@@ -83,6 +86,7 @@ class JobConfig(_Strict):
     pipeline: dict[str, Any] = Field(default_factory=dict)
     engine: EngineOptions = EngineOptions()
     limits: Limits = Limits()
+    validation: ValidationConfig = ValidationConfig()  # qae evaluate's settings; no effect on the run
 
     @field_validator("measurement_period", mode="before")
     @classmethod
@@ -119,8 +123,8 @@ class JobConfig(_Strict):
         return self.model_copy(update={"inputs": inputs, "output": fix(self.output)})
 
     def fingerprint(self) -> str:
-        """sha256 of the settings that change results (not the output folder or Ray sizing)."""
-        data = self.model_dump(mode="json", exclude={"output", "ray", "name"})
+        """sha256 of the settings that change results (not the output folder, Ray sizing or validation)."""
+        data = self.model_dump(mode="json", exclude={"output", "ray", "name", "validation"})
         data["inputs"] = {k: (Path(v).name if v else None) for k, v in data["inputs"].items()}
         blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]

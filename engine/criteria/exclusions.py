@@ -24,7 +24,7 @@ Note mentions of hospice or palliative care without a date of their own take the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Literal
 
@@ -57,6 +57,20 @@ class CommonExclusionParams(RuleParams):
     nursing_home: bool = True
     death: bool = False
     min_age: int = 66  # frailty and nursing-home exclusions apply from this age
+
+    def element_names(self) -> Iterator[str]:
+        """The elements the enabled exclusions read (``spec_elements`` lists them; chart review asks
+        about those that notes can document, hospice and palliative care)."""
+        if self.hospice:
+            yield "hospice"
+        if self.palliative:
+            yield "palliative_care"
+        if self.frailty != "none":
+            yield from ("frailty", "advanced_illness", "dementia_medication")
+        if self.nursing_home:
+            yield "housing_status"
+        if self.death:
+            yield "death"
 
 
 def _describe(p: CommonExclusionParams) -> str:
