@@ -1,4 +1,8 @@
-"""``build_nlp``: spacy.blank("en") + our rule-based components. The text is never altered.
+"""``build_nlp``: spacy.blank("en") + our rule-based components.
+
+The tokenizer reads a normalized view of the note (``pipelines.normalize``: Unicode dashes,
+quotes, spaces, arrows, bullets, "~"); ``doc._.qm_text_map`` maps offsets back, so evidence
+always quotes the original text.
 
 Pipeline (names as in ``nlp.pipe_names``):
     sentencizer | medspacy_pyrush      sentence boundaries (option "sentences")
@@ -9,7 +13,7 @@ Pipeline (names as in ``nlp.pipe_names``):
     qm_bp_readings                    blood pressure readings (resources/values.yaml)
     medspacy_sectionizer              section rules (resources/section_rules.yaml)
     qm_context                        medspaCy ConText on target sentences (resources/context_rules.yaml)
-    qm_dates                          date expressions
+    qm_dates                          date expressions (numeric dates month-first or day-first: option "date_order")
     qm_evidence                       evidence rows on doc._.qm_evidence
 """
 
@@ -23,13 +27,20 @@ import spacy
 from spacy.language import Language
 from spacy.util import compile_infix_regex, compile_prefix_regex
 
+from .dates import DATE_ORDERS
 from .factories import register_factories
+from .normalize import NormalizingTokenizer
 from .rules import load_context_rules, load_section_rules, load_target_rules
 
-__all__ = ["DEFAULT_OPTIONS", "SENTENCE_SPLITTERS", "build_nlp"]
+__all__ = ["DATE_ORDERS", "DEFAULT_OPTIONS", "SENTENCE_SPLITTERS", "build_nlp"]
 
 SENTENCE_SPLITTERS: tuple[str, ...] = ("sentencizer", "pyrush")
-DEFAULT_OPTIONS: Mapping[str, Any] = {"sentences": "sentencizer", "context": True, "sections": True}
+DEFAULT_OPTIONS: Mapping[str, Any] = {
+    "sentences": "sentencizer",
+    "context": True,
+    "sections": True,
+    "date_order": "mdy",
+}
 
 # Transcribed notes glue punctuation: "Allegra.,ALLERGIES:,  She", "124/78.,HEENT:", "Vitals:,".
 _EXTRA_INFIXES = (
@@ -61,6 +72,8 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
     ``options`` (plain JSON values, all optional):
       - ``sentences``: "sentencizer" (spaCy's rule-based splitter, default) or "pyrush" (medspaCy PyRuSH)
       - ``context``: run ConText (default true); ``sections``: run the sectionizer (default true)
+      - ``date_order``: "mdy" (default: 03/04/25 is March 4) or "dmy" (4 March) for numeric dates;
+        a note's own ``date_order`` overrides it
     """
     opts = {**DEFAULT_OPTIONS, **(options or {})}
     unknown = sorted(set(opts) - set(DEFAULT_OPTIONS))
@@ -72,11 +85,16 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
         raise ValueError(
             f"build_nlp option 'sentences' is {opts['sentences']!r}; choose one of {SENTENCE_SPLITTERS}."
         )
+    if opts["date_order"] not in DATE_ORDERS:
+        raise ValueError(
+            f"build_nlp option 'date_order' is {opts['date_order']!r}; choose one of {DATE_ORDERS}."
+        )
     register_factories()
     import medspacy  # noqa: F401  (registers the medspacy_* factories)
 
     nlp = spacy.blank("en")
     _customize_tokenizer(nlp)
+    nlp.tokenizer = NormalizingTokenizer(nlp.tokenizer)
     if opts["sentences"] == "pyrush":
         # PyRuSH logs every token of the note at DEBUG level through loguru: notes are PHI, silence it
         from loguru import logger
@@ -108,7 +126,7 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
         context = nlp.add_pipe(
             "qm_context", config={"rules": None, "span_attrs": None, "prune_on_target_overlap": True}
         )
-    nlp.add_pipe("qm_dates")
+    nlp.add_pipe("qm_dates", config={"date_order": opts["date_order"]})
     nlp.add_pipe("qm_evidence")
     # medspaCy runs ``nlp(phrase)`` for every phrase rule it adds: tokenizer only, please
     with nlp.select_pipes(enable=[]):

@@ -16,7 +16,8 @@ Example (``configs/demo.yaml``)::
     measurement_period: 2026                  # or {start: 2026-01-01, end: 2026-12-31}
     output: ../out/demo
     ray: {address: null, num_cpus: 2, actors: 2, batch_size: 32}
-    pipeline: {}                              # options passed to pipelines.build.build_nlp
+    pipeline: {date_order: mdy}               # options passed to pipelines.build.build_nlp
+                                              #   (date_order: mdy | dmy, how notes write 03/04/25)
     limits: {max_note_chars: 200000}
 """
 
@@ -34,6 +35,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from qae.inputs import DEFAULT_MAX_NOTE_CHARS
 
 __all__ = ["ConfigError", "Inputs", "JobConfig", "RayOptions", "load_config"]
+
+DATE_ORDERS = ("mdy", "dmy")  # pipeline.date_order (pipelines.dates.DATE_ORDERS)
 
 
 class ConfigError(Exception):
@@ -90,6 +93,16 @@ class JobConfig(_Strict):
         if isinstance(value, int | str) and str(value).isdigit():
             year = int(value)
             return {"start": date(year, 1, 1), "end": date(year, 12, 31)}
+        return value
+
+    @field_validator("pipeline")
+    @classmethod
+    def _date_order(cls, value: dict[str, Any]) -> dict[str, Any]:
+        order = value.get("date_order")
+        if order is not None and order not in DATE_ORDERS:
+            raise ValueError(
+                f"date_order is {order!r}; use mdy (03/04/25 = March 4) or dmy (03/04/25 = 3 April)"
+            )
         return value
 
     @field_validator("measures", mode="before")
