@@ -11,7 +11,8 @@ turns offsets into that text back into offsets into the original, so every evide
 still quotes the original (``text[start:end] == span``). Most characters map one to one
 (dashes to ``-``, curly quotes to straight ones, NBSP to a space, bullets to ``•``); a few
 become words (``→`` "then", ``↑`` "increased", ``↓`` "decreased", ``~`` "about",
-``Ø`` "no", ``✓`` "done"); invisible ones are dropped. When nothing of that kind occurs the
+``Ø`` "no", ``✓`` "done"); a cross or an empty checkbox starts an item like a bullet; invisible
+ones are dropped. When nothing of that kind occurs the
 map is the identity and costs nothing.
 
 The table is data a reviewer can read: ``ONE_TO_ONE``, ``WORDS`` and ``DROPPED`` below.
@@ -47,7 +48,10 @@ ONE_TO_ONE: dict[str, str] = {
     **dict.fromkeys("\u2028\u2029\u0085", "\n"),
     # bullets (the sentence splitter and heading boundaries know "•")
     **dict.fromkeys(
-        "\u25e6\u25aa\u25ab\u2023\u25cf\u25cb\u25a0\u25a1\u25b6\u25ba\u27a2\u27a4\u2219\u2022\u25c6\u25c7\u2666",
+        "\u25e6\u25aa\u25ab\u2023\u25cf\u25cb\u25a0\u25a1\u25b6\u25ba\u27a2\u27a4\u2219\u2022\u25c6\u25c7\u2666"
+        # a cross or an empty box marks an open item of a checklist ("✗ A1c - overdue (last 7.8%)",
+        # "☐ Breast screen - last mammo 03/2024"), not a negation of what follows: a bullet
+        "\u2717\u2718\u2610\u2612",
         "\u2022",
     ),
     # slashes and multiplication
@@ -77,9 +81,6 @@ WORDS: dict[str, str] = {
     "\u2713": "done",  # ✓
     "\u2714": "done",  # ✔
     "\u2611": "done",  # ☑
-    "\u2717": "not done",  # ✗
-    "\u2718": "not done",  # ✘
-    "\u2610": "no",  # ☐ (an unticked box)
     "\u00bd": "1/2",
     "\u00bc": "1/4",
     "\u00be": "3/4",

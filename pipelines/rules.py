@@ -91,9 +91,11 @@ _TARGET_KEYS = {
     "pattern",
     "value",
     "exclude_sections",
+    "sections",
     "requires",
     "not_as_heading",
     "states_result",
+    "with_finding",
     "same_sentence_as",
     "implies_element",
     "eye_care_element",
@@ -116,8 +118,8 @@ _VALUE_KEYS = {
     "bp_reading",
     "bp_cue",
     "bp_unit",
-    "a1c_value",
-    "a1c_value_sep",
+    "a1c_filler",
+    "a1c_number",
     "tobacco_former_cue",
     "tobacco_current_cue",
     "tobacco_history_cue",
@@ -129,6 +131,9 @@ _VALUE_KEYS = {
     "done_today_cue",
     "heading_affirm_cue",
     "topic_cue",
+    "retinal_finding",
+    "vaccine_given_cue",
+    "visit_today_cue",
     "instruments",
 }
 
@@ -355,9 +360,11 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
                 "value": value,
                 "case_sensitive": cased,
                 "exclude_sections": tuple(entry.get("exclude_sections") or ()),
+                "sections": tuple(entry.get("sections") or ()),
                 "requires": tuple(entry.get("requires") or ()),
                 "not_as_heading": bool(entry.get("not_as_heading")),
                 "states_result": bool(entry.get("states_result")),
+                "with_finding": bool(entry.get("with_finding")),
                 "same_sentence_as": tuple(entry.get("same_sentence_as") or ()),
                 "implies_element": implied,
                 "eye_care_element": eye_care,
@@ -485,8 +492,8 @@ class ValuePatterns:
     bp_reading: re.Pattern[str]
     bp_cue: re.Pattern[str]
     bp_unit: re.Pattern[str]
-    a1c_value: re.Pattern[str]
-    a1c_value_sep: re.Pattern[str]
+    a1c_filler: re.Pattern[str]
+    a1c_number: re.Pattern[str]
     tobacco_former_cue: re.Pattern[str]
     tobacco_current_cue: re.Pattern[str]
     tobacco_history_cue: re.Pattern[str]
@@ -498,6 +505,9 @@ class ValuePatterns:
     done_today_cue: re.Pattern[str]
     heading_affirm_cue: re.Pattern[str]
     topic_cue: re.Pattern[str]
+    retinal_finding: re.Pattern[str]
+    vaccine_given_cue: re.Pattern[str]
+    visit_today_cue: re.Pattern[str]
     instruments: tuple[tuple[re.Pattern[str], str], ...]
 
 

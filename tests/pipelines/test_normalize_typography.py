@@ -25,6 +25,7 @@ from .conftest import affirmed
         ("smokes ~10/day", "smokes about 10/day"),
         ("DM: \u00d8", "DM: no"),
         ("flu vax \u2713", "flu vax done"),
+        ("\u2717 Tdap", "\u2022 Tdap"),
         ("A1c 7\u00b72%", "A1c 7.2%"),  # middle dot as a decimal point
         ("dia\u00adbetes", "diabetes"),  # soft hyphen dropped
         ("\uff21\uff11\uff43 6.9", "A1c 6.9"),  # full-width letters
@@ -91,8 +92,9 @@ def test_offsets_point_into_the_original_text_of_a_note_full_of_unicode(extract)
         ("DM \u2013 \u00d8", "diabetes", "negated"),
         ("\u00d8 HTN", "hypertension", "negated"),
         ("HTN: \u00d8", "hypertension", "negated"),
-        ("\u2610 Diabetes", "diabetes", "negated"),  # an unticked box
-        ("\u2611 Hypertension", "hypertension", "affirmed"),  # a ticked one
+        ("\u2610 Breast screen - last mammo 03/2024, overdue", "mammogram", "affirmed"),  # an open item
+        ("\u2717 A1c - overdue (last 7.8%)", "hba1c", "affirmed"),
+        ("\u2611 Hypertension", "hypertension", "affirmed"),  # a ticked box
     ],
 )
 def test_typography_cues_set_the_status(extract, text, element, status):
