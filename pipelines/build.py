@@ -30,6 +30,7 @@ from spacy.util import compile_infix_regex, compile_prefix_regex
 from .dates import DATE_ORDERS
 from .factories import register_factories
 from .normalize import NormalizingTokenizer
+from .regex_matching import read_text_once
 from .rules import load_context_rules, load_section_rules, load_target_rules
 
 __all__ = ["DATE_ORDERS", "DEFAULT_OPTIONS", "SENTENCE_SPLITTERS", "build_nlp"]
@@ -137,4 +138,7 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
             sectionizer.add(load_section_rules())
         if context is not None:
             context.add(load_context_rules())
+    for component in (cased_matcher, matcher, context):
+        if component is not None:
+            read_text_once(component)  # regex rules: one text per Doc, not one per rule
     return nlp

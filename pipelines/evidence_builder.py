@@ -90,6 +90,7 @@ _INERT = ("TERMINATE", "PSEUDO", "PATIENT")
 _RESULT_OUTWEIGHS = frozenset({"negated", "declined", "ordered", "planned", "uncertain"})
 _RESULT_OUTWEIGHS_CATEGORIES = frozenset({"NEGATED_EXISTENCE", "DECLINED", "ORDERED", "PLANNED", "POSSIBLE_EXISTENCE"})
 _MAX_SERIES_CHARS = 180
+_PRECEDING_CHARS = 40  # how far back a rule's not_preceded_by looks (never before its line)
 # in a young child's note these describe the parents, not the patient (guideline: tobacco decisions)
 PATIENT_ONLY_IN_ADULTS = frozenset({"tobacco_use", "pregnancy"})
 _PAST_CUE_IDS = {
@@ -153,6 +154,7 @@ class EvidenceBuilder:
         past: bool = False,
         done_by: date | None = None,
         skip: frozenset[tuple[int, int]] = frozenset(),
+        text: str | None = None,
     ) -> DateMention | None:
         """The date of a mention: the nearest date expression of its sentence, within
         ``_MAX_DATE_DISTANCE`` characters, that no other mention sits in front of. A date right
@@ -161,7 +163,7 @@ class EvidenceBuilder:
         2029"); a year or month holding the note date yields to "today" in the same sentence
         ("Flu vax 2026 (Fluad) given today"). ``skip`` holds dates that belong to other values."""
         sent = ent.sent if doc.has_annotation("SENT_START") else doc[:]
-        text = doc.text
+        text = doc.text if text is None else text  # pass it: Doc.text is rebuilt on every access
         best: tuple[int, int, DateMention] | None = None
         close_after: tuple[int, DateMention] | None = None
         today: DateMention | None = None
@@ -321,8 +323,12 @@ class EvidenceBuilder:
             section, section_rule = self._section_of(doc, section_starts, ent.start)
             if section is not None and section in meta.get("exclude_sections", ()):
                 continue
-            if meta.get("sections") and section not in meta["sections"]:
-                continue  # "flu" is the flu vaccine only in an immunizations list
+            if meta.get("followed_by") is not None and not meta["followed_by"].match(text, end):
+                continue  # "flu" is the vaccine only with a vaccine status after it ("Flu: UTD", "flu 10/25")
+            if meta.get("not_preceded_by") is not None and meta["not_preceded_by"].search(
+                text, max(text.rfind("\n", 0, start) + 1, start - _PRECEDING_CHARS), start
+            ):
+                continue  # "SVD 30/08/26 at 39+4": the gestational age of a delivery
             if meta.get("with_finding") and not self.patterns.retinal_finding.search(
                 text, ent.sent.start_char if doc.has_annotation("SENT_START") else 0,
                 ent.sent.end_char if doc.has_annotation("SENT_START") else len(text),
@@ -415,6 +421,7 @@ class EvidenceBuilder:
                     past=bool(mod_ids & _PAST_CUE_IDS),
                     done_by=note_date if status == "affirmed" else None,
                     skip=skip,
+                    text=text,
                 )
                 resolved = resolve(mention, note_date) if mention else None
                 if (

@@ -91,7 +91,8 @@ _TARGET_KEYS = {
     "pattern",
     "value",
     "exclude_sections",
-    "sections",
+    "followed_by",
+    "not_preceded_by",
     "requires",
     "not_as_heading",
     "states_result",
@@ -360,7 +361,8 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
                 "value": value,
                 "case_sensitive": cased,
                 "exclude_sections": tuple(entry.get("exclude_sections") or ()),
-                "sections": tuple(entry.get("sections") or ()),
+                "followed_by": _context_regex(path, entry, "followed_by"),
+                "not_preceded_by": _context_regex(path, entry, "not_preceded_by"),
                 "requires": tuple(entry.get("requires") or ()),
                 "not_as_heading": bool(entry.get("not_as_heading")),
                 "states_result": bool(entry.get("states_result")),
@@ -372,6 +374,17 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
             rules.append(TargetRule(literal=literal, category=element, pattern=pattern, metadata=metadata))
     _check_unique(path, [e["id"] for e in entries])
     return rules
+
+
+def _context_regex(path: Path, entry: dict[str, Any], key: str) -> re.Pattern[str] | None:
+    """A rule's ``followed_by`` / ``not_preceded_by`` regular expression (case-insensitive), compiled."""
+    raw = entry.get(key)
+    if raw is None:
+        return None
+    try:
+        return re.compile(str(raw), re.IGNORECASE)
+    except re.error as exc:
+        raise RuleFileError(f"{path}: rule {entry['id']!r}: {key} is not a valid regular expression: {exc}") from exc
 
 
 def _supplemental_of(path: Path) -> tuple[str, ...]:
