@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-__all__ = ["DATE_ORDERS", "DateMention", "find_dates", "resolve"]
+__all__ = ["ADJACENT_ONLY_KINDS", "DATE_ORDERS", "DateMention", "find_dates", "resolve"]
+
+ADJACENT_ONLY_KINDS = frozenset({"my2_bare"})  # dates that count only right after the mention they date
 
 DATE_ORDERS: tuple[str, ...] = ("mdy", "dmy")
 
@@ -175,6 +177,12 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             re.I,
         ),
     ),
+    # a bare m/yy ("flu 10/25", "8.6% 04/25") is a date only right after what it dates (pipelines.evidence_builder
+    # checks that): "2/6 murmur" and "5/5 strength" are not dates
+    (
+        "my2_bare",
+        re.compile(r"(?<![\d/\-.])(?P<m>0?[1-9]|1[0-2])/(?P<y>\d{2})(?![\d/%]|\s*(?:mg|mcg|ml|units?)\b)", re.I),
+    ),
 ]
 
 
@@ -267,7 +275,7 @@ def find_dates(text: str, date_order: str = "mdy") -> list[DateMention]:
                 y, mo, d = _year(g["y"]), _month(g["mon"]), int(g["d"])
                 if _valid(y, mo, d):
                     mention = DateMention(s, e, kind, y, mo, d)
-            elif kind in ("month_year", "my4", "my2", "iso_month"):
+            elif kind in ("month_year", "my4", "my2", "iso_month", "my2_bare"):
                 mo = _month(g["mon"]) if g.get("mon") else int(g["m"])
                 mention = DateMention(s, e, kind, _year(g["y"]), mo)
             elif kind == "short_year":

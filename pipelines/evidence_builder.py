@@ -15,7 +15,7 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from .dates import DateMention, resolve
+from .dates import ADJACENT_ONLY_KINDS, DateMention, resolve
 from .rules import IGNORE, ValuePatterns, load_value_patterns, supplemental_elements
 from .status import FAMILY_SECTIONS, PLAN_IS_EVIDENCE, status_of
 from .values import a1c_values, screening_value, tobacco_category_cue
@@ -106,6 +106,8 @@ _MAX_DATE_DISTANCE = 80
 _MAX_SERIES_DATE_DISTANCE = 40
 _CLOSE_AFTER = 25  # a date this close after a mention, in the same field, is its own
 _FIELD_BREAK = re.compile(r"[;|\n•]")
+_ADJACENT = re.compile(r"[\s:(\-]{0,3}$")  # with match(text, end, date_start): only a separator between
+_SERIES_BREAK = re.compile(r"[,;]|\bthen\b|->|→", re.I)
 # a date that heads a list of results: "Cervical screening 25/08/26: HPV +ve, cytology - LSIL"
 _HEADER_DATE = re.compile(r"\s*:")
 VACCINES = frozenset({"influenza_vaccine", "pneumococcal_vaccine", "td_tdap_vaccine", "zoster_vaccine"})
@@ -186,6 +188,8 @@ class EvidenceBuilder:
                 lo, hi = mention.end, start
             if gap > _MAX_DATE_DISTANCE:
                 continue
+            if mention.kind in ADJACENT_ONLY_KINDS and (after or not _ADJACENT.match(text, end, mention.start)):
+                continue  # "flu 10/25": a bare m/yy dates only what it follows
             if any(
                 lo <= s and e <= hi
                 and not _JOINED.match(text[end:s] if s >= end else text[e:start])
@@ -211,10 +215,10 @@ class EvidenceBuilder:
             return today  # "Flu vax 2026 (Fluad Quad) given today": the season names the year, today the day
         return chosen
 
-    def _series_dates(self, doc: Doc, ent: Span, values: list[Any]) -> list[DateMention | None]:
-        """Dates of a series of results ("A1c 7.9% (Jan 2026), 8.1% in 10/2025", "prev 7.6% 02/26, 7.1% 08/25"):
-        each date of the sentence goes to the nearer of the values on either side of it, each value takes its
-        nearest date."""
+    def _series_dates(self, doc: Doc, ent: Span, values: list[Any], text: str) -> list[DateMention | None]:
+        """Dates of a series of results ("A1c 7.9% (Jan 2026), 8.1% in 10/2025", "trend: 02/2025 7.9% -> 08/2025
+        7.4%"): a date goes to the value before it unless a separator (",", ";", "then") stands between them and
+        none between it and the value after it; each value takes its nearest date."""
         sent = ent.sent if doc.has_annotation("SENT_START") else doc[:]
         spans = [(v.start, v.end) for v in values]
         owned: list[list[tuple[int, DateMention]]] = [[] for _ in values]
@@ -223,11 +227,22 @@ class EvidenceBuilder:
                 continue
             if any(mention.start < e and s < mention.end for s, e in spans):
                 continue
-            gaps = []
-            for k, (s, e) in enumerate(spans):
-                gap = mention.start - e if mention.start >= e else s - mention.end
-                gaps.append((gap, 0 if mention.start >= e else 1, k))
-            gap, _, k = min(gaps)
+            left = max((k for k, (_, e) in enumerate(spans) if e <= mention.start), default=None)
+            right = min((k for k, (s, _) in enumerate(spans) if s >= mention.end), default=None)
+            if left is not None and (
+                right is None
+                or not _SERIES_BREAK.search(text, spans[left][1], mention.start)
+                or _SERIES_BREAK.search(text, mention.end, spans[right][0])
+            ):
+                k, gap = left, mention.start - spans[left][1]
+            elif right is not None:
+                k, gap = right, spans[right][0] - mention.end
+            else:
+                continue
+            if mention.kind in ADJACENT_ONLY_KINDS and (
+                k != left or not _ADJACENT.match(text, spans[k][1], mention.start)
+            ):
+                continue
             if gap <= _MAX_SERIES_DATE_DISTANCE:
                 owned[k].append((gap, mention))
         return [min(found, key=lambda x: x[0])[1] if found else None for found in owned]
@@ -405,7 +420,7 @@ class EvidenceBuilder:
             event_date = precision = None
             series_dates: list[DateMention | None] = []
             if len(series) > 1:
-                series_dates = self._series_dates(doc, ent, series)
+                series_dates = self._series_dates(doc, ent, series, text)
                 extra_values = [
                     (v.start, v.end, v.value, *(resolve(d, note_date) or (None, None) if d else (None, None)))
                     for v, d in zip(series[1:], series_dates[1:], strict=True)
