@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from spacy.language import Language
@@ -10,6 +11,8 @@ from spacy.tokens import Doc
 from .dates import DATE_ORDERS, DateMention, find_dates
 
 __all__ = ["DateTagger"]
+
+_LABEL_END = re.compile(r"[ \t]*:[ \t]*(?:\n|$)|[ \t]*:(?=[ \t]*\S)")
 
 
 class DateTagger:
@@ -37,8 +40,12 @@ class DateTagger:
         if not doc.has_annotation("SENT_START"):
             return find_dates(doc.text, order)
         out: list[DateMention] = []
+        text = doc.text
         for sent in sorted({e.sent for e in doc.ents}, key=lambda s: s.start):
-            base = sent.start_char
-            for m in find_dates(sent.text, order):
+            base, stop = sent.start_char, sent.end_char
+            if any(e.sent == sent and _LABEL_END.match(text, e.end_char) for e in doc.ents):
+                line_end = text.find("\n", stop)  # a label ending its sentence ("DRS:"): its line holds the answer
+                stop = max(stop, len(text) if line_end < 0 else line_end)
+            for m in find_dates(text[base:stop], order):
                 out.append(replace(m, start=m.start + base, end=m.end + base))
-        return out
+        return sorted(set(out), key=lambda d: (d.start, d.end))

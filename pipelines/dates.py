@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Literal
 
@@ -199,6 +199,14 @@ class DateMention:
     rel_n: int | None = None  # "5 years ago": 5
     rel_unit: str | None = None  # day | week | month | year
     rel_n_max: int | None = None  # "6 to 12 months ago": 12 (rel_n is 6)
+    # a numeric date valid in both orders ("04/03/25"): the month of the other reading (its day is ``month``)
+    alt_month: int | None = None
+
+    def other_reading(self) -> DateMention | None:
+        """The same numeric date read in the other day/month order, when that is a date too."""
+        if self.alt_month is None or self.day is None:
+            return None
+        return replace(self, month=self.alt_month, day=self.month, alt_month=self.day)
 
     @property
     def text_span(self) -> tuple[int, int]:
@@ -270,7 +278,8 @@ def find_dates(text: str, date_order: str = "mdy") -> list[DateMention]:
                     continue
                 md = _day_month(int(g["a"]), int(g["b"]), y, date_order)
                 if md is not None:
-                    mention = DateMention(s, e, kind, y, md[0], md[1])
+                    alt = md[1] if md[0] != md[1] and _valid(y, md[1], md[0]) else None
+                    mention = DateMention(s, e, kind, y, md[0], md[1], alt_month=alt)
             elif kind in ("month_day_year", "day_month_year", "day_mon_year"):
                 y, mo, d = _year(g["y"]), _month(g["mon"]), int(g["d"])
                 if _valid(y, mo, d):

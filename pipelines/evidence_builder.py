@@ -106,6 +106,7 @@ _MAX_DATE_DISTANCE = 80
 _MAX_SERIES_DATE_DISTANCE = 40
 _CLOSE_AFTER = 25  # a date this close after a mention, in the same field, is its own
 _FIELD_BREAK = re.compile(r"[;|\n•]")
+_LABEL_COLON = re.compile(r"[ \t]*:")
 _ADJACENT = re.compile(r"[\s:(\-]{0,3}$")  # with match(text, end, date_start): only a separator between
 _SERIES_BREAK = re.compile(r"[,;]|\bthen\b|->|→", re.I)
 # a date that heads a list of results: "Cervical screening 25/08/26: HPV +ve, cytology - LSIL"
@@ -166,11 +167,15 @@ class EvidenceBuilder:
         ("Flu vax 2026 (Fluad) given today"). ``skip`` holds dates that belong to other values."""
         sent = ent.sent if doc.has_annotation("SENT_START") else doc[:]
         text = doc.text if text is None else text  # pass it: Doc.text is rebuilt on every access
+        sent_start, sent_end = sent.start_char, sent.end_char
+        if _LABEL_COLON.match(text, end):  # "DRS: R0M0 03/2026": a label's answer runs to the end of its line
+            line_end = text.find("\n", end)
+            sent_end = max(sent_end, len(text) if line_end < 0 else line_end)
         best: tuple[int, int, DateMention] | None = None
         close_after: tuple[int, DateMention] | None = None
         today: DateMention | None = None
         for mention in doc._.qm_dates or ():
-            if mention.end <= sent.start_char or mention.start >= sent.end_char:
+            if mention.end <= sent_start or mention.start >= sent_end:
                 continue
             if mention.start < end and start < mention.end or (mention.start, mention.end) in skip:
                 continue
@@ -179,7 +184,10 @@ class EvidenceBuilder:
             if past and mention.kind in _PRESENT_KINDS:
                 continue  # "prior colonoscopy, who presents today": today is the visit, not the test
             if done_by is not None and _after(mention, done_by):
-                continue  # a done test is not dated in the future: "repeat 2029", "next due 03/2027"
+                other = mention.other_reading()  # "12/01/26" in a January note: 12 Jan, not 1 Dec
+                if other is None or _after(other, done_by):
+                    continue  # a done test is not dated in the future: "repeat 2029", "next due 03/2027"
+                mention = other
             if mention.start >= end:
                 gap, after = mention.start - end, 0
                 lo, hi = end, mention.start

@@ -83,6 +83,8 @@ def test_telegraphic_plans(extract, text, element, expected):
         ("A1c 6.9% up from 6.5% (Oct).", [6.9, 6.5]),
         ("HbA1c 53 mmol/mol.", [7.0]),  # IFCC only: converted to percent
         ("A1c overdue (last 7.8% 06/2025).", [7.8]),  # a number documents a result
+        ("HbA1c 59 (7.5%) on 12/01/26.", [7.5]),  # an IFCC value before the percent one is skipped
+        ("Last HbA1c 7.8% 3 months ago; today 7.1%.", [7.8, 7.1]),
         # counter-examples
         ("Goal A1c < 7%.", []),
         ("Recheck A1c in 3 months.", []),
@@ -120,9 +122,12 @@ def test_each_result_has_its_own_date(extract):
         ("Smoker? - says he quit years ago.", "former"),
         ("Vapes nicotine + ~5 cig/day.", "current"),
         ("Never smoked cigarettes; chews tobacco daily.", "current"),
+        ("Smoker: N", "never"),
+        ("Smoker: Y, 20/day.", "current"),
         # counter-examples: no status of the patient's own
         ("Son smokes outside the house.", None),
         ("Smoke-free home, no pets.", None),
+        ("Lives with wife who smokes.", None),
     ],
 )
 def test_tobacco_category_in_terse_form(extract, text, category):
@@ -152,6 +157,9 @@ def _extract_with_order(nlp, text: str, date_order: str | None):
         ("Colonoscopy 04/03/25 - normal.", None, "colonoscopy", (date(2025, 4, 3), "day")),  # the default
         ("Colonoscopy 14/03/25 - normal.", "mdy", "colonoscopy", (date(2025, 3, 14), "day")),  # only dmy is a date
         ("Shingrix #1 given 12.01.2026.", "dmy", "zoster_vaccine", (date(2026, 1, 12), "day")),
+        # a done test is not in the future: "12/01/26" read month-first would be December 2026
+        ("Colonoscopy 12/01/26 - normal.", None, "colonoscopy", (date(2026, 1, 12), "day")),
+        ("DRS: R0M0 03/2026.", None, "retinal_eye_exam", (date(2026, 3, 1), "month")),  # a label's answer
         # counter-examples: no visit date for what was done elsewhere; no date in the future
         ("Flu vax - had at pharmacy.", None, "influenza_vaccine", (None, None)),
         ("Colonoscopy 2019, repeat 2029.", None, "colonoscopy", (date(2019, 1, 1), "year")),
@@ -186,6 +194,9 @@ def test_pipeline_date_order_is_the_default_a_note_overrides():
         ("Cologuard 03/2024 neg, next 03/2027.", "stool_dna", True, date(2024, 3, 1)),
         ("hrHPV 16/18 not detected.", "hpv_test", True, None),
         ("Pap 2022 NILM, HPV neg.", "hpv_test", True, date(2022, 1, 1)),
+        ("Smear up to date (2024, normal).", "cervical_cytology", True, date(2024, 1, 1)),
+        ("Breast screening 06/2025 - normal.", "mammogram", True, date(2025, 6, 1)),
+        ("Bowel screening kit returned, normal, 2024.", "fobt", True, date(2024, 1, 1)),
         # counter-examples
         ("Colonoscopy due, repeat in 10 yrs.", "colonoscopy", False, None),
         ("FIT kit mailed, not yet returned.", "fobt", False, None),
@@ -285,6 +296,7 @@ def test_pregnancy_in_obstetric_shorthand(extract, text, expected):
         ("T2DM. Saw ophthalmologist 01/2026, no DR.", True),
         ("T2DM. Last dilated eye exam 2024.", True),
         ("T2DM. Retinal photos in clinic today: no DR.", True),
+        ("T2DM. Eyes checked by optician 02/2026, no diabetic changes.", True),
         # counter-examples: referrals, missed screens, consults without findings, a GP's fundoscopy
         ("T2DM. Referred to optometry for diabetic eye screening.", False),
         ("T2DM. Ophthalmology consult requested.", False),
@@ -320,3 +332,20 @@ def test_eye_care(extract, text, expected):
 def test_blood_pressure_in_terse_form(extract, text, readings):
     got = [(e.value["systolic"], e.value["diastolic"]) for e in affirmed(extract(text), "blood_pressure")]
     assert got == readings
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("DNACPR in place, discussed with family.", True),
+        ("HCPOA: daughter.", True),
+        ("ACP - discussed today with pt and son.", True),
+        ("Advance care plan completed and uploaded.", True),
+        ("ACP: pt wants time to think.", False),
+        ("Discuss ACP next visit.", False),
+        ("Code status: full code.", False),
+        ("ACP - to do at the long appointment.", False),
+    ],
+)
+def test_advance_care_planning_in_terse_form(extract, text, expected):
+    assert _is_affirmed(extract(text), "advance_care_planning") is expected
