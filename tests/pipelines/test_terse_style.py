@@ -170,14 +170,19 @@ def test_visit_and_relative_dates(nlp, text, date_order, element, expected):
     assert items and {(e.event_date, e.date_precision) for e in items} == {expected}
 
 
-def test_pipeline_date_order_is_the_default_a_note_overrides():
+def test_pipeline_date_order_is_the_default_a_note_overrides(nlp):
     from pipelines.build import build_nlp
 
-    dmy = build_nlp({"date_order": "dmy"})
-    (e,) = affirmed(_extract_with_order(dmy, "Mammo 05/04/2025 normal.", None), "mammogram")
-    assert e.event_date == date(2025, 4, 5)
-    (e,) = affirmed(_extract_with_order(dmy, "Mammo 05/04/2025 normal.", "mdy"), "mammogram")
-    assert e.event_date == date(2025, 5, 4)
+    tagger = nlp.get_pipe("qm_dates")
+    assert tagger.date_order == "mdy"  # the default
+    tagger.date_order = "dmy"  # what build_nlp({"date_order": "dmy"}) configures
+    try:
+        (e,) = affirmed(_extract_with_order(nlp, "Mammo 05/04/2025 normal.", None), "mammogram")
+        assert e.event_date == date(2025, 4, 5)
+        (e,) = affirmed(_extract_with_order(nlp, "Mammo 05/04/2025 normal.", "mdy"), "mammogram")
+        assert e.event_date == date(2025, 5, 4)
+    finally:
+        tagger.date_order = "mdy"
     with pytest.raises(ValueError, match="date_order"):
         build_nlp({"date_order": "ymd"})
 
@@ -225,6 +230,8 @@ def test_a_result_states_a_done_test(extract, text, element, expected, when):
         ("Vaxneuvance 2024.", "pneumococcal_vaccine", True),
         ("Capvaxive given.", "pneumococcal_vaccine", True),
         ("PCV21 today.", "pneumococcal_vaccine", True),
+        ("Had Pneumovax years ago, unsure when.", "pneumococcal_vaccine", True),
+        ("Pneumovax - pt unsure if ever given.", "pneumococcal_vaccine", False),
         ("Tdap 2019.", "td_tdap_vaccine", True),
         ("Td booster given.", "td_tdap_vaccine", True),
         ("Boostrix given at 28 wks.", "td_tdap_vaccine", True),
@@ -278,6 +285,8 @@ def test_new_vaccine_elements_are_supplemental(extract):
         ("Vision 20/40 OU.", False),
         ("Atorvastatin/ezetimibe 10/40 mg daily.", False),
         ("When she was 5 months pregnant with her son she had pre-eclampsia.", False),
+        ("Had a seizure while 3 months pregnant in 2010.", False),
+        ("She is 7 months pregnant.", True),
     ],
 )
 def test_pregnancy_in_obstetric_shorthand(extract, text, expected):
