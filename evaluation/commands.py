@@ -37,7 +37,7 @@ def evaluate_extraction_cmd(
             dir_okay=False,
             readable=True,
             help="Notes JSONL (input contract). Repeat for several files: --notes a.jsonl --notes b.jsonl. "
-            "Only notes with gold annotations are scored.",
+            "Only notes with gold annotations are scored; each note's own date_order (mdy/dmy) is honoured.",
         ),
     ],
     out: Annotated[
@@ -56,6 +56,9 @@ def evaluate_extraction_cmd(
     Example:
         qae evaluate-extraction --gold ../shared/annotations/dev.jsonl \\
             --notes ../shared/data/mtsamples/notes.jsonl --notes ../shared/data/aci-bench/notes.jsonl
+
+    Example (our terse-style development set):
+        qae evaluate-extraction --gold evaluation/devsets/terse/gold.jsonl --notes evaluation/devsets/terse/notes.jsonl
     """
     report = evaluate_extraction(gold, list(notes))
     typer.echo(format_extraction_report(report))

@@ -32,7 +32,8 @@ GUIDELINE_ELEMENTS: tuple[str, ...] = ELEMENTS
 """The 27 elements of docs/evidence-elements.md: what ``qae extract`` writes and chart review scores."""
 SUPPLEMENTAL_ELEMENTS: tuple[str, ...] = supplemental_elements()
 """Elements the measures need beyond those (tobacco cessation counseling / medication, depression
-follow-up ``_adult`` / ``_adolescent``): extracted only with ``include_supplemental=True``."""
+follow-up ``_adult`` / ``_adolescent``, ``td_tdap_vaccine``, ``zoster_vaccine``): extracted only with
+``include_supplemental=True``."""
 
 
 def is_supplemental(element: str) -> bool:
