@@ -29,6 +29,7 @@ from spacy.util import compile_infix_regex, compile_prefix_regex
 
 from .dates import DATE_ORDERS
 from .factories import register_factories
+from .headings import headings_in_capitals_or_at_line_start
 from .normalize import NormalizingTokenizer
 from .regex_matching import read_text_once
 from .rules import load_context_rules, load_section_rules, load_target_rules
@@ -53,9 +54,6 @@ _EXTRA_INFIXES = (
     r"(?<=\d)\)(?=[A-Za-z])",  # "3)HTN" -> "3" ")" "HTN"
 )
 _EXTRA_PREFIXES = (r",", r"•", r"\*")
-# what the token before a section heading ends with (its text with trailing space): a line break, only
-# punctuation, or a run of spaces (templated columns)
-HEADING_AFTER = r"(?:[\n\r]\s*|^[^\w\s]+\s*|\s{2,})$"
 # medspaCy warns once per overlap between the two target matchers; the first match is kept, by design
 warnings.filterwarnings("ignore", message=r".*conflicts with a pre-existing entity", category=RuntimeWarning)
 # a matcher left without token patterns (all rules compiled to phrases) is expected
@@ -120,18 +118,12 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
     sectionizer = context = None
     if opts["sections"]:
         # headings are matched case-sensitively (ORTH): "PLAN:" is a heading, "plan" in a sentence is not
-        # a heading starts a line or follows punctuation (",ALLERGIES:" in transcriptions, ". Plan:"); after a word
-        # it is part of the sentence ("Dx on CCM plan: T2DM, HTN" is no plan section)
         sectionizer = nlp.add_pipe(
-            "medspacy_sectionizer",
-            config={
-                "rules": None,
-                "span_attrs": None,
-                "phrase_matcher_attr": "ORTH",
-                "require_start_line": True,
-                "newline_pattern": HEADING_AFTER,
-            },
+            "medspacy_sectionizer", config={"rules": None, "span_attrs": None, "phrase_matcher_attr": "ORTH"}
         )
+        # a heading in capitals counts anywhere; "plan:" / "Plan:" only at a line start or after punctuation
+        # ("Dx on CCM plan: T2DM, HTN" starts no plan section)
+        headings_in_capitals_or_at_line_start(sectionizer)
     if opts["context"]:
         # prune_on_target_overlap: medspaCy's own overlap test misses a modifier nested inside a target
         # ("Acquired absence of bilateral breast", "Do not resuscitate"), which then negates it or its

@@ -124,6 +124,7 @@ _VALUE_KEYS = {
     "tobacco_former_cue",
     "tobacco_current_cue",
     "tobacco_history_cue",
+    "tobacco_past_history_cue",
     "tobacco_pack_years",
     "tobacco_relapse_cue",
     "tobacco_ongoing_cue",
@@ -510,6 +511,7 @@ class ValuePatterns:
     tobacco_former_cue: re.Pattern[str]
     tobacco_current_cue: re.Pattern[str]
     tobacco_history_cue: re.Pattern[str]
+    tobacco_past_history_cue: re.Pattern[str]
     tobacco_pack_years: re.Pattern[str]
     tobacco_relapse_cue: re.Pattern[str]
     tobacco_ongoing_cue: re.Pattern[str]

@@ -107,8 +107,9 @@ def tobacco_category_cue(
         return ("former" if quit and not negated else "never"), "other"
     if negated:
         return ("former" if former_cue else "never"), "other"
-    if rule_value == "current":
-        return "current", "ongoing"
+    if rule_value == "current":  # "personal history of nicotine dependence" (Z87.891) is a former habit
+        past = bool(patterns.tobacco_past_history_cue.search(before[-40:]))
+        return ("former", "other") if past and not ongoing else ("current", "ongoing")
     if former_cue:
         return "former", "other"
     if history_before:

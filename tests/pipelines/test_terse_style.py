@@ -123,6 +123,8 @@ def test_each_result_has_its_own_date(extract):
         ("Vapes nicotine + ~5 cig/day.", "current"),
         ("Never smoked cigarettes; chews tobacco daily.", "current"),
         ("Smoker: N", "never"),
+        ("Z87.891 Personal history of nicotine dependence.", "former"),
+        ("F17.210 Nicotine dependence, cigarettes, uncomplicated.", "current"),
         ("Smoker: Y, 20/day.", "current"),
         # counter-examples: no status of the patient's own
         ("Son smokes outside the house.", None),
@@ -200,6 +202,8 @@ def test_pipeline_date_order_is_the_default_a_note_overrides(nlp):
         ("hrHPV 16/18 not detected.", "hpv_test", True, None),
         ("Pap 2022 NILM, HPV neg.", "hpv_test", True, date(2022, 1, 1)),
         ("Smear up to date (2024, normal).", "cervical_cytology", True, date(2024, 1, 1)),
+        ("Pap: 2022 - neg; HPV: 2022 - neg", "cervical_cytology", True, date(2022, 1, 1)),
+        ("Pap: 2022 - neg; HPV: 2022 - neg", "hpv_test", True, date(2022, 1, 1)),
         ("Breast screening 06/2025 - normal.", "mammogram", True, date(2025, 6, 1)),
         ("Bowel screening kit returned, normal, 2024.", "fobt", True, date(2024, 1, 1)),
         # counter-examples
@@ -207,6 +211,7 @@ def test_pipeline_date_order_is_the_default_a_note_overrides(nlp):
         ("FIT kit mailed, not yet returned.", "fobt", False, None),
         ("Colonoscopy recommended.", "colonoscopy", False, None),
         ("Gardasil series done.", "hpv_test", False, None),
+        ("Mammogram: none.", "mammogram", False, None),
     ],
 )
 def test_a_result_states_a_done_test(extract, text, element, expected, when):
@@ -358,3 +363,18 @@ def test_blood_pressure_in_terse_form(extract, text, readings):
 )
 def test_advance_care_planning_in_terse_form(extract, text, expected):
     assert _is_affirmed(extract(text), "advance_care_planning") is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("Dx on CCM plan: T2DM, HTN.\nFlu vax: rec'd 10/2025.", "affirmed"),  # "plan:" inside a sentence
+        ("Care plan: reviewed.\nFlu vaccine 10/2025 done.", "affirmed"),
+        ("PLAN: flu vaccine.", "planned"),  # a heading in capitals, anywhere
+        ("Stable.  Plan: flu vaccine.", "planned"),  # after punctuation
+        ("Plan:\n- flu vaccine", "planned"),  # at the start of a line
+        ("Seen today.,PLAN:, Flu vaccine.", "planned"),  # transcribed line breaks
+    ],
+)
+def test_a_lower_case_heading_only_starts_a_section_where_a_heading_can(extract, text, status):
+    assert {e.status for e in extract(text) if e.element == "influenza_vaccine"} == {status}
