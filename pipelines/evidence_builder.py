@@ -459,6 +459,7 @@ class EvidenceBuilder:
 
             row = {
                 "requires": meta.get("requires", ()),
+                "pairs_with": meta.get("pairs_with", ()),
                 "element": element,
                 "start": start,
                 "end": end,
@@ -505,9 +506,14 @@ class EvidenceBuilder:
         # a mention that is not affirmed ("declines eye exam this year") is kept: it explains a gap
         present = {r["element"] for r in rows if r["status"] == "affirmed" and not r["requires"]}
         kept = [r for r in rows if r["status"] != "affirmed" or all(req in present for req in r["requires"])]
+        # rules that count only with their pair affirmed too: a left and a right mastectomy make a bilateral one
+        sources = {r["source"] for r in kept if r["status"] == "affirmed"}
+        kept = [
+            r for r in kept if r["status"] != "affirmed" or not r["pairs_with"] or set(r["pairs_with"]) & sources
+        ]
         _weigh_tobacco_history(kept)
         for r in kept:
-            del r["requires"]
+            del r["requires"], r["pairs_with"]
         return kept
 
 

@@ -94,6 +94,7 @@ _TARGET_KEYS = {
     "followed_by",
     "not_preceded_by",
     "requires",
+    "pairs_with",
     "not_as_heading",
     "states_result",
     "with_finding",
@@ -365,6 +366,7 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
                 "followed_by": _context_regex(path, entry, "followed_by"),
                 "not_preceded_by": _context_regex(path, entry, "not_preceded_by"),
                 "requires": tuple(entry.get("requires") or ()),
+                "pairs_with": tuple(entry.get("pairs_with") or ()),
                 "not_as_heading": bool(entry.get("not_as_heading")),
                 "states_result": bool(entry.get("states_result")),
                 "with_finding": bool(entry.get("with_finding")),
@@ -374,6 +376,11 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
             }
             rules.append(TargetRule(literal=literal, category=element, pattern=pattern, metadata=metadata))
     _check_unique(path, [e["id"] for e in entries])
+    ids = {e["id"] for e in entries}
+    for entry in entries:
+        unknown = sorted(set(entry.get("pairs_with") or ()) - ids)
+        if unknown:
+            raise RuleFileError(f"{path}: rule {entry['id']!r} pairs_with unknown rule id(s) {unknown}.")
     return rules
 
 

@@ -378,3 +378,19 @@ def test_advance_care_planning_in_terse_form(extract, text, expected):
 )
 def test_a_lower_case_heading_only_starts_a_section_where_a_heading_can(extract, text, status):
     assert {e.status for e in extract(text) if e.element == "influenza_vaccine"} == {status}
+
+
+@pytest.mark.parametrize(
+    ("text", "dates"),
+    [
+        ("PSH: L mastectomy 2012, then prophylactic R mastectomy 2014.", {date(2012, 1, 1), date(2014, 1, 1)}),
+        ("Right mastectomy 2009. Left simple mastectomy 2013.", {date(2009, 1, 1), date(2013, 1, 1)}),
+        ("Bilat mastectomies 2008.", {date(2008, 1, 1)}),
+        ("R mastectomy 2018 (breast CA); L breast mammo 11/2025 normal.", None),  # one side only
+        ("Mother: L mastectomy. Pt: R mastectomy 2020.", None),  # the left one is the mother's
+    ],
+)
+def test_left_and_right_mastectomies_make_a_bilateral_one(extract, text, dates):
+    items = affirmed(extract(text), "bilateral_mastectomy")
+    assert ({e.event_date for e in items} if items else None) == dates
+
