@@ -41,11 +41,15 @@ class DateTagger:
             return find_dates(doc.text, order)
         out: list[DateMention] = []
         text = doc.text
-        for sent in sorted({e.sent for e in doc.ents}, key=lambda s: s.start):
-            base, stop = sent.start_char, sent.end_char
-            if any(e.sent == sent and _LABEL_END.match(text, e.end_char) for e in doc.ents):
-                line_end = text.find("\n", stop)  # a label ending its sentence ("DRS:"): its line holds the answer
+        windows: dict[int, int] = {}  # sentence start -> where its dates may end
+        for e in doc.ents:
+            sent = e.sent
+            stop = sent.end_char
+            if _LABEL_END.match(text, e.end_char):  # a label ending its sentence ("DRS:"): its line holds the answer
+                line_end = text.find("\n", stop)
                 stop = max(stop, len(text) if line_end < 0 else line_end)
-            for m in find_dates(text[base:stop], order):
+            windows[sent.start_char] = max(windows.get(sent.start_char, 0), stop)
+        for base in sorted(windows):
+            for m in find_dates(text[base : windows[base]], order):
                 out.append(replace(m, start=m.start + base, end=m.end + base))
         return sorted(set(out), key=lambda d: (d.start, d.end))
