@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "DateOrder",
     "DatePrecision",
     "Encounter",
     "Evidence",
@@ -33,6 +34,7 @@ STATUSES: tuple[str, ...] = (
     "affirmed", "negated", "declined", "ordered", "planned", "hypothetical", "uncertain", "family"
 )
 DatePrecision = Literal["year", "month", "day"]
+DateOrder = Literal["mdy", "dmy"]
 ProductLine = Literal["commercial", "medicare", "medicaid", "aco"]
 
 
@@ -50,6 +52,9 @@ class Note(BaseModel):
     encounter_id: str | None = None
     provider_id: str | None = None
     clinic_id: str | None = None
+    # how this note writes numeric dates: "mdy" (03/04/25 = March 4) or "dmy" (4 March); None = the
+    # job's setting (pipeline option date_order, default mdy)
+    date_order: DateOrder | None = None
 
 
 class Patient(BaseModel):

@@ -12,6 +12,7 @@ import sys
 import warnings
 from collections.abc import Callable
 from datetime import date
+from enum import Enum
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -40,6 +41,13 @@ app.add_typer(measures_app, name="measures")
 console = Console()
 err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class DateOrderOption(str, Enum):
+    """How numeric dates are written: month first (03/04/25 = March 4) or day first (4 March)."""
+
+    mdy = "mdy"
+    dmy = "dmy"
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
@@ -115,6 +123,9 @@ def run(
     ray_address: Annotated[str | None, typer.Option(help="Join this Ray cluster instead of a local Ray.")] = None,
     num_cpus: Annotated[int | None, typer.Option(help="CPUs for the local Ray and pipeline actors.")] = None,
     no_ray: Annotated[bool, typer.Option("--no-ray", help="Extract in this process (small inputs).")] = False,
+    date_order: Annotated[DateOrderOption | None, typer.Option(
+        help="How the notes write numeric dates: mdy (03/04/25 = March 4, the default) or dmy "
+             "(4 March); overrides the config's pipeline.date_order; a note's own date_order wins.")] = None,
 ) -> None:
     """Run the batch job: notes -> evidence -> measure outcomes -> reports.
 
@@ -148,6 +159,8 @@ def run(
         ray_updates.update(num_cpus=num_cpus, actors=num_cpus)
     if ray_updates:
         updates["ray"] = cfg.ray.model_copy(update=ray_updates)
+    if date_order is not None:
+        updates["pipeline"] = {**cfg.pipeline, "date_order": date_order.value}
     cfg = cfg.model_validate({**cfg.model_dump(), **{k: (v.model_dump() if hasattr(v, "model_dump") else v)
                                                      for k, v in updates.items()}})
     result = run_job(cfg, use_ray=not no_ray)
@@ -165,8 +178,11 @@ def extract(
     include_supplemental: Annotated[bool, typer.Option(
         "--include-supplemental",
         help="Also write the elements measures read beyond the guideline's 27 (tobacco cessation "
-             "counseling/medication, depression follow-up, falls screening); `qae run` always extracts them.")
-    ] = False,
+             "counseling/medication, depression follow-up, falls screening, Td/Tdap and zoster vaccines); "
+             "`qae run` always extracts them.")] = False,
+    date_order: Annotated[DateOrderOption | None, typer.Option(
+        help="How the notes write numeric dates: mdy (03/04/25 = March 4, the default) or dmy "
+             "(4 March); a note's own date_order wins.")] = None,
 ) -> None:
     """Extract evidence only: OUT/evidence.jsonl (one JSON object per line) and OUT/quarantine.jsonl.
 
@@ -174,8 +190,9 @@ def extract(
     """
     from qae.job import run_extract
 
+    options = {"date_order": date_order.value} if date_order is not None else None
     counts = run_extract(notes, out, patients_path=patients, workers=workers,
-                         supplemental=include_supplemental)
+                         supplemental=include_supplemental, options=options)
     console.print(
         f"notes read {counts['notes_read']} = processed {counts['notes_processed']} + quarantined "
         f"{counts['notes_quarantined']}; {counts['evidence']} evidence items -> {out / 'evidence.jsonl'}",

@@ -16,7 +16,8 @@ Example (``configs/demo.yaml``)::
     measurement_period: 2026                  # or {start: 2026-01-01, end: 2026-12-31}
     output: ../out/demo
     ray: {address: null, num_cpus: 2, actors: 2, batch_size: 32}
-    pipeline: {}                              # options passed to pipelines.build.build_nlp
+    pipeline: {date_order: mdy}               # options passed to pipelines.build.build_nlp
+                                              #   (date_order: mdy | dmy, how notes write 03/04/25)
     engine: {hedis_denominators: with_notes_flagged}   # or structured_only (engine/options.py)
     limits: {max_note_chars: 200000}
     validation:                               # qae evaluate: intervals and pass/fail thresholds
@@ -40,6 +41,8 @@ from evaluation.thresholds import ValidationConfig
 from qae.inputs import DEFAULT_MAX_NOTE_CHARS
 
 __all__ = ["ConfigError", "Inputs", "JobConfig", "RayOptions", "load_config"]
+
+DATE_ORDERS = ("mdy", "dmy")  # pipeline.date_order (pipelines.dates.DATE_ORDERS)
 
 
 class _Strict(BaseModel):

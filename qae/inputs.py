@@ -299,7 +299,8 @@ def read_notes(
 
     Rejected: unreadable lines, invalid UTF-8, missing or empty fields, unparseable
     ``note_date``, duplicate ``note_id``, ``text`` over ``max_chars`` characters and, when
-    ``known_patients`` is given, notes of a patient not in the patients file.
+    ``known_patients`` is given, notes of a patient not in the patients file; a ``date_order``
+    other than ``mdy`` / ``dmy`` (optional: how the note writes numeric dates).
     """
     path = Path(path)
     _check_file(path, "Notes")
@@ -314,7 +315,13 @@ def read_notes(
             return "patient_id", f"patient_id: unknown patient {note.patient_id!r} (not in the patients file)"
         return None
 
-    return _read(path, "notes", Note, "note_id", check)
+    def prepare(data: dict[str, Any]) -> dict[str, Any]:
+        order = data.get("date_order")
+        if isinstance(order, str):  # "DMY" / "dmy": how the note writes numeric dates
+            data["date_order"] = order.lower()
+        return data
+
+    return _read(path, "notes", Note, "note_id", check, prepare)
 
 
 def read_patients(path: Path) -> ReadResult:

@@ -42,11 +42,10 @@ SCENARIOS = _scenarios()
 
 
 @pytest.fixture(scope="module")
-def demo_run():
+def demo_run(shared_nlp):
     from engine.calculator import calculate
     from engine.spec import MeasurementPeriod, load_specs
     from engine.structured import events_to_evidence
-    from pipelines.build import build_nlp
     from pipelines.extract import extract_notes
     from qae.inputs import read_encounters, read_events, read_notes, read_patients
 
@@ -54,7 +53,7 @@ def demo_run():
     notes = read_notes(DEMO / "notes.jsonl").records
     events = read_events(DEMO / "events.csv").records
     encounters = read_encounters(DEMO / "encounters.csv").records
-    nlp = build_nlp()
+    nlp = shared_nlp
     # the job extracts the supplemental elements too (cessation, depression follow-up)
     evidence = [ev for _note, found in extract_notes(nlp, notes, include_supplemental=True) for ev in found]
     evidence.extend(events_to_evidence(events))

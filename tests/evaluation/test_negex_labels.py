@@ -9,12 +9,11 @@ import pytest
 from engine.errors import InputError
 from evaluation.commands import evaluate_negex_cmd
 from evaluation.negex import evaluate_negex, format_negex_report, predict_labels
-from pipelines.build import build_nlp
 
 
 @pytest.fixture(scope="module")
-def nlp():
-    return build_nlp()
+def nlp(shared_nlp):
+    return shared_nlp
 
 
 @pytest.mark.parametrize(
