@@ -6,7 +6,8 @@ id of ``=HYPERLINK(...)`` or a note quote starting with ``=cmd|...`` would run w
 opens the file. :func:`safe_cell` neutralises such text by prefixing a single quote, as the
 OWASP guidance recommends, whatever the column; numbers, booleans and ``None`` pass through
 unchanged (a negative *number* is data, a string starting with ``-`` is text and is quoted).
-Readers of our files strip the quote again with :func:`unsafe_cell`.
+Readers of our files strip the quote again with :func:`unsafe_cell`; text that already starts with
+a quote and a trigger (``'=x``) gets a second quote, so the round trip is exact.
 """
 
 from __future__ import annotations
@@ -21,9 +22,13 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 def safe_cell(value: Any) -> Any:
     """``value`` with any leading formula trigger neutralised (strings only)."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+    if isinstance(value, str) and (value.startswith(FORMULA_TRIGGERS) or _quoted_trigger(value)):
         return "'" + value
     return value
+
+
+def _quoted_trigger(value: str) -> bool:
+    return value.startswith("'") and value[1:2] != "" and (value[1:2] in FORMULA_TRIGGERS or _quoted_trigger(value[1:]))
 
 
 def safe_row(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -33,6 +38,6 @@ def safe_row(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def unsafe_cell(value: Any) -> Any:
     """Undo :func:`safe_cell` when reading a file we wrote (``'=x`` -> ``=x``)."""
-    if isinstance(value, str) and value.startswith("'") and value[1:2] in FORMULA_TRIGGERS and value[1:2]:
+    if isinstance(value, str) and _quoted_trigger(value):
         return value[1:]
     return value
