@@ -53,6 +53,12 @@ def catalogue_rows(specs: Mapping[str, MeasureSpec] | Sequence[MeasureSpec]) -> 
     return rows
 
 
+def _service_words(services: tuple[str, ...]) -> str:
+    if len(services) == 1:
+        return services[0]
+    return f"{services[0]}, or if the patient has no such row, {' / '.join(services[1:])}"
+
+
 def describe(spec: MeasureSpec) -> str:
     """The spec in words a quality analyst reads."""
     lines = [f"{spec.id} — {spec.title} (version {spec.version})"]
@@ -83,6 +89,12 @@ def describe(spec: MeasureSpec) -> str:
         lines.append("Higher is better: a patient in the denominator but not the numerator has an open gap.")
     if spec.episode is not None:
         lines.append(describe_episodes(spec.episode))
+    services = {g.id: spec.services(g.id) for g in spec.groups}
+    if len({v for v in services.values()}) == 1:
+        lines.append(f"Clinic worklist service: {_service_words(next(iter(services.values())))}.")
+    else:
+        lines.append("Clinic worklist services: " + "; ".join(f"group {g}: {_service_words(v)}"
+                                                             for g, v in services.items()) + ".")
     lines.append(f"Evidence that counts: {', '.join(spec.count_statuses)} mentions only.")
     lines.append(f"Evidence without a date: {_UNDATED[spec.undated_policy]}.")
     for group in spec.groups:
