@@ -17,7 +17,7 @@ from datetime import date
 from engine.criteria import CriterionResult, PatientContext, evaluate
 from engine.episodes import find_episodes
 from engine.gaps import GapReason, choose_reason, gap_action
-from engine.horizon import due_date, next_period, valid_through
+from engine.horizon import due_date, next_period, one_year_on, valid_through
 from engine.options import DEFAULT_OPTIONS, EngineOptions
 from engine.periods import MeasurementPeriod, age_in_months
 from engine.populations import PopulationFlags, apply_precedence, gap_open
@@ -159,14 +159,26 @@ def _evaluate_group(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
 def _horizon(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
              origins: Mapping[str, str]) -> tuple[date | None, bool]:
     """A gap the numerator closed: how long its evidence keeps it closed, and whether it is open in
-    the next measurement period (the whole group evaluated there with today's evidence)."""
+    the next measurement period (the whole group evaluated there with today's evidence; visits that
+    have not happened yet cannot be known, so the patient is assumed to keep this period's visits,
+    moved one year on: an eCQM patient seen this year stays in its initial population)."""
     pops = group.populations
     through = valid_through(pops.numer, pops.numex, ctx, spec.inverse)
     nxt = next_period(ctx.period)
     if through is None or through >= nxt.end:
         return through, False
-    ahead = _evaluate_group(spec, group, replace(ctx, period=nxt), origins, horizon=False)
-    return through, ahead.gap_open
+    ahead = replace(ctx, period=nxt, encounters=_with_next_visits(ctx.encounters, ctx.period))
+    return through, _evaluate_group(spec, group, ahead, origins, horizon=False).gap_open
+
+
+def _with_next_visits(encounters: tuple[Encounter, ...], period: MeasurementPeriod) -> tuple[Encounter, ...]:
+    """The encounters, plus those of ``period`` moved one period on (ids suffixed ``@next``)."""
+    moved = [e.model_copy(update={"encounter_id": f"{e.encounter_id}@next", "start_date": one_year_on(e.start_date),
+                                  "end_date": one_year_on(e.end_date) if e.end_date else None})
+             for e in encounters if period.start <= e.start_date <= period.end]
+    if not moved:
+        return encounters
+    return tuple(sorted((*encounters, *moved), key=lambda e: (e.start_date, e.encounter_id)))
 
 
 def calculate(

@@ -35,7 +35,6 @@ These files quote note text by design (they are the audit trail); nothing here l
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import re
@@ -44,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.calculator import MeasureOutcome
-from engine.cells import safe_row
+from engine.cells import SafeDictWriter
 from engine.gaps import GAP_DISPLAY, REASON_ORDER
 from engine.records import Evidence, Patient
 
@@ -207,10 +206,9 @@ def _summary_rows(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient
 
 def _write_csv(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(columns), lineterminator="\n",
-                                quoting=csv.QUOTE_MINIMAL)
+        writer = SafeDictWriter(fh, columns)
         writer.writeheader()
-        writer.writerows(safe_row(r) for r in rows)
+        writer.writerows(rows)
 
 
 def write_care_gaps(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient],

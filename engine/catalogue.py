@@ -10,7 +10,7 @@ from engine.episodes import describe_episodes
 from engine.gaps import GAP_DISPLAY, REASON_ORDER, gap_action
 from engine.spec import MeasureSpec
 
-__all__ = ["catalogue_markdown", "catalogue_rows", "describe"]
+__all__ = ["catalogue_markdown", "catalogue_rows", "catalogue_text", "describe"]
 
 _POP_TITLES = {
     "ipp": "Initial population",
@@ -51,6 +51,36 @@ def catalogue_rows(specs: Mapping[str, MeasureSpec] | Sequence[MeasureSpec]) -> 
             "groups": len(spec.groups),
         })
     return rows
+
+
+def _programs(spec: MeasureSpec) -> str:
+    p = spec.programs
+    parts = [f"HEDIS {p.hedis}" if p.hedis else "", p.cms_ecqm or "",
+             f"MIPS {p.mips_quality}" if p.mips_quality else "", f"MSSP APP Plus {p.mssp_app_plus}"
+             if p.mssp_app_plus else "", f"Stars {p.stars}" if p.stars else ""]
+    return "; ".join(x for x in parts if x) or "no program listed"
+
+
+def catalogue_text(specs: Mapping[str, MeasureSpec] | Sequence[MeasureSpec], width: int = 80) -> str:
+    """The catalogue as plain text that fits ``width`` columns (piped output, narrow terminals): per
+    measure its id and title, then the programs, version, who, direction and groups, wrapped."""
+    import textwrap
+
+    items = _values(specs)
+    pad = max(len(s.id) for s in items) + 2 if items else 2
+    lines = []
+    for spec in items:
+        head = textwrap.wrap(spec.title, width=max(20, width - pad), break_on_hyphens=False)
+        lines.append(f"{spec.id:<{pad}}{head[0]}")
+        lines.extend(" " * pad + more for more in head[1:])
+        who = {"any": "any sex", "F": "women", "M": "men"}[spec.sex]
+        groups = f"{len(spec.groups)} groups ({', '.join(g.id for g in spec.groups)})" if len(spec.groups) > 1 \
+            else "1 group"
+        detail = (f"{_programs(spec)} | version {spec.version} | ages {spec.age.short()}, {who} | "
+                  f"{'LOWER is better (inverse)' if spec.inverse else 'higher is better'} | {groups}")
+        lines.extend(textwrap.wrap(detail, width=width, initial_indent=" " * pad, subsequent_indent=" " * pad,
+                                   break_on_hyphens=False))
+    return "\n".join(lines) + "\n"
 
 
 def _service_words(services: tuple[str, ...]) -> str:

@@ -8,14 +8,20 @@ OWASP guidance recommends, whatever the column; numbers, booleans and ``None`` p
 unchanged (a negative *number* is data, a string starting with ``-`` is text and is quoted).
 Readers of our files strip the quote again with :func:`unsafe_cell`; text that already starts with
 a quote and a trigger (``'=x``) gets a second quote, so the round trip is exact.
+
+:class:`SafeDictWriter` is the one CSV writer for our files: ``\n`` line ends, every cell made safe,
+and a row holding a carriage return written with every field quoted (Python's csv module quotes
+only the line terminator's characters, and a bare CR ends a row in Excel and most readers, which
+would start a new row with whatever followed it, ``=cmd|...`` included).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import csv
+from collections.abc import Iterable, Mapping, Sequence
+from typing import IO, Any
 
-__all__ = ["FORMULA_TRIGGERS", "safe_cell", "safe_row", "unsafe_cell"]
+__all__ = ["FORMULA_TRIGGERS", "SafeDictWriter", "safe_cell", "safe_row", "unsafe_cell"]
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -41,3 +47,24 @@ def unsafe_cell(value: Any) -> Any:
     if isinstance(value, str) and _quoted_trigger(value):
         return value[1:]
     return value
+
+
+class SafeDictWriter:
+    """``csv.DictWriter`` for the project's CSV files: safe cells, ``\n`` line ends, CRs quoted."""
+
+    def __init__(self, fh: IO[str], fieldnames: Sequence[str]) -> None:
+        self.fieldnames = list(fieldnames)
+        self._plain = csv.DictWriter(fh, fieldnames=self.fieldnames, lineterminator="\n")
+        self._quoted = csv.DictWriter(fh, fieldnames=self.fieldnames, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def writeheader(self) -> None:
+        self.writerow(dict(zip(self.fieldnames, self.fieldnames, strict=True)))
+
+    def writerow(self, row: Mapping[str, Any]) -> None:
+        safe = safe_row(row)
+        has_cr = any(isinstance(v, str) and "\r" in v for v in safe.values())
+        (self._quoted if has_cr else self._plain).writerow(safe)
+
+    def writerows(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        for row in rows:
+            self.writerow(row)

@@ -21,7 +21,11 @@
 
 * **Prospective gap** (DEQM ``prospective-gap``): a closed gap that, with the evidence known
   today, is open when the whole group is evaluated for the next measurement period (the patient is
-  still in its denominator, e.g. not aged out, and the evidence no longer counts).
+  still in its denominator, e.g. not aged out, and the evidence no longer counts). Visits that have
+  not happened cannot be known, so the patient is assumed to keep this period's visits one year on
+  (engine/calculator.py): an eCQM patient seen this year stays in its initial population, while a
+  group that needs an event of the period itself (DSF-E follow-up of a positive screen, a current
+  tobacco user's cessation help) has no prospective gap.
 
 Assumption, stated: a numerator that stops being met as the period moves forward does not become
 met again later with the same evidence (windows only move forward); the search gallops and then
@@ -40,7 +44,8 @@ from engine.criteria.dating import day_of
 from engine.periods import MeasurementPeriod, Window
 from engine.populations import PopulationFlags, apply_precedence, gap_open
 
-__all__ = ["HORIZON_YEARS", "criterion_due", "due_date", "next_period", "shift_period", "valid_through"]
+__all__ = ["HORIZON_YEARS", "criterion_due", "due_date", "next_period", "one_year_on", "shift_period",
+           "valid_through"]
 
 HORIZON_YEARS = 16
 
@@ -50,6 +55,10 @@ def shift_period(period: MeasurementPeriod, years: int) -> MeasurementPeriod:
     if years == 0:
         return period
     return MeasurementPeriod(period.start + relativedelta(years=years), period.end + relativedelta(years=years))
+
+
+def one_year_on(day: date) -> date:
+    return day + relativedelta(years=1)
 
 
 def next_period(period: MeasurementPeriod) -> MeasurementPeriod:

@@ -16,7 +16,6 @@ dict contains counts only.
 
 from __future__ import annotations
 
-import csv
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Any
 
 from engine.calculator import MeasureOutcome
 from engine.care_gaps import CARE_GAP_COLUMNS, CARE_GAP_SUMMARY_COLUMNS, write_care_gaps
-from engine.cells import safe_row
+from engine.cells import SafeDictWriter
 from engine.gaps import REASON_ORDER
 from engine.records import Evidence, Patient
 
@@ -63,7 +62,7 @@ def outcome_row(o: MeasureOutcome) -> dict[str, Any]:
         "valid_through": o.valid_through.isoformat() if o.valid_through else "",
         "prospective_gap": int(o.prospective_gap),
     })
-    return safe_row(row)
+    return row
 
 
 def _label(o: MeasureOutcome, multi: set[str]) -> str:
@@ -139,7 +138,7 @@ def write_reports(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient
     out_dir.mkdir(parents=True, exist_ok=True)
     ordered = sorted(outcomes, key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode))
     with (out_dir / "outcomes.csv").open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=OUTCOME_COLUMNS, lineterminator="\n")
+        writer = SafeDictWriter(fh, OUTCOME_COLUMNS)
         writer.writeheader()
         for o in ordered:
             writer.writerow(outcome_row(o))

@@ -99,3 +99,20 @@ def test_evidence_that_never_expires_has_no_valid_through(kit, doses, expected) 
     events = [kit.event("p", "zoster_vaccine", d, source="fhir:Immunization") for d in doses]
     o = _one(kit, "AIS-E", "p", events=events, group="zoster", born=date(1960, 1, 1))
     assert o.populations.numer and o.valid_through is expected
+
+
+def test_an_ecqm_patient_seen_this_year_is_assumed_seen_next_year(kit) -> None:
+    visit = kit.encounter("p", "ov-1", date(2026, 3, 2), None, "office_visit")
+    fit = kit.event("p", "fobt", date(2026, 4, 15), value="negative", source="fhir:Observation")
+    o = _one(kit, "CMS130", "p", events=[fit], encounters=[visit])
+    assert o.populations.numer and o.valid_through == date(2026, 12, 31)
+    assert o.prospective_gap is True  # the FIT does not count in 2027, and the patient keeps a visit
+
+
+def test_a_follow_up_of_this_year_positive_screen_does_not_reopen(kit) -> None:
+    phq = kit.event("p", "depression_screening", date(2026, 9, 14), value="PHQ-9 score 15",
+                    source="fhir:Observation")
+    referral = kit.event("p", "depression_referral_adult", date(2026, 9, 20), source="fhir:ServiceRequest")
+    o = _one(kit, "DSF-E", "p", events=[phq, referral], group="2")
+    assert o.populations.numer and not o.gap_open
+    assert o.valid_through == date(2026, 12, 31) and o.prospective_gap is False  # no positive screen in 2027
