@@ -55,8 +55,24 @@ def _title(o: MeasureOutcome, run: RunData) -> str:
     return title
 
 
+_MEMO: dict[tuple[int, bool], tuple[RunData, list[dict[str, Any]]]] = {}
+
+
 def summary_rows(run: RunData, by_provider: bool = False) -> list[dict[str, Any]]:
-    """One row per clinic (x provider) x measure x group, then an ``All clinics`` row per measure."""
+    """One row per clinic (x provider) x measure x group, then an ``All clinics`` row per measure
+    (computed once per run: every workbook's summary sheet reads it; do not modify the rows)."""
+    key = (id(run), by_provider)
+    memo = _MEMO.get(key)
+    if memo is not None and memo[0] is run:
+        return memo[1]
+    if len(_MEMO) > 8:
+        _MEMO.clear()
+    rows = _summary_rows(run, by_provider)
+    _MEMO[key] = (run, rows)
+    return rows
+
+
+def _summary_rows(run: RunData, by_provider: bool) -> list[dict[str, Any]]:
     rows: dict[tuple[str, str, str], dict[str, Any]] = {}
     seen: set[tuple[str, str, str, str]] = set()
     measures: dict[str, MeasureOutcome] = {}
@@ -84,7 +100,8 @@ def summary_rows(run: RunData, by_provider: bool = False) -> list[dict[str, Any]
             row["reopening"] += int(o.prospective_gap)
     for clinic, provider in units:  # every clinic (provider) has a row per measure, zeros included
         for label, o in measures.items():
-            rows.setdefault((clinic, provider, label), _empty((clinic, provider), label, o, run))
+            if (clinic, provider, label) not in rows:
+                rows[clinic, provider, label] = _empty((clinic, provider), label, o, run)
     for row in rows.values():
         row["eligible"] = row["denom"] - row["denex"] - row["denexcep"]
         row["met"] = row["numer"] - row["numex"]

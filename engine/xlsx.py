@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Sequence
+from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime
 from io import BytesIO
@@ -111,20 +112,24 @@ def rich_quote(before: str, span: str, after: str) -> CellRichText | str:
     return CellRichText(blocks)
 
 
-def put(ws: Worksheet, row: int, col: int, value: Any, *, wrap: bool = False) -> None:
-    """One cell: text spreadsheet-safe and typed as a string; dates as dates; numbers as numbers."""
-    cell = ws.cell(row=row, column=col)
+def _store(cell: Any, value: Any) -> None:
+    """The value of one cell: text spreadsheet-safe and typed as a string; dates, numbers as they are."""
     if isinstance(value, CellRichText):
         cell.value = value
         cell.data_type = "s"
     elif isinstance(value, str):
         cell.value = safe_cell(_clean(value))
         cell.data_type = "s"
-    elif isinstance(value, date):
-        cell.value = value
-        cell.number_format = DATE_FORMAT
     else:
         cell.value = value
+
+
+def put(ws: Worksheet, row: int, col: int, value: Any, *, wrap: bool = False) -> None:
+    """One cell: text spreadsheet-safe and typed as a string; dates as dates; numbers as numbers."""
+    cell = ws.cell(row=row, column=col)
+    _store(cell, value)
+    if isinstance(value, date):
+        cell.number_format = DATE_FORMAT
     cell.alignment = WRAP if wrap else TOP
 
 
@@ -151,11 +156,20 @@ def add_table(ws: Worksheet, columns: Sequence[Column], rows: Sequence[dict[str,
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
         ws.column_dimensions[get_column_letter(i)].width = col.width
     ws.row_dimensions[first_row].height = LINE_HEIGHT * max(_lines(c.header, c.width) for c in columns)
+    styles: list[Any] = []  # one style per column, set once and copied (openpyxl styles cell by cell, slowly)
+    for i, col in enumerate(columns, start=1):
+        proto = ws.cell(row=first_row + 1, column=i)
+        proto.alignment = WRAP if col.wrap else TOP
+        if any(isinstance(row.get(col.key), date) for row in rows):
+            proto.number_format = DATE_FORMAT
+        styles.append(proto._style)
     for r, row in enumerate(rows, start=first_row + 1):
         lines = 1
         for i, col in enumerate(columns, start=1):
             value = row.get(col.key)
-            put(ws, r, i, value, wrap=col.wrap)
+            cell = ws.cell(row=r, column=i)
+            _store(cell, value)
+            cell._style = copy(styles[i - 1])
             if col.wrap:
                 lines = max(lines, _lines(_text_of(value), col.width))
         ws.row_dimensions[r].height = LINE_HEIGHT * min(lines, 12)  # explicit: viewers need not re-flow

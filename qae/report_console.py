@@ -73,7 +73,7 @@ def print_job_summary(result: Any, console: Console) -> None:
             rate = s.get("rate")
             note = "lower is better" if s.get("inverse") else ""
             if mid in missing:
-                note = "could not apply (see below)"
+                note = "n/a: see below"
             table.add_row(
                 mid,
                 str(s.get("denom", "")),
