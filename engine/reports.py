@@ -8,7 +8,7 @@ Formats and their writers (:data:`REPORT_WRITERS`; a writer is
 
 ========  ==================================================================================
 csv       ``care_gaps/<clinic>.csv`` + ``care_gaps/summary.csv`` (the analyst's audit lists),
-          ``worklists/<clinic>.csv`` + ``worklists/<clinic>-reopening.csv``,
+          ``worklists/<clinic>.csv`` + ``worklists/reopening/<clinic>.csv``,
           ``summary/by_clinic.csv`` + ``summary/by_provider.csv``
 xlsx      ``worklists/<clinic>.xlsx`` (clinic worklist), ``summary/quality_summary.xlsx``
 html      the one-file audit report (``engine.audit_html.write_audit_html``, wired at merge)
@@ -48,6 +48,9 @@ def _care_gap_csv(run: RunData, out_dir: Path) -> list[Path]:
 REPORT_WRITERS: dict[str, list[ReportWriter]] = {
     "csv": [_care_gap_csv, write_worklist_csv, write_summary_csv],
     "xlsx": [write_worklist_xlsx, write_summary_xlsx],
+    # wired at merge (issue 12, second half):
+    #   "html": [engine.audit_html.write_audit_html],
+    #   "fhir": [engine.fhir_report.write_fhir],
 }
 
 

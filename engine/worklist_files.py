@@ -7,7 +7,7 @@ Per clinic (file names from engine/care_gaps.py ``clinic_file_names``):
   then due date), one sheet per service (the same rows, one service each), and **Reopen <year>**
   (gaps closed now that reopen in the next measurement period). Every table has a frozen, filtered
   header and set column widths; the evidence is its sentence with the span in bold.
-* ``worklists/<clinic>.csv`` (the open-gap rows) and ``worklists/<clinic>-reopening.csv``.
+* ``worklists/<clinic>.csv`` (the open-gap rows) and ``worklists/reopening/<clinic>.csv``.
 
 Rows come from engine/worklist.py. Every cell is spreadsheet-safe (engine/cells.py, engine/xlsx.py).
 """
@@ -84,14 +84,14 @@ def _clinics(run: RunData) -> tuple[dict[str, list[WorkRow]], dict[str, list[Wor
 
 
 def write_worklist_csv(run: RunData, out_dir: Path) -> list[Path]:
-    """``worklists/<clinic>.csv`` and ``worklists/<clinic>-reopening.csv`` for every clinic."""
+    """``worklists/<clinic>.csv`` and ``worklists/reopening/<clinic>.csv`` for every clinic."""
     folder = Path(out_dir) / "worklists"
-    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "reopening").mkdir(parents=True, exist_ok=True)
     open_rows, reopen, names = _clinics(run)
     paths = []
     for clinic, rows in open_rows.items():
         paths.append(_write_csv(folder / f"{names[clinic]}.csv", OPEN_COLUMNS, rows))
-        paths.append(_write_csv(folder / f"{names[clinic]}-reopening.csv", REOPEN_COLUMNS, reopen.get(clinic, [])))
+        paths.append(_write_csv(folder / "reopening" / f"{names[clinic]}.csv", REOPEN_COLUMNS, reopen.get(clinic, [])))
     return paths
 
 

@@ -170,7 +170,8 @@ def report(
 
     Clinic worklists (XLSX + CSV), the quality summary, care-gap CSVs, and the HTML audit and FHIR when built in.
 
-    Re-rendering gives byte-identical files. Into the run folder: the manifest's "reports" (file, sha256) is updated.
+    Re-rendering gives byte-identical files. Into the run folder: the manifest's "reports" (file, sha256) is updated;
+    with --out: OUT/reports.json lists them.
 
     Example: qae report --run out/demo --format xlsx,csv
     """

@@ -55,7 +55,7 @@ def test_demo_old_colonoscopy_is_one_row_for_col_e_and_cms130_with_its_year(rend
 
 def test_demo_rows_are_sorted_by_provider_then_due_date(rendered) -> None:
     _, out = rendered
-    for path in (out / "worklists").glob("clinic-*[!g].csv"):
+    for path in (out / "worklists").glob("*.csv"):
         rows = _rows(path)
         keys = [(r["Provider"], r["Due date"]) for r in rows]
         assert keys == sorted(keys), path.name
@@ -74,13 +74,13 @@ def test_demo_fit_this_year_reopens_next_year_and_a_fresh_colonoscopy_holds_a_de
     assert mammo.valid_through == date(2028, 12, 31) and not mammo.prospective_gap
     colo = _outcome(run, "demo-024", "COL-E")  # "colonoscopy last month" on 2026-02-19: January 2026
     assert colo.valid_through == date(2035, 12, 31) and not colo.prospective_gap
-    reopen = [r for r in _rows(out / "worklists" / "clinic-riverside-reopening.csv")
+    reopen = [r for r in _rows(out / "worklists" / "reopening" / "clinic-riverside.csv")
               if r["Patient ID"] == "demo-002" and r["Service"] == "Colorectal cancer screening"]
     assert len(reopen) == 1 and reopen[0]["Measure ids"] == "CMS130;COL-E"
     assert reopen[0]["Counts through"] == "2026-12-31" and reopen[0]["Reopens on"] == "2027-01-01"
     assert "FIT" in reopen[0]["Evidence that closes it now"] and reopen[0]["Evidence date"] == "2026-04"
     assert not any(r["Patient ID"] == "demo-024" and r["Service"] == "Colorectal cancer screening"
-                   for r in _rows(out / "worklists" / "clinic-riverside-reopening.csv"))
+                   for r in _rows(out / "worklists" / "reopening" / "clinic-riverside.csv"))
 
 
 def test_demo_workbook_a_clinic_can_act_on(rendered) -> None:

@@ -55,7 +55,7 @@ def test_run_lists_every_report_with_its_sha256(runs) -> None:
     out = runs["dir"] / "run"
     manifest = json.loads((out / "manifest.json").read_text())
     reports = manifest["reports"]
-    assert {"worklists/clinic-west.xlsx", "worklists/clinic-west.csv", "worklists/clinic-west-reopening.csv",
+    assert {"worklists/clinic-west.xlsx", "worklists/clinic-west.csv", "worklists/reopening/clinic-west.csv",
             "summary/quality_summary.xlsx", "summary/by_clinic.csv", "summary/by_provider.csv",
             "care_gaps/summary.csv"} <= set(reports)
     for name, digest in reports.items():
