@@ -139,8 +139,7 @@ def _group(outcomes: Iterable[MeasureOutcome], run: RunData) -> list[WorkRow]:
 
 
 def _latest(ids: Iterable[str], run: RunData) -> Evidence | None:
-    items = [ev for ev in run.evidence_for(list(dict.fromkeys(ids)))]
-    dated = [(evidence_day(ev) or date.min, ev.evidence_id, ev) for ev in items]
+    dated = [(evidence_day(ev) or date.min, ev.evidence_id, ev) for ev in run.evidence_for(list(dict.fromkeys(ids)))]
     return max(dated, key=lambda t: (t[0], t[1]))[2] if dated else None
 
 
