@@ -161,10 +161,13 @@ def run_job(config: JobConfig, *, use_ray: bool = True) -> JobResult:
     summary = write_reports(outcomes, patients, evidence, out, care_gaps=False)
     warnings = input_warnings({r.kind: {"path": str(r.path), "read": r.read, "accepted": len(r.records)}
                                for r in results})
-    run = RunData(job=config.name, period=period, specs={s.id: s for s in specs},
+    from pipelines.batch import iter_sorted
+
+    # the run as `qae report` loads it back from the folder (same orders), so both render the same bytes
+    run = RunData(job=config.name, period=period, specs={s.id: s for s in sorted(specs, key=lambda s: s.id)},
                   patients={p.patient_id: p for p in patients}, outcomes=outcomes,
-                  evidence={e.evidence_id: e for e in evidence}, encounters=encounters,
-                  versions=_versions(specs, config), warnings=warnings)
+                  evidence={e.evidence_id: e for e in iter_sorted(evidence)}, encounters=encounters,
+                  versions=json.loads(json.dumps(_versions(specs, config), sort_keys=True)), warnings=warnings)
     report_files = render_reports(run, out)  # every registered format: the same code as `qae report`
     quarantine = [q for r in results for q in r.quarantine]
     if notes_r is not None:
