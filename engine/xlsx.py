@@ -35,10 +35,11 @@ __all__ = ["FIXED_TIME", "Column", "add_table", "bold", "new_workbook", "print_s
 
 FIXED_TIME = datetime(1980, 1, 1)  # the zip format's epoch: the file's bytes do not depend on the clock
 HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
-HEADER_FONT = Font(bold=True)
+HEADER_FONT = Font(name="Calibri", bold=True)
 WRAP = Alignment(wrap_text=True, vertical="top")
 TOP = Alignment(vertical="top")
 DATE_FORMAT = "yyyy-mm-dd"
+SPAN_FONT = InlineFont(rFont="Calibri", sz=11, b=True)  # the workbook's own face, in bold
 _BAD_TITLE = str.maketrans({c: " " for c in "[]:*?/\\"})
 
 
@@ -68,7 +69,7 @@ def _lines(text: str, width: float) -> int:
 
 def bold(ws: Worksheet, row: int, col: int = 1, size: float = 11, color: str | None = None) -> None:
     """Make one cell bold (a heading, a warning in ``color``)."""
-    ws.cell(row=row, column=col).font = Font(bold=True, size=size, color=color)
+    ws.cell(row=row, column=col).font = Font(name="Calibri", bold=True, size=size, color=color)
 
 
 def new_workbook() -> Workbook:
@@ -106,7 +107,7 @@ def rich_quote(before: str, span: str, after: str) -> CellRichText | str:
     blocks: list[Any] = []
     if before:
         blocks.append(before)
-    blocks.append(TextBlock(InlineFont(b=True), safe_cell(span) if not before else span))
+    blocks.append(TextBlock(SPAN_FONT, safe_cell(span) if not before else span))
     if after:
         blocks.append(after)
     return CellRichText(blocks)
