@@ -1,6 +1,7 @@
 """The facade: evidence + patients + encounters + measurement period -> measure outcomes.
 
-``calculate`` evaluates each spec's population criteria for every patient, applies the one
+``calculate`` evaluates each spec's population criteria for every patient (once per episode of
+care for episode-based measures such as TRC, engine/episodes.py), applies the one
 precedence function (engine.populations), decides the care gap with its reason and action
 (engine.gaps), and records which evidence decided each population and which source closed
 the gap (``note``, ``structured`` or ``both``).
@@ -10,10 +11,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 
 from engine.criteria import CriterionResult, PatientContext, evaluate
+from engine.episodes import find_episodes
 from engine.gaps import GapReason, choose_reason, gap_action
+from engine.horizon import due_date, next_period, one_year_on, valid_through
+from engine.options import DEFAULT_OPTIONS, EngineOptions
 from engine.periods import MeasurementPeriod, age_in_months
 from engine.populations import PopulationFlags, apply_precedence, gap_open
 from engine.records import Encounter, Evidence, Patient
@@ -44,6 +49,15 @@ class MeasureOutcome:
     stratum: str = ""  # the spec's age stratum the patient falls in (IPP members only)
     measure_title: str = ""
     group_title: str = ""  # multi-group measures (TSC rates 1-3)
+    episode: str = ""  # episode-of-care measures (TRC: the discharge's encounter id); "" otherwise
+    # Closed gaps: the last day the deciding evidence keeps the gap closed (a colonoscopy in 2018
+    # closes COL-E through 2027-12-31); None when the gap is open or the evidence never expires.
+    valid_through: date | None = None
+    # Open gaps: the last day in the measurement period by which the service closes the gap.
+    due_date: date | None = None
+    # Closed now, open in the next measurement period with the evidence known today (DEQM
+    # prospective-gap): the patient stays in the denominator and the evidence stops counting.
+    prospective_gap: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -76,17 +90,20 @@ def _run(criterion: object, ctx: PatientContext) -> CriterionResult:
 
 
 def _evaluate_group(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
-                    origins: Mapping[str, str]) -> MeasureOutcome:
+                    origins: Mapping[str, str], horizon: bool = True) -> MeasureOutcome:
+    """One group for one patient (and episode); ``horizon``: also the due date of an open gap, and
+    how long a closed one stays closed (engine/horizon.py)."""
     pops = group.populations
     base = dict(patient_id=ctx.patient.patient_id, measure_id=spec.id, group=group.id,
                 measure_version=spec.version, inverse=spec.inverse, measure_title=spec.title,
-                group_title=group.title or "")
+                group_title=group.title or "", episode=ctx.episode.id if ctx.episode else "")
     in_band = _in_age_band(spec, ctx) and spec.sex in ("any", ctx.patient.sex)
-    ipp = in_band and _run(pops.ipp, ctx).met
-    if not ipp:
+    ipp_r = _run(pops.ipp, ctx) if in_band else CriterionResult(False)
+    if not ipp_r.met:
         return MeasureOutcome(populations=PopulationFlags(), **base)  # type: ignore[arg-type]
     base["stratum"] = spec.stratum_for(ctx.age) if spec.strata else ""
-    denom = _run(pops.denom, ctx).met
+    denom_r = _run(pops.denom, ctx)
+    denom = denom_r.met
     denex_r = _run(pops.denex, ctx) if denom and pops.denex is not None else CriterionResult(False)
     numer_r = _run(pops.numer, ctx) if denom and not denex_r.met else CriterionResult(False)
     numex_r = (_run(pops.numex, ctx) if numer_r.met and pops.numex is not None
@@ -100,9 +117,14 @@ def _evaluate_group(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
     is_open = gap_open(flags, inverse=spec.inverse)
     reason: GapReason | None = None
     action, gap_ids, source = "", (), ""
+    due: date | None = None
+    through: date | None = None
+    prospective = False
     if is_open:
         reason, gap_ids = choose_reason(numer_r.findings)
         action = gap_action(reason, spec.gap_actions)
+        if horizon:
+            due = due_date(pops.numer, ctx)
     elif flags.denom:
         if flags.denex:
             source = closed_by(denex_r.evidence_ids, origins)
@@ -110,7 +132,11 @@ def _evaluate_group(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
             source = closed_by(denexcep_r.evidence_ids, origins)
         else:
             source = closed_by(numer_r.evidence_ids, origins)
-    review = numer_r.flags if not flags.denex else ()
+            if horizon and spec.episode is None:
+                through, prospective = _horizon(spec, group, ctx, origins)
+    # review flags: how the patient entered the population (a denominator found only in notes),
+    # then what a reviewer should check about the numerator
+    review = ipp_r.flags + (denom_r.flags if denom else ()) + (numer_r.flags if not flags.denex else ())
     return MeasureOutcome(
         populations=flags,
         gap_open=is_open,
@@ -121,10 +147,38 @@ def _evaluate_group(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
         numer_evidence_ids=numer_r.evidence_ids if flags.denom and not flags.denex else (),
         denex_evidence_ids=denex_r.evidence_ids if flags.denex else (),
         denexcep_evidence_ids=denexcep_r.evidence_ids if flags.denexcep else (),
-        review_flags=tuple(review) + (("undated_policy:review",) if reason ==
-                                      GapReason.UNDATED_EVIDENCE else ()),
+        review_flags=tuple(dict.fromkeys(review)) + (("undated_policy:review",) if reason ==
+                                                     GapReason.UNDATED_EVIDENCE else ()),
+        valid_through=through,
+        due_date=due,
+        prospective_gap=prospective,
         **base,  # type: ignore[arg-type]
     )
+
+
+def _horizon(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
+             origins: Mapping[str, str]) -> tuple[date | None, bool]:
+    """A gap the numerator closed: how long its evidence keeps it closed, and whether it is open in
+    the next measurement period (the whole group evaluated there with today's evidence; visits that
+    have not happened yet cannot be known, so the patient is assumed to keep this period's visits,
+    moved one year on: an eCQM patient seen this year stays in its initial population)."""
+    pops = group.populations
+    through = valid_through(pops.numer, pops.numex, ctx, spec.inverse)
+    nxt = next_period(ctx.period)
+    if through is None or through >= nxt.end:
+        return through, False
+    ahead = replace(ctx, period=nxt, encounters=_with_next_visits(ctx.encounters, ctx.period))
+    return through, _evaluate_group(spec, group, ahead, origins, horizon=False).gap_open
+
+
+def _with_next_visits(encounters: tuple[Encounter, ...], period: MeasurementPeriod) -> tuple[Encounter, ...]:
+    """The encounters, plus those of ``period`` moved one period on (ids suffixed ``@next``)."""
+    moved = [e.model_copy(update={"encounter_id": f"{e.encounter_id}@next", "start_date": one_year_on(e.start_date),
+                                  "end_date": one_year_on(e.end_date) if e.end_date else None})
+             for e in encounters if period.start <= e.start_date <= period.end]
+    if not moved:
+        return encounters
+    return tuple(sorted((*encounters, *moved), key=lambda e: (e.start_date, e.encounter_id)))
 
 
 def calculate(
@@ -133,8 +187,14 @@ def calculate(
     evidence: Sequence[Evidence],
     encounters: Sequence[Encounter],
     period: MeasurementPeriod,
+    options: EngineOptions | None = None,
 ) -> list[MeasureOutcome]:
-    """One outcome per patient x measure x group, sorted by (measure id, patient id, group)."""
+    """One outcome per patient x measure x group (x episode), sorted by measure, patient, group, episode.
+
+    ``options`` (engine.options.EngineOptions, the job's ``engine:`` setting) default to
+    HEDIS denominators from notes counted with the review flag ``denominator_from_notes``.
+    """
+    options = options or DEFAULT_OPTIONS
     spec_list = sorted(specs.values() if isinstance(specs, Mapping) else specs, key=lambda s: s.id)
     by_patient: dict[str, dict[str, list[Evidence]]] = defaultdict(lambda: defaultdict(list))
     origins: dict[str, str] = {}
@@ -146,13 +206,27 @@ def calculate(
         enc_by_patient[enc.patient_id].append(enc)
     outcomes: list[MeasureOutcome] = []
     for patient in sorted(patients, key=lambda p: p.patient_id):
-        elements = {k: tuple(v) for k, v in by_patient.get(patient.patient_id, {}).items()}
+        elements = {k: tuple(sorted(v, key=lambda e: e.evidence_id))
+                    for k, v in by_patient.get(patient.patient_id, {}).items()}
         encs = tuple(sorted(enc_by_patient.get(patient.patient_id, ()),
                             key=lambda e: (e.start_date, e.encounter_id)))
         for spec in spec_list:
             ctx = PatientContext(patient, period, elements, encs, spec.undated_policy,
-                                 frozenset(spec.count_statuses))
-            for group in spec.groups:
-                outcomes.append(_evaluate_group(spec, group, ctx, origins))
-    outcomes.sort(key=lambda o: (o.measure_id, o.patient_id, o.group))
+                                 frozenset(spec.count_statuses), options=options)
+            if spec.episode is None:
+                outcomes.extend(_evaluate_group(spec, group, ctx, origins) for group in spec.groups)
+                continue
+            episodes = find_episodes(spec.episode, ctx)
+            if not episodes:  # one row outside the population, like any patient outside the IPP
+                outcomes.extend(_outside(spec, group, patient) for group in spec.groups)
+            for episode in episodes:
+                ectx = ctx.with_episode(episode)
+                outcomes.extend(_evaluate_group(spec, group, ectx, origins) for group in spec.groups)
+    outcomes.sort(key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode))
     return outcomes
+
+
+def _outside(spec: MeasureSpec, group: GroupSpec, patient: Patient) -> MeasureOutcome:
+    return MeasureOutcome(patient_id=patient.patient_id, measure_id=spec.id, group=group.id,
+                          populations=PopulationFlags(), measure_version=spec.version, inverse=spec.inverse,
+                          measure_title=spec.title, group_title=group.title or "")

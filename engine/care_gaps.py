@@ -1,6 +1,7 @@
 """Per-clinic care-gap lists and the clinic x measure summary (``care_gaps/*.csv``).
 
-``care_gaps/<clinic>.csv`` has one row per open gap (``row_type=open_gap``) and one per
+``care_gaps/<clinic>.csv`` has one row per open gap (``row_type=open_gap``; episode-of-care
+measures such as TRC name the episode, e.g. the discharge, in ``episode``) and one per
 outcome that is *not* an open gap but carries review flags (``row_type=review``: closed,
 excluded or excepted, yet something needs a reviewer's eye, e.g. an earlier discharge or an
 undated mention), so nothing flagged is silently lost. Each row gives the patient, the
@@ -13,11 +14,15 @@ evidence that decided the unmet numerator (e.g. the "current smoker" mention tha
 patient a tobacco user). For a review row, the evidence that closed, excluded or excepted it
 plus any evidence a flag names. The evidence columns are parallel lists, one entry per item,
 joined by `` | ``: ``evidence_ids``, ``note_ids``, ``note_dates``, ``event_dates``
-(``-`` when none), ``statuses``, ``sources`` (the rule or structured source) and
+(``n/a`` when none: a bare ``-`` would read as a formula trigger), ``statuses``, ``sources``
+(the rule or structured source) and
 ``evidence_quotes`` (each span as a JSON string, so quotes, ``|`` and line breaks inside a
 span stay unambiguous; structured events read ``[structured <source> <code> = <value>]``).
-The csv module quotes every cell that needs it. Encounter ids (``encounter:<id>``) are kept
-with source ``encounter``.
+The csv module quotes every cell that needs it, and every cell is spreadsheet-safe
+(engine/cells.py: an id or a quote starting with ``=``, ``+``, ``-``, ``@``, a tab or a CR is
+prefixed with a quote). Encounter ids (``encounter:<id>``) are kept with source ``encounter``.
+``due_date`` (open gaps) and ``valid_through`` (a review row the numerator closed) come from
+engine/horizon.py.
 
 ``care_gaps/summary.csv``: for every clinic x measure (x group): patients, IPP, DENOM,
 DENEX, DENEXCEP, NUMER, NUMEX, the eligible and met counts, the rate, the open gaps and one
@@ -30,7 +35,6 @@ These files quote note text by design (they are the audit trail); nothing here l
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import re
@@ -39,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.calculator import MeasureOutcome
+from engine.cells import SafeDictWriter
 from engine.gaps import GAP_DISPLAY, REASON_ORDER
 from engine.records import Evidence, Patient
 
@@ -47,9 +52,9 @@ __all__ = ["CARE_GAP_COLUMNS", "CARE_GAP_SUMMARY_COLUMNS", "care_gap_rows", "cli
 
 CARE_GAP_COLUMNS = (
     "clinic_id", "patient_id", "provider_id", "measure_id", "measure_title", "group",
-    "group_title", "row_type", "gap_reason", "gap_reason_text", "gap_action", "review_flags",
+    "group_title", "episode", "row_type", "gap_reason", "gap_reason_text", "gap_action", "review_flags",
     "evidence_count", "evidence_ids", "note_ids", "note_dates", "event_dates", "statuses",
-    "sources", "evidence_quotes", "closed_by", "stratum", "measure_version",
+    "sources", "evidence_quotes", "closed_by", "stratum", "measure_version", "due_date", "valid_through",
 )
 CARE_GAP_SUMMARY_COLUMNS = (
     "clinic_id", "measure_id", "group", "measure_title", "inverse", "patients", "ipp", "denom",
@@ -57,6 +62,7 @@ CARE_GAP_SUMMARY_COLUMNS = (
     *(f"gaps_{r.value}" for r in REASON_ORDER), "review_rows",
 )
 SEP = " | "
+NONE = "n/a"  # an empty entry of a parallel list
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _RESERVED = {"summary"}
 
@@ -77,14 +83,14 @@ def _evidence_columns(ids: Sequence[str], by_id: Mapping[str, Evidence]) -> dict
         ev = by_id.get(i)
         cols["evidence_ids"].append(i)
         if ev is None:  # an encounter (or an id the caller did not pass evidence for)
-            kind = "encounter" if i.startswith("encounter:") else "-"
-            for k, v in (("note_ids", "-"), ("note_dates", "-"), ("event_dates", "-"),
-                         ("statuses", "-"), ("sources", kind), ("evidence_quotes", "-")):
+            kind = "encounter" if i.startswith("encounter:") else NONE
+            for k, v in (("note_ids", NONE), ("note_dates", NONE), ("event_dates", NONE),
+                         ("statuses", NONE), ("sources", kind), ("evidence_quotes", NONE)):
                 cols[k].append(v)
             continue
-        cols["note_ids"].append(ev.note_id or "-")
-        cols["note_dates"].append(ev.note_date.isoformat() if ev.note_date else "-")
-        cols["event_dates"].append(ev.event_date.isoformat() if ev.event_date else "-")
+        cols["note_ids"].append(ev.note_id or NONE)
+        cols["note_dates"].append(ev.note_date.isoformat() if ev.note_date else NONE)
+        cols["event_dates"].append(ev.event_date.isoformat() if ev.event_date else NONE)
         cols["statuses"].append(ev.status)
         cols["sources"].append(ev.source)
         cols["evidence_quotes"].append(_quote(ev))
@@ -117,7 +123,7 @@ def care_gap_rows(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient
     by_id = {ev.evidence_id: ev for ev in evidence}
     patient_by_id = {p.patient_id: p for p in patients}
     clinics: dict[str, list[dict[str, Any]]] = {(p.clinic_id or "unassigned"): [] for p in patients}
-    for o in sorted(outcomes, key=lambda o: (o.measure_id, o.patient_id, o.group)):
+    for o in sorted(outcomes, key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode)):
         is_gap = o.gap_open and o.gap_reason is not None
         if not is_gap and not o.review_flags:
             continue
@@ -132,6 +138,7 @@ def care_gap_rows(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient
             "measure_title": o.measure_title,
             "group": o.group,
             "group_title": o.group_title,
+            "episode": o.episode,
             "row_type": "open_gap" if is_gap else "review",
             "gap_reason": reason.value if reason else "",
             "gap_reason_text": GAP_DISPLAY[reason] if reason else "",
@@ -140,6 +147,8 @@ def care_gap_rows(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient
             "closed_by": o.closed_by,
             "stratum": o.stratum,
             "measure_version": o.measure_version,
+            "due_date": o.due_date.isoformat() if o.due_date else "",
+            "valid_through": o.valid_through.isoformat() if o.valid_through else "",
         }
         row.update(_evidence_columns(_deciding_ids(o, by_id), by_id))
         clinics.setdefault(clinic, []).append(row)
@@ -176,9 +185,12 @@ def _summary_rows(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient
                 "clinic_id": clinic, "measure_id": measure, "group": group,
                 "measure_title": o.measure_title, "inverse": int(o.inverse),
                 **dict.fromkeys(CARE_GAP_SUMMARY_COLUMNS[5:], 0)}
+    seen: set[tuple[str, str, str]] = set()
     for o in outcomes:
         row = rows[clinic_of.get(o.patient_id, "unassigned"), o.measure_id, o.group]
-        row["patients"] += 1
+        if (o.measure_id, o.group, o.patient_id) not in seen:  # episode measures: one row per episode
+            seen.add((o.measure_id, o.group, o.patient_id))
+            row["patients"] += 1
         for k, v in o.populations.as_ints().items():
             row[k] += v
         if o.gap_open and o.gap_reason is not None:
@@ -194,8 +206,7 @@ def _summary_rows(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient
 
 def _write_csv(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(columns), lineterminator="\n",
-                                quoting=csv.QUOTE_MINIMAL)
+        writer = SafeDictWriter(fh, columns)
         writer.writeheader()
         writer.writerows(rows)
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "DateOrder",
     "DatePrecision",
     "Encounter",
     "Evidence",
@@ -33,6 +34,7 @@ STATUSES: tuple[str, ...] = (
     "affirmed", "negated", "declined", "ordered", "planned", "hypothetical", "uncertain", "family"
 )
 DatePrecision = Literal["year", "month", "day"]
+DateOrder = Literal["mdy", "dmy"]
 ProductLine = Literal["commercial", "medicare", "medicaid", "aco"]
 
 
@@ -50,9 +52,15 @@ class Note(BaseModel):
     encounter_id: str | None = None
     provider_id: str | None = None
     clinic_id: str | None = None
+    # how this note writes numeric dates: "mdy" (03/04/25 = March 4) or "dmy" (4 March); None = the
+    # job's setting (pipeline option date_order, default mdy)
+    date_order: DateOrder | None = None
 
 
 class Patient(BaseModel):
+    """One patient. ``name`` and ``mrn`` (the clinic's medical record number) are optional:
+    clinic worklists show them when the patients file has them, else the patient id."""
+
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     patient_id: str = Field(min_length=1)
@@ -61,6 +69,8 @@ class Patient(BaseModel):
     clinic_id: str | None = None
     provider_id: str | None = None
     product_line: ProductLine | None = None
+    name: str | None = None
+    mrn: str | None = None
 
 
 class StructuredEvent(BaseModel):
@@ -94,7 +104,11 @@ class Evidence(BaseModel):
     """One evidence item: an element found in a note (or a structured event), with provenance.
 
     For note evidence ``start``/``end`` are character offsets into the original note
-    text and ``text[start:end] == span`` always holds.
+    text and ``text[start:end] == span`` always holds. ``context`` is the sentence (or, in
+    telegraphic notes, the line) around the span, cut from the original text and capped in
+    length, and ``context_start`` its offset in the note, so
+    ``context[start - context_start:end - context_start] == span``; both are None for
+    structured evidence (and in evidence files written before they existed).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -107,6 +121,8 @@ class Evidence(BaseModel):
     start: int | None = None
     end: int | None = None
     span: str | None = None
+    context: str | None = None
+    context_start: int | None = None
     section: str | None = None
     event_date: date | None = None
     date_precision: DatePrecision | None = None

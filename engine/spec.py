@@ -12,10 +12,14 @@ max, at}``; ``at`` defaults to the measure's age anchor), ``sex`` (``any``, ``F`
 ``M``), ``undated_policy`` (``count``, ``ignore`` or ``review``; default ``review``: undated
 evidence counts as not met and the outcome is flagged for review), ``count_statuses``
 (default ``[affirmed]``), ``populations`` (ipp, denom, denex, denexcep, numer, numex criteria
-trees, see engine/criteria/tree.py) or ``groups`` (a list of ``{id, title, populations}``
+trees, see engine/criteria/tree.py) or ``groups`` (a list of ``{id, title, service, populations}``
 for measures with several population groups), ``population_terms`` (the program's own
-names, e.g. HEDIS "required exclusion"), ``gap_actions`` (clinic action per gap reason) and
-``notes`` (how the spec reads the published text).
+names, e.g. HEDIS "required exclusion"), ``gap_actions`` (clinic action per gap reason),
+``service`` (what the clinic does to close a gap, in a few words, e.g. "Colorectal cancer
+screening": measures naming the same service share one worklist row per patient, so COL-E and
+CMS130 give one colonoscopy row; a list names services in order of preference: the row joins the
+first one already on the patient's worklist, else the first; a group's ``service`` overrides the
+measure's) and ``notes`` (how the spec reads the published text).
 
 Errors name the file and the field (:class:`engine.errors.SpecError`). Adding a measure is
 adding a file.
@@ -23,7 +27,8 @@ adding a file.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,8 +37,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from engine.criteria import Criterion, GapReason, parse_criterion
 from engine.criteria.base import AgeAnchor, UndatedPolicy
-from engine.errors import SpecError, UnknownMeasureError
-from engine.periods import MeasurementPeriod
+from engine.episodes import EpisodeSpec
+from engine.errors import DeprecatedMeasureWarning, SpecError, UnknownMeasureError
+from engine.periods import DateExpr, MeasurementPeriod, Window
 from engine.records import STATUSES, Status
 
 __all__ = [
@@ -48,9 +54,11 @@ __all__ = [
     "load_spec",
     "load_specs",
     "resolve_measures",
+    "spec_elements",
 ]
 
 POPULATION_NAMES = ("ipp", "denom", "denex", "denexcep", "numer", "numex")
+NOT_SPECS = frozenset({"elements.yaml"})  # the element vocabulary lives beside the specs
 
 
 class _Strict(BaseModel):
@@ -102,7 +110,7 @@ class AgeBand(_Strict):
         elif self.max is not None:
             return f"aged {self.max} or younger at the {at} of the measurement period"
         else:
-            return "any age"
+            return "of any age"
         return f"aged {low} at the {at} of the measurement period"
 
 
@@ -154,10 +162,24 @@ class Populations(_Strict):
         return _criterion(value)
 
 
+def _services(value: Any) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else list(value or ())
+    out = tuple(str(v).strip() for v in items)
+    if any(not v for v in out):
+        raise ValueError("a service is a few words naming what the clinic does (e.g. 'Mammogram'), not empty")
+    return out
+
+
 class GroupSpec(_Strict):
     id: str = Field(min_length=1)
     title: str | None = None
+    service: tuple[str, ...] = ()  # overrides the measure's service (see the module docstring)
     populations: Populations
+
+    @field_validator("service", mode="before")
+    @classmethod
+    def _service(cls, v: Any) -> tuple[str, ...]:
+        return _services(v)
 
 
 class MeasureSpec(_Strict):
@@ -176,8 +198,12 @@ class MeasureSpec(_Strict):
     population_terms: dict[str, str] = Field(default_factory=dict)
     populations: Populations | None = None
     groups: tuple[GroupSpec, ...] = ()
+    episode: EpisodeSpec | None = None  # counted per episode of care (engine/episodes.py)
     gap_actions: dict[GapReason, str] = Field(default_factory=dict)
+    service: tuple[str, ...] = ()  # the clinic service that closes a gap (worklist rows merge on it)
     notes: tuple[str, ...] = ()
+    # old ids that still resolve to this measure, with a warning (e.g. PNEU, FLU -> AIS-E)
+    deprecated_aliases: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("population_terms")
     @classmethod
@@ -194,6 +220,11 @@ class MeasureSpec(_Strict):
         if len(set(ids)) != len(ids):
             raise ValueError(f"strata ids must be unique, got {ids}")
         return v
+
+    @field_validator("service", mode="before")
+    @classmethod
+    def _service(cls, v: Any) -> tuple[str, ...]:
+        return _services(v)
 
     @field_validator("count_statuses")
     @classmethod
@@ -220,6 +251,23 @@ class MeasureSpec(_Strict):
             raise ValueError(f"group ids must be unique, got {ids}")
         return self
 
+    @model_validator(mode="after")
+    def _episode_anchors(self) -> MeasureSpec:
+        if self.episode is None:
+            for group in self.groups:
+                for name in POPULATION_NAMES:
+                    used = _episode_anchors(getattr(group.populations, name))
+                    if used:
+                        raise ValueError(f"group '{group.id}' {name} uses {', '.join(sorted(used))} but the measure "
+                                         "defines no 'episode' (see engine/episodes.py)")
+        return self
+
+    def services(self, group_id: str) -> tuple[str, ...]:
+        """The services of a group, in order of preference (the group's own, else the measure's; at
+        least the title, so a spec without ``service`` still has its own worklist rows)."""
+        group = next((g for g in self.groups if g.id == group_id), None)
+        return (group.service if group is not None and group.service else self.service) or (self.title,)
+
     def stratum_for(self, age_at: Callable[[AgeAnchor], int]) -> str:
         """The id of the first stratum holding the patient's age (``""``: none, or no strata)."""
         for stratum in self.strata:
@@ -233,8 +281,53 @@ class MeasureSpec(_Strict):
 
     @property
     def names(self) -> tuple[str, ...]:
-        """The id and every alias (the forms resolve_measures accepts)."""
-        return tuple(dict.fromkeys((self.id, *self.aliases)))
+        """The id, every alias and every deprecated alias (the forms resolve_measures accepts)."""
+        return tuple(dict.fromkeys((self.id, *self.aliases, *self.deprecated_aliases)))
+
+
+def _episode_anchors(node: Criterion | None) -> set[str]:
+    """Episode anchors (episode_start / episode_end) used by the windows of a criterion tree."""
+    if node is None:
+        return set()
+    found: set[str] = set()
+    if node.params is not None:
+        for value in _param_values(node.params):
+            if isinstance(value, Window):
+                found |= {a for a in value.anchors if a.startswith("episode_")}
+            elif isinstance(value, DateExpr) and value.anchor.startswith("episode_"):
+                found.add(value.anchor)
+    for child in node.children:
+        found |= _episode_anchors(child)
+    return found
+
+
+def _param_values(params: BaseModel) -> Iterator[Any]:
+    for name in type(params).model_fields:
+        value = getattr(params, name)
+        if isinstance(value, BaseModel) and not isinstance(value, Window):
+            yield from _param_values(value)
+        else:
+            yield value
+
+
+def _criterion_elements(node: Criterion | None) -> Iterator[str]:
+    if node is None:
+        return
+    if node.params is not None and hasattr(node.params, "element_names"):
+        yield from node.params.element_names()
+    for child in node.children:
+        yield from _criterion_elements(child)
+
+
+def spec_elements(spec: MeasureSpec) -> list[str]:
+    """Every element id the spec's criteria name, sorted (all are in the element vocabulary)."""
+    found: set[str] = set()
+    for group in spec.groups:
+        for name in POPULATION_NAMES:
+            found.update(_criterion_elements(getattr(group.populations, name)))
+    if spec.episode is not None and hasattr(spec.episode, "elements"):
+        found.update(spec.episode.elements)
+    return sorted(found)
 
 
 def default_measures_dir() -> Path:
@@ -246,7 +339,7 @@ def default_measures_dir() -> Path:
 def _format_error(err: dict[str, Any]) -> tuple[str, str]:
     loc = [str(p) for p in err.get("loc", ())]
     ctx = err.get("ctx") or {}
-    msg = err.get("msg", "invalid")
+    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
     if err.get("type") == "criterion":
         inner = ctx.get("path", "")
         if inner and inner != "(top)":
@@ -289,6 +382,8 @@ def load_specs(directory: Path | None = None) -> dict[str, MeasureSpec]:
     specs: dict[str, MeasureSpec] = {}
     owner: dict[str, str] = {}
     for path in sorted(directory.glob("*.yaml")):
+        if path.name in NOT_SPECS:
+            continue
         spec = load_spec(path)
         for name in spec.names:
             key = name.lower()
@@ -305,10 +400,18 @@ def resolve_measures(ids: Sequence[str] | None, specs: dict[str, MeasureSpec]) -
     if ids is None:
         return [specs[k] for k in sorted(specs)]
     lookup = {name.lower(): spec for spec in specs.values() for name in spec.names}
+    deprecated = {name.lower(): (name, why, spec.id) for spec in specs.values()
+                  for name, why in spec.deprecated_aliases.items()}
     out: dict[str, MeasureSpec] = {}
     for requested in ids:
-        spec = lookup.get(str(requested).strip().lower())
+        key = str(requested).strip().lower()
+        spec = lookup.get(key)
         if spec is None:
             raise UnknownMeasureError(str(requested), specs)
+        if key in deprecated:
+            name, why, target = deprecated[key]
+            warnings.warn(DeprecatedMeasureWarning(
+                f"measure id '{str(requested).strip()}' is deprecated ({why}); it resolves to {target}."),
+                stacklevel=2)
         out.setdefault(spec.id, spec)
     return list(out.values())

@@ -34,6 +34,7 @@ from typing import Annotated
 import typer
 
 from engine.calculator import calculate
+from engine.errors import ConformanceError
 from engine.periods import MeasurementPeriod
 from engine.populations import PopulationFlags
 from engine.spec import MeasureSpec, load_specs, resolve_measures
@@ -53,10 +54,6 @@ __all__ = [
 POPULATIONS = ("ipp", "denom", "denex", "denexcep", "numer", "numex")
 _TABLES = ("patients", "events", "encounters", "expected")
 _EXTENSIONS = (".csv", ".parquet", ".jsonl")
-
-
-class ConformanceError(Exception):
-    """The deck directory cannot be used (a table missing, a column missing, a bad value)."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.elements import load_vocabulary, unknown_element_message
+from engine.errors import InputError
 from engine.records import Evidence, Note
 
 from .scoring import Accuracy, PRFScore, macro_f
@@ -80,6 +82,8 @@ class ExtractionReport:
 
 
 def load_gold(path: Path) -> dict[str, dict[str, Any]]:
+    """Gold rows by note id; InputError names the line of a bad row or an unknown element."""
+    vocab = load_vocabulary()
     gold: dict[str, dict[str, Any]] = {}
     with path.open(encoding="utf-8") as fh:
         for n, line in enumerate(fh, 1):
@@ -88,13 +92,16 @@ def load_gold(path: Path) -> dict[str, dict[str, Any]]:
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise ValueError(
+                raise InputError(
                     f"{path}:{n}: not valid JSON ({exc.msg}); expected one gold object per line."
                 ) from exc
             if "note_id" not in row or "elements" not in row:
-                raise ValueError(
+                raise InputError(
                     f"{path}:{n}: a gold row needs 'note_id' and 'elements'; found {sorted(row)}."
                 )
+            for element in [*row["elements"], *(row.get("values") or {}), *(row.get("evidence") or {})]:
+                if element not in vocab:
+                    raise InputError(f"{path}:{n}: {unknown_element_message(element, vocab.ids)}")
             gold[row["note_id"]] = row
     return gold
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.errors import InputError
+
 from .scoring import Accuracy, PRFScore
 
 __all__ = ["NegexReport", "evaluate_negex", "format_negex_report", "predict_labels"]
@@ -115,7 +117,7 @@ def evaluate_negex(tsv_path: Path, nlp: Any = None) -> NegexReport:
         reader = csv.DictReader(fh, delimiter="\t")
         expected = {"id", "condition", "sentence", "negation", "temporality", "experiencer"}
         if not expected <= set(reader.fieldnames or ()):
-            raise ValueError(f"{tsv_path}: expected columns {sorted(expected)}, found {reader.fieldnames}.")
+            raise InputError(f"{tsv_path}: expected columns {sorted(expected)}, found {reader.fieldnames}.")
         for row in reader:
             located = _find_target(row["sentence"], row["condition"])
             pred = predict_labels(nlp, row["sentence"], *located) if located else None

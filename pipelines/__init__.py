@@ -6,7 +6,8 @@ Public API: ``build_nlp`` (pipelines.build), ``extract_note`` / ``extract_notes`
 ``extract_note(nlp, note, include_supplemental=False)`` / ``extract_notes(..., include_supplemental=False)``
 return the 27 guideline elements (``pipelines.extract.GUIDELINE_ELEMENTS``); with
 ``include_supplemental=True`` also the elements the measures need beyond them
-(``SUPPLEMENTAL_ELEMENTS``: tobacco cessation counseling / medication, depression follow-up).
+(``SUPPLEMENTAL_ELEMENTS``: tobacco cessation counseling / medication, depression follow-up,
+Td/Tdap and zoster vaccines).
 """
 
 from __future__ import annotations

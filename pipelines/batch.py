@@ -33,6 +33,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from engine.errors import RayConnectionError
 from engine.records import Evidence, Note
 
 __all__ = [
@@ -256,10 +257,6 @@ def _ray_environment(address: str | None) -> None:
         os.environ.setdefault("RAY_AUTH_MODE", "token")  # clusters require their token
 
 
-class RayConnectionError(ConnectionError):
-    """The Ray cluster given by ``--ray-address`` cannot be joined."""
-
-
 def _check_reachable(address: str) -> None:
     """Fail fast on a HOST:PORT nobody listens on (Ray itself retries for minutes)."""
     import socket
@@ -296,8 +293,8 @@ def start_ray(address: str | None, num_cpus: int) -> None:
                 "and that this machine has the cluster's token (RAY_AUTH_TOKEN or ~/.ray/auth_token)"
             ) from None
     else:
-        # address="local": always a new local instance, never a cluster some other `ray start` left
-        # in /tmp/ray/ray_current_cluster
+        # address="local": always a new local Ray, never a cluster someone else started on this machine
+        # (or one some other `ray start` left in /tmp/ray/ray_current_cluster)
         ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
                  logging_level=logging.ERROR, _node_ip_address="127.0.0.1")
     context = ray.data.DataContext.get_current()

@@ -1,4 +1,8 @@
-"""``build_nlp``: spacy.blank("en") + our rule-based components. The text is never altered.
+"""``build_nlp``: spacy.blank("en") + our rule-based components.
+
+The tokenizer reads a normalized view of the note (``pipelines.normalize``: Unicode dashes,
+quotes, spaces, arrows, bullets, "~"); ``doc._.qm_text_map`` maps offsets back, so evidence
+always quotes the original text.
 
 Pipeline (names as in ``nlp.pipe_names``):
     sentencizer | medspacy_pyrush      sentence boundaries (option "sentences")
@@ -9,7 +13,7 @@ Pipeline (names as in ``nlp.pipe_names``):
     qm_bp_readings                    blood pressure readings (resources/values.yaml)
     medspacy_sectionizer              section rules (resources/section_rules.yaml)
     qm_context                        medspaCy ConText on target sentences (resources/context_rules.yaml)
-    qm_dates                          date expressions
+    qm_dates                          date expressions (numeric dates month-first or day-first: option "date_order")
     qm_evidence                       evidence rows on doc._.qm_evidence
 """
 
@@ -23,13 +27,24 @@ import spacy
 from spacy.language import Language
 from spacy.util import compile_infix_regex, compile_prefix_regex
 
+from engine.errors import PipelineOptionError
+
+from .dates import DATE_ORDERS
 from .factories import register_factories
+from .headings import headings_in_capitals_or_at_line_start
+from .normalize import NormalizingTokenizer
+from .regex_matching import read_text_once
 from .rules import load_context_rules, load_section_rules, load_target_rules
 
-__all__ = ["DEFAULT_OPTIONS", "SENTENCE_SPLITTERS", "build_nlp"]
+__all__ = ["DATE_ORDERS", "DEFAULT_OPTIONS", "SENTENCE_SPLITTERS", "build_nlp", "check_options"]
 
 SENTENCE_SPLITTERS: tuple[str, ...] = ("sentencizer", "pyrush")
-DEFAULT_OPTIONS: Mapping[str, Any] = {"sentences": "sentencizer", "context": True, "sections": True}
+DEFAULT_OPTIONS: Mapping[str, Any] = {
+    "sentences": "sentencizer",
+    "context": True,
+    "sections": True,
+    "date_order": "mdy",
+}
 
 # Transcribed notes glue punctuation: "Allegra.,ALLERGIES:,  She", "124/78.,HEENT:", "Vitals:,".
 _EXTRA_INFIXES = (
@@ -55,28 +70,49 @@ def _customize_tokenizer(nlp: Language) -> None:
     tokenizer.prefix_search = compile_prefix_regex(prefixes).search
 
 
+def check_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The pipeline options with defaults filled in; PipelineOptionError names a bad one.
+
+    The job config's ``pipeline:`` setting is checked here when the config loads, so a typo
+    fails at once with one line instead of inside a Ray actor.
+    """
+    opts = {**DEFAULT_OPTIONS, **(options or {})}
+    unknown = sorted(set(opts) - set(DEFAULT_OPTIONS))
+    if unknown:
+        raise PipelineOptionError(
+            f"the pipeline got unknown option(s) {unknown}; valid options: {sorted(DEFAULT_OPTIONS)}."
+        )
+    if opts["sentences"] not in SENTENCE_SPLITTERS:
+        raise PipelineOptionError(
+            f"pipeline option 'sentences' is {opts['sentences']!r}; choose one of {SENTENCE_SPLITTERS}."
+        )
+    for flag in ("context", "sections"):
+        if not isinstance(opts[flag], bool):
+            raise PipelineOptionError(f"pipeline option {flag!r} is {opts[flag]!r}; give true or false.")
+    if opts["date_order"] not in DATE_ORDERS:
+        raise PipelineOptionError(
+            f"pipeline option 'date_order' is {opts['date_order']!r}; choose one of {DATE_ORDERS} "
+            "(mdy: 03/04/25 is March 4; dmy: 3 April)."
+        )
+    return opts
+
+
 def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
     """Build the extraction pipeline.
 
     ``options`` (plain JSON values, all optional):
       - ``sentences``: "sentencizer" (spaCy's rule-based splitter, default) or "pyrush" (medspaCy PyRuSH)
       - ``context``: run ConText (default true); ``sections``: run the sectionizer (default true)
+      - ``date_order``: "mdy" (default: 03/04/25 is March 4) or "dmy" (4 March) for numeric dates;
+        a note's own ``date_order`` overrides it
     """
-    opts = {**DEFAULT_OPTIONS, **(options or {})}
-    unknown = sorted(set(opts) - set(DEFAULT_OPTIONS))
-    if unknown:
-        raise ValueError(
-            f"build_nlp got unknown option(s) {unknown}; valid options: {sorted(DEFAULT_OPTIONS)}."
-        )
-    if opts["sentences"] not in SENTENCE_SPLITTERS:
-        raise ValueError(
-            f"build_nlp option 'sentences' is {opts['sentences']!r}; choose one of {SENTENCE_SPLITTERS}."
-        )
+    opts = check_options(options)
     register_factories()
     import medspacy  # noqa: F401  (registers the medspacy_* factories)
 
     nlp = spacy.blank("en")
     _customize_tokenizer(nlp)
+    nlp.tokenizer = NormalizingTokenizer(nlp.tokenizer)
     if opts["sentences"] == "pyrush":
         # PyRuSH logs every token of the note at DEBUG level through loguru: notes are PHI, silence it
         from loguru import logger
@@ -102,6 +138,9 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
         sectionizer = nlp.add_pipe(
             "medspacy_sectionizer", config={"rules": None, "span_attrs": None, "phrase_matcher_attr": "ORTH"}
         )
+        # a heading in capitals counts anywhere; "plan:" / "Plan:" only at a line start or after punctuation
+        # ("Dx on CCM plan: T2DM, HTN" starts no plan section)
+        headings_in_capitals_or_at_line_start(sectionizer)
     if opts["context"]:
         # prune_on_target_overlap: medspaCy's own overlap test misses a modifier nested inside a target
         # ("Acquired absence of bilateral breast", "Do not resuscitate"), which then negates it or its
@@ -109,7 +148,7 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
         context = nlp.add_pipe(
             "qm_context", config={"rules": None, "span_attrs": None, "prune_on_target_overlap": True}
         )
-    nlp.add_pipe("qm_dates")
+    nlp.add_pipe("qm_dates", config={"date_order": opts["date_order"]})
     nlp.add_pipe("qm_evidence")
     # medspaCy runs ``nlp(phrase)`` for every phrase rule it adds: tokenizer only, please
     with nlp.select_pipes(enable=[]):
@@ -120,4 +159,7 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
             sectionizer.add(load_section_rules())
         if context is not None:
             context.add(load_context_rules())
+    for component in (cased_matcher, matcher, context):
+        if component is not None:
+            read_text_once(component)  # regex rules: one text per Doc, not one per rule
     return nlp

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .dates import DateMention, find_dates
+from .dates import DATE_ORDERS, DateMention, find_dates
 
 __all__ = ["DateTagger"]
 
+_LABEL_END = re.compile(r"[ \t]*:[ \t]*(?:\n|$)|[ \t]*:(?=[ \t]*\S)")
+
 
 class DateTagger:
-    """Find absolute and relative dates; resolution against the note date happens per evidence."""
+    """Find absolute and relative dates; resolution against the note date happens per evidence.
 
-    def __init__(self, nlp: Language, name: str = "qm_dates"):
+    ``date_order`` says how numeric dates are written, "mdy" (03/04/25 is March 4) or "dmy"
+    (4 March); a note's own order (``doc._.qm_date_order``, from its ``date_order`` field) wins.
+    """
+
+    def __init__(self, nlp: Language, name: str = "qm_dates", *, date_order: str = "mdy"):
+        if date_order not in DATE_ORDERS:
+            raise ValueError(f"qm_dates: date_order is {date_order!r}; choose one of {DATE_ORDERS}.")
         self.name = name
+        self.date_order = date_order
 
     def __call__(self, doc: Doc) -> Doc:
         doc._.qm_dates = self.predict(doc)
@@ -26,11 +36,20 @@ class DateTagger:
         """Dates of the sentences that hold a target (only those can date evidence)."""
         if not doc.ents:
             return []
+        order = doc._.qm_date_order or self.date_order
         if not doc.has_annotation("SENT_START"):
-            return find_dates(doc.text)
+            return find_dates(doc.text, order)
         out: list[DateMention] = []
-        for sent in sorted({e.sent for e in doc.ents}, key=lambda s: s.start):
-            base = sent.start_char
-            for m in find_dates(sent.text):
+        text = doc.text
+        windows: dict[int, int] = {}  # sentence start -> where its dates may end
+        for e in doc.ents:
+            sent = e.sent
+            stop = sent.end_char
+            if _LABEL_END.match(text, e.end_char):  # a label ending its sentence ("DRS:"): its line holds the answer
+                line_end = text.find("\n", stop)
+                stop = max(stop, len(text) if line_end < 0 else line_end)
+            windows[sent.start_char] = max(windows.get(sent.start_char, 0), stop)
+        for base in sorted(windows):
+            for m in find_dates(text[base : windows[base]], order):
                 out.append(replace(m, start=m.start + base, end=m.end + base))
-        return out
+        return sorted(set(out), key=lambda d: (d.start, d.end))

@@ -1,19 +1,29 @@
-"""Date expressions in note text: absolute ("03/2019", "March 2019", "3/14/19", "2019-03-14",
-"in 2019") and relative ("5 years ago", "last year", "today"), resolved against the note date.
+"""Date expressions in note text: absolute ("03/2019", "March 2019", "3/14/19", "14.03.2025",
+"2019-03-14", "25-Mar-2025", "Mar-25", "in 2019", "'19", "spring 2024") and relative ("5 years ago",
+"2 yrs ago", "6/12 ago" = six months, "3/52 ago" = three weeks, "last yr", "in the spring", "today"),
+resolved against the note date.
 
-``find_dates(text)`` is pure (no spaCy); the ``qm_dates`` component stores its result on
-``doc._.qm_dates`` and ``resolve(mention, note_date)`` turns a mention into (date, precision).
+Numeric day-month dates follow ``date_order``: "mdy" (the default: 03/04/25 is March 4, 2025) or
+"dmy" (4 March 2025). A date that is impossible in that order but valid in the other
+("14/03/25" with "mdy") is read in the other order.
+
+``find_dates(text, date_order)`` is pure (no spaCy); the ``qm_dates`` component stores its result
+on ``doc._.qm_dates`` and ``resolve(mention, note_date)`` turns a mention into (date, precision).
 """
 
 from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Literal
 
-__all__ = ["DateMention", "find_dates", "resolve"]
+__all__ = ["ADJACENT_ONLY_KINDS", "DATE_ORDERS", "DateMention", "find_dates", "resolve"]
+
+ADJACENT_ONLY_KINDS = frozenset({"my2_bare"})  # dates that count only right after the mention they date
+
+DATE_ORDERS: tuple[str, ...] = ("mdy", "dmy")
 
 Precision = Literal["year", "month", "day"]
 
@@ -56,8 +66,17 @@ _NUMBER_WORDS = {
     "few": None,
     "couple": None,
 }
+# units as written in full or abbreviated ("2 yrs", "6 mths", "3 wks", "2y", "6mo")
+_UNIT = (
+    r"(?P<unit>years?|yrs?|y|months?|mos?|mths?|mnths?|m|weeks?|wks?|w|days?|dys?|d)"
+)
+_UNITS = {"y": "year", "m": "month", "w": "week", "d": "day"}
+# fractions of the UK shorthand "6/12" (months), "3/52" (weeks), "2/7" (days)
+_FRACTION_UNITS = {"12": "month", "52": "week", "7": "day"}
+_SEASONS = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9, "winter": 12}
 _NUM = r"(?:\d{1,2}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)"
 _YEAR = r"(?:19[4-9]\d|20[0-4]\d)"
+_AGO = r"(?:ago|prior|back|earlier|previously)"
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
@@ -67,11 +86,18 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     (
-        "mdy",
+        # day and month in the job's / note's order; the separator is the same twice
+        "numeric",
         re.compile(
-            r"(?<![\d/\-.])(?P<m>0?[1-9]|1[0-2])[/\-](?P<d>0?[1-9]|[12]\d|3[01])[/\-](?P<y>(?:19|20)\d{2}|\d{2})(?![\d/])"
+            r"(?<![\d/\-.])(?P<a>[0-3]?\d)(?P<sep>[/\-.])(?P<b>[0-3]?\d)(?P=sep)(?P<y>(?:19|20)\d{2}|\d{2})"
+            r"(?![\d/]|\.\d)"
         ),
     ),
+    (
+        "day_mon_year",
+        re.compile(rf"\b(?P<d>[0-3]?\d)[\-/](?P<mon>{_MONTH_RE})[\-/](?P<y>{_YEAR}|\d{{2}})\b", re.I),
+    ),
+    ("iso_month", re.compile(rf"(?<![\d/\-.])(?P<y>{_YEAR})-(?P<m>0[1-9]|1[0-2])(?![\d\-])")),
     (
         "month_day_year",
         re.compile(rf"\b(?P<mon>{_MONTH_RE})\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?,?\s+(?P<y>{_YEAR})\b", re.I),
@@ -81,6 +107,19 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         re.compile(rf"\b(?P<d>[0-3]?\d)\s+(?P<mon>{_MONTH_RE})\s*,?\s+(?P<y>{_YEAR})\b", re.I),
     ),
     ("month_year", re.compile(rf"\b(?P<mon>{_MONTH_RE}),?\s+(?:of\s+)?(?P<y>{_YEAR})\b", re.I)),
+    # "Mar-25", "Mar/2025", "March '25": a month and a short year joined by - / or an apostrophe
+    (
+        "month_year",
+        re.compile(rf"\b(?P<mon>{_MONTH_RE})(?:[\-/]|\s*')(?P<y>{_YEAR}|\d{{2}})(?![\d/\-])", re.I),
+    ),
+    (
+        "season",
+        re.compile(
+            rf"\b(?:(?P<rel>last|this|past|previous)\s+|(?:in|during|over)\s+(?:the\s+)?)?"
+            rf"(?P<season>spring|summer|autumn|fall|winter)(?:\s+(?:of\s+)?(?P<y>{_YEAR}))?\b",
+            re.I,
+        ),
+    ),
     ("my4", re.compile(rf"(?<![\d/\-.])(?P<m>0?[1-9]|1[0-2])/(?P<y>{_YEAR})(?![\d/])")),
     # m/yy only after a date cue ("done on 10/99"), since "2/6 murmur" or "5/5 strength" are not dates
     (
@@ -93,7 +132,16 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         "relative_range",
         re.compile(
             rf"\b(?:(?:about|approximately|approx\.?|around|roughly|some)\s+)?"
-            rf"(?P<n>{_NUM})\s*(?:to|-|–|or)\s*(?P<n2>{_NUM})\s+(?P<unit>day|week|month|year)s?\s+(?:ago|prior|back|earlier)\b",
+            rf"(?P<n>{_NUM})\s*(?:to|-|–|or)\s*(?P<n2>(?:{_NUM})(?=\s)|\d{{1,2}})\s*{_UNIT}\.?\s+{_AGO}\b",
+            re.I,
+        ),
+    ),
+    # "6/12 ago" (six months), "3/52 ago" (three weeks), "2/7 ago" (two days)
+    (
+        "relative_fraction",
+        re.compile(
+            rf"(?<![\d/.])(?:(?:about|approximately|approx\.?|around|roughly|some)\s+)?"
+            rf"(?P<n>\d{{1,2}})/(?P<den>12|52|7)\s+{_AGO}\b",
             re.I,
         ),
     ),
@@ -101,12 +149,17 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         "relative",
         re.compile(
             rf"\b(?:(?:about|approximately|approx\.?|around|roughly|over|almost|nearly|some)\s+)?"
-            rf"(?P<n>{_NUM}|several|a\s+few|a\s+couple\s+of|couple\s+of)\s+(?P<unit>day|week|month|year)s?\s+(?:ago|prior|back|earlier)\b",
+            rf"(?P<n>(?:{_NUM}|several|a\s+few|a\s+couple\s+of|couple\s+of)(?=\s)|\d{{1,2}})\s*{_UNIT}\.?\s+{_AGO}\b",
             re.I,
         ),
     ),
-    ("last_unit", re.compile(r"\b(?:last|past|previous)\s+(?P<unit>week|month|year)\b", re.I)),
-    ("this_year", re.compile(r"\b(?:this|earlier\s+this)\s+(?P<unit>year|month)\b", re.I)),
+    (
+        "last_unit",
+        re.compile(
+            r"\b(?:last|past|previous|prev)\s+(?P<unit>week|wk|month|mth|mo|year|yr)\b", re.I
+        ),
+    ),
+    ("this_year", re.compile(r"\b(?:this|earlier\s+this)\s+(?P<unit>year|yr|month|mth)\b", re.I)),
     ("today", re.compile(r"\b(?:today|this\s+morning|this\s+afternoon|this\s+visit|tonight)\b", re.I)),
     ("yesterday", re.compile(r"\byesterday\b", re.I)),
     (
@@ -115,12 +168,20 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             rf"\b(?:in|on|since|during|last)\s+(?P<mon>{_MONTH_RE})(?!\s*,?\s*(?:\d|of\s+\d))\b", re.I
         ),
     ),
+    # "'19", "(quit '98)": an apostrophe and two digits (not feet and inches: 5'10")
+    ("short_year", re.compile(r"(?<![\w'])'(?P<y>\d{2})(?![\d'\"%])")),
     (
         "year",
         re.compile(
             rf"(?<![\d/\-.$#])(?P<y>{_YEAR})(?![\d/\-]|'?s\b|\s*(?:mg|mcg|ml|cc|units?|g\b|kg|lb|calories))",
             re.I,
         ),
+    ),
+    # a bare m/yy ("flu 10/25", "8.6% 04/25") is a date only right after what it dates (pipelines.evidence_builder
+    # checks that): "2/6 murmur" and "5/5 strength" are not dates
+    (
+        "my2_bare",
+        re.compile(r"(?<![\d/\-.])(?P<m>0?[1-9]|1[0-2])/(?P<y>\d{2})(?![\d/%]|\s*(?:mg|mcg|ml|units?)\b)", re.I),
     ),
 ]
 
@@ -138,6 +199,14 @@ class DateMention:
     rel_n: int | None = None  # "5 years ago": 5
     rel_unit: str | None = None  # day | week | month | year
     rel_n_max: int | None = None  # "6 to 12 months ago": 12 (rel_n is 6)
+    # a numeric date valid in both orders ("04/03/25"): the month of the other reading (its day is ``month``)
+    alt_month: int | None = None
+
+    def other_reading(self) -> DateMention | None:
+        """The same numeric date read in the other day/month order, when that is a date too."""
+        if self.alt_month is None or self.day is None:
+            return None
+        return replace(self, month=self.alt_month, day=self.month, alt_month=self.day)
 
     @property
     def text_span(self) -> tuple[int, int]:
@@ -163,8 +232,27 @@ def _valid(y: int, m: int | None, d: int | None) -> bool:
     return d is None or 1 <= d <= calendar.monthrange(y, m)[1]
 
 
-def find_dates(text: str) -> list[DateMention]:
-    """All date expressions of ``text``, non-overlapping, earliest and longest first."""
+def _unit(raw: str) -> str:
+    """"yrs" -> "year", "mths" -> "month", "wk" -> "week", "d" -> "day"."""
+    raw = raw.lower()
+    return "month" if raw.startswith(("mo", "mt", "mn")) else _UNITS[raw[0]]
+
+
+def _day_month(a: int, b: int, y: int, date_order: str) -> tuple[int, int] | None:
+    """(month, day) of a numeric date in ``date_order``, or in the other order when only that
+    one is a real date ("14/03/25" read month-first)."""
+    first, second = ((a, b), (b, a)) if date_order == "mdy" else ((b, a), (a, b))
+    for month, day in (first, second):
+        if _valid(y, month, day):
+            return month, day
+    return None
+
+
+def find_dates(text: str, date_order: str = "mdy") -> list[DateMention]:
+    """All date expressions of ``text``, non-overlapping, earliest and longest first.
+    ``date_order`` ("mdy" or "dmy") is how numeric day-month dates are written."""
+    if date_order not in DATE_ORDERS:
+        raise ValueError(f"date_order is {date_order!r}; choose one of {DATE_ORDERS}.")
     found: list[DateMention] = []
     taken: list[tuple[int, int]] = []
 
@@ -180,29 +268,53 @@ def find_dates(text: str) -> list[DateMention]:
                 continue
             g = m.groupdict()
             mention: DateMention | None = None
-            if kind in ("iso", "mdy"):
+            if kind == "iso":
                 y, mo, d = _year(g["y"]), int(g["m"]), int(g["d"])
                 if _valid(y, mo, d):
                     mention = DateMention(s, e, kind, y, mo, d)
-            elif kind in ("month_day_year", "day_month_year"):
-                y, mo, d = int(g["y"]), _month(g["mon"]), int(g["d"])
+            elif kind == "numeric":
+                y = _year(g["y"])
+                if g["sep"] == "." and len(g["y"]) == 2 and not re.match(r"\d\d?\.\d\d?\.\d\d$", m.group()):
+                    continue
+                md = _day_month(int(g["a"]), int(g["b"]), y, date_order)
+                if md is not None:
+                    alt = md[1] if md[0] != md[1] and _valid(y, md[1], md[0]) else None
+                    mention = DateMention(s, e, kind, y, md[0], md[1], alt_month=alt)
+            elif kind in ("month_day_year", "day_month_year", "day_mon_year"):
+                y, mo, d = _year(g["y"]), _month(g["mon"]), int(g["d"])
                 if _valid(y, mo, d):
                     mention = DateMention(s, e, kind, y, mo, d)
-            elif kind in ("month_year", "my4", "my2"):
+            elif kind in ("month_year", "my4", "my2", "iso_month", "my2_bare"):
                 mo = _month(g["mon"]) if g.get("mon") else int(g["m"])
                 mention = DateMention(s, e, kind, _year(g["y"]), mo)
+            elif kind == "short_year":
+                mention = DateMention(s, e, kind, _year(g["y"]))
+            elif kind == "season":
+                season = g["season"].lower()
+                if season == "fall" and not (g["rel"] or g["y"]):
+                    continue  # "in the fall" may be a fall (trauma); "last fall", "fall 2024" are seasons
+                if g["y"]:
+                    mention = DateMention(s, e, kind, int(g["y"]))
+                else:
+                    rel = (g["rel"] or "").lower()
+                    mention = DateMention(
+                        s, e, kind, month=_SEASONS[season], rel_n=1 if rel in ("last", "past", "previous") else 0,
+                        rel_unit="season",
+                    )
             elif kind == "relative":
                 n_raw = re.sub(r"\s+", " ", g["n"].lower())
                 n = int(n_raw) if n_raw.isdigit() else _NUMBER_WORDS.get(n_raw)  # "a few": no date
-                mention = DateMention(s, e, kind, rel_n=n, rel_unit=g["unit"].lower())
+                mention = DateMention(s, e, kind, rel_n=n, rel_unit=_unit(g["unit"]))
+            elif kind == "relative_fraction":
+                mention = DateMention(s, e, kind, rel_n=int(g["n"]), rel_unit=_FRACTION_UNITS[g["den"]])
             elif kind == "relative_range":
                 lo, hi = (_count(g["n"]), _count(g["n2"]))
                 if lo is not None and hi is not None and lo < hi:
-                    mention = DateMention(s, e, kind, rel_n=lo, rel_unit=g["unit"].lower(), rel_n_max=hi)
+                    mention = DateMention(s, e, kind, rel_n=lo, rel_unit=_unit(g["unit"]), rel_n_max=hi)
             elif kind == "last_unit":
-                mention = DateMention(s, e, kind, rel_n=1, rel_unit=g["unit"].lower())
+                mention = DateMention(s, e, kind, rel_n=1, rel_unit=_unit(g["unit"]))
             elif kind == "this_year":
-                mention = DateMention(s, e, kind, rel_n=0, rel_unit=g["unit"].lower())
+                mention = DateMention(s, e, kind, rel_n=0, rel_unit=_unit(g["unit"]))
             elif kind == "today":
                 mention = DateMention(s, e, kind, rel_n=0, rel_unit="day")
             elif kind == "yesterday":
@@ -237,6 +349,20 @@ def _back(note_date: date, n: int, unit: str) -> tuple[date, Precision]:
     return date(note_date.year - n, 1, 1), "year"
 
 
+def _season_year(note_date: date, start_month: int, last: bool) -> date:
+    """The year of the most recent season starting in ``start_month`` (winter: its January):
+    "in the spring" is this year's spring once it has begun; "last spring" is one that is over."""
+    start = date(note_date.year, start_month, 1)
+    if start > note_date:
+        start = date(note_date.year - 1, start_month, 1)
+    total = start.year * 12 + start.month - 1 + 3  # the season lasts three months
+    ends = date(total // 12, total % 12 + 1, 1)
+    if last and ends > note_date:
+        start = date(start.year - 1, start_month, 1)
+    year = start.year + 1 if start_month == 12 else start.year
+    return date(year, 1, 1)
+
+
 def resolve(mention: DateMention, note_date: date | None) -> tuple[date, Precision] | None:
     """The calendar date and precision of a mention; relative ones need ``note_date``."""
     if mention.year is not None:
@@ -253,6 +379,8 @@ def resolve(mention: DateMention, note_date: date | None) -> tuple[date, Precisi
     if mention.rel_unit is None or mention.rel_n is None:
         return None
     n, unit = mention.rel_n, mention.rel_unit
+    if unit == "season" and mention.month is not None:
+        return _season_year(note_date, mention.month, last=n > 0), "year"
     if mention.rel_n_max is not None:
         # a range ("6 to 12 months ago") is as precise as its two ends agree: the month when both fall in
         # it, else the year of its middle

@@ -15,7 +15,7 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from .dates import DateMention, resolve
+from .dates import ADJACENT_ONLY_KINDS, DateMention, resolve
 from .rules import IGNORE, ValuePatterns, load_value_patterns, supplemental_elements
 from .status import FAMILY_SECTIONS, PLAN_IS_EVIDENCE, status_of
 from .values import a1c_values, screening_value, tobacco_category_cue
@@ -37,6 +37,8 @@ VISIT_DATED_ELEMENTS = frozenset(
         "retinal_eye_exam",
         "influenza_vaccine",
         "pneumococcal_vaccine",
+        "td_tdap_vaccine",
+        "zoster_vaccine",
         "total_colectomy",
         "bilateral_mastectomy",
         "hysterectomy_no_cervix",
@@ -83,10 +85,33 @@ _STATUS_CATEGORIES = {
     "affirmed": {"PAST_EVENT"},
 }
 _INERT = ("TERMINATE", "PSEUDO", "PATIENT")
+# an HbA1c written with its number is a result whatever plan or negation surrounds the test ("A1c - overdue
+# (last 7.8%)", "no A1c since 2019 (7.2%)"); a goal ("goal A1c < 7") or a relative's value stays as it is
+_RESULT_OUTWEIGHS = frozenset({"negated", "declined", "ordered", "planned", "uncertain"})
+_RESULT_OUTWEIGHS_CATEGORIES = frozenset({"NEGATED_EXISTENCE", "DECLINED", "ORDERED", "PLANNED", "POSSIBLE_EXISTENCE"})
+_MAX_SERIES_CHARS = 180
+_PRECEDING_CHARS = 40  # how far back a rule's not_preceded_by looks (never before its line)
 # in a young child's note these describe the parents, not the patient (guideline: tobacco decisions)
 PATIENT_ONLY_IN_ADULTS = frozenset({"tobacco_use", "pregnancy"})
-_PAST_CUE_IDS = {"past.last", "past.had", "past.ago", "past.status_post", "past.s_p"}
+_PAST_CUE_IDS = {
+    "past.last",
+    "past.had",
+    "past.ago",
+    "past.status_post",
+    "past.s_p",
+    "past.had_after",
+    "past.last_date_after",
+}
 _MAX_DATE_DISTANCE = 80
+_MAX_SERIES_DATE_DISTANCE = 40
+_CLOSE_AFTER = 25  # a date this close after a mention, in the same field, is its own
+_FIELD_BREAK = re.compile(r"[;|\n•]")
+_LABEL_COLON = re.compile(r"[ \t]*:")
+_ADJACENT = re.compile(r"[\s:(\-]{0,3}$")  # with match(text, end, date_start): only a separator between
+_SERIES_BREAK = re.compile(r"[,;]|\bthen\b|->|→", re.I)
+# a date that heads a list of results: "Cervical screening 25/08/26: HPV +ve, cytology - LSIL"
+_HEADER_DATE = re.compile(r"\s*:")
+VACCINES = frozenset({"influenza_vaccine", "pneumococcal_vaccine", "td_tdap_vaccine", "zoster_vaccine"})
 _PRESENT_KINDS = frozenset({"today"})
 # "Pap smear with HPV cotesting was in 2022": mentions joined like this share the date
 _JOINED = re.compile(
@@ -146,26 +171,53 @@ class EvidenceBuilder:
 
     @staticmethod
     def _date_for(
-        doc: Doc, idx: _DocIndex, ent: Span, start: int, end: int, past: bool = False
+        doc: Doc,
+        idx: _DocIndex,
+        ent: Span,
+        start: int,
+        end: int,
+        past: bool = False,
+        done_by: date | None = None,
+        skip: frozenset[tuple[int, int]] = frozenset(),
     ) -> DateMention | None:
-        """The date mention of ``ent``'s sentence nearest to it with no other target mention between."""
+        """The date of a mention: the nearest date expression of its sentence, within
+        ``_MAX_DATE_DISTANCE`` characters, that no other mention sits in front of. A date right
+        after the mention ("Flu: done 10/2025  PCV20: done 2024") is preferred to one before it;
+        ``done_by`` (the note date of a done event) rules out later dates ("colonoscopy 2019, repeat
+        2029"); a year or month holding the note date yields to "today" in the same sentence
+        ("Flu vax 2026 (Fluad) given today"). ``skip`` holds dates that belong to other values.
+        Lookups go through ``idx`` (sorted dates and target positions): time per mention does not
+        grow with the length of the note."""
         own = (ent.start_char, ent.end_char)
         positions, position_starts = idx.positions, idx.position_starts
         sent = ent.sent if doc.has_annotation("SENT_START") else doc[:]
+        text = idx.text
+        sent_start, sent_end = sent.start_char, sent.end_char
+        if _LABEL_COLON.match(text, end):  # "DRS: R0M0 03/2026": a label's answer runs to the end of its line
+            line_end = text.find("\n", end)
+            sent_end = max(sent_end, len(text) if line_end < 0 else line_end)
         best: tuple[int, int, DateMention] | None = None
+        close_after: tuple[int, DateMention] | None = None
+        today: DateMention | None = None
         # date mentions lie inside the sentences of targets, sorted by start: those of this sentence
         # start at or after its first character
-        first = bisect.bisect_left(idx.date_starts, sent.start_char) if doc.has_annotation("SENT_START") else 0
-        text = idx.text
+        first = bisect.bisect_left(idx.date_starts, sent_start) if doc.has_annotation("SENT_START") else 0
         for mention in idx.dates[first:]:
-            if mention.start >= sent.end_char:
+            if mention.start >= sent_end:
                 break
-            if mention.end <= sent.start_char:
+            if mention.end <= sent_start:
                 continue
-            if mention.start < end and start < mention.end:
+            if mention.start < end and start < mention.end or (mention.start, mention.end) in skip:
                 continue
+            if mention.kind in _PRESENT_KINDS:
+                today = today or mention
             if past and mention.kind in _PRESENT_KINDS:
                 continue  # "prior colonoscopy, who presents today": today is the visit, not the test
+            if done_by is not None and _after(mention, done_by):
+                other = mention.other_reading()  # "12/01/26" in a January note: 12 Jan, not 1 Dec
+                if other is None or _after(other, done_by):
+                    continue  # a done test is not dated in the future: "repeat 2029", "next due 03/2027"
+                mention = other
             if mention.start >= end:
                 gap, after = mention.start - end, 0
                 lo, hi = end, mention.start
@@ -174,30 +226,92 @@ class EvidenceBuilder:
                 lo, hi = mention.end, start
             if gap > _MAX_DATE_DISTANCE:
                 continue
+            if mention.kind in ADJACENT_ONLY_KINDS and (after or not _ADJACENT.match(text, end, mention.start)):
+                continue  # "flu 10/25": a bare m/yy dates only what it follows
             k = bisect.bisect_left(position_starts, lo)
             between = []
             while k < len(positions) and positions[k][0] <= hi:
                 between.append(positions[k])
                 k += 1
             if any(
-                (s, e) != own and e <= hi and not _JOINED.match(text[end:s] if s >= end else text[e:start])
+                (s, e) != own and e <= hi
+                and not _JOINED.match(text[end:s] if s >= end else text[e:start])
+                and not (after and _HEADER_DATE.match(text, mention.end))
                 for s, e in between
             ):
-                continue  # another mention sits between: the date is its own
+                continue  # another mention sits between: the date is its own (unless it heads a list: "25/08/26:")
             key = (gap, after)
             if best is None or key < best[:2]:
                 best = (gap, after, mention)
-        return best[2] if best else None
+            if not after and gap <= _CLOSE_AFTER and not _FIELD_BREAK.search(text, lo, hi):
+                if close_after is None or gap < close_after[0]:
+                    close_after = (gap, mention)
+        chosen = close_after[1] if close_after else (best[2] if best else None)
+        if (
+            chosen is not None
+            and today is not None
+            and not past
+            and done_by is not None
+            and chosen.kind not in _PRESENT_KINDS
+            and _holds(chosen, done_by)
+        ):
+            return today  # "Flu vax 2026 (Fluad Quad) given today": the season names the year, today the day
+        return chosen
+
+    def _series_dates(self, doc: Doc, idx: _DocIndex, ent: Span, values: list[Any]) -> list[DateMention | None]:
+        """Dates of a series of results ("A1c 7.9% (Jan 2026), 8.1% in 10/2025", "trend: 02/2025 7.9% -> 08/2025
+        7.4%"): a date goes to the value before it unless a separator (",", ";", "then") stands between them and
+        none between it and the value after it; each value takes its nearest date."""
+        sent = ent.sent if doc.has_annotation("SENT_START") else doc[:]
+        spans = [(v.start, v.end) for v in values]
+        owned: list[list[tuple[int, DateMention]]] = [[] for _ in values]
+        text = idx.text
+        first = bisect.bisect_left(idx.date_starts, sent.start_char) if doc.has_annotation("SENT_START") else 0
+        for mention in idx.dates[first:]:
+            if mention.start >= sent.end_char:
+                break
+            if mention.end <= sent.start_char:
+                continue
+            if any(mention.start < e and s < mention.end for s, e in spans):
+                continue
+            left = max((k for k, (_, e) in enumerate(spans) if e <= mention.start), default=None)
+            right = min((k for k, (s, _) in enumerate(spans) if s >= mention.end), default=None)
+            if left is not None and (
+                right is None
+                or not _SERIES_BREAK.search(text, spans[left][1], mention.start)
+                or _SERIES_BREAK.search(text, mention.end, spans[right][0])
+            ):
+                k, gap = left, mention.start - spans[left][1]
+            elif right is not None:
+                k, gap = right, spans[right][0] - mention.end
+            else:
+                continue
+            if mention.kind in ADJACENT_ONLY_KINDS and (
+                k != left or not _ADJACENT.match(text, spans[k][1], mention.start)
+            ):
+                continue
+            if gap <= _MAX_SERIES_DATE_DISTANCE:
+                owned[k].append((gap, mention))
+        return [min(found, key=lambda x: x[0])[1] if found else None for found in owned]
 
     def _visit_dated(
         self, doc: Doc, element: str, section: str | None, mod_ids: set[str], sentence: str
     ) -> bool:
+        """Whether an undated, affirmed mention happened at this visit: in a procedure note or section, a
+        screening instrument scored, a procedure note's own procedure, "today"/"this visit" outside a history
+        section, a vaccine charted with site/route/lot or as administered, or a done-today cue in a visit
+        section ("Pap + HPV co-test collected" in the pelvic exam)."""
         if element not in VISIT_DATED_ELEMENTS or mod_ids & _PAST_CUE_IDS:
             return False
         if section == "procedure" or element in ALWAYS_VISIT_DATED:
             return True
         title = (doc._.qm_note_title or "").lower()
         if (title or doc._.qm_eye_care) and element in doc._.qm_title_elements and section not in HISTORY_SECTIONS:
+            return True
+        if section not in HISTORY_SECTIONS and (
+            self.patterns.visit_today_cue.search(sentence)
+            or (element in VACCINES and self.patterns.vaccine_given_cue.search(sentence))
+        ):
             return True
         return section in VISIT_SECTIONS and bool(self.patterns.done_today_cue.search(sentence))
 
@@ -272,6 +386,17 @@ class EvidenceBuilder:
             section, section_rule = self._section_of(doc, idx, section_starts, ent.start)
             if section is not None and section in meta.get("exclude_sections", ()):
                 continue
+            if meta.get("followed_by") is not None and not meta["followed_by"].match(text, end):
+                continue  # "flu" is the vaccine only with a vaccine status after it ("Flu: UTD", "flu 10/25")
+            if meta.get("not_preceded_by") is not None and meta["not_preceded_by"].search(
+                text, max(text.rfind("\n", 0, start) + 1, start - _PRECEDING_CHARS), start
+            ):
+                continue  # "SVD 30/08/26 at 39+4": the gestational age of a delivery
+            if meta.get("with_finding") and not self.patterns.retinal_finding.search(
+                text, ent.sent.start_char if doc.has_annotation("SENT_START") else 0,
+                ent.sent.end_char if doc.has_annotation("SENT_START") else len(text),
+            ):
+                continue  # an eye-care visit without a retinal finding may be a referral or another problem
             if meta.get("not_as_heading") and self._topic_heading(text, start, end):
                 continue
             if self._topic_restated(doc, idx, ent, start, end):
@@ -291,13 +416,17 @@ class EvidenceBuilder:
             sent = ent.sent if doc.has_annotation("SENT_START") else doc[:]
             sentence = sent.text
             limit = _clause_end(text, end, end + self.max_value_chars)
-            extra_values: list[tuple[int, int, Any]] = []
+            extra_values: list[tuple[Any, ...]] = []
 
+            series: list[Any] = []
             if element == "hba1c":
-                found = a1c_values(self.patterns, text, end, limit)
+                found = a1c_values(self.patterns, text, end, _value_end(text, end, end + _MAX_SERIES_CHARS))
                 if found:
                     value, end = found[0].value, found[0].end
-                    extra_values = [(v.start, v.end, v.value) for v in found[1:]]
+                    series = found
+                    if status in _RESULT_OUTWEIGHS:
+                        status, reason = "affirmed", None  # "A1c overdue (last 7.8%)": a number documents a result
+                        categories = [c for c in categories if c not in _RESULT_OUTWEIGHS_CATEGORIES]
                 elif status == "affirmed":
                     continue  # an A1c without a result is not evidence of a result
             elif element == "tobacco_use":
@@ -310,7 +439,11 @@ class EvidenceBuilder:
                 ):  # "no diabetes, active smoker": a list negation stops at the fixed term
                     negations = [m for m in negations if _near(m.modifier_span, ent.start, ent.end, 3)]
                 before = text[max(sent.start_char, start - 45) : start]
-                after = text[end : min(sent.end_char, end + 45)]
+                sent_end = sent.end_char
+                if text[end : end + 3].lstrip().startswith("?"):  # "Smoker? - 'I quit years ago.'": the answer follows
+                    line_end = text.find("\n", end)
+                    sent_end = max(sent_end, len(text) if line_end < 0 else line_end)
+                after = text[end : min(sent_end, end + 45)]
                 value, tobacco_cue = tobacco_category_cue(
                     self.patterns, rule_value, bool(negations), before, after, text[start:end]
                 )
@@ -333,14 +466,24 @@ class EvidenceBuilder:
                 modifier_ids.append("note.pediatric")
 
             event_date = precision = None
+            series_dates: list[DateMention | None] = []
+            if len(series) > 1:
+                series_dates = self._series_dates(doc, idx, ent, series)
+                extra_values = [
+                    (v.start, v.end, v.value, *(resolve(d, note_date) or (None, None) if d else (None, None)))
+                    for v, d in zip(series[1:], series_dates[1:], strict=True)
+                ]
             if element not in UNDATED_ELEMENTS:
-                mention = self._date_for(
+                skip = frozenset((d.start, d.end) for d in series_dates[1:] if d is not None)
+                mention = series_dates[0] if series_dates and series_dates[0] else self._date_for(
                     doc,
                     idx,
                     ent,
                     start,
                     end,
                     past=bool(mod_ids & _PAST_CUE_IDS),
+                    done_by=note_date if status == "affirmed" else None,
+                    skip=skip,
                 )
                 resolved = resolve(mention, note_date) if mention else None
                 if (
@@ -355,6 +498,7 @@ class EvidenceBuilder:
 
             row = {
                 "requires": meta.get("requires", ()),
+                "pairs_with": meta.get("pairs_with", ()),
                 "element": element,
                 "start": start,
                 "end": end,
@@ -391,16 +535,51 @@ class EvidenceBuilder:
                         "modifiers": (),
                     }
                 )
-            for v_start, v_end, v_value in extra_values:
-                rows.append({**row, "start": v_start, "end": v_end, "value": v_value})
+            for v_start, v_end, v_value, v_date, v_precision in extra_values:
+                # a prior result has its own date, never the current one's ("7.4% in spring")
+                rows.append(
+                    {**row, "start": v_start, "end": v_end, "value": v_value, "event_date": v_date,
+                     "date_precision": v_precision}
+                )
         # rules that count only with another element affirmed in the note ("eye exam" needs diabetes);
         # a mention that is not affirmed ("declines eye exam this year") is kept: it explains a gap
         present = {r["element"] for r in rows if r["status"] == "affirmed" and not r["requires"]}
         kept = [r for r in rows if r["status"] != "affirmed" or all(req in present for req in r["requires"])]
+        # rules that count only with their pair affirmed too: a left and a right mastectomy make a bilateral one
+        sources = {r["source"] for r in kept if r["status"] == "affirmed"}
+        kept = [
+            r for r in kept if r["status"] != "affirmed" or not r["pairs_with"] or set(r["pairs_with"]) & sources
+        ]
         _weigh_tobacco_history(kept)
         for r in kept:
-            del r["requires"]
+            del r["requires"], r["pairs_with"]
         return kept
+
+
+def _after(mention: DateMention, day: date) -> bool:
+    """Whether a date expression lies wholly after ``day`` (a year or month after it)."""
+    resolved = resolve(mention, day)
+    if resolved is None:
+        return False
+    start, precision = resolved
+    if precision == "year":
+        return start.year > day.year
+    if precision == "month":
+        return (start.year, start.month) > (day.year, day.month)
+    return start > day
+
+
+def _holds(mention: DateMention, day: date) -> bool:
+    """Whether a year or month expression contains ``day`` ("2026" holds 2026-05-04)."""
+    resolved = resolve(mention, day)
+    if resolved is None:
+        return False
+    start, precision = resolved
+    if precision == "year":
+        return start.year == day.year
+    if precision == "month":
+        return (start.year, start.month) == (day.year, day.month)
+    return False
 
 
 def _weigh_tobacco_history(rows: list[dict[str, Any]]) -> None:
@@ -465,6 +644,16 @@ def _label_answered(text: str, end: int, starts: list[int]) -> bool:
     return len(between) <= 20 and not re.search(r"[\n.;]", between)
 
 
+_VALUE_END = re.compile(r"[.!?](?=\s|$)|\n")
+
+
+def _value_end(text: str, start: int, limit: int) -> int:
+    """Where a series of values may end: the end of the sentence or line (a ";" or "," does not end it:
+    "A1c 6.7% (05/11/2026); 7.1% 11/2025"), at most ``limit``."""
+    m = _VALUE_END.search(text, start, min(limit, len(text)))
+    return m.start() if m else min(limit, len(text))
+
+
 def _clause_end(text: str, start: int, limit: int) -> int:
     """Where a value may end: the first sentence end after ``start`` ("A1C: 7.2." keeps its value
     even when "A1C:" looks like a heading), at most ``limit``."""
@@ -483,8 +672,9 @@ _NOT_AN_OBJECT = frozenset(
 
 
 def _declined_own_object(doc: Doc, modifiers: list[Any], target_end: int) -> list[Any]:
-    """Drop a refusal after the mention, across a comma, that has its own object: in "counseled on
-    quitting, pt declined medication" the patient declined the medication, not the counseling.
+    """Drop a refusal after the mention, across a comma or into a parenthesis, that has its own object: in
+    "counseled on quitting, pt declined medication" the patient declined the medication, not the counseling;
+    in "CT colonography 09/2024 (pt refused repeat scope)" the repeat scope.
     "Colonoscopy offered, pt declined." and "Flu shot offered, declined today" keep it."""
     out = []
     for m in modifiers:
@@ -492,7 +682,8 @@ def _declined_own_object(doc: Doc, modifiers: list[Any], target_end: int) -> lis
         if m.category == "DECLINED" and start >= target_end and end < len(doc):
             nxt = doc[end]
             between = doc[target_end:start].text
-            if ("," in between or ";" in between) and nxt.is_alpha and nxt.lower_ not in _NOT_AN_OBJECT:
+            own_clause = any(c in between for c in ",;(")
+            if own_clause and nxt.is_alpha and nxt.lower_ not in _NOT_AN_OBJECT:
                 continue
         out.append(m)
     return out

@@ -15,6 +15,7 @@ from spacy.tokens import Doc
 
 from engine.records import Evidence, Note
 
+from .context import sentence_around
 from .evidence_builder import is_eye_care_note, is_pediatric, stated_age_years, title_elements
 from .rules import ELEMENTS, supplemental_elements
 
@@ -32,7 +33,8 @@ GUIDELINE_ELEMENTS: tuple[str, ...] = ELEMENTS
 """The 27 elements of docs/evidence-elements.md: what ``qae extract`` writes and chart review scores."""
 SUPPLEMENTAL_ELEMENTS: tuple[str, ...] = supplemental_elements()
 """Elements the measures need beyond those (tobacco cessation counseling / medication, depression
-follow-up ``_adult`` / ``_adolescent``): extracted only with ``include_supplemental=True``."""
+follow-up ``_adult`` / ``_adolescent``, ``td_tdap_vaccine``, ``zoster_vaccine``): extracted only with
+``include_supplemental=True``."""
 
 
 def is_supplemental(element: str) -> bool:
@@ -41,33 +43,40 @@ def is_supplemental(element: str) -> bool:
 
 
 def make_doc(nlp: Language, note: Note) -> Doc:
-    """Tokenize a note and attach what the components need to know about it (no text change)."""
+    """Tokenize a note (its normalized view, see ``pipelines.normalize``) and attach what the
+    components need to know about it: note date, title, date order, eye-care / pediatric note."""
     doc = nlp.make_doc(note.text)
+    text = doc.text
     doc._.qm_note_date = note.note_date
     doc._.qm_note_title = note.title or ""
-    eye_care = is_eye_care_note(note.text, note.note_type, note.title)
+    doc._.qm_date_order = note.date_order
+    eye_care = is_eye_care_note(text, note.note_type, note.title)
     doc._.qm_eye_care = eye_care
     doc._.qm_title_elements = title_elements(note.title, note.note_type) | (
         {"retinal_eye_exam"} if eye_care else set()
     )
-    doc._.qm_pediatric = is_pediatric(note.text, note.note_type, note.title)
-    doc._.qm_age_years = stated_age_years(note.text)
+    doc._.qm_pediatric = is_pediatric(text, note.note_type, note.title)
+    doc._.qm_age_years = stated_age_years(text)
     return doc
 
 
 def doc_to_evidence(note: Note, doc: Doc, include_supplemental: bool = False) -> list[Evidence]:
     """Evidence records of one processed Doc, ordered by (start, end, element); supplemental
-    elements only when ``include_supplemental``."""
+    elements only when ``include_supplemental``. Offsets index the original ``note.text``."""
     from . import PIPELINE_VERSION
 
     out: dict[str, Evidence] = {}
+    text_map = doc._.qm_text_map  # offsets of the normalized text -> the original note text
     for row in doc._.qm_evidence or ():
         start, end, element = row["start"], row["end"], row["element"]
+        if text_map is not None:
+            start, end = text_map.to_source(start, end)
         if not include_supplemental and element in SUPPLEMENTAL_ELEMENTS:
             continue
         evidence_id = f"{note.note_id}:{start}-{end}:{element}"
         if evidence_id in out:
             continue
+        context, context_start = sentence_around(note.text, start, end)
         out[evidence_id] = Evidence(
             evidence_id=evidence_id,
             note_id=note.note_id,
@@ -77,6 +86,8 @@ def doc_to_evidence(note: Note, doc: Doc, include_supplemental: bool = False) ->
             start=start,
             end=end,
             span=note.text[start:end],
+            context=context,
+            context_start=context_start,
             section=row["section"],
             event_date=row["event_date"],
             date_precision=row["date_precision"],

@@ -31,6 +31,8 @@ _DOC_EXTENSIONS: dict[str, Any] = {
     "qm_pediatric": False,
     "qm_eye_care": False,
     "qm_age_years": None,
+    "qm_text_map": None,  # pipelines.normalize.TextMap: normalized offsets -> original offsets
+    "qm_date_order": None,  # the note's own order of numeric dates ("mdy" / "dmy"), else the pipeline's
 }
 _registered = False
 
@@ -47,10 +49,10 @@ def _make_bp_readings(nlp: Language, name: str, label: str) -> Any:
     return BloodPressureReadings(nlp, name, label=label)
 
 
-def _make_dates(nlp: Language, name: str) -> Any:
+def _make_dates(nlp: Language, name: str, date_order: str) -> Any:
     from .date_tagger import DateTagger
 
-    return DateTagger(nlp, name)
+    return DateTagger(nlp, name, date_order=date_order)
 
 
 def _make_evidence(nlp: Language, name: str, max_value_chars: int) -> Any:
@@ -131,7 +133,9 @@ def register_factories() -> None:
             func=_make_merge_targets,
         )
     if not Language.has_factory("qm_dates"):
-        Language.factory("qm_dates", assigns=["doc._.qm_dates"], func=_make_dates)
+        Language.factory(
+            "qm_dates", assigns=["doc._.qm_dates"], default_config={"date_order": "mdy"}, func=_make_dates
+        )
     if not Language.has_factory("qm_evidence"):
         Language.factory(
             "qm_evidence",

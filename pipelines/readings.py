@@ -33,8 +33,8 @@ _CUE_AFTER = re.compile(
 _MAX_CUE_DISTANCE = 70
 _SENTENCE_END = re.compile(r"[.!?](?=\s|,|$)|\n\s*\n")
 # words allowed between the cue and the reading; anything else ("pulse", "weight") breaks the link
-_FILLER = re.compile(
-    r"^(?:[\s,:;=()<>≤≥\-]|\b(?:is|was|were|are|of|at|in|on|the|her|his|this|today|initially|initial|sitting|standing"
+_FILLER_TOKENS = (
+    r"(?:[\s,:;=()<>≤≥\-•|/]|\d{2,3}s(?:/\d{2,3}s)?\b|\b(?:is|was|were|are|of|at|in|on|the|her|his|this|today|initially|initial|sitting|standing"
     r"|supine|lying|down|reclining|seated|right|left|arm|manual|repeat|repeated|recheck|rechecked|home|readings?"
     r"|noted|to|be|been|has|had|have|measured|checked|came|up|ranges?|ranging|from|between|and|then|now|around"
     r"|about|approximately|approx|average|averaging|of|blood|pressures?|bp|b/p|systolic|diastolic|vital|signs?"
@@ -44,9 +44,30 @@ _FILLER = re.compile(
     r"|log|logs|logged|diary|automatic|digital|wrist|monitor|machine|omron|asked|requested|called|reported|reports"
     r"|reporting|this|these|several|recent|recently|past|week|weeks|mornings?|evenings?|nights?|daily|manually"
     r"|minutes?|mins?|presenting|second|third|2nd|3rd|reading|myself|physician|provider|examiner|doctor"
-    r"|[a-z]{1,3}\.?)\b)*$",
-    re.IGNORECASE,
+    r"|[a-z]{1,3}\.?)\b)"
 )
+_FILLER = re.compile(rf"^{_FILLER_TOKENS}*$", re.IGNORECASE)
+_FILLER_TOKEN = re.compile(_FILLER_TOKENS, re.IGNORECASE)
+# a few words the list does not know may stand between a cue and its reading ("BP at pharmacy kiosk 131/79",
+# "pre-dialysis reading per renal book 162/80"), but never another vital sign or a measurement word
+_MAX_UNKNOWN_WORDS = 3
+_BLOCKING_WORDS = frozenset(
+    "pulse hr heart rate weight wt temp temperature resp respiration respirations rr sat sats saturation spo "
+    "oximetry glucose sugar sugars bg fsbs cbg bmi height ht a1c hba1c cholesterol ldl hdl triglycerides murmur "
+    "grade strength power reflexes vision acuity egfr creatinine cr insulin units mg aorta aortic gradient lv rv "
+    "ef wedge pap pcwp cvp ratio score phq".split()
+)
+
+
+def _gap_ok(gap: str) -> bool:
+    """Whether the text between a cue (or a reading) and a reading only fills: known filler words, or at most
+    ``_MAX_UNKNOWN_WORDS`` other words, none of them naming another measurement."""
+    if _FILLER.match(gap):
+        return True
+    rest = _FILLER_TOKEN.sub(" ", gap).split()
+    return len(rest) <= _MAX_UNKNOWN_WORDS and all(
+        w.isalpha() and w.lower() not in _BLOCKING_WORDS for w in rest
+    )
 
 
 class BloodPressureReadings:
@@ -74,7 +95,9 @@ class BloodPressureReadings:
         if not cues:
             return False
         between = window[cues[-1].end() :]
-        return bool(_FILLER.match(between))
+        # a bare "pressure" may be another one ("pulmonary artery pressure equals 61/31"): known filler only
+        strict = cues[-1].group().lower().rstrip("s") == "pressure"
+        return bool(_FILLER.match(between)) if strict else _gap_ok(between)
 
     @staticmethod
     def _chained(text: str, previous_end: int | None, start: int) -> bool:
@@ -83,7 +106,7 @@ class BloodPressureReadings:
         gap = text[previous_end:start]
         if "\n\n" in gap:
             return False  # a blank line starts another part of the note
-        return bool(_FILLER.match(gap.replace(".", " ")))
+        return _gap_ok(gap.replace(".", " "))
 
     def match(self, doc: Doc) -> list[Span]:
         spans: list[Span] = []

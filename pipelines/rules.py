@@ -20,6 +20,8 @@ from medspacy.context import ConTextRule
 from medspacy.section_detection import SectionRule
 from medspacy.target_matcher import TargetRule
 
+from engine.errors import RuleFileError
+
 __all__ = [
     "ELEMENTS",
     "IGNORE",
@@ -91,9 +93,13 @@ _TARGET_KEYS = {
     "pattern",
     "value",
     "exclude_sections",
+    "followed_by",
+    "not_preceded_by",
     "requires",
+    "pairs_with",
     "not_as_heading",
     "states_result",
+    "with_finding",
     "same_sentence_as",
     "implies_element",
     "eye_care_element",
@@ -116,11 +122,12 @@ _VALUE_KEYS = {
     "bp_reading",
     "bp_cue",
     "bp_unit",
-    "a1c_value",
-    "a1c_value_sep",
+    "a1c_filler",
+    "a1c_number",
     "tobacco_former_cue",
     "tobacco_current_cue",
     "tobacco_history_cue",
+    "tobacco_past_history_cue",
     "tobacco_pack_years",
     "tobacco_relapse_cue",
     "tobacco_ongoing_cue",
@@ -129,12 +136,11 @@ _VALUE_KEYS = {
     "done_today_cue",
     "heading_affirm_cue",
     "topic_cue",
+    "retinal_finding",
+    "vaccine_given_cue",
+    "visit_today_cue",
     "instruments",
 }
-
-
-class RuleFileError(ValueError):
-    """A rule file is malformed: the message names the file, the entry and the fix."""
 
 
 _TOP_LEVEL_KEYS = {
@@ -355,16 +361,36 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
                 "value": value,
                 "case_sensitive": cased,
                 "exclude_sections": tuple(entry.get("exclude_sections") or ()),
+                "followed_by": _context_regex(path, entry, "followed_by"),
+                "not_preceded_by": _context_regex(path, entry, "not_preceded_by"),
                 "requires": tuple(entry.get("requires") or ()),
+                "pairs_with": tuple(entry.get("pairs_with") or ()),
                 "not_as_heading": bool(entry.get("not_as_heading")),
                 "states_result": bool(entry.get("states_result")),
+                "with_finding": bool(entry.get("with_finding")),
                 "same_sentence_as": tuple(entry.get("same_sentence_as") or ()),
                 "implies_element": implied,
                 "eye_care_element": eye_care,
             }
             rules.append(TargetRule(literal=literal, category=element, pattern=pattern, metadata=metadata))
     _check_unique(path, [e["id"] for e in entries])
+    ids = {e["id"] for e in entries}
+    for entry in entries:
+        unknown = sorted(set(entry.get("pairs_with") or ()) - ids)
+        if unknown:
+            raise RuleFileError(f"{path}: rule {entry['id']!r} pairs_with unknown rule id(s) {unknown}.")
     return rules
+
+
+def _context_regex(path: Path, entry: dict[str, Any], key: str) -> re.Pattern[str] | None:
+    """A rule's ``followed_by`` / ``not_preceded_by`` regular expression (case-insensitive), compiled."""
+    raw = entry.get(key)
+    if raw is None:
+        return None
+    try:
+        return re.compile(str(raw), re.IGNORECASE)
+    except re.error as exc:
+        raise RuleFileError(f"{path}: rule {entry['id']!r}: {key} is not a valid regular expression: {exc}") from exc
 
 
 def _supplemental_of(path: Path) -> tuple[str, ...]:
@@ -485,11 +511,12 @@ class ValuePatterns:
     bp_reading: re.Pattern[str]
     bp_cue: re.Pattern[str]
     bp_unit: re.Pattern[str]
-    a1c_value: re.Pattern[str]
-    a1c_value_sep: re.Pattern[str]
+    a1c_filler: re.Pattern[str]
+    a1c_number: re.Pattern[str]
     tobacco_former_cue: re.Pattern[str]
     tobacco_current_cue: re.Pattern[str]
     tobacco_history_cue: re.Pattern[str]
+    tobacco_past_history_cue: re.Pattern[str]
     tobacco_pack_years: re.Pattern[str]
     tobacco_relapse_cue: re.Pattern[str]
     tobacco_ongoing_cue: re.Pattern[str]
@@ -498,6 +525,9 @@ class ValuePatterns:
     done_today_cue: re.Pattern[str]
     heading_affirm_cue: re.Pattern[str]
     topic_cue: re.Pattern[str]
+    retinal_finding: re.Pattern[str]
+    vaccine_given_cue: re.Pattern[str]
+    visit_today_cue: re.Pattern[str]
     instruments: tuple[tuple[re.Pattern[str], str], ...]
 
 

@@ -41,6 +41,8 @@ ACTION_ELEMENTS = frozenset(
         "depression_screening",
         "influenza_vaccine",
         "pneumococcal_vaccine",
+        "td_tdap_vaccine",
+        "zoster_vaccine",
         "hospice",
         "palliative_care",
         "medication_reconciliation",

@@ -29,28 +29,46 @@ def _number(raw: str) -> float:
 
 
 def a1c_values(patterns: ValuePatterns, text: str, term_end: int, limit: int) -> list[A1cValue]:
-    """HbA1c values written right after an A1c term ending at ``term_end`` (not past ``limit``)."""
-    window = text[term_end:limit]
-    m = patterns.a1c_value.match(window)
-    if not m:
-        return []
-    value = float(m.group("val"))
-    if not A1C_MIN <= value <= A1C_MAX:
-        return []
-    end = m.end("unit") if m.group("unit") else m.end("val")
-    out = [A1cValue(_number(m.group("val")), term_end + m.start("val"), term_end + end)]
-    pos = m.end()
-    while True:
-        nxt = patterns.a1c_value_sep.match(window, pos)
-        if not nxt:
+    """HbA1c values after an A1c term ending at ``term_end`` (not past ``limit``): the current result and every
+    prior one written beside it ("A1c 6.8% (previously 7.4% in spring)", "down from 8.2% last year", a lab-table
+    row). The reader passes fillers (``values.yaml`` a1c_filler: list words, dates, flags, reference ranges,
+    IFCC values) and takes each number in range; it stops at any other word. A result given only in mmol/mol
+    (IFCC) is converted to percent (NGSP = 0.09148 x IFCC + 2.152, one decimal)."""
+    out: list[A1cValue] = []
+    ifcc: list[A1cValue] = []
+    pos = term_end
+    while pos < limit:
+        filler = patterns.a1c_filler.match(text, pos, limit)
+        if filler and filler.end() > pos:
+            if "mmol" in filler.group().lower() and not out:
+                number = re.search(r"\d{2,3}", filler.group())
+                if number:
+                    start = filler.start() + number.start()
+                    ifcc.append(A1cValue(_ifcc_to_percent(int(number.group())), start, filler.end()))
+            pos = filler.end()
+            continue
+        m = patterns.a1c_number.match(text, pos, limit)
+        if not m:
             break
-        v = float(nxt.group("val"))
-        if not A1C_MIN <= v <= A1C_MAX:
+        unit = (m.group("unit") or "").lower()
+        value = float(m.group("val"))
+        if "mmol" in unit:
+            ifcc.append(A1cValue(_ifcc_to_percent(value), m.start("val"), m.end("unit")))
+            pos = m.end()
+            continue
+        if not A1C_MIN <= value <= A1C_MAX:
             break
-        end = nxt.end("unit") if nxt.group("unit") else nxt.end("val")
-        out.append(A1cValue(_number(nxt.group("val")), term_end + nxt.start("val"), term_end + end))
-        pos = nxt.end()
+        end = m.end("unit") if m.group("unit") else m.end("val")
+        out.append(A1cValue(_number(m.group("val")), m.start("val"), end))
+        pos = m.end()
+    if not out and ifcc and A1C_MIN <= ifcc[0].value <= A1C_MAX:
+        return ifcc[:1]
     return out
+
+
+def _ifcc_to_percent(mmol_per_mol: float) -> float:
+    """IFCC HbA1c (mmol/mol) in NGSP percent, to one decimal (the IFCC-NGSP master equation)."""
+    return _number(f"{0.09148 * mmol_per_mol + 2.152:.1f}")  # type: ignore[return-value]
 
 
 def tobacco_category(
@@ -84,12 +102,14 @@ def tobacco_category_cue(
         return "current", "ongoing"
     if rule_value == "former":
         return "former", "other"
-    if rule_value == "never":
-        return ("former" if former_cue and not negated else "never"), "other"
+    if rule_value == "never":  # the words of "never smoked" are no quit cue; "never smoked, quit chewing" is
+        quit = bool(patterns.tobacco_former_cue.search(f"{before} {after}"))
+        return ("former" if quit and not negated else "never"), "other"
     if negated:
         return ("former" if former_cue else "never"), "other"
-    if rule_value == "current":
-        return "current", "ongoing"
+    if rule_value == "current":  # "personal history of nicotine dependence" (Z87.891) is a former habit
+        past = bool(patterns.tobacco_past_history_cue.search(before[-40:]))
+        return ("former", "other") if past and not ongoing else ("current", "ongoing")
     if former_cue:
         return "former", "other"
     if history_before:

@@ -1,15 +1,18 @@
-"""Assemble a run's reports from its partitions, streaming, into the staging folder.
+"""Assemble a run's stored results from its partitions, streaming, into the staging folder.
 
-Each partition wrote its own report fragments with ``engine.report.write_reports`` (qae.partitions);
-here they become the files of one run, byte for byte what one ``write_reports`` over all patients
-would write, without holding more than one row per partition in memory:
+Each partition wrote its own ``outcomes.csv`` with ``engine.report.write_reports`` and its evidence
+(qae.partitions); here they become the files of one run, byte for byte what one ``write_reports``
+over all patients would write, without holding more than one row per partition in memory:
 
 - ``evidence.jsonl``: the partitions' fragments concatenated (partitions are ranges of patient
   ids, so the result is sorted like a single write);
-- ``outcomes.csv`` and ``care_gaps/<clinic>.csv``: k-way merges on (measure, patient, group);
-- ``care_gaps/summary.csv``: counts summed per clinic x measure x group, rates recomputed;
+- ``outcomes.csv``: a k-way merge on (measure, patient, group, episode);
+- ``evidence/``, ``outcomes/``, ``patients/``: the partitions' Parquet files;
 - the summary (console, manifest): the partitions' summaries merged;
 - ``quarantine.jsonl``: input-file quarantines merged with the chunks' (already in order).
+
+The reports (care gaps, worklists, summaries, audit HTML, FHIR) are then rendered from the assembled
+folder by ``engine.reports.render_reports``, the code ``qae report --run`` runs (qae.job).
 """
 
 from __future__ import annotations
@@ -44,13 +47,8 @@ def merge_summaries(parts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
     measures: dict[str, dict[str, Any]] = {}
     rows = 0
-    files: Counter[str] = Counter()
-    clinics: set[str] = set()
     for part in parts:
         rows += part.get("outcome_rows", 0)
-        for clinic, n in (part.get("care_gap_files") or {}).items():
-            files[clinic] += n
-            clinics.add(clinic)
         for label, entry in part.get("measures", {}).items():
             acc = measures.get(label)
             if acc is None:
@@ -80,7 +78,6 @@ def merge_summaries(parts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         "measures": dict(sorted(measures.items())),
         "open_gaps_by_reason": {r.value: totals[r.value] for r in REASON_ORDER if totals[r.value]},
         "outcome_rows": rows,
-        "care_gap_files": {c: files[c] for c in sorted(clinics)},
     }
 
 
@@ -103,8 +100,11 @@ def _csv_rows(path: Path) -> tuple[list[str], Iterator[list[str]]]:
 
 def merge_sorted_csv(sources: Sequence[Path], target: Path, key_columns: Sequence[str]) -> int:
     """Merge CSV files with the same header, each sorted by ``key_columns``; returns rows written.
-    Files are re-written with the csv module's minimal quoting and ``\\n`` line ends, as the report
-    writers write them."""
+    Rows are written back as engine.cells.SafeDictWriter writes them (cells as they are, already
+    spreadsheet-safe; ``\n`` line ends; a row holding a CR fully quoted); the key is the cell's value
+    before it was made safe, as the writers sorted it."""
+    from engine.cells import unsafe_cell
+
     header: list[str] | None = None
     streams = []
     for path in sources:
@@ -117,41 +117,14 @@ def merge_sorted_csv(sources: Sequence[Path], target: Path, key_columns: Sequenc
     idx = [header.index(c) for c in key_columns] if header else []
     n = 0
     with target.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
+        plain = csv.writer(fh, lineterminator="\n")
+        quoted = csv.writer(fh, lineterminator="\n", quoting=csv.QUOTE_ALL)
         if header is not None:
-            writer.writerow(header)
-        for row in heapq.merge(*streams, key=lambda r: tuple(r[i] for i in idx)):
-            writer.writerow(row)
+            plain.writerow(header)
+        for row in heapq.merge(*streams, key=lambda r: tuple(unsafe_cell(r[i]) for i in idx)):
+            (quoted if any("\r" in c for c in row) else plain).writerow(row)
             n += 1
     return n
-
-
-def _sum_summary_csv(sources: Sequence[Path], target: Path) -> None:
-    """care_gaps/summary.csv of all partitions: counts summed per (clinic, measure, group)."""
-    from engine.care_gaps import CARE_GAP_SUMMARY_COLUMNS
-
-    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
-    numeric = [c for c in CARE_GAP_SUMMARY_COLUMNS[5:] if c != "rate"]
-    for path in sources:
-        with path.open(newline="", encoding="utf-8") as fh:
-            for row in csv.DictReader(fh):
-                key = (row["clinic_id"], row["measure_id"], row["group"])
-                acc = rows.get(key)
-                if acc is None:
-                    rows[key] = {**row, **{c: int(row[c]) for c in numeric}}
-                    continue
-                for c in numeric:
-                    acc[c] += int(row[c])
-    with target.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(CARE_GAP_SUMMARY_COLUMNS), lineterminator="\n",
-                                quoting=csv.QUOTE_MINIMAL)
-        writer.writeheader()
-        for key in sorted(rows):
-            row = rows[key]
-            row["eligible"] = row["denom"] - row["denex"] - row["denexcep"]
-            row["met"] = row["numer"] - row["numex"]
-            row["rate"] = f"{row['met'] / row['eligible']:.4f}" if row["eligible"] > 0 else ""
-            writer.writerow(row)
 
 
 def _link_or_copy(src: Path, dst: Path) -> None:
@@ -183,16 +156,11 @@ def _jsonl(paths: Iterable[Path]) -> Iterator[dict[str, Any]]:
                     yield json.loads(line)
 
 
-def assemble_reports(final: Path, parts: Sequence[tuple[int, Path]], clinic_files: Mapping[int, Mapping[str, str]],
-                     part_names: Mapping[int, str], input_quarantine: Sequence[QuarantineRecord],
-                     chunk_quarantines: Sequence[Path]) -> dict[str, int]:
-    """Write the run's files into ``final`` from the partition folders (in partition order);
-    ``clinic_files``: per partition, clinic id -> the file name its report fragment used."""
-    from engine.care_gaps import clinic_file_names
-
+def assemble_reports(final: Path, parts: Sequence[tuple[int, Path]], part_names: Mapping[int, str],
+                     input_quarantine: Sequence[QuarantineRecord], chunk_quarantines: Sequence[Path]) -> dict[str, int]:
+    """Write the run's stored results into ``final`` from the partition folders (in partition order)."""
     final.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
-    n = 0
     with (final / "evidence.jsonl").open("wb") as out:
         for _, part in parts:
             with (part / "evidence.jsonl").open("rb") as fh:
@@ -201,18 +169,7 @@ def assemble_reports(final: Path, parts: Sequence[tuple[int, Path]], clinic_file
         for kind in ("evidence", "outcomes", "patients"):
             _link_or_copy(part / f"{kind}.parquet", final / kind / f"{part_names[index]}.parquet")
     counts["outcome_rows"] = merge_sorted_csv([p / "reports" / "outcomes.csv" for _, p in parts],
-                                              final / "outcomes.csv", ("measure_id", "patient_id", "group"))
-    clinics = sorted({c for names in clinic_files.values() for c in names})
-    names = clinic_file_names(clinics)
-    (final / "care_gaps").mkdir(exist_ok=True)
-    for clinic in clinics:
-        sources = [p / "reports" / "care_gaps" / f"{clinic_files[i][clinic]}.csv" for i, p in parts
-                   if clinic in clinic_files[i]]
-        n += merge_sorted_csv(sources, final / "care_gaps" / f"{names[clinic]}.csv",
-                              ("measure_id", "patient_id", "group"))
-    counts["care_gap_rows"] = n
-    _sum_summary_csv([p / "reports" / "care_gaps" / "summary.csv" for _, p in parts],
-                     final / "care_gaps" / "summary.csv")
+                                              final / "outcomes.csv", ("measure_id", "patient_id", "group", "episode"))
     others = sorted((q.to_json_dict() for q in input_quarantine), key=_quarantine_key)
     counts["quarantined"] = write_quarantine_stream(
         heapq.merge(others, _jsonl(chunk_quarantines), key=_quarantine_key), final / "quarantine.jsonl")

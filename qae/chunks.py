@@ -28,6 +28,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.errors import InputError
+
 __all__ = [
     "FORMATS",
     "Chunk",
@@ -43,13 +45,6 @@ __all__ = [
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 DEFAULT_CHUNK_BYTES = 1 << 20
-
-
-class InputError(Exception):
-    """A whole input file cannot be used (missing, unknown format, missing columns).
-
-    Record-level problems never raise: they go to the quarantine.
-    """
 
 
 @dataclass(frozen=True)

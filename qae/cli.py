@@ -1,14 +1,18 @@
 """The ``qae`` command line: run jobs, extract evidence, list measures, evaluate.
 
-Errors a user can fix (a missing file, a bad config, an unknown measure id) print one line
-naming what and where, and exit with code 2, without a traceback.
+Errors a user can fix (``engine.errors.UserError``: a missing file, a bad config or
+``pipeline:`` option, an invalid spec, an unknown measure id, a Ray cluster that cannot be
+joined) print one line naming what and where, and exit with code 2, without a traceback.
+Internal errors (``InternalError``, a bug) keep their traceback.
 """
 
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Callable
 from datetime import date
+from enum import Enum
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -18,7 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from evaluation.commands import evaluate_extraction_cmd, evaluate_negex_cmd
+from evaluation.commands import evaluate_cmd, evaluate_extraction_cmd, evaluate_negex_cmd, sample_cmd
 from evaluation.conformance import conformance_cmd
 
 app = typer.Typer(
@@ -39,30 +43,45 @@ err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class DateOrderOption(str, Enum):
+    """How numeric dates are written: month first (03/04/25 = March 4) or day first (4 March)."""
+
+    mdy = "mdy"
+    dmy = "dmy"
+
+
 def _user_errors() -> tuple[type[BaseException], ...]:
-    from pipelines.batch import RayConnectionError
-    from qae.config import ConfigError
-    from qae.inputs import InputError
-    from qae.run_folder import RunFolderError
+    """Every error a user can fix: the project's ``UserError`` tree, and a missing file."""
+    from engine.errors import UserError
 
-    errors: list[type[BaseException]] = [ConfigError, InputError, FileNotFoundError, RayConnectionError,
-                                         RunFolderError]
-    try:
-        from engine.errors import EngineError
+    return (UserError, FileNotFoundError)
 
-        errors.append(EngineError)
-    except ImportError:  # pragma: no cover - engine always ships its errors
-        pass
-    return tuple(errors)
+
+def _print_warning(message: Warning | str) -> None:
+    err_console.print(f"[bold yellow]warning:[/] {escape(str(message))}", highlight=False, markup=True,
+                      soft_wrap=True)
 
 
 def friendly_errors(fn: F) -> F:
-    """Turn user errors into one line on stderr and exit code 2."""
+    """Turn user errors into one line on stderr and exit code 2; print qae warnings as one line."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from engine.errors import QaeWarning
+
+        shown = warnings.showwarning
+
+        def show(message: Warning | str, category: type[Warning], *rest: Any, **kw: Any) -> None:
+            if issubclass(category, QaeWarning):
+                _print_warning(message)
+            else:
+                shown(message, category, *rest, **kw)
+
         try:
-            return fn(*args, **kwargs)
+            with warnings.catch_warnings():  # restores the filters and showwarning afterwards
+                warnings.simplefilter("always", QaeWarning)
+                warnings.showwarning = show
+                return fn(*args, **kwargs)
         except _user_errors() as exc:
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             err_console.print(f"[bold red]error:[/] {escape(msg)}", highlight=False, markup=True, soft_wrap=True)
@@ -113,6 +132,9 @@ def run(
     progress: Annotated[str | None, typer.Option(
         help="Progress display: rich (a bar), plain (a line every few seconds) or off; default: rich on a "
              "terminal, plain otherwise.")] = None,
+    date_order: Annotated[DateOrderOption | None, typer.Option(
+        help="How the notes write numeric dates: mdy (03/04/25 = March 4, the default) or dmy "
+             "(4 March); overrides the config's pipeline.date_order; a note's own date_order wins.")] = None,
 ) -> None:
     """Run the batch job: notes -> evidence -> measure outcomes -> reports.
 
@@ -154,12 +176,68 @@ def run(
         ray_updates.update(num_cpus=num_cpus, actors=num_cpus)
     if ray_updates:
         updates["ray"] = cfg.ray.model_copy(update=ray_updates)
+    if date_order is not None:
+        updates["pipeline"] = {**cfg.pipeline, "date_order": date_order.value}
     cfg = cfg.model_validate({**cfg.model_dump(), **{k: (v.model_dump() if hasattr(v, "model_dump") else v)
                                                      for k, v in updates.items()}})
     if progress not in (None, "rich", "plain", "off"):
         raise ConfigError(f"--progress {progress!r}: choose rich, plain or off")
     result = run_job(cfg, use_ray=not no_ray, restart=restart, progress=JobProgress(mode=progress))
     print_job_summary(result, console)
+
+
+@app.command()
+@friendly_errors
+def report(
+    run_dir: Annotated[Path, typer.Option("--run", help="A finished run folder (what `qae run` wrote).")],
+    formats_text: Annotated[str | None, typer.Option(
+        "--format", help="Comma-separated report formats: csv, xlsx, html, fhir (default: every one this "
+                         "build has).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the reports here instead of into the run folder.")] = None,
+    patients: Annotated[Path | None, typer.Option(
+        help="The run's patients file, if it has moved since the run (default: the path in the manifest).")] = None,
+    encounters: Annotated[Path | None, typer.Option(help="The run's encounters file, if it has moved.")] = None,
+) -> None:
+    """Render the reports of a finished run again from its stored outcomes and evidence (no NLP).
+
+    Clinic worklists (XLSX + CSV), the quality summary, care-gap CSVs, and the HTML audit and FHIR when built in.
+
+    Re-rendering gives byte-identical files. Into the run folder: the manifest's "reports" (file, sha256) is updated;
+    with --out: OUT/reports.json lists them.
+
+    Example: qae report --run out/demo --format xlsx,csv
+    """
+    import json
+    import time
+
+    from engine.reports import file_digests, parse_formats, render_reports
+    from qae.run_folder import load_run
+
+    formats = parse_formats(formats_text)
+    started = time.perf_counter()
+    run = load_run(run_dir, patients=patients, encounters=encounters, evidence="referenced")
+    target = (out or run_dir).resolve()
+    files = render_reports(run, target, formats)
+    digests = file_digests(files, target)
+    if target == run_dir.resolve():
+        manifest_path = run_dir / "manifest.json"
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest["reports"] = dict(sorted({**manifest.get("reports", {}), **digests}.items()))
+        manifest["outputs"] = sorted(set(manifest.get("outputs", [])) | set(digests))
+        if "files" in manifest:  # qae run's listing of its files: the re-rendered ones, with their digests
+            for name, digest in digests.items():
+                manifest["files"][name] = {"sha256": digest, "bytes": (target / name).stat().st_size}
+            manifest["files"] = dict(sorted(manifest["files"].items()))
+        manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    else:
+        listing = {"run": str(run_dir.resolve()), "formats": formats, "reports": digests}
+        (target / "reports.json").write_text(json.dumps(listing, indent=2, sort_keys=True) + "\n",
+                                             encoding="utf-8")
+    console.print(f"[bold]qae report[/] {run.job}: {len(files)} files ({', '.join(formats)}) from "
+                  f"{len(run.outcomes)} outcomes in {time.perf_counter() - started:.1f} s -> {target}",
+                  highlight=False)
+    for name, digest in digests.items():
+        console.print(f"  {name}  sha256 {digest[:16]}", highlight=False, markup=False)
 
 
 @app.command()
@@ -173,7 +251,11 @@ def extract(
     include_supplemental: Annotated[bool, typer.Option(
         "--include-supplemental",
         help="Also write the elements measures read beyond the guideline's 27 (tobacco cessation "
-             "counseling/medication, depression follow-up); `qae run` always extracts them.")] = False,
+             "counseling/medication, depression follow-up, falls screening, Td/Tdap and zoster vaccines); "
+             "`qae run` always extracts them.")] = False,
+    date_order: Annotated[DateOrderOption | None, typer.Option(
+        help="How the notes write numeric dates: mdy (03/04/25 = March 4, the default) or dmy "
+             "(4 March); a note's own date_order wins.")] = None,
 ) -> None:
     """Extract evidence only: OUT/evidence.jsonl (one JSON object per line) and OUT/quarantine.jsonl.
 
@@ -181,8 +263,9 @@ def extract(
     """
     from qae.job import run_extract
 
+    options = {"date_order": date_order.value} if date_order is not None else None
     counts = run_extract(notes, out, patients_path=patients, workers=workers,
-                         supplemental=include_supplemental)
+                         supplemental=include_supplemental, options=options)
     console.print(
         f"notes read {counts['notes_read']} = processed {counts['notes_processed']} + quarantined "
         f"{counts['notes_quarantined']}; {counts['evidence']} evidence items -> {out / 'evidence.jsonl'}",
@@ -203,19 +286,24 @@ def measures_list(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from engine.catalogue import catalogue_markdown, catalogue_rows
+    from engine.catalogue import catalogue_markdown, catalogue_rows, catalogue_text
     from engine.spec import load_specs
 
     if markdown:
         sys.stdout.write(catalogue_markdown(load_specs()))
         return
-    rows = catalogue_rows(load_specs())
+    specs = load_specs()
+    if not console.is_terminal or console.width < 120:  # piped, or a narrow terminal: wrapped plain text
+        sys.stdout.write(catalogue_text(specs, width=min(console.width, 100) if console.is_terminal else 80))
+        return
     table = Table(title="Measure catalogue")
-    if rows:
-        for col in rows[0]:
-            table.add_column(str(col))
-        for row in rows:
-            table.add_row(*(str(v) if v is not None else "" for v in row.values()))
+    for col, kw in (("id", {"no_wrap": True}), ("title", {"ratio": 3}), ("programs", {"ratio": 3}),
+                    ("version", {}), ("age", {}), ("sex", {}), ("direction", {}), ("groups", {"justify": "right"})):
+        table.add_column(col, overflow="fold", **kw)
+    for row in catalogue_rows(specs):
+        programs = "; ".join(str(row[k]) for k in ("hedis", "cms_ecqm", "mips_quality", "mssp_app_plus") if row[k])
+        table.add_row(row["id"], row["title"], programs, row["version"], row["age"], row["sex"],
+                      "lower is better" if row["inverse"] else "higher", str(row["groups"]))
     console.print(table)
 
 
@@ -233,11 +321,30 @@ def measures_show(measure: Annotated[str, typer.Argument(help="Measure id or ali
     console.print(describe(spec), highlight=False, markup=False, soft_wrap=True)
 
 
+@measures_app.command("elements")
+@friendly_errors
+def measures_elements() -> None:
+    """List the element vocabulary (measures/elements.yaml): id, kind, sources, what counts.
+
+    Example: qae measures elements
+    """
+    from engine.elements import load_vocabulary
+
+    table = Table(title="Evidence elements (measures/elements.yaml)")
+    for col in ("id", "kind", "sources", "dated by visit", "description"):
+        table.add_column(col)
+    for e in load_vocabulary():
+        table.add_row(e.id, e.kind, e.sources, "yes" if e.dated_by_visit else "", e.description)
+    console.print(table)
+
+
 def _register(name: str, fn: Callable[..., Any]) -> None:
     """Register a command implemented in the layer it belongs to (evaluation/...)."""
     app.command(name)(friendly_errors(fn))
 
 
+_register("sample", sample_cmd)
+_register("evaluate", evaluate_cmd)
 _register("evaluate-extraction", evaluate_extraction_cmd)
 _register("evaluate-negex", evaluate_negex_cmd)
 _register("conformance", conformance_cmd)

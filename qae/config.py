@@ -17,8 +17,12 @@ Example (``configs/demo.yaml``)::
     output: ../out/demo
     ray: {address: null, num_cpus: 2, actors: 2, batch_size: 32, max_restarts: 3, max_task_retries: 3}
     sharding: {chunk_kib: 2048, patients_per_partition: 5000, partitions: null}
-    pipeline: {}                              # options passed to pipelines.build.build_nlp
+    pipeline: {date_order: mdy}               # options passed to pipelines.build.build_nlp
+                                              #   (date_order: mdy | dmy, how notes write 03/04/25)
+    engine: {hedis_denominators: with_notes_flagged}   # or structured_only (engine/options.py)
     limits: {max_note_chars: 200000, note_seconds: 60}
+    validation:                               # qae evaluate: intervals and pass/fail thresholds
+      thresholds: [{level: measure, metric: ppv, min: 0.95}]   # (evaluation/thresholds.py)
 """
 
 from __future__ import annotations
@@ -32,13 +36,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from engine.errors import ConfigError
+from engine.options import EngineOptions
+from evaluation.thresholds import ValidationConfig
 from qae.inputs import DEFAULT_MAX_NOTE_CHARS
 
 __all__ = ["ConfigError", "Inputs", "JobConfig", "Limits", "RayOptions", "Sharding", "load_config"]
 
-
-class ConfigError(Exception):
-    """The job configuration is missing, unreadable or invalid."""
+DATE_ORDERS = ("mdy", "dmy")  # pipeline.date_order (pipelines.dates.DATE_ORDERS)
 
 
 class _Strict(BaseModel):
@@ -100,7 +105,9 @@ class JobConfig(_Strict):
     ray: RayOptions = RayOptions()
     sharding: Sharding = Sharding()
     pipeline: dict[str, Any] = Field(default_factory=dict)
+    engine: EngineOptions = EngineOptions()
     limits: Limits = Limits()
+    validation: ValidationConfig = ValidationConfig()  # qae evaluate's settings; no effect on the run
 
     @field_validator("measurement_period", mode="before")
     @classmethod
@@ -108,6 +115,16 @@ class JobConfig(_Strict):
         if isinstance(value, int | str) and str(value).isdigit():
             year = int(value)
             return {"start": date(year, 1, 1), "end": date(year, 12, 31)}
+        return value
+
+    @field_validator("pipeline")
+    @classmethod
+    def _pipeline(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """Check the options against the pipeline itself, so a typo fails here with one line."""
+        if value:
+            from pipelines.build import check_options
+
+            check_options(value)  # PipelineOptionError is a ValueError: reported with the field
         return value
 
     @field_validator("measures", mode="before")
@@ -127,8 +144,9 @@ class JobConfig(_Strict):
         return self.model_copy(update={"inputs": inputs, "output": fix(self.output)})
 
     def fingerprint(self) -> str:
-        """sha256 of the settings that change results (not the output folder, Ray sizing or sharding)."""
-        data = self.model_dump(mode="json", exclude={"output", "ray", "name", "sharding"})
+        """sha256 of the settings that change results (not the output folder, Ray sizing, sharding or
+        validation)."""
+        data = self.model_dump(mode="json", exclude={"output", "ray", "name", "sharding", "validation"})
         data["inputs"] = {k: (Path(v).name if v else None) for k, v in data["inputs"].items()}
         blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -154,5 +172,6 @@ def load_config(path: Path | None) -> JobConfig:
         where = ".".join(str(p) for p in err["loc"])
         allowed = ", ".join(JobConfig.model_fields) if err["type"] == "extra_forbidden" else None
         hint = f" (allowed top-level keys: {allowed})" if allowed and "." not in where else ""
-        raise ConfigError(f"{path}: field '{where}': {err['msg']}{hint}") from exc
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{path}: field '{where}': {msg}{hint}") from exc
     return config.resolved(path.parent.resolve())

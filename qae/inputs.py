@@ -32,8 +32,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from engine.elements import load_vocabulary, unknown_element_message
+from engine.errors import InputError
 from engine.records import Encounter, Note, Patient, StructuredEvent
-from qae.chunks import FORMATS, InputError, RawRecord, format_of, iter_chunk, note_files, plan_file
+from qae.chunks import FORMATS, RawRecord, format_of, iter_chunk, note_files, plan_file
 
 __all__ = [
     "DEFAULT_MAX_NOTE_CHARS",
@@ -130,7 +132,7 @@ def _normalise(data: dict[str, Any]) -> dict[str, Any]:
                 value = None
         if value is not None and not isinstance(value, str | int | float | bool | list | dict):
             value = str(value)  # dates from Parquet, etc.
-        if isinstance(value, int | float) and key.endswith("_id"):
+        if isinstance(value, int | float) and (key.endswith("_id") or key == "mrn"):
             value = str(value)
         out[key] = value
     return out
@@ -268,6 +270,9 @@ class NoteValidator:
             return QuarantineRecord(file, raw.line, "notes", _record_id(raw.data, "note_id"),
                                     raw.problem or "unreadable record", raw.field, raw.raw)
         data = _note_date_of_timestamp(_normalise(raw.data))
+        order = data.get("date_order")
+        if isinstance(order, str):  # "DMY" / "dmy": how the note writes numeric dates
+            data["date_order"] = order.lower()
         record_id = _record_id(data, "note_id")
         try:
             return Note.model_validate(data)
@@ -307,7 +312,8 @@ def read_notes(
 
     Rejected: unreadable lines, invalid UTF-8, wrongly typed columns, missing or empty fields,
     unparseable ``note_date``, duplicate ``note_id``, ``text`` over ``max_chars`` characters and,
-    when ``known_patients`` is given, notes of a patient not in the patients file.
+    when ``known_patients`` is given, notes of a patient not in the patients file; a ``date_order``
+    other than ``mdy`` / ``dmy`` (optional: how the note writes numeric dates).
     """
     path = Path(path)
     files = note_files(path)
@@ -336,7 +342,8 @@ def read_notes(
 
 
 def read_patients(path: Path) -> ReadResult:
-    """Read and validate patients (``patient_id``, ``birth_date``, ``sex`` F/M/U, optional clinic etc.)."""
+    """Read and validate patients (``patient_id``, ``birth_date``, ``sex`` F/M/U; optional ``clinic_id``,
+    ``provider_id``, ``product_line``, and ``name`` and ``mrn``, which clinic worklists show)."""
     path = Path(path)
     _check_file(path, "Patients")
     _require_columns(path, "patients", PATIENT_COLUMNS)
@@ -354,12 +361,21 @@ def read_patients(path: Path) -> ReadResult:
 
 
 def read_events(path: Path, known_patients: set[str] | None = None) -> ReadResult:
-    """Read structured events (shared/docs/structured-input.md); ``end_date`` empty = ongoing."""
+    """Read structured events (shared/docs/structured-input.md); ``end_date`` empty = ongoing.
+
+    ``element`` must be an element of the vocabulary (measures/elements.yaml) that structured
+    data may carry; any other is quarantined with the valid ids.
+    """
     path = Path(path)
     _check_file(path, "Events")
     _require_columns(path, "events", EVENT_COLUMNS)
 
+    vocab = load_vocabulary()
+    structured = tuple(e.id for e in vocab if e.from_structured)
+
     def check(event: StructuredEvent, _raw: dict[str, Any]) -> tuple[str | None, str] | None:
+        if event.element not in structured:
+            return "element", f"element: {unknown_element_message(event.element, structured)}"
         if known_patients is not None and event.patient_id not in known_patients:
             return "patient_id", f"patient_id: unknown patient {event.patient_id!r} (not in the patients file)"
         if event.end_date is not None and event.end_date < event.event_date:

@@ -2,7 +2,7 @@
 
 Stages (each a call into its layer; none holds the whole corpus or all evidence in this process):
 
-    qae.run_folder   check --out and lock it; start or resume the run (qae/run_folder.py: layout)
+    qae.staging      check --out and lock it; start or resume the run (qae/staging.py: layout)
     qae.inputs       patients, structured events, encounters: read and validated here (small)
     qae.chunks       notes: a file or a folder of shards, cut into chunks
     qae.stream       index pass (records per chunk, duplicate note ids), then validation and
@@ -10,7 +10,17 @@ Stages (each a call into its layer; none holds the whole corpus or all evidence 
                      atomically and recorded in the checkpoint
     qae.partitions   measure logic per patient partition (Ray tasks; engine.calculator and
                      engine.report.write_reports), each partition recorded in the checkpoint
-    qae.assemble     the reports merged from the partitions, then published atomically
+    qae.assemble     evidence.jsonl, outcomes.csv, the partition files and the quarantine merged
+                     from the partitions into the staging folder
+    engine.reports   every report rendered from the staged folder as ``qae report --run`` renders
+                     it (qae.run_folder.load_run + render_reports: one code path), then the
+                     folder is published atomically with a manifest of this run's files
+
+Outputs in the run folder: ``evidence.jsonl``, ``outcomes.csv``, the reports of engine/reports.py
+(``care_gaps/``, ``worklists/``, ``summary/``, ``audit.html``, ``fhir/``), the partition files
+(``evidence/``, ``outcomes/``, ``patients/``), ``quarantine.jsonl`` and ``manifest.json``
+(``files``: every file of this run with its sha256; ``reports``: the report files; ``warnings``:
+empty inputs).
 
 The same inputs and config give byte-identical reports whatever the number of workers, input
 shards or chunks, and whether or not the run was interrupted and resumed.
@@ -31,10 +41,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from engine.errors import ConfigError
 from engine.records import Evidence, Note, Patient
 from qae import __version__
 from qae.chunks import Chunk, FilePlan, plan_notes
-from qae.config import ConfigError, JobConfig
+from qae.config import JobConfig
 from qae.inputs import (
     QuarantineRecord,
     ReadResult,
@@ -45,7 +56,7 @@ from qae.inputs import (
     require_note_columns,
 )
 from qae.progress import JobProgress
-from qae.run_folder import RunFolder, atomic_write, file_sha256, iter_files
+from qae.staging import RunFolder, atomic_write, file_sha256, iter_files
 
 __all__ = ["JobResult", "run_extract", "run_job", "write_evidence", "write_quarantine"]
 
@@ -369,7 +380,8 @@ class _Run:
         stage = self.progress.stage("measures", len(self.patients), "patients",
                                     done=sum(len(pats[i]) for i in self.parts_before))
         todo = [i for i in range(self.partitioning.count) if i not in self.parts_before]
-        for result in _run_partitions(todo, pats, evs, encs, sources, folder, self.specs, self.period, self.use_ray):
+        for result in _run_partitions(todo, pats, evs, encs, sources, folder, self.specs, self.period, self.use_ray,
+                                      self.config.engine):
             folder.record({"stage": "measure", **result})
             self.results[result["partition"]] = result
             stage.advance(result["counts"]["patients"])
@@ -378,8 +390,11 @@ class _Run:
 
     # ---------------------------------------------------------------- assemble and publish
     def publish(self) -> JobResult:
+        from engine.reports import file_digests, render_reports
         from qae.assemble import assemble_reports, merge_summaries
         from qae.partitions import merge_counts, part_name
+        from qae.run_checks import input_warnings
+        from qae.run_folder import load_run
 
         t = time.perf_counter()
         folder, records = self.folder, self.chunk_records
@@ -388,7 +403,6 @@ class _Run:
         chunk_q = [folder.chunks_dir / records[i]["quarantine_file"] for i in sorted(records)
                    if records[i]["quarantine_file"]]
         assembled = assemble_reports(final, [(i, folder.parts_dir / f"p{i:05d}") for i in order],
-                                     {i: self.results[i]["clinic_files"] for i in order},
                                      {i: part_name(i) for i in order},
                                      [q for res in self.small for q in res.quarantine], chunk_q)
         summary = merge_summaries(self.results[i]["summary"] for i in order)
@@ -423,6 +437,7 @@ class _Run:
             "versions": self.versions,
             "config": self.config.model_dump(mode="json"),
             "summary": summary,
+            "warnings": input_warnings(inputs),
             "executor": "ray" if self.use_ray else "in-process",
             "run": {
                 "resumed": self.resumed,
@@ -434,20 +449,37 @@ class _Run:
                 "ray": self.cluster,
             },
         }
-        files = {p.relative_to(final).as_posix(): p for p in iter_files(final)}
+
+        # reports: rendered from the staged folder exactly as `qae report --run` renders a run folder
+        t = time.perf_counter()
+        stage = self.progress.stage("reports", 1, "steps")
+        _write_manifest(final, manifest)
+        run = load_run(final, evidence="referenced")
+        manifest["reports"] = file_digests(render_reports(run, final), final)
+        del run
+        stage.advance(1)
+        stage.finish()
+        self._timed("reports", t)
+
+        files = {p.relative_to(final).as_posix(): p for p in iter_files(final) if p.name != "manifest.json"
+                 or p.parent != final}
         manifest["files"] = {rel: {"sha256": file_sha256(p), "bytes": p.stat().st_size} for rel, p in files.items()}
         manifest["outputs"] = sorted(files) + ["manifest.json"]
         self._timed("total", self.t0)
         manifest["timings_seconds"] = {k: round(v, 3) for k, v in self.timings.items()}
-        (final / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        _write_manifest(final, manifest)
         folder.publish({**{rel: v["sha256"] for rel, v in manifest["files"].items()}, "manifest.json": ""},
                        self.info.get("previous_files", []))
         return JobResult(folder.out, manifest, summary)
 
 
+def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
 def _run_partitions(todo: Sequence[int], pats: dict[int, list[Any]], evs: dict[int, list[Any]],
                     encs: dict[int, list[Any]], sources: dict[int, list[tuple[str, int]]], folder: RunFolder,
-                    specs: Sequence[Any], period: Any, use_ray: bool) -> Iterable[dict[str, Any]]:
+                    specs: Sequence[Any], period: Any, use_ray: bool, options: Any) -> Iterable[dict[str, Any]]:
     """Calculate partitions (Ray tasks, or here); yields their results as they finish."""
     from qae.partitions import PartitionTask, measure_partition
 
@@ -457,13 +489,13 @@ def _run_partitions(todo: Sequence[int], pats: dict[int, list[Any]], evs: dict[i
 
     if not use_ray:
         for i in todo:
-            yield measure_partition(task(i), specs)
+            yield measure_partition(task(i), specs, options)
         return
     import ray
 
     remote = ray.remote(num_cpus=1, max_retries=3)(measure_partition)
     specs_ref = ray.put(list(specs))
-    pending = [remote.remote(task(i), specs_ref) for i in todo]
+    pending = [remote.remote(task(i), specs_ref, options) for i in todo]
     while pending:
         ready, pending = ray.wait(pending, num_returns=1)
         yield ray.get(ready[0])

@@ -4,9 +4,9 @@ Patients are split into contiguous ranges of ``patient_id`` (:class:`Partitionin
 evidence item, structured event and encounter goes to its patient's partition. A partition is
 calculated on its own (:func:`measure_partition`, a Ray task in the job): its note evidence is read
 from the chunk files of the extraction, structured events become evidence, ``engine.calculator``
-gives the outcomes and ``engine.report.write_reports`` the partition's report fragments, which
-qae.assemble merges. Same inputs, same partitions, same bytes: nothing depends on the number of
-workers or input shards.
+gives the outcomes and ``engine.report.write_reports`` the partition's ``outcomes.csv``, which
+qae.assemble merges; the reports are then rendered from the assembled run (engine.reports). Same
+inputs, same partitions, same bytes: nothing depends on the number of workers or input shards.
 
 Partition files (Parquet; loaders here so that reports can be re-rendered from a run folder):
 
@@ -165,7 +165,7 @@ def _outcome_columns(outcome_type: type[Any]) -> list[tuple[str, str]]:
             kind = "enum"
         elif typing.get_origin(inner) is tuple:
             kind = "list"
-        elif inner in (str, int, bool):
+        elif inner in (str, int, bool, date):
             kind = "plain"
         else:
             kind = "json"
@@ -187,7 +187,8 @@ def _outcome_schema() -> tuple[pa.Schema, list[tuple[str, str]], list[str]]:
             fields.append(pa.field(name, pa.list_(pa.string())))
         elif kind == "plain":
             inner, _ = _plain(hints[name])
-            fields.append(pa.field(name, {str: pa.string(), int: pa.int64(), bool: pa.bool_()}[inner]))
+            fields.append(pa.field(name, {str: pa.string(), int: pa.int64(), bool: pa.bool_(),
+                                          date: pa.date32()}[inner]))
         else:
             fields.append(pa.field(name, pa.string()))
     return pa.schema(fields), kinds, flag_names
@@ -263,15 +264,10 @@ def _note_evidence(sources: Sequence[tuple[str, int]]) -> list[Evidence]:
     return items
 
 
-def _clinics(patients: Sequence[Patient]) -> list[str]:
-    return sorted({p.clinic_id or "unassigned" for p in patients})
-
-
-def measure_partition(task: PartitionTask, specs: Sequence[Any]) -> dict[str, Any]:
+def measure_partition(task: PartitionTask, specs: Sequence[Any], options: Any = None) -> dict[str, Any]:
     """Calculate one partition for ``specs`` and write its files to ``parts_dir/pNNNNN`` (atomically,
     as a folder renamed into place). Returns what the job records in its checkpoint."""
     from engine.calculator import calculate
-    from engine.care_gaps import clinic_file_names
     from engine.periods import MeasurementPeriod
     from engine.report import write_reports
     from engine.structured import events_to_evidence
@@ -280,7 +276,8 @@ def measure_partition(task: PartitionTask, specs: Sequence[Any]) -> dict[str, An
     note_items = _note_evidence(task.evidence_sources)
     structured = events_to_evidence(task.events)
     evidence = sorted([*note_items, *structured], key=evidence_sort_key)
-    outcomes = calculate(specs, task.patients, evidence, task.encounters, MeasurementPeriod(*task.period))
+    outcomes = calculate(specs, task.patients, evidence, task.encounters, MeasurementPeriod(*task.period),
+                         options=options)
 
     final = Path(task.parts_dir) / f"p{task.index:05d}"
     tmp = final.with_name(f"{final.name}.tmp-{os.getpid()}")
@@ -293,14 +290,13 @@ def measure_partition(task: PartitionTask, specs: Sequence[Any]) -> dict[str, An
     write_model_table(tmp / "evidence.parquet", Evidence, evidence)
     write_model_table(tmp / "patients.parquet", Patient, sorted(task.patients, key=lambda p: p.patient_id))
     write_outcomes(tmp / "outcomes.parquet", outcomes)
-    summary = write_reports(outcomes, task.patients, evidence, tmp / "reports")
+    summary = write_reports(outcomes, task.patients, evidence, tmp / "reports", care_gaps=False)
     if final.exists():  # an earlier attempt got this far but was not recorded: same content
         shutil.rmtree(final)
     os.replace(tmp, final)
     return {
         "partition": task.index,
         "summary": summary,
-        "clinic_files": clinic_file_names(_clinics(task.patients)),
         "counts": {
             "patients": len(task.patients),
             "evidence": len(evidence),

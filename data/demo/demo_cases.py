@@ -46,8 +46,8 @@ c.expect("COL-E", "closed", "", "colonoscopy 03/2019 (history, PSH) is inside th
          "the overdue surveillance recommendation does not reopen it")
 c.expect("CBP", "closed", "", "HTN; most recent day 08/20 (nurse visit): lowest 130/80; 02/17 was 138/86")
 c.expect("BCS-E", "not_in_population", "", "male")
-c.expect("FLU", "open", "evidence_too_old", "last flu shot 10/2024, before the Aug 2025 season start; "
-         "2026 note only recommends it")
+c.expect("AIS-E", "open", "evidence_too_old", "last flu shot 10/2024, before the July 2025 - June 2026 "
+         "season; 2026 note only recommends it", group="influenza")
 
 c = case(2, "1980-12-30", "F", R, "prov-r1", "medicaid")
 c.note("2026-04-22", "Office Visit", "Well woman visit", mts(
@@ -86,8 +86,8 @@ c.note("2026-05-06", "Office Visit", "New patient visit", ehr(
 ), enc="office")
 c.expect("COL-E", "not_in_population", "", "age 45 at end of MP (born 1981-01-02); the colonoscopy "
          "referral does not matter")
-c.expect("DSF", "closed", "", "PHQ-2 = 0, negative screen at the visit")
-c.expect("TSC", "closed", "", "'Tobacco: denies' documents a never-user status in the MP")
+c.expect("DSF-E", "closed", "", "PHQ-2 = 0, negative screen at the visit", group="1")
+c.expect("TSC", "closed", "", "'Tobacco: denies' documents a never-user status in the MP", group="3")
 
 c = case(4, "1951-01-05", "F", N, "prov-n2", "medicare")
 c.note("2026-03-03", "Office Visit", "Medicare annual wellness visit", ehr(
@@ -105,12 +105,13 @@ c.note("2026-03-03", "Office Visit", "Medicare annual wellness visit", ehr(
     ("PLAN", "Continue current care. RTC 6 mo."),
 ), enc="awv")
 c.event("advanced_illness", "2026-03-03", "I50.32", "ICD10CM", "fhir:Condition:encounter-diagnosis")
+c.event("advanced_illness", "2026-10-01", "I50.32", "ICD10CM", "fhir:Condition:encounter-diagnosis")
 c.expect("COL-E", "closed", "", "age 75 (upper edge, in band); colonoscopy 2017 = first year of the "
          "10-year window, year precision")
 c.expect("BCS-E", "not_in_population", "", "age 75, above 74, despite a 2026 mammogram")
-c.expect("ACP", "closed", "", "66-80 with advanced illness (heart failure); living will reviewed and "
-         "health care proxy named in the MP")
-c.expect("PNEU", "closed", "", "Prevnar 20 given 9/2024")
+c.expect("ACP", "closed", "", "66-80 with advanced illness (heart failure coded at two visits); living "
+         "will reviewed and health care proxy named in the MP")
+c.expect("AIS-E", "closed", "", "Prevnar 20 given 9/2024", group="pneumococcal")
 
 c = case(5, "1950-12-29", "M", E, "prov-e2", "aco")
 c.note("2026-06-09", "Office Visit", "Follow up", ehr(
@@ -128,10 +129,11 @@ c.note("2026-06-09", "Office Visit", "Follow up", ehr(
 ), enc="office_low")
 c.expect("COL-E", "not_in_population", "", "age 76, above 75")
 c.event("frailty", "2026-06-09", "R26.2", "ICD10CM", "fhir:Condition:encounter-diagnosis")
-c.expect("ACP", "open", "no_evidence", "66-80 with frailty (difficulty walking); 'Code status: full code' "
-         "alone is not advance care planning")
-c.expect("PNEU", "open", "declined", "declines pneumococcal vaccine, none ever documented")
-c.expect("FLU", "open", "no_evidence", "no influenza vaccine documented anywhere")
+c.event("frailty", "2026-09-08", "E0100", "HCPCS", "fhir:DeviceRequest")  # a cane: a frailty device
+c.expect("ACP", "open", "no_evidence", "66-80 with frailty (difficulty walking, a cane: two dates); "
+         "'Code status: full code' alone is not advance care planning")
+c.expect("AIS-E", "open", "declined", "declines pneumococcal vaccine, none ever documented", group="pneumococcal")
+c.expect("AIS-E", "open", "no_evidence", "no influenza vaccine documented anywhere", group="influenza")
 
 c = case(6, born(62, "08-30"), "M", R, "prov-r2", "commercial")
 c.note("2026-01-27", "Office Visit", "Asthma follow-up", mts(
@@ -151,8 +153,8 @@ c.note("2026-09-15", "Telephone Encounter", "Refill request", soap(
 ), enc="telephone")
 c.expect("COL-E", "open", "evidence_too_old", "colonoscopy 2016 is one year before the 10-year "
          "window (2017-2026)")
-c.expect("TSC", "closed", "", "former smoker, quit 2005, documented 01/2026")
-c.expect("PNEU", "not_in_population", "", "age 62, under 65 (Pneumovax 2020 does not matter)")
+c.expect("TSC", "closed", "", "former smoker, quit 2005, documented 01/2026", group="3")
+c.expect("AIS-E", "not_in_population", "", "age 62, under 65 (Pneumovax 2020 does not matter)", group="pneumococcal")
 
 c = case(7, born(55, "02-14"), "F", E, "prov-e1", "commercial")
 c.note("2026-07-14", "Office Visit", "Annual physical", ehr(
@@ -192,12 +194,14 @@ c.note("2026-12-10", "Discharge Summary", "Hospital discharge summary", ehr(
     colon=True), enc="inpatient", enc_start="2026-12-06", enc_end="2026-12-10", provider_id="prov-hosp1")
 c.expect("COL-E", "open", "evidence_too_old", "Cologuard 2023 is one year before the 3-year sDNA window")
 c.event("advanced_illness", "2026-02-05", "J96.11", "ICD10CM", "fhir:Condition:encounter-diagnosis")
-c.expect("ACP", "closed", "", "66-80 with advanced illness; goals-of-care discussion and POLST DNR/DNI "
-    "in 02/2026")
-c.expect("PNEU", "closed", "", "Pneumovax 2018")
-c.expect("FLU", "closed", "", "flu shot 10/2025 falls in the Aug 2025 - Mar 2026 season")
+c.event("advanced_illness", "2026-12-08", "J96.11", "ICD10CM", "fhir:Condition:encounter-diagnosis")  # inpatient
+c.expect("ACP", "closed", "", "66-80 with advanced illness (at a visit and an inpatient stay); "
+         "goals-of-care discussion and POLST DNR/DNI in 02/2026")
+c.expect("AIS-E", "closed", "", "Pneumovax 2018", group="pneumococcal")
+c.expect("AIS-E", "closed", "", "flu shot 10/2025 falls in the July 2025 - June 2026 season",
+         group="influenza")
 c.expect("TRC-MRP", "not_in_population", "", "discharged 2026-12-10, after the Dec 1 cutoff")
-c.expect("TSC", "closed", "", "ex-smoker, quit 2019")
+c.expect("TSC", "closed", "", "ex-smoker, quit 2019", group="3")
 
 c = case(9, born(52, "06-21"), "F", R, "prov-r1", "commercial")
 c.note("2026-03-19", "Office Visit", "Annual exam", ehr(
@@ -239,7 +243,7 @@ c.note("2026-08-11", "Office Visit", "Back pain", mts(
              "accepted a nicotine patch prescription 21 mg."),
 ), enc="office_low")
 c.expect("COL-E", "closed", "", "flexible sigmoidoscopy 2022 = first year of the 5-year window")
-c.expect("TSC", "closed", "", "current smoker with cessation counseling and nicotine patch in the MP")
+c.expect("TSC", "closed", "", "current smoker with cessation counseling and nicotine patch in the MP", group="3")
 
 c = case(11, born(60, "03-28"), "F", N, "prov-n2", "aco")
 c.note("2026-05-20", "Office Visit", "Follow up hypothyroidism", ehr(
@@ -310,7 +314,7 @@ c.note("2026-06-16", "Office Visit", "Preventive visit", ehr(
 c.event("tobacco_use", "2026-06-16", "72166-2", "LOINC", "fhir:Observation", value="current")
 c.event("tobacco_cessation_counseling", "2026-06-16", "99406", "CPT", "fhir:Procedure")
 c.expect("COL-E", "open", "declined", "declines colonoscopy and stool tests, no screening ever")
-c.expect("TSC", "closed", "", "current smoker, counseled + varenicline in the MP (also in structured data)")
+c.expect("TSC", "closed", "", "current smoker, counseled + varenicline in the MP (also in structured data)", group="3")
 
 c = case(15, born(59, "12-01"), "M", R, "prov-r1", "aco")
 c.note("2026-04-14", "Office Visit", "Follow up gout", mts(
@@ -379,10 +383,11 @@ c.expect("CBP", "closed", "", "most recent day 10/20: lowest 136/88 after repeat
          "line is an instruction")
 c.expect("TRC-MRP", "closed", "", "discharged 3/8, medication reconciliation documented 3/15")
 c.event("frailty", "2026-10-20", "Z91.81", "ICD10CM", "fhir:Condition:encounter-diagnosis")
-c.expect("ACP", "open", "only_ordered", "66-80 with frailty (falls); advance directives only planned for "
-         "next visit, booklet given")
-c.expect("FLU", "excepted", "", "refused the flu vaccine on 3/15/2026, inside the flu season (patient "
-    "reason)")
+c.event("frailty", "2026-03-15", "Z91.81", "ICD10CM", "fhir:Condition:encounter-diagnosis")
+c.expect("ACP", "open", "only_ordered", "66-80 with frailty (history of falls coded on two dates); "
+         "advance directives only planned for next visit, booklet given")
+c.expect("AIS-E", "open", "declined", "refused the flu vaccine on 3/15 and 10/20/2026; AIS-E has no "
+         "exception (FLU/CMS147 excepted a patient reason)", group="influenza")
 
 c = case(18, born(66, "06-06"), "F", R, "prov-r2", "medicare")
 c.note("2026-04-28", "Office Visit", "Follow up", mts(
@@ -407,7 +412,7 @@ c.note("2026-07-07", "Office Visit", "Physical", ehr(
     colon=True), enc="preventive_40_64")
 c.expect("COL-E", "excluded", "", "total proctocolectomy (total colectomy)")
 c.expect("TSC", "closed", "", "smokeless tobacco = current user; cessation counseling given "
-         "(declining medication does not undo it)")
+         "(declining medication does not undo it)", group="3")
 
 c = case(20, born(71, "10-10"), "F", N, "prov-n1", "medicare")
 c.note("2026-04-02", "Telephone Encounter", "Hospice enrollment", soap(
@@ -511,7 +516,7 @@ c.note("2026-05-12", "Office Visit", "Rash", soap(
 ), enc="office_low")
 c.event("colonoscopy", "2018-07-16", "45380", "CPT", "fhir:Procedure")
 c.expect("COL-E", "closed", "", "colonoscopy 2018 in a 2024 note and in claims (CPT 45380, 2018-07-16)")
-c.expect("TSC", "open", "evidence_too_old", "tobacco status only documented in 2024; none in the MP")
+c.expect("TSC", "open", "evidence_too_old", "tobacco status only documented in 2024; none in the MP", group="3")
 
 # --------------------------------------------------------------------------------------------
 # Breast (BCS-E) and cervical (CCS) cancer screening family
@@ -609,8 +614,10 @@ c.note("2026-03-12", "Office Visit", "Low mood", ehr(
      "done.\n2. Tobacco use - pt not ready to talk about quitting, declines counseling and NRT today."),
     colon=True), enc="office")
 c.expect("CCS", "closed", "", "Pap 6/2025 within 3 years")
-c.expect("DSF", "closed", "", "PHQ-9 = 12 positive, same-day referral and sertraline")
-c.expect("TSC", "open", "declined", "current smoker, declines cessation help")
+c.expect("DSF-E", "closed", "", "PHQ-9 = 12: screened", group="1")
+c.expect("DSF-E", "closed", "", "PHQ-9 = 12 positive, same-day referral and sertraline (within 30 days)",
+         group="2")
+c.expect("TSC", "open", "declined", "current smoker, declines cessation help", group="3")
 
 c = case(34, born(35, "10-02"), "F", E, "prov-e2", "commercial")
 c.note("2026-07-28", "Office Visit", "Annual exam", mts(
@@ -645,7 +652,9 @@ c.note("2026-09-22", "Office Visit", "Fatigue", ehr(
     ("A/P", "Fatigue - CBC, TSH, ferritin, CMP. Likely shift-work related, sleep hygiene reviewed."),
     colon=True), enc="office")
 c.expect("CCS", "open", "evidence_too_old", "Pap 2022 too old; the 2022 HPV test was at age 28, under 30")
-c.expect("DSF", "open", "no_evidence", "PHQ-9 = 11 (positive) with no follow-up plan documented")
+c.expect("DSF-E", "closed", "", "PHQ-9 = 11: screened", group="1")
+c.expect("DSF-E", "open", "no_evidence", "PHQ-9 = 11 (positive) with no follow-up documented within 30 days",
+         group="2")
 
 c = case(37, born(29, "08-19"), "F", E, "prov-e1", "medicaid")
 c.note("2026-02-03", "Office Visit", "Contraception", soap(
@@ -701,7 +710,7 @@ c.note("2026-09-17", "Office Visit", "HTN follow up", ehr(
     colon=True), enc="office")
 c.expect("CBP", "open", "not_controlled", "most recent day 09/17: lowest 150/92; the goal and the "
          "call-threshold are not readings")
-c.expect("TSC", "open", "declined", "current smoker who declines counseling and medication")
+c.expect("TSC", "open", "declined", "current smoker who declines counseling and medication", group="3")
 
 c = case(41, born(73, "08-27"), "F", N, "prov-n1", "medicare")
 c.encounter("enc-041-h1", "inpatient", "2026-04-28", "2026-05-02")
@@ -730,7 +739,8 @@ c.expect("CBP", "closed", "", "most recent day is the 10/14 phone call: patient-
          "readings 126-132/74-78")
 c.expect("TRC-MRP", "open", "no_evidence", "discharged 5/2; the 5/9 visit lists medications but does "
          "not document reconciliation")
-c.expect("FLU", "closed", "", "flu shot 10/02/2025, in the 2025-26 season (note and structured CVX 205)")
+c.expect("AIS-E", "closed", "", "flu shot 10/02/2025, in the 2025-26 season (note and structured CVX 205)",
+         group="influenza")
 
 c = case(42, born(50, "01-08"), "M", R, "prov-r2", "commercial")
 c.note("2026-02-12", "Office Visit", "HTN follow up", soap(
@@ -760,7 +770,8 @@ c.note("2026-05-19", "Office Visit", "Follow up", mts(
 ), enc="office")
 c.expect("CBP", "not_in_population", "", "age 89, above 85")
 c.expect("ACP", "open", "declined", "declines to discuss advance directives; full code only")
-c.expect("PNEU", "closed", "", "Pneumovax 'years ago': undated, but any pneumococcal vaccine ever counts")
+c.expect("AIS-E", "closed", "", "Pneumovax 'years ago': undated, but any pneumococcal vaccine ever counts",
+         group="pneumococcal")
 
 c = case(44, born(45, "10-30"), "M", N, "prov-n2", "commercial")
 c.note("2026-03-26", "Office Visit", "Physical", ehr(
@@ -773,7 +784,7 @@ c.note("2026-03-26", "Office Visit", "Physical", ehr(
     colon=True), enc="preventive_40_64")
 c.expect("CBP", "not_in_population", "", "one elevated reading, no hypertension diagnosis (father's HTN "
     "is family history)")
-c.expect("TSC", "closed", "", "'Denies smoking' = never user")
+c.expect("TSC", "closed", "", "'Denies smoking' = never user", group="3")
 
 c = case(45, born(67, "07-04"), "M", R, "prov-r1", "aco")
 c.note("2026-02-26", "Telephone Encounter", "Medication question", soap(
@@ -863,7 +874,8 @@ c.note("2026-11-19", "Telephone Encounter", "Hypoglycemia check", soap(
 c.expect("GSD-POOR", "closed", "", "most recent A1c 7.6% (09/15); the 9.8% was in March")
 c.expect("GSD-CONTROL", "closed", "", "most recent A1c 7.6% < 8")
 c.expect("EED", "open", "no_evidence", "'fundi benign' by the PCP is not an eye-care professional's exam")
-c.expect("FLU", "closed", "", "patient-reported pharmacy flu shot 'in November' (2025) in a 03/2026 note")
+c.expect("AIS-E", "closed", "", "patient-reported pharmacy flu shot 'in November' (2025) in a 03/2026 note",
+         group="influenza")
 
 c = case(50, born(58, "09-03"), "M", N, "prov-n2", "commercial")
 c.note("2026-02-24", "Office Visit", "Diabetes follow up", soap(
@@ -911,8 +923,9 @@ c.expect("GSD-POOR", "closed", "", "most recent A1c 8.4 (no % sign) is not > 9")
 c.expect("GSD-CONTROL", "open", "not_controlled", "most recent A1c 8.4 is not < 8")
 c.expect("EED", "closed", "", "dilated exam 09/2025 (year before the MP) with no retinopathy")
 c.event("frailty", "2026-04-07", "Z91.81", "ICD10CM", "fhir:Condition:encounter-diagnosis")
-c.expect("ACP", "open", "evidence_too_old", "66-80 with frailty (fall); health care proxy completed in 2024, "
-         "nothing in the MP")
+c.event("frailty", "2026-05-20", "E0143", "HCPCS", "fhir:DeviceRequest")  # a walker: a frailty device
+c.expect("ACP", "open", "evidence_too_old", "66-80 with frailty (fall, a walker: two dates); health care "
+         "proxy completed in 2024, nothing in the MP")
 
 c = case(52, born(45, "05-23"), "M", E, "prov-e2", "commercial")
 c.note("2026-08-14", "Office Visit", "Ankle injury", soap(
@@ -966,8 +979,9 @@ c.note("2026-07-09", "Office Visit", "Post-hospital visit", ehr(
 c.expect("GSD-POOR", "not_in_population", "", "age 76, above 75")
 c.expect("TRC-MRP", "closed", "", "discharged 7/1, medication reconciliation by RN phone call 7/3")
 c.event("frailty", "2026-07-09", "R54", "ICD10CM", "fhir:Condition:encounter-diagnosis")
-c.expect("ACP", "closed", "", "66-80 with frailty; goals-of-care discussion and health care proxy "
-         "reviewed in 07/2026")
+c.event("frailty", "2026-07-01", "R54", "ICD10CM", "fhir:Condition:encounter-diagnosis")  # at discharge
+c.expect("ACP", "closed", "", "66-80 with frailty (coded at discharge and the visit); goals-of-care "
+         "discussion and health care proxy reviewed in 07/2026")
 
 c = case(55, born(40, "08-16"), "F", R, "prov-r2", "commercial")
 c.note("2026-04-30", "Office Visit", "Follow up labs", soap(
@@ -1002,7 +1016,7 @@ c.event("diabetic_retinopathy", "2025-12-02", "E11.3293", "ICD10CM", "fhir:Condi
         end_date=None)
 c.expect("GSD-POOR", "open", "evidence_too_old", "only A1c is 11/2025; no test in the MP")
 c.expect("EED", "open", "evidence_too_old", "2025 exam showed retinopathy, so it only counts in the MP")
-c.expect("PNEU", "open", "no_evidence", "no pneumococcal vaccine documented")
+c.expect("AIS-E", "open", "no_evidence", "no pneumococcal vaccine documented", group="pneumococcal")
 
 c = case(57, born(38, "11-29"), "F", E, "prov-e2", "commercial")
 c.note("2026-06-04", "Office Visit", "Type 1 diabetes", ehr(
@@ -1036,8 +1050,8 @@ c.note("2026-04-16", "Office Visit", "Depression follow up", ehr(
     ("VITALS", "BP 120/78"),
     ("A/P", "MDD in partial remission - continue sertraline, therapy."),
     colon=True), enc="office")
-c.expect("DSF", "open", "no_evidence", "depression diagnosis and 'mood good' but no screening instrument")
-c.expect("TSC", "closed", "", "never used tobacco")
+c.expect("DSF-E", "open", "no_evidence", "depression diagnosis and 'mood good' but no screening instrument", group="1")
+c.expect("TSC", "closed", "", "never used tobacco", group="3")
 
 c = case(59, born(15, "09-12"), "F", E, "prov-e1", "medicaid")
 c.note("2026-08-06", "Office Visit", "Well adolescent visit", ehr(
@@ -1049,8 +1063,8 @@ c.note("2026-08-06", "Office Visit", "Well adolescent visit", ehr(
     ("VITALS", "BP 104/64, BMI 21 (60th %ile)"),
     ("A/P", "Healthy adolescent, cleared for sports."),
     colon=True), enc="preventive_12_17")
-c.expect("DSF", "closed", "", "PHQ-A = 4, negative adolescent screen")
-c.expect("TSC", "closed", "", "denies vaping and smoking: never user")
+c.expect("DSF-E", "closed", "", "PHQ-A = 4, negative adolescent screen", group="1")
+c.expect("TSC", "closed", "", "denies vaping and smoking: never user", group="3")
 c.expect("CCS", "not_in_population", "", "age 15")
 
 c = case(60, "2013-11-25", "M", N, "prov-n1", "medicaid")
@@ -1060,10 +1074,10 @@ c.note("2026-02-09", "Office Visit", "Well child check", ehr(
     ("VITALS", "BP 102/60, BMI 19"),
     ("A/P", "Healthy 12 yo. Tdap and MenACWY given. Asthma action plan updated."),
     colon=True), enc="preventive_12_17")
-c.expect("DSF", "open", "no_evidence", "12-year-old (12 at the MP start), no depression screening at "
-    "the well visit")
+c.expect("DSF-E", "open", "no_evidence", "12-year-old (12 at the MP start), no depression screening at "
+    "the well visit", group="1")
 c.expect("TSC", "open", "no_evidence", "only household smoking/vaping documented, not the patient's own "
-    "status")
+    "status", group="3")
 
 c = case(61, born(39, "06-03"), "M", R, "prov-r2", "commercial")
 c.note("2026-05-06", "Office Visit", "Physical", ehr(
@@ -1075,9 +1089,9 @@ c.note("2026-05-06", "Office Visit", "Physical", ehr(
     colon=True), enc="preventive_18_39")
 c.event("depression_screening_not_done", "2026-05-06", "73832-8", "LOINC", "fhir:Observation:not-done",
         value="patient_declined")
-c.expect("DSF", "excepted", "", "screening declined by the patient at the visit (note and structured "
-    "not-done)")
-c.expect("TSC", "closed", "", "former smoker, quit 2015")
+c.expect("DSF-E", "open", "declined", "screening declined by the patient at the visit; DSF-E has no "
+         "exceptions (CMS2 excepts it)", group="1")
+c.expect("TSC", "closed", "", "former smoker, quit 2015", group="3")
 
 c = case(62, born(28, "10-21"), "F", E, "prov-e2", "medicaid")
 c.note("2026-03-05", "Office Visit", "Med check", ehr(
@@ -1090,7 +1104,7 @@ c.note("2026-03-05", "Office Visit", "Med check", ehr(
     colon=True), enc="office")
 c.event("bipolar_disorder", "2021-08-19", "F31.9", "ICD10CM", "fhir:Condition:problem-list-item",
         end_date=None)
-c.expect("DSF", "excluded", "", "bipolar disorder on the problem list")
+c.expect("DSF-E", "excluded", "", "bipolar disorder on the problem list", group="1")
 
 # --------------------------------------------------------------------------------------------
 # More COL-E date formats and an ordered-then-resulted stool test
@@ -1107,7 +1121,7 @@ c.note("2026-01-20", "Office Visit", "Follow up", mts(
     ("ASSESSMENT AND PLAN", "1.  Hyperlipidemia, continue rosuvastatin.\n2.  GERD, stable."),
 ), enc="office_low")
 c.expect("COL-E", "closed", "", "'c-scope last year' in a 01/2026 note resolves to 2025")
-c.expect("TSC", "closed", "", "former smoker (quit 8 years ago)")
+c.expect("TSC", "closed", "", "former smoker (quit 8 years ago)", group="3")
 
 c = case(64, born(50, "07-13"), "F", R, "prov-r1", "commercial")
 c.note("2026-02-02", "Letter", "Outside records: GI letter", ehr(
@@ -1139,6 +1153,184 @@ c.note("2026-03-09", "Lab Result Note", "FIT result", soap(
 ), enc=None)
 c.expect("COL-E", "closed", "", "FIT kit given in 02/2026 and resulted negative 03/2026")
 
+
+# --------------------------------------------------------------------------------------------
+# Second pass of the engine (issue 9): TRC per discharge, DSF-E's 30-day follow-up, CMS159,
+# CMS139, AIS-E vaccines, CBP's two coded visits, HEDIS frailty dates, EED's prior-year result
+# --------------------------------------------------------------------------------------------
+
+c = case(66, born(72, "05-19"), "F", N, "prov-n1", "medicare")
+c.note("2026-02-02", "Office Visit", "Medicare annual wellness visit", ehr(
+    ("REASON FOR VISIT", "Annual Wellness Visit (subsequent)"),
+    ("PROBLEMS", "Heart failure with preserved EF; hypertension; CKD 3a; osteoarthritis of both knees."),
+    ("HEALTH RISK ASSESSMENT", "Lives with her husband, independent in ADLs. Falls screen: 1 fall in the "
+     "past 12 months (tripped on a bath mat), no injury. Timed Up and Go 13 seconds."),
+    ("IMMUNIZATIONS", "Influenza vaccine (high dose) 10/08/2025 at her pharmacy. Tdap 03/2019. Shingrix "
+     "series done in 2023. Prevnar 20 given 11/2024."),
+    ("VITALS", "BP 126/74, HR 68, Wt 171 lb"),
+    ("PLAN", "Continue current regimen. Home exercise program for balance. RTC 3 months."),
+), enc="awv")
+c.note("2026-03-14", "Discharge Summary", "Hospital discharge summary", ehr(
+    ("ADMISSION DATE", "03/10/2026"),
+    ("DISCHARGE DATE", "03/14/2026"),
+    ("DIAGNOSIS", "Community-acquired pneumonia, right lower lobe"),
+    ("HOSPITAL COURSE", "IV ceftriaxone and azithromycin, then oral cefpodoxime. Weaned off oxygen day 3."),
+    ("DISPOSITION", "Home. PCP visit within one week."),
+    colon=True), enc="inpatient", enc_start="2026-03-10", enc_end="2026-03-14", provider_id="prov-hosp1")
+c.note("2026-03-20", "Office Visit", "Hospital follow-up", ehr(
+    ("HPI", "72F six days after discharge for pneumonia. Cough improving, no fever."),
+    ("MEDICATIONS", "Discharge medications reconciled with her home list: cefpodoxime course finished, "
+     "furosemide and losartan unchanged, no new medications."),
+    ("VITALS", "BP 122/70, SpO2 96% RA"),
+    ("A/P", "CAP resolving. Chest film in 6 weeks."),
+    colon=True), enc="tcm")
+c.note("2026-08-07", "Discharge Summary", "Hospital discharge summary", ehr(
+    ("ADMISSION DATE", "08/03/2026"),
+    ("DISCHARGE DATE", "08/07/2026"),
+    ("DIAGNOSIS", "Acute on chronic diastolic heart failure"),
+    ("HOSPITAL COURSE", "IV furosemide, 4 kg diuresis. Discharged on a higher oral dose."),
+    colon=True), enc="inpatient", enc_start="2026-08-03", enc_end="2026-08-07", provider_id="prov-hosp1")
+c.note("2026-08-12", "Telephone Encounter", "Post-discharge call", soap(
+    ("", "RN call after CHF admission: discharge meds reviewed and reconciled with pt against her pill "
+         "bottles, furosemide now 40 mg bid. Daily weights. -- RN"),
+), enc="telephone")
+c.note("2026-08-25", "Discharge Summary", "Hospital discharge summary", ehr(
+    ("ADMISSION DATE", "08/21/2026"),
+    ("DISCHARGE DATE", "08/25/2026"),
+    ("DIAGNOSIS", "Heart failure exacerbation, readmission"),
+    ("HOSPITAL COURSE", "Diuresed again; metolazone added for 3 days. Cardiology to follow."),
+    colon=True), enc="inpatient", enc_start="2026-08-21", enc_end="2026-08-25", provider_id="prov-hosp1")
+c.note("2026-10-15", "Office Visit", "Heart failure follow up", soap(
+    ("S", "Weight stable, walking to the mailbox daily. No orthopnea."),
+    ("O", "BP 124/72, no edema."),
+    ("A/P", "HFpEF compensated. Continue plan."),
+), enc="office_low")
+c.event("td_tdap_vaccine", "2019-03-14", "115", "CVX", "fhir:Immunization")
+c.event("zoster_vaccine", "2023-04-12", "187", "CVX", "fhir:Immunization")
+c.event("zoster_vaccine", "2023-07-20", "187", "CVX", "fhir:Immunization")
+c.expect("TRC-MRP", "closed", "", "March discharge: medications reconciled at the visit 6 days later",
+         episode="enc-066-02")
+c.expect("TRC-MRP", "open", "evidence_too_old", "readmitted 8/21, 14 days after the 8/7 discharge: one "
+         "episode ending 8/25; the 8/12 reconciliation predates that discharge", episode="enc-066-06")
+c.expect("AIS-E", "closed", "", "high-dose flu shot 10/08/2025, in the season", group="influenza")
+c.expect("AIS-E", "closed", "", "Tdap 2019 (immunization registry, CVX 115)", group="td_tdap")
+c.expect("AIS-E", "closed", "", "two Shingrix doses 2023, 99 days apart, after age 50 (CVX 187)",
+         group="zoster")
+c.expect("AIS-E", "closed", "", "Prevnar 20 in 11/2024", group="pneumococcal")
+c.expect("CMS139", "closed", "", "falls screen and Timed Up and Go at the AWV")
+
+c = case(67, born(57, "09-09"), "M", R, "prov-r2", "commercial")
+c.note("2025-09-15", "Office Visit", "Elevated blood pressure", soap(
+    ("S", "57M, pharmacy BP machine read high twice. No headache, no chest pain."),
+    ("O", "BP 152/94, repeat 148/92. BMI 29."),
+    ("A/P", "Essential hypertension, new diagnosis - start amlodipine 5 mg. Home BP log."),
+), enc="office")
+c.note("2026-03-02", "Office Visit", "Hypertension follow up", ehr(
+    ("HPI", "57M on amlodipine 5 mg since September, no ankle swelling. Home readings 120s-130s/80s."),
+    ("IMMUNIZATIONS", "Shingrix dose 1 given 10/2025 at the pharmacy, second dose due now. Anaphylaxis to "
+     "an influenza vaccine in 2012 (ED visit, epinephrine): no flu vaccines. Last tetanus shot 2014."),
+    ("VITALS", "BP 128/82, HR 66"),
+    ("A/P", "1. HTN - controlled, continue amlodipine.\n2. Shingrix #2 and a Td booster at the pharmacy."),
+    colon=True), enc="office")
+c.event("hypertension", "2025-09-15", "I10", "ICD10CM", "fhir:Condition:encounter-diagnosis")
+c.event("hypertension", "2026-03-02", "I10", "ICD10CM", "fhir:Condition:encounter-diagnosis")
+c.event("td_tdap_vaccine", "2014-05-01", "09", "CVX", "fhir:Immunization")
+c.event("zoster_vaccine", "2025-10-03", "187", "CVX", "fhir:Immunization")
+c.event("vaccine_anaphylaxis", "2012-11-01", "T80.52XA", "ICD10CM", "fhir:Condition:problem-list-item",
+        value="influenza", end_date=None)
+c.expect("CBP", "closed", "", "hypertension coded at two visits (9/2025, 3/2026); the reading on the second "
+         "diagnosis date, 128/82, is controlled (no review flag: the denominator is from coded data)")
+c.expect("AIS-E", "excluded", "", "anaphylaxis to an influenza vaccine (2012)", group="influenza")
+c.expect("AIS-E", "open", "only_ordered",
+         "last Td 2014 is before the 10-year window and the plan names a Td booster at the pharmacy: "
+         "the open order is the most actionable reason", group="td_tdap")
+c.expect("AIS-E", "open", "only_ordered",
+         "one Shingrix dose (the note's 10/2025 dose is the registry's 2025-10-03 dose): the series needs "
+         "two, and the plan names dose 2 at the pharmacy", group="zoster")
+c.expect("AIS-E", "not_in_population", "", "age 57 on January 1, under 65", group="pneumococcal")
+
+c = case(68, born(34, "01-30"), "F", E, "prov-e2", "commercial")
+c.note("2025-03-11", "Office Visit", "Low mood", ehr(
+    ("CC", "low mood and poor sleep for two months"),
+    ("HPI", "33F, anhedonia, early waking, crying spells since the end of her relationship. No SI/HI."),
+    ("SCREENING", "PHQ-9: 17 (moderately severe)."),
+    ("VITALS", "BP 114/70"),
+    ("ASSESSMENT AND PLAN", "Major depressive disorder, single episode, moderate. Start sertraline 50 mg "
+     "daily. Referral to therapy (CBT). Recheck in 4 weeks."),
+    colon=True), enc="office")
+c.note("2026-02-10", "Office Visit", "Depression follow up", soap(
+    ("S", "Mood much better, sleeping 7 h, back to running."),
+    ("O", "PHQ-9 = 4. BP 116/72."),
+    ("A/P", "MDD, single episode, in remission on sertraline - continue 6-12 more months."),
+), enc="office")
+c.event("depression", "2025-03-11", "F32.1", "ICD10CM", "fhir:Condition:encounter-diagnosis", end_date=None)
+c.expect("CMS159", "closed", "", "index PHQ-9 17 on 3/11/2025; PHQ-9 4 eleven months later: remission",
+         group="remission")
+c.expect("CMS159", "closed", "", "PHQ-9 17 to 4: at least a 50% drop", group="response")
+c.expect("DSF-E", "excluded", "", "depression that started in the year before the MP (3/2025)", group="1")
+
+c = case(69, born(45, "07-07"), "M", N, "prov-n2", "aco")
+c.note("2026-04-07", "Office Visit", "Fatigue", ehr(
+    ("HPI", "45M, low mood since losing his job in January, low energy, poor concentration. No SI."),
+    ("SCREENING", "PHQ-9: 13."),
+    ("VITALS", "BP 124/80"),
+    ("A/P", "Depressed mood - talked through options; he wants to think it over with his wife. Return "
+     "in 3 weeks."),
+    colon=True), enc="office")
+c.note("2026-04-27", "Office Visit", "Depression", ehr(
+    ("CC", "Follow-up for depression"),
+    ("HPI", "Mood unchanged, ready to start treatment."),
+    ("A/P", "Major depressive disorder, moderate - start sertraline 50 mg daily; referral to behavioral "
+     "health placed."),
+    colon=True), enc="office")
+c.expect("DSF-E", "closed", "", "PHQ-9 13: screened", group="1")
+c.expect("DSF-E", "closed", "", "positive PHQ-9 on 4/7, sertraline and a referral on 4/27: day 20, within "
+         "30 days", group="2")
+c.expect("CMS2", "open", "no_evidence", "CMS2 needs the follow-up at the visit or up to 2 days after; "
+         "day 20 is late (the same facts close DSF-E)")
+
+c = case(70, born(68, "12-12"), "F", R, "prov-r1", "medicare")
+c.note("2025-06-05", "Office Visit", "Depression", soap(
+    ("S", "Recurrent depression worse since her sister died in April."),
+    ("O", "PHQ-9 score 16. BP 134/78."),
+    ("A/P", "MDD, recurrent, moderate - sertraline up to 100 mg, grief counseling referral."),
+), enc="office")
+c.note("2026-05-01", "Office Visit", "Depression follow up", ehr(
+    ("HPI", "67F, mood better, still low energy some afternoons. Gardening again."),
+    ("SCREENING", "PHQ-9 = 8"),
+    ("VITALS", "BP 130/76"),
+    ("A/P", "MDD recurrent - partial response, continue sertraline 100 mg, add behavioral activation, "
+     "recheck 2 months."),
+    colon=True), enc="office")
+c.event("depression", "2021-02-01", "F33.1", "ICD10CM", "fhir:Condition:problem-list-item", end_date=None)
+c.expect("CMS159", "open", "not_controlled", "index PHQ-9 16 (6/2025); PHQ-9 8 eleven months later is not "
+         "below 5", group="remission")
+c.expect("CMS159", "closed", "", "16 to 8: a 50% drop, a response", group="response")
+c.expect("DSF-E", "closed", "", "PHQ-9 8 (negative) in 5/2026; depression since 2021 does not exclude",
+         group="1")
+c.expect("CMS139", "open", "no_evidence", "68 with visits, no fall-risk screening documented")
+
+c = case(71, born(70, "03-03"), "M", E, "prov-e1", "medicare")
+c.encounter("enc-071-p1", "office", "2025-10-02")
+c.note("2026-03-10", "Office Visit", "Diabetes and COPD follow up", ehr(
+    ("HPI", "70M DM2 and COPD with chronic respiratory failure on home oxygen. Walks with a rollator "
+     "since his hip fracture."),
+    ("LABS", "HbA1c 7.1% today."),
+    ("VITALS", "BP 128/70, SpO2 91% on 2 L"),
+    ("A/P", "1. DM2 - at goal, continue metformin.\n2. COPD - stable on oxygen.\n3. HTN - controlled."),
+    colon=True), enc="office")
+c.event("diabetes", "2026-03-10", "E11.9", "ICD10CM", "fhir:Condition:encounter-diagnosis")
+c.event("advanced_illness", "2025-10-02", "J96.11", "ICD10CM", "fhir:Condition:encounter-diagnosis")
+c.event("advanced_illness", "2026-03-10", "J96.11", "ICD10CM", "fhir:Condition:encounter-diagnosis")
+c.event("frailty", "2026-03-10", "R26.89", "ICD10CM", "fhir:Condition:encounter-diagnosis")
+c.event("retinal_eye_exam", "2025-06-10", "2023F", "CPT", "fhir:Procedure", value="no_apparent_retinopathy")
+c.expect("COL-E", "open", "no_evidence", "advanced illness at two visits but frailty coded on one date only: "
+         "HEDIS needs two dates of service, so no exclusion; no screening documented")
+c.expect("CMS130", "excluded", "", "the eCQM accepts one frailty indication with advanced illness (its CQL)")
+c.expect("EED", "closed", "", "retinal exam 6/2025 coded without retinopathy (CPT II 2023F): the prior-year "
+         "exam counts when documented negative")
+c.expect("ACP", "open", "no_evidence", "66-80 with advanced illness at two visits; no advance care planning "
+         "documented")
 
 # --------------------------------------------------------------------------------------------
 # Follow-up notes: more of the same patients' charts (checked against each case's outcomes)

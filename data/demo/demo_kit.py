@@ -31,6 +31,7 @@ ENCOUNTER_KINDS: dict[str, tuple[str, str, str]] = {
     "colonoscopy_biopsy": ("other", "45380", "CPT"),
     "mammogram": ("other", "77067", "CPT"),
     "tcm": ("office_visit", "99495", "CPT"),
+    "behavioral_health": ("psych_psychotherapy", "90834", "CPT"),
 }
 
 EXPECTED = ("closed", "open", "excluded", "excepted", "not_in_population")
@@ -64,6 +65,22 @@ def ehr(*sections: tuple[str, str], colon: bool = False) -> str:
 def soap(*sections: tuple[str, str]) -> str:
     """Terse inline note: 'S: ...' / 'O: ...' style, one section per line."""
     return "\n".join(f"{h}: {b.strip()}" if h else b.strip() for h, b in sections) + "\n"
+
+
+_SURNAMES = ("Abernathy", "Bautista", "Castellano", "Delacroix", "Eriksen", "Fairweather", "Galloway",
+             "Hargrove", "Ibarra", "Jablonski", "Kowalczyk", "Lindqvist", "Marchetti", "Nakashima", "Okonkwo",
+             "Pennington", "Quintero", "Rasmussen", "Szabo", "Thornbury", "Umarov", "Vasquez-Lee", "Whitcombe",
+             "Xiong", "Yardley", "Zielinski", "Ashcroft", "Brennan", "Cordova", "Drummond", "Esposito")
+_GIVEN = {"F": ("Maren", "Delphine", "Rosalind", "Imani", "Teodora", "Wilhelmina", "Noor", "Petra", "Lucinda",
+                "Agnieszka", "Yolanda", "Harriet", "Sunniva"),
+          "M": ("Anselm", "Desmond", "Ignatius", "Kwame", "Lorcan", "Matthias", "Oswin", "Rafferty", "Tobiah",
+                "Vikram", "Emeric")}
+
+
+def synthetic_name(num: int, sex: str) -> str:
+    """A made-up "Surname, Given" for demo patient ``num`` (deterministic, distinct for the demo's size)."""
+    given = _GIVEN.get(sex, _GIVEN["F"])
+    return f"{_SURNAMES[num % len(_SURNAMES)]}, {given[(num // len(_SURNAMES) + num) % len(given)]}"
 
 
 @dataclass
@@ -128,21 +145,25 @@ class Case:
         })
         return self
 
-    def expect(self, measure_id: str, expected: str, reason: str, note: str) -> Case:
+    def expect(self, measure_id: str, expected: str, reason: str, note: str, *, group: str = "1",
+               episode: str = "") -> Case:
+        """The outcome of one population ``group`` (and, for per-episode measures such as TRC, one
+        ``episode``: the discharge's encounter id) in the answer key's words."""
         if expected not in EXPECTED:
             raise ValueError(f"{self.patient_id} {measure_id}: expected {expected!r} "
                              f"is not one of {EXPECTED}")
         if (expected == "open") != bool(reason) or (reason and reason not in REASONS):
             raise ValueError(f"{self.patient_id} {measure_id}: open outcomes need a reason from {REASONS}, "
                              f"other outcomes none (got expected={expected!r}, reason={reason!r})")
-        self.scenarios.append({"patient_id": self.patient_id, "measure_id": measure_id,
-                               "expected": expected, "reason": reason, "note": note})
+        self.scenarios.append({"patient_id": self.patient_id, "measure_id": measure_id, "group": group,
+                               "episode": episode, "expected": expected, "reason": reason, "note": note})
         return self
 
     def patient_row(self) -> dict[str, str]:
         return {"patient_id": self.patient_id, "birth_date": self.birth_date, "sex": self.sex,
                 "clinic_id": self.clinic_id, "provider_id": self.provider_id,
-                "product_line": self.product_line}
+                "product_line": self.product_line, "name": synthetic_name(int(self.num), self.sex),
+                "mrn": f"0041{int(self.num):04d}"}
 
     def note_rows(self) -> list[dict]:
         return list(self.notes)

@@ -1,8 +1,20 @@
 """Criteria functions referenced from measure specs by versioned registry names.
 
-Importing this package imports every module in it, so a new module (e.g. the eCQM rules in
-``ecqm_*.py``) registers its functions without further edits. See ``registry.py`` for how
-to register one and ``tree.py`` for how specs combine them.
+One layer of building blocks serves every program (HEDIS, eCQM, MIPS): their differences are
+parameters in the spec YAML, and every block records why it was not met, so the care-gap reason
+comes from the same record whichever variant ran:
+
+* ``select.py``     ``qm.evidence.v1`` (evidence by element, status, timing, window), ``qm.age.v1``
+* ``encounters.py`` ``qm.encounter.v1`` (encounters by tag)
+* ``counts.py``     ``qm.distinct_dates.v1`` (count distinct dates: two visits, two doses)
+* ``values.py``     the most recent value: status, blood pressure, HbA1c/GMI, a PHQ-9 score
+* ``exclusions.py`` ``qm.common_exclusions.v1`` (hospice, palliative, frailty, nursing home, death)
+* ``eye_exam.py``, ``screening.py``  the diabetic eye exam; depression screening and follow-up
+* ``dating.py``     where evidence lies in time (the one rule set the blocks use)
+
+Importing this package imports every module in it, so a new module registers its functions
+without further edits. See ``registry.py`` for how to register one and ``tree.py`` for how
+specs combine them.
 """
 
 from __future__ import annotations

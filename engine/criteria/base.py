@@ -1,51 +1,45 @@
 """What every criteria function gets and returns: the patient context and the result.
 
 A criteria function is ``fn(ctx: PatientContext, params) -> CriterionResult``: pure, no I/O.
-
-Dates of evidence (:func:`evidence_interval`):
-
-* structured events are intervals ``event_date..end_date``; an empty ``end_date`` is an
-  ongoing condition or medication (open-ended), per shared/docs/structured-input.md;
-* note evidence is dated by ``event_date`` at its ``date_precision``: a year-precision date
-  covers the whole year and a month-precision date the whole month. HEDIS medical-record
-  rule "a year alone suffices": such evidence satisfies a window when *any* day of that
-  year (month) lies inside the window, and it is "too old" only when the whole year (month)
-  lies before the window;
-* note evidence without ``event_date`` is *undated*; a criterion may choose
-  ``date_fallback: note_date`` (a state documented in a note holds on the note's date:
-  hospice enrollment, tobacco status, "medications reconciled") and otherwise the undated
-  policy decides (``count``, ``ignore`` or ``review``).
+When it is not met it records *why* in ``findings`` (a gap reason with the evidence behind
+it), so the care-gap reason comes from the same record whichever program's spec ran.
+Where evidence lies in time is decided in one place, :mod:`engine.criteria.dating`.
 """
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import Enum
-from typing import Literal
+from typing import Any, Literal
 
-from engine.periods import Interval, MeasurementPeriod, age_in_months, age_in_years
+from engine.options import DEFAULT_OPTIONS, EngineOptions
+from engine.periods import Interval, MeasurementPeriod, Window, age_in_months, age_in_years
 from engine.records import Encounter, Evidence, Patient
 
 __all__ = [
     "AgeAnchor",
     "CriterionResult",
-    "DateFallback",
+    "Episode",
     "Finding",
     "GapReason",
     "PatientContext",
-    "Timing",
     "UndatedPolicy",
-    "evidence_interval",
-    "start_range",
+    "unique",
 ]
 
 UndatedPolicy = Literal["count", "ignore", "review"]
-DateFallback = Literal["none", "note_date"]
-Timing = Literal["overlaps", "starts"]
 AgeAnchor = Literal["mp_start", "mp_end"]
+_UNBOUNDED = Interval(None, None)
+# the days of each spec window, per measurement period (the run's MP and the periods after it that
+# engine/horizon.py looks at); a bounded number of periods, every window of each
+_WINDOWS: dict[MeasurementPeriod, dict[int, tuple[Window, Interval]]] = {}
+_MAX_PERIODS = 64
+
+
+def _by_id(ev: Evidence) -> str:
+    return ev.evidence_id
 
 
 class GapReason(str, Enum):
@@ -72,12 +66,25 @@ class CriterionResult:
     met: bool
     evidence_ids: tuple[str, ...] = ()  # evidence that decided the result
     findings: tuple[Finding, ...] = ()  # gap reasons with the evidence behind them
-    flags: tuple[str, ...] = ()  # review flags, e.g. "undated:<evidence_id>"
+    flags: tuple[str, ...] = ()  # review flags, e.g. "undated:<evidence_id>", "denominator_from_notes"
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One episode of care of an episode-based measure (a discharge for TRC; an index PHQ-9 for
+    CMS159): windows may be written relative to its ``start`` and ``end``."""
+
+    id: str
+    start: date
+    end: date
+    value: Any = None  # e.g. the index score
+    evidence_ids: tuple[str, ...] = ()  # what defines it (encounters, the index screen)
+    flags: tuple[str, ...] = ()  # e.g. the discharges collapsed into it
 
 
 @dataclass(frozen=True)
 class PatientContext:
-    """One patient's data for one measure evaluation (built once per patient)."""
+    """One patient's data for one measure evaluation (built once per patient, and per episode)."""
 
     patient: Patient
     period: MeasurementPeriod
@@ -85,12 +92,54 @@ class PatientContext:
     encounters: tuple[Encounter, ...] = ()
     undated_policy: UndatedPolicy = "review"
     count_statuses: frozenset[str] = field(default_factory=lambda: frozenset({"affirmed"}))
+    episode: Episode | None = None
+    options: EngineOptions = DEFAULT_OPTIONS
 
     def items(self, elements: Iterable[str]) -> list[Evidence]:
+        """The evidence of ``elements`` in evidence-id order (each element's tuple is kept sorted)."""
         out: list[Evidence] = []
+        n = 0
         for element in elements:
-            out.extend(self.evidence_by_element.get(element, ()))
-        return sorted(out, key=lambda e: e.evidence_id)
+            found = self.evidence_by_element.get(element)
+            if found:
+                out.extend(found)
+                n += 1
+        return sorted(out, key=_by_id) if n > 1 else out
+
+    @property
+    def anchors(self) -> dict[str, date]:
+        """Dates windows may be written against besides the MP (engine.periods)."""
+        out = {"birth_date": self.patient.birth_date}
+        if self.episode is not None:
+            out["episode_start"] = self.episode.start
+            out["episode_end"] = self.episode.end
+        return out
+
+    def window(self, window: Window | None) -> Interval:
+        """The days of a spec window for this patient (and episode); None: unbounded."""
+        if window is None:
+            return _UNBOUNDED
+        per_period = _WINDOWS.get(self.period)
+        if per_period is None:
+            if len(_WINDOWS) >= _MAX_PERIODS:
+                _WINDOWS.clear()
+            per_period = _WINDOWS[self.period] = {}
+        cached = per_period.get(id(window))
+        if cached is not None and cached[0] is window:  # the same days for every patient of the MP
+            return cached[1]
+        start, end = window.start, window.end
+        if window.per_patient:
+            anchors = self.anchors
+            return Interval(start.resolve(self.period, anchors) if start is not None else None,
+                            end.resolve(self.period, anchors) if end is not None else None)
+        days = Interval(start.resolve(self.period) if start is not None else None,
+                        end.resolve(self.period) if end is not None else None)
+        per_period[id(window)] = (window, days)  # keeps the window alive, so its id is not reused
+        return days
+
+    @property
+    def mp(self) -> Interval:
+        return Interval(self.period.start, self.period.end)
 
     def anchor_date(self, anchor: AgeAnchor) -> date:
         return self.period.start if anchor == "mp_start" else self.period.end
@@ -104,50 +153,13 @@ class PatientContext:
     def age_on(self, day: date) -> int:
         return age_in_years(self.patient.birth_date, day)
 
+    def with_episode(self, episode: Episode | None) -> PatientContext:
+        return replace(self, episode=episode)
+
     def with_overrides(self, *, undated_policy: UndatedPolicy | None = None) -> PatientContext:
         if undated_policy is None or undated_policy == self.undated_policy:
             return self
-        return PatientContext(self.patient, self.period, self.evidence_by_element, self.encounters,
-                              undated_policy, self.count_statuses)
-
-
-def _precision_range(day: date, precision: str | None) -> tuple[date, date]:
-    if precision == "year":
-        return date(day.year, 1, 1), date(day.year, 12, 31)
-    if precision == "month":
-        return date(day.year, day.month, 1), date(day.year, day.month,
-                                                  calendar.monthrange(day.year, day.month)[1])
-    return day, day
-
-
-def evidence_interval(ev: Evidence, date_fallback: DateFallback = "none") -> Interval | None:
-    """The days the evidence covers, or None when undated (see module docstring)."""
-    if ev.event_date is None:
-        if date_fallback == "note_date" and ev.note_date is not None:
-            return Interval(ev.note_date, ev.note_date)
-        return None
-    if ev.origin == "structured":
-        return Interval(ev.event_date, ev.end_date)
-    lo, hi = _precision_range(ev.event_date, ev.date_precision)
-    if ev.end_date is not None and ev.end_date > hi:
-        hi = ev.end_date
-    return Interval(lo, hi)
-
-
-def start_range(ev: Evidence, date_fallback: DateFallback = "none") -> Interval | None:
-    """The days on which the evidence may have *started* (its date at its precision)."""
-    if ev.event_date is None:
-        if date_fallback == "note_date" and ev.note_date is not None:
-            return Interval(ev.note_date, ev.note_date)
-        return None
-    if ev.origin == "structured":
-        return Interval(ev.event_date, ev.event_date)
-    lo, hi = _precision_range(ev.event_date, ev.date_precision)
-    return Interval(lo, hi)
-
-
-def sort_key_latest(ev: Evidence, interval: Interval) -> tuple[date, str]:
-    return (interval.start or date.min, ev.evidence_id)
+        return replace(self, undated_policy=undated_policy)
 
 
 def unique(ids: Sequence[str]) -> tuple[str, ...]:

@@ -4,13 +4,16 @@ A spec names a function with ``rule: qm.latest_bp_controlled.v1`` and passes its
 beside it; each function declares a pydantic ``params`` model (``extra="forbid"``), so a
 misspelt parameter fails when the spec loads, naming the file and the field.
 
-Register a new function (e.g. in ``engine/criteria/ecqm_*.py``; every module of this package
-is imported when the package is, so registration needs no other edit)::
+Register a new function (in a module of ``engine/criteria``; every module of this package is
+imported when the package is, so registration needs no other edit). Before adding one, check
+that no building block does the job with other parameters: HEDIS and eCQM variants of a measure
+differ in parameters, not in code. Params fields naming elements are typed ``ElementId``::
 
     class MyParams(RuleParams):
+        elements: list[ElementId]
         threshold: float
 
-    @register("ecqm.my_rule.v1", MyParams, describe=lambda p: f"value above {p.threshold}")
+    @register("qm.my_rule.v1", MyParams, describe=lambda p: f"value above {p.threshold}")
     def my_rule(ctx: PatientContext, params: MyParams) -> CriterionResult: ...
 
 Names are ``<namespace>.<name>.v<N>``; change the version, not the behaviour, of a
@@ -20,18 +23,36 @@ published name.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import typing
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from engine.criteria.base import CriterionResult, PatientContext
 from engine.errors import RegistryError, UnknownCriterionError
 
-__all__ = ["CriteriaRule", "RuleParams", "get_rule", "register", "registered_names"]
+__all__ = ["CriteriaRule", "ElementId", "RuleParams", "get_rule", "register", "registered_names"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+\.v\d+$")
+
+
+def _known_element(name: str) -> str:
+    from engine.elements import load_vocabulary
+
+    return load_vocabulary().check(name)
+
+
+# An element id of the vocabulary (measures/elements.yaml): a spec naming any other fails to
+# load, with the list of valid ids. Use it for every params field that names elements.
+ElementId = Annotated[str, AfterValidator(_known_element)]
+
+
+def _names_elements(annotation: Any) -> bool:
+    if annotation is ElementId:
+        return True
+    return any(_names_elements(arg) for arg in typing.get_args(annotation))
 
 
 class RuleParams(BaseModel):
@@ -39,6 +60,15 @@ class RuleParams(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True,
                               arbitrary_types_allowed=True)
+
+    def element_names(self) -> Iterator[str]:
+        """Every element id these params name (fields typed ``ElementId``, nested params too)."""
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            if isinstance(value, RuleParams):
+                yield from value.element_names()
+            elif _names_elements(info.annotation) and value is not None:
+                yield from ([value] if isinstance(value, str) else value)
 
 
 P = TypeVar("P", bound=RuleParams)

@@ -13,8 +13,10 @@ YAML forms (each node may carry a ``label`` an analyst reads in ``qae measures s
 
 Combinator results: ``all`` is met when every child is, ``any`` when one is; evidence ids
 are those of the children that decided the result; gap findings are kept from the children
-that were not met (or, when met, from those met, for inverse measures); review flags are
-kept only when the node is not met.
+that were not met (or, when met, from those met, for inverse measures); review flags come
+from every child when the node is not met, and from the deciding children when it is (a
+denominator met only from notes keeps its ``denominator_from_notes`` flag; an undated
+colonoscopy does not flag a patient whose FIT this year closed the gap).
 """
 
 from __future__ import annotations
@@ -88,9 +90,11 @@ def parse_criterion(raw: Any, path: str = "") -> Criterion:
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
-        allowed = ", ".join(sorted(f.alias or n for n, f in rule.params.model_fields.items()))
-        raise _fail(f"{path}.{loc}".lstrip("."),
-                    f"{first['msg']} (rule {rule.name} takes: {allowed})") from None
+        msg = str(first["msg"]).removeprefix("Value error, ")
+        if first["type"] in ("extra_forbidden", "missing"):
+            allowed = ", ".join(sorted(f.alias or n for n, f in rule.params.model_fields.items()))
+            msg += f" (rule {rule.name} takes: {allowed})"
+        raise _fail(f"{path}.{loc}".lstrip("."), msg) from None
     return Criterion("rule", rule=rule.name, params=params, label=label)
 
 
@@ -108,11 +112,14 @@ def evaluate(node: Criterion, ctx: PatientContext) -> CriterionResult:
     else:
         met = any(r.met for r in results)
         deciding = [r for r in results if r.met] if met else results
+    if len(deciding) == 1 and (met or len(results) == 1):
+        only = deciding[0]
+        return CriterionResult(met, only.evidence_ids, only.findings, only.flags)
     return CriterionResult(
         met,
         unique([i for r in deciding for i in r.evidence_ids]),
         tuple(dict.fromkeys(f for r in deciding for f in r.findings)),
-        () if met else unique([f for r in results for f in r.flags]),
+        unique([f for r in (deciding if met else results) for f in r.flags]),
     )
 
 

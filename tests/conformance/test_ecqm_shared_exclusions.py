@@ -1,18 +1,32 @@
-"""Shared eCQM criteria: qualifying visits, interval overlap edges, hospice/palliative,
-advanced illness and frailty (66+, CMS165 variant), nursing home, history exclusions."""
+"""eCQM semantics of the shared building blocks: qualifying visits, interval overlap edges,
+hospice/palliative, advanced illness and frailty (66+, CMS165 variant), nursing home, history
+exclusions. The criteria are written as the CMS specs write them."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from engine.criteria import ecqm as E
-from engine.periods import Window
-
-NONE = E.NoParams()
+from engine.criteria import evaluate, parse_criterion
+from engine.criteria.encounters import EncounterParams
 
 
-def window(frm: str, to: str) -> Window:
-    return Window.model_validate({"from": frm, "to": to})
+def rule(data: dict[str, Any]):
+    node = parse_criterion(data)
+    return lambda ctx: evaluate(node, ctx)
+
+
+def visits(*types: str, min_count: int = 1):
+    return rule({"rule": "qm.encounter.v1", "timing": "during", "types": list(types), "min_count": min_count})
+
+
+ONLY = {"hospice": False, "palliative": False, "frailty": "none", "nursing_home": False}
+hospice = rule({"rule": "qm.common_exclusions.v1", **ONLY, "hospice": True})
+palliative = rule({"rule": "qm.common_exclusions.v1", **ONLY, "palliative": True})
+frail_ill = rule({"rule": "qm.common_exclusions.v1", **ONLY, "frailty": "standard"})
+frail_ill_cbp = rule({"rule": "qm.common_exclusions.v1", **ONLY, "frailty": "cbp"})
+nursing_home = rule({"rule": "qm.common_exclusions.v1", **ONLY, "nursing_home": True})
 
 
 # --------------------------------------------------------------------------- qualifying visits
@@ -27,25 +41,22 @@ def window(frm: str, to: str) -> Window:
 ])
 def test_qualifying_visit_must_lie_during_the_period(patient, start, end, met):
     ctx = patient().visit(start, end, "telephone_visit").ctx()
-    params = E.EncounterParams(tags=("telephone_visit", "office_visit"))
-    assert E.qualifying_encounter(ctx, params).met is met
+    assert visits("telephone_visit", "office_visit")(ctx).met is met
 
 
 def test_qualifying_visit_tag_must_be_listed_and_count_is_distinct_encounters(patient):
     ctx = patient().visit("2026-03-02", None, "depression_screening_encounter", "office_visit").ctx()
-    assert E.qualifying_encounter(ctx, E.EncounterParams(tags=("office_visit",))).met
-    assert not E.qualifying_encounter(ctx, E.EncounterParams(tags=("inpatient",))).met
+    assert visits("office_visit")(ctx).met
+    assert not visits("inpatient")(ctx).met
     # one encounter with two qualifying tags is still one visit
-    two = E.EncounterParams(tags=("office_visit", "depression_screening_encounter"), min_count=2)
-    assert not E.qualifying_encounter(ctx, two).met
+    assert not visits("office_visit", "depression_screening_encounter", min_count=2)(ctx).met
     ctx2 = patient().visit("2026-03-02").visit("2026-03-02", None, "speech_hearing_evaluation").ctx()
-    assert E.qualifying_encounter(ctx2, E.EncounterParams(
-        tags=("office_visit", "speech_hearing_evaluation"), min_count=2)).met
+    assert visits("office_visit", "speech_hearing_evaluation", min_count=2)(ctx2).met
 
 
 def test_unknown_encounter_tag_is_rejected_with_the_valid_tags():
     with pytest.raises(ValueError, match="office_visit"):
-        E.EncounterParams(tags=("offce_visit",))
+        EncounterParams(types=["offce_visit"])
 
 
 # --------------------------------------------------------------------------- overlap edges
@@ -61,21 +72,17 @@ def test_unknown_encounter_tag_is_rejected_with_the_valid_tags():
 ])
 def test_hospice_interval_overlap_edges(patient, start, end, met):
     ctx = patient().event("hospice", start, end, source="fhir:Condition:problem-list-item").ctx()
-    assert E.hospice(ctx, NONE).met is met
+    assert hospice(ctx).met is met
 
 
 def test_palliative_care_encounter_overlapping_counts_without_an_event(patient):
-    ctx = patient().visit("2025-12-30", "2026-01-02", "palliative_care_encounter").ctx()
-    assert E.palliative_care(ctx, NONE).met
-    ctx = patient().visit("2025-12-30", "2025-12-31", "palliative_care_encounter").ctx()
-    assert not E.palliative_care(ctx, NONE).met
+    assert palliative(patient().visit("2025-12-30", "2026-01-02", "palliative_care_encounter").ctx()).met
+    assert not palliative(patient().visit("2025-12-30", "2025-12-31", "palliative_care_encounter").ctx()).met
 
 
 def test_negated_hospice_from_a_note_does_not_exclude(patient):
-    ctx = patient().note("hospice", "2026-04-02", status="negated").ctx()
-    assert not E.hospice(ctx, NONE).met
-    ctx = patient().note("hospice", "2026-04-02").ctx()
-    assert E.hospice(ctx, NONE).met
+    assert not hospice(patient().note("hospice", "2026-04-02", status="negated").ctx()).met
+    assert hospice(patient().note("hospice", "2026-04-02").ctx()).met
 
 
 # --------------------------------------------------------------------------- frailty + advanced illness
@@ -92,7 +99,7 @@ def _frail(builder):
 def test_frailty_with_dementia_medication_needs_age_66_at_mp_end(patient, birth, met):
     ctx = _frail(patient(birth)).event("dementia_medication", "2026-12-30", "2027-03-29",
                                        source="fhir:MedicationRequest").ctx()
-    assert E.advanced_illness_frailty(ctx, E.FrailtyParams()).met is met
+    assert frail_ill(ctx).met is met
 
 
 @pytest.mark.parametrize(("illness_start", "met"), [
@@ -103,26 +110,25 @@ def test_frailty_with_dementia_medication_needs_age_66_at_mp_end(patient, birth,
 ])
 def test_advanced_illness_must_start_in_the_year_before_or_during_the_mp(patient, illness_start, met):
     ctx = _frail(patient("1950-03-03")).condition("advanced_illness", illness_start).ctx()
-    assert E.advanced_illness_frailty(ctx, E.FrailtyParams()).met is met
+    assert frail_ill(ctx).met is met
 
 
 def test_dementia_medication_overlapping_the_two_year_window_counts(patient):
     base = _frail(patient("1950-03-03"))
     ctx = base.event("dementia_medication", "2024-11-01", "2025-01-05", source="fhir:MedicationRequest").ctx()
-    assert E.advanced_illness_frailty(ctx, E.FrailtyParams()).met
+    assert frail_ill(ctx).met
     ctx = _frail(patient("1950-03-03")).event("dementia_medication", "2027-01-01", "2027-03-31").ctx()
-    assert not E.advanced_illness_frailty(ctx, E.FrailtyParams()).met
+    assert not frail_ill(ctx).met
 
 
 def test_advanced_illness_without_frailty_does_not_exclude(patient):
-    ctx = patient("1950-03-03").condition("advanced_illness", "2025-06-01").ctx()
-    assert not E.advanced_illness_frailty(ctx, E.FrailtyParams()).met
+    assert not frail_ill(patient("1950-03-03").condition("advanced_illness", "2025-06-01").ctx()).met
 
 
 def test_frailty_encounter_overlapping_the_mp_counts_as_frailty(patient):
     ctx = (patient("1950-03-03").visit("2025-12-31", "2026-01-02", "frailty_encounter")
            .condition("advanced_illness", "2025-06-01").ctx())
-    assert E.advanced_illness_frailty(ctx, E.FrailtyParams()).met
+    assert frail_ill(ctx).met
 
 
 @pytest.mark.parametrize(("birth", "with_illness", "met"), [
@@ -136,7 +142,7 @@ def test_cms165_variant_81_plus_needs_frailty_only(patient, birth, with_illness,
     builder = _frail(patient(birth))
     if with_illness:
         builder.condition("advanced_illness", "2026-02-01")
-    assert E.advanced_illness_frailty(builder.ctx(), E.FrailtyParams(variant="cbp")).met is met
+    assert frail_ill_cbp(builder.ctx()).met is met
 
 
 # --------------------------------------------------------------------------- nursing home
@@ -145,57 +151,62 @@ def test_cms165_variant_81_plus_needs_frailty_only(patient, birth, with_illness,
 @pytest.mark.parametrize(("birth", "met"), [("1960-12-31", True), ("1961-01-01", False)])
 def test_nursing_home_needs_age_66(patient, birth, met):
     ctx = patient(birth).event("housing_status", "2026-12-31", value="nursing_home").ctx()
-    assert E.nursing_home(ctx, E.NursingHomeParams()).met is met
+    assert nursing_home(ctx).met is met
 
 
 def test_nursing_home_uses_the_most_recent_status_on_or_before_mp_end(patient):
     moved_out = (patient("1940-05-05").event("housing_status", "2026-02-01", value="nursing_home")
                  .event("housing_status", "2026-09-01", value="other").ctx())
-    assert not E.nursing_home(moved_out, E.NursingHomeParams()).met
+    assert not nursing_home(moved_out).met
     later_ignored = (patient("1940-05-05").event("housing_status", "2026-02-01", value="nursing_home")
                      .event("housing_status", "2027-01-01", value="other").ctx())
-    assert E.nursing_home(later_ignored, E.NursingHomeParams()).met
+    assert nursing_home(later_ignored).met
     only_after = patient("1940-05-05").event("housing_status", "2027-01-01", value="nursing_home").ctx()
-    assert not E.nursing_home(only_after, E.NursingHomeParams()).met
+    assert not nursing_home(only_after).met
 
 
 # --------------------------------------------------------------------------- history exclusions
 
 
 def test_condition_counts_by_start_and_procedure_by_end_on_or_before_mp_end(patient):
-    params = E.EventParams(elements=("total_colectomy", "colorectal_cancer"), timing="on_or_before")
-    assert E.event(patient().condition("colorectal_cancer", "2026-12-31").ctx(), params).met
-    assert not E.event(patient().condition("colorectal_cancer", "2027-01-01").ctx(), params).met
+    history = rule({"elements": ["total_colectomy", "colorectal_cancer"], "timing": "on_or_before",
+                    "window": {"to": "mp_end"}})
+    assert history(patient().condition("colorectal_cancer", "2026-12-31").ctx()).met
+    assert not history(patient().condition("colorectal_cancer", "2027-01-01").ctx()).met
     proc = patient().event("total_colectomy", "2026-12-31", "2027-01-01", source="fhir:Procedure").ctx()
-    assert not E.event(proc, params).met
+    assert not history(proc).met
 
 
 def test_left_and_right_unilateral_mastectomy_exclude_only_together(patient):
+    side = {"timing": "on_or_before", "window": {"to": "mp_end"}}
+    both_sides = rule({"all": [{"elements": ["unilateral_mastectomy_left"], **side},
+                               {"elements": ["unilateral_mastectomy_right"], **side}]})
     both = (patient().condition("unilateral_mastectomy_left", "2019-04-01")
             .event("unilateral_mastectomy_right", "2026-12-31", source="fhir:Procedure").ctx())
-    assert E.both_sides(both, E.BothSidesParams()).met
+    assert both_sides(both).met
     one_late = (patient().condition("unilateral_mastectomy_left", "2026-01-01")
                 .condition("unilateral_mastectomy_right", "2027-01-01").ctx())
-    assert not E.both_sides(one_late, E.BothSidesParams()).met
+    assert not both_sides(one_late).met
     left_twice = (patient().condition("unilateral_mastectomy_left", "2019-04-01")
                   .event("unilateral_mastectomy_left", "2020-04-01", source="fhir:Procedure").ctx())
-    assert not E.both_sides(left_twice, E.BothSidesParams()).met
+    assert not both_sides(left_twice).met
 
 
 def test_lab_screen_counts_only_with_a_result_and_by_its_end_date(patient):
-    params = E.EventParams(elements=("stool_dna",), timing="latest_in",
-                           window=window("mp_start - 2y", "mp_end"), require_value=True)
-    assert E.event(patient().event("stool_dna", "2024-01-01", value="negative").ctx(), params).met
-    assert not E.event(patient().event("stool_dna", "2023-12-31", value="negative").ctx(), params).met
-    assert not E.event(patient().event("stool_dna", "2025-05-01", value=None).ctx(), params).met
+    sdna = rule({"elements": ["stool_dna"], "timing": "ends", "requires_value": True,
+                 "window": {"from": "mp_start - 2y", "to": "mp_end"}})
+    assert sdna(patient().event("stool_dna", "2024-01-01", value="negative").ctx()).met
+    assert not sdna(patient().event("stool_dna", "2023-12-31", value="negative").ctx()).met
+    no_result = sdna(patient().event("stool_dna", "2025-05-01", value=None).ctx())
+    assert not no_result.met and no_result.findings[0].reason.value == "only_ordered"
 
 
 def test_structured_source_filter_keeps_note_evidence(patient):
-    params = E.EventParams(elements=("diabetes",), sources=("fhir:Condition:encounter-diagnosis",))
-    assert not E.event(patient().condition("diabetes", "2020-01-01").ctx(), params).met
-    encounter_dx = patient().condition("diabetes", "2020-01-01", category="encounter-diagnosis").ctx()
-    assert E.event(encounter_dx, params).met
-    assert E.event(patient().note("diabetes", "2026-06-15").ctx(), params).met
+    dx = rule({"elements": ["diabetes"], "window": {"to": "mp_end"},
+               "sources": ["fhir:Condition:encounter-diagnosis"]})
+    assert not dx(patient().condition("diabetes", "2020-01-01").ctx()).met
+    assert dx(patient().condition("diabetes", "2020-01-01", category="encounter-diagnosis").ctx()).met
+    assert dx(patient().note("diabetes", "2026-06-15").ctx()).met
 
 
 # --------------------------------------------------------------------------- CQL details
@@ -205,19 +216,18 @@ def test_dementia_medication_without_supply_period_does_not_count(patient):
     # CQL medicationRequestPeriod() is null without a supply length or bounds end
     ctx = _frail(patient("1950-03-03")).event("dementia_medication", "2026-05-01", None,
                                               source="fhir:MedicationRequest").ctx()
-    assert not E.advanced_illness_frailty(ctx, E.FrailtyParams()).met
+    assert not frail_ill(ctx).met
 
 
 @pytest.mark.parametrize(("value", "met"), [("yes", True), ("SNOMEDCT:373066001", True), ("no", False)])
 def test_hospice_assessment_counts_only_when_answered_yes(patient, value, met):
-    ctx = patient().event("hospice", "2026-03-03", value=value, code="45755-6").ctx()
-    assert E.hospice(ctx, NONE).met is met
+    assert hospice(patient().event("hospice", "2026-03-03", value=value, code="45755-6").ctx()).met is met
 
 
 def test_undated_note_state_holds_on_the_note_date_but_undated_tests_do_not(patient):
-    ctx = patient().note("hospice", None).ctx()  # note dated 2026-06-15
-    assert E.hospice(ctx, NONE).met
-    params = E.EventParams(elements=("colonoscopy",), timing="latest_in",
-                           window=window("mp_start - 9y", "mp_end"))
-    assert not E.event(patient().note("colonoscopy", None).ctx(), params).met
-    assert E.event(patient().note("colonoscopy", "2019-01-01", precision="year").ctx(), params).met
+    assert hospice(patient().note("hospice", None).ctx()).met  # note dated 2026-06-15
+    colonoscopy = rule({"elements": ["colonoscopy"], "timing": "ends",
+                        "window": {"from": "mp_start - 9y", "to": "mp_end"}})
+    undated = colonoscopy(patient().note("colonoscopy", None).ctx())
+    assert not undated.met and undated.findings[0].reason.value == "undated_evidence"
+    assert colonoscopy(patient().note("colonoscopy", "2019-01-01", precision="year").ctx()).met

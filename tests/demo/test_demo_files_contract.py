@@ -22,8 +22,10 @@ MP_END = date(2026, 12, 31)
 EXPECTED = {"closed", "open", "excluded", "excepted", "not_in_population"}
 REASONS = {"no_evidence", "evidence_too_old", "only_ordered", "declined", "not_controlled",
            "undated_evidence"}
-MEASURES = {"COL-E", "BCS-E", "CCS", "CBP", "GSD-POOR", "GSD-CONTROL", "EED", "DSF", "TSC", "TRC-MRP",
-            "ACP", "FLU", "PNEU"}
+MEASURES = {"COL-E", "BCS-E", "CCS", "CBP", "GSD-POOR", "GSD-CONTROL", "EED", "DSF-E", "TSC", "TRC-MRP",
+            "ACP", "AIS-E", "CMS159", "CMS139"}
+# eCQM twins listed only where the same facts give a different outcome (the contrast is the point)
+CONTRASTS = {"CMS130", "CMS2"}
 
 
 def _age(birth: date) -> int:
@@ -51,7 +53,7 @@ def scenarios():
 
 
 def test_demo_patients_span_three_clinics_and_the_age_bands(patients):
-    assert 55 <= len(patients) <= 70
+    assert 55 <= len(patients) <= 80
     assert {p.clinic_id for p in patients.values()} == {"clinic-north", "clinic-riverside", "clinic-eastgate"}
     assert {p.product_line for p in patients.values()} == {"commercial", "medicare", "medicaid", "aco"}
     ages = {_age(p.birth_date) for p in patients.values()}
@@ -62,7 +64,7 @@ def test_demo_patients_span_three_clinics_and_the_age_bands(patients):
 
 
 def test_demo_notes_follow_the_input_contract(notes, patients):
-    assert 140 <= len(notes) <= 170
+    assert 140 <= len(notes) <= 190
     ids = [n.note_id for n in notes]
     assert len(ids) == len(set(ids)), [i for i, c in Counter(ids).items() if c > 1]
     assert all(n.patient_id in patients for n in notes)
@@ -112,12 +114,13 @@ def test_demo_events_are_valid_and_some_patients_are_structured_only(patients, n
 
 def test_demo_scenarios_reference_patients_and_valid_outcomes(scenarios, patients):
     assert scenarios
-    keys = [(s["patient_id"], s["measure_id"]) for s in scenarios]
-    assert len(keys) == len(set(keys)), "one expected outcome per patient and measure"
+    keys = [(s["patient_id"], s["measure_id"], s["group"], s["episode"]) for s in scenarios]
+    assert len(keys) == len(set(keys)), "one expected outcome per patient, measure, group and episode"
     for s in scenarios:
-        where = f"{s['patient_id']} {s['measure_id']}"
+        where = f"{s['patient_id']} {s['measure_id']} {s['group']} {s['episode']}"
         assert s["patient_id"] in patients, where
-        assert s["measure_id"] in MEASURES, where
+        assert s["measure_id"] in MEASURES | CONTRASTS, where
+        assert s["group"], where
         assert s["expected"] in EXPECTED, where
         assert (s["expected"] == "open") == bool(s["reason"]), where
         if s["reason"]:

@@ -16,21 +16,26 @@ def test_hospice_in_a_note_of_the_period_excludes_but_an_old_note_does_not(kit) 
 def _frail_events(pid: str, with_illness: bool) -> list:
     from engine.records import StructuredEvent
 
-    rows = [StructuredEvent(patient_id=pid, element="frailty", event_date=date(2026, 3, 1),
-                            end_date=date(2026, 3, 1), source="fhir:Condition")]
+    # HEDIS: frailty on two dates of service, advanced illness at two visits on different dates
+    rows = [StructuredEvent(patient_id=pid, element="frailty", event_date=day, end_date=day,
+                            source="fhir:Condition") for day in (date(2026, 3, 1), date(2026, 7, 1))]
     if with_illness:
-        rows.append(StructuredEvent(patient_id=pid, element="advanced_illness",
-                                    event_date=date(2025, 1, 1), end_date=None, source="fhir:Condition"))
+        rows += [StructuredEvent(patient_id=pid, element="advanced_illness", event_date=day, end_date=None,
+                                 source="fhir:Condition:encounter-diagnosis")
+                 for day in (date(2025, 1, 1), date(2026, 2, 1))]
     return rows
 
 
 def test_frailty_needs_advanced_illness_except_81_plus_for_cbp(kit) -> None:
-    htn = [kit.event(p, "hypertension", date(2010, 1, 1), end=None, source="fhir:Condition")
-           for p in ("f70", "f70ai", "f82")]
+    dx_days = (date(2025, 4, 1), date(2026, 2, 1))  # HEDIS CBP: two visits with the diagnosis
+    htn = [kit.event(p, "hypertension", d, source="fhir:Condition:encounter-diagnosis")
+           for p in ("f70", "f70ai", "f82") for d in dx_days]
+    visits = [kit.encounter(p, f"{p}-{i}", d, d, "office_visit") for p in ("f70", "f70ai", "f82")
+              for i, d in enumerate(dx_days)]
     events = htn + _frail_events("f70", False) + _frail_events("f70ai", True) + _frail_events("f82", False)
     pts = [kit.patient("f70", date(1956, 1, 1)), kit.patient("f70ai", date(1956, 1, 1)),
            kit.patient("f82", date(1944, 1, 1))]
-    out = kit.run(["CBP", "COL-E"], pts, [], events)
+    out = kit.run(["CBP", "COL-E"], pts, [], events, visits)
     assert not out["CBP", "f70", "1"].populations.denex
     assert out["CBP", "f70ai", "1"].populations.denex
     assert out["CBP", "f82", "1"].populations.denex  # CBP: 81+ frailty alone

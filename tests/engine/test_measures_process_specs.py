@@ -1,36 +1,10 @@
-"""DSF, TSC (three groups), TRC-MRP and ACP: episode-anchored rules and multi-group output."""
+"""Screen results, TSC (three groups), TRC-MRP and ACP: episode-anchored rules and multi-group output.
+
+DSF-E's two rates are tested in test_dsf_e_two_rates.py."""
 
 from datetime import date
 
-from engine.criteria.episode_rules import screen_result
-
-PHQ = "Screening: PHQ-9 score 14 (moderate). Plan: referral to behavioral health placed today.\n"
-
-
-def test_positive_screen_needs_follow_up_within_two_days(kit) -> None:
-    screen = dict(event_date=None, note_date=date(2026, 4, 6), value="PHQ-9 14")
-    ev = [kit.note_ev("d1", "s1", PHQ, "PHQ-9 score 14", "depression_screening", **screen),
-          kit.note_ev("d2", "s2", PHQ, "PHQ-9 score 14", "depression_screening", **screen),
-          kit.note_ev("d3", "s3", PHQ, "PHQ-9 score 14", "depression_screening", **screen)]
-    events = [kit.event("d1", "depression_referral_adult", date(2026, 4, 8)),
-              kit.event("d2", "depression_referral_adult", date(2026, 4, 9))]
-    pts = [kit.patient(p, date(1990, 1, 1)) for p in ("d1", "d2", "d3")]
-    out = kit.run(["DSF"], pts, ev, events)
-    assert out["DSF", "d1", "1"].populations.numer and out["DSF", "d1", "1"].closed_by == "both"
-    assert out["DSF", "d2", "1"].gap_open  # day 3 is too late
-    assert "positive_screen_without_followup" in out["DSF", "d3", "1"].review_flags
-
-
-def test_negative_screen_meets_and_declined_screen_is_an_exception(kit) -> None:
-    text = "PHQ-2 negative (score 0). Pt declined PHQ-9 today.\n"
-    ev = [kit.note_ev("n", "s", text, "PHQ-2 negative (score 0)", "depression_screening",
-                      note_date=date(2026, 2, 2), value="PHQ-2 0"),
-          kit.note_ev("x", "s2", text, "declined PHQ-9", "depression_screening", status="declined",
-                      note_date=date(2026, 2, 2))]
-    pts = [kit.patient("n", date(2000, 1, 1)), kit.patient("x", date(2000, 1, 1))]
-    out = kit.run(["DSF"], pts, ev)
-    assert out["DSF", "n", "1"].populations.numer
-    assert out["DSF", "x", "1"].populations.denexcep and not out["DSF", "x", "1"].gap_open
+from engine.criteria.screening import screen_result
 
 
 def test_screen_result_reading() -> None:
@@ -79,7 +53,8 @@ def test_medication_reconciliation_within_30_days_of_the_latest_discharge(kit) -
     pts = [kit.patient(p, date(1950, 1, 1)) for p in ("t1", "t2", "t3", "late")]
     out = kit.run(["TRC-MRP"], pts, ev, encounters=encs)
     assert out["TRC-MRP", "t1", "1"].populations.numer
-    assert out["TRC-MRP", "t1", "1"].closed_by == "both"  # the discharge encounter + the note
+    assert out["TRC-MRP", "t1", "1"].closed_by == "note"  # the note closed it; the discharge is the episode
+    assert out["TRC-MRP", "t1", "1"].episode == "adm-t1"
     assert out["TRC-MRP", "t2", "1"].gap_open and out["TRC-MRP", "t3", "1"].gap_open
     assert not out["TRC-MRP", "late", "1"].populations.ipp  # discharged after December 1
 
@@ -87,7 +62,8 @@ def test_medication_reconciliation_within_30_days_of_the_latest_discharge(kit) -
 def test_acp_population_81_plus_or_66_with_frailty(kit) -> None:
     text = "Has a living will; daughter is health-care proxy. Discussed goals of care.\n"
     acp = kit.note_ev("old", "a", text, "living will", "advance_care_planning", note_date=date(2026, 8, 8))
-    events = [kit.event("frail", "frailty", date(2026, 2, 1), source="fhir:Condition")]
+    events = [kit.event("frail", "frailty", day, source="fhir:Condition")  # two dates of service (HEDIS)
+              for day in (date(2026, 2, 1), date(2026, 6, 1))]
     pts = [kit.patient("old", date(1945, 1, 1)), kit.patient("frail", date(1958, 1, 1)),
            kit.patient("well70", date(1956, 1, 1))]
     out = kit.run(["ACP"], pts, [acp], events)

@@ -1,4 +1,4 @@
-"""BCS-E, CCS, EED, FLU and PNEU: windows, age-on-test-date, exclusions and exceptions."""
+"""BCS-E, CCS, EED and AIS-E: windows, age-on-test-date, exclusions and exceptions."""
 
 from datetime import date
 
@@ -50,24 +50,21 @@ def test_cytology_three_year_window_and_hysterectomy_exclusion(kit) -> None:
     assert out["CCS", "c2", "1"].populations.denex and out["CCS", "c2", "1"].closed_by == "note"
 
 
-def test_eye_exam_prior_year_counts_only_without_retinopathy(kit) -> None:
+def test_eye_exam_prior_year_counts_only_when_documented_negative(kit) -> None:
     exam = "Saw ophthalmology 08/2025, dilated exam: no diabetic retinopathy.\n"
-    retino = "Mild nonproliferative diabetic retinopathy OU, followed by retina.\n"
     dm = "DM2 on insulin.\n"
     ev = []
-    for pid in ("e1", "e2"):
+    for pid, result in (("e1", "no diabetic retinopathy"), ("e2", None)):
         ev.append(kit.note_ev(pid, f"dm-{pid}", dm, "DM2", "diabetes", note_date=date(2026, 2, 2)))
         ev.append(kit.note_ev(pid, f"eye-{pid}", exam, "dilated exam", "retinal_eye_exam",
-                              event_date=date(2025, 8, 1), precision="month"))
-    ev.append(kit.note_ev("e2", "r", retino, "nonproliferative diabetic retinopathy",
-                          "diabetic_retinopathy", note_date=date(2026, 2, 2)))
+                              event_date=date(2025, 8, 1), precision="month", value=result))
     pts = [kit.patient("e1", date(1960, 1, 1)), kit.patient("e2", date(1960, 1, 1))]
     out = kit.run(["EED"], pts, ev)
-    assert out["EED", "e1", "1"].populations.numer
+    assert out["EED", "e1", "1"].populations.numer  # the exam's result is stated: negative
     assert not out["EED", "e2", "1"].populations.numer and out["EED", "e2", "1"].gap_open
 
 
-def test_flu_numerator_wins_over_decline_exception(kit) -> None:
+def test_flu_dose_wins_over_a_decline_and_a_decline_alone_is_an_open_gap(kit) -> None:
     text = ("Immunizations: declined flu shot in September; received influenza vaccine 10/15/2025 "
             "at pharmacy.\n")
     decline = kit.note_ev("f1", "i", text, "declined flu shot", "influenza_vaccine", status="declined",
@@ -77,30 +74,19 @@ def test_flu_numerator_wins_over_decline_exception(kit) -> None:
     only_decline = kit.note_ev("f2", "i2", text, "declined flu shot", "influenza_vaccine",
                                status="declined", note_date=date(2025, 10, 20))
     pts = [kit.patient("f1", date(1990, 1, 1)), kit.patient("f2", date(1990, 1, 1))]
-    out = kit.run(["FLU"], pts, [decline, given, only_decline])
-    both, declined = out["FLU", "f1", "1"], out["FLU", "f2", "1"]
-    assert both.populations.numer and not both.populations.denexcep
-    assert declined.populations.denexcep and not declined.gap_open
-    assert declined.denexcep_evidence_ids == (only_decline.evidence_id,)
+    out = kit.run(["AIS-E"], pts, [decline, given, only_decline])
+    both, declined = out["AIS-E", "f1", "influenza"], out["AIS-E", "f2", "influenza"]
+    assert both.populations.numer and not both.gap_open
+    assert not declined.populations.denexcep and declined.gap_reason.value == "declined"  # AIS-E: no exceptions
+    assert declined.gap_evidence_ids == (only_decline.evidence_id,)
 
 
-@pytest.mark.parametrize(("day", "met"), [(date(2025, 8, 1), True), (date(2025, 7, 31), False),
-                                          (date(2026, 3, 31), True), (date(2026, 4, 1), False)])
+@pytest.mark.parametrize(("day", "met"), [(date(2025, 7, 1), True), (date(2025, 6, 30), False),
+                                          (date(2026, 6, 30), True), (date(2026, 7, 1), False)])
 def test_flu_season_edges(kit, day: date, met: bool) -> None:
     events = [kit.event("f", "influenza_vaccine", day, source="fhir:Immunization")]
-    o = kit.run(["FLU"], [kit.patient("f", date(2000, 1, 1))], [], events)["FLU", "f", "1"]
+    o = kit.run(["AIS-E"], [kit.patient("f", date(2000, 1, 1))], [], events)["AIS-E", "f", "influenza"]
     assert o.populations.numer is met
-
-
-def test_flu_age_six_months_by_the_end_of_the_season(kit) -> None:
-    """6 months old by March 31 of the MP: a baby born in mid-2026 had no 2025-26 season."""
-    births = {"sep30": date(2025, 9, 30),  # 6 months on 2026-03-30: eligible
-              "oct01": date(2025, 10, 1),  # 6 months on 2026-04-01: after the season
-              "jun26": date(2026, 6, 30)}  # 6 months on Dec 31 2026, but born after the season
-    out = kit.run(["FLU"], [kit.patient(p, born) for p, born in births.items()])
-    assert {p: out["FLU", p, "1"].populations.ipp for p in births} == {
-        "sep30": True, "oct01": False, "jun26": False}
-    assert out["FLU", "sep30", "1"].gap_open and not out["FLU", "jun26", "1"].gap_open
 
 
 def test_age_rule_months_as_of_a_date(kit) -> None:
@@ -121,7 +107,7 @@ def test_age_rule_months_as_of_a_date(kit) -> None:
 def test_pneumococcal_history_without_date_counts_and_age_is_at_start_of_mp(kit) -> None:
     text = "Immunizations: had Prevnar at pharmacy, pt unsure of year. Shingrix x2.\n"
     ev = kit.note_ev("pn", "n", text, "had Prevnar", "pneumococcal_vaccine", note_date=date(2026, 5, 1))
-    pts = [kit.patient("pn", date(1959, 12, 31)), kit.patient("young", date(1960, 1, 2))]
-    out = kit.run(["PNEU"], pts, [ev])
-    assert out["PNEU", "pn", "1"].populations.numer
-    assert not out["PNEU", "young", "1"].populations.ipp
+    pts = [kit.patient("pn", date(1961, 1, 1)), kit.patient("young", date(1961, 1, 2))]
+    out = kit.run(["AIS-E"], pts, [ev])
+    assert out["AIS-E", "pn", "pneumococcal"].populations.numer  # 65 on January 1 of the MP
+    assert not out["AIS-E", "young", "pneumococcal"].populations.ipp

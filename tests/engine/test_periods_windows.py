@@ -36,7 +36,27 @@ def test_window_resolves_and_describes_itself() -> None:
     got = w.resolve(MP)
     assert (got.start, got.end) == (date(2017, 1, 1), date(2026, 12, 31))
     assert got.contains(date(2017, 1, 1)) and not got.contains(date(2016, 12, 31))
-    assert Window.model_validate({"to": "mp_end"}).describe() == "on or before mp_end"
+    assert Window.model_validate({"to": "mp_end"}).describe() == "on or before the end of the MP"
+    assert w.describe() == "from January 1, 9 years before the MP through the end of the MP"
+
+
+@pytest.mark.parametrize(("expr", "words"), [
+    ("mp_start - 2y + 9m", "October 1, 2 years before the MP"),
+    ("mp_start + 6m - 1d", "June 30 of the MP"),
+    ("mp_start - 6m", "July 1 of the year before the MP"),
+    ("episode_end + 30d", "30 days after the episode end"),
+    ("birth_date + 50y", "the 50th birthday"),
+    ("birth_date + 19y", "the 19th birthday"),
+])
+def test_date_expressions_read_as_plain_words(expr: str, words: str) -> None:
+    assert parse_date_expr(expr).words() == words
+
+
+def test_patient_anchors_resolve_from_the_patient_and_episode() -> None:
+    expr = parse_date_expr("birth_date + 50y")
+    assert expr.per_patient and expr.resolve(MP, {"birth_date": date(1970, 2, 28)}) == date(2020, 2, 28)
+    with pytest.raises(ValueError, match="episode"):
+        parse_date_expr("episode_end + 30d").resolve(MP)
 
 
 def test_period_rejects_reversed_dates() -> None:

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from engine.criteria.value_rules import a1c_values, bp_readings
+from engine.criteria.values import a1c_values, bp_readings
 
 VITALS = ("Vitals: BP 152/92 (L arm, seated), repeat BP 136/94 after 5 min rest, HR 78. "
           "Home readings 128/76 per pt log.\n")
@@ -57,10 +57,12 @@ def test_structured_reading_newer_than_note_reading_decides(kit) -> None:
 
 def test_reading_during_an_ed_visit_does_not_count(kit) -> None:
     pid = "bp4"
-    events = [kit.event(pid, "hypertension", date(2015, 1, 1), end=None, source="fhir:Condition"),
-              kit.event(pid, "blood_pressure", date(2026, 3, 1), value="150/95", source="fhir:Observation"),
-              kit.event(pid, "blood_pressure", date(2026, 9, 9), value="122/70", source="fhir:Observation")]
-    encs = [kit.encounter(pid, "ed1", date(2026, 9, 9), date(2026, 9, 9), "emergency_department")]
+    dx_days = (date(2025, 6, 1), date(2026, 1, 15))  # HEDIS: two visits with the diagnosis
+    events = [kit.event(pid, "hypertension", d, source="fhir:Condition:encounter-diagnosis") for d in dx_days]
+    events += [kit.event(pid, "blood_pressure", date(2026, 3, 1), value="150/95", source="fhir:Observation"),
+               kit.event(pid, "blood_pressure", date(2026, 9, 9), value="122/70", source="fhir:Observation")]
+    encs = [kit.encounter(pid, f"v{i}", d, d, "office_visit") for i, d in enumerate(dx_days)]
+    encs.append(kit.encounter(pid, "ed1", date(2026, 9, 9), date(2026, 9, 9), "emergency_department"))
     o = kit.run(["CBP"], [kit.patient(pid, date(1970, 1, 1))], [], events, encs)["CBP", pid, "1"]
     assert not o.populations.numer and o.gap_reason.value == "not_controlled"
 

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from engine.errors import InputError
 from evaluation.commands import evaluate_negex_cmd
 from evaluation.negex import evaluate_negex, format_negex_report, predict_labels
-from pipelines.build import build_nlp
 
 
 @pytest.fixture(scope="module")
-def nlp():
-    return build_nlp()
+def nlp(shared_nlp):
+    return shared_nlp
 
 
 @pytest.mark.parametrize(
@@ -57,5 +57,5 @@ def test_evaluate_negex_on_a_small_file(tmp_path: Path, nlp, capsys):
 def test_bad_header_is_reported(tmp_path: Path, nlp):
     tsv = tmp_path / "bad.tsv"
     tsv.write_text("id\tsentence\n1\tx\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"expected columns .*found"):
+    with pytest.raises(InputError, match=r"expected columns .*found"):
         evaluate_negex(tsv, nlp)

@@ -8,8 +8,8 @@ from engine.catalogue import catalogue_rows, describe
 from engine.errors import SpecError, UnknownMeasureError
 from engine.spec import load_specs, resolve_measures
 
-REQUIRED = {"COL-E", "BCS-E", "CCS", "CBP", "GSD-POOR", "GSD-CONTROL", "EED", "DSF", "TSC",
-            "TRC-MRP", "ACP", "FLU", "PNEU"}
+REQUIRED = {"COL-E", "BCS-E", "CCS", "CBP", "GSD-POOR", "GSD-CONTROL", "EED", "DSF-E", "TSC",
+            "TRC-MRP", "ACP", "AIS-E"}
 
 GOOD = """
 id: {id}

@@ -9,15 +9,14 @@ import pytest
 from spacy.language import Language
 
 from engine.records import Evidence, Note
-from pipelines.build import build_nlp
 from pipelines.extract import extract_note
 
 NOTE_DATE = date(2026, 6, 15)
 
 
 @pytest.fixture(scope="session")
-def nlp() -> Language:
-    return build_nlp()
+def nlp(shared_nlp: Language) -> Language:
+    return shared_nlp
 
 
 @pytest.fixture(scope="session")

@@ -47,7 +47,7 @@ def test_find_and_resolve(text, expected, precision):
         "in the 1980s",
         "a few years ago",
         "BP 142/88",
-        "13/02/2020",
+        "32/13/2020",
     ],
 )
 def test_not_dates(text):

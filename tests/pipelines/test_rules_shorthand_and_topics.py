@@ -38,7 +38,8 @@ def test_smoke_as_a_verb_is_still_tobacco_use(extract):
 
 def test_gestational_age_notation_is_a_current_pregnancy(extract):
     items = extract("HPI:\n29 y/o G3P2 at 31w2d by LMP, here for routine OB visit.\n")
-    assert [e.span for e in affirmed(items, "pregnancy")] == ["31w2d"]
+    # "OB visit" (an obstetric visit) is a second mention of the same current pregnancy
+    assert [e.span for e in affirmed(items, "pregnancy")] == ["31w2d", "OB visit"]
 
 
 def test_iup_and_condition_in_pregnancy_are_current(extract):

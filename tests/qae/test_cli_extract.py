@@ -74,3 +74,22 @@ def test_extract_cli_keeps_supplemental_elements_out_unless_asked(tmp_path: Path
     assert elements() == {"tobacco_use"}
     assert {"tobacco_use", "tobacco_cessation_counseling", "tobacco_cessation_medication"} <= elements(
         "--include-supplemental")
+
+
+def test_extract_cli_date_order_reads_day_first_notes_and_a_note_can_override_it(tmp_path: Path) -> None:
+    base = {"patient_id": "p5", "note_date": "2026-05-20", "text": "Mammo 05/04/2026 - BI-RADS 1. Flu vax 01/02/26."}
+    notes = tmp_path / "notes.jsonl"
+    notes.write_text(
+        json.dumps({**base, "note_id": "d-1"}) + "\n"
+        + json.dumps({**base, "note_id": "d-2", "date_order": "mdy"}) + "\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["extract", "--notes", str(notes), "--out", str(out), "--date-order", "dmy"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in (out / "evidence.jsonl").read_text().splitlines()]
+    dates = {(r["note_id"], r["element"]): r["event_date"] for r in rows if r["status"] == "affirmed"}
+    assert dates[("d-1", "mammogram")] == "2026-04-05"  # the job's day-first order
+    assert dates[("d-2", "mammogram")] == "2026-05-04"  # the note's own month-first order
+    bad = CliRunner().invoke(app, ["extract", "--notes", str(notes), "--out", str(out), "--date-order", "ymd"])
+    assert bad.exit_code == 2 and "date-order" in bad.output

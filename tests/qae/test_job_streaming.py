@@ -40,7 +40,8 @@ def data(tmp_path_factory: pytest.TempPathFactory, syn: Any) -> Path:
 
 
 def _config(d: Path, name: str, notes: Path, **extra: Any) -> Path:
-    cfg = {"name": name, "inputs": {"notes": str(notes), "patients": str(d / "patients.csv")},
+    # one job name for all: reports (the audit page) name the job
+    cfg = {"name": "stream", "inputs": {"notes": str(notes), "patients": str(d / "patients.csv")},
            "measures": ["COL-E", "CBP", "TSC", "GSD-POOR", "BCS-E"], "measurement_period": 2026, **extra}
     path = d / f"{name}.yaml"
     path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
@@ -78,10 +79,13 @@ def sharded(data: Path) -> Path:
 def test_outputs_do_not_depend_on_shards_chunks_or_partitions(sharded: Path, reference: Path, syn: Any) -> None:
     out = sharded
     ref_files, files = _report_files(reference), _report_files(out)
-    assert set(ref_files) == set(files) and {"care_gaps/clinic-harbor.csv", *REPORTS} <= set(files)
-    for rel in ref_files:
-        assert files[rel] == ref_files[rel], rel
+    assert set(ref_files) == set(files) and {"care_gaps/clinic-harbor.csv", "audit.html", *REPORTS} <= set(files)
     ref_m, m = (json.loads((o / "manifest.json").read_text()) for o in (reference, out))
+    # the config fingerprint (shown in the audit page and FHIR) names the notes input: notes.jsonl vs shards/
+    ref_fp, fp = ref_m["versions"]["config"].encode(), m["versions"]["config"].encode()
+    assert ref_fp != fp
+    for rel in ref_files:
+        assert files[rel] == ref_files[rel].replace(ref_fp, fp), rel
     assert m["counts"] == ref_m["counts"] and m["summary"] == ref_m["summary"]
     assert m["run"]["chunks"] > 8 and m["run"]["partitions"] == 4 and ref_m["run"]["partitions"] == 1
     assert len(list((out / "evidence").glob("part-*.parquet"))) == 4
@@ -116,7 +120,7 @@ def test_manifest_lists_only_this_runs_files_and_old_files_go(data: Path, refere
     assert (out / "my-notes.txt").read_text() == "the analyst's own file\n"
     on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     assert on_disk - set(manifest["files"]) == {"manifest.json", "my-notes.txt"}
-    from qae.run_folder import file_sha256
+    from qae.staging import file_sha256
 
     assert all(file_sha256(out / rel) == entry["sha256"] for rel, entry in manifest["files"].items())
     assert not (out / ".qae-run").exists()
@@ -165,12 +169,12 @@ def test_interrupted_run_resumes_and_gives_the_same_bytes(data: Path, reference:
 def test_a_run_killed_while_publishing_is_completed_by_the_next(data: Path, reference: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     import qae.job
-    import qae.run_folder
+    import qae.staging
 
     out = data / "publish"
     cfg = _config(data, "publish", data / "notes.jsonl")
     assert _run("--config", str(cfg), "--out", str(out)).exit_code == 0  # an earlier complete run
-    real_replace = qae.run_folder.os.replace
+    real_replace = qae.staging.os.replace
     moved = {"n": 0}
 
     def replace_then_die(src: Any, dst: Any) -> None:
@@ -179,7 +183,7 @@ def test_a_run_killed_while_publishing_is_completed_by_the_next(data: Path, refe
         moved["n"] += Path(dst).parent == out
         real_replace(src, dst)
 
-    monkeypatch.setattr(qae.run_folder.os, "replace", replace_then_die)
+    monkeypatch.setattr(qae.staging.os, "replace", replace_then_die)
     with pytest.raises(KeyboardInterrupt):
         qae.job.run_job(qae.config.load_config(cfg).model_copy(update={"output": out}), use_ray=False,
                         restart=True)

@@ -1,0 +1,370 @@
+"""The one-file HTML audit report: every decision traced back to the words that made it.
+
+``write_audit_html(run, out_dir)`` renders, from a run's stored outcomes and evidence (no NLP):
+
+* a summary: per measure (and population group) the population counts and the rate, for all
+  clinics and per clinic, with an inline SVG bar chart of the rates (inverse measures, where
+  lower is better, are marked);
+* one row per patient x measure (x group x episode) in the initial population: the decision
+  (open gap, closed, excluded, exception, not in the denominator), the populations, the gap
+  reason and clinic action, and every evidence item that decided it, shown in its sentence with
+  the span highlighted, with its status, date and date precision (a year-only date reads as the
+  year), section, note id and date, and the rule or model that fired; structured evidence with
+  its code, value and source; for an open gap, the evidence that came close (an order, a
+  refusal, a test too old: ``MeasureOutcome.gap_evidence_ids``);
+* filters by clinic, measure, status and gap reason, and a patient search (a few lines of
+  inline JS; the page works offline and loads nothing from anywhere).
+
+Note text is HTML-escaped by jinja2's autoescaping; a Content-Security-Policy allows only the
+page's own script (by its hash) and inline styles, so nothing a note contains can run.
+
+Files: ``<out_dir>/audit.html``. A large run (more than ``SPLIT_ROWS`` rows in more than one
+clinic) is split: ``audit.html`` keeps the summary and links to ``audit/<clinic>.html``, one
+file per clinic (names as in ``care_gaps/``). Output is deterministic: no timestamps, stable
+order.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from engine.calculator import MeasureOutcome
+from engine.care_gaps import clinic_file_names
+from engine.gaps import GAP_DISPLAY, REASON_ORDER
+from engine.records import Encounter, Evidence, Patient
+from engine.report import summarize
+from engine.run_data import RunData
+
+__all__ = ["SPLIT_ROWS", "display_date", "write_audit_html"]
+
+SPLIT_ROWS = 5000  # above this many rows (and with several clinics) each clinic gets its own file
+UNASSIGNED = "unassigned"
+_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+_POPS = (("ipp", "IPP"), ("denom", "DENOM"), ("denex", "DENEX"), ("denexcep", "DENEXCEP"),
+         ("numer", "NUMER"), ("numex", "NUMEX"))
+STATUS_TEXT = {
+    "open": "Open gap",
+    "closed": "Closed",
+    "excluded": "Excluded",
+    "exception": "Exception",
+    "not_in_denominator": "Not in denominator",
+}
+_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
+_CLIPPED_LEN = 200
+_TEMPLATES = Path(__file__).with_name("templates")
+
+
+def display_date(d: date | None, precision: str | None) -> str:
+    """A date as precise as the source: ``2019`` (year), ``Mar 2019`` (month), ``2019-03-14``."""
+    if d is None:
+        return "no date stated"
+    if precision == "year":
+        return str(d.year)
+    if precision == "month":
+        return f"{_MONTHS[d.month - 1]} {d.year}"
+    return d.isoformat()
+
+
+@dataclass
+class EvidenceView:
+    kind: str  # note | structured | encounter | missing
+    role: str  # decided | close | flagged
+    ident: str
+    element: str = ""
+    status: str = ""
+    date: str = ""
+    precision: str = ""
+    section: str = ""
+    note_id: str = ""
+    note_date: str = ""
+    source: str = ""
+    modifiers: str = ""
+    value: str = ""
+    before: str = ""
+    span: str = ""
+    after: str = ""
+    clipped_before: bool = False
+    clipped_after: bool = False
+    code: str = ""
+
+
+@dataclass
+class RowView:
+    clinic: str
+    patient_id: str
+    patient_line: str
+    measure_id: str
+    measure_label: str
+    title: str
+    detail: str
+    inverse: bool
+    status: str
+    status_text: str
+    pops: list[tuple[str, bool]]
+    reason: str
+    reason_text: str
+    action: str
+    dates: list[str]
+    flags: list[str]
+    closed_by: str
+    evidence: list[EvidenceView] = field(default_factory=list)
+
+
+def _value_text(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items() if v not in (None, ""))
+    return str(value)
+
+
+def _note_view(ev: Evidence, role: str) -> EvidenceView:
+    view = EvidenceView(
+        kind="note", role=role, ident=ev.evidence_id, element=ev.element, status=ev.status,
+        date=display_date(ev.event_date, ev.date_precision), precision=ev.date_precision or "",
+        section=(ev.section or "").replace("_", " "), note_id=ev.note_id or "",
+        note_date=ev.note_date.isoformat() if ev.note_date else "", source=ev.source,
+        modifiers=", ".join(ev.modifiers), value=_value_text(ev.value), span=ev.span or "",
+    )
+    if ev.context is not None and ev.context_start is not None and ev.start is not None and ev.end is not None:
+        s, e = ev.start - ev.context_start, ev.end - ev.context_start
+        if 0 <= s <= e <= len(ev.context) and ev.context[s:e] == (ev.span or ""):
+            view.before, view.after = ev.context[:s], ev.context[e:]
+            # a sentence cut to length starts in lower case or ends without its full stop
+            view.clipped_before = ev.context[:1].islower()
+            view.clipped_after = len(ev.context) >= _CLIPPED_LEN and ev.context[-1:] not in ".!?\"')"
+    return view
+
+
+def _structured_view(ev: Evidence, role: str) -> EvidenceView:
+    end = f" – {ev.end_date.isoformat()}" if ev.end_date and ev.end_date != ev.event_date else ""
+    code = f"{ev.code_system or 'code'} {ev.code}" if ev.code else ""
+    return EvidenceView(kind="structured", role=role, ident=ev.evidence_id, element=ev.element, status=ev.status,
+                        date=display_date(ev.event_date, ev.date_precision) + end, precision=ev.date_precision or "",
+                        source=ev.source, value=_value_text(ev.value), code=code)
+
+
+def _encounter_view(ident: str, enc: Encounter | None, role: str) -> EvidenceView:
+    if enc is None:
+        return EvidenceView(kind="missing", role=role, ident=ident)
+    end = f" – {enc.end_date.isoformat()}" if enc.end_date and enc.end_date != enc.start_date else ""
+    return EvidenceView(kind="encounter", role=role, ident=enc.encounter_id, element=", ".join(enc.types),
+                        date=enc.start_date.isoformat() + end,
+                        code=f"{enc.code_system or 'code'} {enc.code}" if enc.code else "", source="encounter")
+
+
+def _evidence_views(o: MeasureOutcome, run: RunData, encounters: Mapping[str, Encounter]) -> list[EvidenceView]:
+    if o.populations.denex:
+        decided = o.denex_evidence_ids
+    elif o.populations.denexcep and not o.populations.numer:
+        decided = o.denexcep_evidence_ids
+    else:
+        decided = o.numer_evidence_ids
+    flagged = [f.split(":", 1)[1] for f in o.review_flags if ":" in f and f.split(":", 1)[1] in run.evidence]
+    seen: set[str] = set()
+    out: list[EvidenceView] = []
+    for role, ids in (("decided", decided), ("close", o.gap_evidence_ids), ("flagged", flagged)):
+        for ident in ids:
+            if ident in seen:
+                continue
+            seen.add(ident)
+            ev = run.evidence.get(ident)
+            if ev is not None:
+                out.append(_note_view(ev, role) if ev.origin == "note" else _structured_view(ev, role))
+            elif ident.startswith("encounter:"):
+                out.append(_encounter_view(ident, encounters.get(ident.split(":", 1)[1]), role))
+            else:
+                out.append(EvidenceView(kind="missing", role=role, ident=ident))
+    return out
+
+
+def _status(o: MeasureOutcome) -> str:
+    p = o.populations
+    if o.gap_open:
+        return "open"
+    if p.denex:
+        return "excluded"
+    if p.denexcep and not p.numer:
+        return "exception"
+    if p.denom:
+        return "closed"
+    return "not_in_denominator"
+
+
+def _patient_line(p: Patient | None) -> str:
+    if p is None:
+        return "not in the patients file"
+    bits = [getattr(p, "name", None), f"MRN {p.mrn}" if getattr(p, "mrn", None) else None,
+            f"born {p.birth_date.isoformat()}", p.sex, f"provider {p.provider_id}" if p.provider_id else None]
+    return " · ".join(b for b in bits if b)
+
+
+def _row(o: MeasureOutcome, run: RunData, multi: set[str], encounters: Mapping[str, Encounter]) -> RowView:
+    patient = run.patients.get(o.patient_id)
+    spec = run.specs.get(o.measure_id)
+    status = _status(o)
+    group_title = o.group_title
+    if not group_title and spec is not None:
+        group_title = next((g.title or "" for g in spec.groups if g.id == o.group), "")
+    detail = [f"rate {group_title or o.group}" if o.measure_id in multi else "",
+              f"episode {o.episode}" if o.episode else "", f"age {o.stratum}" if o.stratum else ""]
+    dates = []
+    if o.valid_through:
+        dates.append(f"stays closed through {o.valid_through.isoformat()}")
+    if o.due_date:
+        dates.append(f"due by {o.due_date.isoformat()}")
+    text = STATUS_TEXT[status]
+    if status == "closed" and o.inverse:
+        text = "Closed (not in the inverse numerator)"
+    return RowView(
+        clinic=(patient.clinic_id if patient and patient.clinic_id else UNASSIGNED),
+        patient_id=o.patient_id, patient_line=_patient_line(patient), measure_id=o.measure_id,
+        measure_label=f"{o.measure_id}-{o.group}" if o.measure_id in multi else o.measure_id,
+        title=o.measure_title or (spec.title if spec else ""), detail=" · ".join(d for d in detail if d),
+        inverse=o.inverse, status=status, status_text=text,
+        pops=[(label, getattr(o.populations, name)) for name, label in _POPS],
+        reason=o.gap_reason.value if o.gap_reason else "",
+        reason_text=GAP_DISPLAY[o.gap_reason] if o.gap_reason else "", action=o.gap_action, dates=dates,
+        flags=list(o.review_flags), closed_by=o.closed_by, evidence=_evidence_views(o, run, encounters),
+    )
+
+
+def _pct(rate: float | None) -> str:
+    return "n/a" if rate is None else f"{rate * 100:.0f}%"
+
+
+def _summary(outcomes: Sequence[MeasureOutcome], clinic_of: Mapping[str, str],
+             clinics: Sequence[str]) -> dict[str, Any]:
+    """Rows per measure label: counts and rate for all clinics and per clinic."""
+    overall = summarize(outcomes)["measures"]
+    per_clinic: dict[str, dict[str, Any]] = {}
+    by_clinic: dict[str, list[MeasureOutcome]] = defaultdict(list)
+    for o in outcomes:
+        by_clinic[clinic_of.get(o.patient_id, UNASSIGNED)].append(o)
+    for clinic in clinics:
+        per_clinic[clinic] = summarize(by_clinic.get(clinic, []))["measures"]
+    rows = []
+    for label, entry in overall.items():
+        cells = []
+        for clinic in clinics:
+            c = per_clinic[clinic].get(label)
+            cells.append({"clinic": clinic, "rate": c["rate"] if c else None, "pct": _pct(c["rate"] if c else None),
+                          "met": (c["numer"] - c["numex"]) if c else 0,
+                          "eligible": (c["denom"] - c["denex"] - c["denexcep"]) if c else 0,
+                          "open": c["open_gaps"] if c else 0})
+        rows.append({"label": label, "measure_id": entry["measure_id"], "inverse": entry["inverse"],
+                     "counts": [entry[k] for k, _ in _POPS], "rate": entry["rate"], "pct": _pct(entry["rate"]),
+                     "open": entry["open_gaps"], "clinics": cells})
+    return {"rows": rows, "clinics": list(clinics)}
+
+
+def _chart(summary: dict[str, Any], titles: Mapping[str, str]) -> dict[str, Any]:
+    """Geometry of the horizontal bar chart: one group of bars per measure, one bar per clinic
+    (only the all-clinics bar when there are more clinics than colours)."""
+    clinics = summary["clinics"] if 1 < len(summary["clinics"]) <= len(_PALETTE) else []
+    series = [("all clinics", "#444")] + [(c, _PALETTE[i]) for i, c in enumerate(clinics)]
+    bar, gap, label_w, width = 11, 10, 250, 420
+    y = 30
+    groups = []
+    for row in summary["rows"]:
+        bars = []
+        values = [(row["rate"], row["pct"])] + [(cell["rate"], cell["pct"]) for cell in row["clinics"]
+                                                if cell["clinic"] in clinics]
+        for i, ((rate, pct), (name, colour)) in enumerate(zip(values, series, strict=True)):
+            bars.append({"y": y + i * bar, "w": round((rate or 0) * width, 1), "pct": pct, "colour": colour,
+                         "name": name, "missing": rate is None})
+        groups.append({"label": row["label"], "title": titles.get(row["measure_id"], ""), "inverse": row["inverse"],
+                       "y": y, "h": bar * len(series), "bars": bars})
+        y += bar * len(series) + gap
+    return {"groups": groups, "series": series, "height": y + 10, "label_w": label_w, "width": width,
+            "total_w": label_w + width + 60, "ticks": [(round(label_w + width * t / 4, 1), t * 25) for t in range(5)]}
+
+
+_ENV = Environment(loader=FileSystemLoader(str(_TEMPLATES)), autoescape=True, undefined=StrictUndefined,
+                   trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def _script_hash(script: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+
+
+def _render(context: dict[str, Any]) -> str:
+    script = _ENV.get_template("audit.js").render()
+    return _ENV.get_template("audit.html.j2").render(script=script, script_hash=_script_hash(script), **context)
+
+
+def _reason_options(rows: Sequence[RowView]) -> list[tuple[str, str]]:
+    present = {r.reason for r in rows if r.reason}
+    return [(r.value, r.value.replace("_", " ")) for r in REASON_ORDER if r.value in present]
+
+
+def _page(run: RunData, *, title: str, rows: list[RowView], summary: dict[str, Any], chart: dict[str, Any],
+          links: list[dict[str, Any]], index_href: str | None, outside_ipp: int) -> str:
+    statuses = Counter(r.status for r in rows)
+    measures = sorted({(r.measure_id, r.title) for r in rows})
+    return _render({
+        "title": title, "run": run, "period": f"{run.period.start.isoformat()} to {run.period.end.isoformat()}",
+        "versions": {k: v for k, v in run.versions.items() if k != "measures"},
+        "rows": rows, "summary": summary, "chart": chart, "links": links, "index_href": index_href,
+        "clinics": sorted({r.clinic for r in rows}), "measures": measures,
+        "statuses": [(s, STATUS_TEXT[s], statuses[s]) for s in STATUS_TEXT if statuses[s]],
+        "reasons": _reason_options(rows), "outside_ipp": outside_ipp,
+        "titles": {m: s.title for m, s in run.specs.items()},
+    })
+
+
+def write_audit_html(run: RunData, out_dir: Path) -> list[Path]:
+    """Write the audit report(s) under ``out_dir``; returns the files written (``audit.html`` first)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    outcomes = sorted(run.outcomes, key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode))
+    groups: dict[str, set[str]] = defaultdict(set)
+    for o in outcomes:
+        groups[o.measure_id].add(o.group)
+    multi = {m for m, g in groups.items() if len(g) > 1}
+    clinic_of = {pid: (p.clinic_id or UNASSIGNED) for pid, p in run.patients.items()}
+    encounters = {e.encounter_id: e for e in run.encounters}
+    shown = [o for o in outcomes if o.populations.ipp]
+    rows = sorted((_row(o, run, multi, encounters) for o in shown),
+                  key=lambda r: (r.clinic, r.patient_id, r.measure_label, r.detail))
+    clinics = sorted({clinic_of.get(o.patient_id, UNASSIGNED) for o in outcomes})
+    titles = {m: s.title for m, s in run.specs.items()}
+    summary = _summary(outcomes, clinic_of, clinics)
+    chart = _chart(summary, titles)
+    index = out_dir / "audit.html"
+    title = f"Audit report: {run.job}"
+    if len(rows) <= SPLIT_ROWS or len(clinics) < 2:
+        index.write_text(_page(run, title=title, rows=rows, summary=summary, chart=chart, links=[], index_href=None,
+                               outside_ipp=len(outcomes) - len(shown)), encoding="utf-8")
+        return [index]
+    names = clinic_file_names(clinics)
+    by_clinic: dict[str, list[RowView]] = defaultdict(list)
+    for r in rows:
+        by_clinic[r.clinic].append(r)
+    written = []
+    links = []
+    (out_dir / "audit").mkdir(exist_ok=True)
+    for clinic in clinics:
+        path = out_dir / "audit" / f"{names[clinic]}.html"
+        clinic_outcomes = [o for o in outcomes if clinic_of.get(o.patient_id, UNASSIGNED) == clinic]
+        clinic_summary = _summary(clinic_outcomes, clinic_of, [clinic])
+        path.write_text(_page(run, title=f"{title}, clinic {clinic}", rows=by_clinic.get(clinic, []),
+                              summary=clinic_summary, chart=_chart(clinic_summary, titles), links=[],
+                              index_href="../audit.html",
+                              outside_ipp=sum(1 for o in clinic_outcomes if not o.populations.ipp)),
+                        encoding="utf-8")
+        written.append(path)
+        links.append({"clinic": clinic, "href": f"audit/{names[clinic]}.html", "rows": len(by_clinic.get(clinic, [])),
+                      "open": sum(1 for r in by_clinic.get(clinic, []) if r.status == "open")})
+    index.write_text(_page(run, title=title, rows=[], summary=summary, chart=chart, links=links, index_href=None,
+                           outside_ipp=len(outcomes) - len(shown)), encoding="utf-8")
+    return [index, *written]

@@ -1,0 +1,512 @@
+"""FHIR R4 output of a run: MeasureReports and Da Vinci DEQM gaps-in-care bundles.
+
+``write_fhir(run, out_dir)`` writes three NDJSON files (one resource per line, the bulk-data
+format) under ``<out_dir>/fhir/``:
+
+* ``MeasureReport-individual.ndjson``: per patient and measure (patients in the initial
+  population of at least one of its groups) an individual MeasureReport following the DEQM
+  Individual MeasureReport profile: status, type ``individual``, a versioned measure canonical,
+  subject, date, reporter (the patient's clinic), period, ``measureScoring`` (proportion) and
+  ``improvementNotation`` (``decrease`` for inverse measures); one ``group`` per population
+  group with the six population counts (several episodes of TRC add up) and the score; and
+  ``evaluatedResource`` referencing every deciding item: the note as a DocumentReference, the
+  structured event as the resource its source names, the encounter. Each reference carries
+  ``cqf-criteriaReference`` (the population it supports) and the evidence extension
+  (``EVIDENCE_EXT``: evidence id, element, status, role, the quoted span and its offsets into
+  the note, the section, the date at its precision, the rule or model).
+* ``MeasureReport-summary.ndjson``: per measure and clinic (and for all clinics) a summary
+  MeasureReport with the population counts and the rate.
+* ``Bundle-gaps.ndjson``: per patient in the denominator of at least one measure, a DEQM
+  gaps-in-care document Bundle (gaps-bundle-deqm): identifier, type ``document``, timestamp,
+  the Composition first (gaps-composition-deqm: LOINC 96315-7, subject, date, author, title, one
+  section per measure with ``focus`` its individual MeasureReport and ``entry`` its
+  DetectedIssues), the MeasureReports, one DetectedIssue per population group (and episode)
+  the patient is counted in (gaps-detectedissue-deqm: modifierExtension ``gapStatus``, status,
+  code ``CAREGAP``, patient, ``evidence.detail`` the MeasureReport, identified period, the
+  reason and action in ``detail``), and every resource they reference (Patient, Organization,
+  DocumentReference, structured events, Encounter). Gap status: ``open-gap`` for an open gap;
+  ``prospective-gap`` for a closed gap that the same evidence would leave open in the next
+  measurement period (``MeasureOutcome.prospective_gap``: its ``valid_through`` falls before the end
+  of the next period and the patient is still eligible then); ``closed-gap`` otherwise.
+  A patient excluded (DENEX) or excepted (DENEXCEP without NUMER) has no gap for that group.
+
+Profiles followed: Da Vinci DEQM STU5 (5.0.0, http://hl7.org/fhir/us/davinci-deqm); the
+``meta.profile`` of each resource names its profile. The output is deterministic: ids come from
+the input ids (made FHIR-safe, with a short hash when that changed them), dates from the run's
+measurement period (report ``date`` and bundle ``timestamp`` are the period's last day), no
+clocks, stable order. Note text appears only as the quoted spans (no full note text).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from engine.calculator import MeasureOutcome
+from engine.gaps import GAP_DISPLAY
+from engine.records import Encounter, Evidence, Patient
+from engine.run_data import RunData
+from engine.spec import MeasureSpec
+
+__all__ = ["EVIDENCE_EXT", "FHIR_BASE", "gap_status", "resource_id", "write_fhir"]
+
+FHIR_BASE = "http://qae.local/fhir"  # the base of fullUrls and canonicals; a deployment sets its own
+DEQM = "http://hl7.org/fhir/us/davinci-deqm"
+PROFILE = {
+    "individual": f"{DEQM}/StructureDefinition/indv-measurereport-deqm",
+    "summary": f"{DEQM}/StructureDefinition/summary-measurereport-deqm",
+    "bundle": f"{DEQM}/StructureDefinition/gaps-bundle-deqm",
+    "composition": f"{DEQM}/StructureDefinition/gaps-composition-deqm",
+    "issue": f"{DEQM}/StructureDefinition/gaps-detectedissue-deqm",
+}
+GAP_STATUS_EXT = f"{DEQM}/StructureDefinition/extension-gapStatus"
+GAP_STATUS_SYSTEM = f"{DEQM}/CodeSystem/gaps-status"
+SCORING_EXT = f"{DEQM}/StructureDefinition/extension-measureScoring"
+CRITERIA_EXT = "http://hl7.org/fhir/StructureDefinition/cqf-criteriaReference"
+EVIDENCE_EXT = f"{FHIR_BASE}/StructureDefinition/evidence-span"
+GAP_REASON_EXT = f"{FHIR_BASE}/StructureDefinition/gap-reason"
+POPULATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/measure-population"
+POPULATIONS = (("ipp", "initial-population", "Initial Population"), ("denom", "denominator", "Denominator"),
+               ("denex", "denominator-exclusion", "Denominator Exclusion"),
+               ("denexcep", "denominator-exception", "Denominator Exception"),
+               ("numer", "numerator", "Numerator"), ("numex", "numerator-exclusion", "Numerator Exclusion"))
+CODE_SYSTEMS = {
+    "ICD10CM": "http://hl7.org/fhir/sid/icd-10-cm", "ICD10PCS": "http://www.cms.gov/Medicare/Coding/ICD10",
+    "CPT": "http://www.ama-assn.org/go/cpt", "HCPCS": "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
+    "CVX": "http://hl7.org/fhir/sid/cvx", "LOINC": "http://loinc.org", "SNOMEDCT": "http://snomed.info/sct",
+    "RXNORM": "http://www.nlm.nih.gov/research/umls/rxnorm",
+}
+_ID_OK = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+_ID_BAD = re.compile(r"[^A-Za-z0-9\-.]+")
+_UUID_NS = uuid.UUID("6f0c7f9e-3b0f-5d0e-9a51-7a1e0c2d4b11")
+UNASSIGNED = "unassigned"
+
+
+def resource_id(*parts: str) -> str:
+    """A FHIR id (``[A-Za-z0-9-.]{1,64}``) from input ids: kept when already valid, otherwise made
+    safe with a short hash of the original appended (distinct inputs never share an id)."""
+    raw = "-".join(parts)
+    if _ID_OK.match(raw):
+        return raw
+    digest = hashlib.sha1(raw.encode("utf-8")).hexdigest()[:10]
+    safe = _ID_BAD.sub("-", raw).strip("-.")[: 64 - 11]
+    return f"{safe}-{digest}" if safe else digest
+
+
+def _ref(kind: str, ident: str, display: str | None = None) -> dict[str, Any]:
+    ref: dict[str, Any] = {"reference": f"{kind}/{ident}"}
+    if display:
+        ref["display"] = display
+    return ref
+
+
+def _code(code: str | None, system: str | None, text: str) -> dict[str, Any]:
+    concept: dict[str, Any] = {"text": text}
+    if code:
+        url = CODE_SYSTEMS.get((system or "").upper(), f"urn:qae:code-system:{system or 'unknown'}")
+        concept["coding"] = [{"system": url, "code": code}]
+    return concept
+
+
+def _fhir_date(d: date, precision: str | None) -> str:
+    if precision == "year":
+        return f"{d.year:04d}"
+    if precision == "month":
+        return f"{d.year:04d}-{d.month:02d}"
+    return d.isoformat()
+
+
+def gap_status(o: MeasureOutcome, period_end: date) -> str:
+    """DEQM gap status of an outcome in the denominator: ``open-gap``, ``prospective-gap`` (closed,
+    but the same evidence leaves the gap open in the next measurement period: ``o.prospective_gap``)
+    or ``closed-gap``."""
+    if o.gap_open:
+        return "open-gap"
+    if o.prospective_gap:
+        return "prospective-gap"
+    return "closed-gap"
+
+
+class _Builder:
+    """Turns one RunData into FHIR resources (plain dicts, deterministic)."""
+
+    def __init__(self, run: RunData) -> None:
+        self.run = run
+        self.period = {"start": run.period.start.isoformat(), "end": run.period.end.isoformat()}
+        self.date = run.period.end.isoformat()
+        self.timestamp = f"{run.period.end.isoformat()}T00:00:00+00:00"
+        self.encounters = {e.encounter_id: e for e in run.encounters}
+        self.run_org = resource_id("qae-run", run.job)
+
+    # ------------------------------------------------------------------ ids and small resources
+    def clinic(self, patient_id: str) -> str:
+        p = self.run.patients.get(patient_id)
+        return (p.clinic_id if p and p.clinic_id else UNASSIGNED)
+
+    def org_id(self, clinic: str) -> str:
+        return resource_id(clinic)
+
+    def organization(self, clinic: str | None) -> dict[str, Any]:
+        if clinic is None:
+            return {"resourceType": "Organization", "id": self.run_org, "active": True,
+                    "name": f"qae run {self.run.job}"}
+        return {"resourceType": "Organization", "id": self.org_id(clinic), "active": True,
+                "identifier": [{"system": "urn:qae:clinic-id", "value": clinic}], "name": clinic}
+
+    def patient(self, patient_id: str) -> dict[str, Any]:
+        p: Patient | None = self.run.patients.get(patient_id)
+        res: dict[str, Any] = {"resourceType": "Patient", "id": resource_id(patient_id),
+                               "identifier": [{"system": "urn:qae:patient-id", "value": patient_id}]}
+        if p is None:
+            return res
+        mrn = getattr(p, "mrn", None)
+        if mrn:
+            res["identifier"].append({"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203",
+                                                           "code": "MR"}]}, "value": mrn})
+        name = getattr(p, "name", None)
+        if name:
+            res["name"] = [{"text": name}]
+        res["gender"] = {"F": "female", "M": "male"}.get(p.sex, "unknown")
+        res["birthDate"] = p.birth_date.isoformat()
+        res["managingOrganization"] = _ref("Organization", self.org_id(self.clinic(patient_id)))
+        if p.provider_id:
+            res["generalPractitioner"] = [{"identifier": {"system": "urn:qae:provider-id", "value": p.provider_id},
+                                           "display": p.provider_id}]
+        return res
+
+    def measure_url(self, measure_id: str, version: str) -> str:
+        return f"{FHIR_BASE}/Measure/{measure_id}|{version or 'unversioned'}"
+
+    # ------------------------------------------------------------------ evidence -> resources
+    def evidence_target(self, ident: str) -> tuple[str, str] | None:
+        """(resource type, id) an evidence id points at; None when the run does not know it."""
+        if ident.startswith("encounter:"):
+            enc_id = ident.split(":", 1)[1]
+            return ("Encounter", resource_id("encounter", enc_id)) if enc_id in self.encounters else None
+        ev = self.run.evidence.get(ident)
+        if ev is None:
+            return None
+        if ev.origin == "note":
+            return "DocumentReference", resource_id(ev.note_id or "note")
+        return self._structured_type(ev), resource_id(ev.evidence_id)
+
+    @staticmethod
+    def _structured_type(ev: Evidence) -> str:
+        parts = ev.source.split(":")
+        kind = parts[1] if len(parts) > 1 and parts[0] == "fhir" else ""
+        return kind if kind in _STRUCTURED else "Observation"
+
+    def resource_for(self, ident: str) -> dict[str, Any] | None:
+        target = self.evidence_target(ident)
+        if target is None:
+            return None
+        kind, rid = target
+        if kind == "Encounter":
+            return self._encounter(self.encounters[ident.split(":", 1)[1]], rid)
+        ev = self.run.evidence[ident]
+        if kind == "DocumentReference":
+            return self._document(ev, rid)
+        return _STRUCTURED.get(kind, _observation)(ev, rid, _ref("Patient", resource_id(ev.patient_id)))
+
+    def _document(self, ev: Evidence, rid: str) -> dict[str, Any]:
+        res: dict[str, Any] = {
+            "resourceType": "DocumentReference", "id": rid, "status": "current",
+            "identifier": [{"system": "urn:qae:note-id", "value": ev.note_id}],
+            "subject": _ref("Patient", resource_id(ev.patient_id)),
+            "content": [{"attachment": {"contentType": "text/plain", "title": f"clinical note {ev.note_id}"}}],
+        }
+        if ev.note_date:
+            res["context"] = {"period": {"start": ev.note_date.isoformat(), "end": ev.note_date.isoformat()}}
+        return res
+
+    def _encounter(self, enc: Encounter, rid: str) -> dict[str, Any]:
+        klass = "IMP" if "inpatient" in enc.types else "EMER" if "emergency_department" in enc.types else "AMB"
+        res: dict[str, Any] = {
+            "resourceType": "Encounter", "id": rid, "status": "finished",
+            "identifier": [{"system": "urn:qae:encounter-id", "value": enc.encounter_id}],
+            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": klass},
+            "type": [_code(enc.code, enc.code_system, " | ".join(enc.types) or "encounter")],
+            "subject": _ref("Patient", resource_id(enc.patient_id)),
+            "period": {"start": enc.start_date.isoformat()},
+        }
+        if enc.end_date:
+            res["period"]["end"] = enc.end_date.isoformat()
+        return res
+
+    def evidence_extension(self, ident: str, role: str) -> dict[str, Any]:
+        sub: list[dict[str, Any]] = [{"url": "evidenceId", "valueString": ident}, {"url": "role", "valueCode": role}]
+        ev = self.run.evidence.get(ident)
+        if ev is not None:
+            sub += [{"url": "element", "valueCode": ev.element}, {"url": "status", "valueCode": ev.status},
+                    {"url": "source", "valueString": ev.source}]
+            if ev.origin == "note" and ev.start is not None and ev.end is not None:
+                sub += [{"url": "noteId", "valueString": ev.note_id}, {"url": "span", "valueString": ev.span or ""},
+                        {"url": "start", "valueInteger": ev.start}, {"url": "end", "valueInteger": ev.end}]
+                if ev.section:
+                    sub.append({"url": "section", "valueString": ev.section})
+            if ev.event_date is not None:
+                sub.append({"url": "date", "valueDate": _fhir_date(ev.event_date, ev.date_precision)})
+            if ev.value not in (None, ""):
+                sub.append({"url": "value", "valueString": json.dumps(ev.value, sort_keys=True)
+                            if isinstance(ev.value, dict) else str(ev.value)})
+        return {"url": EVIDENCE_EXT, "extension": sub}
+
+    # ------------------------------------------------------------------ measure reports
+    def _group(self, spec: MeasureSpec | None, group_id: str, outcomes: Sequence[MeasureOutcome]) -> dict[str, Any]:
+        counts = {name: sum(int(getattr(o.populations, name)) for o in outcomes) for name, _, _ in POPULATIONS}
+        group: dict[str, Any] = {"id": resource_id(group_id)}
+        title = next((g.title for g in spec.groups if g.id == group_id and g.title), None) if spec else None
+        if title:
+            group["code"] = {"text": title}
+        group["population"] = [{"code": {"coding": [{"system": POPULATION_SYSTEM, "code": code, "display": display}]},
+                                "count": counts[name]} for name, code, display in POPULATIONS]
+        eligible = counts["denom"] - counts["denex"] - counts["denexcep"]
+        if eligible > 0:
+            group["measureScore"] = {"value": round((counts["numer"] - counts["numex"]) / eligible, 4)}
+        return group
+
+    def _report_head(self, report_id: str, kind: str, measure_id: str, outcomes: Sequence[MeasureOutcome],
+                     reporter: str) -> dict[str, Any]:
+        first = outcomes[0]
+        return {
+            "resourceType": "MeasureReport", "id": report_id, "meta": {"profile": [PROFILE[kind]]},
+            "extension": [{"url": SCORING_EXT, "valueCodeableConcept": {"coding": [
+                {"system": "http://terminology.hl7.org/CodeSystem/measure-scoring", "code": "proportion"}]}}],
+            "status": "complete", "type": kind, "measure": self.measure_url(measure_id, first.measure_version),
+        } | ({} if kind == "summary" else {"subject": _ref("Patient", resource_id(first.patient_id))}) | {
+            "date": self.date, "reporter": _ref("Organization", reporter), "period": dict(self.period),
+            "improvementNotation": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/measure-improvement-notation",
+                "code": "decrease" if first.inverse else "increase"}]},
+        }
+
+    def individual(self, patient_id: str, measure_id: str, outcomes: Sequence[MeasureOutcome]) -> dict[str, Any]:
+        spec = self.run.specs.get(measure_id)
+        report = self._report_head(resource_id(patient_id, measure_id), "individual", measure_id, outcomes,
+                                   self.org_id(self.clinic(patient_id)))
+        by_group: dict[str, list[MeasureOutcome]] = defaultdict(list)
+        for o in outcomes:
+            by_group[o.group].append(o)
+        report["group"] = [self._group(spec, g, os) for g, os in by_group.items()]
+        evaluated = []
+        seen: set[tuple[str, str]] = set()
+        for o in outcomes:
+            for population, role, ids in (("numerator", "decided", o.numer_evidence_ids),
+                                          ("denominator-exclusion", "decided", o.denex_evidence_ids),
+                                          ("denominator-exception", "decided", o.denexcep_evidence_ids),
+                                          ("numerator", "came-close", o.gap_evidence_ids)):
+                for ident in ids:
+                    target = self.evidence_target(ident)
+                    if target is None or (ident, population) in seen:
+                        continue
+                    seen.add((ident, population))
+                    ref = _ref(*target)
+                    ref["extension"] = [{"url": CRITERIA_EXT, "valueString": population},
+                                        self.evidence_extension(ident, role)]
+                    evaluated.append(ref)
+        if evaluated:
+            report["evaluatedResource"] = evaluated
+        return report
+
+    def summary(self, measure_id: str, clinic: str | None, outcomes: Sequence[MeasureOutcome]) -> dict[str, Any]:
+        spec = self.run.specs.get(measure_id)
+        reporter = self.run_org if clinic is None else self.org_id(clinic)
+        report = self._report_head(resource_id(measure_id, "summary", clinic or "all"), "summary", measure_id,
+                                   outcomes, reporter)
+        by_group: dict[str, list[MeasureOutcome]] = defaultdict(list)
+        for o in outcomes:
+            by_group[o.group].append(o)
+        report["group"] = [self._group(spec, g, os) for g, os in by_group.items()]
+        return report
+
+    # ------------------------------------------------------------------ gaps in care
+    def detected_issue(self, o: MeasureOutcome, report_id: str) -> dict[str, Any]:
+        status = gap_status(o, self.run.period.end)
+        parts = [o.patient_id, o.measure_id, o.group] + ([o.episode] if o.episode else [])
+        issue: dict[str, Any] = {
+            "resourceType": "DetectedIssue", "id": resource_id("gap", *parts), "meta": {"profile": [PROFILE["issue"]]},
+            "modifierExtension": [{"url": GAP_STATUS_EXT, "valueCodeableConcept": {"coding": [
+                {"system": GAP_STATUS_SYSTEM, "code": status}]}}],
+            "status": "final",
+            "code": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "CAREGAP",
+                                 "display": "Care Gaps"}]},
+            "patient": _ref("Patient", resource_id(o.patient_id)),
+            "identifiedPeriod": dict(self.period),
+            "evidence": [{"detail": [_ref("MeasureReport", report_id)]}],
+        }
+        label = o.measure_title or o.measure_id
+        if o.group_title or o.group != "1":
+            label += f" ({o.group_title or o.group})"
+        if o.episode:
+            label += f", episode {o.episode}"
+        if o.gap_open and o.gap_reason is not None:
+            issue["extension"] = [{"url": GAP_REASON_EXT, "valueCode": o.gap_reason.value}]
+            issue["detail"] = f"{label}: {GAP_DISPLAY[o.gap_reason]}. Action: {o.gap_action}"
+        elif status == "prospective-gap":
+            issue["detail"] = (f"{label}: closed; the deciding evidence counts through "
+                               f"{o.valid_through.isoformat() if o.valid_through else ''}, before the end of the "
+                               "next measurement period: repeat the service to keep the gap closed")
+        else:
+            issue["detail"] = f"{label}: closed"
+        return issue
+
+    def gaps_bundle(self, patient_id: str, reports: Mapping[str, dict[str, Any]],
+                    outcomes: Mapping[str, Sequence[MeasureOutcome]]) -> dict[str, Any] | None:
+        sections, issues, used_reports = [], [], []
+        for measure_id in sorted(outcomes):
+            counted = [o for o in outcomes[measure_id] if o.populations.denom and not o.populations.denex
+                       and not (o.populations.denexcep and not o.populations.numer)]
+            if not counted:
+                continue
+            report = reports[measure_id]
+            found = [self.detected_issue(o, report["id"]) for o in counted]
+            spec = self.run.specs.get(measure_id)
+            sections.append({"title": spec.title if spec else measure_id, "focus": _ref("MeasureReport", report["id"]),
+                             "entry": [_ref("DetectedIssue", i["id"]) for i in found]})
+            issues += found
+            used_reports.append(report)
+        if not sections:
+            return None
+        pid = resource_id(patient_id)
+        clinic = self.clinic(patient_id)
+        composition = {
+            "resourceType": "Composition", "id": resource_id("gaps", patient_id), "meta": {"profile": [
+                PROFILE["composition"]]},
+            "status": "final",
+            "type": {"coding": [{"system": "http://loinc.org", "code": "96315-7", "display": "Gaps in care report"}]},
+            "subject": _ref("Patient", pid), "date": self.timestamp,
+            "author": [_ref("Organization", self.org_id(clinic))],
+            "title": f"Care gaps report for patient {patient_id}",
+            "custodian": _ref("Organization", self.org_id(clinic)), "section": sections,
+        }
+        resources = [composition, *used_reports, *issues, self.patient(patient_id), self.organization(clinic)]
+        targets: dict[tuple[str, str], str] = {}
+        for report in used_reports:
+            for ref in report.get("evaluatedResource", ()):
+                ident = next(e for e in ref["extension"] if e["url"] == EVIDENCE_EXT)["extension"][0]["valueString"]
+                kind, rid = ref["reference"].split("/", 1)
+                targets.setdefault((kind, rid), ident)
+        for (_kind, _rid), ident in sorted(targets.items()):
+            res = self.resource_for(ident)
+            if res is not None:
+                resources.append(res)
+        return {
+            "resourceType": "Bundle", "id": resource_id("gaps-bundle", patient_id), "meta": {"profile": [
+                PROFILE["bundle"]]},
+            "identifier": {"system": "urn:ietf:rfc:3986",
+                           "value": f"urn:uuid:{uuid.uuid5(_UUID_NS, f'{self.run.job}|{self.date}|{patient_id}')}"},
+            "type": "document", "timestamp": self.timestamp,
+            "entry": [{"fullUrl": f"{FHIR_BASE}/{r['resourceType']}/{r['id']}", "resource": r} for r in resources],
+        }
+
+
+def _condition(ev: Evidence, rid: str, patient: dict[str, Any]) -> dict[str, Any]:
+    res: dict[str, Any] = {"resourceType": "Condition", "id": rid, "subject": patient,
+                           "code": _code(ev.code, ev.code_system, ev.element)}
+    category = ev.source.split(":")[2] if ev.source.count(":") >= 2 else None
+    if category in ("encounter-diagnosis", "problem-list-item"):
+        res["category"] = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-category",
+                                        "code": category}]}]
+    if ev.event_date:
+        res["onsetDateTime"] = ev.event_date.isoformat()
+    if ev.end_date:
+        res["abatementDateTime"] = ev.end_date.isoformat()
+    return res
+
+
+def _procedure(ev: Evidence, rid: str, patient: dict[str, Any]) -> dict[str, Any]:
+    res: dict[str, Any] = {"resourceType": "Procedure", "id": rid, "status": "completed", "subject": patient,
+                           "code": _code(ev.code, ev.code_system, ev.element)}
+    if ev.event_date:
+        res["performedPeriod" if ev.end_date and ev.end_date != ev.event_date else "performedDateTime"] = (
+            {"start": ev.event_date.isoformat(), "end": ev.end_date.isoformat()}
+            if ev.end_date and ev.end_date != ev.event_date else ev.event_date.isoformat())
+    return res
+
+
+def _immunization(ev: Evidence, rid: str, patient: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceType": "Immunization", "id": rid, "status": "completed", "patient": patient,
+            "vaccineCode": _code(ev.code, ev.code_system, ev.element),
+            "occurrenceDateTime": (ev.event_date or date.min).isoformat()}
+
+
+def _observation(ev: Evidence, rid: str, patient: dict[str, Any]) -> dict[str, Any]:
+    res: dict[str, Any] = {"resourceType": "Observation", "id": rid,
+                           "status": "cancelled" if ev.source.endswith(":not-done") else "final",
+                           "code": _code(ev.code, ev.code_system, ev.element), "subject": patient}
+    if ev.event_date:
+        res["effectiveDateTime"] = ev.event_date.isoformat()
+    if ev.value not in (None, ""):
+        res["valueString"] = str(ev.value)
+    return res
+
+
+def _request(kind: str) -> Any:
+    def build(ev: Evidence, rid: str, patient: dict[str, Any]) -> dict[str, Any]:
+        key = "codeCodeableConcept" if kind == "DeviceRequest" else "medicationCodeableConcept"
+        res: dict[str, Any] = {"resourceType": kind, "id": rid, "status": "active", "intent": "order",
+                               key: _code(ev.code, ev.code_system, ev.element), "subject": patient}
+        if ev.event_date:
+            res["authoredOn"] = ev.event_date.isoformat()
+        return res
+    return build
+
+
+def _dispense(ev: Evidence, rid: str, patient: dict[str, Any]) -> dict[str, Any]:
+    res: dict[str, Any] = {"resourceType": "MedicationDispense", "id": rid, "status": "completed", "subject": patient,
+                           "medicationCodeableConcept": _code(ev.code, ev.code_system, ev.element)}
+    if ev.event_date:
+        res["whenHandedOver"] = ev.event_date.isoformat()
+    return res
+
+
+_STRUCTURED = {"Condition": _condition, "Procedure": _procedure, "Immunization": _immunization,
+               "Observation": _observation, "DeviceRequest": _request("DeviceRequest"),
+               "MedicationRequest": _request("MedicationRequest"), "MedicationDispense": _dispense}
+
+
+def _write_ndjson(path: Path, resources: Iterable[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8", newline="\n") as fh:
+        for res in resources:
+            fh.write(json.dumps(res, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+def write_fhir(run: RunData, out_dir: Path) -> list[Path]:
+    """Write ``fhir/MeasureReport-individual.ndjson``, ``fhir/MeasureReport-summary.ndjson`` and
+    ``fhir/Bundle-gaps.ndjson`` under ``out_dir``; returns the paths."""
+    folder = Path(out_dir) / "fhir"
+    folder.mkdir(parents=True, exist_ok=True)
+    b = _Builder(run)
+    outcomes = sorted(run.outcomes, key=lambda o: (o.patient_id, o.measure_id, o.group, o.episode))
+    per_patient: dict[str, dict[str, list[MeasureOutcome]]] = defaultdict(lambda: defaultdict(list))
+    per_measure_clinic: dict[tuple[str, str], list[MeasureOutcome]] = defaultdict(list)
+    per_measure: dict[str, list[MeasureOutcome]] = defaultdict(list)
+    for o in outcomes:
+        per_patient[o.patient_id][o.measure_id].append(o)
+        per_measure_clinic[(o.measure_id, b.clinic(o.patient_id))].append(o)
+        per_measure[o.measure_id].append(o)
+
+    individual_path = folder / "MeasureReport-individual.ndjson"
+    summary_path = folder / "MeasureReport-summary.ndjson"
+    bundle_path = folder / "Bundle-gaps.ndjson"
+    with individual_path.open("w", encoding="utf-8", newline="\n") as ind, \
+            bundle_path.open("w", encoding="utf-8", newline="\n") as bun:
+        for patient_id in sorted(per_patient):
+            measures = {m: os for m, os in per_patient[patient_id].items() if any(o.populations.ipp for o in os)}
+            reports = {m: b.individual(patient_id, m, os) for m, os in sorted(measures.items())}
+            for report in reports.values():
+                ind.write(json.dumps(report, ensure_ascii=False, separators=(",", ":")) + "\n")
+            bundle = b.gaps_bundle(patient_id, reports, measures)
+            if bundle is not None:
+                bun.write(json.dumps(bundle, ensure_ascii=False, separators=(",", ":")) + "\n")
+    summaries = [b.summary(m, c, os) for (m, c), os in sorted(per_measure_clinic.items())]
+    summaries += [b.summary(m, None, os) for m, os in sorted(per_measure.items())]
+    _write_ndjson(summary_path, summaries)
+    return [bundle_path, individual_path, summary_path]
