@@ -21,7 +21,8 @@ from typing import Literal
 
 __all__ = ["ADJACENT_ONLY_KINDS", "DATE_ORDERS", "DateMention", "find_dates", "resolve"]
 
-ADJACENT_ONLY_KINDS = frozenset({"my2_bare"})  # dates that count only right after the mention they date
+# dates that count only right after the mention they date (pipelines.evidence_builder checks that)
+ADJACENT_ONLY_KINDS = frozenset({"my2_bare", "day_month"})
 
 DATE_ORDERS: tuple[str, ...] = ("mdy", "dmy")
 
@@ -177,6 +178,13 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             re.I,
         ),
     ),
+    # a day and month without a year in a day-first note ("flu vax given 14/04", "was 19 on 21/5"): the note's
+    # year, or the year before when that day is still to come; only right after what it dates, like my2_bare
+    # (find_dates keeps it for "dmy" only, and not for the shorthand fractions "3/12" months, "2/7" days)
+    (
+        "day_month",
+        re.compile(r"(?<![\d/\-.])(?P<a>[0-3]?\d)/(?P<b>[01]?\d)(?![\d/%]|\s*(?:mg|mcg|ml|units?)\b)", re.I),
+    ),
     # a bare m/yy ("flu 10/25", "8.6% 04/25") is a date only right after what it dates (pipelines.evidence_builder
     # checks that): "2/6 murmur" and "5/5 strength" are not dates
     (
@@ -284,6 +292,11 @@ def find_dates(text: str, date_order: str = "mdy") -> list[DateMention]:
                 y, mo, d = _year(g["y"]), _month(g["mon"]), int(g["d"])
                 if _valid(y, mo, d):
                     mention = DateMention(s, e, kind, y, mo, d)
+            elif kind == "day_month":
+                day, month = int(g["a"]), int(g["b"])
+                fraction = g["b"] in _FRACTION_UNITS and day <= 12  # "r/v 3/12", "cough 2/7": durations
+                if date_order == "dmy" and not fraction and _valid(2024, month, day):
+                    mention = DateMention(s, e, kind, month=month, day=day)
             elif kind in ("month_year", "my4", "my2", "iso_month", "my2_bare"):
                 mo = _month(g["mon"]) if g.get("mon") else int(g["m"])
                 mention = DateMention(s, e, kind, _year(g["y"]), mo)
@@ -373,6 +386,12 @@ def resolve(mention: DateMention, note_date: date | None) -> tuple[date, Precisi
         return date(mention.year, 1, 1), "year"
     if note_date is None:
         return None
+    if mention.kind == "day_month" and mention.month is not None and mention.day is not None:
+        passed = (mention.month, mention.day) <= (note_date.month, note_date.day)
+        year = note_date.year if passed else note_date.year - 1
+        if not _valid(year, mention.month, mention.day):
+            return None  # 29/02 of a year without one
+        return date(year, mention.month, mention.day), "day"
     if mention.kind == "in_month" and mention.month is not None:
         year = note_date.year if mention.month <= note_date.month else note_date.year - 1
         return date(year, mention.month, 1), "month"

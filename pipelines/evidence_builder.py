@@ -107,7 +107,14 @@ _MAX_SERIES_DATE_DISTANCE = 40
 _CLOSE_AFTER = 25  # a date this close after a mention, in the same field, is its own
 _FIELD_BREAK = re.compile(r"[;|\n•]")
 _LABEL_COLON = re.compile(r"[ \t]*:")
-_ADJACENT = re.compile(r"[\s:(\-]{0,3}$")  # with match(text, end, date_start): only a separator between
+# with match(text, end, date_start): only a separator between, or a done word with its place ("flu vax - had at
+# pharmacy 10/25", "kit returned 05/26", "given 14/04", "7.2%) 03/25", "was 19 on 21/5")
+_ADJACENT = re.compile(
+    r"[\s:()\-,]{0,3}(?:(?:had|given|rec'?d|received|done|returned|completed|taken|administered|performed"
+    r"|collected|resulted)(?:\s+(?:at|@|by|in|via)\s+[A-Za-z'-]+(?:\s+[A-Za-z'-]+){0,2})?\s+(?:on\s+|in\s+)?"
+    r"|(?:on|in|dated)\s+)?$",
+    re.I,
+)
 _SERIES_BREAK = re.compile(r"[,;]|\bthen\b|->|→", re.I)
 # a date that heads a list of results: "Cervical screening 25/08/26: HPV +ve, cytology - LSIL"
 _HEADER_DATE = re.compile(r"\s*:")
@@ -340,6 +347,8 @@ class EvidenceBuilder:
                     element = meta["eye_care_element"]
             modifiers = [m for m in ent._.modifiers if m.category not in _INERT]
             modifiers = _declined_own_object(doc, _plan_after_negation(doc, modifiers, ent.start), ent.end)
+            if reading is not None:
+                modifiers = _goal_of_another_figure(doc, modifiers, end, text)
             categories = [m.category for m in modifiers]
             if meta.get("states_result"):
                 categories.append("PAST_EVENT")  # "FIT negative": a result means the test was done
@@ -384,6 +393,12 @@ class EvidenceBuilder:
                 if found:
                     value, end = found[0].value, found[0].end
                     series = found
+                    if status == "hypothetical":  # "A1c 6.9% (goal <7)": the goal has its own figure
+                        modifiers = _goal_of_another_figure(doc, modifiers, end, text)
+                        categories = [m.category for m in modifiers] + (
+                            ["PAST_EVENT"] if meta.get("states_result") else []
+                        )
+                        status, reason = status_of(element, categories, section)
                     if status in _RESULT_OUTWEIGHS:
                         status, reason = "affirmed", None  # "A1c overdue (last 7.8%)": a number documents a result
                         categories = [c for c in categories if c not in _RESULT_OUTWEIGHS_CATEGORIES]
@@ -668,6 +683,24 @@ def _plan_after_negation(doc: Doc, modifiers: list[Any], target_start: int) -> l
         for m in modifiers
         if not (m.category == "NEGATED_EXISTENCE" and any(new_clause(m, p) for p in plans))
     ]
+
+
+# a goal after a measured value that states its own figure: "BP 138/86 (goal <130/80)", "A1c 6.9%, target <7%"
+_GOAL_FIGURE_AFTER = re.compile(r"[\s:<>=≤≥(]*(?:of|is|under|below|less\s+than|at)?[\s<>=≤≥]*\d")
+
+
+def _goal_of_another_figure(doc: Doc, modifiers: list[Any], value_end: int, text: str) -> list[Any]:
+    """Drop a goal or threshold that comes after a measured value and has its own figure: in "BP 138/86 (goal
+    <130/80)" the goal is 130/80, the reading stands. "BP 130/80 goal" (no figure after the goal word) keeps it."""
+    out = []
+    for m in modifiers:
+        if m.category == "HYPOTHETICAL" and m.modifier_span[0] < len(doc):
+            start = doc[m.modifier_span[0]].idx
+            end = doc[m.modifier_span[1] - 1].idx + len(doc[m.modifier_span[1] - 1])
+            if start >= value_end and _GOAL_FIGURE_AFTER.match(text, end):
+                continue
+        out.append(m)
+    return out
 
 
 def _near(span: tuple[int, int], start: int, end: int, tokens: int) -> bool:

@@ -28,23 +28,42 @@ def _number(raw: str) -> float:
     return int(value) if value.is_integer() else value  # type: ignore[return-value]
 
 
+IFCC_MIN, IFCC_MAX = 20, 140  # a bare integer here after an A1c term can only be mmol/mol (4.0% .. 14.9%)
+# an IFCC and a percent value joined only by these are one result written twice ("64 mmol/mol (8.0%)",
+# "7.4% / 57 mmol/mol")
+_SAME_RESULT = re.compile(r"[\s(/=,]*")
+
+
 def a1c_values(patterns: ValuePatterns, text: str, term_end: int, limit: int) -> list[A1cValue]:
     """HbA1c values after an A1c term ending at ``term_end`` (not past ``limit``): the current result and every
     prior one written beside it ("A1c 6.8% (previously 7.4% in spring)", "down from 8.2% last year", a lab-table
-    row). The reader passes fillers (``values.yaml`` a1c_filler: list words, dates, flags, reference ranges,
-    IFCC values) and takes each number in range; it stops at any other word. A result given only in mmol/mol
-    (IFCC) is converted to percent (NGSP = 0.09148 x IFCC + 2.152, one decimal)."""
-    out: list[A1cValue] = []
-    ifcc: list[A1cValue] = []
+    row, a checklist row "HbA1c | Done | 7.3% (12/2025); prior 6.9%"). The reader passes fillers (``values.yaml``
+    a1c_filler: list words, dates, flags, reference ranges, a comment in brackets without numbers) and takes each
+    number in range; it stops at any other word. A value in mmol/mol (IFCC: with its unit, or a bare integer of
+    20 to 140, which no percent value can be: "57 (7.4%), down from 64 in Feb") is converted to percent
+    (NGSP = 0.09148 x IFCC + 2.152, one decimal); when the same result is written in both units, side by side,
+    the percent one is kept."""
+    results: list[tuple[A1cValue, bool]] = []  # (value, written in mmol/mol)
     pos = term_end
+
+    def add(value: A1cValue, ifcc: bool) -> None:
+        if results and _SAME_RESULT.fullmatch(text, results[-1][0].end, value.start):
+            last, last_ifcc = results[-1]
+            if last_ifcc and not ifcc:
+                results[-1] = (value, False)  # "64 mmol/mol (8.0%)": the percent figure
+                return
+            if ifcc and not last_ifcc:
+                return  # "7.4% (57 mmol/mol)": the same result
+        results.append((value, ifcc))
+
     while pos < limit:
         filler = patterns.a1c_filler.match(text, pos, limit)
         if filler and filler.end() > pos:
-            if "mmol" in filler.group().lower() and not out:
+            if "mmol" in filler.group().lower():
                 number = re.search(r"\d{2,3}", filler.group())
                 if number:
                     start = filler.start() + number.start()
-                    ifcc.append(A1cValue(_ifcc_to_percent(int(number.group())), start, filler.end()))
+                    add(A1cValue(_ifcc_to_percent(int(number.group())), start, filler.end()), True)
             pos = filler.end()
             continue
         m = patterns.a1c_number.match(text, pos, limit)
@@ -52,18 +71,19 @@ def a1c_values(patterns: ValuePatterns, text: str, term_end: int, limit: int) ->
             break
         unit = (m.group("unit") or "").lower()
         value = float(m.group("val"))
-        if "mmol" in unit:
-            ifcc.append(A1cValue(_ifcc_to_percent(value), m.start("val"), m.end("unit")))
+        bare_ifcc = not unit and value.is_integer() and IFCC_MIN <= value <= IFCC_MAX
+        if "mmol" in unit or bare_ifcc:
+            converted = _ifcc_to_percent(value)
+            if A1C_MIN <= converted <= A1C_MAX:
+                add(A1cValue(converted, m.start("val"), m.end("unit") if unit else m.end("val")), True)
             pos = m.end()
             continue
         if not A1C_MIN <= value <= A1C_MAX:
             break
         end = m.end("unit") if m.group("unit") else m.end("val")
-        out.append(A1cValue(_number(m.group("val")), m.start("val"), end))
+        add(A1cValue(_number(m.group("val")), m.start("val"), end), False)
         pos = m.end()
-    if not out and ifcc and A1C_MIN <= ifcc[0].value <= A1C_MAX:
-        return ifcc[:1]
-    return out
+    return [value for value, _ in results]
 
 
 def _ifcc_to_percent(mmol_per_mol: float) -> float:

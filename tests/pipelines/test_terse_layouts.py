@@ -1,0 +1,73 @@
+"""Terse and templated layouts a second writer's notes showed (issue 10b): one table per class of error, each
+with counter-examples that must not fire.
+
+Every phrasing is our own. Day-first notes are extracted with ``date_order="dmy"``, as their source would set it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from engine.records import Note
+from pipelines.extract import extract_note
+
+from .conftest import NOTE_DATE, affirmed
+
+
+@pytest.fixture(scope="module")
+def read(nlp):
+    """read(text, order="mdy", note_date=NOTE_DATE, title=None) -> evidence (span integrity checked)."""
+
+    def run(text: str, order: str = "mdy", note_date: date = NOTE_DATE, title: str | None = None):
+        note = Note(note_id="t-1", patient_id="p-1", note_date=note_date, text=text, date_order=order, title=title)
+        items = extract_note(nlp, note)
+        for e in items:
+            assert text[e.start : e.end] == e.span, e
+        return items
+
+    return run
+
+
+def _dates(items, element: str) -> set[str]:
+    out = set()
+    for e in affirmed(items, element):
+        if e.event_date is not None:
+            iso = e.event_date.isoformat()
+            out.add({"year": iso[:4], "month": iso[:7], "day": iso}[e.date_precision or "day"])
+    return out
+
+
+# ----------------------------------------------------------------------------- HbA1c: every result in the layout
+@pytest.mark.parametrize(
+    ("text", "order", "values"),
+    [
+        # a second value in mmol/mol with the percent beside it, before or after
+        ("Bloods: HbA1c 61 mmol/mol (7.7%) \u2190 55 (7.2%) 03/25.", "dmy", [7.7, 7.2]),
+        ("HbA1c 59 (7.5%), \u2193 from 66 in March.", "dmy", [7.5, 8.2]),  # a bare IFCC value: mmol/mol
+        ("HbA1c 50 mmol/mol 02/03/26, rpt 54 on 01/05/26.", "dmy", [6.7, 7.1]),
+        ("HbA1c 48.", "dmy", [6.5]),
+        # a prior value after a comment in brackets, with its date after it
+        ("HbA1c 6.9% (on dialysis, unreliable), prev 7.4% 01/26.", "dmy", [6.9, 7.4]),
+        ("A1c 7.8% (POC) today, 8.3% on 01/14/2026.", "mdy", [7.8, 8.3]),
+        # checklist and lab-table rows
+        ("HbA1c        | Done   | 6.8% (11/02/2025); prior 7.2% (05/2025)", "mdy", [6.8, 7.2]),
+        ("Hemoglobin A1c | 8.1 (H) | 7.6 (H) | 7.0", "mdy", [8.1, 7.6, 7.0]),
+        # the same result in both units is one value
+        ("A1c 7.4% (57 mmol/mol).", "mdy", [7.4]),
+        ("HbA1c 64 mmol/mol / 8.0%", "dmy", [8.0]),
+        # counter-examples: doses, durations, goals and other tests are no values
+        ("A1c 7.2, then 30 units glargine.", "mdy", [7.2]),
+        ("A1c 6.9% (goal under 7), LDL 88.", "mdy", [6.9]),
+        ("HbA1c due in 3 months; glucose 112.", "mdy", []),
+        ("A1c 7.1% - recheck in 90 days.", "mdy", [7.1]),
+    ],
+)
+def test_hba1c_values_in_terse_layouts(read, text, order, values):
+    assert [e.value for e in affirmed(read(text, order), "hba1c")] == values
+
+
+def test_hba1c_prior_values_keep_their_own_dates(read):
+    items = affirmed(read("HbA1c 58 (7.5%) today \u2190 62 (7.8%) 11/25.", "dmy"), "hba1c")
+    assert [(e.value, e.event_date) for e in items] == [(7.5, NOTE_DATE), (7.8, date(2025, 11, 1))]
