@@ -121,6 +121,7 @@ _SECTION_KEYS = {"id", "category", "headings", "comment"}
 _VALUE_KEYS = {
     "bp_reading",
     "bp_cue",
+    "bp_place_cue",
     "bp_unit",
     "a1c_filler",
     "a1c_number",
@@ -510,6 +511,7 @@ class ValuePatterns:
 
     bp_reading: re.Pattern[str]
     bp_cue: re.Pattern[str]
+    bp_place_cue: re.Pattern[str]
     bp_unit: re.Pattern[str]
     a1c_filler: re.Pattern[str]
     a1c_number: re.Pattern[str]

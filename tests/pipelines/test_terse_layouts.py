@@ -71,3 +71,35 @@ def test_hba1c_values_in_terse_layouts(read, text, order, values):
 def test_hba1c_prior_values_keep_their_own_dates(read):
     items = affirmed(read("HbA1c 58 (7.5%) today \u2190 62 (7.8%) 11/25.", "dmy"), "hba1c")
     assert [(e.value, e.event_date) for e in items] == [(7.5, NOTE_DATE), (7.8, date(2025, 11, 1))]
+
+
+# ----------------------------------------------------------------------------- BP: readings in rows, after labels
+@pytest.mark.parametrize(
+    ("text", "readings"),
+    [
+        # dated rows of a vitals flowsheet under a BP column
+        (
+            "Vitals (last 3)\nDate        BP       HR   Wt\n03/01/2026  152/90   78   80\n"
+            "11/20/2025  140/85   80   82\n",
+            [(152, 90), (140, 85)],
+        ),
+        ("| Date | BP | Pulse |\n| 03/01/2026 | 152/90 | 78 |\n| 01/10/2026 | 140/85 | 80 |", [(152, 90), (140, 85)]),
+        # a place or source right before the reading
+        ("HTN review: home average in the 130s, here 136/84.", [(136, 84)]),
+        ("Home log 14x/8x per pt; clinic 151/88 (GP 20/05).", [(151, 88)]),
+        ("Reports \u201c140s/90s\u201d at home; office 144/92 today.", [(144, 92)]),
+        # a position, arm or timing label
+        ("Seated 5 min: 128/84. Repeat R arm 124/80.", [(128, 84), (124, 80)]),
+        ("Lying 132/78, standing 118/70 after 3 min.", [(132, 78), (118, 70)]),
+        # a goal with its own figure after the reading leaves the reading
+        ("BP 142/88 (goal <130/80).", [(142, 88)]),
+        # counter-examples: other columns, inhaler strengths, goals and targets
+        ("Date        Wt    HR\n03/01/2026  82    140/85", []),
+        ("Seretide 250/50 one puff bd, here for review.", []),
+        ("Target BP <140/90 at home.", []),
+        ("BP goal 130/80.", []),
+    ],
+)
+def test_bp_readings_in_rows_and_after_labels(read, text, readings):
+    got = [(e.value["systolic"], e.value["diastolic"]) for e in affirmed(read(text), "blood_pressure")]
+    assert got == readings
