@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import re
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -18,7 +18,7 @@ from spacy.tokens import Doc, Span
 from .dates import ADJACENT_ONLY_KINDS, DateMention, resolve
 from .rules import IGNORE, ValuePatterns, load_value_patterns, supplemental_elements
 from .status import FAMILY_SECTIONS, PLAN_IS_EVIDENCE, status_of
-from .values import a1c_values, screening_value, tobacco_category_cue
+from .values import a1c_values, screening_scores, screening_value, tobacco_category_cue
 
 __all__ = ["EvidenceBuilder", "UNDATED_ELEMENTS"]
 
@@ -89,6 +89,9 @@ _INERT = ("TERMINATE", "PSEUDO", "PATIENT")
 # (last 7.8%)", "no A1c since 2019 (7.2%)"); a goal ("goal A1c < 7") or a relative's value stays as it is
 _RESULT_OUTWEIGHS = frozenset({"negated", "declined", "ordered", "planned", "uncertain"})
 _RESULT_OUTWEIGHS_CATEGORIES = frozenset({"NEGATED_EXISTENCE", "DECLINED", "ORDERED", "PLANNED", "POSSIBLE_EXISTENCE"})
+# a screening instrument written with its score was given, whatever plan or doubt surrounds it ("EPDS 11 -
+# discussed", "Plan: PHQ-9 16, start sertraline"); a refusal or a negation has no score
+_SCORE_OUTWEIGHS = frozenset({"ordered", "planned", "uncertain"})
 _MAX_SERIES_CHARS = 180
 _PRECEDING_CHARS = 40  # how far back a rule's not_preceded_by looks (never before its line)
 # in a young child's note these describe the parents, not the patient (guideline: tobacco decisions)
@@ -124,6 +127,14 @@ _PRESENT_KINDS = frozenset({"today"})
 _JOINED = re.compile(
     r"^\s*(?:with|and|plus|including|/|\+)\s*(?:\w+\s*){0,1}$", re.I
 )  # "earlier this month" after a past cue is a fine date
+
+
+class _Valued(NamedTuple):
+    """One value of a series (a prior score beside the current one) and the offsets of its number."""
+
+    value: Any
+    start: int
+    end: int
 
 
 class EvidenceBuilder:
@@ -426,6 +437,15 @@ class EvidenceBuilder:
                     status = "affirmed"  # "denies smoking" documents a status: never
             elif element == "depression_screening":
                 value, has_result = screening_value(self.patterns, text[start:end], text, end, limit)
+                scores = screening_scores(self.patterns, text, end, _value_end(text, end, end + _MAX_SERIES_CHARS))
+                if scores:
+                    value = {**value, "score": scores[0].value}
+                    has_result = True
+                    series = [_Valued({**value, "score": s.value}, s.start, s.end) for s in scores]
+                if has_result and status in _SCORE_OUTWEIGHS:
+                    # "EPDS 11 - discussed", "Plan: PHQ-9 16": an instrument with its score was administered
+                    status, reason = "affirmed", None
+                    categories = [c for c in categories if c not in _RESULT_OUTWEIGHS_CATEGORIES]
                 if status == "affirmed" and not has_result:
                     continue
 

@@ -134,6 +134,8 @@ _VALUE_KEYS = {
     "tobacco_ongoing_cue",
     "screening_score",
     "screening_result",
+    "screening_filler",
+    "screening_number",
     "done_today_cue",
     "heading_affirm_cue",
     "topic_cue",
@@ -524,6 +526,8 @@ class ValuePatterns:
     tobacco_ongoing_cue: re.Pattern[str]
     screening_score: re.Pattern[str]
     screening_result: re.Pattern[str]
+    screening_filler: re.Pattern[str]
+    screening_number: re.Pattern[str]
     done_today_cue: re.Pattern[str]
     heading_affirm_cue: re.Pattern[str]
     topic_cue: re.Pattern[str]

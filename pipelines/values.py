@@ -10,7 +10,15 @@ from dataclasses import dataclass
 
 from .rules import ValuePatterns
 
-__all__ = ["A1cValue", "a1c_values", "screening_value", "tobacco_category", "tobacco_category_cue"]
+__all__ = [
+    "A1cValue",
+    "ScreeningScore",
+    "a1c_values",
+    "screening_scores",
+    "screening_value",
+    "tobacco_category",
+    "tobacco_category_cue",
+]
 
 A1C_MIN, A1C_MAX = 3.5, 20.0
 _HISTORY_AFTER = re.compile(r"\s*(?:history|hx)\b", re.I)
@@ -157,3 +165,41 @@ def screening_value(
     score: float | None = _number(m.group("score")) if m else None
     has_result = m is not None or bool(patterns.screening_result.match(window))
     return {"instrument": instrument, "score": score}, has_result
+
+
+@dataclass(frozen=True)
+class ScreeningScore:
+    value: int  # the score
+    start: int  # character offsets of the number
+    end: int
+
+
+def screening_scores(patterns: ValuePatterns, text: str, term_end: int, limit: int) -> list[ScreeningScore]:
+    """The scores after a screening instrument ending at ``term_end`` (not past ``limit``): the current one
+    ("PHQ-9 score of 12", "PHQ-2: 0", "PHQ-9 today 14", "PHQ-9 (16)", "PHQ-9 | 16 |", "PHQ-9 14/27") and every
+    prior one beside it ("(was 19 on 21/5)", "- was 12 in 02/2026", "18 -> 9"). The first score may follow a few
+    words ending in a score word (``values.yaml`` screening_score); then the reader passes fillers
+    (screening_filler) and takes each score (screening_number); it stops at any other word."""
+    out: list[ScreeningScore] = []
+    pos = term_end
+    first = patterns.screening_score.match(text[term_end:limit])
+    if first:
+        out.append(ScreeningScore(int(first.group("score")), term_end + first.start("score"),
+                                  term_end + first.end("score")))
+        pos = term_end + first.end()
+    while pos < limit:
+        number = patterns.screening_number.match(text, pos, limit)
+        if number and "/" in number.group():  # "14/27": a score out of its maximum, not a date
+            out.append(ScreeningScore(int(number.group("score")), number.start("score"), number.end()))
+            pos = number.end()
+            continue
+        filler = patterns.screening_filler.match(text, pos, limit)
+        if filler and filler.end() > pos:
+            pos = filler.end()
+            continue
+        if not number:
+            break
+        out.append(ScreeningScore(int(number.group("score")), number.start("score"), number.end("score")))
+        pos = number.end()
+    return out
+

@@ -103,3 +103,37 @@ def test_hba1c_prior_values_keep_their_own_dates(read):
 def test_bp_readings_in_rows_and_after_labels(read, text, readings):
     got = [(e.value["systolic"], e.value["diastolic"]) for e in affirmed(read(text), "blood_pressure")]
     assert got == readings
+
+
+# ----------------------------------------------------------------------------- screening instruments with a score
+@pytest.mark.parametrize(
+    ("text", "scores"),
+    [
+        ("Mood r/v. PHQ-9 today 17 (was 21 on 14/3).", [17, 21]),  # "r/v." is no "versus"
+        ("PHQ-9: 8 (mild) - was 15 in 01/2026; better.", [8, 15]),
+        ("EPDS 13 - discussed, support info given.", [13]),  # a score outweighs the plan words around it
+        ("Plan: PHQ-9 19, start sertraline 50mg.", [19]),
+        ("PHQ-9 | 16 |", [16]),
+        ("Depression screen (PHQ-9) 12", [12]),
+        ("PHQ9=16", [16]),
+        ("PHQ-9 14/27 today.", [14]),
+        ("PHQ-9 20 -> 9 over 3 months.", [20, 9]),
+        ("GDS-15 score of 4.", [4]),
+        # counter-examples: no score, a plan, a refusal, a threshold
+        ("PHQ-9 not done today - next visit.", []),
+        ("Repeat PHQ-9 in 4 weeks.", []),
+        ("PHQ-9 declined by pt.", []),
+        ("If PHQ-9 > 10, refer to behavioural health.", []),
+        ("PHQ-9 to be repeated at 12 months.", []),
+    ],
+)
+def test_screening_scores_and_their_series(read, text, scores):
+    items = affirmed(read(text, "dmy"), "depression_screening")
+    assert [e.value["score"] for e in items] == scores
+
+
+def test_prior_scores_keep_their_own_dates(read):
+    items = affirmed(read("PHQ-9 today 17 (was 21 on 14/3).", "dmy"), "depression_screening")
+    assert [(e.value["score"], e.event_date) for e in items] == [(17, NOTE_DATE), (21, date(2026, 3, 14))]
+    items = affirmed(read("PHQ-9: 8 (mild) - was 15 in 01/2026.", "mdy"), "depression_screening")
+    assert [(e.value["score"], e.event_date) for e in items] == [(8, NOTE_DATE), (15, date(2026, 1, 1))]
