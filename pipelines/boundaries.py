@@ -35,7 +35,23 @@ class HeadingBoundaries:
     def __call__(self, doc: Doc) -> Doc:
         starts = self.predict(doc)
         self.set_annotations(doc, starts)
+        self.join_query_prefixes(doc)
         return doc
+
+    @staticmethod
+    def join_query_prefixes(doc: Doc) -> None:
+        """A "?" written onto the next word ("?HTN - for ABPM", "?DM") queries that word: it starts the
+        sentence the word is in instead of ending the one before."""
+        for i in range(len(doc) - 1):
+            token = doc[i]
+            if (
+                token.text == "?"
+                and not token.whitespace_
+                and doc[i + 1].text[:1].isalnum()
+                and (i == 0 or doc[i - 1].whitespace_ or doc[i - 1].is_space)
+            ):
+                doc[i + 1].is_sent_start = False
+                doc[i].is_sent_start = True
 
     def predict(self, doc: Doc) -> set[int]:
         starts: set[int] = set()

@@ -94,6 +94,7 @@ _RESULT_OUTWEIGHS_CATEGORIES = frozenset({"NEGATED_EXISTENCE", "DECLINED", "ORDE
 _SCORE_OUTWEIGHS = frozenset({"ordered", "planned", "uncertain"})
 _MAX_SERIES_CHARS = 180
 _PRECEDING_CHARS = 40  # how far back a rule's not_preceded_by looks (never before its line)
+_CONTEXT_BEFORE_CHARS = 80  # how far back a rule's preceded_by looks (never before its line)
 # in a young child's note these describe the parents, not the patient (guideline: tobacco decisions)
 PATIENT_ONLY_IN_ADULTS = frozenset({"tobacco_use", "pregnancy"})
 _PAST_CUE_IDS = {
@@ -328,13 +329,15 @@ class EvidenceBuilder:
         note_date: date | None = doc._.qm_note_date
         eye_care = bool(doc._.qm_eye_care)
         ents = [e for e in doc.ents if e.label_ != IGNORE or (eye_care and _eye_care_element(e))]
-        positions = [(e.start_char, e.end_char) for e in ents]
+        positions = [(e.start_char, e.end_char, e.label_) for e in ents]
         text = doc.text
         pediatric = bool(doc._.qm_pediatric)
         adolescent = (
             doc._.qm_age_years is not None and ADOLESCENT_YEARS[0] <= doc._.qm_age_years < ADOLESCENT_YEARS[1]
         )
         tobacco_starts = sorted(e.start_char for e in ents if e.label_ == "tobacco_use")
+        brackets = _bracket_pairs(text)
+        bracket_opens = [a for a, _ in brackets]
         sentence_labels: dict[int, list[str]] = {}
         if doc.has_annotation("SENT_START"):
             for e in ents:
@@ -358,6 +361,7 @@ class EvidenceBuilder:
                     element = meta["eye_care_element"]
             modifiers = [m for m in ent._.modifiers if m.category not in _INERT]
             modifiers = _declined_own_object(doc, _plan_after_negation(doc, modifiers, ent.start), ent.end)
+            modifiers = _bracket_scope(doc, modifiers, ent.start_char, brackets, bracket_opens)
             if reading is not None:
                 modifiers = _goal_of_another_figure(doc, modifiers, end, text)
             categories = [m.category for m in modifiers]
@@ -372,6 +376,10 @@ class EvidenceBuilder:
                 text, max(text.rfind("\n", 0, start) + 1, start - _PRECEDING_CHARS), start
             ):
                 continue  # "SVD 30/08/26 at 39+4": the gestational age of a delivery
+            if meta.get("preceded_by") is not None and not meta["preceded_by"].search(
+                text, max(text.rfind("\n", 0, start) + 1, start - _CONTEXT_BEFORE_CHARS), start
+            ):
+                continue  # "normal cytology" is a cervical result only after a cervical screening word on its line
             if meta.get("with_finding") and not self.patterns.retinal_finding.search(
                 text, ent.sent.start_char if doc.has_annotation("SENT_START") else 0,
                 ent.sent.end_char if doc.has_annotation("SENT_START") else len(text),
@@ -475,7 +483,14 @@ class EvidenceBuilder:
                     ent,
                     start,
                     end,
-                    [p for p in positions if p != (ent.start_char, ent.end_char)],
+                    # another mention of the same test, procedure or vaccine does not keep a date from it
+                    # ("DRS: R0M0 03/2026", "total abdominal hysterectomy (TAH) on 6/10/2009")
+                    [
+                        (s, e)
+                        for s, e, label in positions
+                        if (s, e) != (ent.start_char, ent.end_char)
+                        and (label != ent.label_ or element not in VISIT_DATED_ELEMENTS)
+                    ],
                     past=bool(mod_ids & _PAST_CUE_IDS),
                     done_by=note_date if status == "affirmed" else None,
                     skip=skip,
@@ -517,6 +532,9 @@ class EvidenceBuilder:
             if adolescent and element.endswith("_adult") and element in supplemental_elements():
                 row["element"] = element[: -len("_adult")] + "_adolescent"
             rows.append(row)
+            also = meta.get("also_element")
+            if also:  # "co-test 11/2024 neg": a Pap and an HPV test, with one status and one date
+                rows.append({**row, "element": also})
             implied = meta.get("implies_element")
             if implied and status in ("affirmed", "declined", "ordered", "planned"):
                 # "declines smoking cessation counseling" still documents a current user
@@ -719,6 +737,57 @@ def _goal_of_another_figure(doc: Doc, modifiers: list[Any], value_end: int, text
             end = doc[m.modifier_span[1] - 1].idx + len(doc[m.modifier_span[1] - 1])
             if start >= value_end and _GOAL_FIGURE_AFTER.match(text, end):
                 continue
+        out.append(m)
+    return out
+
+
+def _bracket_pairs(text: str) -> list[tuple[int, int]]:
+    """The (open, close) offsets of the matched round brackets of a text, sorted by the opening one."""
+    if "(" not in text:
+        return []
+    pairs: list[tuple[int, int]] = []
+    stack: list[int] = []
+    for m in _BRACKET.finditer(text):
+        if m.group() == "(":
+            stack.append(m.start())
+        elif stack:
+            pairs.append((stack.pop(), m.start()))
+    return sorted(pairs)
+
+
+_BRACKET = re.compile(r"[()]")
+
+
+def _enclosing(pairs: list[tuple[int, int]], opens: list[int], pos: int) -> tuple[int, int] | None:
+    """The innermost bracket pair around character ``pos``."""
+    k = bisect.bisect_left(opens, pos) - 1
+    while k >= 0:
+        if pairs[k][1] >= pos:
+            return pairs[k]
+        k -= 1
+    return None
+
+
+def _bracket_scope(
+    doc: Doc, modifiers: list[Any], start: int, pairs: list[tuple[int, int]], opens: list[int]
+) -> list[Any]:
+    """A bracketed aside keeps its words to itself: a modifier inside brackets that close before the mention
+    does not reach it ("CKD 4 (not on dialysis), T2DM diet-controlled"); a modifier before the brackets a
+    mention sits in does not reach it when the aside states the mention's own status ("no polyps (flex sig
+    2012 normal)")."""
+    if not pairs or not modifiers:
+        return modifiers
+    spans = {id(m): (doc[m.modifier_span[0]].idx, doc[m.modifier_span[1] - 1].idx) for m in modifiers}
+    own = _enclosing(pairs, opens, start)
+    inside_own = own is not None and any(own[0] < s < own[1] for s, _ in spans.values())
+    out = []
+    for m in modifiers:
+        m_start, m_last = spans[id(m)]
+        around = _enclosing(pairs, opens, m_start)
+        if around is not None and around[1] <= start and around != own and m_last < around[1]:
+            continue  # inside an aside that closed before the mention
+        if own is not None and inside_own and m_start < own[0]:
+            continue  # before the aside the mention is in, which has its own status words
         out.append(m)
     return out
 

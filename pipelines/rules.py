@@ -95,6 +95,8 @@ _TARGET_KEYS = {
     "exclude_sections",
     "followed_by",
     "not_preceded_by",
+    "preceded_by",
+    "also_element",
     "requires",
     "pairs_with",
     "not_as_heading",
@@ -333,6 +335,12 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
                 f"valid elements: {', '.join(known)} (or '{IGNORE}' for a trap phrase)."
             )
         _check_pattern(path, entry["id"], entry.get("pattern"))
+        also = entry.get("also_element")
+        if also is not None and (also not in known or also == element):
+            raise RuleFileError(
+                f"{path}: rule {entry['id']!r} also_element {also!r} must be another element, "
+                f"one of: {', '.join(known)}."
+            )
         for key in ("requires", "same_sentence_as"):
             for required in entry.get(key) or ():
                 if required not in known:
@@ -366,6 +374,8 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
                 "exclude_sections": tuple(entry.get("exclude_sections") or ()),
                 "followed_by": _context_regex(path, entry, "followed_by"),
                 "not_preceded_by": _context_regex(path, entry, "not_preceded_by"),
+                "preceded_by": _context_regex(path, entry, "preceded_by"),
+                "also_element": also,
                 "requires": tuple(entry.get("requires") or ()),
                 "pairs_with": tuple(entry.get("pairs_with") or ()),
                 "not_as_heading": bool(entry.get("not_as_heading")),
@@ -386,7 +396,7 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
 
 
 def _context_regex(path: Path, entry: dict[str, Any], key: str) -> re.Pattern[str] | None:
-    """A rule's ``followed_by`` / ``not_preceded_by`` regular expression (case-insensitive), compiled."""
+    """A rule's ``followed_by`` / ``not_preceded_by`` / ``preceded_by`` regular expression (case-insensitive)."""
     raw = entry.get(key)
     if raw is None:
         return None

@@ -137,3 +137,74 @@ def test_prior_scores_keep_their_own_dates(read):
     assert [(e.value["score"], e.event_date) for e in items] == [(17, NOTE_DATE), (21, date(2026, 3, 14))]
     items = affirmed(read("PHQ-9: 8 (mild) - was 15 in 01/2026.", "mdy"), "depression_screening")
     assert [(e.value["score"], e.event_date) for e in items] == [(8, NOTE_DATE), (15, date(2026, 1, 1))]
+
+
+# ----------------------------------------------------------------------------- status: what terse words do to a mention
+@pytest.mark.parametrize(
+    ("text", "element", "expected"),
+    [
+        # a bracketed aside keeps its words to itself
+        ("PMHx: CKD 4 (nephrology f/u, not on dialysis), T2DM diet-controlled.", "diabetes", True),
+        ("Bowel: CTC 05/2023 - no polyps (flexi sig 2014 normal).", "flexible_sigmoidoscopy", True),
+        ("Colonoscopy (declined).", "colonoscopy", False),  # an aside about the mention before it still counts
+        ("No colonoscopy (pt prefers FIT).", "colonoscopy", False),
+        # a relative acting with the patient is no family history
+        ("Seen by the palliative care team 05/26 - pt & son agreed on comfort care.", "palliative_care", True),
+        ("Palliative care team visit 04/26: pt and wife present.", "palliative_care", True),
+        ("Mother had palliative care at home.", "palliative_care", False),
+        # med rec in other words
+        ("Meds list checked against the hospital discharge letter - reconciled.", "medication_reconciliation", True),
+        ("Renal meds verified against the dialysis unit list.", "medication_reconciliation", True),
+        ("Meds: reconciled w/ the pharmacy printout.", "medication_reconciliation", True),
+        ("Meds checked with pt.", "medication_reconciliation", False),
+        ("Meds list: reconcile at next visit.", "medication_reconciliation", False),
+        # bilateral surgery in shorthand
+        ("PSHx: bilat risk-reducing mastectomies 2018.", "bilateral_mastectomy", True),
+        ("Bilateral prophylactic mastectomy 2020 (BRCA2).", "bilateral_mastectomy", True),
+        ("R risk-reducing mastectomy 2021; L breast intact.", "bilateral_mastectomy", False),
+        # what was given was information; a vaccine when it is available is a plan
+        ("Hospice info given; pt not ready yet.", "hospice", False),
+        ("Shingles and flu leaflets given.", "influenza_vaccine", False),
+        ("Flu vax when avail in autumn.", "influenza_vaccine", False),
+        ("Flu vax given today, leaflet given.", "influenza_vaccine", True),
+        # a query or an answer that no diagnosis was made
+        ("?HTN - home readings for 1/52.", "hypertension", False),
+        ("HTN: not previously diagnosed; start home log.", "hypertension", False),
+        ("Never diagnosed with DM; A1c 5.6%.", "diabetes", False),
+        ("HTN, well controlled? Yes, on amlodipine.", "hypertension", True),
+        # a test, a risk or advice 'in pregnancy' is about one to come
+        ("Discussed GDM risk, early glucose screen in pregnancy.", "pregnancy", False),
+        ("Chronic HTN in pregnancy, on labetalol.", "pregnancy", True),
+        # a relative's habit
+        ("Never smoked; housemates smoke indoors.", "tobacco_use", True),
+    ],
+)
+def test_status_in_terse_forms(read, text, element, expected):
+    assert bool(affirmed(read(text), element)) is expected
+
+
+def test_housemates_smoking_is_not_the_patients_habit(read):
+    from evaluation.extraction import note_tobacco_category
+
+    assert note_tobacco_category(read("Never smoked; housemates smoke indoors.")) == "never"
+
+
+# ----------------------------------------------------------------------------- a checklist row's status cell
+@pytest.mark.parametrize(
+    ("text", "element", "expected", "dates"),
+    [
+        ("Diabetic eye exam      | Declined   | says vision fine", "retinal_eye_exam", False, set()),
+        ("Advance directive      | Not on file | forms given", "advance_care_planning", False, set()),
+        ("Mammogram | Due | last 04/12/2024, BI-RADS 2 - ordered today", "mammogram", True, {"2024-04-12"}),
+        ("Influenza       | Done     | high-dose 10/05/2025", "influenza_vaccine", True, {"2025-10-05"}),
+        ("Colonoscopy | Ordered | GI referral 05/2026", "colonoscopy", False, set()),
+        ("Pneumococcal | Done | PCV20 today", "pneumococcal_vaccine", True, {"2026-06-15"}),
+        ("Advance directive | On file | son is HCPOA", "advance_care_planning", True, set()),
+        # a bar between two items is still a border: the second item's status is its own
+        ("Flu 09/2025 | RSV - declined", "influenza_vaccine", True, {"2025-09"}),
+    ],
+)
+def test_checklist_status_cells(read, text, element, expected, dates):
+    items = read(text)
+    assert bool(affirmed(items, element)) is expected
+    assert _dates(items, element) == dates
