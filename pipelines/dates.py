@@ -256,6 +256,16 @@ def _day_month(a: int, b: int, y: int, date_order: str) -> tuple[int, int] | Non
     return None
 
 
+# a date a document carries ("letter dated 03/06/2026", "filed to chart 01/09/26", "dictated 12/05/2026"): it
+# dates the letter, not a test or procedure the letter reports
+_DOCUMENT_DATE_BEFORE = re.compile(
+    r"(?:\b(?:letter|correspondence|fax|referral)\s+(?:dated|written|sent|received|rec'?d|faxed)"
+    r"|\b(?:filed|scanned|faxed|typed|dictated|transcribed)(?:\s+(?:to|in|into)\s+(?:the\s+)?"
+    r"(?:chart|record|notes|file))?)\s*(?:on\s+|:\s*)?$",
+    re.I,
+)
+
+
 def find_dates(text: str, date_order: str = "mdy") -> list[DateMention]:
     """All date expressions of ``text``, non-overlapping, earliest and longest first.
     ``date_order`` ("mdy" or "dmy") is how numeric day-month dates are written."""
@@ -340,8 +350,10 @@ def find_dates(text: str, date_order: str = "mdy") -> list[DateMention]:
             elif kind == "year":
                 mention = DateMention(s, e, kind, int(g["y"]))
             if mention is not None:
-                found.append(mention)
                 taken.append((mention.start, mention.end))
+                if _DOCUMENT_DATE_BEFORE.search(text, max(0, mention.start - 40), mention.start):
+                    continue  # the letter's date: taken, so no shorter pattern reads it, but it dates nothing
+                found.append(mention)
     return sorted(found, key=lambda d: (d.start, d.end))
 
 
@@ -351,11 +363,13 @@ def _count(raw: str) -> int | None:
 
 
 def _back(note_date: date, n: int, unit: str) -> tuple[date, Precision]:
-    """``note_date`` minus n units, at the unit's precision."""
+    """``note_date`` minus n units, at the precision the unit supports: days to the day, weeks and
+    months to the month ("6/52 ago" is some day of a month, not a day), years to the year."""
     if unit == "day":
         return note_date - timedelta(days=n), "day"
     if unit == "week":
-        return note_date - timedelta(weeks=n), "day"
+        day = note_date - timedelta(weeks=n)
+        return date(day.year, day.month, 1), "month"
     if unit == "month":
         total = note_date.year * 12 + (note_date.month - 1) - n
         return date(total // 12, total % 12 + 1, 1), "month"

@@ -152,12 +152,19 @@ class EvidenceBuilder:
 
     # ------------------------------------------------------------------ helpers
     @staticmethod
-    def _section_of(doc: Doc, starts: list[int], token_i: int) -> tuple[str | None, str | None]:
+    def _section_of(
+        doc: Doc, starts: list[int], token_i: int, ends: dict[int, int] | None = None
+    ) -> tuple[str | None, str | None]:
         sections = doc._.sections or []
         k = bisect.bisect_right(starts, token_i) - 1
         if k < 0:
             return None, None
         section = sections[k]
+        if ends is not None:
+            if k not in ends:
+                ends[k] = _indented_heading_end(doc.text, doc[section.title_start].idx)
+            if doc[token_i].idx >= ends[k]:
+                return None, None  # "   Their plan: ..." under a bullet: the next, less indented item has left it
         rule = getattr(section, "rule", None)
         rule_id = (rule.metadata or {}).get("id") if rule is not None else None
         if section.category in FAMILY_SECTIONS and _unlisted_heading_between(
@@ -274,6 +281,37 @@ class EvidenceBuilder:
                 owned[k].append((gap, mention))
         return [min(found, key=lambda x: x[0])[1] if found else None for found in owned]
 
+    @staticmethod
+    def _listed_dates(
+        doc: Doc,
+        ent: Span,
+        mention: DateMention,
+        brackets: list[tuple[int, int]],
+        opens: list[int],
+        positions: list[tuple[int, int, str]],
+        text: str,
+    ) -> list[tuple[Any, ...]]:
+        """The other dates of a bracket right after a mention that holds only dates ("bilateral mastectomies
+        (2009 R, 2013 L)", "Pneumovax (2015, 2021)"): each is a date of the mention too, as an extra row
+        (mention to date). A future date, another mention or any other word in the bracket: none."""
+        pair = _enclosing(brackets, opens, mention.start)
+        if pair is None or text[ent.end_char : pair[0]].strip() or any(pair[0] < s < pair[1] for s, _, _ in positions):
+            return []
+        note_date = doc._.qm_note_date
+        inside = [d for d in doc._.qm_dates or () if pair[0] < d.start and d.end <= pair[1]]
+        rest = text[pair[0] + 1 : pair[1]]
+        for d in reversed(inside):
+            rest = rest[: d.start - pair[0] - 1] + " " + rest[d.end - pair[0] - 1 :]
+        if len(inside) < 2 or not _ONLY_LIST_WORDS.fullmatch(rest):
+            return []
+        out: list[tuple[Any, ...]] = []
+        for d in inside:
+            resolved = resolve(d, note_date) if d != mention else None
+            if resolved is None or (note_date is not None and _after(d, note_date)):
+                continue
+            out.append((ent.start_char, d.end, None, *resolved))
+        return out
+
     def _visit_dated(
         self, doc: Doc, element: str, section: str | None, mod_ids: set[str], sentence: str
     ) -> bool:
@@ -336,6 +374,7 @@ class EvidenceBuilder:
             doc._.qm_age_years is not None and ADOLESCENT_YEARS[0] <= doc._.qm_age_years < ADOLESCENT_YEARS[1]
         )
         tobacco_starts = sorted(e.start_char for e in ents if e.label_ == "tobacco_use")
+        section_ends: dict[int, int] = {}  # section index -> where an indented heading's scope ends
         brackets = _bracket_pairs(text)
         bracket_opens = [a for a, _ in brackets]
         sentence_labels: dict[int, list[str]] = {}
@@ -367,7 +406,7 @@ class EvidenceBuilder:
             categories = [m.category for m in modifiers]
             if meta.get("states_result"):
                 categories.append("PAST_EVENT")  # "FIT negative": a result means the test was done
-            section, section_rule = self._section_of(doc, section_starts, ent.start)
+            section, section_rule = self._section_of(doc, section_starts, ent.start, section_ends)
             if section is not None and section in meta.get("exclude_sections", ()):
                 continue
             if meta.get("followed_by") is not None and not meta["followed_by"].match(text, end):
@@ -506,6 +545,8 @@ class EvidenceBuilder:
                     resolved = (note_date, "day")
                 if resolved is not None:
                     event_date, precision = resolved
+                if mention is not None and resolved is not None and status == "affirmed" and len(series) < 2:
+                    extra_values = self._listed_dates(doc, ent, mention, brackets, bracket_opens, positions, text)
 
             row = {
                 "requires": meta.get("requires", ()),
@@ -739,6 +780,29 @@ def _goal_of_another_figure(doc: Doc, modifiers: list[Any], value_end: int, text
                 continue
         out.append(m)
     return out
+
+
+# what a bracket of dates may hold besides its dates: sides, doses, separators ("2009 R, 2013 L", "#1 2024, #2 2025")
+_ONLY_LIST_WORDS = re.compile(
+    r"(?:[\s,;&+/\-]|\#\d\b|\b(?:and|L|R|lt|rt|left|right|both|x\d|dose|doses|1st|2nd|3rd)\b)*", re.I
+)
+_LINE_INDENT = re.compile(r"\n([ \t]*)(?=\S)")
+_LEAD_SPACE = re.compile(r"[ \t]*")
+
+
+def _indented_heading_end(text: str, heading_start: int) -> int:
+    """Where the section of a heading on an indented line ends: at the first later line that is less indented
+    ("• Letter from eye clinic:\n   Their plan: f/u 6 mo\n• Colonoscopy 10/2026 ..."). A heading on a line
+    that is not indented is not limited (its end is the end of the text)."""
+    line_start = text.rfind("\n", 0, heading_start) + 1
+    lead = _LEAD_SPACE.match(text, line_start).group()
+    if not lead or line_start == 0:
+        return len(text)  # a heading at the start of its line (or of the note)
+    indent = len(lead.expandtabs(4))
+    for m in _LINE_INDENT.finditer(text, heading_start):
+        if len(m.group(1).expandtabs(4)) < indent:
+            return m.start() + 1
+    return len(text)
 
 
 def _bracket_pairs(text: str) -> list[tuple[int, int]]:

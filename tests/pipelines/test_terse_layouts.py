@@ -208,3 +208,50 @@ def test_checklist_status_cells(read, text, element, expected, dates):
     items = read(text)
     assert bool(affirmed(items, element)) is expected
     assert _dates(items, element) == dates
+
+
+# ----------------------------------------------------------------------------- dates of done tests in terse forms
+@pytest.mark.parametrize(
+    ("text", "order", "element", "dates"),
+    [
+        # a day and month without a year in a day-first note; a bare date after a done word
+        ("Flu vax given 14/04 at pharmacy.", "dmy", "influenza_vaccine", {"2026-04-14"}),
+        ("Flu vax given 20/09.", "dmy", "influenza_vaccine", {"2025-09-20"}),  # still to come this year: last year's
+        ("flu vax - had at pharmacy 10/25", "dmy", "influenza_vaccine", {"2025-10"}),
+        ("Bowel screen kit returned 04/26 - neg.", "dmy", "fobt", {"2026-04"}),
+        # a vaccine's date after its dose or brand words, also in a checklist row
+        ("Flu - high-dose given 09/29/2025 at pharmacy.", "mdy", "influenza_vaccine", {"2025-09-29"}),
+        ("Influenza       | Done     | high-dose 10/05/2025", "mdy", "influenza_vaccine", {"2025-10-05"}),
+        # a recall counted from the last test; 'last one' with its year
+        ("Colonoscopy due (5-yr recall from 08/2021) - referral sent.", "mdy", "colonoscopy", {"2021-08"}),
+        ("Retinal screen overdue - last one 2023 (R0), re-referred.", "dmy", "retinal_eye_exam", {"2023"}),
+        # results that name the test, each with its date
+        ("Recall: cervical screen due - last 07/2020, normal cytology.", "dmy", "cervical_cytology", {"2020-07"}),
+        ("Pap: UTD (co-test 09/2023 neg).", "mdy", "hpv_test", {"2023-09"}),
+        ("HPV self-swab collected today.", "dmy", "hpv_test", {"2026-06-15"}),
+        ("Eye screening 12/04/2026: R eye R0 M0, L eye R1 M0.", "dmy", "retinal_eye_exam", {"2026-04-12"}),
+        ("PMHx: TAH+BSO 2015 (fibroids).", "dmy", "hysterectomy_no_cervix", {"2015"}),
+        # several dates of one procedure in the bracket after it
+        ("s/p bilateral mastectomies (2010 L, 2014 R).", "mdy", "bilateral_mastectomy", {"2010", "2014"}),
+        # weeks ago: the month, not a made-up day
+        ("Flu vax given at the dialysis unit 6/52 ago.", "dmy", "influenza_vaccine", {"2026-05"}),
+        # a letter's date dates the letter, not the exam it reports
+        ("Eye clinic letter dated 02/06/2026: screening 20/05/2026 - R0M0.", "dmy", "retinal_eye_exam", {"2026-05-20"}),
+        # a sub-heading under a list item ends with that item
+        (
+            "Records:\n- Eye letter:\n   Their plan: photos next visit.\n- Colonoscopy 03/02/2026: 1 polyp removed.",
+            "mdy",
+            "colonoscopy",
+            {"2026-03-02"},
+        ),
+        # counter-examples: durations, future dates, a recall not counted from a date
+        ("Cough 2/7, r/v 3/12 if no better; flu vax today.", "dmy", "influenza_vaccine", {"2026-06-15"}),
+        ("Colonoscopy (2019, repeat 2029).", "mdy", "colonoscopy", {"2019"}),
+        ("Mammogram (last 2019; due 2021).", "mdy", "mammogram", {"2019"}),
+        ("Colonoscopy - 10-yr recall, due 2027.", "mdy", "colonoscopy", set()),
+        ("Urine cytology normal.", "mdy", "cervical_cytology", set()),
+        ("HPV self-test kit offered by letter.", "dmy", "hpv_test", set()),
+    ],
+)
+def test_dates_of_done_tests_in_terse_forms(read, text, order, element, dates):
+    assert _dates(read(text, order), element) == dates
