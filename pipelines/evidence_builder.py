@@ -18,7 +18,7 @@ from spacy.tokens import Doc, Span
 from .dates import ADJACENT_ONLY_KINDS, DateMention, resolve
 from .rules import IGNORE, ValuePatterns, load_value_patterns, supplemental_elements
 from .status import FAMILY_SECTIONS, PLAN_IS_EVIDENCE, status_of
-from .values import a1c_values, screening_scores, screening_value, tobacco_category_cue
+from .values import a1c_values, retinal_result, screening_scores, screening_value, tobacco_category_cue
 
 __all__ = ["EvidenceBuilder", "UNDATED_ELEMENTS"]
 
@@ -482,6 +482,13 @@ class EvidenceBuilder:
                 )
                 if status in ("negated", "ordered", "planned", "uncertain", "declined"):
                     status = "affirmed"  # "denies smoking" documents a status: never
+            elif element == "retinal_eye_exam" and status == "affirmed":
+                # its result, for EED's prior-year rule: "dilated, no retinopathy", "moderate NPDR", "R0M0"
+                result_end = sent.end_char
+                if text[end:result_end].rstrip().endswith(":"):  # "DRS: R0M0 03/2026", "exam OU: moderate NPDR"
+                    line_end = text.find("\n", end)
+                    result_end = max(result_end, len(text) if line_end < 0 else line_end)
+                value = retinal_result(self.patterns, text, sent.start_char, result_end)
             elif element == "depression_screening":
                 value, has_result = screening_value(self.patterns, text[start:end], text, end, limit)
                 scores = screening_scores(self.patterns, text, end, _value_end(text, end, end + _MAX_SERIES_CHARS))

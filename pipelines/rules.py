@@ -142,6 +142,8 @@ _VALUE_KEYS = {
     "heading_affirm_cue",
     "topic_cue",
     "retinal_finding",
+    "retinal_positive",
+    "retinal_negative",
     "vaccine_given_cue",
     "visit_today_cue",
     "instruments",
@@ -542,6 +544,8 @@ class ValuePatterns:
     heading_affirm_cue: re.Pattern[str]
     topic_cue: re.Pattern[str]
     retinal_finding: re.Pattern[str]
+    retinal_positive: re.Pattern[str]
+    retinal_negative: re.Pattern[str]
     vaccine_given_cue: re.Pattern[str]
     visit_today_cue: re.Pattern[str]
     instruments: tuple[tuple[re.Pattern[str], str], ...]

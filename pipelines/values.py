@@ -14,6 +14,7 @@ __all__ = [
     "A1cValue",
     "ScreeningScore",
     "a1c_values",
+    "retinal_result",
     "screening_scores",
     "screening_value",
     "tobacco_category",
@@ -202,4 +203,21 @@ def screening_scores(patterns: ValuePatterns, text: str, term_end: int, limit: i
         out.append(ScreeningScore(int(number.group("score")), number.start("score"), number.end("score")))
         pos = number.end()
     return out
+
+
+NO_RETINOPATHY = "no_apparent_retinopathy"
+RETINOPATHY = "retinopathy"
+_NEGATED_BEFORE = re.compile(r"\b(?:no|nil|without|negative\s+for|neg\s+for|free\s+of)\b[^.;,]{0,12}$", re.I)
+
+
+def retinal_result(patterns: ValuePatterns, text: str, start: int, end: int) -> str | None:
+    """The result of a retinal exam stated in ``text[start:end]`` (its sentence): ``retinopathy`` when a grade or
+    stage of it is found and not negated ("moderate NPDR OU, no CSME", "R1M0"), ``no_apparent_retinopathy`` when
+    the text says there is none ("no diabetic retinopathy", "no DR", "R0M0"), else None."""
+    for m in patterns.retinal_positive.finditer(text, start, end):
+        if not _NEGATED_BEFORE.search(text, max(start, m.start() - 30), m.start()):
+            return RETINOPATHY
+    if patterns.retinal_negative.search(text, start, end):
+        return NO_RETINOPATHY
+    return None
 

@@ -255,3 +255,24 @@ def test_checklist_status_cells(read, text, element, expected, dates):
 )
 def test_dates_of_done_tests_in_terse_forms(read, text, order, element, dates):
     assert _dates(read(text, order), element) == dates
+
+
+# ----------------------------------------------------------------------------- an eye exam's result as its value
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Diabetic eye exam 03/2026 (ophthalmology): dilated, no retinopathy.", "no_apparent_retinopathy"),
+        ("Diabetic retinal exam: last 08/2025 (optometrist) - no DR.", "no_apparent_retinopathy"),
+        ("DRS: R0M0 03/2026.", "no_apparent_retinopathy"),
+        ("Optometrist 02/2026: no diabetic changes.", "no_apparent_retinopathy"),
+        ("Dilated fundus exam OU: moderate NPDR OU, no CSME.", "retinopathy"),
+        ("Retinal screening 04/2026 - R1M0 both eyes (background DR).", "retinopathy"),
+        ("Retinal photos 2025 - no maculopathy, R1 both eyes.", "retinopathy"),  # "no" voids only maculopathy
+        # counter-examples: no result stated
+        ("Diabetic eye exam 01/2026 at Lakeside Eye.", None),
+        ("Retinal screening done 02/2026 at the mobile unit.", None),
+    ],
+)
+def test_eye_exam_result_is_the_value(read, text, value):
+    (exam, *_) = affirmed(read(text), "retinal_eye_exam")
+    assert exam.value == value
