@@ -295,10 +295,18 @@ class EvidenceBuilder:
         (2009 R, 2013 L)", "Pneumovax (2015, 2021)"): each is a date of the mention too, as an extra row
         (mention to date). A future date, another mention or any other word in the bracket: none."""
         pair = _enclosing(brackets, opens, mention.start)
-        if pair is None or text[ent.end_char : pair[0]].strip() or any(pair[0] < s < pair[1] for s, _, _ in positions):
+        if pair is None or text[ent.end_char : pair[0]].strip():
             return []
+        k = bisect.bisect_right(positions, (pair[0], len(text) + 1, ""))
+        if k < len(positions) and positions[k][0] < pair[1]:
+            return []  # another mention in the bracket
         note_date = doc._.qm_note_date
-        inside = [d for d in doc._.qm_dates or () if pair[0] < d.start and d.end <= pair[1]]
+        dates = doc._.qm_dates or []
+        k = bisect.bisect_right(dates, pair[0], key=lambda d: d.start)
+        inside = []
+        while k < len(dates) and dates[k].end <= pair[1]:
+            inside.append(dates[k])
+            k += 1
         rest = text[pair[0] + 1 : pair[1]]
         for d in reversed(inside):
             rest = rest[: d.start - pair[0] - 1] + " " + rest[d.end - pair[0] - 1 :]
