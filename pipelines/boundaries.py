@@ -8,6 +8,8 @@ stop at them. Only ``token.is_sent_start`` changes; the text is never altered.
 
 from __future__ import annotations
 
+import numpy
+from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.tokens import Doc, Token
 
@@ -42,16 +44,18 @@ class HeadingBoundaries:
     def join_query_prefixes(doc: Doc) -> None:
         """A "?" written onto the next word ("?HTN - for ABPM", "?DM") queries that word: it starts the
         sentence the word is in instead of ending the one before."""
-        for i in range(len(doc) - 1):
+        marks = numpy.flatnonzero(doc.to_array(ORTH) == doc.vocab.strings.add("?"))
+        n = len(doc)
+        for i in marks.tolist():
             token = doc[i]
             if (
-                token.text == "?"
+                i + 1 < n
                 and not token.whitespace_
                 and doc[i + 1].text[:1].isalnum()
                 and (i == 0 or doc[i - 1].whitespace_ or doc[i - 1].is_space)
             ):
                 doc[i + 1].is_sent_start = False
-                doc[i].is_sent_start = True
+                token.is_sent_start = True
 
     def predict(self, doc: Doc) -> set[int]:
         starts: set[int] = set()

@@ -153,7 +153,7 @@ class EvidenceBuilder:
     # ------------------------------------------------------------------ helpers
     @staticmethod
     def _section_of(
-        doc: Doc, starts: list[int], token_i: int, ends: dict[int, int] | None = None
+        doc: Doc, starts: list[int], token_i: int, ends: dict[int, int] | None = None, text: str = ""
     ) -> tuple[str | None, str | None]:
         sections = doc._.sections or []
         k = bisect.bisect_right(starts, token_i) - 1
@@ -162,7 +162,7 @@ class EvidenceBuilder:
         section = sections[k]
         if ends is not None:
             if k not in ends:
-                ends[k] = _indented_heading_end(doc.text, doc[section.title_start].idx)
+                ends[k] = _indented_heading_end(text, doc[section.title_start].idx)
             if doc[token_i].idx >= ends[k]:
                 return None, None  # "   Their plan: ..." under a bullet: the next, less indented item has left it
         rule = getattr(section, "rule", None)
@@ -414,7 +414,7 @@ class EvidenceBuilder:
             categories = [m.category for m in modifiers]
             if meta.get("states_result"):
                 categories.append("PAST_EVENT")  # "FIT negative": a result means the test was done
-            section, section_rule = self._section_of(doc, section_starts, ent.start, section_ends)
+            section, section_rule = self._section_of(doc, section_starts, ent.start, section_ends, text)
             if section is not None and section in meta.get("exclude_sections", ()):
                 continue
             if meta.get("followed_by") is not None and not meta["followed_by"].match(text, end):
