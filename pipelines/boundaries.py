@@ -8,11 +8,14 @@ stop at them. Only ``token.is_sent_start`` changes; the text is never altered.
 
 from __future__ import annotations
 
-from spacy.attrs import SENT_START
+import numpy
+from spacy.attrs import ORTH, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Token
 
 __all__ = ["HeadingBoundaries"]
+
+_NOT_A_START = numpy.uint64(2**64 - 1)  # SENT_START -1 in the uint64 array of Doc.to_array
 
 _BULLETS = {"•", "*", "-", "●", "▪", "·", "o"}
 _HEADING_JOINERS = {"&", "/", "AND", "OF", "THE", "FOR", "(", ")", "-"}
@@ -36,7 +39,30 @@ class HeadingBoundaries:
     def __call__(self, doc: Doc) -> Doc:
         starts = self.predict(doc)
         self.set_annotations(doc, starts)
+        self.join_query_prefixes(doc)
         return doc
+
+    @staticmethod
+    def join_query_prefixes(doc: Doc) -> None:
+        """A "?" written onto the next word ("?HTN - for ABPM", "?DM") queries that word: it starts the
+        sentence the word is in instead of ending the one before."""
+        marks = numpy.flatnonzero(doc.to_array(ORTH) == doc.vocab.strings.add("?"))
+        n = len(doc)
+        values = None
+        for i in marks.tolist():
+            token = doc[i]
+            if (
+                i + 1 < n
+                and not token.whitespace_
+                and doc[i + 1].text[:1].isalnum()
+                and (i == 0 or doc[i - 1].whitespace_ or doc[i - 1].is_space)
+            ):
+                if values is None:
+                    values = doc.to_array([SENT_START])
+                values[i + 1] = _NOT_A_START
+                values[i] = 1
+        if values is not None:  # one array write (the Token.is_sent_start setter scans the whole Doc)
+            doc.from_array([SENT_START], values)
 
     def predict(self, doc: Doc) -> set[int]:
         starts: set[int] = set()
