@@ -140,8 +140,9 @@ def run(
 
     Notes may be one file or a folder of .jsonl/.csv/.parquet shards. The run checkpoints each
     finished chunk in --out/.qae-run: a killed run started again with the same command resumes
-    where it stopped. Reports are published into --out only when complete, with manifest.json
-    listing them.
+    where it stopped. The reports (care gaps, worklists, quality summary, HTML audit, FHIR) are
+    rendered from the assembled run as `qae report --run` renders them, and published into --out
+    only when complete, with manifest.json listing this run's files and their sha256.
 
     Example: qae run --config configs/demo.yaml
 
