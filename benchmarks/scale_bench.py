@@ -155,7 +155,9 @@ def run_job(notes: Path, patients: Path, out: Path, workers: int, measures: str)
         for pid in _tree(proc.pid):
             st = _status(pid)
             if st:
-                peaks[pid] = (st[0], max(st[1], peaks.get(pid, ("", 0))[1]))
+                cmd_before, peak_before = peaks.get(pid, ("", 0))
+                # a process that has exited (a zombie) shows an empty command line: keep the one seen before
+                peaks[pid] = (st[0] or cmd_before, max(st[1], peak_before))
                 anon[pid] = max(st[2], anon.get(pid, 0))
             w = _written(pid)
             if w is not None:
