@@ -135,6 +135,9 @@ def run(
     date_order: Annotated[DateOrderOption | None, typer.Option(
         help="How the notes write numeric dates: mdy (03/04/25 = March 4, the default) or dmy "
              "(4 March); overrides the config's pipeline.date_order; a note's own date_order wins.")] = None,
+    reports: Annotated[str | None, typer.Option(
+        "--reports", help="Report formats to render, comma-separated (csv, xlsx, html, fhir; default: the "
+                          "config's reports, all); render the others later with qae report --run.")] = None,
 ) -> None:
     """Run the batch job: notes -> evidence -> measure outcomes -> reports.
 
@@ -179,6 +182,10 @@ def run(
         updates["ray"] = cfg.ray.model_copy(update=ray_updates)
     if date_order is not None:
         updates["pipeline"] = {**cfg.pipeline, "date_order": date_order.value}
+    if reports is not None:
+        from engine.reports import parse_formats
+
+        updates["reports"] = parse_formats(reports)
     cfg = cfg.model_validate({**cfg.model_dump(), **{k: (v.model_dump() if hasattr(v, "model_dump") else v)
                                                      for k, v in updates.items()}})
     if progress not in (None, "rich", "plain", "off"):

@@ -21,6 +21,7 @@ Example (``configs/demo.yaml``)::
                                               #   (date_order: mdy | dmy, how notes write 03/04/25)
     engine: {hedis_denominators: with_notes_flagged}   # or structured_only (engine/options.py)
     limits: {max_note_chars: 200000, note_seconds: 60}
+    reports: all                              # or a list of formats: [csv, html] (engine/reports.py)
     validation:                               # qae evaluate: intervals and pass/fail thresholds
       thresholds: [{level: measure, metric: ppv, min: 0.95}]   # (evaluation/thresholds.py)
 """
@@ -107,7 +108,22 @@ class JobConfig(_Strict):
     pipeline: dict[str, Any] = Field(default_factory=dict)
     engine: EngineOptions = EngineOptions()
     limits: Limits = Limits()
+    # report formats qae run renders (engine/reports.py registry); the rest can be rendered later
+    # with `qae report --run OUT --format ...`. Not part of the fingerprint: no effect on results.
+    reports: Literal["all"] | list[str] = "all"
     validation: ValidationConfig = ValidationConfig()  # qae evaluate's settings; no effect on the run
+
+    @field_validator("reports")
+    @classmethod
+    def _known_formats(cls, value: Any) -> Any:
+        if value == "all":
+            return value
+        from engine.reports import parse_formats
+
+        try:
+            return parse_formats(list(value))
+        except Exception as exc:  # ReportFormatError: one line naming the registered formats
+            raise ValueError(str(exc)) from None
 
     @field_validator("measurement_period", mode="before")
     @classmethod
@@ -144,9 +160,9 @@ class JobConfig(_Strict):
         return self.model_copy(update={"inputs": inputs, "output": fix(self.output)})
 
     def fingerprint(self) -> str:
-        """sha256 of the settings that change results (not the output folder, Ray sizing, sharding or
-        validation)."""
-        data = self.model_dump(mode="json", exclude={"output", "ray", "name", "sharding", "validation"})
+        """sha256 of the settings that change results (not the output folder, Ray sizing, sharding,
+        validation or the report formats)."""
+        data = self.model_dump(mode="json", exclude={"output", "ray", "name", "sharding", "validation", "reports"})
         data["inputs"] = {k: (Path(v).name if v else None) for k, v in data["inputs"].items()}
         blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -455,7 +455,8 @@ class _Run:
         stage = self.progress.stage("reports", 1, "steps")
         _write_manifest(final, manifest)
         run = load_run(final, evidence="referenced")
-        manifest["reports"] = file_digests(render_reports(run, final), final)
+        formats = None if self.config.reports == "all" else self.config.reports
+        manifest["reports"] = file_digests(render_reports(run, final, formats), final)
         del run
         stage.advance(1)
         stage.finish()

@@ -256,3 +256,23 @@ def test_reports_re_render_from_the_partition_files(sharded: Path, reference: Pa
     write_reports(outcomes, patients, evidence, tmp_path)
     for rel in ("outcomes.csv", "care_gaps/summary.csv", "care_gaps/clinic-mesa.csv"):
         assert (tmp_path / rel).read_bytes() == (reference / rel).read_bytes(), rel
+
+
+def test_report_formats_chosen_for_the_run_and_the_rest_rendered_later(data: Path, reference: Path) -> None:
+    """--reports csv: a large run skips the slower formats; `qae report --run` renders them later, the same bytes."""
+    out = data / "csv-only"
+    result = _run("--config", str(_config(data, "csv-only", data / "notes.jsonl")), "--out", str(out),
+                  "--reports", "csv")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["reports"] and all(name.endswith(".csv") for name in manifest["reports"])
+    assert not (out / "audit.html").exists() and not list(out.rglob("*.xlsx")) and not (out / "fhir").exists()
+    assert (out / "worklists").is_dir() and (out / "care_gaps" / "summary.csv").read_bytes() == (
+        reference / "care_gaps" / "summary.csv").read_bytes()
+    later = CliRunner().invoke(app, ["report", "--run", str(out), "--format", "html,xlsx"])
+    assert later.exit_code == 0, later.output
+    for rel in ("audit.html", "summary/quality_summary.xlsx"):
+        assert (out / rel).read_bytes() == (reference / rel).read_bytes(), rel
+    bad = _run("--config", str(_config(data, "bad-format", data / "notes.jsonl")), "--out", str(data / "bad"),
+               "--reports", "pdf")
+    assert bad.exit_code == 2 and "report format 'pdf'" in bad.output and not (data / "bad").exists()
