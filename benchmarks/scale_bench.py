@@ -6,7 +6,7 @@ patients file, or a deterministic synthetic one where that file has none), writt
 into a temporary folder; then ``qae run`` runs on them as a subprocess, once per worker count.
 
     .venv/bin/python benchmarks/scale_bench.py --notes 10000 [--workers 1 2] [--shards 4]
-        [--measures all] [--work /tmp/qae-scale] [--keep]
+        [--measures all] [--reports csv] [--kill-at 0.5] [--work /tmp/qae-scale] [--keep]
 
 Memory is sampled every half second from /proc (VmHWM, the peak resident set, of the driver and of
 every process it starts: Ray's pipeline actors, tasks and daemons). Disk written is the size of the
@@ -137,13 +137,16 @@ def _label(cmd: str) -> str:
     return cmd.split(" ")[0].rsplit("/", 1)[-1][:40] or "?"
 
 
-def run_job(notes: Path, patients: Path, out: Path, workers: int, measures: str) -> dict[str, Any]:
+def run_job(notes: Path, patients: Path, out: Path, workers: int, measures: str,
+            reports: str | None = None) -> dict[str, Any]:
     env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "QAE_PROGRESS": "plain",
            "QAE_PROGRESS_SECONDS": "30"}
     cmd = [sys.executable, "-m", "qae.cli", "run", "--notes", str(notes), "--patients", str(patients),
            "--out", str(out), "--num-cpus", str(workers), "--measurement-period", "2026"]
     if measures != "all":
         cmd += ["--measures", measures]
+    if reports:
+        cmd += ["--reports", reports]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peaks: dict[int, tuple[str, int]] = {}
@@ -181,7 +184,7 @@ def run_job(notes: Path, patients: Path, out: Path, workers: int, measures: str)
 
 
 def kill_and_resume(notes: Path, patients: Path, out: Path, workers: int, measures: str, chunks: int,
-                    fraction: float) -> dict[str, Any]:
+                    fraction: float, reports: str | None = None) -> dict[str, Any]:
     """Start the job, SIGKILL the driver once ``fraction`` of the chunks are checkpointed (and the
     Ray processes it started), then run the same command again; times both."""
     import signal
@@ -191,6 +194,8 @@ def kill_and_resume(notes: Path, patients: Path, out: Path, workers: int, measur
            "--out", str(out), "--num-cpus", str(workers), "--measurement-period", "2026"]
     if measures != "all":
         cmd += ["--measures", measures]
+    if reports:
+        cmd += ["--reports", reports]
     checkpoint = out / ".qae-run" / "checkpoint.jsonl"
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -229,6 +234,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="pipeline actors per run")
     parser.add_argument("--shards", type=int, default=4, help="JSONL files the notes are split into")
     parser.add_argument("--measures", default="all", help="measure ids (comma-separated) or all")
+    parser.add_argument("--reports", default=None, help="report formats qae run renders (default: all)")
     parser.add_argument("--work", type=Path, default=None, help="folder for corpus and outputs (default: temp)")
     parser.add_argument("--keep", action="store_true", help="keep the corpus and outputs")
     parser.add_argument("--kill-at", type=float, default=None,
@@ -249,7 +255,7 @@ def main() -> None:
             out = work / f"out-{workers}"
             if out.exists():
                 shutil.rmtree(out)
-            r = run_job(notes, patients, out, workers, args.measures)
+            r = run_job(notes, patients, out, workers, args.measures, args.reports)
             m, c = r["manifest"], r["manifest"]["counts"]
             timings = ", ".join(f"{k} {v:.0f} s" for k, v in m["timings_seconds"].items())
             print(f"\n{workers} worker(s): {args.notes:,} notes end to end in {r['wall']:.0f} s = "
@@ -270,7 +276,7 @@ def main() -> None:
                   f"written by the process tree {_mib(r['written'])}", flush=True)
             if args.kill_at is not None:
                 k = kill_and_resume(notes, patients, work / f"out-{workers}-killed", workers, args.measures,
-                                    m["run"]["chunks"], args.kill_at)
+                                    m["run"]["chunks"], args.kill_at, args.reports)
                 same = {f: e["sha256"] for f, e in k["manifest"]["files"].items()} == \
                     {f: e["sha256"] for f, e in m["files"].items()}
                 print(f"  kill -9 of the driver after {k['killed_after']:.0f} s ({k['chunks_done']} of "
