@@ -123,12 +123,18 @@ class JobConfig(_Strict):
             return None if p is None else (p if p.is_absolute() else (base / p).resolve())
 
         inputs = Inputs(**{k: fix(v) for k, v in self.inputs.model_dump().items()})
-        return self.model_copy(update={"inputs": inputs, "output": fix(self.output)})
+        pipeline = dict(self.pipeline)
+        model = pipeline.get("status_model")
+        if isinstance(model, str) and (base / model / "model.json").is_file():
+            pipeline["status_model"] = str((base / model).resolve())  # a model folder next to the config
+        return self.model_copy(update={"inputs": inputs, "output": fix(self.output), "pipeline": pipeline})
 
     def fingerprint(self) -> str:
         """sha256 of the settings that change results (not the output folder, Ray sizing or validation)."""
         data = self.model_dump(mode="json", exclude={"output", "ray", "name", "validation"})
         data["inputs"] = {k: (Path(v).name if v else None) for k, v in data["inputs"].items()}
+        if data["pipeline"].get("status_model"):
+            data["pipeline"]["status_model"] = Path(data["pipeline"]["status_model"]).name
         blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
