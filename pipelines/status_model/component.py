@@ -46,11 +46,12 @@ class StatusModelReader:
 
         self.name = name
         self.reader = load_reader(model)
+        self.policy = self.reader.policy  # who decides each status class (evaluation swaps it)
         self.batch_size = batch_size
         self.skip_labels = frozenset(skip_labels)
 
     def __call__(self, doc: Doc) -> Doc:
-        doc._.qm_status_policy = self.reader.policy
+        doc._.qm_status_policy = self.policy
         doc._.qm_status_model = self.reader.name
         spans = [e for e in doc.ents if e.label_ not in self.skip_labels]
         if spans:

@@ -6,8 +6,9 @@ For each class the policy is one of
   ``{model_if_confident: t}``    the model's reading wins when it names this class with probability >= t
 
 An item whose rules status is ``r`` and whose model reading is ``m`` (probability ``p``) gets
-``m`` when ``m != r``, the policy of ``m`` accepts it at ``p`` and the policy of ``r`` is not
-``rules``; otherwise it keeps ``r``. ``decided_by`` is ``both`` when they agree, else the reader
+``m`` when ``m != r`` and neither class is ``rules`` and ``p`` reaches the thresholds of both
+(the model must be that sure to move an item into ``m`` and out of ``r``); otherwise it keeps ``r``.
+``decided_by`` is ``both`` when they agree, else the reader
 whose answer was kept, and every disagreement is flagged ``readers_disagree`` for review.
 
 The ``status`` section governs the engine's eight statuses; the ``negex`` section the NegEx/ConText
@@ -105,7 +106,7 @@ def combine(
         return Decision(rules_label, "both", rules_label, model_label, p)
     accept = thresholds.get(model_label, RULES)
     release = thresholds.get(rules_label, RULES)
-    if accept is not RULES and release is not RULES and p >= accept:
+    if accept is not RULES and release is not RULES and p >= max(accept, release):
         return Decision(model_label, "model", rules_label, model_label, p)
     return Decision(rules_label, "rules", rules_label, model_label, p)
 
