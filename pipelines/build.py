@@ -28,7 +28,7 @@ import spacy
 from spacy.language import Language
 from spacy.util import compile_infix_regex, compile_prefix_regex
 
-from engine.errors import PipelineOptionError
+from engine.errors import ConfigError, PipelineOptionError
 
 from .dates import DATE_ORDERS
 from .factories import register_factories
@@ -103,7 +103,10 @@ def check_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
             raise PipelineOptionError(
                 f"pipeline option 'status_model' is {opts['status_model']!r}; give a model name or folder, or null."
             )
-        opts["status_model"] = str(resolve_model_dir(opts["status_model"]))
+        try:
+            opts["status_model"] = str(resolve_model_dir(opts["status_model"]))
+        except ConfigError as exc:
+            raise PipelineOptionError(f"pipeline option 'status_model': {exc}") from None
     return opts
 
 

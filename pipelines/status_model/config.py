@@ -71,6 +71,7 @@ class TrainConfig(_Strict):
     window: Window = Window()
     thresholds: list[float] = Field(default_factory=lambda: [0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99])
     evaluate_dev_notes: bool = True  # run the whole pipeline on the dev eval notes (note-level table)
+    source_text: str | None = Field(None, exclude=True)  # the YAML as written (kept in the model folder)
 
     def resolved(self, base: Path) -> TrainConfig:
         def fix(p: Any) -> Any:
@@ -101,4 +102,6 @@ def load_train_config(path: Path) -> TrainConfig:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
         raise ConfigError(f"{path}: field '{where}': {err['msg']}") from exc
-    return config.resolved(path.parent.resolve())
+    resolved = config.resolved(path.parent.resolve())
+    resolved.source_text = path.read_text(encoding="utf-8")
+    return resolved

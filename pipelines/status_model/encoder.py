@@ -49,8 +49,10 @@ def encoder_fingerprint() -> dict[str, str]:
     return {"package": ENCODER_PACKAGE, "version": version(ENCODER_PACKAGE), "sha256": digest.hexdigest()}
 
 
+@lru_cache(maxsize=1)
 def load_encoder() -> tuple[Any, Any]:
-    """(tokenizer, BertModel) from the packaged folder, in eval mode, offline."""
+    """(tokenizer, BertModel) from the packaged folder, in eval mode, offline; loaded once per process
+    and never changed (the trained top layer is a copy)."""
     offline()
     import transformers
     from transformers import AutoTokenizer, BertModel

@@ -39,10 +39,11 @@ __all__ = ["build_examples", "train_status_model"]
 Log = Callable[[str], None]
 
 
-def build_examples(config: TrainConfig, log: Log = print) -> tuple[list[Example], dict[str, Any], dict[str, Any]]:
-    """(examples, recipe for data.json, dev gold and split) of a training config."""
+def build_examples(config: TrainConfig, log: Log = print, nlp: Any = None
+                   ) -> tuple[list[Example], dict[str, Any], dict[str, Any]]:
+    """(examples, recipe for data.json, dev gold and split) of a training config; ``nlp`` is a
+    rules-only pipeline (default: ``build_nlp()``)."""
     from evaluation.extraction import load_gold, load_notes
-    from pipelines.build import build_nlp
 
     src = config.sources
     examples: list[Example] = []
@@ -67,7 +68,7 @@ def build_examples(config: TrainConfig, log: Log = print) -> tuple[list[Example]
         if not wanted_weak:
             notes = {k: v for k, v in notes.items() if k in gold}
         dev["notes"] = {k: v for k, v in notes.items() if k in gold}
-        nlp = build_nlp()
+        nlp = nlp or _rules_nlp()
         log(f"  reading {len(notes)} notes with the rules ...")
         caps = src.weak.cap_per_status if src.weak else {"default": 0}
         examples += note_examples(nlp, sorted(notes.values(), key=lambda n: n.note_id), gold, dev["splits"],
@@ -79,6 +80,12 @@ def build_examples(config: TrainConfig, log: Log = print) -> tuple[list[Example]
                                          "cap_per_status": src.weak.cap_per_status, "weight": src.weak.weight}
     recipe["examples"] = source_summary(examples)
     return examples, recipe, dev
+
+
+def _rules_nlp() -> Any:
+    from pipelines.build import build_nlp
+
+    return build_nlp()
 
 
 def _by_split(splits: dict[str, str]) -> dict[str, list[str]]:
@@ -170,8 +177,11 @@ def _read(net: Any, pairs: Sequence[tuple[Any, Example]], states: dict[Any, Any]
     return out
 
 
-def train_status_model(config: TrainConfig, out_dir: Path | None = None, log: Log = print) -> Path:
-    """Train, choose the hybrid, write the model directory and score it; returns the directory."""
+def train_status_model(config: TrainConfig, out_dir: Path | None = None, log: Log = print,
+                       nlp: Any = None) -> Path:
+    """Train, choose the hybrid, write the model directory and score it; returns the directory.
+
+    ``nlp``: a rules-only pipeline to reuse (default: one is built); it is left as it was."""
     import torch
     from safetensors.torch import save_file
 
@@ -185,7 +195,8 @@ def train_status_model(config: TrainConfig, out_dir: Path | None = None, log: Lo
     random.seed(config.seed)
     torch.use_deterministic_algorithms(True)
     log("building the data recipe ...")
-    examples, recipe, dev = build_examples(config, log)
+    nlp = nlp or _rules_nlp()
+    examples, recipe, dev = build_examples(config, log, nlp)
     if not any(e.split == "train" for e in examples):
         from engine.errors import ConfigError
 
@@ -228,13 +239,13 @@ def train_status_model(config: TrainConfig, out_dir: Path | None = None, log: Lo
             loss.backward()
             opt.step()
             sched.step()
-            total += float(loss) * len(idx)
+            total += float(loss.detach()) * len(idx)
         mean = total / len(train_pairs)
         log(f"  epoch {epoch + 1}/{config.train.epochs}: loss {mean:.4f} ({time.time() - t0:.0f} s)")
 
     held = [p for p in pairs if p[1].split != "train"]
     readings = dict(zip([id(e) for _, e in held], _read(net, held, states), strict=True))
-    policy, metrics = _choose_and_score(config, [e for _, e in held], readings, log)
+    policy, metrics = _choose_and_score(config, [e for _, e in held], readings, log, nlp)
 
     name = f"{config.name}-{config.version}"
     out = Path(out_dir) if out_dir else Path(config.output) / name
@@ -251,19 +262,19 @@ def train_status_model(config: TrainConfig, out_dir: Path | None = None, log: Lo
     (out / "hybrid.yaml").write_text(policy_to_yaml(policy, "# chosen per class on held-out rows (NegEx val, "
                                                     "dev select) by qae train; edit to change who decides"),
                                      encoding="utf-8")
-    (out / "config.yaml").write_text(yaml.safe_dump(json.loads(config.model_dump_json()), sort_keys=False),
-                                     encoding="utf-8")
+    config_text = config.source_text or yaml.safe_dump(json.loads(config.model_dump_json()), sort_keys=False)
+    (out / "config.yaml").write_text(config_text, encoding="utf-8")
     (out / "data.json").write_text(dump_json(recipe), encoding="utf-8")
     if config.evaluate_dev_notes and dev["gold"]:
         log("scoring the dev notes with the whole pipeline (rules, model, hybrid) ...")
-        metrics.update(_dev_metrics(out, dev))
+        metrics.update(_dev_metrics(out, dev, nlp))
     (out / "metrics.json").write_text(dump_json(metrics), encoding="utf-8")
     log(f"wrote {out} in {time.time() - t_start:.0f} s")
     return out
 
 
 def _choose_and_score(config: TrainConfig, held: Sequence[Example], readings: dict[int, Any],
-                      log: Log) -> tuple[HybridPolicy, dict[str, Any]]:
+                      log: Log, nlp: Any) -> tuple[HybridPolicy, dict[str, Any]]:
     from evaluation.negex import labels_of, target_reading
     from evaluation.status_model_eval import (
         NegexRow,
@@ -273,10 +284,8 @@ def _choose_and_score(config: TrainConfig, held: Sequence[Example], readings: di
         select_status_policy,
         status_table,
     )
-    from pipelines.build import build_nlp
     from pipelines.status import status_of
 
-    nlp = build_nlp()
     negex_rows: dict[str, list[NegexRow]] = {"val": [], "test": []}
     status_rows: dict[str, list[StatusRow]] = {"val": [], "test": [], "select": [], "eval": []}
     for e in held:
@@ -308,26 +317,31 @@ def _choose_and_score(config: TrainConfig, held: Sequence[Example], readings: di
     return policy, metrics
 
 
-def _dev_metrics(model_dir: Path, dev: dict[str, Any]) -> dict[str, Any]:
+def _dev_metrics(model_dir: Path, dev: dict[str, Any], nlp: Any) -> dict[str, Any]:
+    """The dev notes through the whole pipeline: ``nlp`` (rules only) gets the status model for the
+    duration, read once per note, then scored with each reader's policy."""
     from evaluation.status_model_eval import disagreement_errors, note_level_table
-    from pipelines.build import build_nlp
-    from pipelines.extract import GUIDELINE_ELEMENTS, extract_notes
+    from pipelines.extract import GUIDELINE_ELEMENTS, doc_to_evidence, make_doc
 
     from .hybrid import HybridPolicy
 
     notes = dev["notes"]
     gold = dev["gold"]
-    nlp = build_nlp({"status_model": str(model_dir)})
-    component = nlp.get_pipe("qm_status_model")
-    hybrid = component.reader.policy
-    readers = {"rules": HybridPolicy.rules_only(STATUS_LABELS), "model": HybridPolicy.model_only(STATUS_LABELS),
-               "hybrid": hybrid}
-    evidence: dict[str, dict[str, list[Any]]] = {}
-    ordered = [notes[k] for k in sorted(notes)]
-    for reader, policy in readers.items():
-        component.policy = policy
-        evidence[reader] = {n.note_id: items for n, items in extract_notes(nlp, ordered)}
-    component.policy = hybrid
+    component = nlp.add_pipe("qm_status_model", before="qm_evidence", config={"model": str(model_dir)})
+    try:
+        hybrid = component.reader.policy
+        readers = {"rules": HybridPolicy.rules_only(STATUS_LABELS),
+                   "model": HybridPolicy.model_only(STATUS_LABELS), "hybrid": hybrid}
+        evidence: dict[str, dict[str, list[Any]]] = {r: {} for r in readers}
+        ordered = [notes[k] for k in sorted(notes)]
+        docs = list(nlp.pipe((make_doc(nlp, n) for n in ordered), batch_size=16))
+        builder = nlp.get_pipe("qm_evidence")
+        for reader, policy in readers.items():  # the model read each note once; the evidence is rebuilt
+            for note, doc in zip(ordered, docs, strict=True):
+                doc._.qm_status_policy = policy
+                evidence[reader][note.note_id] = doc_to_evidence(note, builder(doc))
+    finally:
+        nlp.remove_pipe("qm_status_model")
     eval_ids = {k for k, s in dev["splits"].items() if s == "eval" and k in notes}
     sub = {k: v for k, v in gold.items() if k in eval_ids}
     allg = {k: v for k, v in gold.items() if k in notes}
