@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from engine.criteria import CriterionResult, PatientContext, evaluate
 from engine.episodes import find_episodes
 from engine.gaps import GapReason, choose_reason, gap_action
+from engine.horizon import due_date, next_period, one_year_on, valid_through
 from engine.options import DEFAULT_OPTIONS, EngineOptions
 from engine.periods import MeasurementPeriod, age_in_months
 from engine.populations import PopulationFlags, apply_precedence, gap_open
@@ -54,6 +55,9 @@ class MeasureOutcome:
     valid_through: date | None = None
     # Open gaps: the last day in the measurement period by which the service closes the gap.
     due_date: date | None = None
+    # Closed now, open in the next measurement period with the evidence known today (DEQM
+    # prospective-gap): the patient stays in the denominator and the evidence stops counting.
+    prospective_gap: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -91,7 +95,11 @@ def _disputed(ids: Sequence[str], disputed: frozenset[str]) -> tuple[str, ...]:
 
 
 def _evaluate_group(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
-                    origins: Mapping[str, str], disputed: frozenset[str] = frozenset()) -> MeasureOutcome:
+                    origins: Mapping[str, str], horizon: bool = True,
+                    disputed: frozenset[str] = frozenset()) -> MeasureOutcome:
+    """One group for one patient (and episode); ``horizon``: also the due date of an open gap, and
+    how long a closed one stays closed (engine/horizon.py); ``disputed``: ids of evidence the rules
+    and the status model read differently (flagged ``readers_disagree:<id>`` when it decides)."""
     pops = group.populations
     base = dict(patient_id=ctx.patient.patient_id, measure_id=spec.id, group=group.id,
                 measure_version=spec.version, inverse=spec.inverse, measure_title=spec.title,
@@ -116,9 +124,14 @@ def _evaluate_group(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
     is_open = gap_open(flags, inverse=spec.inverse)
     reason: GapReason | None = None
     action, gap_ids, source = "", (), ""
+    due: date | None = None
+    through: date | None = None
+    prospective = False
     if is_open:
         reason, gap_ids = choose_reason(numer_r.findings)
         action = gap_action(reason, spec.gap_actions)
+        if horizon:
+            due = due_date(pops.numer, ctx)
     elif flags.denom:
         if flags.denex:
             source = closed_by(denex_r.evidence_ids, origins)
@@ -126,6 +139,8 @@ def _evaluate_group(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
             source = closed_by(denexcep_r.evidence_ids, origins)
         else:
             source = closed_by(numer_r.evidence_ids, origins)
+            if horizon and spec.episode is None:
+                through, prospective = _horizon(spec, group, ctx, origins)
     # review flags: how the patient entered the population (a denominator found only in notes),
     # then what a reviewer should check about the numerator
     review = ipp_r.flags + (denom_r.flags if denom else ()) + (numer_r.flags if not flags.denex else ())
@@ -146,8 +161,36 @@ def _evaluate_group(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
         denexcep_evidence_ids=denexcep_r.evidence_ids if flags.denexcep else (),
         review_flags=tuple(dict.fromkeys(review)) + (("undated_policy:review",) if reason ==
                                                      GapReason.UNDATED_EVIDENCE else ()),
+        valid_through=through,
+        due_date=due,
+        prospective_gap=prospective,
         **base,  # type: ignore[arg-type]
     )
+
+
+def _horizon(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
+             origins: Mapping[str, str]) -> tuple[date | None, bool]:
+    """A gap the numerator closed: how long its evidence keeps it closed, and whether it is open in
+    the next measurement period (the whole group evaluated there with today's evidence; visits that
+    have not happened yet cannot be known, so the patient is assumed to keep this period's visits,
+    moved one year on: an eCQM patient seen this year stays in its initial population)."""
+    pops = group.populations
+    through = valid_through(pops.numer, pops.numex, ctx, spec.inverse)
+    nxt = next_period(ctx.period)
+    if through is None or through >= nxt.end:
+        return through, False
+    ahead = replace(ctx, period=nxt, encounters=_with_next_visits(ctx.encounters, ctx.period))
+    return through, _evaluate_group(spec, group, ahead, origins, horizon=False).gap_open
+
+
+def _with_next_visits(encounters: tuple[Encounter, ...], period: MeasurementPeriod) -> tuple[Encounter, ...]:
+    """The encounters, plus those of ``period`` moved one period on (ids suffixed ``@next``)."""
+    moved = [e.model_copy(update={"encounter_id": f"{e.encounter_id}@next", "start_date": one_year_on(e.start_date),
+                                  "end_date": one_year_on(e.end_date) if e.end_date else None})
+             for e in encounters if period.start <= e.start_date <= period.end]
+    if not moved:
+        return encounters
+    return tuple(sorted((*encounters, *moved), key=lambda e: (e.start_date, e.encounter_id)))
 
 
 def calculate(
@@ -187,14 +230,16 @@ def calculate(
             ctx = PatientContext(patient, period, elements, encs, spec.undated_policy,
                                  frozenset(spec.count_statuses), options=options)
             if spec.episode is None:
-                outcomes.extend(_evaluate_group(spec, group, ctx, origins, frozen_disputed) for group in spec.groups)
+                outcomes.extend(_evaluate_group(spec, group, ctx, origins, disputed=frozen_disputed)
+                                for group in spec.groups)
                 continue
             episodes = find_episodes(spec.episode, ctx)
             if not episodes:  # one row outside the population, like any patient outside the IPP
                 outcomes.extend(_outside(spec, group, patient) for group in spec.groups)
             for episode in episodes:
                 ectx = ctx.with_episode(episode)
-                outcomes.extend(_evaluate_group(spec, group, ectx, origins, frozen_disputed) for group in spec.groups)
+                outcomes.extend(_evaluate_group(spec, group, ectx, origins, disputed=frozen_disputed)
+                                for group in spec.groups)
     outcomes.sort(key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode))
     return outcomes
 

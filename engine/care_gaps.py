@@ -14,11 +14,15 @@ evidence that decided the unmet numerator (e.g. the "current smoker" mention tha
 patient a tobacco user). For a review row, the evidence that closed, excluded or excepted it
 plus any evidence a flag names. The evidence columns are parallel lists, one entry per item,
 joined by `` | ``: ``evidence_ids``, ``note_ids``, ``note_dates``, ``event_dates``
-(``-`` when none), ``statuses``, ``sources`` (the rule or structured source) and
+(``n/a`` when none: a bare ``-`` would read as a formula trigger), ``statuses``, ``sources``
+(the rule or structured source) and
 ``evidence_quotes`` (each span as a JSON string, so quotes, ``|`` and line breaks inside a
 span stay unambiguous; structured events read ``[structured <source> <code> = <value>]``).
-The csv module quotes every cell that needs it. Encounter ids (``encounter:<id>``) are kept
-with source ``encounter``.
+The csv module quotes every cell that needs it, and every cell is spreadsheet-safe
+(engine/cells.py: an id or a quote starting with ``=``, ``+``, ``-``, ``@``, a tab or a CR is
+prefixed with a quote). Encounter ids (``encounter:<id>``) are kept with source ``encounter``.
+``due_date`` (open gaps) and ``valid_through`` (a review row the numerator closed) come from
+engine/horizon.py.
 
 ``care_gaps/summary.csv``: for every clinic x measure (x group): patients, IPP, DENOM,
 DENEX, DENEXCEP, NUMER, NUMEX, the eligible and met counts, the rate, the open gaps and one
@@ -31,7 +35,6 @@ These files quote note text by design (they are the audit trail); nothing here l
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import re
@@ -40,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.calculator import MeasureOutcome
+from engine.cells import SafeDictWriter
 from engine.gaps import GAP_DISPLAY, REASON_ORDER
 from engine.records import Evidence, Patient
 
@@ -50,7 +54,7 @@ CARE_GAP_COLUMNS = (
     "clinic_id", "patient_id", "provider_id", "measure_id", "measure_title", "group",
     "group_title", "episode", "row_type", "gap_reason", "gap_reason_text", "gap_action", "review_flags",
     "evidence_count", "evidence_ids", "note_ids", "note_dates", "event_dates", "statuses",
-    "sources", "evidence_quotes", "closed_by", "stratum", "measure_version",
+    "sources", "evidence_quotes", "closed_by", "stratum", "measure_version", "due_date", "valid_through",
 )
 CARE_GAP_SUMMARY_COLUMNS = (
     "clinic_id", "measure_id", "group", "measure_title", "inverse", "patients", "ipp", "denom",
@@ -58,6 +62,7 @@ CARE_GAP_SUMMARY_COLUMNS = (
     *(f"gaps_{r.value}" for r in REASON_ORDER), "review_rows",
 )
 SEP = " | "
+NONE = "n/a"  # an empty entry of a parallel list
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _RESERVED = {"summary"}
 
@@ -78,14 +83,14 @@ def _evidence_columns(ids: Sequence[str], by_id: Mapping[str, Evidence]) -> dict
         ev = by_id.get(i)
         cols["evidence_ids"].append(i)
         if ev is None:  # an encounter (or an id the caller did not pass evidence for)
-            kind = "encounter" if i.startswith("encounter:") else "-"
-            for k, v in (("note_ids", "-"), ("note_dates", "-"), ("event_dates", "-"),
-                         ("statuses", "-"), ("sources", kind), ("evidence_quotes", "-")):
+            kind = "encounter" if i.startswith("encounter:") else NONE
+            for k, v in (("note_ids", NONE), ("note_dates", NONE), ("event_dates", NONE),
+                         ("statuses", NONE), ("sources", kind), ("evidence_quotes", NONE)):
                 cols[k].append(v)
             continue
-        cols["note_ids"].append(ev.note_id or "-")
-        cols["note_dates"].append(ev.note_date.isoformat() if ev.note_date else "-")
-        cols["event_dates"].append(ev.event_date.isoformat() if ev.event_date else "-")
+        cols["note_ids"].append(ev.note_id or NONE)
+        cols["note_dates"].append(ev.note_date.isoformat() if ev.note_date else NONE)
+        cols["event_dates"].append(ev.event_date.isoformat() if ev.event_date else NONE)
         cols["statuses"].append(ev.status)
         cols["sources"].append(ev.source)
         cols["evidence_quotes"].append(_quote(ev))
@@ -142,6 +147,8 @@ def care_gap_rows(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient
             "closed_by": o.closed_by,
             "stratum": o.stratum,
             "measure_version": o.measure_version,
+            "due_date": o.due_date.isoformat() if o.due_date else "",
+            "valid_through": o.valid_through.isoformat() if o.valid_through else "",
         }
         row.update(_evidence_columns(_deciding_ids(o, by_id), by_id))
         clinics.setdefault(clinic, []).append(row)
@@ -199,8 +206,7 @@ def _summary_rows(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient
 
 def _write_csv(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(columns), lineterminator="\n",
-                                quoting=csv.QUOTE_MINIMAL)
+        writer = SafeDictWriter(fh, columns)
         writer.writeheader()
         writer.writerows(rows)
 

@@ -10,7 +10,7 @@ from engine.episodes import describe_episodes
 from engine.gaps import GAP_DISPLAY, REASON_ORDER, gap_action
 from engine.spec import MeasureSpec
 
-__all__ = ["catalogue_markdown", "catalogue_rows", "describe"]
+__all__ = ["catalogue_markdown", "catalogue_rows", "catalogue_text", "describe"]
 
 _POP_TITLES = {
     "ipp": "Initial population",
@@ -53,6 +53,42 @@ def catalogue_rows(specs: Mapping[str, MeasureSpec] | Sequence[MeasureSpec]) -> 
     return rows
 
 
+def _programs(spec: MeasureSpec) -> str:
+    p = spec.programs
+    parts = [f"HEDIS {p.hedis}" if p.hedis else "", p.cms_ecqm or "",
+             f"MIPS {p.mips_quality}" if p.mips_quality else "", f"MSSP APP Plus {p.mssp_app_plus}"
+             if p.mssp_app_plus else "", f"Stars {p.stars}" if p.stars else ""]
+    return "; ".join(x for x in parts if x) or "no program listed"
+
+
+def catalogue_text(specs: Mapping[str, MeasureSpec] | Sequence[MeasureSpec], width: int = 80) -> str:
+    """The catalogue as plain text that fits ``width`` columns (piped output, narrow terminals): per
+    measure its id and title, then the programs, version, who, direction and groups, wrapped."""
+    import textwrap
+
+    items = _values(specs)
+    pad = max(len(s.id) for s in items) + 2 if items else 2
+    lines = []
+    for spec in items:
+        head = textwrap.wrap(spec.title, width=max(20, width - pad), break_on_hyphens=False)
+        lines.append(f"{spec.id:<{pad}}{head[0]}")
+        lines.extend(" " * pad + more for more in head[1:])
+        who = {"any": "any sex", "F": "women", "M": "men"}[spec.sex]
+        groups = f"{len(spec.groups)} groups ({', '.join(g.id for g in spec.groups)})" if len(spec.groups) > 1 \
+            else "1 group"
+        detail = (f"{_programs(spec)} | version {spec.version} | ages {spec.age.short()}, {who} | "
+                  f"{'LOWER is better (inverse)' if spec.inverse else 'higher is better'} | {groups}")
+        lines.extend(textwrap.wrap(detail, width=width, initial_indent=" " * pad, subsequent_indent=" " * pad,
+                                   break_on_hyphens=False))
+    return "\n".join(lines) + "\n"
+
+
+def _service_words(services: tuple[str, ...]) -> str:
+    if len(services) == 1:
+        return services[0]
+    return f"{services[0]}, or if the patient has no such row, {' / '.join(services[1:])}"
+
+
 def describe(spec: MeasureSpec) -> str:
     """The spec in words a quality analyst reads."""
     lines = [f"{spec.id} — {spec.title} (version {spec.version})"]
@@ -83,6 +119,12 @@ def describe(spec: MeasureSpec) -> str:
         lines.append("Higher is better: a patient in the denominator but not the numerator has an open gap.")
     if spec.episode is not None:
         lines.append(describe_episodes(spec.episode))
+    services = {g.id: spec.services(g.id) for g in spec.groups}
+    if len({v for v in services.values()}) == 1:
+        lines.append(f"Clinic worklist service: {_service_words(next(iter(services.values())))}.")
+    else:
+        lines.append("Clinic worklist services: " + "; ".join(f"group {g}: {_service_words(v)}"
+                                                             for g, v in services.items()) + ".")
     lines.append(f"Evidence that counts: {', '.join(spec.count_statuses)} mentions only.")
     lines.append(f"Evidence without a date: {_UNDATED[spec.undated_policy]}.")
     for group in spec.groups:

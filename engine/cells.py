@@ -6,24 +6,35 @@ id of ``=HYPERLINK(...)`` or a note quote starting with ``=cmd|...`` would run w
 opens the file. :func:`safe_cell` neutralises such text by prefixing a single quote, as the
 OWASP guidance recommends, whatever the column; numbers, booleans and ``None`` pass through
 unchanged (a negative *number* is data, a string starting with ``-`` is text and is quoted).
-Readers of our files strip the quote again with :func:`unsafe_cell`.
+Readers of our files strip the quote again with :func:`unsafe_cell`; text that already starts with
+a quote and a trigger (``'=x``) gets a second quote, so the round trip is exact.
+
+:class:`SafeDictWriter` is the one CSV writer for our files: ``\n`` line ends, every cell made safe,
+and a row holding a carriage return written with every field quoted (Python's csv module quotes
+only the line terminator's characters, and a bare CR ends a row in Excel and most readers, which
+would start a new row with whatever followed it, ``=cmd|...`` included).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import csv
+from collections.abc import Iterable, Mapping, Sequence
+from typing import IO, Any
 
-__all__ = ["FORMULA_TRIGGERS", "safe_cell", "safe_row", "unsafe_cell"]
+__all__ = ["FORMULA_TRIGGERS", "SafeDictWriter", "safe_cell", "safe_row", "unsafe_cell"]
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: Any) -> Any:
     """``value`` with any leading formula trigger neutralised (strings only)."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+    if isinstance(value, str) and (value.startswith(FORMULA_TRIGGERS) or _quoted_trigger(value)):
         return "'" + value
     return value
+
+
+def _quoted_trigger(value: str) -> bool:
+    return value.startswith("'") and value[1:2] != "" and (value[1:2] in FORMULA_TRIGGERS or _quoted_trigger(value[1:]))
 
 
 def safe_row(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -33,6 +44,27 @@ def safe_row(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def unsafe_cell(value: Any) -> Any:
     """Undo :func:`safe_cell` when reading a file we wrote (``'=x`` -> ``=x``)."""
-    if isinstance(value, str) and value.startswith("'") and value[1:2] in FORMULA_TRIGGERS and value[1:2]:
+    if isinstance(value, str) and _quoted_trigger(value):
         return value[1:]
     return value
+
+
+class SafeDictWriter:
+    """``csv.DictWriter`` for the project's CSV files: safe cells, ``\n`` line ends, CRs quoted."""
+
+    def __init__(self, fh: IO[str], fieldnames: Sequence[str]) -> None:
+        self.fieldnames = list(fieldnames)
+        self._plain = csv.DictWriter(fh, fieldnames=self.fieldnames, lineterminator="\n")
+        self._quoted = csv.DictWriter(fh, fieldnames=self.fieldnames, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def writeheader(self) -> None:
+        self.writerow(dict(zip(self.fieldnames, self.fieldnames, strict=True)))
+
+    def writerow(self, row: Mapping[str, Any]) -> None:
+        safe = safe_row(row)
+        has_cr = any(isinstance(v, str) and "\r" in v for v in safe.values())
+        (self._quoted if has_cr else self._plain).writerow(safe)
+
+    def writerows(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        for row in rows:
+            self.writerow(row)

@@ -18,6 +18,7 @@ errors a user can fix (a file, a config, a spec, an id) and errors that mean a b
     │   │                               a spec names a criteria function (``rule:``) nobody registered
     │   ├── RuleFileError(ValueError)   a pipelines/resources rule file is malformed
     │   ├── ConformanceError            a CMS test-deck folder cannot be used
+    │   ├── ReportFormatError           a report format (qae report --format) with no writer
     │   └── RayConnectionError(ConnectionError)
     │                                   the Ray cluster given by --ray-address cannot be joined
     └── InternalError                   a bug in qae: please report it with the traceback
@@ -53,6 +54,7 @@ __all__ = [
     "QaeWarning",
     "RayConnectionError",
     "RegistryError",
+    "ReportFormatError",
     "RuleFileError",
     "SpecError",
     "UnknownCriterionError",
@@ -144,6 +146,10 @@ class RuleFileError(UserError, ValueError):
 
 class ConformanceError(UserError):
     """The deck directory cannot be used (a table missing, a column missing, a bad value)."""
+
+
+class ReportFormatError(UserError):
+    """A report format that no writer is registered for (engine/reports.py)."""
 
 
 class RayConnectionError(UserError, ConnectionError):

@@ -25,8 +25,9 @@ format) under ``<out_dir>/fhir/``:
   code ``CAREGAP``, patient, ``evidence.detail`` the MeasureReport, identified period, the
   reason and action in ``detail``), and every resource they reference (Patient, Organization,
   DocumentReference, structured events, Encounter). Gap status: ``open-gap`` for an open gap;
-  ``prospective-gap`` for a closed gap whose ``valid_through`` falls before the end of the next
-  measurement period (it will reopen unless the service is repeated); ``closed-gap`` otherwise.
+  ``prospective-gap`` for a closed gap that the same evidence would leave open in the next
+  measurement period (``MeasureOutcome.prospective_gap``: its ``valid_through`` falls before the end
+  of the next period and the patient is still eligible then); ``closed-gap`` otherwise.
   A patient excluded (DENEX) or excepted (DENEXCEP without NUMER) has no gap for that group.
 
 Profiles followed: Da Vinci DEQM STU5 (5.0.0, http://hl7.org/fhir/us/davinci-deqm); the
@@ -122,20 +123,13 @@ def _fhir_date(d: date, precision: str | None) -> str:
     return d.isoformat()
 
 
-def _next_period_end(end: date) -> date:
-    try:
-        return end.replace(year=end.year + 1)
-    except ValueError:  # Feb 29
-        return end.replace(year=end.year + 1, day=28)
-
-
 def gap_status(o: MeasureOutcome, period_end: date) -> str:
     """DEQM gap status of an outcome in the denominator: ``open-gap``, ``prospective-gap`` (closed,
-    but the deciding evidence stops counting before the end of the next measurement period) or
-    ``closed-gap``."""
+    but the same evidence leaves the gap open in the next measurement period: ``o.prospective_gap``)
+    or ``closed-gap``."""
     if o.gap_open:
         return "open-gap"
-    if o.valid_through is not None and o.valid_through < _next_period_end(period_end):
+    if o.prospective_gap:
         return "prospective-gap"
     return "closed-gap"
 

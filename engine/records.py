@@ -60,6 +60,9 @@ class Note(BaseModel):
 
 
 class Patient(BaseModel):
+    """One patient. ``name`` and ``mrn`` (the clinic's medical record number) are optional:
+    clinic worklists show them when the patients file has them, else the patient id."""
+
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     patient_id: str = Field(min_length=1)
@@ -68,6 +71,8 @@ class Patient(BaseModel):
     clinic_id: str | None = None
     provider_id: str | None = None
     product_line: ProductLine | None = None
+    name: str | None = None
+    mrn: str | None = None
 
 
 class StructuredEvent(BaseModel):

@@ -2,7 +2,11 @@
 
 ``outcomes.csv``: one row per patient x measure x group (all zeros outside the IPP), sorted
 by measure, patient, group; episode-of-care measures (TRC) have one row per episode with its id
-in ``episode`` (empty otherwise); the optional age ``stratum`` is the last column. Population
+in ``episode`` (empty otherwise); then the optional age ``stratum``; ``due_date`` (open gaps: the
+last day in the MP by which the service closes the gap), ``valid_through`` (gaps the numerator
+closed: the last day the evidence keeps them closed; empty when it does not expire) and
+``prospective_gap`` (1: closed now, open in the next MP with today's evidence); see
+engine/horizon.py. Every cell goes through :func:`engine.cells.safe_cell`. Population
 counts in the summary count rows (episodes), ``patients`` counts distinct patients.
 ``care_gaps/<clinic_id or 'unassigned'>.csv`` and ``care_gaps/summary.csv``: see
 engine/care_gaps.py (open gaps and flagged rows with the deciding evidence; clinic x measure
@@ -12,7 +16,6 @@ dict contains counts only.
 
 from __future__ import annotations
 
-import csv
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +23,7 @@ from typing import Any
 
 from engine.calculator import MeasureOutcome
 from engine.care_gaps import CARE_GAP_COLUMNS, CARE_GAP_SUMMARY_COLUMNS, write_care_gaps
+from engine.cells import SafeDictWriter
 from engine.gaps import REASON_ORDER
 from engine.records import Evidence, Patient
 
@@ -30,7 +34,7 @@ OUTCOME_COLUMNS = (
     "patient_id", "measure_id", "group", "episode", "ipp", "denom", "denex", "denexcep", "numer", "numex",
     "gap_open", "gap_reason", "gap_action", "closed_by", "numer_evidence_ids",
     "denex_evidence_ids", "denexcep_evidence_ids", "gap_evidence_ids", "review_flags", "measure_version",
-    "stratum",
+    "stratum", "due_date", "valid_through", "prospective_gap",
 )
 
 
@@ -54,6 +58,9 @@ def outcome_row(o: MeasureOutcome) -> dict[str, Any]:
         "review_flags": _join(o.review_flags),
         "measure_version": o.measure_version,
         "stratum": o.stratum,
+        "due_date": o.due_date.isoformat() if o.due_date else "",
+        "valid_through": o.valid_through.isoformat() if o.valid_through else "",
+        "prospective_gap": int(o.prospective_gap),
     })
     return row
 
@@ -124,17 +131,18 @@ def summarize(outcomes: Sequence[MeasureOutcome]) -> dict[str, Any]:
 
 
 def write_reports(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient],
-                  evidence: Sequence[Evidence], out_dir: Path) -> dict[str, Any]:
-    """Write outcomes.csv and care_gaps/*.csv under ``out_dir``; return the summary dict."""
+                  evidence: Sequence[Evidence], out_dir: Path, *, care_gaps: bool = True) -> dict[str, Any]:
+    """Write outcomes.csv (and care_gaps/*.csv unless ``care_gaps`` is False: ``qae run`` renders them
+    with every other report through engine/reports.py) under ``out_dir``; return the summary dict."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ordered = sorted(outcomes, key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode))
     with (out_dir / "outcomes.csv").open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=OUTCOME_COLUMNS, lineterminator="\n")
+        writer = SafeDictWriter(fh, OUTCOME_COLUMNS)
         writer.writeheader()
         for o in ordered:
             writer.writerow(outcome_row(o))
-    files = write_care_gaps(ordered, patients, evidence, out_dir / "care_gaps")
     summary = summarize(ordered)
-    summary["care_gap_files"] = files
+    if care_gaps:
+        summary["care_gap_files"] = write_care_gaps(ordered, patients, evidence, out_dir / "care_gaps")
     return summary

@@ -32,6 +32,7 @@ class RunData:
     evidence: Mapping[str, Evidence]  # evidence id -> item (note and structured evidence)
     encounters: Sequence[Encounter] = ()
     versions: Mapping[str, Any] = field(default_factory=dict)  # manifest "versions"
+    warnings: Sequence[str] = ()  # what a reader must know before trusting the run (an empty input ...)
 
     def evidence_for(self, ids: Sequence[str]) -> list[Evidence]:
         """The evidence items behind a list of ids (encounter ids and unknown ids are skipped)."""

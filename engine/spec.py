@@ -12,10 +12,14 @@ max, at}``; ``at`` defaults to the measure's age anchor), ``sex`` (``any``, ``F`
 ``M``), ``undated_policy`` (``count``, ``ignore`` or ``review``; default ``review``: undated
 evidence counts as not met and the outcome is flagged for review), ``count_statuses``
 (default ``[affirmed]``), ``populations`` (ipp, denom, denex, denexcep, numer, numex criteria
-trees, see engine/criteria/tree.py) or ``groups`` (a list of ``{id, title, populations}``
+trees, see engine/criteria/tree.py) or ``groups`` (a list of ``{id, title, service, populations}``
 for measures with several population groups), ``population_terms`` (the program's own
-names, e.g. HEDIS "required exclusion"), ``gap_actions`` (clinic action per gap reason) and
-``notes`` (how the spec reads the published text).
+names, e.g. HEDIS "required exclusion"), ``gap_actions`` (clinic action per gap reason),
+``service`` (what the clinic does to close a gap, in a few words, e.g. "Colorectal cancer
+screening": measures naming the same service share one worklist row per patient, so COL-E and
+CMS130 give one colonoscopy row; a list names services in order of preference: the row joins the
+first one already on the patient's worklist, else the first; a group's ``service`` overrides the
+measure's) and ``notes`` (how the spec reads the published text).
 
 Errors name the file and the field (:class:`engine.errors.SpecError`). Adding a measure is
 adding a file.
@@ -158,10 +162,24 @@ class Populations(_Strict):
         return _criterion(value)
 
 
+def _services(value: Any) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else list(value or ())
+    out = tuple(str(v).strip() for v in items)
+    if any(not v for v in out):
+        raise ValueError("a service is a few words naming what the clinic does (e.g. 'Mammogram'), not empty")
+    return out
+
+
 class GroupSpec(_Strict):
     id: str = Field(min_length=1)
     title: str | None = None
+    service: tuple[str, ...] = ()  # overrides the measure's service (see the module docstring)
     populations: Populations
+
+    @field_validator("service", mode="before")
+    @classmethod
+    def _service(cls, v: Any) -> tuple[str, ...]:
+        return _services(v)
 
 
 class MeasureSpec(_Strict):
@@ -182,6 +200,7 @@ class MeasureSpec(_Strict):
     groups: tuple[GroupSpec, ...] = ()
     episode: EpisodeSpec | None = None  # counted per episode of care (engine/episodes.py)
     gap_actions: dict[GapReason, str] = Field(default_factory=dict)
+    service: tuple[str, ...] = ()  # the clinic service that closes a gap (worklist rows merge on it)
     notes: tuple[str, ...] = ()
     # old ids that still resolve to this measure, with a warning (e.g. PNEU, FLU -> AIS-E)
     deprecated_aliases: dict[str, str] = Field(default_factory=dict)
@@ -201,6 +220,11 @@ class MeasureSpec(_Strict):
         if len(set(ids)) != len(ids):
             raise ValueError(f"strata ids must be unique, got {ids}")
         return v
+
+    @field_validator("service", mode="before")
+    @classmethod
+    def _service(cls, v: Any) -> tuple[str, ...]:
+        return _services(v)
 
     @field_validator("count_statuses")
     @classmethod
@@ -237,6 +261,12 @@ class MeasureSpec(_Strict):
                         raise ValueError(f"group '{group.id}' {name} uses {', '.join(sorted(used))} but the measure "
                                          "defines no 'episode' (see engine/episodes.py)")
         return self
+
+    def services(self, group_id: str) -> tuple[str, ...]:
+        """The services of a group, in order of preference (the group's own, else the measure's; at
+        least the title, so a spec without ``service`` still has its own worklist rows)."""
+        group = next((g for g in self.groups if g.id == group_id), None)
+        return (group.service if group is not None and group.service else self.service) or (self.title,)
 
     def stratum_for(self, age_at: Callable[[AgeAnchor], int]) -> str:
         """The id of the first stratum holding the patient's age (``""``: none, or no strata)."""

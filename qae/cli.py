@@ -170,6 +170,56 @@ def run(
 
 @app.command()
 @friendly_errors
+def report(
+    run_dir: Annotated[Path, typer.Option("--run", help="A finished run folder (what `qae run` wrote).")],
+    formats_text: Annotated[str | None, typer.Option(
+        "--format", help="Comma-separated report formats: csv, xlsx, html, fhir (default: every one this "
+                         "build has).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the reports here instead of into the run folder.")] = None,
+    patients: Annotated[Path | None, typer.Option(
+        help="The run's patients file, if it has moved since the run (default: the path in the manifest).")] = None,
+    encounters: Annotated[Path | None, typer.Option(help="The run's encounters file, if it has moved.")] = None,
+) -> None:
+    """Render the reports of a finished run again from its stored outcomes and evidence (no NLP).
+
+    Clinic worklists (XLSX + CSV), the quality summary, care-gap CSVs, and the HTML audit and FHIR when built in.
+
+    Re-rendering gives byte-identical files. Into the run folder: the manifest's "reports" (file, sha256) is updated;
+    with --out: OUT/reports.json lists them.
+
+    Example: qae report --run out/demo --format xlsx,csv
+    """
+    import json
+    import time
+
+    from engine.reports import file_digests, parse_formats, render_reports
+    from qae.run_folder import load_run
+
+    formats = parse_formats(formats_text)
+    started = time.perf_counter()
+    run = load_run(run_dir, patients=patients, encounters=encounters)
+    target = (out or run_dir).resolve()
+    files = render_reports(run, target, formats)
+    digests = file_digests(files, target)
+    if target == run_dir.resolve():
+        manifest_path = run_dir / "manifest.json"
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest["reports"] = dict(sorted({**manifest.get("reports", {}), **digests}.items()))
+        manifest["outputs"] = sorted(set(manifest.get("outputs", [])) | set(digests))
+        manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    else:
+        listing = {"run": str(run_dir.resolve()), "formats": formats, "reports": digests}
+        (target / "reports.json").write_text(json.dumps(listing, indent=2, sort_keys=True) + "\n",
+                                             encoding="utf-8")
+    console.print(f"[bold]qae report[/] {run.job}: {len(files)} files ({', '.join(formats)}) from "
+                  f"{len(run.outcomes)} outcomes in {time.perf_counter() - started:.1f} s -> {target}",
+                  highlight=False)
+    for name, digest in digests.items():
+        console.print(f"  {name}  sha256 {digest[:16]}", highlight=False, markup=False)
+
+
+@app.command()
+@friendly_errors
 def extract(
     notes: Annotated[Path, typer.Option(help="Notes file: JSONL, CSV or Parquet.")],
     out: Annotated[Path, typer.Option(help="Output folder; evidence goes to OUT/evidence.jsonl.")],
@@ -214,19 +264,24 @@ def measures_list(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from engine.catalogue import catalogue_markdown, catalogue_rows
+    from engine.catalogue import catalogue_markdown, catalogue_rows, catalogue_text
     from engine.spec import load_specs
 
     if markdown:
         sys.stdout.write(catalogue_markdown(load_specs()))
         return
-    rows = catalogue_rows(load_specs())
+    specs = load_specs()
+    if not console.is_terminal or console.width < 120:  # piped, or a narrow terminal: wrapped plain text
+        sys.stdout.write(catalogue_text(specs, width=min(console.width, 100) if console.is_terminal else 80))
+        return
     table = Table(title="Measure catalogue")
-    if rows:
-        for col in rows[0]:
-            table.add_column(str(col))
-        for row in rows:
-            table.add_row(*(str(v) if v is not None else "" for v in row.values()))
+    for col, kw in (("id", {"no_wrap": True}), ("title", {"ratio": 3}), ("programs", {"ratio": 3}),
+                    ("version", {}), ("age", {}), ("sex", {}), ("direction", {}), ("groups", {"justify": "right"})):
+        table.add_column(col, overflow="fold", **kw)
+    for row in catalogue_rows(specs):
+        programs = "; ".join(str(row[k]) for k in ("hedis", "cms_ecqm", "mips_quality", "mssp_app_plus") if row[k])
+        table.add_row(row["id"], row["title"], programs, row["version"], row["age"], row["sex"],
+                      "lower is better" if row["inverse"] else "higher", str(row["groups"]))
     console.print(table)
 
 

@@ -202,7 +202,7 @@ def _normalise(data: dict[str, Any]) -> dict[str, Any]:
                 value = None
         if value is not None and not isinstance(value, str | int | float | bool | list | dict):
             value = str(value)  # dates from Parquet, etc.
-        if isinstance(value, int | float) and key.endswith("_id"):
+        if isinstance(value, int | float) and (key.endswith("_id") or key == "mrn"):
             value = str(value)
         out[key] = value
     return out
@@ -325,7 +325,8 @@ def read_notes(
 
 
 def read_patients(path: Path) -> ReadResult:
-    """Read and validate patients (``patient_id``, ``birth_date``, ``sex`` F/M/U, optional clinic etc.)."""
+    """Read and validate patients (``patient_id``, ``birth_date``, ``sex`` F/M/U; optional ``clinic_id``,
+    ``provider_id``, ``product_line``, and ``name`` and ``mrn``, which clinic worklists show)."""
     path = Path(path)
     _check_file(path, "Patients")
     _require_columns(path, "patients", PATIENT_COLUMNS)

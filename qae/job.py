@@ -6,9 +6,10 @@ Each stage is one call into its layer:
     pipelines.batch extract evidence on Ray Data (one pipeline per actor)
     engine          structured events -> evidence; calculate outcomes; write reports
 
-Outputs in the run folder: ``evidence.jsonl``, ``outcomes.csv``, ``care_gaps/<clinic>.csv``,
-``quarantine.jsonl`` and ``manifest.json``. All but the manifest's timings are
-byte-identical for the same inputs and config.
+Outputs in the run folder: ``evidence.jsonl``, ``outcomes.csv``, the reports of
+engine/reports.py (``care_gaps/``, ``worklists/``, ``summary/``, ...), ``quarantine.jsonl`` and
+``manifest.json`` (``reports``: every report file with its sha256; ``warnings``: empty inputs).
+All but the manifest's timings are byte-identical for the same inputs and config.
 """
 
 from __future__ import annotations
@@ -115,8 +116,11 @@ def run_job(config: JobConfig, *, use_ray: bool = True) -> JobResult:
     """Run the whole job described by ``config``; returns the manifest and summary."""
     from engine.calculator import calculate
     from engine.report import write_reports
+    from engine.reports import file_digests, render_reports
+    from engine.run_data import RunData
     from engine.spec import MeasurementPeriod, load_specs, resolve_measures
     from engine.structured import events_to_evidence
+    from qae.run_checks import input_warnings
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -154,7 +158,17 @@ def run_job(config: JobConfig, *, use_ray: bool = True) -> JobResult:
     out = Path(config.output)
     out.mkdir(parents=True, exist_ok=True)
     n_evidence = write_evidence(evidence, out / "evidence.jsonl")
-    summary = write_reports(outcomes, patients, evidence, out)
+    summary = write_reports(outcomes, patients, evidence, out, care_gaps=False)
+    warnings = input_warnings({r.kind: {"path": str(r.path), "read": r.read, "accepted": len(r.records)}
+                               for r in results})
+    from pipelines.batch import iter_sorted
+
+    # the run as `qae report` loads it back from the folder (same orders), so both render the same bytes
+    run = RunData(job=config.name, period=period, specs={s.id: s for s in sorted(specs, key=lambda s: s.id)},
+                  patients={p.patient_id: p for p in patients}, outcomes=outcomes,
+                  evidence={e.evidence_id: e for e in iter_sorted(evidence)}, encounters=encounters,
+                  versions=json.loads(json.dumps(_versions(specs, config), sort_keys=True)), warnings=warnings)
+    report_files = render_reports(run, out)  # every registered format: the same code as `qae report`
     quarantine = [q for r in results for q in r.quarantine]
     if notes_r is not None:
         quarantine += _failures_to_quarantine(failures, notes_r)
@@ -183,6 +197,8 @@ def run_job(config: JobConfig, *, use_ray: bool = True) -> JobResult:
         "outputs": sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()
                           and p.name != "manifest.json") + ["manifest.json"],
         "summary": summary,
+        "reports": file_digests(report_files, out),
+        "warnings": warnings,
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
         "executor": "ray" if use_ray else "in-process",
     }

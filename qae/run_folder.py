@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.calculator import MeasureOutcome
+from engine.cells import unsafe_cell
 from engine.errors import InputError
 from engine.gaps import GapReason
 from engine.periods import MeasurementPeriod
@@ -39,12 +40,18 @@ def _date(cell: str | None) -> date | None:
     return date.fromisoformat(cell) if cell else None
 
 
-def outcome_from_row(row: dict[str, str], titles: dict[str, tuple[str, bool]] | None = None) -> MeasureOutcome:
-    """One ``outcomes.csv`` row as a :class:`MeasureOutcome` (unknown extra columns go to ``extra``)."""
+def outcome_from_row(row: dict[str, str], titles: dict[str, tuple[str, bool]] | None = None,
+                     group_titles: dict[tuple[str, str], str] | None = None) -> MeasureOutcome:
+    """One ``outcomes.csv`` row as a :class:`MeasureOutcome` (unknown extra columns go to ``extra``).
+
+    Cells were written spreadsheet-safe (engine/cells.py); the quote is taken off again here.
+    """
+    row = {k: unsafe_cell(v) for k, v in row.items()}
     title, inverse = (titles or {}).get(row["measure_id"], ("", False))
     known = set(_POPS) | {"patient_id", "measure_id", "group", "episode", "gap_open", "gap_reason", "gap_action",
                           "closed_by", "numer_evidence_ids", "denex_evidence_ids", "denexcep_evidence_ids",
-                          "gap_evidence_ids", "review_flags", "measure_version", "stratum"}
+                          "gap_evidence_ids", "review_flags", "measure_version", "stratum", "due_date",
+                          "valid_through", "prospective_gap"}
     return MeasureOutcome(
         patient_id=row["patient_id"],
         measure_id=row["measure_id"],
@@ -64,6 +71,10 @@ def outcome_from_row(row: dict[str, str], titles: dict[str, tuple[str, bool]] | 
         inverse=inverse,
         stratum=row.get("stratum", ""),
         measure_title=title,
+        group_title=(group_titles or {}).get((row["measure_id"], row.get("group") or "1"), ""),
+        due_date=_date(row.get("due_date")),
+        valid_through=_date(row.get("valid_through")),
+        prospective_gap=row.get("prospective_gap") == "1",
         extra={k: v for k, v in row.items() if k not in known and v is not None},
     )
 
@@ -96,6 +107,7 @@ def load_run(run_dir: Path, *, patients: Path | None = None, encounters: Path | 
     wanted = sorted((manifest.get("versions") or {}).get("measures", {}))
     specs = {m: all_specs[m] for m in wanted if m in all_specs}
     titles = {s.id: (s.title, s.inverse) for s in specs.values()}
+    group_titles = {(s.id, g.id): g.title or "" for s in specs.values() for g in s.groups}
 
     patients_path = _input_path(manifest, "patients", patients)
     if patients_path is None or not patients_path.is_file():
@@ -106,7 +118,7 @@ def load_run(run_dir: Path, *, patients: Path | None = None, encounters: Path | 
     encs = tuple(read_encounters(enc_path).records) if enc_path is not None and enc_path.is_file() else ()
 
     with (run_dir / "outcomes.csv").open(encoding="utf-8", newline="") as fh:
-        outcomes = [outcome_from_row(row, titles) for row in csv.DictReader(fh)]
+        outcomes = [outcome_from_row(row, titles, group_titles) for row in csv.DictReader(fh)]
     evidence: dict[str, Evidence] = {}
     ev_path = run_dir / "evidence.jsonl"
     if ev_path.is_file():
@@ -117,4 +129,4 @@ def load_run(run_dir: Path, *, patients: Path | None = None, encounters: Path | 
                     evidence[item.evidence_id] = item
     return RunData(job=str(manifest.get("job", run_dir.name)), period=period, specs=specs, patients=patient_map,
                    outcomes=outcomes, evidence=evidence, encounters=encs,
-                   versions=manifest.get("versions") or {})
+                   versions=manifest.get("versions") or {}, warnings=tuple(manifest.get("warnings") or ()))

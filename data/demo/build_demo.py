@@ -27,7 +27,7 @@ if str(HERE) not in sys.path:
 
 from demo_cases import CASES, Case  # noqa: E402
 
-PATIENT_COLUMNS = ["patient_id", "birth_date", "sex", "clinic_id", "provider_id", "product_line"]
+PATIENT_COLUMNS = ["patient_id", "birth_date", "sex", "clinic_id", "provider_id", "product_line", "name", "mrn"]
 EVENT_COLUMNS = ["patient_id", "element", "event_date", "value", "code", "code_system", "source", "end_date"]
 ENCOUNTER_COLUMNS = ["patient_id", "encounter_id", "start_date", "end_date", "type", "code", "code_system"]
 SCENARIO_COLUMNS = ["patient_id", "measure_id", "group", "episode", "expected", "reason", "note"]

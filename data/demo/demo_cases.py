@@ -1241,8 +1241,12 @@ c.event("vaccine_anaphylaxis", "2012-11-01", "T80.52XA", "ICD10CM", "fhir:Condit
 c.expect("CBP", "closed", "", "hypertension coded at two visits (9/2025, 3/2026); the reading on the second "
          "diagnosis date, 128/82, is controlled (no review flag: the denominator is from coded data)")
 c.expect("AIS-E", "excluded", "", "anaphylaxis to an influenza vaccine (2012)", group="influenza")
-c.expect("AIS-E", "open", "evidence_too_old", "last Td 2014, before the 10-year window", group="td_tdap")
-c.expect("AIS-E", "open", "no_evidence", "one Shingrix dose: the series needs two", group="zoster")
+c.expect("AIS-E", "open", "only_ordered",
+         "last Td 2014 is before the 10-year window and the plan names a Td booster at the pharmacy: "
+         "the open order is the most actionable reason", group="td_tdap")
+c.expect("AIS-E", "open", "only_ordered",
+         "one Shingrix dose (the note's 10/2025 dose is the registry's 2025-10-03 dose): the series needs "
+         "two, and the plan names dose 2 at the pharmacy", group="zoster")
 c.expect("AIS-E", "not_in_population", "", "age 57 on January 1, under 65", group="pneumococcal")
 
 c = case(68, born(34, "01-30"), "F", E, "prov-e2", "commercial")

@@ -67,6 +67,22 @@ def soap(*sections: tuple[str, str]) -> str:
     return "\n".join(f"{h}: {b.strip()}" if h else b.strip() for h, b in sections) + "\n"
 
 
+_SURNAMES = ("Abernathy", "Bautista", "Castellano", "Delacroix", "Eriksen", "Fairweather", "Galloway",
+             "Hargrove", "Ibarra", "Jablonski", "Kowalczyk", "Lindqvist", "Marchetti", "Nakashima", "Okonkwo",
+             "Pennington", "Quintero", "Rasmussen", "Szabo", "Thornbury", "Umarov", "Vasquez-Lee", "Whitcombe",
+             "Xiong", "Yardley", "Zielinski", "Ashcroft", "Brennan", "Cordova", "Drummond", "Esposito")
+_GIVEN = {"F": ("Maren", "Delphine", "Rosalind", "Imani", "Teodora", "Wilhelmina", "Noor", "Petra", "Lucinda",
+                "Agnieszka", "Yolanda", "Harriet", "Sunniva"),
+          "M": ("Anselm", "Desmond", "Ignatius", "Kwame", "Lorcan", "Matthias", "Oswin", "Rafferty", "Tobiah",
+                "Vikram", "Emeric")}
+
+
+def synthetic_name(num: int, sex: str) -> str:
+    """A made-up "Surname, Given" for demo patient ``num`` (deterministic, distinct for the demo's size)."""
+    given = _GIVEN.get(sex, _GIVEN["F"])
+    return f"{_SURNAMES[num % len(_SURNAMES)]}, {given[(num // len(_SURNAMES) + num) % len(given)]}"
+
+
 @dataclass
 class Case:
     """One demo patient and everything the demo says about them."""
@@ -146,7 +162,8 @@ class Case:
     def patient_row(self) -> dict[str, str]:
         return {"patient_id": self.patient_id, "birth_date": self.birth_date, "sex": self.sex,
                 "clinic_id": self.clinic_id, "provider_id": self.provider_id,
-                "product_line": self.product_line}
+                "product_line": self.product_line, "name": synthetic_name(int(self.num), self.sex),
+                "mrn": f"0041{int(self.num):04d}"}
 
     def note_rows(self) -> list[dict]:
         return list(self.notes)

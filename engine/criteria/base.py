@@ -32,7 +32,10 @@ __all__ = [
 UndatedPolicy = Literal["count", "ignore", "review"]
 AgeAnchor = Literal["mp_start", "mp_end"]
 _UNBOUNDED = Interval(None, None)
-_WINDOWS: dict[tuple[int, MeasurementPeriod], tuple[Window, Interval]] = {}
+# the days of each spec window, per measurement period (the run's MP and the periods after it that
+# engine/horizon.py looks at); a bounded number of periods, every window of each
+_WINDOWS: dict[MeasurementPeriod, dict[int, tuple[Window, Interval]]] = {}
+_MAX_PERIODS = 64
 
 
 def _by_id(ev: Evidence) -> str:
@@ -116,8 +119,12 @@ class PatientContext:
         """The days of a spec window for this patient (and episode); None: unbounded."""
         if window is None:
             return _UNBOUNDED
-        key = (id(window), self.period)
-        cached = _WINDOWS.get(key)
+        per_period = _WINDOWS.get(self.period)
+        if per_period is None:
+            if len(_WINDOWS) >= _MAX_PERIODS:
+                _WINDOWS.clear()
+            per_period = _WINDOWS[self.period] = {}
+        cached = per_period.get(id(window))
         if cached is not None and cached[0] is window:  # the same days for every patient of the MP
             return cached[1]
         start, end = window.start, window.end
@@ -127,8 +134,7 @@ class PatientContext:
                             end.resolve(self.period, anchors) if end is not None else None)
         days = Interval(start.resolve(self.period) if start is not None else None,
                         end.resolve(self.period) if end is not None else None)
-        if len(_WINDOWS) < 4096:
-            _WINDOWS[key] = (window, days)  # keeps the window alive, so its id is not reused
+        per_period[id(window)] = (window, days)  # keeps the window alive, so its id is not reused
         return days
 
     @property

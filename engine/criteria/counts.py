@@ -27,12 +27,12 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from engine.criteria.base import CriterionResult, Finding, GapReason, PatientContext, UndatedPolicy, unique
-from engine.criteria.dating import DateFallback, Place, day_of, place
+from engine.criteria.dating import DateFallback, Place, day_of, note_range, place
 from engine.criteria.encounters import check_tags, encounter_interval, encounters_matching
 from engine.criteria.registry import ElementId, RuleParams, register
 from engine.criteria.select import FROM_NOTES_FLAG, near_miss_findings, notes_allowed, undated_finding
 from engine.periods import Interval, Window
-from engine.records import Status
+from engine.records import Evidence, Status
 
 __all__ = ["DistinctDatesParams", "Dates", "count_dates", "dates_of", "nth_date"]
 
@@ -96,6 +96,7 @@ def dates_of(ctx: PatientContext, p: DistinctDatesParams, include_notes: bool = 
     visits = [encounter_interval(e) for e in encounters_matching(ctx, p.visit_types, Interval(None, None))] \
         if p.visit_types else []
     out = Dates()
+    imprecise: list[tuple[Evidence, Place]] = []  # month/year-dated note mentions, decided after the loop
     for ev in ctx.items(p.elements):
         if ev.status not in counted:
             continue
@@ -110,8 +111,7 @@ def dates_of(ctx: PatientContext, p: DistinctDatesParams, include_notes: bool = 
         where = place(ev, "starts", window, p.date_fallback)
         day = day_of(ev, p.date_fallback)
         if where in (Place.UNDATED, Place.UNCERTAIN) or day is None:
-            undated_finding(ev, Place.UNDATED if where == Place.UNDATED else Place.UNCERTAIN, policy,
-                            out.findings, out.flags)
+            imprecise.append((ev, Place.UNDATED if where == Place.UNDATED else Place.UNCERTAIN))
             continue
         if where == Place.BEFORE:
             out.findings.append(Finding(GapReason.EVIDENCE_TOO_OLD, ev.evidence_id))
@@ -125,6 +125,14 @@ def dates_of(ctx: PatientContext, p: DistinctDatesParams, include_notes: bool = 
     for enc in encounters_matching(ctx, p.encounter_types, window, "starts") if p.encounter_types else ():
         out.days[enc.start_date].append(f"encounter:{enc.encounter_id}")
         out.origins[enc.start_date].add("structured")
+    for ev, where in imprecise:
+        # "Shingrix dose 1 given 10/2025" beside the registry's dose of 2025-10-03 is that dose, not a
+        # second one of unknown day: a month- or year-dated mention whose range holds a counted day of
+        # the same element adds nothing and needs no review. Otherwise it goes to the undated policy.
+        span = note_range(ev, p.date_fallback) if ev.origin == "note" else None
+        if span is not None and any(span[0] <= d <= span[1] for d in out.days):
+            continue
+        undated_finding(ev, where, policy, out.findings, out.flags)
     return out
 
 

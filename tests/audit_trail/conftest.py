@@ -89,7 +89,7 @@ def small_run() -> RunData:
         out("pa", "COL-E", full, closed_by="note", numer_evidence_ids=(colo.evidence_id,),
             valid_through=date(2027, 12, 31)),
         out("pb", "COL-E", full, closed_by="note", numer_evidence_ids=(fit.evidence_id,),
-            valid_through=date(2026, 12, 31)),
+            valid_through=date(2026, 12, 31), prospective_gap=True),
         out("pc", "COL-E", PopulationFlags(ipp=True, denom=True), gap_open=True, gap_reason=GapReason.DECLINED,
             gap_action="Revisit shared decision-making", gap_evidence_ids=(declined.evidence_id,),
             due_date=date(2026, 12, 31)),

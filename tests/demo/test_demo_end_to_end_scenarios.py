@@ -42,27 +42,12 @@ SCENARIOS = _scenarios()
 
 
 @pytest.fixture(scope="module")
-def demo_run(shared_nlp):
-    from engine.calculator import calculate
-    from engine.spec import MeasurementPeriod, load_specs
-    from engine.structured import events_to_evidence
-    from pipelines.extract import extract_notes
-    from qae.inputs import read_encounters, read_events, read_notes, read_patients
-
-    patients = read_patients(DEMO / "patients.csv").records
-    notes = read_notes(DEMO / "notes.jsonl").records
-    events = read_events(DEMO / "events.csv").records
-    encounters = read_encounters(DEMO / "encounters.csv").records
-    nlp = shared_nlp
-    # the job extracts the supplemental elements too (cessation, depression follow-up)
-    evidence = [ev for _note, found in extract_notes(nlp, notes, include_supplemental=True) for ev in found]
-    evidence.extend(events_to_evidence(events))
-    outcomes = calculate(load_specs(), patients, evidence, encounters, MeasurementPeriod.calendar_year(2026))
+def demo_run(demo_data):
     by_key: dict[tuple[str, str, str], list] = {}
-    for o in outcomes:
+    for o in demo_data.outcomes:
         by_key.setdefault((o.patient_id, o.measure_id, o.group), []).append(o)
     by_patient: dict[str, list] = {}
-    for ev in evidence:
+    for ev in demo_data.evidence:
         by_patient.setdefault(ev.patient_id, []).append(ev)
     return by_key, by_patient
 

@@ -117,3 +117,21 @@ def test_cli_prints_the_deprecation_as_one_warning_line() -> None:
     assert result.exit_code == 0, result.output
     assert "warning: measure id 'PNEU' is deprecated" in result.output
     assert "AIS-E" in result.output and "Traceback" not in result.output
+
+
+def test_zoster_month_dated_note_dose_is_the_registry_dose_it_contains(kit) -> None:
+    """A note's "Shingrix dose 1 given 10/2025" beside the registry's 2025-10-03 dose is one dose:
+    not met (one dose), and no 'find the date' review for the note's month-only date."""
+    note = _dose(kit, "m", "zoster_vaccine", date(2025, 10, 1), precision="month")
+    registry = kit.event("m", "zoster_vaccine", date(2025, 10, 3))
+    o = _run(kit, "m", [note], [registry])["zoster"]
+    assert not o.populations.numer and o.gap_reason.value == "no_evidence"
+    assert not any(f.startswith("imprecise_date") for f in o.review_flags)
+
+
+def test_zoster_month_dated_note_dose_apart_from_the_registry_dose_is_reviewed(kit) -> None:
+    """A month-dated dose in another month could be the second dose: it goes to review."""
+    note = _dose(kit, "m", "zoster_vaccine", date(2025, 12, 1), precision="month")
+    registry = kit.event("m", "zoster_vaccine", date(2025, 10, 3))
+    o = _run(kit, "m", [note], [registry])["zoster"]
+    assert o.gap_reason.value == "undated_evidence"

@@ -73,7 +73,7 @@ def test_open_gap_rows_carry_measure_reason_action_and_the_words(kit, tmp_path: 
     assert gi["gap_reason"] == "declined" and "declined" in gi["gap_reason_text"]
     assert gi["gap_action"] == kit.SPECS["COL-E"].gap_actions[gi["gap_reason"]]
     assert (gi["note_ids"], gi["note_dates"], gi["event_dates"], gi["statuses"], gi["sources"]) == (
-        "gi-7", "2026-02-02", "-", "declined", "rule:test")
+        "gi-7", "2026-02-02", "n/a", "declined", "rule:test")
     # quotes, '|', ';' and a line break inside the span survive the CSV and the list encoding
     assert _quotes(gi["evidence_quotes"]) == [_scenario(kit)[3]]
     assert gi["evidence_count"] == "1" and gi["stratum"] == "50-75"
@@ -145,4 +145,4 @@ def test_structured_evidence_is_quoted_as_its_source(kit, tmp_path: Path) -> Non
     write_reports(outcomes, pts, ev, tmp_path)
     (row,) = _read(tmp_path / "care_gaps" / "west.csv")
     assert row["gap_reason"] == "evidence_too_old" and row["event_dates"] == "2012-05-05"
-    assert row["evidence_quotes"] == "[structured fhir:Procedure]" and row["note_ids"] == "-"
+    assert row["evidence_quotes"] == "[structured fhir:Procedure]" and row["note_ids"] == "n/a"

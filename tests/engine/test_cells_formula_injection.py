@@ -29,3 +29,9 @@ def test_cells_plain_values_pass_through(value):
 def test_cells_safe_row_covers_every_column():
     row = safe_row({"patient_id": "=HYPERLINK(1)", "clinic": "north", "count": -1})
     assert row == {"patient_id": "'=HYPERLINK(1)", "clinic": "north", "count": -1}
+
+
+@pytest.mark.parametrize("text", ["'=1+1", "''@x", "'-"])
+def test_cells_text_that_already_looks_quoted_round_trips_exactly(text):
+    safe = safe_cell(text)
+    assert safe == "'" + text and unsafe_cell(safe) == text

@@ -35,7 +35,7 @@ def test_breast_strata_and_measures_without_strata(kit) -> None:
     assert out["CBP", "w52", "1"].stratum == ""
 
 
-def test_outcomes_csv_ends_with_stratum_and_summary_counts_per_stratum(kit, tmp_path: Path) -> None:
+def test_outcomes_csv_has_stratum_then_the_dates_and_summary_counts_per_stratum(kit, tmp_path: Path) -> None:
     pts = [kit.patient("y1", date(1978, 3, 3), clinic="east"),
            kit.patient("y2", date(1979, 3, 3), clinic="east"),
            kit.patient("o1", date(1960, 3, 3), clinic="east")]
@@ -47,7 +47,10 @@ def test_outcomes_csv_ends_with_stratum_and_summary_counts_per_stratum(kit, tmp_
     with (tmp_path / "outcomes.csv").open(newline="") as fh:
         reader = csv.DictReader(fh)
         rows = {r["patient_id"]: r for r in reader}
-    assert reader.fieldnames[-1] == "stratum" and tuple(reader.fieldnames) == OUTCOME_COLUMNS
+    assert reader.fieldnames[-4:] == ["stratum", "due_date", "valid_through", "prospective_gap"]
+    assert tuple(reader.fieldnames) == OUTCOME_COLUMNS
+    assert rows["y1"]["valid_through"] == "2030-12-31" and rows["y1"]["due_date"] == ""
+    assert rows["y2"]["due_date"] == "2026-12-31" and rows["y2"]["valid_through"] == ""
     assert reader.fieldnames[:10] == ["patient_id", "measure_id", "group", "episode", "ipp", "denom", "denex",
                                       "denexcep", "numer", "numex"]
     assert [rows[p]["stratum"] for p in ("y1", "y2", "o1")] == ["46-49", "46-49", "50-75"]

@@ -42,7 +42,7 @@ def test_reports_columns_gaps_and_summary(kit, tmp_path: Path) -> None:
         north = [r for r in csv.DictReader(fh) if r["measure_id"] == "COL-E"]
     assert north[0]["gap_reason"] == "declined"
     assert north[0]["note_ids"] == "gi-1" and north[0]["evidence_quotes"] == '"declines colonoscopy"'
-    assert north[0]["note_dates"] == "2026-02-02" and north[0]["event_dates"] == "-"
+    assert north[0]["note_dates"] == "2026-02-02" and north[0]["event_dates"] == "n/a"
     assert north[0]["statuses"] == "declined" and north[0]["sources"] == "rule:test"
     assert (tmp_path / "care_gaps" / "unassigned.csv").exists()
 

@@ -1,0 +1,208 @@
+"""Workbook helpers shared by every XLSX the project writes (openpyxl).
+
+* Every text cell goes through :func:`engine.cells.safe_cell` and is stored as a string: no cell
+  is ever written as a formula, whatever its text (an id of ``=HYPERLINK(...)`` stays text).
+* :func:`add_table` writes a header row (bold, frozen, with filters) and sets column widths.
+* :func:`save_workbook` writes byte-identical files for the same content: the workbook's created
+  and modified times and every zip entry's time are fixed (:data:`FIXED_TIME`), so re-rendering a
+  run gives the same sha256.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Sequence
+from copy import copy
+from dataclasses import dataclass
+from datetime import date, datetime
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
+
+from engine.cells import safe_cell
+
+__all__ = ["FIXED_TIME", "Column", "add_table", "bold", "new_workbook", "print_setup", "put", "rich_quote",
+           "save_workbook", "sheet_title"]
+
+FIXED_TIME = datetime(1980, 1, 1)  # the zip format's epoch: the file's bytes do not depend on the clock
+HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
+HEADER_FONT = Font(name="Calibri", bold=True)
+WRAP = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(vertical="top")
+DATE_FORMAT = "yyyy-mm-dd"
+SPAN_FONT = InlineFont(rFont="Calibri", sz=11, b=True)  # the workbook's own face, in bold
+_BAD_TITLE = str.maketrans({c: " " for c in "[]:*?/\\"})
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    width: float
+    wrap: bool = False
+    printed: bool = True  # False: on screen only, left out of the print area (ids for analysts)
+
+
+LINE_HEIGHT = 15.0  # points per line of 11-point text
+
+
+def _text_of(value: Any) -> str:
+    if isinstance(value, CellRichText):
+        return "".join(str(b.text) if isinstance(b, TextBlock) else str(b) for b in value)
+    return "" if value is None else str(value)
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines a wrapped cell needs at a column width (characters), roughly as a spreadsheet wraps."""
+    per_line = max(1, int(width * 1.15) - 1)
+    return sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
+
+
+def bold(ws: Worksheet, row: int, col: int = 1, size: float = 11, color: str | None = None) -> None:
+    """Make one cell bold (a heading, a warning in ``color``)."""
+    ws.cell(row=row, column=col).font = Font(name="Calibri", bold=True, size=size, color=color)
+
+
+def new_workbook() -> Workbook:
+    wb = Workbook()
+    wb.remove(wb.active)
+    wb.properties.creator = "qae"
+    return wb
+
+
+def sheet_title(text: str, used: set[str]) -> str:
+    """A valid, unique sheet title (31 characters, no ``[]:*?/\\``), cut at a word."""
+    base = " ".join(text.translate(_BAD_TITLE).split()).strip("'") or "Sheet"
+    if len(base) > 31:
+        base = base[:30].rsplit(" ", 1)[0].rstrip(" ,;-") + "…"
+    title, n = base, 2
+    while title.lower() in used:
+        suffix = f" ({n})"
+        title = base[:31 - len(suffix)] + suffix
+        n += 1
+    used.add(title.lower())
+    return title
+
+
+def _clean(text: str) -> str:
+    """Control characters XML cannot hold (a form feed from a scanned note) are dropped."""
+    return ILLEGAL_CHARACTERS_RE.sub("", text)
+
+
+def rich_quote(before: str, span: str, after: str) -> CellRichText | str:
+    """The evidence sentence with the span in bold (plain text when there is no sentence around it)."""
+    before, span, after = _clean(before), _clean(span), _clean(after)
+    if not before and not after:
+        return span  # put() makes it safe
+    before = safe_cell(before) if before else before
+    blocks: list[Any] = []
+    if before:
+        blocks.append(before)
+    blocks.append(TextBlock(SPAN_FONT, safe_cell(span) if not before else span))
+    if after:
+        blocks.append(after)
+    return CellRichText(blocks)
+
+
+def _store(cell: Any, value: Any) -> None:
+    """The value of one cell: text spreadsheet-safe and typed as a string; dates, numbers as they are."""
+    if isinstance(value, CellRichText):
+        cell.value = value
+        cell.data_type = "s"
+    elif isinstance(value, str):
+        cell.value = safe_cell(_clean(value))
+        cell.data_type = "s"
+    else:
+        cell.value = value
+
+
+def put(ws: Worksheet, row: int, col: int, value: Any, *, wrap: bool = False) -> None:
+    """One cell: text spreadsheet-safe and typed as a string; dates as dates; numbers as numbers."""
+    cell = ws.cell(row=row, column=col)
+    _store(cell, value)
+    if isinstance(value, date):
+        cell.number_format = DATE_FORMAT
+    cell.alignment = WRAP if wrap else TOP
+
+
+def print_setup(ws: Worksheet, header_row: int | None = None) -> None:
+    """Printed or exported to PDF: landscape, every column on the page's width, the header repeated."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_LETTER
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    if header_row is not None:
+        ws.print_title_rows = f"{header_row}:{header_row}"
+
+
+def add_table(ws: Worksheet, columns: Sequence[Column], rows: Sequence[dict[str, Any]], *,
+              first_row: int = 1, filters: bool = True) -> None:
+    """A header at ``first_row`` (bold, frozen, filtered, repeated on printed pages), one row per dict,
+    set column widths. ``filters=False``: a table inside a sheet of other content (no freeze, filter
+    or repeated header)."""
+    for i, col in enumerate(columns, start=1):
+        put(ws, first_row, i, col.header, wrap=True)
+        cell = ws.cell(row=first_row, column=i)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        ws.column_dimensions[get_column_letter(i)].width = col.width
+    ws.row_dimensions[first_row].height = LINE_HEIGHT * max(_lines(c.header, c.width) for c in columns)
+    styles: list[Any] = []  # one style per column, set once and copied (openpyxl styles cell by cell, slowly)
+    for i, col in enumerate(columns, start=1):
+        proto = ws.cell(row=first_row + 1, column=i)
+        proto.alignment = WRAP if col.wrap else TOP
+        if any(isinstance(row.get(col.key), date) for row in rows):
+            proto.number_format = DATE_FORMAT
+        styles.append(proto._style)
+    for r, row in enumerate(rows, start=first_row + 1):
+        lines = 1
+        for i, col in enumerate(columns, start=1):
+            value = row.get(col.key)
+            cell = ws.cell(row=r, column=i)
+            _store(cell, value)
+            cell._style = copy(styles[i - 1])
+            if col.wrap:
+                lines = max(lines, _lines(_text_of(value), col.width))
+        ws.row_dimensions[r].height = LINE_HEIGHT * min(lines, 12)  # explicit: viewers need not re-flow
+    if not filters:
+        return
+    ws.freeze_panes = ws.cell(row=first_row + 1, column=1)
+    print_setup(ws, first_row)
+    printed = [i for i, c in enumerate(columns, start=1) if c.printed]
+    if printed and len(printed) < len(columns):
+        ws.print_area = f"A{first_row}:{get_column_letter(max(printed))}{first_row + max(len(rows), 1)}"
+    if columns:
+        last = first_row + max(len(rows), 1)
+        ws.auto_filter.ref = f"A{first_row}:{get_column_letter(len(columns))}{last}"
+
+
+def save_workbook(wb: Workbook, path: Path) -> Path:
+    """Write ``wb`` to ``path`` with fixed timestamps (byte-identical for the same content)."""
+    wb.properties.created = FIXED_TIME
+    wb.properties.modified = FIXED_TIME
+    raw = BytesIO()
+    archive = zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+    writer = ExcelWriter(wb, archive)
+    writer.write_data()  # what openpyxl's save_workbook does, without stamping the current time
+    archive.close()
+    stable = BytesIO()
+    with zipfile.ZipFile(BytesIO(raw.getvalue())) as src, \
+            zipfile.ZipFile(stable, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o600 << 16
+            dst.writestr(entry, src.read(info.filename))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(stable.getvalue())
+    return path
