@@ -73,8 +73,7 @@ def build_examples(config: TrainConfig, log: Log = print, nlp: Any = None
         caps = src.weak.cap_per_status if src.weak else {"default": 0}
         examples += note_examples(nlp, sorted(notes.values(), key=lambda n: n.note_id), gold, dev["splits"],
                                   caps, config.seed)
-        recipe["note_files"] = {p.name if p.parent.name in ("mtsamples", "aci-bench") else
-                                f"{p.parent.name}/{p.name}": file_sha256(p) for p in note_paths}
+        recipe["note_files"] = {f"{p.parent.name}/{p.name}": file_sha256(p) for p in note_paths}
         if src.weak:
             recipe["sources"]["weak"] = {"labels": "the rules' status (ConText + sections)",
                                          "cap_per_status": src.weak.cap_per_status, "weight": src.weak.weight}
