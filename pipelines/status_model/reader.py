@@ -21,12 +21,13 @@ from engine.errors import ConfigError
 
 from .encoder import encoder_fingerprint, load_encoder
 from .hybrid import HybridPolicy, load_policy
-from .windows import Window, WindowShape, encode_windows
+from .windows import EncodedWindow, Window, WindowShape, encode_windows
 
 __all__ = ["BUILTIN_MODELS", "Reading", "StatusReader", "load_reader", "resolve_model_dir"]
 
 BUILTIN_MODELS = Path(__file__).resolve().parent / "models"
 MODEL_FORMAT = 1
+INFERENCE_THREADS = 1  # one torch thread: the same readings on any machine; Ray runs one actor per core
 
 
 @dataclass(frozen=True)
@@ -90,16 +91,20 @@ class StatusReader:
         self.status_labels: tuple[str, ...] = tuple(meta["status_labels"])
         self.temporality_labels: tuple[str, ...] = tuple(meta["temporality_labels"])
         self.shape = WindowShape(**meta["window"])
+        torch.set_num_threads(INFERENCE_THREADS)
         self.tokenizer, bert = load_encoder()
         self.frozen = FrozenLayers(bert, meta.get("frozen_layers", FROZEN_LAYERS))
-        self.net = StatusNet(bert.encoder.layer[-1])
+        self.hidden = int(bert.config.hidden_size)
+        self.net = StatusNet(bert.encoder.layer[-1], hidden=self.hidden)
         self.net.load_state_dict(load_file(str(weights)))
         self.net.eval()
         self.policy: HybridPolicy = load_policy(model_dir / "hybrid.yaml", self.status_labels)
         self._torch = torch
 
     def read(self, windows: Sequence[Window], batch_size: int = 64) -> list[Reading]:
-        """Readings in input order; identical windows are read once; batches of similar length."""
+        """Readings in input order; batches of similar length. The frozen layers read each distinct
+        word-piece sequence once (the targets of one short sentence share it); the top layer reads
+        each distinct (sequence, target) once."""
         torch = self._torch
         encoded = encode_windows(self.tokenizer, windows, self.shape)
         unique = list(dict.fromkeys(encoded))
@@ -108,10 +113,20 @@ class StatusReader:
         from .network import pad_batch
 
         with torch.inference_mode():
+            frozen: dict[tuple[int, ...], Any] = {}
+            sequences = sorted({w.ids for w in unique}, key=lambda ids: (len(ids), ids))
+            for k in range(0, len(sequences), batch_size):
+                chunk_ids = sequences[k : k + batch_size]
+                ids, attn, _ = pad_batch([EncodedWindow(seq, 0, 0) for seq in chunk_ids])
+                out = self.frozen(ids, attn)
+                for j, seq in enumerate(chunk_ids):
+                    frozen[seq] = out[j, : len(seq)]
             for k in range(0, len(order), batch_size):
                 chunk = [unique[i] for i in order[k : k + batch_size]]
-                ids, attn, target = pad_batch(chunk)
-                states = self.frozen(ids, attn)
+                _, attn, target = pad_batch(chunk)
+                states = torch.zeros((len(chunk), attn.shape[1], self.hidden))
+                for j, w in enumerate(chunk):
+                    states[j, : len(w.ids)] = frozen[w.ids]
                 s_logits, t_logits = self.net(states, attn, target)
                 s_probs = torch.softmax(s_logits, dim=-1).tolist()
                 t_probs = torch.softmax(t_logits, dim=-1).tolist()

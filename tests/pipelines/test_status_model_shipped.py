@@ -102,3 +102,21 @@ def test_model_extraction_in_the_job_pipeline(tmp_path: Path) -> None:
     for e in evidence:
         assert e.decided_by in ("rules", "model", "both") and e.model_status is not None
         assert e.pipeline_version.endswith(f"+{SHIPPED}")
+
+
+def test_targets_sharing_a_sentence_read_as_when_read_alone(reader) -> None:  # noqa: ANN001
+    """The frozen layers read a sentence once for all its targets: each target's reading is the one
+    it gets when read on its own, in a batch with windows of other lengths."""
+    from pipelines.status_model.windows import Window
+
+    sentence = "She denies chest pain, dyspnea on exertion or ankle swelling since the last visit."
+    targets = ("chest pain", "dyspnea", "ankle swelling")
+    windows = [Window(sentence, sentence.index(t), sentence.index(t) + len(t)) for t in targets]
+    other = Window("Mammogram done last year.", 0, 9)
+    together = reader.read([windows[0], other, *windows[1:]])
+    assert len(together) == 4
+    for window, reading in zip(windows, [together[0], *together[2:]], strict=True):
+        (alone,) = reader.read([window])
+        assert reading.status == alone.status and reading.temporality == alone.temporality
+        assert max(abs(a - b) for a, b in zip(reading.status_probs, alone.status_probs, strict=True)) < 2e-3
+    assert [r.status for r in (together[0], *together[2:])] == ["negated"] * 3
