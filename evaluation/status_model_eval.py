@@ -232,11 +232,36 @@ def disagreement_errors(
             counts[key][0] += 1
             counts[key][1] += int(wrong)
             counts[key][2] += int(wrong or (e.status != "affirmed" and g == "absent"))
-    return {
+    out: dict[str, Any] = {
         k: {"items": n, "wrong": w, "error_share": round(w / n, 4) if n else None,
             "wrong_any": a, "error_share_any": round(a / n, 4) if n else None}
         for k, (n, w, a) in counts.items()
     }
+    out["note_elements"] = _element_disagreement(gold, evidence, elements)
+    return out
+
+
+def _element_disagreement(
+    gold: Mapping[str, Mapping[str, Any]], evidence: Mapping[str, Iterable[Any]], elements: Sequence[str]
+) -> dict[str, Any]:
+    """The note-level answers (note x element, as ``note_level_table`` scores them) the engine gets
+    wrong, among those with some evidence flagged ``readers_disagree`` and the rest. A missed element
+    (no evidence at all) can never be flagged: it counts among the unflagged ones."""
+    counts = {"flagged": [0, 0], "unflagged": [0, 0]}
+    for note_id, row in gold.items():
+        items = list(evidence.get(note_id, ()))
+        for element in elements:
+            g = (row.get("elements") or {}).get(element, "absent")
+            mine = [e for e in items if e.element == element]
+            p = "absent" if not mine else ("affirmed" if any(e.status == "affirmed" for e in mine)
+                                           else "not_affirmed")
+            if g == "absent" and p == "absent":
+                continue
+            key = "flagged" if any("readers_disagree" in e.review_flags for e in mine) else "unflagged"
+            counts[key][0] += 1
+            counts[key][1] += int(g != p)
+    return {k: {"answers": n, "wrong": w, "error_share": round(w / n, 4) if n else None}
+            for k, (n, w) in counts.items()}
 
 
 def _inside(text: str, quote: str, start: int, end: int) -> bool:
@@ -285,4 +310,10 @@ def format_tables(metrics: Mapping[str, Any]) -> str:
                          f"({u['error_share']}); counting statuses of unmentioned elements too: flagged "
                          f"{f['wrong_any']}/{f['items']} ({f['error_share_any']}), unflagged "
                          f"{u['wrong_any']}/{u['items']} ({u['error_share_any']})")
+            ne = d.get("note_elements")
+            if ne:
+                f, u = ne["flagged"], ne["unflagged"]
+                lines.append(f"  note-level answers (note x element) wrong: with flagged evidence {f['wrong']}/"
+                             f"{f['answers']} ({f['error_share']}), without {u['wrong']}/{u['answers']} "
+                             f"({u['error_share']}; includes elements the engine missed)")
     return "\n".join(lines)

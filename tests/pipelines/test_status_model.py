@@ -60,6 +60,11 @@ def test_status_model_folder_records_data_metrics_and_encoder(tiny_model: Path) 
     for key in ("negex_test", "dev_eval", "disagreement_dev_eval"):
         assert key in metrics
     assert set(metrics["negex_test"]) >= {"rules", "model", "hybrid"}
+    # every note-level answer of the hybrid is counted once, with or without flagged evidence
+    answers = metrics["disagreement_dev_eval"]["note_elements"]
+    hybrid = metrics["dev_eval"]["hybrid"]["accuracy"]
+    assert answers["flagged"]["answers"] + answers["unflagged"]["answers"] == hybrid["total"]
+    assert answers["flagged"]["wrong"] + answers["unflagged"]["wrong"] == hybrid["total"] - hybrid["correct"]
     load_policy(tiny_model / "hybrid.yaml", STATUS_LABELS)  # the chosen policy reads back
 
 
