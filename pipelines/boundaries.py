@@ -8,6 +8,8 @@ stop at them. Only ``token.is_sent_start`` changes; the text is never altered.
 
 from __future__ import annotations
 
+import numpy
+from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.tokens import Doc, Token
 
@@ -35,7 +37,25 @@ class HeadingBoundaries:
     def __call__(self, doc: Doc) -> Doc:
         starts = self.predict(doc)
         self.set_annotations(doc, starts)
+        self.join_query_prefixes(doc)
         return doc
+
+    @staticmethod
+    def join_query_prefixes(doc: Doc) -> None:
+        """A "?" written onto the next word ("?HTN - for ABPM", "?DM") queries that word: it starts the
+        sentence the word is in instead of ending the one before."""
+        marks = numpy.flatnonzero(doc.to_array(ORTH) == doc.vocab.strings.add("?"))
+        n = len(doc)
+        for i in marks.tolist():
+            token = doc[i]
+            if (
+                i + 1 < n
+                and not token.whitespace_
+                and doc[i + 1].text[:1].isalnum()
+                and (i == 0 or doc[i - 1].whitespace_ or doc[i - 1].is_space)
+            ):
+                doc[i + 1].is_sent_start = False
+                token.is_sent_start = True
 
     def predict(self, doc: Doc) -> set[int]:
         starts: set[int] = set()

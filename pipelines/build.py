@@ -56,6 +56,7 @@ _EXTRA_INFIXES = (
     r"\.(?=,)",  # "124/78.," -> "124/78" "." ","
     r"(?<=[a-z]);(?=[A-Za-z])",
     r"(?<=\d)\)(?=[A-Za-z])",  # "3)HTN" -> "3" ")" "HTN"
+    r"(?<=[A-Za-z0-9])=(?=[A-Za-z0-9])",  # "PHQ9=16", "BP=128/80" -> "PHQ9" "=" "16"
 )
 _EXTRA_PREFIXES = (r",", r"•", r"\*")
 # medspaCy warns once per overlap between the two target matchers; the first match is kept, by design

@@ -21,7 +21,8 @@ from typing import Literal
 
 __all__ = ["ADJACENT_ONLY_KINDS", "DATE_ORDERS", "DateMention", "find_dates", "resolve"]
 
-ADJACENT_ONLY_KINDS = frozenset({"my2_bare"})  # dates that count only right after the mention they date
+# dates that count only right after the mention they date (pipelines.evidence_builder checks that)
+ADJACENT_ONLY_KINDS = frozenset({"my2_bare", "day_month"})
 
 DATE_ORDERS: tuple[str, ...] = ("mdy", "dmy")
 
@@ -177,6 +178,13 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             re.I,
         ),
     ),
+    # a day and month without a year in a day-first note ("flu vax given 14/04", "was 19 on 21/5"): the note's
+    # year, or the year before when that day is still to come; only right after what it dates, like my2_bare
+    # (find_dates keeps it for "dmy" only, and not for the shorthand fractions "3/12" months, "2/7" days)
+    (
+        "day_month",
+        re.compile(r"(?<![\d/\-.])(?P<a>[0-3]?\d)/(?P<b>[01]?\d)(?![\d/%]|\s*(?:mg|mcg|ml|units?)\b)", re.I),
+    ),
     # a bare m/yy ("flu 10/25", "8.6% 04/25") is a date only right after what it dates (pipelines.evidence_builder
     # checks that): "2/6 murmur" and "5/5 strength" are not dates
     (
@@ -248,6 +256,16 @@ def _day_month(a: int, b: int, y: int, date_order: str) -> tuple[int, int] | Non
     return None
 
 
+# a date a document carries ("letter dated 03/06/2026", "filed to chart 01/09/26", "dictated 12/05/2026"): it
+# dates the letter, not a test or procedure the letter reports
+_DOCUMENT_DATE_BEFORE = re.compile(
+    r"(?:\b(?:letter|correspondence|fax|referral)\s+(?:dated|written|sent|received|rec'?d|faxed)"
+    r"|\b(?:filed|scanned|faxed|typed|dictated|transcribed)(?:\s+(?:to|in|into)\s+(?:the\s+)?"
+    r"(?:chart|record|notes|file))?)\s*(?:on\s+|:\s*)?$",
+    re.I,
+)
+
+
 def find_dates(text: str, date_order: str = "mdy") -> list[DateMention]:
     """All date expressions of ``text``, non-overlapping, earliest and longest first.
     ``date_order`` ("mdy" or "dmy") is how numeric day-month dates are written."""
@@ -284,6 +302,11 @@ def find_dates(text: str, date_order: str = "mdy") -> list[DateMention]:
                 y, mo, d = _year(g["y"]), _month(g["mon"]), int(g["d"])
                 if _valid(y, mo, d):
                     mention = DateMention(s, e, kind, y, mo, d)
+            elif kind == "day_month":
+                day, month = int(g["a"]), int(g["b"])
+                fraction = g["b"] in _FRACTION_UNITS and day <= 12  # "r/v 3/12", "cough 2/7": durations
+                if date_order == "dmy" and not fraction and _valid(2024, month, day):
+                    mention = DateMention(s, e, kind, month=month, day=day)
             elif kind in ("month_year", "my4", "my2", "iso_month", "my2_bare"):
                 mo = _month(g["mon"]) if g.get("mon") else int(g["m"])
                 mention = DateMention(s, e, kind, _year(g["y"]), mo)
@@ -327,8 +350,10 @@ def find_dates(text: str, date_order: str = "mdy") -> list[DateMention]:
             elif kind == "year":
                 mention = DateMention(s, e, kind, int(g["y"]))
             if mention is not None:
-                found.append(mention)
                 taken.append((mention.start, mention.end))
+                if _DOCUMENT_DATE_BEFORE.search(text, max(0, mention.start - 40), mention.start):
+                    continue  # the letter's date: taken, so no shorter pattern reads it, but it dates nothing
+                found.append(mention)
     return sorted(found, key=lambda d: (d.start, d.end))
 
 
@@ -338,11 +363,13 @@ def _count(raw: str) -> int | None:
 
 
 def _back(note_date: date, n: int, unit: str) -> tuple[date, Precision]:
-    """``note_date`` minus n units, at the unit's precision."""
+    """``note_date`` minus n units, at the precision the unit supports: days to the day, weeks and
+    months to the month ("6/52 ago" is some day of a month, not a day), years to the year."""
     if unit == "day":
         return note_date - timedelta(days=n), "day"
     if unit == "week":
-        return note_date - timedelta(weeks=n), "day"
+        day = note_date - timedelta(weeks=n)
+        return date(day.year, day.month, 1), "month"
     if unit == "month":
         total = note_date.year * 12 + (note_date.month - 1) - n
         return date(total // 12, total % 12 + 1, 1), "month"
@@ -373,6 +400,12 @@ def resolve(mention: DateMention, note_date: date | None) -> tuple[date, Precisi
         return date(mention.year, 1, 1), "year"
     if note_date is None:
         return None
+    if mention.kind == "day_month" and mention.month is not None and mention.day is not None:
+        passed = (mention.month, mention.day) <= (note_date.month, note_date.day)
+        year = note_date.year if passed else note_date.year - 1
+        if not _valid(year, mention.month, mention.day):
+            return None  # 29/02 of a year without one
+        return date(year, mention.month, mention.day), "day"
     if mention.kind == "in_month" and mention.month is not None:
         year = note_date.year if mention.month <= note_date.month else note_date.year - 1
         return date(year, mention.month, 1), "month"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import re
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -19,7 +19,7 @@ from .dates import ADJACENT_ONLY_KINDS, DateMention, resolve
 from .rules import IGNORE, ValuePatterns, load_value_patterns, supplemental_elements
 from .status import FAMILY_SECTIONS, PLAN_IS_EVIDENCE, status_of
 from .status_model.component import second_reading
-from .values import a1c_values, screening_value, tobacco_category_cue
+from .values import a1c_values, retinal_result, screening_scores, screening_value, tobacco_category_cue
 
 __all__ = ["EvidenceBuilder", "UNDATED_ELEMENTS"]
 
@@ -90,8 +90,12 @@ _INERT = ("TERMINATE", "PSEUDO", "PATIENT")
 # (last 7.8%)", "no A1c since 2019 (7.2%)"); a goal ("goal A1c < 7") or a relative's value stays as it is
 _RESULT_OUTWEIGHS = frozenset({"negated", "declined", "ordered", "planned", "uncertain"})
 _RESULT_OUTWEIGHS_CATEGORIES = frozenset({"NEGATED_EXISTENCE", "DECLINED", "ORDERED", "PLANNED", "POSSIBLE_EXISTENCE"})
+# a screening instrument written with its score was given, whatever plan or doubt surrounds it ("EPDS 11 -
+# discussed", "Plan: PHQ-9 16, start sertraline"); a refusal or a negation has no score
+_SCORE_OUTWEIGHS = frozenset({"ordered", "planned", "uncertain"})
 _MAX_SERIES_CHARS = 180
 _PRECEDING_CHARS = 40  # how far back a rule's not_preceded_by looks (never before its line)
+_CONTEXT_BEFORE_CHARS = 80  # how far back a rule's preceded_by looks (never before its line)
 # in a young child's note these describe the parents, not the patient (guideline: tobacco decisions)
 PATIENT_ONLY_IN_ADULTS = frozenset({"tobacco_use", "pregnancy"})
 _PAST_CUE_IDS = {
@@ -108,7 +112,14 @@ _MAX_SERIES_DATE_DISTANCE = 40
 _CLOSE_AFTER = 25  # a date this close after a mention, in the same field, is its own
 _FIELD_BREAK = re.compile(r"[;|\n•]")
 _LABEL_COLON = re.compile(r"[ \t]*:")
-_ADJACENT = re.compile(r"[\s:(\-]{0,3}$")  # with match(text, end, date_start): only a separator between
+# with match(text, end, date_start): only a separator between, or a done word with its place ("flu vax - had at
+# pharmacy 10/25", "kit returned 05/26", "given 14/04", "7.2%) 03/25", "was 19 on 21/5")
+_ADJACENT = re.compile(
+    r"[\s:()\-,]{0,3}(?:(?:had|given|rec'?d|received|done|returned|completed|taken|administered|performed"
+    r"|collected|resulted)(?:\s+(?:at|@|by|in|via)\s+[A-Za-z'-]+(?:\s+[A-Za-z'-]+){0,2})?\s+(?:on\s+|in\s+)?"
+    r"|(?:on|in|dated)\s+)?$",
+    re.I,
+)
 _SERIES_BREAK = re.compile(r"[,;]|\bthen\b|->|→", re.I)
 # a date that heads a list of results: "Cervical screening 25/08/26: HPV +ve, cytology - LSIL"
 _HEADER_DATE = re.compile(r"\s*:")
@@ -118,6 +129,14 @@ _PRESENT_KINDS = frozenset({"today"})
 _JOINED = re.compile(
     r"^\s*(?:with|and|plus|including|/|\+)\s*(?:\w+\s*){0,1}$", re.I
 )  # "earlier this month" after a past cue is a fine date
+
+
+class _Valued(NamedTuple):
+    """One value of a series (a prior score beside the current one) and the offsets of its number."""
+
+    value: Any
+    start: int
+    end: int
 
 
 class EvidenceBuilder:
@@ -134,12 +153,19 @@ class EvidenceBuilder:
 
     # ------------------------------------------------------------------ helpers
     @staticmethod
-    def _section_of(doc: Doc, starts: list[int], token_i: int) -> tuple[str | None, str | None]:
+    def _section_of(
+        doc: Doc, starts: list[int], token_i: int, ends: dict[int, int] | None = None, text: str = ""
+    ) -> tuple[str | None, str | None]:
         sections = doc._.sections or []
         k = bisect.bisect_right(starts, token_i) - 1
         if k < 0:
             return None, None
         section = sections[k]
+        if ends is not None:
+            if k not in ends:
+                ends[k] = _indented_heading_end(text, doc[section.title_start].idx)
+            if doc[token_i].idx >= ends[k]:
+                return None, None  # "   Their plan: ..." under a bullet: the next, less indented item has left it
         rule = getattr(section, "rule", None)
         rule_id = (rule.metadata or {}).get("id") if rule is not None else None
         if section.category in FAMILY_SECTIONS and _unlisted_heading_between(
@@ -256,6 +282,45 @@ class EvidenceBuilder:
                 owned[k].append((gap, mention))
         return [min(found, key=lambda x: x[0])[1] if found else None for found in owned]
 
+    @staticmethod
+    def _listed_dates(
+        doc: Doc,
+        ent: Span,
+        mention: DateMention,
+        brackets: list[tuple[int, int]],
+        opens: list[int],
+        positions: list[tuple[int, int, str]],
+        text: str,
+    ) -> list[tuple[Any, ...]]:
+        """The other dates of a bracket right after a mention that holds only dates ("bilateral mastectomies
+        (2009 R, 2013 L)", "Pneumovax (2015, 2021)"): each is a date of the mention too, as an extra row
+        (mention to date). A future date, another mention or any other word in the bracket: none."""
+        pair = _enclosing(brackets, opens, mention.start)
+        if pair is None or text[ent.end_char : pair[0]].strip():
+            return []
+        k = bisect.bisect_right(positions, (pair[0], len(text) + 1, ""))
+        if k < len(positions) and positions[k][0] < pair[1]:
+            return []  # another mention in the bracket
+        note_date = doc._.qm_note_date
+        dates = doc._.qm_dates or []
+        k = bisect.bisect_right(dates, pair[0], key=lambda d: d.start)
+        inside = []
+        while k < len(dates) and dates[k].end <= pair[1]:
+            inside.append(dates[k])
+            k += 1
+        rest = text[pair[0] + 1 : pair[1]]
+        for d in reversed(inside):
+            rest = rest[: d.start - pair[0] - 1] + " " + rest[d.end - pair[0] - 1 :]
+        if len(inside) < 2 or not _ONLY_LIST_WORDS.fullmatch(rest):
+            return []
+        out: list[tuple[Any, ...]] = []
+        for d in inside:
+            resolved = resolve(d, note_date) if d != mention else None
+            if resolved is None or (note_date is not None and _after(d, note_date)):
+                continue
+            out.append((ent.start_char, d.end, None, *resolved))
+        return out
+
     def _visit_dated(
         self, doc: Doc, element: str, section: str | None, mod_ids: set[str], sentence: str
     ) -> bool:
@@ -311,13 +376,16 @@ class EvidenceBuilder:
         note_date: date | None = doc._.qm_note_date
         eye_care = bool(doc._.qm_eye_care)
         ents = [e for e in doc.ents if e.label_ != IGNORE or (eye_care and _eye_care_element(e))]
-        positions = [(e.start_char, e.end_char) for e in ents]
+        positions = [(e.start_char, e.end_char, e.label_) for e in ents]
         text = doc.text
         pediatric = bool(doc._.qm_pediatric)
         adolescent = (
             doc._.qm_age_years is not None and ADOLESCENT_YEARS[0] <= doc._.qm_age_years < ADOLESCENT_YEARS[1]
         )
         tobacco_starts = sorted(e.start_char for e in ents if e.label_ == "tobacco_use")
+        section_ends: dict[int, int] = {}  # section index -> where an indented heading's scope ends
+        brackets = _bracket_pairs(text)
+        bracket_opens = [a for a, _ in brackets]
         sentence_labels: dict[int, list[str]] = {}
         if doc.has_annotation("SENT_START"):
             for e in ents:
@@ -341,10 +409,13 @@ class EvidenceBuilder:
                     element = meta["eye_care_element"]
             modifiers = [m for m in ent._.modifiers if m.category not in _INERT]
             modifiers = _declined_own_object(doc, _plan_after_negation(doc, modifiers, ent.start), ent.end)
+            modifiers = _bracket_scope(doc, modifiers, ent.start_char, brackets, bracket_opens)
+            if reading is not None:
+                modifiers = _goal_of_another_figure(doc, modifiers, end, text)
             categories = [m.category for m in modifiers]
             if meta.get("states_result"):
                 categories.append("PAST_EVENT")  # "FIT negative": a result means the test was done
-            section, section_rule = self._section_of(doc, section_starts, ent.start)
+            section, section_rule = self._section_of(doc, section_starts, ent.start, section_ends, text)
             if section is not None and section in meta.get("exclude_sections", ()):
                 continue
             if meta.get("followed_by") is not None and not meta["followed_by"].match(text, end):
@@ -353,6 +424,10 @@ class EvidenceBuilder:
                 text, max(text.rfind("\n", 0, start) + 1, start - _PRECEDING_CHARS), start
             ):
                 continue  # "SVD 30/08/26 at 39+4": the gestational age of a delivery
+            if meta.get("preceded_by") is not None and not meta["preceded_by"].search(
+                text, max(text.rfind("\n", 0, start) + 1, start - _CONTEXT_BEFORE_CHARS), start
+            ):
+                continue  # "normal cytology" is a cervical result only after a cervical screening word on its line
             if meta.get("with_finding") and not self.patterns.retinal_finding.search(
                 text, ent.sent.start_char if doc.has_annotation("SENT_START") else 0,
                 ent.sent.end_char if doc.has_annotation("SENT_START") else len(text),
@@ -388,6 +463,12 @@ class EvidenceBuilder:
                 if found:
                     value, end = found[0].value, found[0].end
                     series = found
+                    if status == "hypothetical":  # "A1c 6.9% (goal <7)": the goal has its own figure
+                        modifiers = _goal_of_another_figure(doc, modifiers, end, text)
+                        categories = [m.category for m in modifiers] + (
+                            ["PAST_EVENT"] if meta.get("states_result") else []
+                        )
+                        status, reason = status_of(element, categories, section)
                     if status in _RESULT_OUTWEIGHS:
                         status, reason = "affirmed", None  # "A1c overdue (last 7.8%)": a number documents a result
                         categories = [c for c in categories if c not in _RESULT_OUTWEIGHS_CATEGORIES]
@@ -413,8 +494,24 @@ class EvidenceBuilder:
                 )
                 if status in ("negated", "ordered", "planned", "uncertain", "declined"):
                     status = "affirmed"  # "denies smoking" documents a status: never
+            elif element == "retinal_eye_exam" and status == "affirmed":
+                # its result, for EED's prior-year rule: "dilated, no retinopathy", "moderate NPDR", "R0M0"
+                result_end = sent.end_char
+                if text[end:result_end].rstrip().endswith(":"):  # "DRS: R0M0 03/2026", "exam OU: moderate NPDR"
+                    line_end = text.find("\n", end)
+                    result_end = max(result_end, len(text) if line_end < 0 else line_end)
+                value = retinal_result(self.patterns, text, sent.start_char, result_end)
             elif element == "depression_screening":
                 value, has_result = screening_value(self.patterns, text[start:end], text, end, limit)
+                scores = screening_scores(self.patterns, text, end, _value_end(text, end, end + _MAX_SERIES_CHARS))
+                if scores:
+                    value = {**value, "score": scores[0].value}
+                    has_result = True
+                    series = [_Valued({**value, "score": s.value}, s.start, s.end) for s in scores]
+                if has_result and status in _SCORE_OUTWEIGHS:
+                    # "EPDS 11 - discussed", "Plan: PHQ-9 16": an instrument with its score was administered
+                    status, reason = "affirmed", None
+                    categories = [c for c in categories if c not in _RESULT_OUTWEIGHS_CATEGORIES]
                 if status == "affirmed" and not has_result:
                     continue
 
@@ -444,7 +541,14 @@ class EvidenceBuilder:
                     ent,
                     start,
                     end,
-                    [p for p in positions if p != (ent.start_char, ent.end_char)],
+                    # another mention of the same test, procedure or vaccine does not keep a date from it
+                    # ("DRS: R0M0 03/2026", "total abdominal hysterectomy (TAH) on 6/10/2009")
+                    [
+                        (s, e)
+                        for s, e, label in positions
+                        if (s, e) != (ent.start_char, ent.end_char)
+                        and (label != ent.label_ or element not in VISIT_DATED_ELEMENTS)
+                    ],
                     past=bool(mod_ids & _PAST_CUE_IDS),
                     done_by=note_date if status == "affirmed" else None,
                     skip=skip,
@@ -460,6 +564,8 @@ class EvidenceBuilder:
                     resolved = (note_date, "day")
                 if resolved is not None:
                     event_date, precision = resolved
+                if mention is not None and resolved is not None and status == "affirmed" and len(series) < 2:
+                    extra_values = self._listed_dates(doc, ent, mention, brackets, bracket_opens, positions, text)
 
             row = {
                 "requires": meta.get("requires", ()),
@@ -490,6 +596,9 @@ class EvidenceBuilder:
             if adolescent and element.endswith("_adult") and element in supplemental_elements():
                 row["element"] = element[: -len("_adult")] + "_adolescent"
             rows.append(row)
+            also = meta.get("also_element")
+            if also:  # "co-test 11/2024 neg": a Pap and an HPV test, with one status and one date
+                rows.append({**row, "element": also})
             implied = meta.get("implies_element")
             if implied and status in ("affirmed", "declined", "ordered", "planned"):
                 # "declines smoking cessation counseling" still documents a current user
@@ -676,6 +785,98 @@ def _plan_after_negation(doc: Doc, modifiers: list[Any], target_start: int) -> l
         for m in modifiers
         if not (m.category == "NEGATED_EXISTENCE" and any(new_clause(m, p) for p in plans))
     ]
+
+
+# a goal after a measured value that states its own figure: "BP 138/86 (goal <130/80)", "A1c 6.9%, target <7%"
+_GOAL_FIGURE_AFTER = re.compile(r"[\s:<>=≤≥(]*(?:of|is|under|below|less\s+than|at)?[\s<>=≤≥]*\d")
+
+
+def _goal_of_another_figure(doc: Doc, modifiers: list[Any], value_end: int, text: str) -> list[Any]:
+    """Drop a goal or threshold that comes after a measured value and has its own figure: in "BP 138/86 (goal
+    <130/80)" the goal is 130/80, the reading stands. "BP 130/80 goal" (no figure after the goal word) keeps it."""
+    out = []
+    for m in modifiers:
+        if m.category == "HYPOTHETICAL" and m.modifier_span[0] < len(doc):
+            start = doc[m.modifier_span[0]].idx
+            end = doc[m.modifier_span[1] - 1].idx + len(doc[m.modifier_span[1] - 1])
+            if start >= value_end and _GOAL_FIGURE_AFTER.match(text, end):
+                continue
+        out.append(m)
+    return out
+
+
+# what a bracket of dates may hold besides its dates: sides, doses, separators ("2009 R, 2013 L", "#1 2024, #2 2025")
+_ONLY_LIST_WORDS = re.compile(
+    r"(?:[\s,;&+/\-]|\#\d\b|\b(?:and|L|R|lt|rt|left|right|both|x\d|dose|doses|1st|2nd|3rd)\b)*", re.I
+)
+_LINE_INDENT = re.compile(r"\n([ \t]*)(?=\S)")
+_LEAD_SPACE = re.compile(r"[ \t]*")
+
+
+def _indented_heading_end(text: str, heading_start: int) -> int:
+    """Where the section of a heading on an indented line ends: at the first later line that is less indented
+    ("• Letter from eye clinic:\n   Their plan: f/u 6 mo\n• Colonoscopy 10/2026 ..."). A heading on a line
+    that is not indented is not limited (its end is the end of the text)."""
+    line_start = text.rfind("\n", 0, heading_start) + 1
+    lead = _LEAD_SPACE.match(text, line_start).group()
+    if not lead or line_start == 0:
+        return len(text)  # a heading at the start of its line (or of the note)
+    indent = len(lead.expandtabs(4))
+    for m in _LINE_INDENT.finditer(text, heading_start):
+        if len(m.group(1).expandtabs(4)) < indent:
+            return m.start() + 1
+    return len(text)
+
+
+def _bracket_pairs(text: str) -> list[tuple[int, int]]:
+    """The (open, close) offsets of the matched round brackets of a text, sorted by the opening one."""
+    if "(" not in text:
+        return []
+    pairs: list[tuple[int, int]] = []
+    stack: list[int] = []
+    for m in _BRACKET.finditer(text):
+        if m.group() == "(":
+            stack.append(m.start())
+        elif stack:
+            pairs.append((stack.pop(), m.start()))
+    return sorted(pairs)
+
+
+_BRACKET = re.compile(r"[()]")
+
+
+def _enclosing(pairs: list[tuple[int, int]], opens: list[int], pos: int) -> tuple[int, int] | None:
+    """The innermost bracket pair around character ``pos``."""
+    k = bisect.bisect_left(opens, pos) - 1
+    while k >= 0:
+        if pairs[k][1] >= pos:
+            return pairs[k]
+        k -= 1
+    return None
+
+
+def _bracket_scope(
+    doc: Doc, modifiers: list[Any], start: int, pairs: list[tuple[int, int]], opens: list[int]
+) -> list[Any]:
+    """A bracketed aside keeps its words to itself: a modifier inside brackets that close before the mention
+    does not reach it ("CKD 4 (not on dialysis), T2DM diet-controlled"); a modifier before the brackets a
+    mention sits in does not reach it when the aside states the mention's own status ("no polyps (flex sig
+    2012 normal)")."""
+    if not pairs or not modifiers:
+        return modifiers
+    spans = {id(m): (doc[m.modifier_span[0]].idx, doc[m.modifier_span[1] - 1].idx) for m in modifiers}
+    own = _enclosing(pairs, opens, start)
+    inside_own = own is not None and any(own[0] < s < own[1] for s, _ in spans.values())
+    out = []
+    for m in modifiers:
+        m_start, m_last = spans[id(m)]
+        around = _enclosing(pairs, opens, m_start)
+        if around is not None and around[1] <= start and around != own and m_last < around[1]:
+            continue  # inside an aside that closed before the mention
+        if own is not None and inside_own and m_start < own[0]:
+            continue  # before the aside the mention is in, which has its own status words
+        out.append(m)
+    return out
 
 
 def _near(span: tuple[int, int], start: int, end: int, tokens: int) -> bool:

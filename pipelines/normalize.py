@@ -10,7 +10,7 @@ letters and invisible characters (soft hyphens, zero-width spaces).
 turns offsets into that text back into offsets into the original, so every evidence item
 still quotes the original (``text[start:end] == span``). Most characters map one to one
 (dashes to ``-``, curly quotes to straight ones, NBSP to a space, bullets to ``•``); a few
-become words (``→`` "then", ``↑`` "increased", ``↓`` "decreased", ``~`` "about",
+become words (``→`` "then", ``←`` "from", ``↑`` "increased", ``↓`` "decreased", ``~`` "about",
 ``Ø`` "no", ``✓`` "done"); a cross or an empty checkbox starts an item like a bullet; invisible
 ones are dropped. When nothing of that kind occurs the
 map is the identity and costs nothing.
@@ -68,6 +68,8 @@ WORDS: dict[str, str] = {
     "\u2794": "then",  # ➔
     "\u279d": "then",  # ➝
     "\u279e": "then",  # ➞
+    "\u2190": "from",  # ← ("8.0% ← 7.5% 08/25": up or down from an earlier value)
+    "\u21d0": "from",  # ⇐
     "\u2191": "increased",  # ↑
     "\u21d1": "increased",  # ⇑
     "\u2b06": "increased",  # ⬆

@@ -1,10 +1,12 @@
 """``qm_bp_readings``: blood pressure readings as target spans.
 
 A reading ("142/88", "130 over 85") counts when a blood-pressure cue ("BP", "blood pressure",
-"vital signs", ...) comes shortly before it in the same sentence, with only numbers, units and
-short words in between, or when "mmHg" follows it. Each reading becomes one entity labelled
-``blood_pressure`` (so ConText can mark goals and thresholds) carrying its value and the
-exact character span of the reading.
+"vital signs", a position or arm label, ...) comes shortly before it in the same sentence, with only
+numbers, units and short words in between; when "mmHg" follows it; when it follows an accepted
+reading; when a place or source is written right before it ("here 134/82", "clinic 148/82"); or
+when it sits in the BP column of a vitals table (the column header above it is a BP cue).
+Each reading becomes one entity labelled ``blood_pressure`` (so ConText can mark goals and
+thresholds) carrying its value and the exact character span of the reading.
 """
 
 from __future__ import annotations
@@ -23,6 +25,11 @@ RULE_CUED = "bp.reading_after_cue"
 RULE_UNIT = "bp.reading_with_unit"
 RULE_CUE_AFTER = "bp.reading_before_cue"
 RULE_CHAINED = "bp.reading_after_reading"
+RULE_PLACE = "bp.reading_after_place"
+RULE_COLUMN = "bp.reading_in_bp_column"
+# a table's cells: split at a tab, a "|" or a run of two or more spaces
+_CELL_SPLIT = re.compile(r"\t|\s*\|\s*| {2,}")
+_MAX_TABLE_ROWS = 8  # how far above its row a reading looks for the header of its column
 # "BP 148/92 seated. Repeat after 5 min 136/88": a reading shortly after an accepted reading, with
 # only filler words between (sentence ends allowed), is the same series of measurements
 _MAX_CHAIN_DISTANCE = 60
@@ -34,7 +41,7 @@ _MAX_CUE_DISTANCE = 70
 _SENTENCE_END = re.compile(r"[.!?](?=\s|,|$)|\n\s*\n")
 # words allowed between the cue and the reading; anything else ("pulse", "weight") breaks the link
 _FILLER_TOKENS = (
-    r"(?:[\s,:;=()<>≤≥\-•|/]|\d{2,3}s(?:/\d{2,3}s)?\b|\b(?:is|was|were|are|of|at|in|on|the|her|his|this|today|initially|initial|sitting|standing"
+    r"(?:[\s,:;=()<>≤≥\-•|/\"']|\d{2,3}s(?:/\d{2,3}s)?\b|\d{1,2}x{1,2}(?:/\d?x{1,2})?(?!\w)|\b(?:is|was|were|are|of|at|in|on|the|her|his|this|today|initially|initial|sitting|standing"
     r"|supine|lying|down|reclining|seated|right|left|arm|manual|repeat|repeated|recheck|rechecked|home|readings?"
     r"|noted|to|be|been|has|had|have|measured|checked|came|up|ranges?|ranging|from|between|and|then|now|around"
     r"|about|approximately|approx|average|averaging|of|blood|pressures?|bp|b/p|systolic|diastolic|vital|signs?"
@@ -99,6 +106,37 @@ class BloodPressureReadings:
         strict = cues[-1].group().lower().rstrip("s") == "pressure"
         return bool(_FILLER.match(between)) if strict else _gap_ok(between)
 
+    def _placed(self, text: str, start: int) -> bool:
+        """"here 134/82", "clinic 148/82": a place or source right before the reading."""
+        return bool(self.patterns.bp_place_cue.search(text, max(0, start - 20), start))
+
+    def _in_bp_column(self, text: str, start: int, end: int) -> bool:
+        """A reading in a table row whose column header above is a BP cue: a vitals flowsheet
+        ("Date        BP       HR" over "02/11/2026  148/94   80"). Rows up to the header are contiguous
+        (no blank line), and the reading sits in the cell with the header's index."""
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", end)
+        row = text[line_start : len(text) if line_end < 0 else line_end]
+        cells = [c for c in _CELL_SPLIT.split(row.strip()) if c]
+        column = next((k for k, c in enumerate(cells) if text[start:end] in c), None)
+        if column is None or len(cells) < 2:
+            return False
+        pos = line_start - 1
+        for _ in range(_MAX_TABLE_ROWS):
+            if pos <= 0:
+                return False
+            above_start = text.rfind("\n", 0, pos) + 1
+            above = text[above_start:pos]
+            if not above.strip():
+                return False  # a blank line ends the table
+            header = [c for c in _CELL_SPLIT.split(above.strip()) if c]
+            if len(header) >= 2 and not self.patterns.bp_reading.search(above):
+                cued = [k for k, c in enumerate(header) if self.patterns.bp_cue.fullmatch(c.strip(" :"))]
+                if cued:
+                    return column in cued
+            pos = above_start - 1
+        return False
+
     @staticmethod
     def _chained(text: str, previous_end: int | None, start: int) -> bool:
         if previous_end is None or not 0 <= start - previous_end <= _MAX_CHAIN_DISTANCE:
@@ -125,6 +163,10 @@ class BloodPressureReadings:
                 rule = RULE_CUE_AFTER
             elif self._chained(text, previous_end, m.start()):
                 rule = RULE_CHAINED
+            elif self._placed(text, m.start()):
+                rule = RULE_PLACE
+            elif self._in_bp_column(text, m.start(), m.end()):
+                rule = RULE_COLUMN
             else:
                 continue
             previous_end = m.end()

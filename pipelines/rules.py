@@ -95,6 +95,8 @@ _TARGET_KEYS = {
     "exclude_sections",
     "followed_by",
     "not_preceded_by",
+    "preceded_by",
+    "also_element",
     "requires",
     "pairs_with",
     "not_as_heading",
@@ -121,6 +123,7 @@ _SECTION_KEYS = {"id", "category", "headings", "comment"}
 _VALUE_KEYS = {
     "bp_reading",
     "bp_cue",
+    "bp_place_cue",
     "bp_unit",
     "a1c_filler",
     "a1c_number",
@@ -133,10 +136,14 @@ _VALUE_KEYS = {
     "tobacco_ongoing_cue",
     "screening_score",
     "screening_result",
+    "screening_filler",
+    "screening_number",
     "done_today_cue",
     "heading_affirm_cue",
     "topic_cue",
     "retinal_finding",
+    "retinal_positive",
+    "retinal_negative",
     "vaccine_given_cue",
     "visit_today_cue",
     "instruments",
@@ -330,6 +337,12 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
                 f"valid elements: {', '.join(known)} (or '{IGNORE}' for a trap phrase)."
             )
         _check_pattern(path, entry["id"], entry.get("pattern"))
+        also = entry.get("also_element")
+        if also is not None and (also not in known or also == element):
+            raise RuleFileError(
+                f"{path}: rule {entry['id']!r} also_element {also!r} must be another element, "
+                f"one of: {', '.join(known)}."
+            )
         for key in ("requires", "same_sentence_as"):
             for required in entry.get(key) or ():
                 if required not in known:
@@ -363,6 +376,8 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
                 "exclude_sections": tuple(entry.get("exclude_sections") or ()),
                 "followed_by": _context_regex(path, entry, "followed_by"),
                 "not_preceded_by": _context_regex(path, entry, "not_preceded_by"),
+                "preceded_by": _context_regex(path, entry, "preceded_by"),
+                "also_element": also,
                 "requires": tuple(entry.get("requires") or ()),
                 "pairs_with": tuple(entry.get("pairs_with") or ()),
                 "not_as_heading": bool(entry.get("not_as_heading")),
@@ -383,7 +398,7 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
 
 
 def _context_regex(path: Path, entry: dict[str, Any], key: str) -> re.Pattern[str] | None:
-    """A rule's ``followed_by`` / ``not_preceded_by`` regular expression (case-insensitive), compiled."""
+    """A rule's ``followed_by`` / ``not_preceded_by`` / ``preceded_by`` regular expression (case-insensitive)."""
     raw = entry.get(key)
     if raw is None:
         return None
@@ -510,6 +525,7 @@ class ValuePatterns:
 
     bp_reading: re.Pattern[str]
     bp_cue: re.Pattern[str]
+    bp_place_cue: re.Pattern[str]
     bp_unit: re.Pattern[str]
     a1c_filler: re.Pattern[str]
     a1c_number: re.Pattern[str]
@@ -522,10 +538,14 @@ class ValuePatterns:
     tobacco_ongoing_cue: re.Pattern[str]
     screening_score: re.Pattern[str]
     screening_result: re.Pattern[str]
+    screening_filler: re.Pattern[str]
+    screening_number: re.Pattern[str]
     done_today_cue: re.Pattern[str]
     heading_affirm_cue: re.Pattern[str]
     topic_cue: re.Pattern[str]
     retinal_finding: re.Pattern[str]
+    retinal_positive: re.Pattern[str]
+    retinal_negative: re.Pattern[str]
     vaccine_given_cue: re.Pattern[str]
     visit_today_cue: re.Pattern[str]
     instruments: tuple[tuple[re.Pattern[str], str], ...]

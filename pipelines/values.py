@@ -10,7 +10,16 @@ from dataclasses import dataclass
 
 from .rules import ValuePatterns
 
-__all__ = ["A1cValue", "a1c_values", "screening_value", "tobacco_category", "tobacco_category_cue"]
+__all__ = [
+    "A1cValue",
+    "ScreeningScore",
+    "a1c_values",
+    "retinal_result",
+    "screening_scores",
+    "screening_value",
+    "tobacco_category",
+    "tobacco_category_cue",
+]
 
 A1C_MIN, A1C_MAX = 3.5, 20.0
 _HISTORY_AFTER = re.compile(r"\s*(?:history|hx)\b", re.I)
@@ -28,23 +37,42 @@ def _number(raw: str) -> float:
     return int(value) if value.is_integer() else value  # type: ignore[return-value]
 
 
+IFCC_MIN, IFCC_MAX = 20, 140  # a bare integer here after an A1c term can only be mmol/mol (4.0% .. 14.9%)
+# an IFCC and a percent value joined only by these are one result written twice ("64 mmol/mol (8.0%)",
+# "7.4% / 57 mmol/mol")
+_SAME_RESULT = re.compile(r"[\s(/=,]*")
+
+
 def a1c_values(patterns: ValuePatterns, text: str, term_end: int, limit: int) -> list[A1cValue]:
     """HbA1c values after an A1c term ending at ``term_end`` (not past ``limit``): the current result and every
     prior one written beside it ("A1c 6.8% (previously 7.4% in spring)", "down from 8.2% last year", a lab-table
-    row). The reader passes fillers (``values.yaml`` a1c_filler: list words, dates, flags, reference ranges,
-    IFCC values) and takes each number in range; it stops at any other word. A result given only in mmol/mol
-    (IFCC) is converted to percent (NGSP = 0.09148 x IFCC + 2.152, one decimal)."""
-    out: list[A1cValue] = []
-    ifcc: list[A1cValue] = []
+    row, a checklist row "HbA1c | Done | 7.3% (12/2025); prior 6.9%"). The reader passes fillers (``values.yaml``
+    a1c_filler: list words, dates, flags, reference ranges, a comment in brackets without numbers) and takes each
+    number in range; it stops at any other word. A value in mmol/mol (IFCC: with its unit, or a bare integer of
+    20 to 140, which no percent value can be: "57 (7.4%), down from 64 in Feb") is converted to percent
+    (NGSP = 0.09148 x IFCC + 2.152, one decimal); when the same result is written in both units, side by side,
+    the percent one is kept."""
+    results: list[tuple[A1cValue, bool]] = []  # (value, written in mmol/mol)
     pos = term_end
+
+    def add(value: A1cValue, ifcc: bool) -> None:
+        if results and _SAME_RESULT.fullmatch(text, results[-1][0].end, value.start):
+            last, last_ifcc = results[-1]
+            if last_ifcc and not ifcc:
+                results[-1] = (value, False)  # "64 mmol/mol (8.0%)": the percent figure
+                return
+            if ifcc and not last_ifcc:
+                return  # "7.4% (57 mmol/mol)": the same result
+        results.append((value, ifcc))
+
     while pos < limit:
         filler = patterns.a1c_filler.match(text, pos, limit)
         if filler and filler.end() > pos:
-            if "mmol" in filler.group().lower() and not out:
+            if "mmol" in filler.group().lower():
                 number = re.search(r"\d{2,3}", filler.group())
                 if number:
                     start = filler.start() + number.start()
-                    ifcc.append(A1cValue(_ifcc_to_percent(int(number.group())), start, filler.end()))
+                    add(A1cValue(_ifcc_to_percent(int(number.group())), start, filler.end()), True)
             pos = filler.end()
             continue
         m = patterns.a1c_number.match(text, pos, limit)
@@ -52,18 +80,19 @@ def a1c_values(patterns: ValuePatterns, text: str, term_end: int, limit: int) ->
             break
         unit = (m.group("unit") or "").lower()
         value = float(m.group("val"))
-        if "mmol" in unit:
-            ifcc.append(A1cValue(_ifcc_to_percent(value), m.start("val"), m.end("unit")))
+        bare_ifcc = not unit and value.is_integer() and IFCC_MIN <= value <= IFCC_MAX
+        if "mmol" in unit or bare_ifcc:
+            converted = _ifcc_to_percent(value)
+            if A1C_MIN <= converted <= A1C_MAX:
+                add(A1cValue(converted, m.start("val"), m.end("unit") if unit else m.end("val")), True)
             pos = m.end()
             continue
         if not A1C_MIN <= value <= A1C_MAX:
             break
         end = m.end("unit") if m.group("unit") else m.end("val")
-        out.append(A1cValue(_number(m.group("val")), m.start("val"), end))
+        add(A1cValue(_number(m.group("val")), m.start("val"), end), False)
         pos = m.end()
-    if not out and ifcc and A1C_MIN <= ifcc[0].value <= A1C_MAX:
-        return ifcc[:1]
-    return out
+    return [value for value, _ in results]
 
 
 def _ifcc_to_percent(mmol_per_mol: float) -> float:
@@ -137,3 +166,58 @@ def screening_value(
     score: float | None = _number(m.group("score")) if m else None
     has_result = m is not None or bool(patterns.screening_result.match(window))
     return {"instrument": instrument, "score": score}, has_result
+
+
+@dataclass(frozen=True)
+class ScreeningScore:
+    value: int  # the score
+    start: int  # character offsets of the number
+    end: int
+
+
+def screening_scores(patterns: ValuePatterns, text: str, term_end: int, limit: int) -> list[ScreeningScore]:
+    """The scores after a screening instrument ending at ``term_end`` (not past ``limit``): the current one
+    ("PHQ-9 score of 12", "PHQ-2: 0", "PHQ-9 today 14", "PHQ-9 (16)", "PHQ-9 | 16 |", "PHQ-9 14/27") and every
+    prior one beside it ("(was 19 on 21/5)", "- was 12 in 02/2026", "18 -> 9"). The first score may follow a few
+    words ending in a score word (``values.yaml`` screening_score); then the reader passes fillers
+    (screening_filler) and takes each score (screening_number); it stops at any other word."""
+    out: list[ScreeningScore] = []
+    pos = term_end
+    first = patterns.screening_score.match(text[term_end:limit])
+    if first:
+        out.append(ScreeningScore(int(first.group("score")), term_end + first.start("score"),
+                                  term_end + first.end("score")))
+        pos = term_end + first.end()
+    while pos < limit:
+        number = patterns.screening_number.match(text, pos, limit)
+        if number and "/" in number.group():  # "14/27": a score out of its maximum, not a date
+            out.append(ScreeningScore(int(number.group("score")), number.start("score"), number.end()))
+            pos = number.end()
+            continue
+        filler = patterns.screening_filler.match(text, pos, limit)
+        if filler and filler.end() > pos:
+            pos = filler.end()
+            continue
+        if not number:
+            break
+        out.append(ScreeningScore(int(number.group("score")), number.start("score"), number.end("score")))
+        pos = number.end()
+    return out
+
+
+NO_RETINOPATHY = "no_apparent_retinopathy"
+RETINOPATHY = "retinopathy"
+_NEGATED_BEFORE = re.compile(r"\b(?:no|nil|without|negative\s+for|neg\s+for|free\s+of)\b[^.;,]{0,12}$", re.I)
+
+
+def retinal_result(patterns: ValuePatterns, text: str, start: int, end: int) -> str | None:
+    """The result of a retinal exam stated in ``text[start:end]`` (its sentence): ``retinopathy`` when a grade or
+    stage of it is found and not negated ("moderate NPDR OU, no CSME", "R1M0"), ``no_apparent_retinopathy`` when
+    the text says there is none ("no diabetic retinopathy", "no DR", "R0M0"), else None."""
+    for m in patterns.retinal_positive.finditer(text, start, end):
+        if not _NEGATED_BEFORE.search(text, max(start, m.start() - 30), m.start()):
+            return RETINOPATHY
+    if patterns.retinal_negative.search(text, start, end):
+        return NO_RETINOPATHY
+    return None
+

@@ -21,12 +21,7 @@ import pytest
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
 
 # Rows are keyed by patient, measure, population group and, for per-episode measures (TRC), episode.
-KNOWN_MISMATCHES: dict[tuple[str, str, str], str] = {
-    ("demo-051", "EED", "1"): (
-        "the eye-care note states the 09/2025 exam found no retinopathy, so HEDIS counts it for the prior "
-        "year; the note pipeline does not record an exam's result yet (evidence value empty), so the engine "
-        "reads an exam without a documented result (issues 10/14: eye-care results)"),
-}
+KNOWN_MISMATCHES: dict[tuple[str, str, str], str] = {}
 
 
 def _key(s: dict[str, str]) -> tuple[str, str, str]:

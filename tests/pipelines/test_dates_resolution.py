@@ -25,7 +25,7 @@ from .conftest import NOTE_DATE, affirmed
         ("5 years ago", date(2021, 1, 1), "year"),
         ("about three years ago", date(2023, 1, 1), "year"),
         ("2 months ago", date(2026, 4, 1), "month"),
-        ("two weeks ago", date(2026, 6, 1), "day"),
+        ("two weeks ago", date(2026, 6, 1), "month"),  # weeks: the month, not a made-up day
         ("last year", date(2025, 1, 1), "year"),
         ("last month", date(2026, 5, 1), "month"),
         ("today", NOTE_DATE, "day"),

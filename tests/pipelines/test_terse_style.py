@@ -151,7 +151,7 @@ def _extract_with_order(nlp, text: str, date_order: str | None):
         ("Flu vaccine 0.5 mL IM given R deltoid.", None, "influenza_vaccine", (NOTE_DATE, "day")),
         ("PHQ-9 done: 12.", None, "depression_screening", (NOTE_DATE, "day")),
         ("Smear 6/12 ago - normal.", None, "cervical_cytology", (date(2025, 12, 1), "month")),
-        ("Mammo 3/52 ago, BI-RADS 1.", None, "mammogram", (date(2026, 5, 25), "day")),
+        ("Mammo 3/52 ago, BI-RADS 1.", None, "mammogram", (date(2026, 5, 1), "month")),
         ("Colonoscopy last yr, normal.", None, "colonoscopy", (date(2025, 1, 1), "year")),
         ("Colonoscopy 2 yrs ago - polyp removed.", None, "colonoscopy", (date(2024, 1, 1), "year")),
         ("Colonoscopy 04/03/25 - normal.", "dmy", "colonoscopy", (date(2025, 3, 4), "day")),
