@@ -2,7 +2,7 @@
 figures; not a test). The machine is shared: compare the two figures of one run, not across runs.
 
     .venv/bin/python benchmarks/status_model_bench.py [--notes ../shared/data/mtsamples/notes.jsonl]
-        [--limit 300] [--model minilm-status-1] [--actors 2] [--no-ray]
+        [--limit 300] [--model minilm-status-2] [--actors 2] [--no-ray]
 
 For each reader setting (rules only, rules + model) it times the in-process extraction (one core,
 pipeline already built) and the Ray Data job (local Ray, actor start-up included), and prints
@@ -38,7 +38,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--notes", type=Path, default=ROOT.parent / "shared/data/mtsamples/notes.jsonl")
     parser.add_argument("--limit", type=int, default=300)
-    parser.add_argument("--model", default="minilm-status-1")
+    parser.add_argument("--model", default="minilm-status-2")
     parser.add_argument("--actors", type=int, default=2)
     parser.add_argument("--no-ray", action="store_true")
     args = parser.parse_args()

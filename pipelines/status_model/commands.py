@@ -31,12 +31,12 @@ def train_cmd(
 
 
 def evaluate_status_model_cmd(
-    model: Annotated[str, typer.Option(help="A model folder or a shipped model name (minilm-status-1).")],
+    model: Annotated[str, typer.Option(help="A model folder or a shipped model name (minilm-status-2).")],
 ) -> None:
     """Print the scores a status model folder records (metrics.json): rules, model and hybrid on the
     held-out NegEx split and on the dev notes, and the errors among readers_disagree items.
 
-    Example: qae evaluate-status-model --model minilm-status-1
+    Example: qae evaluate-status-model --model minilm-status-2
     """
     from evaluation.status_model_eval import format_tables
 
