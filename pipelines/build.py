@@ -14,6 +14,7 @@ Pipeline (names as in ``nlp.pipe_names``):
     medspacy_sectionizer              section rules (resources/section_rules.yaml)
     qm_context                        medspaCy ConText on target sentences (resources/context_rules.yaml)
     qm_dates                          date expressions (numeric dates month-first or day-first: option "date_order")
+    qm_status_model                   the learned second reader of each target's status (option "status_model")
     qm_evidence                       evidence rows on doc._.qm_evidence
 """
 
@@ -27,7 +28,7 @@ import spacy
 from spacy.language import Language
 from spacy.util import compile_infix_regex, compile_prefix_regex
 
-from engine.errors import PipelineOptionError
+from engine.errors import ConfigError, PipelineOptionError
 
 from .dates import DATE_ORDERS
 from .factories import register_factories
@@ -44,6 +45,7 @@ DEFAULT_OPTIONS: Mapping[str, Any] = {
     "context": True,
     "sections": True,
     "date_order": "mdy",
+    "status_model": None,
 }
 
 # Transcribed notes glue punctuation: "Allegra.,ALLERGIES:,  She", "124/78.,HEENT:", "Vitals:,".
@@ -95,6 +97,17 @@ def check_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
             f"pipeline option 'date_order' is {opts['date_order']!r}; choose one of {DATE_ORDERS} "
             "(mdy: 03/04/25 is March 4; dmy: 3 April)."
         )
+    if opts["status_model"] is not None:
+        from .status_model.reader import resolve_model_dir
+
+        if not isinstance(opts["status_model"], str):
+            raise PipelineOptionError(
+                f"pipeline option 'status_model' is {opts['status_model']!r}; give a model name or folder, or null."
+            )
+        try:
+            opts["status_model"] = str(resolve_model_dir(opts["status_model"]))
+        except ConfigError as exc:
+            raise PipelineOptionError(f"pipeline option 'status_model': {exc}") from None
     return opts
 
 
@@ -106,6 +119,8 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
       - ``context``: run ConText (default true); ``sections``: run the sectionizer (default true)
       - ``date_order``: "mdy" (default: 03/04/25 is March 4) or "dmy" (4 March) for numeric dates;
         a note's own ``date_order`` overrides it
+      - ``status_model``: a trained status model (a shipped name or a folder, see
+        ``pipelines.status_model``) read beside the rules; null (default) runs the rules alone
     """
     opts = check_options(options)
     register_factories()
@@ -149,6 +164,8 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
             "qm_context", config={"rules": None, "span_attrs": None, "prune_on_target_overlap": True}
         )
     nlp.add_pipe("qm_dates", config={"date_order": opts["date_order"]})
+    if opts["status_model"] is not None:
+        nlp.add_pipe("qm_status_model", config={"model": opts["status_model"]})
     nlp.add_pipe("qm_evidence")
     # medspaCy runs ``nlp(phrase)`` for every phrase rule it adds: tokenizer only, please
     with nlp.select_pipes(enable=[]):

@@ -18,6 +18,7 @@ from spacy.tokens import Doc, Span
 from .dates import ADJACENT_ONLY_KINDS, DateMention, resolve
 from .rules import IGNORE, ValuePatterns, load_value_patterns, supplemental_elements
 from .status import FAMILY_SECTIONS, PLAN_IS_EVIDENCE, status_of
+from .status_model.component import second_reading
 from .values import a1c_values, retinal_result, screening_scores, screening_value, tobacco_category_cue
 
 __all__ = ["EvidenceBuilder", "UNDATED_ELEMENTS"]
@@ -447,6 +448,9 @@ class EvidenceBuilder:
                     "FAMILY",
                 ]  # a child's note: the household's habits, the mother's pregnancy
             status, reason = status_of(element, categories, section)
+            decision = second_reading(ent, status)  # the status model's reading, where one ran
+            if decision.decided_by == "model":
+                status, reason = decision.status, None
             mod_ids = {(m.rule.metadata or {}).get("id", m.rule.literal) for m in modifiers}
             sent = ent.sent if doc.has_annotation("SENT_START") else doc[:]
             sentence = sent.text
@@ -576,6 +580,10 @@ class EvidenceBuilder:
                 "value": value,
                 "event_date": event_date,
                 "date_precision": precision,
+                "decided_by": decision.decided_by,
+                "model_status": decision.model_status,
+                "model_probability": decision.model_probability,
+                "readers_disagree": decision.disagree,
             }
             if element == "tobacco_use":
                 row["_tobacco_cue"] = tobacco_cue

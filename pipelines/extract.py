@@ -67,6 +67,7 @@ def doc_to_evidence(note: Note, doc: Doc, include_supplemental: bool = False) ->
 
     out: dict[str, Evidence] = {}
     text_map = doc._.qm_text_map  # offsets of the normalized text -> the original note text
+    model = doc._.qm_status_model  # the status model's name-version, when one read the spans
     for row in doc._.qm_evidence or ():
         start, end, element = row["start"], row["end"], row["element"]
         if text_map is not None:
@@ -95,8 +96,12 @@ def doc_to_evidence(note: Note, doc: Doc, include_supplemental: bool = False) ->
             value=_json_value(row["value"]),
             source=f"rule:{row['source']}",
             modifiers=tuple(row["modifiers"]),
-            pipeline_version=PIPELINE_VERSION,
+            pipeline_version=PIPELINE_VERSION if model is None else f"{PIPELINE_VERSION}+{model}",
             origin="note",
+            decided_by=row.get("decided_by", "rules"),
+            model_status=row.get("model_status"),
+            model_probability=row.get("model_probability"),
+            review_flags=("readers_disagree",) if row.get("readers_disagree") else (),
         )
     return sorted(out.values(), key=lambda e: (e.start or 0, e.end or 0, e.element))
 

@@ -21,6 +21,7 @@ FACTORY_NAMES: tuple[str, ...] = (
     "qm_evidence",
     "qm_heading_boundaries",
     "qm_merge_targets",
+    "qm_status_model",
 )
 _DOC_EXTENSIONS: dict[str, Any] = {
     "qm_dates": None,
@@ -33,6 +34,13 @@ _DOC_EXTENSIONS: dict[str, Any] = {
     "qm_age_years": None,
     "qm_text_map": None,  # pipelines.normalize.TextMap: normalized offsets -> original offsets
     "qm_date_order": None,  # the note's own order of numeric dates ("mdy" / "dmy"), else the pipeline's
+    "qm_status_policy": None,  # pipelines.status_model.hybrid.HybridPolicy of the status model that ran
+    "qm_status_model": None,  # its name-version
+}
+_SPAN_EXTENSIONS: dict[str, Any] = {
+    "qm_reading": None,
+    "qm_status_reading": None,  # pipelines.status_model.reader.Reading: the model's status and probability
+    "qm_rule_status": None,  # the rules' status, recorded where evidence is built
 }
 _registered = False
 
@@ -82,12 +90,19 @@ def _make_merge_targets(nlp: Language, name: str, group: str) -> Any:
     return MergeTargets(nlp, name, group=group)
 
 
+def _make_status_model(nlp: Language, name: str, model: str, batch_size: int, skip_labels: list[str]) -> Any:
+    from .status_model.component import StatusModelReader
+
+    return StatusModelReader(nlp, name, model=model, batch_size=batch_size, skip_labels=skip_labels)
+
+
 def register_extensions() -> None:
     for attr, default in _DOC_EXTENSIONS.items():
         if not Doc.has_extension(attr):
             Doc.set_extension(attr, default=default)
-    if not Span.has_extension("qm_reading"):
-        Span.set_extension("qm_reading", default=None)
+    for attr, default in _SPAN_EXTENSIONS.items():
+        if not Span.has_extension(attr):
+            Span.set_extension(attr, default=default)
 
 
 def register_factories() -> None:
@@ -143,5 +158,13 @@ def register_factories() -> None:
             requires=["doc.ents", "doc._.qm_dates", "doc._.sections", "span._.modifiers"],
             default_config={"max_value_chars": 60},
             func=_make_evidence,
+        )
+    if not Language.has_factory("qm_status_model"):
+        Language.factory(
+            "qm_status_model",
+            assigns=["span._.qm_status_reading", "doc._.qm_status_policy"],
+            requires=["doc.ents"],
+            default_config={"model": None, "batch_size": 64, "skip_labels": ["ignore"]},
+            func=_make_status_model,
         )
     _registered = True
