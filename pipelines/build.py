@@ -129,8 +129,9 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
         name="medspacy_target_matcher_cased",
         config={"phrase_matcher_attr": "ORTH", "result_type": "group", "span_group_name": "qm_cased_targets"},
     )
-    matcher = nlp.add_pipe("medspacy_target_matcher")
-    nlp.add_pipe("qm_merge_targets", config={"group": "qm_cased_targets"})
+    # the case-insensitive matcher writes a span group too; qm_merge_targets sets doc.ents once
+    matcher = nlp.add_pipe("medspacy_target_matcher", config={"result_type": "group", "span_group_name": "qm_targets"})
+    nlp.add_pipe("qm_merge_targets", config={"group": "qm_cased_targets", "first_group": "qm_targets"})
     nlp.add_pipe("qm_bp_readings")
     sectionizer = context = None
     if opts["sections"]:

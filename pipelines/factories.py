@@ -76,10 +76,10 @@ def _make_context(
     )
 
 
-def _make_merge_targets(nlp: Language, name: str, group: str) -> Any:
+def _make_merge_targets(nlp: Language, name: str, group: str, first_group: str | None) -> Any:
     from .merge_targets import MergeTargets
 
-    return MergeTargets(nlp, name, group=group)
+    return MergeTargets(nlp, name, group=group, first_group=first_group)
 
 
 def register_extensions() -> None:
@@ -129,7 +129,7 @@ def register_factories() -> None:
         Language.factory(
             "qm_merge_targets",
             assigns=["doc.ents"],
-            default_config={"group": "qm_cased_targets"},
+            default_config={"group": "qm_cased_targets", "first_group": None},
             func=_make_merge_targets,
         )
     if not Language.has_factory("qm_dates"):
