@@ -111,7 +111,17 @@ def extract_note(nlp: Language, note: Note, include_supplemental: bool = False) 
     """Evidence of a single note: the 27 guideline elements, plus the supplemental ones
     (``SUPPLEMENTAL_ELEMENTS``) when ``include_supplemental`` (the measure job needs them)."""
     doc = nlp(make_doc(nlp, note))
-    return doc_to_evidence(note, doc, include_supplemental)
+    try:
+        return doc_to_evidence(note, doc, include_supplemental)
+    finally:
+        _release(doc)
+
+
+def _release(doc: Doc) -> None:
+    """Drop the Doc's extension values: the ConText graph and modifiers point back at the Doc, and
+    such cycles wait for a full garbage collection, rare in a long-lived worker, so a batch job's
+    memory grew by about 4 KB per note until one came."""
+    doc.user_data.clear()
 
 
 def extract_notes(
@@ -128,4 +138,6 @@ def extract_notes(
 
     for doc in nlp.pipe(docs(), batch_size=batch_size):
         note = pending.pop(0)
-        yield note, doc_to_evidence(note, doc, include_supplemental)
+        evidence = doc_to_evidence(note, doc, include_supplemental)
+        _release(doc)
+        yield note, evidence
