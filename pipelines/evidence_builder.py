@@ -16,6 +16,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from .dates import ADJACENT_ONLY_KINDS, DateMention, resolve
+from .prefilter import source_text
 from .rules import IGNORE, ValuePatterns, load_value_patterns, supplemental_elements
 from .status import FAMILY_SECTIONS, PLAN_IS_EVIDENCE, status_of
 from .values import a1c_values, retinal_result, screening_scores, screening_value, tobacco_category_cue
@@ -420,7 +421,7 @@ class EvidenceBuilder:
         eye_care = bool(doc._.qm_eye_care)
         ents = [e for e in doc.ents if e.label_ != IGNORE or (eye_care and _eye_care_element(e))]
         positions = [(e.start_char, e.end_char, e.label_) for e in ents]
-        text = doc.text
+        text = source_text(doc)  # windowed: the whole text, not only the windows
         idx = _DocIndex(doc, positions, text)
         pediatric = bool(doc._.qm_pediatric)
         adolescent = (

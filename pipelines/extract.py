@@ -17,6 +17,7 @@ from engine.records import Evidence, Note
 
 from .context import sentence_around
 from .evidence_builder import is_eye_care_note, is_pediatric, stated_age_years, title_elements
+from .prefilter import source_text
 from .rules import ELEMENTS, supplemental_elements
 
 __all__ = [
@@ -46,7 +47,7 @@ def make_doc(nlp: Language, note: Note) -> Doc:
     """Tokenize a note (its normalized view, see ``pipelines.normalize``) and attach what the
     components need to know about it: note date, title, date order, eye-care / pediatric note."""
     doc = nlp.make_doc(note.text)
-    text = doc.text
+    text = source_text(doc)
     doc._.qm_note_date = note.note_date
     doc._.qm_note_title = note.title or ""
     doc._.qm_date_order = note.date_order

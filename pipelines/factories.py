@@ -21,6 +21,7 @@ FACTORY_NAMES: tuple[str, ...] = (
     "qm_evidence",
     "qm_heading_boundaries",
     "qm_merge_targets",
+    "qm_window_boundaries",
 )
 _DOC_EXTENSIONS: dict[str, Any] = {
     "qm_dates": None,
@@ -32,6 +33,8 @@ _DOC_EXTENSIONS: dict[str, Any] = {
     "qm_eye_care": False,
     "qm_age_years": None,
     "qm_text_map": None,  # pipelines.normalize.TextMap: normalized offsets -> original offsets
+    "qm_source_text": None,  # windowed mode: the whole normalized text (doc.text is blank outside the windows)
+    "qm_windows": None,  # windowed mode: the [start, end) character windows spaCy saw
     "qm_date_order": None,  # the note's own order of numeric dates ("mdy" / "dmy"), else the pipeline's
 }
 _registered = False
@@ -41,6 +44,12 @@ def _make_heading_boundaries(nlp: Language, name: str, min_heading_chars: int) -
     from .boundaries import HeadingBoundaries
 
     return HeadingBoundaries(nlp, name, min_heading_chars=min_heading_chars)
+
+
+def _make_window_boundaries(nlp: Language, name: str) -> Any:
+    from .window_boundaries import WindowBoundaries
+
+    return WindowBoundaries(nlp, name)
 
 
 def _make_bp_readings(nlp: Language, name: str, label: str) -> Any:
@@ -103,6 +112,13 @@ def register_factories() -> None:
             requires=["token.is_sent_start"],
             default_config={"min_heading_chars": 2},
             func=_make_heading_boundaries,
+        )
+    if not Language.has_factory("qm_window_boundaries"):
+        Language.factory(
+            "qm_window_boundaries",
+            assigns=["token.is_sent_start"],
+            requires=["token.is_sent_start"],
+            func=_make_window_boundaries,
         )
     if not Language.has_factory("qm_bp_readings"):
         Language.factory(
