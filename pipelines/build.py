@@ -101,14 +101,14 @@ def check_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
             f"pipeline option 'mode' is {opts['mode']!r}; choose one of {MODES} (windowed: spaCy runs only "
             "around the places a rule can match; full: on the whole note, the reference)."
         )
+    if opts["sentences"] not in SENTENCE_SPLITTERS:
+        raise PipelineOptionError(
+            f"pipeline option 'sentences' is {opts['sentences']!r}; choose one of {SENTENCE_SPLITTERS}."
+        )
     if opts["mode"] == "windowed" and opts["sentences"] != "sentencizer":
         raise PipelineOptionError(
             f"pipeline option 'sentences' is {opts['sentences']!r}, which needs mode: full (windows are cut "
             "at the sentence starts of spaCy's sentencizer); set mode: full or sentences: sentencizer."
-        )
-    if opts["sentences"] not in SENTENCE_SPLITTERS:
-        raise PipelineOptionError(
-            f"pipeline option 'sentences' is {opts['sentences']!r}; choose one of {SENTENCE_SPLITTERS}."
         )
     for flag in ("context", "sections"):
         if not isinstance(opts[flag], bool):

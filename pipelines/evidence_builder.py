@@ -956,6 +956,16 @@ _EYE_CARE_EXAM_CUES = (
     re.compile(r"\bgonioscopy\b|\bdilated\s+fundus\b|\bfundus\s+photo", re.I),
 )
 EYE_CARE_MIN_CUES = 3
+# a word each match of a cue contains (lower case): a cue whose words are all absent is not searched for
+_EYE_CARE_CUE_WORDS = (
+    ("slit",),
+    ("intraocular", "iop", "tonometry"),
+    ("cup",),
+    ("segment",),
+    ("fluorescein", "optical"),
+    ("drusen", "macula"),
+    ("gonioscopy", "fundus"),
+)
 
 
 def is_eye_care_note(text: str, note_type: str | None, title: str | None = None) -> bool:
@@ -964,7 +974,14 @@ def is_eye_care_note(text: str, note_type: str | None, title: str | None = None)
     pressure, cup-to-disc ratio, posterior segment, fluorescein, macula/drusen, gonioscopy)."""
     if _EYE_CARE_TITLE.search(f"{note_type or ''} {title or ''}"):
         return True
-    return sum(1 for cue in _EYE_CARE_EXAM_CUES if cue.search(text)) >= EYE_CARE_MIN_CUES
+    lower = text.lower()
+    found = 0
+    for words, cue in zip(_EYE_CARE_CUE_WORDS, _EYE_CARE_EXAM_CUES, strict=True):
+        if any(w in lower for w in words) and cue.search(text):
+            found += 1
+            if found >= EYE_CARE_MIN_CUES:
+                return True
+    return False
 
 
 ADOLESCENT_YEARS = (12, 18)  # CMS2/DSF: the adolescent tool and follow-up for ages 12-17

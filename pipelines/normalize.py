@@ -194,6 +194,14 @@ class NormalizingTokenizer:
         self.tokenizer = tokenizer
         self.prefilter = prefilter
 
+    def whole(self, text: str) -> object:
+        """The Doc of the whole text, windowed mode or not (targets given from outside, as the NegEx
+        evaluation does, can stand anywhere)."""
+        normalized = normalize_text(text)
+        doc = self.tokenizer(normalized.text)  # type: ignore[operator]
+        doc._.qm_text_map = normalized.map
+        return doc
+
     def __call__(self, text: str) -> object:
         normalized = normalize_text(text)
         if self.prefilter is None:
