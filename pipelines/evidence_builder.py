@@ -15,6 +15,8 @@ from typing import Any, NamedTuple
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from engine.elements import load_vocabulary
+
 from .dates import ADJACENT_ONLY_KINDS, DateMention, resolve
 from .prefilter import source_text
 from .rules import IGNORE, ValuePatterns, load_value_patterns, supplemental_elements
@@ -24,32 +26,11 @@ from .values import a1c_values, retinal_result, screening_scores, screening_valu
 __all__ = ["EvidenceBuilder", "UNDATED_ELEMENTS"]
 
 UNDATED_ELEMENTS = frozenset({"tobacco_use", "diabetes", "hypertension", "pregnancy", "blood_pressure"})
-# elements dated on the note date when a procedure note / this visit documents them
-VISIT_DATED_ELEMENTS = frozenset(
-    {
-        "colonoscopy",
-        "flexible_sigmoidoscopy",
-        "ct_colonography",
-        "stool_dna",
-        "fobt",
-        "mammogram",
-        "cervical_cytology",
-        "hpv_test",
-        "retinal_eye_exam",
-        "influenza_vaccine",
-        "pneumococcal_vaccine",
-        "td_tdap_vaccine",
-        "zoster_vaccine",
-        "total_colectomy",
-        "bilateral_mastectomy",
-        "hysterectomy_no_cervix",
-        "depression_screening",
-        "medication_reconciliation",
-        "hba1c",
-    }
-)
-# a screening instrument scored in a note was given at that visit unless the text dates it
-ALWAYS_VISIT_DATED = frozenset({"depression_screening"})
+# elements dated on the note date when a procedure note / this visit documents them, and screening
+# instruments whose score in a note was taken at that visit unless the text dates it: element facts of
+# measures/elements.yaml (visit_dated_in_notes, scored_at_visit)
+VISIT_DATED_ELEMENTS = frozenset(e.id for e in load_vocabulary() if e.visit_dated_in_notes)
+ALWAYS_VISIT_DATED = frozenset(e.id for e in load_vocabulary() if e.scored_at_visit)
 VISIT_SECTIONS = frozenset(
     {
         "physical_exam",
