@@ -5,8 +5,10 @@ quotes, spaces, arrows, bullets, "~"); ``doc._.qm_text_map`` maps offsets back, 
 always quotes the original text.
 
 Pipeline (names as in ``nlp.pipe_names``):
+    qm_note_profile                   note-level facts: eye-care / pediatric note, stated age, title's elements
     sentencizer | medspacy_pyrush      sentence boundaries (option "sentences")
     qm_heading_boundaries             headings, line breaks, bullets start sentences
+    qm_window_boundaries              windowed mode (the default): window edges start sentences
     medspacy_target_matcher_cased     target rules with case-sensitive abbreviations ("DM", "TAH")
     medspacy_target_matcher           target rules (resources/target_rules.yaml)
     qm_merge_targets                  both matchers' spans, the longest winning overlaps
@@ -139,6 +141,7 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
     nlp = spacy.blank("en")
     _customize_tokenizer(nlp)
     nlp.tokenizer = NormalizingTokenizer(nlp.tokenizer)
+    nlp.add_pipe("qm_note_profile")  # eye-care / pediatric note, stated age: one pass over the whole text
     if opts["sentences"] == "pyrush":
         # PyRuSH logs every token of the note at DEBUG level through loguru: notes are PHI, silence it
         from loguru import logger

@@ -16,8 +16,6 @@ from spacy.tokens import Doc
 from engine.records import Evidence, Note
 
 from .context import sentence_around
-from .evidence_builder import is_eye_care_note, is_pediatric, stated_age_years, title_elements
-from .prefilter import source_text
 from .rules import ELEMENTS, supplemental_elements
 
 __all__ = [
@@ -44,20 +42,14 @@ def is_supplemental(element: str) -> bool:
 
 
 def make_doc(nlp: Language, note: Note) -> Doc:
-    """Tokenize a note (its normalized view, see ``pipelines.normalize``) and attach what the
-    components need to know about it: note date, title, date order, eye-care / pediatric note."""
+    """Tokenize a note (its normalized view, see ``pipelines.normalize``) and attach its metadata:
+    note date, title, note type, date order. The facts derived from them and the text (eye-care or
+    pediatric note, stated age) are the ``qm_note_profile`` component's."""
     doc = nlp.make_doc(note.text)
-    text = source_text(doc)
     doc._.qm_note_date = note.note_date
     doc._.qm_note_title = note.title or ""
+    doc._.qm_note_type = note.note_type
     doc._.qm_date_order = note.date_order
-    eye_care = is_eye_care_note(text, note.note_type, note.title)
-    doc._.qm_eye_care = eye_care
-    doc._.qm_title_elements = title_elements(note.title, note.note_type) | (
-        {"retinal_eye_exam"} if eye_care else set()
-    )
-    doc._.qm_pediatric = is_pediatric(text, note.note_type, note.title)
-    doc._.qm_age_years = stated_age_years(text)
     return doc
 
 

@@ -21,6 +21,7 @@ FACTORY_NAMES: tuple[str, ...] = (
     "qm_evidence",
     "qm_heading_boundaries",
     "qm_merge_targets",
+    "qm_note_profile",
     "qm_window_boundaries",
 )
 _DOC_EXTENSIONS: dict[str, Any] = {
@@ -28,6 +29,7 @@ _DOC_EXTENSIONS: dict[str, Any] = {
     "qm_evidence": None,
     "qm_note_date": None,
     "qm_note_title": None,
+    "qm_note_type": None,
     "qm_title_elements": frozenset(),
     "qm_pediatric": False,
     "qm_eye_care": False,
@@ -44,6 +46,12 @@ def _make_heading_boundaries(nlp: Language, name: str, min_heading_chars: int) -
     from .boundaries import HeadingBoundaries
 
     return HeadingBoundaries(nlp, name, min_heading_chars=min_heading_chars)
+
+
+def _make_note_profile(nlp: Language, name: str) -> Any:
+    from .note_profile import NoteProfile
+
+    return NoteProfile(nlp, name)
 
 
 def _make_window_boundaries(nlp: Language, name: str) -> Any:
@@ -112,6 +120,12 @@ def register_factories() -> None:
             requires=["token.is_sent_start"],
             default_config={"min_heading_chars": 2},
             func=_make_heading_boundaries,
+        )
+    if not Language.has_factory("qm_note_profile"):
+        Language.factory(
+            "qm_note_profile",
+            assigns=["doc._.qm_eye_care", "doc._.qm_title_elements", "doc._.qm_pediatric", "doc._.qm_age_years"],
+            func=_make_note_profile,
         )
     if not Language.has_factory("qm_window_boundaries"):
         Language.factory(

@@ -191,3 +191,21 @@ def test_extract_note_span_integrity_with_typography(nlp: Language) -> None:
     assert {"hba1c", "blood_pressure", "tobacco_use"} <= {e.element for e in items}
     for e in items:
         assert note.text[e.start : e.end] == e.span
+
+
+def test_nlp_of_text_alone_gives_the_evidence_of_the_job(nlp: Language) -> None:
+    """The note-level facts are a component's (qm_note_profile): ``nlp(text)`` profiles the note itself."""
+    from engine.records import Note
+
+    text = (
+        "Ophthalmology follow-up.  Slit lamp exam: quiet anterior segment.  IOP 15 OU by tonometry.  "
+        "Cup-to-disc 0.3.  Dilated fundus exam: no diabetic retinopathy.  A 15 year old female with type 1 "
+        "diabetes.\n"
+    )
+    doc = nlp(text)
+    assert doc._.qm_eye_care and doc._.qm_age_years == 15
+    rows = {(r["element"], r["start"], r["status"]) for r in doc._.qm_evidence}
+    note = Note(note_id="w-eye", patient_id="p-1", note_date=date(2026, 6, 15), text=text)
+    job = {(e.element, e.start, e.status) for e in extract_note(nlp, note, include_supplemental=True)}
+    assert rows == job
+    assert {"retinal_eye_exam", "diabetes"} <= {element for element, _, _ in rows}
