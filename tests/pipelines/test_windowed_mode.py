@@ -35,7 +35,7 @@ NOTES = {
         "3. Health maintenance: colonoscopy 03/2019 normal, repeat 2029. Mammogram ordered. Flu shot given today.\n"
     ),
     "transcribed": (
-        "HISTORY OF PRESENT ILLNESS: , The patient is a 67-year-old gentleman seen by Dr. Alvarez for routine "
+        "HISTORY OF PRESENT ILLNESS: , Mr. Quill, 67, comes to Dr. Alvarez for his routine "
         "care.  He denies chest pain.  He has a history of hypertension and end-stage renal disease on "
         "peritoneal dialysis.,PAST SURGICAL HISTORY: , Colonoscopy in 2021 with two small polyps removed.,"
         "SOCIAL HISTORY: , He smokes one pack per day and drinks socially.,FAMILY HISTORY: , Father with "
