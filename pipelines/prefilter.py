@@ -228,15 +228,22 @@ def blank_outside(text: str, windows: Sequence[tuple[int, int]]) -> str:
     return "".join(pieces)
 
 
-_BLOCK = FILLER + " " * 63
+_BLOCKS = tuple(FILLER + " " * (size - 1) for size in (1024, 64))
 
 
 def _filler(length: int) -> str:
-    """``length`` characters (at least 2) of filler: blocks of an ``x`` and spaces, so that the tokenizer sees
-    a few short whitespace runs it has cached (one long run costs it a scan per affix expression), and a
-    line break at the end: the window after it starts a line, as a heading's check of what precedes it wants."""
-    blocks, rest = divmod(length - 1, len(_BLOCK))
-    return _BLOCK * blocks + (FILLER + " " * (rest - 1) if rest else "") + "\n"
+    """``length`` characters (at least 2) of filler: blocks of an ``x`` and 1023 or 63 spaces, then one shorter
+    block, so that the tokenizer sees few tokens and only space runs of a few lengths, which it caches (a new
+    long run costs it a scan per affix expression); a line break at the end: the window after it starts a line,
+    as a heading's check of what precedes it wants."""
+    pieces = []
+    rest = length - 1
+    for block in _BLOCKS:
+        count, rest = divmod(rest, len(block))
+        pieces.append(block * count)
+    if rest:
+        pieces.append(FILLER + " " * (rest - 1))
+    return "".join(pieces) + "\n"
 
 
 def phrase_keys(phrases: Iterable[str], tokenizer: Any) -> set[str]:
