@@ -78,7 +78,8 @@ def find_target(sentence: str, condition: str) -> tuple[int, int] | None:
 
 def target_reading(nlp: Any, sentence: str, start: int, end: int) -> tuple[set[str], str | None] | None:
     """The ConText categories and the section of the target at [start, end) of ``sentence``."""
-    doc = nlp.make_doc(sentence)
+    whole = getattr(nlp.tokenizer, "whole", None)  # windowed mode would blank text no rule matches
+    doc = whole(sentence) if whole is not None else nlp.make_doc(sentence)
     span = doc.char_span(start, end, label=TARGET_LABEL, alignment_mode="expand")
     if span is None:
         return None

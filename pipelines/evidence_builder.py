@@ -15,7 +15,10 @@ from typing import Any, NamedTuple
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from engine.elements import load_vocabulary
+
 from .dates import ADJACENT_ONLY_KINDS, DateMention, resolve
+from .prefilter import source_text
 from .rules import IGNORE, ValuePatterns, load_value_patterns, supplemental_elements
 from .status import FAMILY_SECTIONS, PLAN_IS_EVIDENCE, status_of
 from .status_model.component import second_reading
@@ -24,32 +27,11 @@ from .values import a1c_values, retinal_result, screening_scores, screening_valu
 __all__ = ["EvidenceBuilder", "UNDATED_ELEMENTS"]
 
 UNDATED_ELEMENTS = frozenset({"tobacco_use", "diabetes", "hypertension", "pregnancy", "blood_pressure"})
-# elements dated on the note date when a procedure note / this visit documents them
-VISIT_DATED_ELEMENTS = frozenset(
-    {
-        "colonoscopy",
-        "flexible_sigmoidoscopy",
-        "ct_colonography",
-        "stool_dna",
-        "fobt",
-        "mammogram",
-        "cervical_cytology",
-        "hpv_test",
-        "retinal_eye_exam",
-        "influenza_vaccine",
-        "pneumococcal_vaccine",
-        "td_tdap_vaccine",
-        "zoster_vaccine",
-        "total_colectomy",
-        "bilateral_mastectomy",
-        "hysterectomy_no_cervix",
-        "depression_screening",
-        "medication_reconciliation",
-        "hba1c",
-    }
-)
-# a screening instrument scored in a note was given at that visit unless the text dates it
-ALWAYS_VISIT_DATED = frozenset({"depression_screening"})
+# elements dated on the note date when a procedure note / this visit documents them, and screening
+# instruments whose score in a note was taken at that visit unless the text dates it: element facts of
+# measures/elements.yaml (visit_dated_in_notes, scored_at_visit)
+VISIT_DATED_ELEMENTS = frozenset(e.id for e in load_vocabulary() if e.visit_dated_in_notes)
+ALWAYS_VISIT_DATED = frozenset(e.id for e in load_vocabulary() if e.scored_at_visit)
 VISIT_SECTIONS = frozenset(
     {
         "physical_exam",
@@ -139,6 +121,43 @@ class _Valued(NamedTuple):
     end: int
 
 
+class _DocIndex:
+    """What the row builder looks up for every candidate, computed once per Doc.
+
+    ``Doc.text`` and ``Doc.ents`` rebuild their result on every access (a join over all tokens, a new
+    Span per entity): read per candidate they made a note's extraction time grow with the square of
+    its length.
+    """
+
+    def __init__(self, doc: Doc, positions: list[tuple[int, int, str]], text: str) -> None:
+        self.text = text
+        self.positions = positions  # (start, end, label) of the targets that make evidence: sorted, disjoint
+        self.position_starts = [p[0] for p in positions]
+        ents = doc.ents
+        self.ent_chars = [(e.start_char, e.end_char) for e in ents]
+        self.starts_by_label: dict[str, list[tuple[int, int]]] = {}
+        for e in ents:
+            self.starts_by_label.setdefault(e.label_, []).append((e.start_char, e.end_char))
+        self.dates: list[DateMention] = list(doc._.qm_dates or ())  # sorted by (start, end)
+        self.date_starts = [m.start for m in self.dates]
+        self.longest_date = max((m.end - m.start for m in self.dates), default=0)
+
+    def dates_from(self, start_char: int) -> int:
+        """Index of the first date mention that may end after ``start_char``."""
+        return bisect.bisect_left(self.date_starts, start_char - self.longest_date)
+
+    def positions_within(self, lo: int, hi: int) -> list[tuple[int, int, str]]:
+        """The target positions (start, end, label) that lie inside ``lo``..``hi``."""
+        k = bisect.bisect_left(self.position_starts, lo)
+        out = []
+        positions = self.positions
+        while k < len(positions) and positions[k][0] <= hi:
+            if positions[k][1] <= hi:
+                out.append(positions[k])
+            k += 1
+        return out
+
+
 class EvidenceBuilder:
     """Build evidence rows from ``doc.ents`` (targets), ConText modifiers, sections and dates."""
 
@@ -154,7 +173,7 @@ class EvidenceBuilder:
     # ------------------------------------------------------------------ helpers
     @staticmethod
     def _section_of(
-        doc: Doc, starts: list[int], token_i: int, ends: dict[int, int] | None = None, text: str = ""
+        doc: Doc, idx: _DocIndex, starts: list[int], token_i: int, ends: dict[int, int] | None = None
     ) -> tuple[str | None, str | None]:
         sections = doc._.sections or []
         k = bisect.bisect_right(starts, token_i) - 1
@@ -163,13 +182,13 @@ class EvidenceBuilder:
         section = sections[k]
         if ends is not None:
             if k not in ends:
-                ends[k] = _indented_heading_end(text, doc[section.title_start].idx)
+                ends[k] = _indented_heading_end(idx.text, doc[section.title_start].idx)
             if doc[token_i].idx >= ends[k]:
                 return None, None  # "   Their plan: ..." under a bullet: the next, less indented item has left it
         rule = getattr(section, "rule", None)
         rule_id = (rule.metadata or {}).get("id") if rule is not None else None
         if section.category in FAMILY_SECTIONS and _unlisted_heading_between(
-            doc, doc[section.body_start].idx if section.body_start < len(doc) else len(doc.text), doc[token_i].idx
+            idx, doc[section.body_start].idx if section.body_start < len(doc) else len(idx.text), doc[token_i].idx
         ):
             return None, None  # "FH: Non-contributory,SOCH: He smokes": the family section has ended
         return section.category, rule_id
@@ -177,23 +196,25 @@ class EvidenceBuilder:
     @staticmethod
     def _date_for(
         doc: Doc,
+        idx: _DocIndex,
         ent: Span,
         start: int,
         end: int,
-        others: list[tuple[int, int]],
+        same_label_between: bool = True,
         past: bool = False,
         done_by: date | None = None,
         skip: frozenset[tuple[int, int]] = frozenset(),
-        text: str | None = None,
     ) -> DateMention | None:
         """The date of a mention: the nearest date expression of its sentence, within
         ``_MAX_DATE_DISTANCE`` characters, that no other mention sits in front of. A date right
         after the mention ("Flu: done 10/2025  PCV20: done 2024") is preferred to one before it;
         ``done_by`` (the note date of a done event) rules out later dates ("colonoscopy 2019, repeat
         2029"); a year or month holding the note date yields to "today" in the same sentence
-        ("Flu vax 2026 (Fluad) given today"). ``skip`` holds dates that belong to other values."""
+        ("Flu vax 2026 (Fluad) given today"). ``skip`` holds dates that belong to other values; another
+        mention of the same label between keeps a date from it only when ``same_label_between``."""
         sent = ent.sent if doc.has_annotation("SENT_START") else doc[:]
-        text = doc.text if text is None else text  # pass it: Doc.text is rebuilt on every access
+        text = idx.text
+        own = (ent.start_char, ent.end_char)
         sent_start, sent_end = sent.start_char, sent.end_char
         if _LABEL_COLON.match(text, end):  # "DRS: R0M0 03/2026": a label's answer runs to the end of its line
             line_end = text.find("\n", end)
@@ -201,8 +222,12 @@ class EvidenceBuilder:
         best: tuple[int, int, DateMention] | None = None
         close_after: tuple[int, DateMention] | None = None
         today: DateMention | None = None
-        for mention in doc._.qm_dates or ():
-            if mention.end <= sent_start or mention.start >= sent_end:
+        dates = idx.dates
+        for i in range(idx.dates_from(sent_start), len(dates)):
+            mention = dates[i]
+            if mention.start >= sent_end:
+                break
+            if mention.end <= sent_start:
                 continue
             if mention.start < end and start < mention.end or (mention.start, mention.end) in skip:
                 continue
@@ -226,10 +251,11 @@ class EvidenceBuilder:
             if mention.kind in ADJACENT_ONLY_KINDS and (after or not _ADJACENT.match(text, end, mention.start)):
                 continue  # "flu 10/25": a bare m/yy dates only what it follows
             if any(
-                lo <= s and e <= hi
+                (s, e) != own
+                and (same_label_between or label != ent.label_)
                 and not _JOINED.match(text[end:s] if s >= end else text[e:start])
                 and not (after and _HEADER_DATE.match(text, mention.end))
-                for s, e in others
+                for s, e, label in idx.positions_within(lo, hi)
             ):
                 continue  # another mention sits between: the date is its own (unless it heads a list: "25/08/26:")
             key = (gap, after)
@@ -354,20 +380,20 @@ class EvidenceBuilder:
             return False
         return not self.patterns.heading_affirm_cue.match(text, after.end())
 
-    def _topic_restated(self, doc: Doc, ent: Span, start: int, end: int) -> bool:
+    def _topic_restated(self, doc: Doc, idx: _DocIndex, ent: Span, start: int, end: int) -> bool:
         """Whether a mention only introduces a topic ("As to advanced directives,", "Regarding her
         colonoscopy,") that a later mention of the same element in the sentence states the status of."""
         if not doc.has_annotation("SENT_START"):
             return False
         sent = ent.sent
-        if not self.patterns.topic_cue.search(doc.text[max(sent.start_char, start - 40) : start]):
+        if not self.patterns.topic_cue.search(idx.text[max(sent.start_char, start - 40) : start]):
             return False
-        if not doc.text[end : end + 3].lstrip(" ").startswith(","):
+        if not idx.text[end : end + 3].lstrip(" ").startswith(","):
             return False
-        return any(
-            other.label_ == ent.label_ and other.start_char > end and other.end_char <= sent.end_char
-            for other in doc.ents
-        )
+        # entities do not overlap: the first one of this label starting after ``end`` ends first
+        same = idx.starts_by_label.get(ent.label_, [])
+        k = bisect.bisect_right(same, (end, len(idx.text) + 1))
+        return k < len(same) and same[k][1] <= sent.end_char
 
     # ------------------------------------------------------------------ main
     def predict(self, doc: Doc) -> list[dict[str, Any]]:
@@ -377,7 +403,8 @@ class EvidenceBuilder:
         eye_care = bool(doc._.qm_eye_care)
         ents = [e for e in doc.ents if e.label_ != IGNORE or (eye_care and _eye_care_element(e))]
         positions = [(e.start_char, e.end_char, e.label_) for e in ents]
-        text = doc.text
+        text = source_text(doc)  # windowed: the whole text, not only the windows
+        idx = _DocIndex(doc, positions, text)
         pediatric = bool(doc._.qm_pediatric)
         adolescent = (
             doc._.qm_age_years is not None and ADOLESCENT_YEARS[0] <= doc._.qm_age_years < ADOLESCENT_YEARS[1]
@@ -415,7 +442,7 @@ class EvidenceBuilder:
             categories = [m.category for m in modifiers]
             if meta.get("states_result"):
                 categories.append("PAST_EVENT")  # "FIT negative": a result means the test was done
-            section, section_rule = self._section_of(doc, section_starts, ent.start, section_ends, text)
+            section, section_rule = self._section_of(doc, idx, section_starts, ent.start, section_ends)
             if section is not None and section in meta.get("exclude_sections", ()):
                 continue
             if meta.get("followed_by") is not None and not meta["followed_by"].match(text, end):
@@ -435,7 +462,7 @@ class EvidenceBuilder:
                 continue  # an eye-care visit without a retinal finding may be a referral or another problem
             if meta.get("not_as_heading") and self._topic_heading(text, start, end):
                 continue
-            if self._topic_restated(doc, ent, start, end):
+            if self._topic_restated(doc, idx, ent, start, end):
                 continue  # "As to advanced directives, the patient has no advanced directives"
             if meta.get("same_sentence_as") and doc.has_annotation("SENT_START"):
                 labels = list(sentence_labels.get(ent.sent.start, ()))
@@ -538,21 +565,16 @@ class EvidenceBuilder:
                 skip = frozenset((d.start, d.end) for d in series_dates[1:] if d is not None)
                 mention = series_dates[0] if series_dates and series_dates[0] else self._date_for(
                     doc,
+                    idx,
                     ent,
                     start,
                     end,
                     # another mention of the same test, procedure or vaccine does not keep a date from it
                     # ("DRS: R0M0 03/2026", "total abdominal hysterectomy (TAH) on 6/10/2009")
-                    [
-                        (s, e)
-                        for s, e, label in positions
-                        if (s, e) != (ent.start_char, ent.end_char)
-                        and (label != ent.label_ or element not in VISIT_DATED_ELEMENTS)
-                    ],
+                    same_label_between=element not in VISIT_DATED_ELEMENTS,
                     past=bool(mod_ids & _PAST_CUE_IDS),
                     done_by=note_date if status == "affirmed" else None,
                     skip=skip,
-                    text=text,
                 )
                 resolved = resolve(mention, note_date) if mention else None
                 if (
@@ -687,14 +709,14 @@ _RELATIVE_LABELS = frozenset(
 )
 
 
-def _unlisted_heading_between(doc: Doc, start_char: int, end_char: int) -> bool:
+def _unlisted_heading_between(idx: _DocIndex, start_char: int, end_char: int) -> bool:
     """Whether a heading the section rules do not list ("SOCH:", "HABITS AND EXPOSURES:") starts
     between ``start_char`` and ``end_char``. A relative's label ("MOTHER:") or a label that is
     itself a mention ("DIABETES: mother") does not count."""
     if end_char <= start_char:
         return False
-    ents = [(e.start_char, e.end_char) for e in doc.ents]
-    for m in _CAPS_HEADING.finditer(doc.text, start_char, end_char):
+    ents = idx.ent_chars
+    for m in _CAPS_HEADING.finditer(idx.text, start_char, end_char):
         words = set(re.split(r"[ /&]", m.group("h")))
         if words & _RELATIVE_LABELS:
             continue
@@ -923,6 +945,16 @@ _EYE_CARE_EXAM_CUES = (
     re.compile(r"\bgonioscopy\b|\bdilated\s+fundus\b|\bfundus\s+photo", re.I),
 )
 EYE_CARE_MIN_CUES = 3
+# a word each match of a cue contains (lower case): a cue whose words are all absent is not searched for
+_EYE_CARE_CUE_WORDS = (
+    ("slit",),
+    ("intraocular", "iop", "tonometry"),
+    ("cup",),
+    ("segment",),
+    ("fluorescein", "optical"),
+    ("drusen", "macula"),
+    ("gonioscopy", "fundus"),
+)
 
 
 def is_eye_care_note(text: str, note_type: str | None, title: str | None = None) -> bool:
@@ -931,7 +963,14 @@ def is_eye_care_note(text: str, note_type: str | None, title: str | None = None)
     pressure, cup-to-disc ratio, posterior segment, fluorescein, macula/drusen, gonioscopy)."""
     if _EYE_CARE_TITLE.search(f"{note_type or ''} {title or ''}"):
         return True
-    return sum(1 for cue in _EYE_CARE_EXAM_CUES if cue.search(text)) >= EYE_CARE_MIN_CUES
+    lower = text.lower()
+    found = 0
+    for words, cue in zip(_EYE_CARE_CUE_WORDS, _EYE_CARE_EXAM_CUES, strict=True):
+        if any(w in lower for w in words) and cue.search(text):
+            found += 1
+            if found >= EYE_CARE_MIN_CUES:
+                return True
+    return False
 
 
 ADOLESCENT_YEARS = (12, 18)  # CMS2/DSF: the adolescent tool and follow-up for ages 12-17

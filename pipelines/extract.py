@@ -16,7 +16,6 @@ from spacy.tokens import Doc
 from engine.records import Evidence, Note
 
 from .context import sentence_around
-from .evidence_builder import is_eye_care_note, is_pediatric, stated_age_years, title_elements
 from .rules import ELEMENTS, supplemental_elements
 
 __all__ = [
@@ -43,20 +42,14 @@ def is_supplemental(element: str) -> bool:
 
 
 def make_doc(nlp: Language, note: Note) -> Doc:
-    """Tokenize a note (its normalized view, see ``pipelines.normalize``) and attach what the
-    components need to know about it: note date, title, date order, eye-care / pediatric note."""
+    """Tokenize a note (its normalized view, see ``pipelines.normalize``) and attach its metadata:
+    note date, title, note type, date order. The facts derived from them and the text (eye-care or
+    pediatric note, stated age) are the ``qm_note_profile`` component's."""
     doc = nlp.make_doc(note.text)
-    text = doc.text
     doc._.qm_note_date = note.note_date
     doc._.qm_note_title = note.title or ""
+    doc._.qm_note_type = note.note_type
     doc._.qm_date_order = note.date_order
-    eye_care = is_eye_care_note(text, note.note_type, note.title)
-    doc._.qm_eye_care = eye_care
-    doc._.qm_title_elements = title_elements(note.title, note.note_type) | (
-        {"retinal_eye_exam"} if eye_care else set()
-    )
-    doc._.qm_pediatric = is_pediatric(text, note.note_type, note.title)
-    doc._.qm_age_years = stated_age_years(text)
     return doc
 
 
@@ -116,7 +109,17 @@ def extract_note(nlp: Language, note: Note, include_supplemental: bool = False) 
     """Evidence of a single note: the 27 guideline elements, plus the supplemental ones
     (``SUPPLEMENTAL_ELEMENTS``) when ``include_supplemental`` (the measure job needs them)."""
     doc = nlp(make_doc(nlp, note))
-    return doc_to_evidence(note, doc, include_supplemental)
+    try:
+        return doc_to_evidence(note, doc, include_supplemental)
+    finally:
+        _release(doc)
+
+
+def _release(doc: Doc) -> None:
+    """Drop the Doc's extension values: the ConText graph and modifiers point back at the Doc, and
+    such cycles wait for a full garbage collection, rare in a long-lived worker, so a batch job's
+    memory grew by about 4 KB per note until one came."""
+    doc.user_data.clear()
 
 
 def extract_notes(
@@ -133,4 +136,6 @@ def extract_notes(
 
     for doc in nlp.pipe(docs(), batch_size=batch_size):
         note = pending.pop(0)
-        yield note, doc_to_evidence(note, doc, include_supplemental)
+        evidence = doc_to_evidence(note, doc, include_supplemental)
+        _release(doc)
+        yield note, evidence

@@ -21,18 +21,23 @@ FACTORY_NAMES: tuple[str, ...] = (
     "qm_evidence",
     "qm_heading_boundaries",
     "qm_merge_targets",
+    "qm_note_profile",
     "qm_status_model",
+    "qm_window_boundaries",
 )
 _DOC_EXTENSIONS: dict[str, Any] = {
     "qm_dates": None,
     "qm_evidence": None,
     "qm_note_date": None,
     "qm_note_title": None,
+    "qm_note_type": None,
     "qm_title_elements": frozenset(),
     "qm_pediatric": False,
     "qm_eye_care": False,
     "qm_age_years": None,
     "qm_text_map": None,  # pipelines.normalize.TextMap: normalized offsets -> original offsets
+    "qm_source_text": None,  # windowed mode: the whole normalized text (doc.text is blank outside the windows)
+    "qm_windows": None,  # windowed mode: the [start, end) character windows spaCy saw
     "qm_date_order": None,  # the note's own order of numeric dates ("mdy" / "dmy"), else the pipeline's
     "qm_status_policy": None,  # pipelines.status_model.hybrid.HybridPolicy of the status model that ran
     "qm_status_model": None,  # its name-version
@@ -49,6 +54,18 @@ def _make_heading_boundaries(nlp: Language, name: str, min_heading_chars: int) -
     from .boundaries import HeadingBoundaries
 
     return HeadingBoundaries(nlp, name, min_heading_chars=min_heading_chars)
+
+
+def _make_note_profile(nlp: Language, name: str) -> Any:
+    from .note_profile import NoteProfile
+
+    return NoteProfile(nlp, name)
+
+
+def _make_window_boundaries(nlp: Language, name: str) -> Any:
+    from .window_boundaries import WindowBoundaries
+
+    return WindowBoundaries(nlp, name)
 
 
 def _make_bp_readings(nlp: Language, name: str, label: str) -> Any:
@@ -84,10 +101,10 @@ def _make_context(
     )
 
 
-def _make_merge_targets(nlp: Language, name: str, group: str) -> Any:
+def _make_merge_targets(nlp: Language, name: str, group: str, first_group: str | None) -> Any:
     from .merge_targets import MergeTargets
 
-    return MergeTargets(nlp, name, group=group)
+    return MergeTargets(nlp, name, group=group, first_group=first_group)
 
 
 def _make_status_model(nlp: Language, name: str, model: str, batch_size: int, skip_labels: list[str]) -> Any:
@@ -119,6 +136,19 @@ def register_factories() -> None:
             default_config={"min_heading_chars": 2},
             func=_make_heading_boundaries,
         )
+    if not Language.has_factory("qm_note_profile"):
+        Language.factory(
+            "qm_note_profile",
+            assigns=["doc._.qm_eye_care", "doc._.qm_title_elements", "doc._.qm_pediatric", "doc._.qm_age_years"],
+            func=_make_note_profile,
+        )
+    if not Language.has_factory("qm_window_boundaries"):
+        Language.factory(
+            "qm_window_boundaries",
+            assigns=["token.is_sent_start"],
+            requires=["token.is_sent_start"],
+            func=_make_window_boundaries,
+        )
     if not Language.has_factory("qm_bp_readings"):
         Language.factory(
             "qm_bp_readings",
@@ -144,7 +174,7 @@ def register_factories() -> None:
         Language.factory(
             "qm_merge_targets",
             assigns=["doc.ents"],
-            default_config={"group": "qm_cased_targets"},
+            default_config={"group": "qm_cased_targets", "first_group": None},
             func=_make_merge_targets,
         )
     if not Language.has_factory("qm_dates"):

@@ -17,6 +17,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
+from .prefilter import source_text
 from .rules import ValuePatterns, load_value_patterns
 
 __all__ = ["BloodPressureReadings"]
@@ -92,8 +93,8 @@ class BloodPressureReadings:
         self.set_annotations(doc, spans)
         return doc
 
-    def _cued(self, doc: Doc, start: int) -> bool:
-        window = doc.text[max(0, start - _MAX_CUE_DISTANCE) : start]
+    def _cued(self, text: str, start: int) -> bool:
+        window = text[max(0, start - _MAX_CUE_DISTANCE) : start]
         # stay in the sentence: cut at the last full stop ("BP: 130/80" keeps its cue, "BP. 2/6" does not)
         stops = list(_SENTENCE_END.finditer(window))
         if stops:
@@ -148,14 +149,14 @@ class BloodPressureReadings:
 
     def match(self, doc: Doc) -> list[Span]:
         spans: list[Span] = []
-        text = doc.text
+        text = source_text(doc)  # windowed: the whole text (cues and table headers may lie outside the windows)
         previous_end: int | None = None
         for m in self.patterns.bp_reading.finditer(text):
             systolic, diastolic = int(m.group("sys")), int(m.group("dia"))
             if not (60 <= systolic <= 300 and 20 <= diastolic <= 200 and systolic > diastolic):
                 continue
             unit = self.patterns.bp_unit.match(text, m.end())
-            if self._cued(doc, m.start()):
+            if self._cued(text, m.start()):  # text, not doc.text: that rebuilds the string per call
                 rule = RULE_CUED
             elif unit:
                 rule = RULE_UNIT
@@ -187,5 +188,6 @@ class BloodPressureReadings:
             return
         # readings win over any other target overlapping them (e.g. a date-like "10/99")
         kept = filter_spans(spans)
-        others = [e for e in doc.ents if not any(e.start < s.end and s.start < e.end for s in kept)]
+        taken = {i for s in kept for i in range(s.start, s.end)}
+        others = [e for e in doc.ents if not any(i in taken for i in range(e.start, e.end))]
         doc.ents = sorted(others + kept, key=lambda s: s.start)
