@@ -32,8 +32,10 @@ test: $(STAMP) browser
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-## Speed and memory figures (scripts that print; not tests): extraction, Ray batch job, engine.
+## Speed and memory figures (scripts that print; not tests): windowed/full extraction against medspacy.load(),
+## extraction, Ray batch job, engine.
 bench: $(STAMP)
+	$(BIN)/python benchmarks/windowed_bench.py
 	$(BIN)/python benchmarks/extract_bench.py
 	$(BIN)/python benchmarks/ray_bench.py
 	$(BIN)/python benchmarks/engine_bench.py 5000

@@ -13,7 +13,10 @@
   its code, value and source; for an open gap, the evidence that came close (an order, a
   refusal, a test too old: ``MeasureOutcome.gap_evidence_ids``);
 * filters by clinic, measure, status and gap reason, and a patient search (a few lines of
-  inline JS; the page works offline and loads nothing from anywhere).
+  inline JS; the page works offline and loads nothing from anywhere);
+* with a status model (pipelines.status_model), each note item says who decided its status and
+  the model's probability; a filter keeps the rows whose evidence the rules and the model read
+  differently (``readers_disagree``), and an order puts those rows first.
 
 Note text is HTML-escaped by jinja2's autoescaping; a Content-Security-Policy allows only the
 page's own script (by its hash) and inline styles, so nothing a note contains can run.
@@ -95,6 +98,8 @@ class EvidenceView:
     clipped_before: bool = False
     clipped_after: bool = False
     code: str = ""
+    reader: str = ""  # the status model's reading, when one ran (pipelines.status_model)
+    disagree: bool = False  # the rules and the status model read this span differently
 
 
 @dataclass
@@ -117,6 +122,7 @@ class RowView:
     flags: list[str]
     closed_by: str
     evidence: list[EvidenceView] = field(default_factory=list)
+    disagree: bool = False  # some evidence shown was read differently by the rules and the status model
 
 
 def _value_text(value: Any) -> str:
@@ -134,6 +140,7 @@ def _note_view(ev: Evidence, role: str) -> EvidenceView:
         section=(ev.section or "").replace("_", " "), note_id=ev.note_id or "",
         note_date=ev.note_date.isoformat() if ev.note_date else "", source=ev.source,
         modifiers=", ".join(ev.modifiers), value=_value_text(ev.value), span=ev.span or "",
+        reader=_reader_text(ev), disagree="readers_disagree" in ev.review_flags,
     )
     if ev.context is not None and ev.context_start is not None and ev.start is not None and ev.end is not None:
         s, e = ev.start - ev.context_start, ev.end - ev.context_start
@@ -143,6 +150,18 @@ def _note_view(ev: Evidence, role: str) -> EvidenceView:
             view.clipped_before = ev.context[:1].islower()
             view.clipped_after = len(ev.context) >= _CLIPPED_LEN and ev.context[-1:] not in ".!?\"')"
     return view
+
+
+def _reader_text(ev: Evidence) -> str:
+    """Who decided the status, when a status model read the span beside the rules."""
+    if ev.model_status is None:
+        return ""
+    p = f"p {ev.model_probability:.2f}" if ev.model_probability is not None else "p ?"
+    if ev.decided_by == "both":
+        return f"rules and model agree ({p})"
+    if ev.decided_by == "model":
+        return f"status from the model ({p}); the rules disagree"
+    return f"status from the rules; the model reads {ev.model_status} ({p})"
 
 
 def _structured_view(ev: Evidence, role: str) -> EvidenceView:
@@ -225,6 +244,7 @@ def _row(o: MeasureOutcome, run: RunData, multi: set[str], encounters: Mapping[s
     text = STATUS_TEXT[status]
     if status == "closed" and o.inverse:
         text = "Closed (not in the inverse numerator)"
+    evidence = _evidence_views(o, run, encounters)
     return RowView(
         clinic=(patient.clinic_id if patient and patient.clinic_id else UNASSIGNED),
         patient_id=o.patient_id, patient_line=_patient_line(patient), measure_id=o.measure_id,
@@ -234,7 +254,8 @@ def _row(o: MeasureOutcome, run: RunData, multi: set[str], encounters: Mapping[s
         pops=[(label, getattr(o.populations, name)) for name, label in _POPS],
         reason=o.gap_reason.value if o.gap_reason else "",
         reason_text=GAP_DISPLAY[o.gap_reason] if o.gap_reason else "", action=o.gap_action, dates=dates,
-        flags=list(o.review_flags), closed_by=o.closed_by, evidence=_evidence_views(o, run, encounters),
+        flags=list(o.review_flags), closed_by=o.closed_by, evidence=evidence,
+        disagree=any(e.disagree for e in evidence) or any(f.startswith("readers_disagree") for f in o.review_flags),
     )
 
 
@@ -318,6 +339,7 @@ def _page(run: RunData, *, title: str, rows: list[RowView], summary: dict[str, A
         "clinics": sorted({r.clinic for r in rows}), "measures": measures,
         "statuses": [(s, STATUS_TEXT[s], statuses[s]) for s in STATUS_TEXT if statuses[s]],
         "reasons": _reason_options(rows), "outside_ipp": outside_ipp,
+        "disagree": sum(1 for r in rows if r.disagree),
         "titles": {m: s.title for m, s in run.specs.items()},
     })
 

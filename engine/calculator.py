@@ -89,10 +89,17 @@ def _run(criterion: object, ctx: PatientContext) -> CriterionResult:
     return _TRUE if criterion is None else evaluate(criterion, ctx)  # type: ignore[arg-type]
 
 
+def _disputed(ids: Sequence[str], disputed: frozenset[str]) -> tuple[str, ...]:
+    """``readers_disagree:<id>`` for deciding evidence the rules and the status model read differently."""
+    return tuple(f"readers_disagree:{i}" for i in ids if i in disputed)
+
+
 def _evaluate_group(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
-                    origins: Mapping[str, str], horizon: bool = True) -> MeasureOutcome:
+                    origins: Mapping[str, str], horizon: bool = True,
+                    disputed: frozenset[str] = frozenset()) -> MeasureOutcome:
     """One group for one patient (and episode); ``horizon``: also the due date of an open gap, and
-    how long a closed one stays closed (engine/horizon.py)."""
+    how long a closed one stays closed (engine/horizon.py); ``disputed``: ids of evidence the rules
+    and the status model read differently (flagged ``readers_disagree:<id>`` when it decides)."""
     pops = group.populations
     base = dict(patient_id=ctx.patient.patient_id, measure_id=spec.id, group=group.id,
                 measure_version=spec.version, inverse=spec.inverse, measure_title=spec.title,
@@ -137,6 +144,11 @@ def _evaluate_group(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
     # review flags: how the patient entered the population (a denominator found only in notes),
     # then what a reviewer should check about the numerator
     review = ipp_r.flags + (denom_r.flags if denom else ()) + (numer_r.flags if not flags.denex else ())
+    if disputed:  # the evidence that decided the outcome or its gap reason
+        deciding = ((numer_r.evidence_ids if flags.denom and not flags.denex else ())
+                    + (denex_r.evidence_ids if flags.denex else ())
+                    + (denexcep_r.evidence_ids if flags.denexcep else ()) + tuple(gap_ids))
+        review += _disputed(deciding, disputed)
     return MeasureOutcome(
         populations=flags,
         gap_open=is_open,
@@ -198,9 +210,13 @@ def calculate(
     spec_list = sorted(specs.values() if isinstance(specs, Mapping) else specs, key=lambda s: s.id)
     by_patient: dict[str, dict[str, list[Evidence]]] = defaultdict(lambda: defaultdict(list))
     origins: dict[str, str] = {}
+    disputed: set[str] = set()
     for ev in evidence:
         by_patient[ev.patient_id][ev.element].append(ev)
         origins[ev.evidence_id] = ev.origin
+        if "readers_disagree" in ev.review_flags:
+            disputed.add(ev.evidence_id)
+    frozen_disputed = frozenset(disputed)
     enc_by_patient: dict[str, list[Encounter]] = defaultdict(list)
     for enc in encounters:
         enc_by_patient[enc.patient_id].append(enc)
@@ -214,14 +230,16 @@ def calculate(
             ctx = PatientContext(patient, period, elements, encs, spec.undated_policy,
                                  frozenset(spec.count_statuses), options=options)
             if spec.episode is None:
-                outcomes.extend(_evaluate_group(spec, group, ctx, origins) for group in spec.groups)
+                outcomes.extend(_evaluate_group(spec, group, ctx, origins, disputed=frozen_disputed)
+                                for group in spec.groups)
                 continue
             episodes = find_episodes(spec.episode, ctx)
             if not episodes:  # one row outside the population, like any patient outside the IPP
                 outcomes.extend(_outside(spec, group, patient) for group in spec.groups)
             for episode in episodes:
                 ectx = ctx.with_episode(episode)
-                outcomes.extend(_evaluate_group(spec, group, ectx, origins) for group in spec.groups)
+                outcomes.extend(_evaluate_group(spec, group, ectx, origins, disputed=frozen_disputed)
+                                for group in spec.groups)
     outcomes.sort(key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode))
     return outcomes
 

@@ -48,6 +48,9 @@ class Element(BaseModel):
     kind: ElementKind
     dated_by_visit: bool
     plan_or_order_counts: tuple[Literal["ordered", "planned"], ...] = ()
+    visit_dated_in_notes: bool = False
+    scored_at_visit: bool = False
+    never_family: bool = False
     sources: Literal["notes", "structured", "both"]
     guideline: bool = False
     value: str = ""

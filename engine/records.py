@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "DateOrder",
     "DatePrecision",
+    "DecidedBy",
     "Encounter",
     "Evidence",
     "Note",
@@ -35,6 +36,7 @@ STATUSES: tuple[str, ...] = (
 )
 DatePrecision = Literal["year", "month", "day"]
 DateOrder = Literal["mdy", "dmy"]
+DecidedBy = Literal["rules", "model", "both"]
 ProductLine = Literal["commercial", "medicare", "medicaid", "aco"]
 
 
@@ -135,6 +137,13 @@ class Evidence(BaseModel):
     origin: Literal["note", "structured"] = "note"
     code: str | None = None
     code_system: str | None = None
+    # the learned second reader (pipelines.status_model), note evidence only: who decided the status
+    # ("rules", "model" or "both" when they agree), the model's own status and its probability, and
+    # review flags ("readers_disagree" when the rules and the model read the span differently)
+    decided_by: DecidedBy | None = None
+    model_status: Status | None = None
+    model_probability: float | None = None
+    review_flags: tuple[str, ...] = ()
 
     def to_json_dict(self) -> dict[str, Any]:
         """The evidence.jsonl row: JSON-safe, stable key order."""

@@ -59,6 +59,10 @@ def sample_cmd(
     notes: Annotated[list[Path] | None, typer.Option(
         "--notes", help="The run's notes file(s), when they have moved since the run (repeat for several).")] = None,
     patients: Annotated[Path | None, typer.Option(help="The run's patients file, when it has moved.")] = None,
+    disagree_first: Annotated[bool, typer.Option(
+        "--disagree-first", help="Within each stratum, draw first the records whose deciding evidence the rules "
+                                 "and the status model read differently (review flag readers_disagree); the "
+                                 "sample is then not a simple random one.")] = False,
 ) -> dict[str, Any]:
     """Draw a stratified review sample of a finished run and write the abstractor worksheets.
 
@@ -80,7 +84,7 @@ def sample_cmd(
     ids = [s.id for s in resolve_measures(wanted, dict(run_data.specs))] if wanted else None
     result = write_review_folder(run_data, run, out, measures=ids, n=n, seed=seed, oversample=oversample,
                                  allocation=allocation.value, hedis_mrrv=hedis_mrrv, blinded=not unblinded,
-                                 notes_paths=notes)
+                                 notes_paths=notes, disagree_first=disagree_first)
     sample = result.sample
     preset = "HEDIS MRRV (16 + 16 compliant per group)" if hedis_mrrv else f"n={n} per group ({allocation.value})"
     typer.echo(f"Review sample of run {run_data.job}: {preset}, seed {seed}, "

@@ -23,7 +23,15 @@ from engine.errors import InputError
 
 from .scoring import Accuracy, PRFScore
 
-__all__ = ["NegexReport", "evaluate_negex", "format_negex_report", "predict_labels"]
+__all__ = [
+    "NegexReport",
+    "evaluate_negex",
+    "find_target",
+    "format_negex_report",
+    "labels_of",
+    "predict_labels",
+    "target_reading",
+]
 
 TARGET_LABEL = "condition"  # not an element: element-restricted rules (goals, tests) do not apply
 _HYPOTHETICAL = {"HYPOTHETICAL", "PLANNED", "ORDERED"}
@@ -56,7 +64,7 @@ class NegexReport:
         }
 
 
-def _find_target(sentence: str, condition: str) -> tuple[int, int] | None:
+def find_target(sentence: str, condition: str) -> tuple[int, int] | None:
     for needle in (condition.upper(), condition):
         i = sentence.find(needle)
         if i >= 0:
@@ -68,9 +76,10 @@ def _find_target(sentence: str, condition: str) -> tuple[int, int] | None:
     return (m.start(), m.end()) if m else None
 
 
-def predict_labels(nlp: Any, sentence: str, start: int, end: int) -> tuple[str, str, str] | None:
-    """(negation, temporality, experiencer) for the target at [start, end) of ``sentence``."""
-    doc = nlp.make_doc(sentence)
+def target_reading(nlp: Any, sentence: str, start: int, end: int) -> tuple[set[str], str | None] | None:
+    """The ConText categories and the section of the target at [start, end) of ``sentence``."""
+    whole = getattr(nlp.tokenizer, "whole", None)  # windowed mode would blank text no rule matches
+    doc = whole(sentence) if whole is not None else nlp.make_doc(sentence)
     span = doc.char_span(start, end, label=TARGET_LABEL, alignment_mode="expand")
     if span is None:
         return None
@@ -79,6 +88,7 @@ def predict_labels(nlp: Any, sentence: str, start: int, end: int) -> tuple[str, 
             "qm_bp_readings",
             "qm_dates",
             "qm_evidence",
+            "qm_status_model",
         ):
             continue
         if name == "qm_context":
@@ -90,6 +100,11 @@ def predict_labels(nlp: Any, sentence: str, start: int, end: int) -> tuple[str, 
     for sec in getattr(doc._, "sections", None) or []:
         if sec.body_start <= target.start < max(sec.body_end, sec.body_start + 1):
             section = sec.category
+    return cats, section
+
+
+def labels_of(cats: set[str], section: str | None) -> tuple[str, str, str]:
+    """(negation, temporality, experiencer) of a target's ConText categories and section."""
     negation = "Negated" if "NEGATED_EXISTENCE" in cats else "Affirmed"
     if cats & _HYPOTHETICAL:
         temporality = "Not particular"
@@ -99,6 +114,12 @@ def predict_labels(nlp: Any, sentence: str, start: int, end: int) -> tuple[str, 
         temporality = "Recent"
     experiencer = "Family member" if ("FAMILY" in cats or section == "family_history") else "Patient"
     return negation, temporality, experiencer
+
+
+def predict_labels(nlp: Any, sentence: str, start: int, end: int) -> tuple[str, str, str] | None:
+    """(negation, temporality, experiencer) for the target at [start, end) of ``sentence``."""
+    reading = target_reading(nlp, sentence, start, end)
+    return None if reading is None else labels_of(*reading)
 
 
 def evaluate_negex(tsv_path: Path, nlp: Any = None) -> NegexReport:
@@ -119,7 +140,7 @@ def evaluate_negex(tsv_path: Path, nlp: Any = None) -> NegexReport:
         if not expected <= set(reader.fieldnames or ()):
             raise InputError(f"{tsv_path}: expected columns {sorted(expected)}, found {reader.fieldnames}.")
         for row in reader:
-            located = _find_target(row["sentence"], row["condition"])
+            located = find_target(row["sentence"], row["condition"])
             pred = predict_labels(nlp, row["sentence"], *located) if located else None
             if pred is None:
                 skipped += 1

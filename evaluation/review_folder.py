@@ -67,10 +67,12 @@ def sampled_notes(run: Any, manifest: dict[str, Any], patients: set[str],
 
 def write_review_folder(run: Any, run_dir: Path, out: Path, *, measures: Sequence[str] | None, n: int, seed: int,
                         oversample: float = 0.0, allocation: str = "equal", hedis_mrrv: bool = False,
-                        blinded: bool = True, notes_paths: Sequence[Path] | None = None) -> ReviewFolder:
+                        blinded: bool = True, notes_paths: Sequence[Path] | None = None,
+                        disagree_first: bool = False) -> ReviewFolder:
     manifest = run_manifest(run_dir)
     sample = draw_sample(run, measures, run_dir=run_dir, n=n, seed=seed, oversample=oversample,
-                         allocation=allocation, hedis_mrrv=hedis_mrrv, blinded=blinded)
+                         allocation=allocation, hedis_mrrv=hedis_mrrv, blinded=blinded,
+                         disagree_first=disagree_first)
     result = ReviewFolder(sample, messages=[m for g in sample.groups for m in g.messages])
     patients = {u.patient_id for g in sample.groups for u in g.units}
     notes, messages = sampled_notes(run, manifest, patients, notes_paths)

@@ -23,6 +23,10 @@ evaluation applies (``weighted`` figures).
 Each stratum's units (patient, episode) are sorted, then shuffled by a generator seeded with
 ``seed``, the measure, group and stratum; the sample is a prefix of that order, so it does
 not change when other measures are added, and a larger ``n`` keeps the smaller sample.
+With ``disagree_first``, records whose deciding evidence carries the review flag
+``readers_disagree`` (the rules and the status model read it differently) come first in that
+order, so the review time goes to the doubtful records; the sample is then no longer a simple
+random one within the stratum (say so when estimating PPV/NPV from it).
 """
 
 from __future__ import annotations
@@ -42,7 +46,16 @@ from engine.run_data import RunData
 
 from .categories import STRATA, category_of
 
-__all__ = ["MRRV_SIZE", "GroupSample", "Sample", "SampledUnit", "allocate", "draw_sample", "load_sample"]
+__all__ = [
+    "MRRV_SIZE",
+    "GroupSample",
+    "Sample",
+    "SampledUnit",
+    "allocate",
+    "draw_sample",
+    "load_sample",
+    "readers_disagree",
+]
 
 MRRV_SIZE = 16
 SAMPLE_FORMAT = "qae-review-sample/1"
@@ -79,6 +92,7 @@ class Sample(BaseModel):
     allocation: Literal["equal", "proportional"] = "equal"
     preset: Literal["stratified", "hedis-mrrv"] = "stratified"
     blinded: bool = True
+    disagree_first: bool = False  # records with readers_disagree evidence drawn first in each stratum
     versions: dict = Field(default_factory=dict)
     groups: list[GroupSample]
 
@@ -144,16 +158,27 @@ def allocate(n: int, sizes: dict[str, int], mode: str = "equal") -> dict[str, in
     return out
 
 
-def _shuffled(units: list[MeasureOutcome], seed: int, measure: str, group: str, stratum: str) -> list[MeasureOutcome]:
+def _shuffled(units: list[MeasureOutcome], seed: int, measure: str, group: str, stratum: str,
+              disagree_first: bool = False) -> list[MeasureOutcome]:
     ordered = sorted(units, key=lambda o: (o.patient_id, o.episode))
     random.Random(f"{seed}|{measure}|{group}|{stratum}").shuffle(ordered)
+    if disagree_first:  # stable: each part keeps its seeded order
+        ordered.sort(key=lambda o: not readers_disagree(o))
     return ordered
+
+
+def readers_disagree(outcome: MeasureOutcome) -> bool:
+    """Whether evidence deciding the outcome was read differently by the rules and the status model."""
+    return any(f.startswith("readers_disagree:") for f in outcome.review_flags)
 
 
 def draw_sample(run: RunData, measures: Sequence[str] | None, *, run_dir: Path, n: int = 30, seed: int = 7,
                 oversample: float = 0.0, allocation: str = "equal", hedis_mrrv: bool = False,
-                blinded: bool = True) -> Sample:
-    """The review sample of ``measures`` (ids the run calculated; default all, or its HEDIS ones)."""
+                blinded: bool = True, disagree_first: bool = False) -> Sample:
+    """The review sample of ``measures`` (ids the run calculated; default all, or its HEDIS ones).
+
+    ``disagree_first``: within each stratum, records whose deciding evidence the rules and the status
+    model read differently (review flag ``readers_disagree``) are drawn before the others."""
     if not 0 <= oversample <= 1:
         raise InputError(f"--oversample {oversample}: give a fraction between 0 and 1 (0.1 = 10% extra)")
     if n < 1 and not hedis_mrrv:
@@ -184,7 +209,7 @@ def draw_sample(run: RunData, measures: Sequence[str] | None, *, run_dir: Path, 
             if hedis_mrrv:
                 closed = "not_numerator" if spec.inverse else "numerator"  # the gap closed by the record
                 pool = [o for o in by_stratum[closed] if o.closed_by in ("note", "both")]
-                order = _shuffled(pool, seed, measure_id, group.id, "mrrv")
+                order = _shuffled(pool, seed, measure_id, group.id, "mrrv", disagree_first)
                 for i, o in enumerate(order[:2 * MRRV_SIZE], start=1):
                     units.append(SampledUnit(patient_id=o.patient_id, episode=o.episode, stratum=closed,
                                              role="mrrv-first" if i <= MRRV_SIZE else "mrrv-second", order=i))
@@ -196,7 +221,7 @@ def draw_sample(run: RunData, measures: Sequence[str] | None, *, run_dir: Path, 
                 drawn = allocate(n, population, allocation)
                 for stratum in STRATA:
                     extra = -(-drawn[stratum] * oversample // 1) if oversample else 0  # ceil
-                    order = _shuffled(by_stratum[stratum], seed, measure_id, group.id, stratum)
+                    order = _shuffled(by_stratum[stratum], seed, measure_id, group.id, stratum, disagree_first)
                     for i, o in enumerate(order[:drawn[stratum] + int(extra)], start=1):
                         units.append(SampledUnit(patient_id=o.patient_id, episode=o.episode, stratum=stratum,
                                                  role="primary" if i <= drawn[stratum] else "oversample", order=i))
@@ -209,5 +234,5 @@ def draw_sample(run: RunData, measures: Sequence[str] | None, *, run_dir: Path, 
                   period={"start": run.period.start.isoformat(), "end": run.period.end.isoformat()},
                   seed=seed, n=MRRV_SIZE if hedis_mrrv else n, oversample=oversample,
                   allocation=allocation,  # type: ignore[arg-type]
-                  preset="hedis-mrrv" if hedis_mrrv else "stratified", blinded=blinded,
+                  preset="hedis-mrrv" if hedis_mrrv else "stratified", blinded=blinded, disagree_first=disagree_first,
                   versions=dict(run.versions), groups=groups)

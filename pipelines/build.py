@@ -5,8 +5,10 @@ quotes, spaces, arrows, bullets, "~"); ``doc._.qm_text_map`` maps offsets back, 
 always quotes the original text.
 
 Pipeline (names as in ``nlp.pipe_names``):
+    qm_note_profile                   note-level facts: eye-care / pediatric note, stated age, title's elements
     sentencizer | medspacy_pyrush      sentence boundaries (option "sentences")
     qm_heading_boundaries             headings, line breaks, bullets start sentences
+    qm_window_boundaries              windowed mode (the default): window edges start sentences
     medspacy_target_matcher_cased     target rules with case-sensitive abbreviations ("DM", "TAH")
     medspacy_target_matcher           target rules (resources/target_rules.yaml)
     qm_merge_targets                  both matchers' spans, the longest winning overlaps
@@ -14,36 +16,49 @@ Pipeline (names as in ``nlp.pipe_names``):
     medspacy_sectionizer              section rules (resources/section_rules.yaml)
     qm_context                        medspaCy ConText on target sentences (resources/context_rules.yaml)
     qm_dates                          date expressions (numeric dates month-first or day-first: option "date_order")
+    qm_status_model                   the learned second reader of each target's status (option "status_model")
     qm_evidence                       evidence rows on doc._.qm_evidence
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import spacy
 from spacy.language import Language
 from spacy.util import compile_infix_regex, compile_prefix_regex
 
-from engine.errors import PipelineOptionError
+from engine.errors import ConfigError, PipelineOptionError
 
 from .dates import DATE_ORDERS
 from .factories import register_factories
 from .headings import headings_in_capitals_or_at_line_start
-from .normalize import NormalizingTokenizer
+from .normalize import NormalizingTokenizer, normalize_text
+from .prefilter import FILLER, Prefilter, pattern_keys, phrase_keys
 from .regex_matching import read_text_once
-from .rules import load_context_rules, load_section_rules, load_target_rules
+from .rules import load_context_rules, load_section_rules, load_target_rules, load_value_patterns
 
-__all__ = ["DATE_ORDERS", "DEFAULT_OPTIONS", "SENTENCE_SPLITTERS", "build_nlp", "check_options"]
+__all__ = [
+    "DATE_ORDERS",
+    "DEFAULT_OPTIONS",
+    "MODES",
+    "SENTENCE_SPLITTERS",
+    "build_nlp",
+    "build_prefilter",
+    "check_options",
+]
 
 SENTENCE_SPLITTERS: tuple[str, ...] = ("sentencizer", "pyrush")
+MODES: tuple[str, ...] = ("windowed", "full")
 DEFAULT_OPTIONS: Mapping[str, Any] = {
+    "mode": "windowed",
     "sentences": "sentencizer",
     "context": True,
     "sections": True,
     "date_order": "mdy",
+    "status_model": None,
 }
 
 # Transcribed notes glue punctuation: "Allegra.,ALLERGIES:,  She", "124/78.,HEENT:", "Vitals:,".
@@ -78,14 +93,26 @@ def check_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
     fails at once with one line instead of inside a Ray actor.
     """
     opts = {**DEFAULT_OPTIONS, **(options or {})}
+    if opts["sentences"] == "pyrush" and "mode" not in (options or {}):
+        opts["mode"] = "full"  # windows are cut at the sentencizer's sentence starts
     unknown = sorted(set(opts) - set(DEFAULT_OPTIONS))
     if unknown:
         raise PipelineOptionError(
             f"the pipeline got unknown option(s) {unknown}; valid options: {sorted(DEFAULT_OPTIONS)}."
         )
+    if opts["mode"] not in MODES:
+        raise PipelineOptionError(
+            f"pipeline option 'mode' is {opts['mode']!r}; choose one of {MODES} (windowed: spaCy runs only "
+            "around the places a rule can match; full: on the whole note, the reference)."
+        )
     if opts["sentences"] not in SENTENCE_SPLITTERS:
         raise PipelineOptionError(
             f"pipeline option 'sentences' is {opts['sentences']!r}; choose one of {SENTENCE_SPLITTERS}."
+        )
+    if opts["mode"] == "windowed" and opts["sentences"] != "sentencizer":
+        raise PipelineOptionError(
+            f"pipeline option 'sentences' is {opts['sentences']!r}, which needs mode: full (windows are cut "
+            "at the sentence starts of spaCy's sentencizer); set mode: full or sentences: sentencizer."
         )
     for flag in ("context", "sections"):
         if not isinstance(opts[flag], bool):
@@ -95,6 +122,17 @@ def check_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
             f"pipeline option 'date_order' is {opts['date_order']!r}; choose one of {DATE_ORDERS} "
             "(mdy: 03/04/25 is March 4; dmy: 3 April)."
         )
+    if opts["status_model"] is not None:
+        from .status_model.reader import resolve_model_dir
+
+        if not isinstance(opts["status_model"], str):
+            raise PipelineOptionError(
+                f"pipeline option 'status_model' is {opts['status_model']!r}; give a model name or folder, or null."
+            )
+        try:
+            opts["status_model"] = str(resolve_model_dir(opts["status_model"]))
+        except ConfigError as exc:
+            raise PipelineOptionError(f"pipeline option 'status_model': {exc}") from None
     return opts
 
 
@@ -102,10 +140,14 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
     """Build the extraction pipeline.
 
     ``options`` (plain JSON values, all optional):
+      - ``mode``: "windowed" (default: spaCy runs only on the windows of the note where a rule can match,
+        ``pipelines.prefilter``) or "full" (on the whole note: the reference; same evidence)
       - ``sentences``: "sentencizer" (spaCy's rule-based splitter, default) or "pyrush" (medspaCy PyRuSH)
       - ``context``: run ConText (default true); ``sections``: run the sectionizer (default true)
       - ``date_order``: "mdy" (default: 03/04/25 is March 4) or "dmy" (4 March) for numeric dates;
         a note's own ``date_order`` overrides it
+      - ``status_model``: a trained status model (a shipped name or a folder, see
+        ``pipelines.status_model``) read beside the rules; null (default) runs the rules alone
     """
     opts = check_options(options)
     register_factories()
@@ -114,6 +156,7 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
     nlp = spacy.blank("en")
     _customize_tokenizer(nlp)
     nlp.tokenizer = NormalizingTokenizer(nlp.tokenizer)
+    nlp.add_pipe("qm_note_profile")  # eye-care / pediatric note, stated age: one pass over the whole text
     if opts["sentences"] == "pyrush":
         # PyRuSH logs every token of the note at DEBUG level through loguru: notes are PHI, silence it
         from loguru import logger
@@ -123,6 +166,8 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
     else:
         nlp.add_pipe("sentencizer", config={"punct_chars": [".", "!", "?", "•", "。"]})
     nlp.add_pipe("qm_heading_boundaries")
+    if opts["mode"] == "windowed":
+        nlp.add_pipe("qm_window_boundaries")
     # abbreviations ("DM", "TAH", "CRC") match case-sensitively; everything else on lower case
     cased_matcher = nlp.add_pipe(
         "medspacy_target_matcher",
@@ -150,6 +195,8 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
             "qm_context", config={"rules": None, "span_attrs": None, "prune_on_target_overlap": True}
         )
     nlp.add_pipe("qm_dates", config={"date_order": opts["date_order"]})
+    if opts["status_model"] is not None:
+        nlp.add_pipe("qm_status_model", config={"model": opts["status_model"]})
     nlp.add_pipe("qm_evidence")
     # medspaCy runs ``nlp(phrase)`` for every phrase rule it adds: tokenizer only, please
     with nlp.select_pipes(enable=[]):
@@ -163,4 +210,33 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
     for component in (cased_matcher, matcher, context):
         if component is not None:
             read_text_once(component)  # regex rules: one text per Doc, not one per rule
+    if opts["mode"] == "windowed":
+        nlp.tokenizer.prefilter = build_prefilter(nlp.tokenizer.tokenizer, target_rules, sectionizer is not None)
     return nlp
+
+
+def build_prefilter(tokenizer: Any, target_rules: list[Any], sections: bool = True) -> Prefilter:
+    """The prefilter of windowed mode, generated from the rule files: the anchor of every target rule
+    (and section heading rule, with ``sections``) and the blood pressure reading expression."""
+    def literals(rules: list[Any]) -> Iterator[str]:
+        return (normalize_text(r.literal).text for r in rules if r.pattern is None)
+
+    cased_rules = [r for r in target_rules if r.metadata.get("case_sensitive")]
+    lower_rules = [r for r in target_rules if not r.metadata.get("case_sensitive")]
+    lower_keys = phrase_keys(literals(lower_rules), tokenizer)
+    cased_keys = phrase_keys(literals(cased_rules), tokenizer)
+    # headings are matched as written (ORTH)
+    heading_keys = phrase_keys(literals(load_section_rules()), tokenizer) if sections else set()
+    for rule in target_rules:
+        if rule.pattern is not None:
+            if isinstance(rule.pattern, str):
+                raise PipelineOptionError(
+                    f"target rule {rule.metadata.get('id')!r} is a regular expression, which windowed mode "
+                    "cannot prefilter yet; run with pipeline mode: full"
+                )
+            lower_keys |= pattern_keys(rule.pattern)
+    abbreviations = [k for k in tokenizer.rules if k.endswith(".")]
+    prefilter = Prefilter(lower_keys, cased_keys, [load_value_patterns().bp_reading], abbreviations, heading_keys)
+    if FILLER in prefilter:
+        raise PipelineOptionError(f"a target rule matches the prefilter's filler {FILLER!r}; run with mode: full")
+    return prefilter

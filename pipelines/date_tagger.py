@@ -9,6 +9,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .dates import DATE_ORDERS, DateMention, find_dates
+from .prefilter import source_text
 
 __all__ = ["DateTagger"]
 
@@ -37,10 +38,10 @@ class DateTagger:
         if not doc.ents:
             return []
         order = doc._.qm_date_order or self.date_order
+        text = source_text(doc)  # windowed: the whole text (a label's line may run past its window)
         if not doc.has_annotation("SENT_START"):
-            return find_dates(doc.text, order)
+            return find_dates(text, order)
         out: list[DateMention] = []
-        text = doc.text
         windows: dict[int, int] = {}  # sentence start -> where its dates may end
         for e in doc.ents:
             sent = e.sent

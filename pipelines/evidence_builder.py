@@ -15,40 +15,23 @@ from typing import Any, NamedTuple
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from engine.elements import load_vocabulary
+
 from .dates import ADJACENT_ONLY_KINDS, DateMention, resolve
+from .prefilter import source_text
 from .rules import IGNORE, ValuePatterns, load_value_patterns, supplemental_elements
 from .status import FAMILY_SECTIONS, PLAN_IS_EVIDENCE, status_of
+from .status_model.component import second_reading
 from .values import a1c_values, retinal_result, screening_scores, screening_value, tobacco_category_cue
 
 __all__ = ["EvidenceBuilder", "UNDATED_ELEMENTS"]
 
 UNDATED_ELEMENTS = frozenset({"tobacco_use", "diabetes", "hypertension", "pregnancy", "blood_pressure"})
-# elements dated on the note date when a procedure note / this visit documents them
-VISIT_DATED_ELEMENTS = frozenset(
-    {
-        "colonoscopy",
-        "flexible_sigmoidoscopy",
-        "ct_colonography",
-        "stool_dna",
-        "fobt",
-        "mammogram",
-        "cervical_cytology",
-        "hpv_test",
-        "retinal_eye_exam",
-        "influenza_vaccine",
-        "pneumococcal_vaccine",
-        "td_tdap_vaccine",
-        "zoster_vaccine",
-        "total_colectomy",
-        "bilateral_mastectomy",
-        "hysterectomy_no_cervix",
-        "depression_screening",
-        "medication_reconciliation",
-        "hba1c",
-    }
-)
-# a screening instrument scored in a note was given at that visit unless the text dates it
-ALWAYS_VISIT_DATED = frozenset({"depression_screening"})
+# elements dated on the note date when a procedure note / this visit documents them, and screening
+# instruments whose score in a note was taken at that visit unless the text dates it: element facts of
+# measures/elements.yaml (visit_dated_in_notes, scored_at_visit)
+VISIT_DATED_ELEMENTS = frozenset(e.id for e in load_vocabulary() if e.visit_dated_in_notes)
+ALWAYS_VISIT_DATED = frozenset(e.id for e in load_vocabulary() if e.scored_at_visit)
 VISIT_SECTIONS = frozenset(
     {
         "physical_exam",
@@ -130,6 +113,14 @@ _JOINED = re.compile(
 )  # "earlier this month" after a past cue is a fine date
 
 
+class _Valued(NamedTuple):
+    """One value of a series (a prior score beside the current one) and the offsets of its number."""
+
+    value: Any
+    start: int
+    end: int
+
+
 class _DocIndex:
     """What the row builder looks up for every candidate, computed once per Doc.
 
@@ -138,26 +129,33 @@ class _DocIndex:
     its length.
     """
 
-    def __init__(self, doc: Doc, positions: list[tuple[int, int, str]]) -> None:
-        self.text = doc.text
+    def __init__(self, doc: Doc, positions: list[tuple[int, int, str]], text: str) -> None:
+        self.text = text
         self.positions = positions  # (start, end, label) of the targets that make evidence: sorted, disjoint
         self.position_starts = [p[0] for p in positions]
-        self.ent_chars = [(e.start_char, e.end_char) for e in doc.ents]
+        ents = doc.ents
+        self.ent_chars = [(e.start_char, e.end_char) for e in ents]
         self.starts_by_label: dict[str, list[tuple[int, int]]] = {}
-        for e in doc.ents:
+        for e in ents:
             self.starts_by_label.setdefault(e.label_, []).append((e.start_char, e.end_char))
-        # stable sort: mentions of a sentence listed twice (once in a two-sentence target's sentence)
-        # keep the order in which the builder picks among equally close ones
-        self.dates: list[DateMention] = sorted(doc._.qm_dates or (), key=lambda m: m.start)
+        self.dates: list[DateMention] = list(doc._.qm_dates or ())  # sorted by (start, end)
         self.date_starts = [m.start for m in self.dates]
+        self.longest_date = max((m.end - m.start for m in self.dates), default=0)
 
+    def dates_from(self, start_char: int) -> int:
+        """Index of the first date mention that may end after ``start_char``."""
+        return bisect.bisect_left(self.date_starts, start_char - self.longest_date)
 
-class _Valued(NamedTuple):
-    """One value of a series (a prior score beside the current one) and the offsets of its number."""
-
-    value: Any
-    start: int
-    end: int
+    def positions_within(self, lo: int, hi: int) -> list[tuple[int, int, str]]:
+        """The target positions (start, end, label) that lie inside ``lo``..``hi``."""
+        k = bisect.bisect_left(self.position_starts, lo)
+        out = []
+        positions = self.positions
+        while k < len(positions) and positions[k][0] <= hi:
+            if positions[k][1] <= hi:
+                out.append(positions[k])
+            k += 1
+        return out
 
 
 class EvidenceBuilder:
@@ -202,24 +200,21 @@ class EvidenceBuilder:
         ent: Span,
         start: int,
         end: int,
+        same_label_between: bool = True,
         past: bool = False,
         done_by: date | None = None,
         skip: frozenset[tuple[int, int]] = frozenset(),
-        own_label: str | None = None,
     ) -> DateMention | None:
         """The date of a mention: the nearest date expression of its sentence, within
         ``_MAX_DATE_DISTANCE`` characters, that no other mention sits in front of. A date right
         after the mention ("Flu: done 10/2025  PCV20: done 2024") is preferred to one before it;
         ``done_by`` (the note date of a done event) rules out later dates ("colonoscopy 2019, repeat
         2029"); a year or month holding the note date yields to "today" in the same sentence
-        ("Flu vax 2026 (Fluad) given today"). ``skip`` holds dates that belong to other values.
-        Another mention labelled ``own_label`` (the same test or procedure) does not keep a date from it.
-        Lookups go through ``idx`` (sorted dates and target positions): time per mention does not
-        grow with the length of the note."""
-        own = (ent.start_char, ent.end_char)
-        positions, position_starts = idx.positions, idx.position_starts
+        ("Flu vax 2026 (Fluad) given today"). ``skip`` holds dates that belong to other values; another
+        mention of the same label between keeps a date from it only when ``same_label_between``."""
         sent = ent.sent if doc.has_annotation("SENT_START") else doc[:]
         text = idx.text
+        own = (ent.start_char, ent.end_char)
         sent_start, sent_end = sent.start_char, sent.end_char
         if _LABEL_COLON.match(text, end):  # "DRS: R0M0 03/2026": a label's answer runs to the end of its line
             line_end = text.find("\n", end)
@@ -227,10 +222,9 @@ class EvidenceBuilder:
         best: tuple[int, int, DateMention] | None = None
         close_after: tuple[int, DateMention] | None = None
         today: DateMention | None = None
-        # date mentions lie inside the sentences of targets, sorted by start: those of this sentence
-        # start at or after its first character
-        first = bisect.bisect_left(idx.date_starts, sent_start) if doc.has_annotation("SENT_START") else 0
-        for mention in idx.dates[first:]:
+        dates = idx.dates
+        for i in range(idx.dates_from(sent_start), len(dates)):
+            mention = dates[i]
             if mention.start >= sent_end:
                 break
             if mention.end <= sent_start:
@@ -256,16 +250,12 @@ class EvidenceBuilder:
                 continue
             if mention.kind in ADJACENT_ONLY_KINDS and (after or not _ADJACENT.match(text, end, mention.start)):
                 continue  # "flu 10/25": a bare m/yy dates only what it follows
-            k = bisect.bisect_left(position_starts, lo)
-            between = []
-            while k < len(positions) and positions[k][0] <= hi:
-                between.append(positions[k])
-                k += 1
             if any(
-                (s, e) != own and e <= hi and (own_label is None or label != own_label)
+                (s, e) != own
+                and (same_label_between or label != ent.label_)
                 and not _JOINED.match(text[end:s] if s >= end else text[e:start])
                 and not (after and _HEADER_DATE.match(text, mention.end))
-                for s, e, label in between
+                for s, e, label in idx.positions_within(lo, hi)
             ):
                 continue  # another mention sits between: the date is its own (unless it heads a list: "25/08/26:")
             key = (gap, after)
@@ -286,19 +276,15 @@ class EvidenceBuilder:
             return today  # "Flu vax 2026 (Fluad Quad) given today": the season names the year, today the day
         return chosen
 
-    def _series_dates(self, doc: Doc, idx: _DocIndex, ent: Span, values: list[Any]) -> list[DateMention | None]:
+    def _series_dates(self, doc: Doc, ent: Span, values: list[Any], text: str) -> list[DateMention | None]:
         """Dates of a series of results ("A1c 7.9% (Jan 2026), 8.1% in 10/2025", "trend: 02/2025 7.9% -> 08/2025
         7.4%"): a date goes to the value before it unless a separator (",", ";", "then") stands between them and
         none between it and the value after it; each value takes its nearest date."""
         sent = ent.sent if doc.has_annotation("SENT_START") else doc[:]
         spans = [(v.start, v.end) for v in values]
         owned: list[list[tuple[int, DateMention]]] = [[] for _ in values]
-        text = idx.text
-        first = bisect.bisect_left(idx.date_starts, sent.start_char) if doc.has_annotation("SENT_START") else 0
-        for mention in idx.dates[first:]:
-            if mention.start >= sent.end_char:
-                break
-            if mention.end <= sent.start_char:
+        for mention in doc._.qm_dates or ():
+            if mention.end <= sent.start_char or mention.start >= sent.end_char:
                 continue
             if any(mention.start < e and s < mention.end for s, e in spans):
                 continue
@@ -417,8 +403,8 @@ class EvidenceBuilder:
         eye_care = bool(doc._.qm_eye_care)
         ents = [e for e in doc.ents if e.label_ != IGNORE or (eye_care and _eye_care_element(e))]
         positions = [(e.start_char, e.end_char, e.label_) for e in ents]
-        idx = _DocIndex(doc, positions)
-        text = idx.text
+        text = source_text(doc)  # windowed: the whole text, not only the windows
+        idx = _DocIndex(doc, positions, text)
         pediatric = bool(doc._.qm_pediatric)
         adolescent = (
             doc._.qm_age_years is not None and ADOLESCENT_YEARS[0] <= doc._.qm_age_years < ADOLESCENT_YEARS[1]
@@ -489,6 +475,9 @@ class EvidenceBuilder:
                     "FAMILY",
                 ]  # a child's note: the household's habits, the mother's pregnancy
             status, reason = status_of(element, categories, section)
+            decision = second_reading(ent, status)  # the status model's reading, where one ran
+            if decision.decided_by == "model":
+                status, reason = decision.status, None
             mod_ids = {(m.rule.metadata or {}).get("id", m.rule.literal) for m in modifiers}
             sent = ent.sent if doc.has_annotation("SENT_START") else doc[:]
             sentence = sent.text
@@ -567,7 +556,7 @@ class EvidenceBuilder:
             event_date = precision = None
             series_dates: list[DateMention | None] = []
             if len(series) > 1:
-                series_dates = self._series_dates(doc, idx, ent, series)
+                series_dates = self._series_dates(doc, ent, series, text)
                 extra_values = [
                     (v.start, v.end, v.value, *(resolve(d, note_date) or (None, None) if d else (None, None)))
                     for v, d in zip(series[1:], series_dates[1:], strict=True)
@@ -582,7 +571,7 @@ class EvidenceBuilder:
                     end,
                     # another mention of the same test, procedure or vaccine does not keep a date from it
                     # ("DRS: R0M0 03/2026", "total abdominal hysterectomy (TAH) on 6/10/2009")
-                    own_label=ent.label_ if element in VISIT_DATED_ELEMENTS else None,
+                    same_label_between=element not in VISIT_DATED_ELEMENTS,
                     past=bool(mod_ids & _PAST_CUE_IDS),
                     done_by=note_date if status == "affirmed" else None,
                     skip=skip,
@@ -613,6 +602,10 @@ class EvidenceBuilder:
                 "value": value,
                 "event_date": event_date,
                 "date_precision": precision,
+                "decided_by": decision.decided_by,
+                "model_status": decision.model_status,
+                "model_probability": decision.model_probability,
+                "readers_disagree": decision.disagree,
             }
             if element == "tobacco_use":
                 row["_tobacco_cue"] = tobacco_cue
@@ -952,6 +945,16 @@ _EYE_CARE_EXAM_CUES = (
     re.compile(r"\bgonioscopy\b|\bdilated\s+fundus\b|\bfundus\s+photo", re.I),
 )
 EYE_CARE_MIN_CUES = 3
+# a word each match of a cue contains (lower case): a cue whose words are all absent is not searched for
+_EYE_CARE_CUE_WORDS = (
+    ("slit",),
+    ("intraocular", "iop", "tonometry"),
+    ("cup",),
+    ("segment",),
+    ("fluorescein", "optical"),
+    ("drusen", "macula"),
+    ("gonioscopy", "fundus"),
+)
 
 
 def is_eye_care_note(text: str, note_type: str | None, title: str | None = None) -> bool:
@@ -960,7 +963,14 @@ def is_eye_care_note(text: str, note_type: str | None, title: str | None = None)
     pressure, cup-to-disc ratio, posterior segment, fluorescein, macula/drusen, gonioscopy)."""
     if _EYE_CARE_TITLE.search(f"{note_type or ''} {title or ''}"):
         return True
-    return sum(1 for cue in _EYE_CARE_EXAM_CUES if cue.search(text)) >= EYE_CARE_MIN_CUES
+    lower = text.lower()
+    found = 0
+    for words, cue in zip(_EYE_CARE_CUE_WORDS, _EYE_CARE_EXAM_CUES, strict=True):
+        if any(w in lower for w in words) and cue.search(text):
+            found += 1
+            if found >= EYE_CARE_MIN_CUES:
+                return True
+    return False
 
 
 ADOLESCENT_YEARS = (12, 18)  # CMS2/DSF: the adolescent tool and follow-up for ages 12-17

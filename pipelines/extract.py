@@ -16,7 +16,6 @@ from spacy.tokens import Doc
 from engine.records import Evidence, Note
 
 from .context import sentence_around
-from .evidence_builder import is_eye_care_note, is_pediatric, stated_age_years, title_elements
 from .rules import ELEMENTS, supplemental_elements
 
 __all__ = [
@@ -43,20 +42,14 @@ def is_supplemental(element: str) -> bool:
 
 
 def make_doc(nlp: Language, note: Note) -> Doc:
-    """Tokenize a note (its normalized view, see ``pipelines.normalize``) and attach what the
-    components need to know about it: note date, title, date order, eye-care / pediatric note."""
+    """Tokenize a note (its normalized view, see ``pipelines.normalize``) and attach its metadata:
+    note date, title, note type, date order. The facts derived from them and the text (eye-care or
+    pediatric note, stated age) are the ``qm_note_profile`` component's."""
     doc = nlp.make_doc(note.text)
-    text = doc.text
     doc._.qm_note_date = note.note_date
     doc._.qm_note_title = note.title or ""
+    doc._.qm_note_type = note.note_type
     doc._.qm_date_order = note.date_order
-    eye_care = is_eye_care_note(text, note.note_type, note.title)
-    doc._.qm_eye_care = eye_care
-    doc._.qm_title_elements = title_elements(note.title, note.note_type) | (
-        {"retinal_eye_exam"} if eye_care else set()
-    )
-    doc._.qm_pediatric = is_pediatric(text, note.note_type, note.title)
-    doc._.qm_age_years = stated_age_years(text)
     return doc
 
 
@@ -67,6 +60,7 @@ def doc_to_evidence(note: Note, doc: Doc, include_supplemental: bool = False) ->
 
     out: dict[str, Evidence] = {}
     text_map = doc._.qm_text_map  # offsets of the normalized text -> the original note text
+    model = doc._.qm_status_model  # the status model's name-version, when one read the spans
     for row in doc._.qm_evidence or ():
         start, end, element = row["start"], row["end"], row["element"]
         if text_map is not None:
@@ -95,8 +89,12 @@ def doc_to_evidence(note: Note, doc: Doc, include_supplemental: bool = False) ->
             value=_json_value(row["value"]),
             source=f"rule:{row['source']}",
             modifiers=tuple(row["modifiers"]),
-            pipeline_version=PIPELINE_VERSION,
+            pipeline_version=PIPELINE_VERSION if model is None else f"{PIPELINE_VERSION}+{model}",
             origin="note",
+            decided_by=row.get("decided_by", "rules"),
+            model_status=row.get("model_status"),
+            model_probability=row.get("model_probability"),
+            review_flags=("readers_disagree",) if row.get("readers_disagree") else (),
         )
     return sorted(out.values(), key=lambda e: (e.start or 0, e.end or 0, e.element))
 

@@ -21,18 +21,31 @@ FACTORY_NAMES: tuple[str, ...] = (
     "qm_evidence",
     "qm_heading_boundaries",
     "qm_merge_targets",
+    "qm_note_profile",
+    "qm_status_model",
+    "qm_window_boundaries",
 )
 _DOC_EXTENSIONS: dict[str, Any] = {
     "qm_dates": None,
     "qm_evidence": None,
     "qm_note_date": None,
     "qm_note_title": None,
+    "qm_note_type": None,
     "qm_title_elements": frozenset(),
     "qm_pediatric": False,
     "qm_eye_care": False,
     "qm_age_years": None,
     "qm_text_map": None,  # pipelines.normalize.TextMap: normalized offsets -> original offsets
+    "qm_source_text": None,  # windowed mode: the whole normalized text (doc.text is blank outside the windows)
+    "qm_windows": None,  # windowed mode: the [start, end) character windows spaCy saw
     "qm_date_order": None,  # the note's own order of numeric dates ("mdy" / "dmy"), else the pipeline's
+    "qm_status_policy": None,  # pipelines.status_model.hybrid.HybridPolicy of the status model that ran
+    "qm_status_model": None,  # its name-version
+}
+_SPAN_EXTENSIONS: dict[str, Any] = {
+    "qm_reading": None,
+    "qm_status_reading": None,  # pipelines.status_model.reader.Reading: the model's status and probability
+    "qm_rule_status": None,  # the rules' status, recorded where evidence is built
 }
 _registered = False
 
@@ -41,6 +54,18 @@ def _make_heading_boundaries(nlp: Language, name: str, min_heading_chars: int) -
     from .boundaries import HeadingBoundaries
 
     return HeadingBoundaries(nlp, name, min_heading_chars=min_heading_chars)
+
+
+def _make_note_profile(nlp: Language, name: str) -> Any:
+    from .note_profile import NoteProfile
+
+    return NoteProfile(nlp, name)
+
+
+def _make_window_boundaries(nlp: Language, name: str) -> Any:
+    from .window_boundaries import WindowBoundaries
+
+    return WindowBoundaries(nlp, name)
 
 
 def _make_bp_readings(nlp: Language, name: str, label: str) -> Any:
@@ -82,12 +107,19 @@ def _make_merge_targets(nlp: Language, name: str, group: str, first_group: str |
     return MergeTargets(nlp, name, group=group, first_group=first_group)
 
 
+def _make_status_model(nlp: Language, name: str, model: str, batch_size: int, skip_labels: list[str]) -> Any:
+    from .status_model.component import StatusModelReader
+
+    return StatusModelReader(nlp, name, model=model, batch_size=batch_size, skip_labels=skip_labels)
+
+
 def register_extensions() -> None:
     for attr, default in _DOC_EXTENSIONS.items():
         if not Doc.has_extension(attr):
             Doc.set_extension(attr, default=default)
-    if not Span.has_extension("qm_reading"):
-        Span.set_extension("qm_reading", default=None)
+    for attr, default in _SPAN_EXTENSIONS.items():
+        if not Span.has_extension(attr):
+            Span.set_extension(attr, default=default)
 
 
 def register_factories() -> None:
@@ -103,6 +135,19 @@ def register_factories() -> None:
             requires=["token.is_sent_start"],
             default_config={"min_heading_chars": 2},
             func=_make_heading_boundaries,
+        )
+    if not Language.has_factory("qm_note_profile"):
+        Language.factory(
+            "qm_note_profile",
+            assigns=["doc._.qm_eye_care", "doc._.qm_title_elements", "doc._.qm_pediatric", "doc._.qm_age_years"],
+            func=_make_note_profile,
+        )
+    if not Language.has_factory("qm_window_boundaries"):
+        Language.factory(
+            "qm_window_boundaries",
+            assigns=["token.is_sent_start"],
+            requires=["token.is_sent_start"],
+            func=_make_window_boundaries,
         )
     if not Language.has_factory("qm_bp_readings"):
         Language.factory(
@@ -143,5 +188,13 @@ def register_factories() -> None:
             requires=["doc.ents", "doc._.qm_dates", "doc._.sections", "span._.modifiers"],
             default_config={"max_value_chars": 60},
             func=_make_evidence,
+        )
+    if not Language.has_factory("qm_status_model"):
+        Language.factory(
+            "qm_status_model",
+            assigns=["span._.qm_status_reading", "doc._.qm_status_policy"],
+            requires=["doc.ents"],
+            default_config={"model": None, "batch_size": 64, "skip_labels": ["ignore"]},
+            func=_make_status_model,
         )
     _registered = True

@@ -184,14 +184,35 @@ class NormalizingTokenizer:
     ``doc.text`` is the normalized text; ``doc._.qm_text_map`` holds the :class:`TextMap` back
     to the original (``None`` when offsets are unchanged). Everything else is delegated to the
     wrapped spaCy tokenizer.
+
+    With a ``prefilter`` (``pipelines.prefilter.Prefilter``: windowed mode) only the windows where a
+    rule can match are tokenized: the rest of the text becomes filler of the same length, and
+    ``doc._.qm_source_text`` keeps the whole normalized text, ``doc._.qm_windows`` the windows.
     """
 
-    def __init__(self, tokenizer: object) -> None:
+    def __init__(self, tokenizer: object, prefilter: object | None = None) -> None:
         self.tokenizer = tokenizer
+        self.prefilter = prefilter
+
+    def whole(self, text: str) -> object:
+        """The Doc of the whole text, windowed mode or not (targets given from outside, as the NegEx
+        evaluation does, can stand anywhere)."""
+        normalized = normalize_text(text)
+        doc = self.tokenizer(normalized.text)  # type: ignore[operator]
+        doc._.qm_text_map = normalized.map
+        return doc
 
     def __call__(self, text: str) -> object:
         normalized = normalize_text(text)
-        doc = self.tokenizer(normalized.text)  # type: ignore[operator]
+        if self.prefilter is None:
+            doc = self.tokenizer(normalized.text)  # type: ignore[operator]
+        else:
+            from .prefilter import blank_outside
+
+            windows = self.prefilter.windows(normalized.text)  # type: ignore[attr-defined]
+            doc = self.tokenizer(blank_outside(normalized.text, windows))  # type: ignore[operator]
+            doc._.qm_source_text = normalized.text
+            doc._.qm_windows = windows
         doc._.qm_text_map = normalized.map
         return doc
 

@@ -17,6 +17,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
+from .prefilter import source_text
 from .rules import ValuePatterns, load_value_patterns
 
 __all__ = ["BloodPressureReadings"]
@@ -148,7 +149,7 @@ class BloodPressureReadings:
 
     def match(self, doc: Doc) -> list[Span]:
         spans: list[Span] = []
-        text = doc.text
+        text = source_text(doc)  # windowed: the whole text (cues and table headers may lie outside the windows)
         previous_end: int | None = None
         for m in self.patterns.bp_reading.finditer(text):
             systolic, diastolic = int(m.group("sys")), int(m.group("dia"))

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from engine.elements import load_vocabulary
+
 __all__ = [
     "ACTION_ELEMENTS",
     "FAMILY_SECTIONS",
@@ -48,23 +50,16 @@ ACTION_ELEMENTS = frozenset(
         "medication_reconciliation",
     }
 )
+# element facts come from the element vocabulary (measures/elements.yaml), not from lists here
+_VOCABULARY = load_vocabulary()
 # a documented follow-up plan is the evidence: "will refer to behavioral health" is a follow-up plan
-PLAN_IS_EVIDENCE = frozenset(
-    {
-        "depression_followup_adult",
-        "depression_followup_adolescent",
-        "depression_referral_adult",
-        "depression_referral_adolescent",
-        "depression_medication_adult",
-        "depression_medication_adolescent",
-    }
-)
+PLAN_IS_EVIDENCE = frozenset(e.id for e in _VOCABULARY if "planned" in e.plan_or_order_counts)
 # an order is the evidence: "Chantix ordered" is cessation pharmacotherapy (CMS138 "ordered")
-ORDER_IS_EVIDENCE = PLAN_IS_EVIDENCE | {"tobacco_cessation_medication"}
+ORDER_IS_EVIDENCE = frozenset(e.id for e in _VOCABULARY if "ordered" in e.plan_or_order_counts)
 FAMILY_SECTIONS = frozenset({"family_history"})
 PLAN_SECTIONS = frozenset({"plan", "assessment_and_plan"})
 # a family member named as a surrogate decision maker is about the patient's own care planning
-NEVER_FAMILY = frozenset({"advance_care_planning", "blood_pressure"})
+NEVER_FAMILY = frozenset(e.id for e in _VOCABULARY if e.never_family)
 
 
 def status_of(element: str, categories: Iterable[str], section: str | None) -> tuple[str, str | None]:

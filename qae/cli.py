@@ -24,6 +24,7 @@ from rich.table import Table
 
 from evaluation.commands import evaluate_cmd, evaluate_extraction_cmd, evaluate_negex_cmd, sample_cmd
 from evaluation.conformance import conformance_cmd
+from pipelines.status_model.commands import evaluate_status_model_cmd, train_cmd
 
 app = typer.Typer(
     help="Quality-measure abstraction engine: clinical notes -> evidence with spans -> "
@@ -356,6 +357,8 @@ _register("evaluate", evaluate_cmd)
 _register("evaluate-extraction", evaluate_extraction_cmd)
 _register("evaluate-negex", evaluate_negex_cmd)
 _register("conformance", conformance_cmd)
+_register("train", train_cmd)
+_register("evaluate-status-model", evaluate_status_model_cmd)
 
 
 def main() -> None:  # pragma: no cover

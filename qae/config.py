@@ -37,7 +37,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from engine.errors import ConfigError
+from engine.errors import ConfigError, PipelineOptionError
 from engine.options import EngineOptions
 from evaluation.thresholds import ValidationConfig
 from qae.inputs import DEFAULT_MAX_NOTE_CHARS
@@ -140,7 +140,11 @@ class JobConfig(_Strict):
         if value:
             from pipelines.build import check_options
 
-            check_options(value)  # PipelineOptionError is a ValueError: reported with the field
+            # PipelineOptionError is a ValueError: reported with the field; a status model folder
+            # is looked up once its path is resolved against the config's folder (``resolved``)
+            check_options({k: v for k, v in value.items() if k != "status_model"})
+            if not isinstance(value.get("status_model") or "", str):
+                check_options({"status_model": value["status_model"]})
         return value
 
     @field_validator("measures", mode="before")
@@ -157,13 +161,23 @@ class JobConfig(_Strict):
             return None if p is None else (p if p.is_absolute() else (base / p).resolve())
 
         inputs = Inputs(**{k: fix(v) for k, v in self.inputs.model_dump().items()})
-        return self.model_copy(update={"inputs": inputs, "output": fix(self.output)})
+        pipeline = dict(self.pipeline)
+        model = pipeline.get("status_model")
+        if isinstance(model, str) and (base / model / "model.json").is_file():
+            pipeline["status_model"] = str((base / model).resolve())  # a model folder next to the config
+        if model is not None:
+            from pipelines.build import check_options
+
+            check_options({"status_model": pipeline["status_model"]})  # a shipped name or an existing folder
+        return self.model_copy(update={"inputs": inputs, "output": fix(self.output), "pipeline": pipeline})
 
     def fingerprint(self) -> str:
         """sha256 of the settings that change results (not the output folder, Ray sizing, sharding,
         validation or the report formats)."""
         data = self.model_dump(mode="json", exclude={"output", "ray", "name", "sharding", "validation", "reports"})
         data["inputs"] = {k: (Path(v).name if v else None) for k, v in data["inputs"].items()}
+        if data["pipeline"].get("status_model"):
+            data["pipeline"]["status_model"] = Path(data["pipeline"]["status_model"]).name
         blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -190,4 +204,7 @@ def load_config(path: Path | None) -> JobConfig:
         hint = f" (allowed top-level keys: {allowed})" if allowed and "." not in where else ""
         msg = str(err["msg"]).removeprefix("Value error, ")
         raise ConfigError(f"{path}: field '{where}': {msg}{hint}") from exc
-    return config.resolved(path.parent.resolve())
+    try:
+        return config.resolved(path.parent.resolve())
+    except PipelineOptionError as exc:
+        raise ConfigError(f"{path}: field 'pipeline.status_model': {exc}") from exc

@@ -1,7 +1,7 @@
 (function () {
   "use strict";
   var rows = Array.prototype.slice.call(document.querySelectorAll("#outcomes .o"));
-  var ids = ["clinic", "measure", "status", "reason"];
+  var ids = ["clinic", "measure", "status", "reason", "disagree"];
   var selects = ids.map(function (k) { return document.getElementById("f-" + k); });
   var patient = document.getElementById("f-patient");
   var count = document.getElementById("f-count");
@@ -20,6 +20,18 @@
     });
     count.textContent = shown + " of " + rows.length + " rows shown";
   }
+  var order = document.getElementById("f-order");
+  var box = document.getElementById("outcomes");
+  rows.forEach(function (r, i) { r.dataset.i = i; });
+  function reorder() {
+    var first = order.value === "disagree";
+    var sorted = rows.slice().sort(function (a, b) {
+      var d = first ? (b.dataset.disagree | 0) - (a.dataset.disagree | 0) : 0;
+      return d || (a.dataset.i - b.dataset.i);
+    });
+    sorted.forEach(function (r) { box.appendChild(r); });
+  }
+  order.addEventListener("change", reorder);
   selects.forEach(function (s) { s.addEventListener("change", apply); });
   patient.addEventListener("input", apply);
   apply();

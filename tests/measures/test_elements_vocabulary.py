@@ -129,3 +129,18 @@ def test_cli_lists_the_vocabulary() -> None:
     result = CliRunner().invoke(app, ["measures", "elements"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "falls_screening" in result.output and "zoster_vaccine" in result.output
+
+
+def test_pipeline_element_facts_come_from_the_vocabulary():
+    """Which elements a note dates by its visit, which a score dates, which are never a relative's: the
+    element vocabulary says so (measures/elements.yaml), the pipeline keeps no list of its own."""
+    from engine.elements import load_vocabulary
+    from pipelines.evidence_builder import ALWAYS_VISIT_DATED, VISIT_DATED_ELEMENTS
+    from pipelines.status import NEVER_FAMILY
+
+    vocab = load_vocabulary()
+    assert VISIT_DATED_ELEMENTS == {e.id for e in vocab if e.visit_dated_in_notes}
+    assert {"colonoscopy", "influenza_vaccine", "hba1c"} <= VISIT_DATED_ELEMENTS
+    assert "diabetes" not in VISIT_DATED_ELEMENTS  # a condition is dated by the engine's dated_by_visit
+    assert ALWAYS_VISIT_DATED == {e.id for e in vocab if e.scored_at_visit} == {"depression_screening"}
+    assert NEVER_FAMILY == {e.id for e in vocab if e.never_family} == {"advance_care_planning", "blood_pressure"}

@@ -1,0 +1,274 @@
+"""Windowed extraction: find in the raw text where a rule could match and run spaCy only there.
+
+Most of a note's words can never be evidence, yet tokenizing and matching every word of every
+note is what an extraction run spends its time on. The :class:`Prefilter` is generated from the
+rule files (never a second hand-written list): one Aho-Corasick automaton holds an *anchor* token
+of every target rule and every section heading rule (the longest token of the phrase: a phrase
+match always contains it verbatim), and the blood pressure reading expression of ``values.yaml``
+finds the readings. Around every hit it cuts a *window* reaching from the sentence start before
+the hit to the sentence start after it (a line start, or a word after ``". "`` that spaCy's
+sentencizer always splits at).
+
+:func:`blank_outside` then turns the text outside the windows into filler of the same length: the
+tokenizer makes a handful of tokens of it, every offset stays that of the note, and the tokens,
+sentences, targets, modifiers and section headings inside the windows are those of the whole
+note. ``qm_window_boundaries`` marks the window edges as sentence starts (they are sentence
+starts in the whole note), and the components that read text beyond a sentence (dates, blood
+pressure cues, the evidence rows' context checks) read the whole normalized text from
+``doc._.qm_source_text``. The full pipeline (``pipeline: {mode: full}``) stays the reference;
+a test checks that both give the same evidence.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import ahocorasick
+
+__all__ = ["FILLER", "Prefilter", "blank_outside", "pattern_keys", "phrase_key", "phrase_keys", "source_text"]
+
+FILLER = "x"  # the one visible character of a blanked stretch: it ends the window before it as a sentence
+HEADING_WORDS_BEFORE = 8  # the sectionizer looks at most 7 tokens back from a heading (headings.py)
+# a sentence start spaCy's sentencizer always makes: a word of letters, its full stop, one space, a capital
+# a word's full stop (a token of its own unless the word is an abbreviation) and what follows it: one space and
+# a capital (the capital's word starts a sentence), or more spaces (the extra spaces, a token, start it)
+_SENTENCE_CUT = re.compile(r"(?<![^\s(])([A-Za-z][a-z]+)(\.)(?: (?=[A-Z])| (?P<spaces> +)(?=\S))")
+_LINE_START = re.compile(r"\n[ \t\r\n]*(?=\S)")
+_CAPITALS = re.compile(r"[^a-z]*[A-Z][^a-z]*")
+_SINGLE_SPACE = re.compile(r"(?<=\S) (?=\S)")
+
+
+def source_text(doc: Any) -> str:
+    """The whole normalized text of a Doc: ``doc.text`` unless the Doc was windowed, whose own text is
+    blank outside its windows. Read it once per Doc (``Doc.text`` joins all tokens on every access)."""
+    text = doc._.qm_source_text
+    return doc.text if text is None else text
+
+
+class Prefilter:
+    """Where the rules can match in a normalized text: :meth:`windows` gives the ``[start, end)``
+    character windows spaCy has to see.
+
+    Keys are phrases as their tokens joined without spaces (``phrase_key``): a phrase matcher match is
+    a run of tokens with at most one space between two of them, so the text with those single spaces
+    taken out holds the key. ``lower_keys`` are looked up in the lower-cased text (rules matched on
+    ``LOWER``), ``cased_keys`` as written (``ORTH``: abbreviations, section headings);
+    ``expressions``: regular expressions whose matches are evidence too (blood pressure readings);
+    ``abbreviations``: words that keep their full stop as one token ("Dr.", "Jan."), where no sentence ends;
+    ``heading_keys``: section headings (as written), which need only a small window (:meth:`windows`).
+    """
+
+    def __init__(
+        self,
+        lower_keys: Iterable[str],
+        cased_keys: Iterable[str],
+        expressions: Sequence[re.Pattern[str]],
+        abbreviations: Iterable[str],
+        heading_keys: Iterable[str] = (),
+    ) -> None:
+        self.lower = _automaton({k.lower(): False for k in lower_keys})
+        cased = {k: True for k in heading_keys}
+        cased.update({k: False for k in cased_keys})  # a key of a target rule too is a target's
+        self.cased = _automaton(cased)
+        if self.lower is None and self.cased is None:
+            raise ValueError("the prefilter got no keys: the target rules are empty")
+        self.expressions = tuple(expressions)
+        self.abbreviations = frozenset(abbreviations)
+
+    def __contains__(self, key: str) -> bool:
+        return any(a is not None and key in a for a in ((self.lower, self.cased)))
+
+    def hits(self, text: str) -> list[tuple[int, int, bool]]:
+        """``(start, end, heading)`` of every key standing as possible tokens (``heading``: a section
+        heading's key only), and of every expression match."""
+        gaps = [m.start() for m in _SINGLE_SPACE.finditer(text)]  # single spaces between two words
+        squeezed = _SINGLE_SPACE.sub("", text) if gaps else text
+        # squeezed offset of the first character after each removed space
+        after_gap = [g - k for k, g in enumerate(gaps)]
+        out = []
+        for automaton, view in ((self.lower, squeezed.lower()), (self.cased, squeezed)):
+            if automaton is None:
+                continue
+            for end_i, (length, heading) in automaton.iter(view):
+                # back to offsets of ``text``: add the spaces taken out before each end
+                start = end_i + 1 - length
+                start += bisect.bisect_right(after_gap, start)
+                end = end_i + 1 + bisect.bisect_right(after_gap, end_i)
+                if start > 0 and _joined(text[start - 1], text[start]):
+                    continue
+                if end < len(text) and _joined(text[end - 1], text[end]):
+                    continue
+                out.append((start, end, heading))
+        for expression in self.expressions:
+            out.extend((*m.span(), False) for m in expression.finditer(text))
+        return out
+
+    def cuts(self, text: str) -> tuple[list[int], list[int]]:
+        """Sentence starts of the whole text that need no tokenizer to find, as (where a window may start,
+        where one may end): 0, every line's first character, the capital after a word's full stop and one
+        space; after a full stop and more spaces the space token that starts the sentence ends a window and
+        the full stop starts one (the space token must follow a full stop to start a sentence)."""
+        starts = [0]
+        starts.extend(m.end() for m in _LINE_START.finditer(text))
+        ends = list(starts)
+        for m in _SENTENCE_CUT.finditer(text):
+            if m.group(1) + "." in self.abbreviations:
+                continue
+            if m.group("spaces") is None:
+                starts.append(m.end())
+                ends.append(m.end())
+            else:
+                starts.append(m.start(2))
+                ends.append(m.start("spaces"))
+        starts.sort()
+        ends.sort()
+        return starts, ends
+
+    def windows(self, text: str) -> list[tuple[int, int]]:
+        """The merged windows of ``text``: a target's from the cut at or before its hit to the first cut
+        after it (its whole sentences); a section heading's from its word (in capitals) or from
+        ``HEADING_WORDS_BEFORE`` words before it (what the sectionizer reads to accept a heading in lower
+        case), or its line start, to the next word after it (the section body's first token)."""
+        hits = self.hits(text)
+        if not hits:
+            return []
+        starts, ends = self.cuts(text)
+        n = len(text)
+        spans = []
+        for start, end, heading in hits:
+            if heading:
+                # a heading in capitals counts anywhere; another one only where a heading can start
+                before = 0 if _CAPITALS.fullmatch(text, start, end) else HEADING_WORDS_BEFORE
+                spans.append((_words_before(text, start, before), _words_after(text, end, 1)))
+                continue
+            k = bisect.bisect_right(starts, start) - 1
+            j = bisect.bisect_left(ends, end)
+            spans.append((starts[k], ends[j] if j < len(ends) else n))
+        spans.sort()
+        merged = [list(spans[0])]
+        for start, end in spans[1:]:
+            if start < merged[-1][1] + 2:  # overlapping, touching, or one character apart (no room for filler)
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        return [(a, b) for a, b in merged]
+
+
+def _words_before(text: str, pos: int, count: int) -> int:
+    """The start of the ``count``-th whitespace-delimited word before ``pos`` (a word start), or of the
+    first word of ``pos``'s line if that is nearer."""
+    i = pos
+    while i > 0 and not text[i - 1].isspace():
+        i -= 1  # the start of ``pos``'s word
+    for _ in range(count):
+        j = i - 1
+        newline = False
+        while j >= 0 and text[j].isspace():
+            newline = newline or text[j] == "\n"
+            j -= 1
+        if j < 0 or newline:
+            break  # the line (or the text) starts here
+        while j >= 0 and not text[j].isspace():
+            j -= 1
+        i = j + 1
+    return i
+
+
+def _words_after(text: str, pos: int, count: int) -> int:
+    """The start of the ``count``-th word starting after ``pos``, or of the next line's first word."""
+    i = pos
+    n = len(text)
+    for _ in range(count):
+        while i < n and not text[i].isspace():
+            i += 1
+        newline = False
+        while i < n and text[i].isspace():
+            newline = newline or text[i] == "\n"
+            i += 1
+        if newline or i >= n:
+            break
+    return i
+
+
+def _automaton(keys: Mapping[str, bool]) -> Any:
+    automaton = ahocorasick.Automaton()
+    for key, heading in keys.items():
+        if key:
+            automaton.add_word(key, (len(key), heading))
+    if len(automaton) == 0:
+        return None
+    automaton.make_automaton()
+    return automaton
+
+
+def phrase_key(tokens: Iterable[str]) -> str:
+    """The key of a phrase in the prefilter: its tokens' texts joined without spaces."""
+    return "".join(tokens)
+
+
+def _joined(a: str, b: str) -> bool:
+    """Whether two neighbouring characters always fall in one token (two letters, two digits)."""
+    return (a.isalpha() and b.isalpha()) or (a.isdigit() and b.isdigit())
+
+
+def blank_outside(text: str, windows: Sequence[tuple[int, int]]) -> str:
+    """``text`` with every stretch outside ``windows`` replaced by :data:`FILLER` and spaces (same length)."""
+    pieces = []
+    pos = 0
+    for start, end in windows:
+        if start > pos:
+            pieces.append(_filler(start - pos))
+        pieces.append(text[start:end])
+        pos = end
+    if pos < len(text):
+        pieces.append(_filler(len(text) - pos))
+    return "".join(pieces)
+
+
+_BLOCKS = tuple(FILLER + " " * (size - 1) for size in (1024, 64))
+
+
+def _filler(length: int) -> str:
+    """``length`` characters (at least 2) of filler: blocks of an ``x`` and 1023 or 63 spaces, then one shorter
+    block, so that the tokenizer sees few tokens and only space runs of a few lengths, which it caches (a new
+    long run costs it a scan per affix expression); a line break at the end: the window after it starts a line,
+    as a heading's check of what precedes it wants."""
+    pieces = []
+    rest = length - 1
+    for block in _BLOCKS:
+        count, rest = divmod(rest, len(block))
+        pieces.append(block * count)
+    if rest:
+        pieces.append(FILLER + " " * (rest - 1))
+    return "".join(pieces) + "\n"
+
+
+def phrase_keys(phrases: Iterable[str], tokenizer: Any) -> set[str]:
+    """The keys (:func:`phrase_key`) of phrases, tokenized by ``tokenizer`` as the phrase matcher does."""
+    return {phrase_key(t.text for t in doc) for doc in tokenizer.pipe(phrases) if len(doc)}
+
+
+def pattern_keys(pattern: Sequence[Mapping[str, Any]]) -> set[str]:
+    """Keys of a spaCy token pattern: the values of its most selective required token (LOWER, ORTH,
+    TEXT or NORM, a string or an ``IN`` list: the longest shortest value, then the fewest values).
+    A pattern without one cannot be prefiltered: ValueError."""
+    best: set[str] | None = None
+    for token in pattern:
+        if token.get("OP") in ("?", "*", "!"):
+            continue
+        for attr in ("LOWER", "ORTH", "TEXT", "NORM"):
+            value = token.get(attr)
+            if isinstance(value, str):
+                values = {value.lower()}
+            elif isinstance(value, Mapping) and isinstance(value.get("IN"), list):
+                values = {str(v).lower() for v in value["IN"]}
+            else:
+                continue
+            if best is None or (-min(map(len, values)), len(values)) < (-min(map(len, best)), len(best)):
+                best = values
+    if best is None:
+        raise ValueError(f"token pattern {pattern!r} has no required word the prefilter could look for")
+    return best
