@@ -1,22 +1,35 @@
 """Batch extraction on Ray Data: notes -> evidence, one loaded pipeline per actor.
 
-The shape follows the Ray Data batch-inference guide: a callable class loads the spaCy /
-medspaCy pipeline once in ``__init__``; ``Dataset.map_batches`` runs it over batches with
-an ``ActorPoolStrategy``; the driver collects the rows. Docs never leave the worker: each
-note comes back as JSON evidence rows (or an error string, which the job quarantines).
+The shape follows the Ray Data batch-inference guide: a callable class (:class:`NotePipeline`)
+loads the spaCy / medspaCy pipeline once in ``__init__``; ``Dataset.map_batches`` runs it over
+batches with an ``ActorPoolStrategy`` (:func:`map_notes`). Docs never leave the worker: each note
+comes back as JSON evidence rows, or as the reason it failed, which the job quarantines.
+
+A batch holds either validated notes (column ``note_json``) or raw input records, which a
+``validator`` given by the caller (the job's input contract, ``qae.stream``) turns into notes or
+quarantine entries on the worker, so that validation runs in parallel too.
+
+Faults are Ray's business, configured here rather than hand-rolled: a worker process that dies is
+restarted (``max_restarts``) and its batch retried (``max_task_retries``). A note that makes the
+pipeline raise, or that runs past the per-note time limit (``note_seconds``), is reported as
+failed with the reason (the exception type only: messages may quote the note).
 
 Without a cluster address the job starts a local Ray bound to 127.0.0.1 with no dashboard;
-with ``address`` it joins the cluster.
+with ``address`` it joins the cluster (token authentication, see the README).
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
+import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -25,11 +38,15 @@ from engine.records import Evidence, Note
 
 __all__ = [
     "ExtractionFailure",
-    "RayConnectionError",
     "NotePipeline",
+    "NoteTimeout",
+    "RayConnectionError",
+    "RecordValidator",
     "extract_in_process",
     "extract_with_ray",
     "iter_sorted",
+    "map_notes",
+    "note_deadline",
     "start_ray",
 ]
 
@@ -44,47 +61,190 @@ class ExtractionFailure:
     reason: str
 
 
-def _note_rows(nlp: Any, notes: Sequence[Note], supplemental: bool) -> list[tuple[str, str, str]]:
-    """Extract a batch; returns (note_id, evidence JSON lines, error) per note, in order."""
-    from pipelines.extract import extract_note, extract_notes
+class RecordValidator(Protocol):
+    """Turns one raw input record (a dict of a batch's columns) into a Note or a quarantine entry."""
 
-    out: list[tuple[str, str, str]] = []
+    def validate(self, row: Mapping[str, Any]) -> Note | dict[str, Any]: ...
+
+    def failed(self, row: Mapping[str, Any], note: Note, reason: str) -> dict[str, Any]: ...
+
+
+# --------------------------------------------------------------------------- per-note time limit
+
+
+class NoteTimeout(BaseException):  # noqa: N818 - raised into a thread, like KeyboardInterrupt
+    """A note ran past the per-note time limit. A BaseException, so that no ``except Exception``
+    in a library swallows it."""
+
+
+class _Watchdog:
+    """One daemon thread per process that raises :class:`NoteTimeout` in a thread whose deadline
+    passed (``PyThreadState_SetAsyncExc``: delivered between bytecodes, in any thread; Ray runs
+    batch functions outside the main thread, so SIGALRM is not an option)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._deadlines: dict[int, float] = {}
+        self._fired: set[int] = set()
+        self._thread: threading.Thread | None = None
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                for tid, when in list(self._deadlines.items()):
+                    if when <= now and tid not in self._fired:
+                        self._fired.add(tid)
+                        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(NoteTimeout))
+                pending = [w for t, w in self._deadlines.items() if t not in self._fired]
+                self._cond.wait(timeout=max(0.0, min(pending) - now) if pending else None)
+
+    def arm(self, seconds: float) -> int:
+        tid = threading.get_ident()
+        with self._cond:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="qae-note-deadline", daemon=True)
+                self._thread.start()
+            self._deadlines[tid] = time.monotonic() + seconds
+            self._fired.discard(tid)
+            self._cond.notify()
+        return tid
+
+    def disarm(self, tid: int) -> None:
+        with self._cond:
+            self._deadlines.pop(tid, None)
+            fired = tid in self._fired
+            self._fired.discard(tid)
+        if fired:  # cancel a NoteTimeout set but not yet delivered
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), None)
+
+
+_WATCHDOG = _Watchdog()
+
+
+@contextmanager
+def note_deadline(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`NoteTimeout` in this thread if the block runs longer than ``seconds``
+    (None or 0: no limit). Code stuck inside one C call (a regex, say) is interrupted when it
+    returns to Python."""
+    if not seconds:
+        yield
+        return
+    tid = _WATCHDOG.arm(seconds)
     try:
-        for note, items in extract_notes(nlp, notes, include_supplemental=supplemental):
-            out.append((note.note_id, _dump(items), ""))
-        return out
-    except Exception:  # noqa: BLE001 - one bad note must not sink the batch: retry one by one
-        out = []
-    for note in notes:
-        try:
-            out.append((note.note_id, _dump(extract_note(nlp, note, supplemental)), ""))
-        except Exception as exc:  # noqa: BLE001
-            # The message may quote text; keep only the exception type (notes are PHI).
-            out.append((note.note_id, "", f"extraction failed: {type(exc).__name__}"))
-    return out
+        yield
+    finally:
+        while True:
+            try:
+                _WATCHDOG.disarm(tid)
+                break
+            except NoteTimeout:  # delivered while leaving the block: the note is done already
+                continue
+
+
+# --------------------------------------------------------------------------- extraction
 
 
 def _dump(items: Iterable[Evidence]) -> str:
     return "\n".join(json.dumps(e.to_json_dict(), sort_keys=True) for e in items)
 
 
-class NotePipeline:
-    """Ray Data callable class: holds one loaded pipeline per actor."""
+def _extract_one(nlp: Any, note: Note, supplemental: bool, note_seconds: float | None) -> tuple[str, str]:
+    """(evidence JSON lines, "") or ("", reason): never raises for a note's sake."""
+    from pipelines.extract import extract_note
 
-    def __init__(self, options: Mapping[str, Any] | None = None, supplemental: bool = True) -> None:
+    try:
+        with note_deadline(note_seconds):
+            return _dump(extract_note(nlp, note, supplemental)), ""
+    except NoteTimeout:
+        return "", (f"extraction ran past the per-note time limit of {note_seconds:g} s "
+                    "(limits.note_seconds)")
+    except Exception as exc:  # noqa: BLE001 - one bad note must not sink the batch
+        # The message may quote text; keep only the exception type (notes are PHI).
+        return "", f"extraction failed: {type(exc).__name__}"
+
+
+def _column(batch: Mapping[str, Any], name: str) -> list[Any]:
+    values = batch[name]
+    return values.tolist() if isinstance(values, np.ndarray) else list(values)
+
+
+class NotePipeline:
+    """Ray Data callable class: holds one loaded pipeline per actor.
+
+    Input batch: ``note_json`` (validated notes), or raw records with the columns the
+    ``validator`` reads. Output: per input row ``note_id``, ``patient_id``, ``evidence`` (JSON
+    lines), ``error`` (why extraction failed, else "") and ``quarantine`` (a JSON quarantine entry
+    when the validator rejected the record or extraction failed, else ""), plus the input's
+    ``chunk``/``seq`` columns when present.
+    """
+
+    def __init__(self, options: Mapping[str, Any] | None = None, supplemental: bool = True,
+                 note_seconds: float | None = None, validator: RecordValidator | None = None) -> None:
         from pipelines.build import build_nlp
 
         self.nlp = build_nlp(dict(options or {}))
         self.supplemental = supplemental
+        self.note_seconds = note_seconds
+        self.validator = validator
 
-    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[str]]:
-        notes = [Note.model_validate_json(s) for s in batch["note_json"]]
-        rows = _note_rows(self.nlp, notes, self.supplemental)
-        return {
-            "note_id": [r[0] for r in rows],
-            "evidence": [r[1] for r in rows],
-            "error": [r[2] for r in rows],
-        }
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = {"note_id": [], "patient_id": [], "evidence": [], "error": [],
+                                     "quarantine": []}
+        keys = [k for k in ("chunk", "seq") if k in batch]
+        columns = {k: _column(batch, k) for k in batch}
+        n = len(next(iter(columns.values()))) if columns else 0
+        for i in range(n):
+            row = {k: v[i] for k, v in columns.items()}
+            quarantine: dict[str, Any] | None = None
+            if "note_json" in row:
+                note: Note | None = Note.model_validate_json(row["note_json"])
+            else:
+                assert self.validator is not None, "raw records need a validator"
+                checked = self.validator.validate(row)
+                note = checked if isinstance(checked, Note) else None
+                quarantine = None if isinstance(checked, Note) else checked
+            evidence = error = ""
+            if note is not None:
+                evidence, error = _extract_one(self.nlp, note, self.supplemental, self.note_seconds)
+                if error and self.validator is not None:
+                    quarantine = self.validator.failed(row, note, error)
+            out["note_id"].append(note.note_id if note else (quarantine or {}).get("record_id"))
+            out["patient_id"].append(note.patient_id if note else None)
+            out["evidence"].append(evidence)
+            out["error"].append(error)
+            out["quarantine"].append(json.dumps(quarantine, sort_keys=True, ensure_ascii=False) if quarantine else "")
+        for k in keys:
+            out[k] = columns[k]
+        return out
+
+
+def map_notes(ds: Any, *, options: Mapping[str, Any] | None = None, supplemental: bool = True,
+              note_seconds: float | None = None, validator: RecordValidator | None = None,
+              actors: int = 2, batch_size: int = 32, max_restarts: int = 3, max_task_retries: int = 3) -> Any:
+    """``ds.map_batches(NotePipeline, ...)`` on a pool of ``actors`` (one CPU and one loaded
+    pipeline each). A dead actor is restarted up to ``max_restarts`` times and its batch retried
+    up to ``max_task_retries`` times by Ray."""
+    import warnings
+
+    import ray
+
+    # max_restarts / max_task_retries have no named parameter in Ray 2.60 yet: they go through the
+    # remote args, which Ray marks deprecated (named parameters are announced for later releases)
+    warnings.filterwarnings("ignore", message=r"`ray_remote_args` is deprecated", category=DeprecationWarning)
+    return ds.map_batches(
+        NotePipeline,
+        fn_constructor_kwargs={"options": dict(options or {}), "supplemental": supplemental,
+                               "note_seconds": note_seconds, "validator": validator},
+        compute=ray.data.ActorPoolStrategy(size=actors),
+        batch_size=batch_size,
+        num_cpus=1,
+        max_restarts=max_restarts,
+        max_task_retries=max_task_retries,
+    )
+
+
+# --------------------------------------------------------------------------- Ray start-up
 
 
 def _ray_environment(address: str | None) -> None:
@@ -97,11 +257,30 @@ def _ray_environment(address: str | None) -> None:
         os.environ.setdefault("RAY_AUTH_MODE", "token")  # clusters require their token
 
 
+def _check_reachable(address: str) -> None:
+    """Fail fast on a HOST:PORT nobody listens on (Ray itself retries for minutes)."""
+    import socket
+
+    if address == "auto" or "://" in address or ":" not in address:
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=5):
+            return
+    except (OSError, ValueError) as exc:
+        raise RayConnectionError(
+            f"cannot join the Ray cluster at {address!r}: nothing answers there ({exc.__class__.__name__}); "
+            "check the address printed by `ray start --head`"
+        ) from None
+
+
 def start_ray(address: str | None, num_cpus: int) -> None:
     """Join ``address`` or start a quiet local Ray on 127.0.0.1 (no dashboard)."""
     _ray_environment(address)
     import ray
 
+    if address:
+        _check_reachable(address)
     if ray.is_initialized():
         return
     if address:
@@ -115,9 +294,15 @@ def start_ray(address: str | None, num_cpus: int) -> None:
             ) from None
     else:
         # address="local": always a new local Ray, never a cluster someone else started on this machine
+        # (or one some other `ray start` left in /tmp/ray/ray_current_cluster)
         ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
                  logging_level=logging.ERROR, _node_ip_address="127.0.0.1")
-    ray.data.DataContext.get_current().print_on_execution_start = False
+    context = ray.data.DataContext.get_current()
+    context.print_on_execution_start = False
+    context.enable_progress_bars = False  # the job shows its own progress (qae.progress)
+
+
+# --------------------------------------------------------------------------- validated notes
 
 
 def _parse(note_id: str, evidence: str, error: str) -> tuple[list[Evidence], ExtractionFailure | None]:
@@ -136,12 +321,11 @@ def extract_with_ray(
     actors: int = 2,
     batch_size: int = 32,
     supplemental: bool = True,
+    note_seconds: float | None = None,
 ) -> tuple[list[Evidence], list[ExtractionFailure]]:
-    """Run the pipeline over ``notes`` on Ray Data; returns evidence and failed notes.
-
-    ``supplemental`` adds the elements measures need beyond the guideline's 27 (tobacco
-    cessation, depression follow-up); ``qae extract`` leaves them out by default.
-    """
+    """Run the pipeline over notes already in memory (``qae extract``, benchmarks); returns
+    evidence and failed notes. ``supplemental`` adds the elements measures need beyond the
+    guideline's 27 (tobacco cessation, depression follow-up). The batch job streams instead."""
     if not notes:
         return [], []
     start_ray(address, num_cpus)
@@ -150,13 +334,8 @@ def extract_with_ray(
     blocks = max(actors * 4, len(notes) // 200)
     ds = ray.data.from_items([{"note_json": n.model_dump_json()} for n in notes],
                              override_num_blocks=min(blocks, len(notes)))
-    ds = ds.map_batches(
-        NotePipeline,
-        fn_constructor_kwargs={"options": dict(options or {}), "supplemental": supplemental},
-        compute=ray.data.ActorPoolStrategy(size=actors),
-        batch_size=batch_size,
-        num_cpus=1,
-    )
+    ds = map_notes(ds, options=options, supplemental=supplemental, note_seconds=note_seconds, actors=actors,
+                   batch_size=batch_size)
     evidence: list[Evidence] = []
     failures: list[ExtractionFailure] = []
     for row in ds.iter_rows():
@@ -167,26 +346,51 @@ def extract_with_ray(
     return evidence, failures
 
 
-def extract_in_process(
-    notes: Sequence[Note], options: Mapping[str, Any] | None = None, batch_size: int = 64,
-    supplemental: bool = True,
-) -> tuple[list[Evidence], list[ExtractionFailure]]:
-    """The same extraction without Ray (small files, tests, ``qae extract --workers 1``)."""
+_NLP_CACHE: dict[str, Any] = {}
+
+
+def _cached_nlp(options: Mapping[str, Any] | None) -> Any:
+    """One pipeline per set of options in this process (building one takes seconds)."""
     from pipelines.build import build_nlp
 
-    nlp = build_nlp(dict(options or {}))
+    key = json.dumps(dict(options or {}), sort_keys=True)
+    if key not in _NLP_CACHE:
+        _NLP_CACHE[key] = build_nlp(dict(options or {}))
+    return _NLP_CACHE[key]
+
+
+class InProcessPipeline(NotePipeline):
+    """:class:`NotePipeline` without Ray, reusing this process's pipeline (``--no-ray``, tests)."""
+
+    def __init__(self, options: Mapping[str, Any] | None = None, supplemental: bool = True,
+                 note_seconds: float | None = None, validator: RecordValidator | None = None) -> None:
+        self.nlp = _cached_nlp(options)
+        self.supplemental = supplemental
+        self.note_seconds = note_seconds
+        self.validator = validator
+
+
+def extract_in_process(
+    notes: Sequence[Note], options: Mapping[str, Any] | None = None, batch_size: int = 64,
+    supplemental: bool = True, note_seconds: float | None = None,
+) -> tuple[list[Evidence], list[ExtractionFailure]]:
+    """The same extraction without Ray (small files, tests, ``qae extract --workers 1``)."""
+    nlp = _cached_nlp(options)
     evidence: list[Evidence] = []
     failures: list[ExtractionFailure] = []
-    for start in range(0, len(notes), batch_size):
-        for note_id, ev, err in _note_rows(nlp, list(notes[start:start + batch_size]), supplemental):
-            items, failure = _parse(note_id, ev, err)
-            evidence.extend(items)
-            if failure:
-                failures.append(failure)
+    for note in notes:
+        text, error = _extract_one(nlp, note, supplemental, note_seconds)
+        items, failure = _parse(note.note_id, text, error)
+        evidence.extend(items)
+        if failure:
+            failures.append(failure)
     return evidence, failures
 
 
 def iter_sorted(evidence: Iterable[Evidence]) -> Iterator[Evidence]:
-    """Evidence in the deterministic output order: note, offsets, element."""
-    return iter(sorted(evidence, key=lambda e: (e.patient_id, e.note_id or "", e.start or -1,
-                                                e.end or -1, e.element, e.evidence_id)))
+    """Evidence in the deterministic output order: patient, note, offsets, element."""
+    return iter(sorted(evidence, key=evidence_sort_key))
+
+
+def evidence_sort_key(e: Evidence) -> tuple[str, str, int, int, str, str]:
+    return (e.patient_id, e.note_id or "", e.start or -1, e.end or -1, e.element, e.evidence_id)

@@ -15,6 +15,8 @@ from spacy.tokens import Doc, Token
 
 __all__ = ["HeadingBoundaries"]
 
+_NOT_A_START = numpy.uint64(2**64 - 1)  # SENT_START -1 in the uint64 array of Doc.to_array
+
 _BULLETS = {"•", "*", "-", "●", "▪", "·", "o"}
 _HEADING_JOINERS = {"&", "/", "AND", "OF", "THE", "FOR", "(", ")", "-"}
 
@@ -46,6 +48,7 @@ class HeadingBoundaries:
         sentence the word is in instead of ending the one before."""
         marks = numpy.flatnonzero(doc.to_array(ORTH) == doc.vocab.strings.add("?"))
         n = len(doc)
+        values = None
         for i in marks.tolist():
             token = doc[i]
             if (
@@ -54,8 +57,12 @@ class HeadingBoundaries:
                 and doc[i + 1].text[:1].isalnum()
                 and (i == 0 or doc[i - 1].whitespace_ or doc[i - 1].is_space)
             ):
-                doc[i + 1].is_sent_start = False
-                token.is_sent_start = True
+                if values is None:
+                    values = doc.to_array([SENT_START])
+                values[i + 1] = _NOT_A_START
+                values[i] = 1
+        if values is not None:  # one array write (the Token.is_sent_start setter scans the whole Doc)
+            doc.from_array([SENT_START], values)
 
     def predict(self, doc: Doc) -> set[int]:
         starts: set[int] = set()

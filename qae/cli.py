@@ -113,7 +113,8 @@ def _period(value: str | None) -> dict[str, date] | None:
 @friendly_errors
 def run(
     config: Annotated[Path | None, typer.Option(help="Job config YAML (configs/demo.yaml).")] = None,
-    notes: Annotated[Path | None, typer.Option(help="Notes file: JSONL, CSV or Parquet.")] = None,
+    notes: Annotated[Path | None, typer.Option(
+        help="Notes: a JSONL, CSV or Parquet file, or a folder of them.")] = None,
     patients: Annotated[Path | None, typer.Option(help="Patients file: CSV or Parquet.")] = None,
     events: Annotated[Path | None, typer.Option(help="Structured events (claims/EHR): CSV or Parquet.")] = None,
     encounters: Annotated[Path | None, typer.Option(help="Encounters: CSV or Parquet.")] = None,
@@ -121,22 +122,42 @@ def run(
     out: Annotated[Path | None, typer.Option(help="Output folder for the run's reports.")] = None,
     measurement_period: Annotated[str | None, typer.Option(
         help="A year (2026) or START..END in ISO dates.")] = None,
-    ray_address: Annotated[str | None, typer.Option(help="Join this Ray cluster instead of a local Ray.")] = None,
+    ray_address: Annotated[str | None, typer.Option(
+        help="Join this Ray cluster (HOST:PORT, or auto for the cluster this machine belongs to) instead of "
+             "starting a local Ray.")] = None,
     num_cpus: Annotated[int | None, typer.Option(help="CPUs for the local Ray and pipeline actors.")] = None,
     no_ray: Annotated[bool, typer.Option("--no-ray", help="Extract in this process (small inputs).")] = False,
+    restart: Annotated[bool, typer.Option(
+        "--restart", help="Discard an unfinished run in --out (by default a rerun with the same inputs and "
+                          "config resumes it, and other inputs are refused).")] = False,
+    progress: Annotated[str | None, typer.Option(
+        help="Progress display: rich (a bar), plain (a line every few seconds) or off; default: rich on a "
+             "terminal, plain otherwise.")] = None,
     date_order: Annotated[DateOrderOption | None, typer.Option(
         help="How the notes write numeric dates: mdy (03/04/25 = March 4, the default) or dmy "
              "(4 March); overrides the config's pipeline.date_order; a note's own date_order wins.")] = None,
+    reports: Annotated[str | None, typer.Option(
+        "--reports", help="Report formats to render, comma-separated (csv, xlsx, html, fhir; default: the "
+                          "config's reports, all); render the others later with qae report --run.")] = None,
 ) -> None:
     """Run the batch job: notes -> evidence -> measure outcomes -> reports.
+
+    Notes may be one file or a folder of .jsonl/.csv/.parquet shards. The run checkpoints each
+    finished chunk in --out/.qae-run: a killed run started again with the same command resumes
+    where it stopped. The reports (care gaps, worklists, quality summary, HTML audit, FHIR) are
+    rendered from the assembled run as `qae report --run` renders them, and published into --out
+    only when complete, with manifest.json listing this run's files and their sha256.
 
     Example: qae run --config configs/demo.yaml
 
     Example (structured data only): qae run --patients P.csv --events E.csv --encounters C.csv
     --measures CMS130,CMS125 --measurement-period 2026 --out out/ecqm
+
+    Example (a Ray cluster): qae run --config job.yaml --notes /shared/notes/ --ray-address auto
     """
-    from qae.config import Inputs, load_config
+    from qae.config import ConfigError, Inputs, load_config
     from qae.job import run_job
+    from qae.progress import JobProgress
     from qae.report_console import print_job_summary
 
     cfg = load_config(config)
@@ -162,9 +183,15 @@ def run(
         updates["ray"] = cfg.ray.model_copy(update=ray_updates)
     if date_order is not None:
         updates["pipeline"] = {**cfg.pipeline, "date_order": date_order.value}
+    if reports is not None:
+        from engine.reports import parse_formats
+
+        updates["reports"] = parse_formats(reports)
     cfg = cfg.model_validate({**cfg.model_dump(), **{k: (v.model_dump() if hasattr(v, "model_dump") else v)
                                                      for k, v in updates.items()}})
-    result = run_job(cfg, use_ray=not no_ray)
+    if progress not in (None, "rich", "plain", "off"):
+        raise ConfigError(f"--progress {progress!r}: choose rich, plain or off")
+    result = run_job(cfg, use_ray=not no_ray, restart=restart, progress=JobProgress(mode=progress))
     print_job_summary(result, console)
 
 
@@ -197,7 +224,7 @@ def report(
 
     formats = parse_formats(formats_text)
     started = time.perf_counter()
-    run = load_run(run_dir, patients=patients, encounters=encounters)
+    run = load_run(run_dir, patients=patients, encounters=encounters, evidence="referenced")
     target = (out or run_dir).resolve()
     files = render_reports(run, target, formats)
     digests = file_digests(files, target)
@@ -206,6 +233,10 @@ def report(
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         manifest["reports"] = dict(sorted({**manifest.get("reports", {}), **digests}.items()))
         manifest["outputs"] = sorted(set(manifest.get("outputs", [])) | set(digests))
+        if "files" in manifest:  # qae run's listing of its files: the re-rendered ones, with their digests
+            for name, digest in digests.items():
+                manifest["files"][name] = {"sha256": digest, "bytes": (target / name).stat().st_size}
+            manifest["files"] = dict(sorted(manifest["files"].items()))
         manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     else:
         listing = {"run": str(run_dir.resolve()), "formats": formats, "reports": digests}

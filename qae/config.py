@@ -15,11 +15,13 @@ Example (``configs/demo.yaml``)::
     measures: all                             # or a list of ids/aliases: [COL-E, CMS125]
     measurement_period: 2026                  # or {start: 2026-01-01, end: 2026-12-31}
     output: ../out/demo
-    ray: {address: null, num_cpus: 2, actors: 2, batch_size: 32}
+    ray: {address: null, num_cpus: 2, actors: 2, batch_size: 32, max_restarts: 3, max_task_retries: 3}
+    sharding: {chunk_kib: 2048, patients_per_partition: 5000, partitions: null}
     pipeline: {date_order: mdy}               # options passed to pipelines.build.build_nlp
                                               #   (date_order: mdy | dmy, how notes write 03/04/25)
     engine: {hedis_denominators: with_notes_flagged}   # or structured_only (engine/options.py)
-    limits: {max_note_chars: 200000}
+    limits: {max_note_chars: 200000, note_seconds: 60}
+    reports: all                              # or a list of formats: [csv, html] (engine/reports.py)
     validation:                               # qae evaluate: intervals and pass/fail thresholds
       thresholds: [{level: measure, metric: ppv, min: 0.95}]   # (evaluation/thresholds.py)
 """
@@ -40,7 +42,7 @@ from engine.options import EngineOptions
 from evaluation.thresholds import ValidationConfig
 from qae.inputs import DEFAULT_MAX_NOTE_CHARS
 
-__all__ = ["ConfigError", "Inputs", "JobConfig", "RayOptions", "load_config"]
+__all__ = ["ConfigError", "Inputs", "JobConfig", "Limits", "RayOptions", "Sharding", "load_config"]
 
 DATE_ORDERS = ("mdy", "dmy")  # pipeline.date_order (pipelines.dates.DATE_ORDERS)
 
@@ -50,7 +52,7 @@ class _Strict(BaseModel):
 
 
 class Inputs(_Strict):
-    notes: Path | None = None
+    notes: Path | None = Field(None, description="a notes file, or a folder of .jsonl/.csv/.parquet shards")
     patients: Path | None = None
     events: Path | None = None
     encounters: Path | None = None
@@ -61,10 +63,26 @@ class RayOptions(_Strict):
     num_cpus: int = Field(2, ge=1, description="CPUs of the local Ray (ignored with an address)")
     actors: int = Field(2, ge=1, description="pipeline actors (each loads the NLP pipeline once)")
     batch_size: int = Field(32, ge=1, description="notes per batch sent to an actor")
+    max_restarts: int = Field(3, ge=-1, description="times Ray restarts a pipeline actor whose process died "
+                                                     "(-1: no limit)")
+    max_task_retries: int = Field(3, ge=-1, description="times Ray retries the batch of an actor that died "
+                                                         "(-1: no limit)")
+
+
+class Sharding(_Strict):
+    """How the work is cut: input chunks (the unit of checkpoints and resume) and patient partitions
+    (the unit of measure calculation and of the run folder's Parquet files). Outputs do not depend
+    on these settings; a run resumes only with the same ones."""
+
+    chunk_kib: int = Field(2048, ge=1, description="size of an input chunk in KiB (Parquet: whole row groups)")
+    patients_per_partition: int = Field(5000, ge=1, description="patients per partition (when partitions is null)")
+    partitions: int | None = Field(None, ge=1, description="a fixed number of patient partitions")
 
 
 class Limits(_Strict):
     max_note_chars: int = Field(DEFAULT_MAX_NOTE_CHARS, ge=1)
+    note_seconds: float = Field(60.0, ge=0, description="per-note extraction time limit in seconds; a note "
+                                                        "that runs past it is quarantined (0: no limit)")
 
 
 class Period(_Strict):
@@ -86,10 +104,26 @@ class JobConfig(_Strict):
                                                                        end=date(2026, 12, 31)))
     output: Path = Path("out/job")
     ray: RayOptions = RayOptions()
+    sharding: Sharding = Sharding()
     pipeline: dict[str, Any] = Field(default_factory=dict)
     engine: EngineOptions = EngineOptions()
     limits: Limits = Limits()
+    # report formats qae run renders (engine/reports.py registry); the rest can be rendered later
+    # with `qae report --run OUT --format ...`. Not part of the fingerprint: no effect on results.
+    reports: Literal["all"] | list[str] = "all"
     validation: ValidationConfig = ValidationConfig()  # qae evaluate's settings; no effect on the run
+
+    @field_validator("reports")
+    @classmethod
+    def _known_formats(cls, value: Any) -> Any:
+        if value == "all":
+            return value
+        from engine.reports import parse_formats
+
+        try:
+            return parse_formats(list(value))
+        except Exception as exc:  # ReportFormatError: one line naming the registered formats
+            raise ValueError(str(exc)) from None
 
     @field_validator("measurement_period", mode="before")
     @classmethod
@@ -138,8 +172,9 @@ class JobConfig(_Strict):
         return self.model_copy(update={"inputs": inputs, "output": fix(self.output), "pipeline": pipeline})
 
     def fingerprint(self) -> str:
-        """sha256 of the settings that change results (not the output folder, Ray sizing or validation)."""
-        data = self.model_dump(mode="json", exclude={"output", "ray", "name", "validation"})
+        """sha256 of the settings that change results (not the output folder, Ray sizing, sharding,
+        validation or the report formats)."""
+        data = self.model_dump(mode="json", exclude={"output", "ray", "name", "sharding", "validation", "reports"})
         data["inputs"] = {k: (Path(v).name if v else None) for k, v in data["inputs"].items()}
         if data["pipeline"].get("status_model"):
             data["pipeline"]["status_model"] = Path(data["pipeline"]["status_model"]).name

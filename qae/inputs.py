@@ -8,16 +8,24 @@ read ends either in the returned records or in the quarantine, so
 
 holds for every file, and the job manifest keeps the three counts.
 
-Formats: JSON Lines (``.jsonl``/``.ndjson``), CSV (``.csv``) and Parquet (``.parquet``).
-Invalid UTF-8 is caught per record (a JSONL line, a CSV row), not per file.
+Formats: JSON Lines (``.jsonl``/``.ndjson``), CSV (``.csv``) and Parquet (``.parquet``); notes may
+also be a folder of such shards (qae.chunks). Invalid UTF-8 is caught per record (a JSONL line, a
+CSV row), not per file. Values are never coerced across types: a number where a date is expected
+(an integer Parquet ``note_date`` would read as seconds since 1970) or bytes where text is expected
+(a binary Parquet ``text``) quarantine the record, naming the field. ``note_date`` accepts an ISO
+date-time (``2026-03-01T10:30:00``, an EHR timestamp) as its date, as written (no time-zone shift).
 Note text is never logged; quarantine rows carry the raw record so nothing is lost.
+
+Notes are validated one record at a time by :class:`NoteValidator`, the same code whether a
+whole file is read here (:func:`read_notes`) or chunks are validated on Ray workers by the job.
 """
 
 from __future__ import annotations
 
 import csv
-import json
-from collections.abc import Callable, Iterator
+import datetime as dt
+import re
+from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,20 +35,23 @@ from pydantic import BaseModel, ValidationError
 from engine.elements import load_vocabulary, unknown_element_message
 from engine.errors import InputError
 from engine.records import Encounter, Note, Patient, StructuredEvent
+from qae.chunks import FORMATS, RawRecord, format_of, iter_chunk, note_files, plan_file
 
 __all__ = [
     "DEFAULT_MAX_NOTE_CHARS",
+    "FORMATS",
     "InputError",
+    "NoteValidator",
     "QuarantineRecord",
     "ReadResult",
     "read_encounters",
     "read_events",
     "read_notes",
     "read_patients",
+    "require_note_columns",
 ]
 
 DEFAULT_MAX_NOTE_CHARS = 200_000
-FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -68,6 +79,10 @@ class QuarantineRecord:
             "record": self.record,
         }
 
+    def sort_key(self) -> tuple[str, str, int, str]:
+        """The order of ``quarantine.jsonl``."""
+        return (self.kind, self.file, self.line, self.reason)
+
 
 @dataclass
 class ReadResult:
@@ -84,26 +99,6 @@ class ReadResult:
         return len(self.records) + len(self.quarantine)
 
 
-@dataclass(frozen=True)
-class _Raw:
-    line: int
-    data: dict[str, Any] | None  # None when the record could not be parsed at all
-    problem: str | None = None  # why it could not be parsed
-    raw: Any = None
-
-
-# --------------------------------------------------------------------------- raw readers
-
-
-def _format_of(path: Path) -> str:
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise InputError(
-            f"{path}: unknown input format {path.suffix!r}; use one of {', '.join(sorted(FORMATS))}"
-        )
-    return fmt
-
-
 def _check_file(path: Path, what: str) -> None:
     if not path.exists():
         raise InputError(f"{what} file not found: {path}")
@@ -111,76 +106,11 @@ def _check_file(path: Path, what: str) -> None:
         raise InputError(f"{what} path is not a file: {path}")
 
 
-def _iter_jsonl(path: Path) -> Iterator[_Raw]:
-    with path.open("rb") as fh:
-        for number, raw_line in enumerate(fh, start=1):
-            if not raw_line.strip():
-                continue
-            try:
-                text = raw_line.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                yield _Raw(number, None, f"invalid UTF-8 at byte {exc.start} of the line",
-                           raw_line.decode("utf-8", errors="backslashreplace").rstrip("\r\n"))
-                continue
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as exc:
-                yield _Raw(number, None, f"not valid JSON ({exc.msg} at column {exc.colno})",
-                           text.rstrip("\r\n"))
-                continue
-            if not isinstance(data, dict):
-                yield _Raw(number, None, "a JSON line must be an object", text.rstrip("\r\n"))
-                continue
-            yield _Raw(number, data)
-
-
-def _has_surrogates(value: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in value)
-
-
-def _iter_csv(path: Path) -> Iterator[_Raw]:
-    # surrogateescape keeps undecodable bytes as lone surrogates, so one bad row does not
-    # spoil the file: the row is found and quarantined below.
-    with path.open("r", encoding="utf-8", errors="surrogateescape", newline="") as fh:
-        reader = csv.DictReader(fh)
-        if reader.fieldnames is None:
-            return
-        start = reader.line_num + 1
-        for row in reader:
-            line = start
-            start = reader.line_num + 1
-            if None in row:  # more fields than header columns
-                extra = row.pop(None)
-                yield _Raw(line, None, f"row has {len(extra)} more field(s) than the header",
-                           {k: v for k, v in row.items()})
-                continue
-            bad = [k for k, v in row.items() if isinstance(v, str) and _has_surrogates(v)]
-            if bad:
-                clean = {k: (v.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-                             if isinstance(v, str) else v) for k, v in row.items()}
-                yield _Raw(line, None, f"invalid UTF-8 in field {bad[0]!r}", clean)
-                continue
-            yield _Raw(line, {k: (v if v != "" else None) for k, v in row.items()})
-
-
-def _iter_parquet(path: Path) -> Iterator[_Raw]:
-    import pyarrow.parquet as pq
-
-    try:
-        table = pq.read_table(path)
-    except Exception as exc:  # noqa: BLE001 - pyarrow raises many types; report them uniformly
-        raise InputError(f"{path}: cannot read Parquet file ({exc})") from exc
-    for number, row in enumerate(table.to_pylist(), start=1):
-        yield _Raw(number, row)
-
-
-def _iter_raw(path: Path) -> Iterator[_Raw]:
-    fmt = _format_of(path)
-    if fmt == "jsonl":
-        return _iter_jsonl(path)
-    if fmt == "csv":
-        return _iter_csv(path)
-    return _iter_parquet(path)
+def _iter_file(path: Path) -> Iterator[RawRecord]:
+    """Every raw record of a whole file (one chunk as large as the file)."""
+    plan = plan_file(path, chunk_bytes=1 << 62)
+    for chunk in plan.chunks:
+        yield from iter_chunk(chunk)
 
 
 # --------------------------------------------------------------------------- validation
@@ -224,15 +154,15 @@ def _read(
     def quarantine(line: int, record_id: str | None, fld: str | None, reason: str, raw: Any) -> None:
         result.quarantine.append(QuarantineRecord(str(path), line, kind, record_id, reason, fld, raw))
 
-    for raw in _iter_raw(path):
-        if raw.data is None:
-            quarantine(raw.line, None, None, raw.problem or "unreadable record", raw.raw)
+    for raw in _iter_file(path):
+        if raw.data is None or raw.problem is not None:
+            quarantine(raw.line, _record_id(raw.data, id_field), raw.field, raw.problem or "unreadable record",
+                       raw.raw)
             continue
         data = _normalise(raw.data)
         if prepare is not None:
             data = prepare(data)
-        record_id = data.get(id_field) if id_field else None
-        record_id = str(record_id) if record_id is not None else None
+        record_id = _record_id(data, id_field)
         try:
             record = model.model_validate(data)
         except ValidationError as exc:
@@ -258,21 +188,34 @@ def _read(
     return result
 
 
-def _require_columns(path: Path, kind: str, required: tuple[str, ...]) -> None:
-    """Fail the whole file when a required column is absent (a wrong file, not a bad record)."""
-    fmt = _format_of(path)
-    columns: list[str] | None = None
+def _record_id(data: dict[str, Any] | None, id_field: str | None) -> str | None:
+    if not data or id_field is None:
+        return None
+    value = data.get(id_field)
+    if isinstance(value, str):
+        value = value.strip() or None
+    return str(value) if value is not None else None
+
+
+def _columns_of(path: Path) -> list[str] | None:
+    fmt = format_of(path)
     if fmt == "csv":
         with path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
             header = next(csv.reader(fh), None)
-        columns = [c.strip() for c in header] if header else []
-    elif fmt == "parquet":
+        return [c.strip() for c in header] if header else []
+    if fmt == "parquet":
         import pyarrow.parquet as pq
 
         try:
-            columns = list(pq.read_schema(path).names)
+            return list(pq.read_schema(path).names)
         except Exception as exc:  # noqa: BLE001
             raise InputError(f"{path}: cannot read Parquet file ({exc})") from exc
+    return None  # JSON Lines: no header; a missing field is a record problem
+
+
+def _require_columns(path: Path, kind: str, required: tuple[str, ...]) -> None:
+    """Fail the whole file when a required column is absent (a wrong file, not a bad record)."""
+    columns = _columns_of(path)
     if columns is not None:
         missing = [c for c in required if c not in columns]
         if missing:
@@ -288,6 +231,75 @@ EVENT_COLUMNS = ("patient_id", "element", "event_date")
 ENCOUNTER_COLUMNS = ("patient_id", "encounter_id", "start_date", "type")
 
 _SEX = {"f": "F", "female": "F", "m": "M", "male": "M", "u": "U", "unknown": "U", "o": "U", "other": "U"}
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d")
+
+
+def _note_date_of_timestamp(data: dict[str, Any]) -> dict[str, Any]:
+    """``note_date`` given as an ISO date-time (an EHR timestamp) counts as its date, as written."""
+    value = data.get("note_date")
+    if isinstance(value, str) and _DATE_TIME.match(value):
+        try:
+            data["note_date"] = dt.datetime.fromisoformat(value.replace("Z", "+00:00")).date().isoformat()
+        except ValueError:
+            pass  # not a valid date-time: validation reports the field
+    return data
+
+
+def require_note_columns(path: Path) -> None:
+    """Fail a notes file (CSV, Parquet) that lacks a required column."""
+    _require_columns(path, "notes", NOTE_COLUMNS)
+
+
+class NoteValidator:
+    """The notes contract, one raw record at a time, in the order the checks apply:
+
+    1. :meth:`parse`: the record is readable (valid UTF-8, JSON, as many CSV fields as columns,
+       typed columns of the right type) and a well-formed ``Note`` (required fields, a real date);
+    2. the caller rejects a ``note_id`` seen before in file order (:meth:`duplicate`);
+    3. :meth:`check`: text not empty and within ``max_chars``, patient known (when a patients file
+       is given).
+    """
+
+    def __init__(self, known_patients: Container[str] | None = None,
+                 max_chars: int = DEFAULT_MAX_NOTE_CHARS) -> None:
+        self.known_patients = known_patients
+        self.max_chars = max_chars
+
+    def parse(self, raw: RawRecord, file: str) -> Note | QuarantineRecord:
+        if raw.data is None or raw.problem is not None:
+            return QuarantineRecord(file, raw.line, "notes", _record_id(raw.data, "note_id"),
+                                    raw.problem or "unreadable record", raw.field, raw.raw)
+        data = _note_date_of_timestamp(_normalise(raw.data))
+        order = data.get("date_order")
+        if isinstance(order, str):  # "DMY" / "dmy": how the note writes numeric dates
+            data["date_order"] = order.lower()
+        record_id = _record_id(data, "note_id")
+        try:
+            return Note.model_validate(data)
+        except ValidationError as exc:
+            fld, reason = _first_error(exc)
+            return QuarantineRecord(file, raw.line, "notes", record_id, reason, fld, raw.data)
+
+    @staticmethod
+    def duplicate(note: Note, raw: RawRecord, file: str, first: tuple[str, int]) -> QuarantineRecord:
+        first_file, first_line = first
+        where = f"line {first_line}" if first_file == file else f"{Path(first_file).name} line {first_line}"
+        return QuarantineRecord(file, raw.line, "notes", note.note_id,
+                                f"duplicate note_id {note.note_id!r} (first occurrence kept: {where})",
+                                "note_id", raw.data)
+
+    def check(self, note: Note, raw: RawRecord, file: str) -> QuarantineRecord | None:
+        problem: tuple[str, str] | None = None
+        if not note.text.strip():
+            problem = ("text", "text: empty (only white space)")
+        elif len(note.text) > self.max_chars:
+            problem = ("text", f"text: {len(note.text)} characters, over the limit of {self.max_chars}")
+        elif self.known_patients is not None and note.patient_id not in self.known_patients:
+            problem = ("patient_id",
+                       f"patient_id: unknown patient {note.patient_id!r} (not in the patients file)")
+        if problem is None:
+            return None
+        return QuarantineRecord(file, raw.line, "notes", note.note_id, problem[1], problem[0], raw.data)
 
 
 def read_notes(
@@ -295,33 +307,38 @@ def read_notes(
     known_patients: set[str] | None = None,
     max_chars: int = DEFAULT_MAX_NOTE_CHARS,
 ) -> ReadResult:
-    """Read and validate notes; bad records go to the quarantine.
+    """Read and validate notes (a file, or a folder of shards) in memory; bad records go to the
+    quarantine. For inputs of any size the job streams chunks instead (qae.job).
 
-    Rejected: unreadable lines, invalid UTF-8, missing or empty fields, unparseable
-    ``note_date``, duplicate ``note_id``, ``text`` over ``max_chars`` characters and, when
-    ``known_patients`` is given, notes of a patient not in the patients file; a ``date_order``
+    Rejected: unreadable lines, invalid UTF-8, wrongly typed columns, missing or empty fields,
+    unparseable ``note_date``, duplicate ``note_id``, ``text`` over ``max_chars`` characters and,
+    when ``known_patients`` is given, notes of a patient not in the patients file; a ``date_order``
     other than ``mdy`` / ``dmy`` (optional: how the note writes numeric dates).
     """
     path = Path(path)
-    _check_file(path, "Notes")
-    _require_columns(path, "notes", NOTE_COLUMNS)
-
-    def check(note: Note, _raw: dict[str, Any]) -> tuple[str | None, str] | None:
-        if not note.text.strip():
-            return "text", "text: empty (only white space)"
-        if len(note.text) > max_chars:
-            return "text", f"text: {len(note.text)} characters, over the limit of {max_chars}"
-        if known_patients is not None and note.patient_id not in known_patients:
-            return "patient_id", f"patient_id: unknown patient {note.patient_id!r} (not in the patients file)"
-        return None
-
-    def prepare(data: dict[str, Any]) -> dict[str, Any]:
-        order = data.get("date_order")
-        if isinstance(order, str):  # "DMY" / "dmy": how the note writes numeric dates
-            data["date_order"] = order.lower()
-        return data
-
-    return _read(path, "notes", Note, "note_id", check, prepare)
+    files = note_files(path)
+    for f in files:
+        require_note_columns(f)
+    result = ReadResult(path=path, kind="notes")
+    validator = NoteValidator(known_patients, max_chars)
+    seen: dict[str, tuple[str, int]] = {}
+    for f in files:
+        for raw in _iter_file(f):
+            parsed = validator.parse(raw, str(f))
+            if isinstance(parsed, QuarantineRecord):
+                result.quarantine.append(parsed)
+                continue
+            if parsed.note_id in seen:
+                result.quarantine.append(validator.duplicate(parsed, raw, str(f), seen[parsed.note_id]))
+                continue
+            seen[parsed.note_id] = (str(f), raw.line)
+            problem = validator.check(parsed, raw, str(f))
+            if problem is not None:
+                result.quarantine.append(problem)
+                continue
+            result.records.append(parsed)
+            result.lines[parsed.note_id] = raw.line
+    return result
 
 
 def read_patients(path: Path) -> ReadResult:

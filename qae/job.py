@@ -1,34 +1,67 @@
-"""The batch job: notes -> evidence -> measure outcomes -> reports, with a manifest.
+"""The batch job: notes -> evidence -> measure outcomes -> reports, streamed, resumable, with a manifest.
 
-Each stage is one call into its layer:
+Stages (each a call into its layer; none holds the whole corpus or all evidence in this process):
 
-    qae.inputs      read + validate (bad records -> quarantine)
-    pipelines.batch extract evidence on Ray Data (one pipeline per actor)
-    engine          structured events -> evidence; calculate outcomes; write reports
+    qae.staging      check --out and lock it; start or resume the run (qae/staging.py: layout)
+    qae.inputs       patients, structured events, encounters: read and validated here (small)
+    qae.chunks       notes: a file or a folder of shards, cut into chunks
+    qae.stream       index pass (records per chunk, duplicate note ids), then validation and
+                     extraction on Ray actors (pipelines.batch); each finished chunk is written
+                     atomically and recorded in the checkpoint
+    qae.partitions   measure logic per patient partition (Ray tasks; engine.calculator and
+                     engine.report.write_reports), each partition recorded in the checkpoint
+    qae.assemble     evidence.jsonl, outcomes.csv, the partition files and the quarantine merged
+                     from the partitions into the staging folder
+    engine.reports   every report rendered from the staged folder as ``qae report --run`` renders
+                     it (qae.run_folder.load_run + render_reports: one code path), then the
+                     folder is published atomically with a manifest of this run's files
 
-Outputs in the run folder: ``evidence.jsonl``, ``outcomes.csv``, the reports of
-engine/reports.py (``care_gaps/``, ``worklists/``, ``summary/``, ...), ``quarantine.jsonl`` and
-``manifest.json`` (``reports``: every report file with its sha256; ``warnings``: empty inputs).
-All but the manifest's timings are byte-identical for the same inputs and config.
+Outputs in the run folder: ``evidence.jsonl``, ``outcomes.csv``, the reports of engine/reports.py
+(``care_gaps/``, ``worklists/``, ``summary/``, ``audit.html``, ``fhir/``), the partition files
+(``evidence/``, ``outcomes/``, ``patients/``), ``quarantine.jsonl`` and ``manifest.json``
+(``files``: every file of this run with its sha256; ``reports``: the report files; ``warnings``:
+empty inputs).
+
+The same inputs and config give byte-identical reports whatever the number of workers, input
+shards or chunks, and whether or not the run was interrupted and resumed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.records import Encounter, Evidence, Note, Patient
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from engine.errors import ConfigError
+from engine.records import Evidence, Note, Patient
 from qae import __version__
+from qae.chunks import Chunk, FilePlan, plan_notes
 from qae.config import JobConfig
-from qae.inputs import QuarantineRecord, ReadResult, read_encounters, read_events, read_notes, read_patients
+from qae.inputs import (
+    QuarantineRecord,
+    ReadResult,
+    read_encounters,
+    read_events,
+    read_notes,
+    read_patients,
+    require_note_columns,
+)
+from qae.progress import JobProgress
+from qae.staging import RunFolder, atomic_write, file_sha256, iter_files
 
 __all__ = ["JobResult", "run_extract", "run_job", "write_evidence", "write_quarantine"]
+
+# Below this many bytes of notes the index pass runs in this process (Ray start-up would dominate).
+INDEX_ON_RAY_BYTES = 64 << 20
 
 
 @dataclass
@@ -38,18 +71,10 @@ class JobResult:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _input_entry(result: ReadResult) -> dict[str, Any]:
     return {
         "path": str(result.path),
-        "sha256": _sha256(result.path),
+        "sha256": file_sha256(result.path),
         "bytes": result.path.stat().st_size,
         "read": result.read,
         "accepted": len(result.records),
@@ -70,35 +95,10 @@ def write_evidence(evidence: Iterable[Evidence], path: Path) -> int:
 
 
 def write_quarantine(records: Sequence[QuarantineRecord], path: Path) -> None:
-    rows = sorted(records, key=lambda q: (q.kind, q.file, q.line, q.reason))
+    rows = sorted(records, key=lambda q: q.sort_key())
     with path.open("w", encoding="utf-8", newline="\n") as fh:
         for q in rows:
             fh.write(json.dumps(q.to_json_dict(), sort_keys=True, ensure_ascii=False, default=str) + "\n")
-
-
-def _extract(notes: Sequence[Note], config: JobConfig, use_ray: bool, supplemental: bool = True):
-    from pipelines.batch import extract_in_process, extract_with_ray
-
-    if use_ray:
-        r = config.ray
-        return extract_with_ray(notes, config.pipeline, address=r.address, num_cpus=r.num_cpus,
-                                actors=r.actors, batch_size=r.batch_size, supplemental=supplemental)
-    return extract_in_process(notes, config.pipeline, supplemental=supplemental)
-
-
-def _failures_to_quarantine(failures, notes_result: ReadResult) -> list[QuarantineRecord]:
-    return [
-        QuarantineRecord(str(notes_result.path), notes_result.lines.get(f.note_id, 0), "notes",
-                         f.note_id, f.reason, "text", None)
-        for f in failures
-    ]
-
-
-def _counts(evidence: Sequence[Evidence]) -> dict[str, Any]:
-    by_element = Counter(e.element for e in evidence)
-    by_status = Counter(e.status for e in evidence)
-    return {"items": len(evidence), "by_element": dict(sorted(by_element.items())),
-            "by_status": dict(sorted(by_status.items()))}
 
 
 def _versions(specs: Sequence[Any], config: JobConfig) -> dict[str, Any]:
@@ -112,100 +112,417 @@ def _versions(specs: Sequence[Any], config: JobConfig) -> dict[str, Any]:
     }
 
 
-def run_job(config: JobConfig, *, use_ray: bool = True) -> JobResult:
-    """Run the whole job described by ``config``; returns the manifest and summary."""
-    from engine.calculator import calculate
-    from engine.report import write_reports
-    from engine.reports import file_digests, render_reports
-    from engine.run_data import RunData
-    from engine.spec import MeasurementPeriod, load_specs, resolve_measures
-    from engine.structured import events_to_evidence
-    from qae.run_checks import input_warnings
+# --------------------------------------------------------------------------- extraction stage
 
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    inputs = config.inputs
-    if inputs.patients is None:
-        from qae.config import ConfigError
 
-        raise ConfigError("no patients file: give --patients or inputs.patients in the config")
-    specs = resolve_measures(None if config.measures == "all" else config.measures, load_specs())
-    period = MeasurementPeriod(start=config.measurement_period.start, end=config.measurement_period.end)
+class _ChunkWriter:
+    """Collects the rows of each chunk as they come back (in any order, perhaps twice after a
+    retry) and writes a chunk once all its records are in: evidence grouped by partition (one
+    Parquet row group each) and its quarantine, under temporary names, then the checkpoint."""
 
-    patients_r = read_patients(inputs.patients)
-    known = {p.patient_id for p in patients_r.records}
-    results: list[ReadResult] = [patients_r]
-    notes_r = read_notes(inputs.notes, known, config.limits.max_note_chars) if inputs.notes else None
-    events_r = read_events(inputs.events, known) if inputs.events else None
-    enc_r = read_encounters(inputs.encounters, known) if inputs.encounters else None
-    results += [r for r in (notes_r, events_r, enc_r) if r is not None]
-    timings["read"] = time.perf_counter() - t0
+    def __init__(self, folder: RunFolder, chunks: Sequence[Chunk], expected: dict[int, int], partitioning: Any) -> None:
+        self.folder = folder
+        self.by_index = {c.index: c for c in chunks}
+        self.expected = expected
+        self.partitioning = partitioning
+        self.pending: dict[int, dict[int, dict[str, Any]]] = {}
+        self.records: dict[int, dict[str, Any]] = {}
+        folder.chunks_dir.mkdir(parents=True, exist_ok=True)
 
-    t1 = time.perf_counter()
-    notes: list[Note] = notes_r.records if notes_r else []
-    note_evidence, failures = _extract(notes, config, use_ray) if notes else ([], [])
-    timings["extract"] = time.perf_counter() - t1
+    def add(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Take result rows; returns how many were new."""
+        new = 0
+        for row in rows:
+            seqs = self.pending.setdefault(row["chunk"], {})
+            if row["seq"] in seqs:
+                continue  # delivered again after a retried batch: the same result
+            seqs[row["seq"]] = row
+            new += 1
+            if len(seqs) == self.expected[row["chunk"]]:
+                self.finish(row["chunk"])
+        return new
 
-    t2 = time.perf_counter()
-    structured = events_to_evidence(events_r.records) if events_r else []
-    evidence = [*note_evidence, *structured]
-    patients: list[Patient] = patients_r.records
-    encounters: list[Encounter] = enc_r.records if enc_r else []
-    outcomes = calculate(specs, patients, evidence, encounters, period, options=config.engine)
-    timings["measures"] = time.perf_counter() - t2
+    def finish(self, index: int) -> None:
+        rows = [r for _, r in sorted(self.pending.pop(index, {}).items())]
+        name = f"c{index:06d}"
+        evidence: list[tuple[int, int, str, str, str]] = []
+        quarantine: list[dict[str, Any]] = []
+        for r in rows:
+            if r["quarantine"]:
+                quarantine.append(json.loads(r["quarantine"]))
+                continue
+            part = self.partitioning.of(r["patient_id"])
+            for k, line in enumerate(x for x in r["evidence"].splitlines() if x):
+                evidence.append((part, r["seq"] * 100_000 + k, r["patient_id"], r["note_id"], line))
+        evidence.sort()
+        row_groups: dict[str, int] = {}
+        tmp = self.folder.chunks_dir / f".{name}.parquet.tmp-{os.getpid()}"
+        schema = pa.schema([("partition", pa.int32()), ("patient_id", pa.string()), ("note_id", pa.string()),
+                            ("evidence", pa.string())])
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for part in sorted({e[0] for e in evidence}):
+                group = [e for e in evidence if e[0] == part]
+                writer.write_table(pa.table({"partition": [part] * len(group), "patient_id": [e[2] for e in group],
+                                             "note_id": [e[3] for e in group], "evidence": [e[4] for e in group]},
+                                            schema=schema), row_group_size=len(group) + 1)
+                row_groups[str(part)] = len(row_groups)
+        path = self.folder.chunks_dir / f"{name}.parquet"
+        tmp.replace(path)
+        q_name = None
+        if quarantine:
+            quarantine.sort(key=lambda q: (q["kind"], q["file"], q["line"], q["reason"]))
+            q_name = f"{name}.quarantine.jsonl"
+            atomic_write(self.folder.chunks_dir / q_name,
+                         "".join(json.dumps(q, sort_keys=True, ensure_ascii=False) + "\n" for q in quarantine))
+        record = {"stage": "extract", "chunk": index, "file": path.name, "sha256": file_sha256(path),
+                  "quarantine_file": q_name, "row_groups": row_groups, "read": len(rows),
+                  "processed": len(rows) - len(quarantine), "quarantined": len(quarantine), "evidence": len(evidence)}
+        self.folder.record(record)
+        self.records[index] = record
 
-    t3 = time.perf_counter()
-    out = Path(config.output)
-    out.mkdir(parents=True, exist_ok=True)
-    n_evidence = write_evidence(evidence, out / "evidence.jsonl")
-    summary = write_reports(outcomes, patients, evidence, out, care_gaps=False)
-    warnings = input_warnings({r.kind: {"path": str(r.path), "read": r.read, "accepted": len(r.records)}
-                               for r in results})
-    from pipelines.batch import iter_sorted
 
-    # the run as `qae report` loads it back from the folder (same orders), so both render the same bytes
-    run = RunData(job=config.name, period=period, specs={s.id: s for s in sorted(specs, key=lambda s: s.id)},
-                  patients={p.patient_id: p for p in patients}, outcomes=outcomes,
-                  evidence={e.evidence_id: e for e in iter_sorted(evidence)}, encounters=encounters,
-                  versions=json.loads(json.dumps(_versions(specs, config), sort_keys=True)), warnings=warnings)
-    report_files = render_reports(run, out)  # every registered format: the same code as `qae report`
-    quarantine = [q for r in results for q in r.quarantine]
-    if notes_r is not None:
-        quarantine += _failures_to_quarantine(failures, notes_r)
-    write_quarantine(quarantine, out / "quarantine.jsonl")
-    timings["report"] = time.perf_counter() - t3
-    timings["total"] = time.perf_counter() - t0
+def _valid_chunk_record(folder: RunFolder, record: dict[str, Any]) -> bool:
+    path = folder.chunks_dir / record["file"]
+    if not path.is_file() or file_sha256(path) != record["sha256"]:
+        return False
+    return record["quarantine_file"] is None or (folder.chunks_dir / record["quarantine_file"]).is_file()
 
-    processed = len(notes) - len(failures)
-    manifest = {
-        "job": config.name,
-        "measurement_period": {"start": period.start.isoformat(), "end": period.end.isoformat()},
-        "inputs": {r.kind: _input_entry(r) for r in results},
-        "counts": {
-            "notes_read": notes_r.read if notes_r else 0,
-            "notes_processed": processed,
-            "notes_quarantined": (len(notes_r.quarantine) if notes_r else 0) + len(failures),
-            "records_quarantined": len(quarantine),
-            "patients": len(patients),
-            "evidence": n_evidence,
-            "note_evidence": _counts(note_evidence),
-            "structured_evidence": len(structured),
-            "outcomes": len(outcomes),
-        },
-        "versions": _versions(specs, config),
-        "config": config.model_dump(mode="json"),
-        "outputs": sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()
-                          and p.name != "manifest.json") + ["manifest.json"],
-        "summary": summary,
-        "reports": file_digests(report_files, out),
-        "warnings": warnings,
-        "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
-        "executor": "ray" if use_ray else "in-process",
-    }
-    c = manifest["counts"]
-    assert c["notes_read"] == c["notes_processed"] + c["notes_quarantined"], "note counts do not add up"
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return JobResult(out, manifest, summary)
+
+# --------------------------------------------------------------------------- the job
+
+
+def _note_plans(config: JobConfig) -> list[FilePlan]:
+    if config.inputs.notes is None:
+        return []
+    plans = plan_notes(config.inputs.notes, config.sharding.chunk_kib * 1024)
+    for plan in plans:
+        require_note_columns(plan.path)
+    return plans
+
+
+def _notes_entry(notes_path: Path, plans: Sequence[FilePlan], index_records: dict[int, int],
+                 chunk_records: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    files = []
+    for plan in plans:
+        ids = [c.index for c in plan.chunks]
+        files.append({
+            "path": str(plan.path), "sha256": plan.sha256, "bytes": plan.bytes,
+            "read": sum(index_records.get(i, 0) for i in ids),
+            "accepted": sum(chunk_records[i]["processed"] for i in ids),
+            "quarantined": sum(chunk_records[i]["quarantined"] for i in ids),
+        })
+    digest = files[0]["sha256"] if len(files) == 1 and Path(files[0]["path"]) == Path(notes_path) else \
+        hashlib.sha256(json.dumps([[Path(f["path"]).name, f["sha256"]] for f in files]).encode()).hexdigest()
+    return {"path": str(notes_path), "sha256": digest, "bytes": sum(f["bytes"] for f in files),
+            "read": sum(f["read"] for f in files), "accepted": sum(f["accepted"] for f in files),
+            "quarantined": sum(f["quarantined"] for f in files), "files": files}
+
+
+def run_job(config: JobConfig, *, use_ray: bool = True, restart: bool = False,
+            progress: JobProgress | None = None) -> JobResult:
+    """Run (or resume) the job described by ``config``; returns the manifest and summary.
+
+    The output folder is checked and locked first; ``restart`` discards an unfinished run there.
+    """
+    folder = RunFolder.open(Path(config.output))
+    try:
+        with progress or JobProgress(mode="off") as shown:
+            job = _Run(config, folder, use_ray, shown)
+            job.prepare(restart)
+            job.index()
+            job.extract()
+            job.measure()
+            return job.publish()
+    finally:
+        folder.close()
+
+
+class _Run:
+    """One run's stages and what they share; each stage skips what the checkpoint says is done."""
+
+    def __init__(self, config: JobConfig, folder: RunFolder, use_ray: bool, progress: JobProgress) -> None:
+        self.config, self.folder, self.use_ray, self.progress = config, folder, use_ray, progress
+        self.timings: dict[str, float] = {}
+        self.t0 = time.perf_counter()
+
+    def _timed(self, name: str, since: float) -> None:
+        self.timings[name] = time.perf_counter() - since
+
+    # ---------------------------------------------------------------- inputs, key, Ray
+    def prepare(self, restart: bool) -> None:
+        from engine.spec import MeasurementPeriod, load_specs, resolve_measures
+        from qae.partitions import Partitioning
+
+        config = self.config
+        inputs = config.inputs
+        if inputs.patients is None:
+            raise ConfigError("no patients file: give --patients or inputs.patients in the config")
+        self.specs = resolve_measures(None if config.measures == "all" else config.measures, load_specs())
+        self.period = MeasurementPeriod(start=config.measurement_period.start, end=config.measurement_period.end)
+        patients_r = read_patients(inputs.patients)
+        self.patients: list[Patient] = patients_r.records
+        self.known = frozenset(p.patient_id for p in self.patients)
+        self.events_r = read_events(inputs.events, set(self.known)) if inputs.events else None
+        self.enc_r = read_encounters(inputs.encounters, set(self.known)) if inputs.encounters else None
+        self.small = [r for r in (patients_r, self.events_r, self.enc_r) if r is not None]
+        self.plans = _note_plans(config)
+        self.chunks = [c for p in self.plans for c in p.chunks]
+        sharding = config.sharding
+        self.partitioning = Partitioning.of_patients(self.known, sharding.patients_per_partition, sharding.partitions)
+        self._timed("read", self.t0)
+
+        self.versions = _versions(self.specs, config)
+        key = {
+            "inputs": {"notes": [[p.path.name, p.sha256] for p in self.plans],
+                       **{r.kind: file_sha256(r.path) for r in self.small}},
+            "config": self.versions["config"],
+            "versions": {k: self.versions[k] for k in ("qae", "pipeline", "measures")},
+            "sharding": sharding.model_dump(mode="json"),
+        }
+        self.resumed, self.info = self.folder.begin(key, restart=restart)
+        self.records = self.folder.checkpoint()
+        self.cluster: dict[str, Any] | None = None
+        if self.use_ray:
+            import ray
+
+            from pipelines.batch import start_ray
+
+            r = config.ray
+            start_ray(r.address, r.num_cpus)
+            self.cluster = {"address": r.address, "actors": r.actors,
+                            "nodes": sum(1 for n in ray.nodes() if n.get("Alive")),
+                            "cpus": int(ray.cluster_resources().get("CPU", 0))}
+            if self.chunks and self.cluster["cpus"] < r.actors:
+                where = f"the cluster at {r.address}" if r.address else "the local Ray (ray.num_cpus)"
+                raise ConfigError(f"ray.actors is {r.actors} but {where} has {self.cluster['cpus']} CPU(s): each "
+                                  "pipeline actor needs one; lower ray.actors or add CPUs")
+
+    # ---------------------------------------------------------------- index
+    def index(self) -> None:
+        from qae.stream import NoteIndex, index_notes
+
+        t = time.perf_counter()
+        path = self.folder.work / "index.json"
+        if path.is_file():
+            self.note_index = NoteIndex.from_json(json.loads(path.read_text(encoding="utf-8")))
+        else:
+            on_ray = self.use_ray and sum(p.bytes for p in self.plans) >= INDEX_ON_RAY_BYTES
+            if self.chunks:
+                stage = self.progress.stage("index", 0, "notes")  # total unknown until indexed
+                self.note_index = index_notes(self.chunks, "ray" if on_ray else "local", on_progress=stage.advance)
+                stage.finish()
+            else:
+                self.note_index = index_notes(self.chunks)
+            atomic_write(path, json.dumps(self.note_index.to_json(), sort_keys=True) + "\n")
+        self._timed("index", t)
+
+    # ---------------------------------------------------------------- extraction
+    def extract(self) -> None:
+        from qae.stream import ChunkValidator, extract_chunks
+
+        t = time.perf_counter()
+        index, folder, r = self.note_index, self.folder, self.config.ray
+        done = {rec["chunk"]: rec for rec in self.records if rec.get("stage") == "extract"}
+        self.done_before = {i: rec for i, rec in done.items() if _valid_chunk_record(folder, rec)}
+        pending = [c for c in self.chunks if c.index not in self.done_before]
+        writer = _ChunkWriter(folder, self.chunks, index.records, self.partitioning)
+        self.extracted_now = 0
+        if self.chunks:
+            stage = self.progress.stage("extract", index.total, "notes",
+                                        done=sum(index.records[i] for i in self.done_before))
+            for c in pending:
+                if index.records[c.index] == 0:
+                    writer.finish(c.index)  # blank lines only
+            known_ref: Any = self.known
+            if self.use_ray and pending:
+                import ray
+
+                known_ref = ray.put(self.known)
+            validator = ChunkValidator(known_ref, self.config.limits.max_note_chars, index.duplicates)
+            work = [c for c in pending if index.records[c.index] > 0]
+            for batch in extract_chunks(work, validator, executor="ray" if self.use_ray else "local",
+                                        options=self.config.pipeline,
+                                        note_seconds=self.config.limits.note_seconds or None, actors=r.actors,
+                                        batch_size=r.batch_size, max_restarts=r.max_restarts,
+                                        max_task_retries=r.max_task_retries):
+                new = writer.add(batch.to_pylist())
+                self.extracted_now += new
+                stage.advance(new)
+            stage.finish()
+            missing = sorted(writer.pending) + [c.index for c in work if c.index not in writer.records
+                                                and c.index not in writer.pending]
+            if missing:
+                raise RuntimeError(f"extraction lost the results of chunk(s) {missing[:5]}: rerun to resume")
+        self.reextracted = bool(writer.records)
+        self.chunk_records = {**self.done_before, **writer.records}
+        self._timed("extract", t)
+
+    # ---------------------------------------------------------------- measures per partition
+    def measure(self) -> None:
+        from qae.partitions import group_by_partition
+
+        t = time.perf_counter()
+        folder = self.folder
+        # partitions computed before count only if every chunk they read was there already
+        done = {} if self.reextracted else {
+            rec["partition"]: rec for rec in self.records if rec.get("stage") == "measure"}
+        self.parts_before = {i: rec for i, rec in done.items() if (folder.parts_dir / f"p{i:05d}").is_dir()}
+        sources: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        for i in sorted(self.chunk_records):
+            rec = self.chunk_records[i]
+            for part, group in sorted(rec["row_groups"].items(), key=lambda kv: int(kv[0])):
+                sources[int(part)].append((str(folder.chunks_dir / rec["file"]), group))
+        pats = group_by_partition(self.patients, self.partitioning)
+        evs = group_by_partition(self.events_r.records if self.events_r else [], self.partitioning)
+        encs = group_by_partition(self.enc_r.records if self.enc_r else [], self.partitioning)
+        folder.parts_dir.mkdir(parents=True, exist_ok=True)
+        self.results = dict(self.parts_before)
+        stage = self.progress.stage("measures", len(self.patients), "patients",
+                                    done=sum(len(pats[i]) for i in self.parts_before))
+        todo = [i for i in range(self.partitioning.count) if i not in self.parts_before]
+        for result in _run_partitions(todo, pats, evs, encs, sources, folder, self.specs, self.period, self.use_ray,
+                                      self.config.engine):
+            folder.record({"stage": "measure", **result})
+            self.results[result["partition"]] = result
+            stage.advance(result["counts"]["patients"])
+        stage.finish()
+        self._timed("measures", t)
+
+    # ---------------------------------------------------------------- assemble and publish
+    def publish(self) -> JobResult:
+        from engine.reports import file_digests, render_reports
+        from qae.assemble import assemble_reports, merge_summaries
+        from qae.partitions import merge_counts, part_name
+        from qae.run_checks import input_warnings
+        from qae.run_folder import load_run
+
+        t = time.perf_counter()
+        folder, records = self.folder, self.chunk_records
+        order = list(range(self.partitioning.count))
+        final = folder.final_dir
+        chunk_q = [folder.chunks_dir / records[i]["quarantine_file"] for i in sorted(records)
+                   if records[i]["quarantine_file"]]
+        assembled = assemble_reports(final, [(i, folder.parts_dir / f"p{i:05d}") for i in order],
+                                     {i: part_name(i) for i in order},
+                                     [q for res in self.small for q in res.quarantine], chunk_q)
+        summary = merge_summaries(self.results[i]["summary"] for i in order)
+        counts = merge_counts(self.results[i]["counts"] for i in order)
+        notes_read = self.note_index.total
+        processed = sum(rec["processed"] for rec in records.values())
+        quarantined = sum(rec["quarantined"] for rec in records.values())
+        if notes_read != processed + quarantined:
+            raise RuntimeError(f"note counts do not add up: read {notes_read} != processed {processed} + "
+                               f"quarantined {quarantined}")
+        by_element = counts.get("note_evidence_by_element", {})
+        inputs = {res.kind: _input_entry(res) for res in self.small}
+        if self.config.inputs.notes is not None:
+            inputs["notes"] = _notes_entry(self.config.inputs.notes, self.plans, self.note_index.records, records)
+        self._timed("assemble", t)
+        manifest: dict[str, Any] = {
+            "job": self.config.name,
+            "measurement_period": {"start": self.period.start.isoformat(), "end": self.period.end.isoformat()},
+            "inputs": dict(sorted(inputs.items())),
+            "counts": {
+                "notes_read": notes_read,
+                "notes_processed": processed,
+                "notes_quarantined": quarantined,
+                "records_quarantined": assembled["quarantined"],
+                "patients": len(self.patients),
+                "evidence": counts.get("evidence", 0),
+                "note_evidence": {"items": sum(by_element.values()), "by_element": by_element,
+                                  "by_status": counts.get("note_evidence_by_status", {})},
+                "structured_evidence": counts.get("structured_evidence", 0),
+                "outcomes": counts.get("outcomes", 0),
+            },
+            "versions": self.versions,
+            "config": self.config.model_dump(mode="json"),
+            "summary": summary,
+            "warnings": input_warnings(inputs),
+            "executor": "ray" if self.use_ray else "in-process",
+            "run": {
+                "resumed": self.resumed,
+                "chunks": len(self.chunks),
+                "chunks_done_before": len(self.done_before),
+                "notes_extracted_this_session": self.extracted_now,
+                "partitions": self.partitioning.count,
+                "partitions_done_before": len(self.parts_before),
+                "ray": self.cluster,
+            },
+        }
+
+        # reports: rendered from the staged folder exactly as `qae report --run` renders a run folder
+        t = time.perf_counter()
+        stage = self.progress.stage("reports", 1, "steps")
+        _write_manifest(final, manifest)
+        run = load_run(final, evidence="referenced")
+        formats = None if self.config.reports == "all" else self.config.reports
+        manifest["reports"] = file_digests(render_reports(run, final, formats), final)
+        del run
+        stage.advance(1)
+        stage.finish()
+        self._timed("reports", t)
+
+        files = {p.relative_to(final).as_posix(): p for p in iter_files(final) if p.name != "manifest.json"
+                 or p.parent != final}
+        manifest["files"] = {rel: {"sha256": file_sha256(p), "bytes": p.stat().st_size} for rel, p in files.items()}
+        manifest["outputs"] = sorted(files) + ["manifest.json"]
+        self._timed("total", self.t0)
+        manifest["timings_seconds"] = {k: round(v, 3) for k, v in self.timings.items()}
+        _write_manifest(final, manifest)
+        folder.publish({**{rel: v["sha256"] for rel, v in manifest["files"].items()}, "manifest.json": ""},
+                       self.info.get("previous_files", []))
+        return JobResult(folder.out, manifest, summary)
+
+
+def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _run_partitions(todo: Sequence[int], pats: dict[int, list[Any]], evs: dict[int, list[Any]],
+                    encs: dict[int, list[Any]], sources: dict[int, list[tuple[str, int]]], folder: RunFolder,
+                    specs: Sequence[Any], period: Any, use_ray: bool, options: Any) -> Iterable[dict[str, Any]]:
+    """Calculate partitions (Ray tasks, or here); yields their results as they finish."""
+    from qae.partitions import PartitionTask, measure_partition
+
+    def task(i: int) -> PartitionTask:
+        return PartitionTask(i, str(folder.parts_dir), sources.get(i, []), pats[i], evs[i], encs[i],
+                             (period.start, period.end))
+
+    if not use_ray:
+        for i in todo:
+            yield measure_partition(task(i), specs, options)
+        return
+    import ray
+
+    remote = ray.remote(num_cpus=1, max_retries=3)(measure_partition)
+    specs_ref = ray.put(list(specs))
+    pending = [remote.remote(task(i), specs_ref, options) for i in todo]
+    while pending:
+        ready, pending = ray.wait(pending, num_returns=1)
+        yield ray.get(ready[0])
+
+
+# --------------------------------------------------------------------------- qae extract
+
+
+def _extract(notes: Sequence[Note], config: JobConfig, use_ray: bool, supplemental: bool = True):
+    from pipelines.batch import extract_in_process, extract_with_ray
+
+    seconds = config.limits.note_seconds or None
+    if use_ray:
+        r = config.ray
+        return extract_with_ray(notes, config.pipeline, address=r.address, num_cpus=r.num_cpus,
+                                actors=r.actors, batch_size=r.batch_size, supplemental=supplemental,
+                                note_seconds=seconds)
+    return extract_in_process(notes, config.pipeline, supplemental=supplemental, note_seconds=seconds)
+
+
+def _failures_to_quarantine(failures, notes_result: ReadResult) -> list[QuarantineRecord]:
+    return [
+        QuarantineRecord(str(notes_result.path), notes_result.lines.get(f.note_id, 0), "notes",
+                         f.note_id, f.reason, "text", None)
+        for f in failures
+    ]
 
 
 def run_extract(notes_path: Path, out_dir: Path, *, patients_path: Path | None = None,
@@ -215,14 +532,12 @@ def run_extract(notes_path: Path, out_dir: Path, *, patients_path: Path | None =
 
     By default only the guideline's evidence elements are written (what chart review
     scores); ``supplemental`` adds those the measures also read (tobacco cessation,
-    depression follow-up).
+    depression follow-up). Notes are held in memory: for evaluation-sized inputs.
     """
-    from qae.config import JobConfig as _JC
-
     known = None
     if patients_path is not None:
         known = {p.patient_id for p in read_patients(patients_path).records}
-    cfg = _JC(pipeline=options or {})
+    cfg = JobConfig(pipeline=options or {})
     limit = max_note_chars or cfg.limits.max_note_chars
     notes_r = read_notes(notes_path, known, limit)
     cfg = cfg.model_copy(update={"ray": cfg.ray.model_copy(update={"actors": workers, "num_cpus": workers})})

@@ -39,8 +39,8 @@ def _not_applicable(m: dict[str, Any], summary: dict[str, Any]) -> dict[str, str
 
 def _report_folders(outputs: list[str]) -> str:
     folders: Counter[str] = Counter(Path(o).parts[0] if len(Path(o).parts) > 1 else o for o in outputs)
-    return ", ".join(f"{name}/ ({n} files)" if n > 1 or "." not in name else name for name, n in sorted(
-        folders.items()))
+    return ", ".join(f"{name}/ ({n} file{'s' if n != 1 else ''})" if n > 1 or "." not in name else name
+                     for name, n in sorted(folders.items()))
 
 
 def print_job_summary(result: Any, console: Console) -> None:
@@ -95,3 +95,7 @@ def print_job_summary(result: Any, console: Console) -> None:
         for reason, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])):
             console.print(f"  {n:>6}  {escape(reason)}", highlight=False)
     console.print(f"reports in {result.out_dir}: {_report_folders(m.get('outputs', []))}", highlight=False)
+    run = m.get("run") or {}
+    if run.get("resumed"):
+        console.print(f"resumed: {run['chunks_done_before']} of {run['chunks']} input chunks were done before; "
+                      f"{run['notes_extracted_this_session']} notes extracted in this session", highlight=False)

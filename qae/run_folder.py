@@ -8,15 +8,21 @@ rendered from what a run stored, never by re-running NLP or measure logic:
 * ``evidence.jsonl``: every evidence item (note and structured);
 * the patients (and encounters) file the manifest names, read through the input contract
   (``--patients`` / ``--encounters`` override a file that has moved).
+
+``qae run`` renders its reports the same way, from the folder it has just assembled
+(qae.job), so ``qae run`` and ``qae report --run`` are one code path. Reports read only the
+evidence that outcomes name (deciding, gap and flagged items): ``load_run(..., evidence="referenced")``
+keeps just those, so rendering never holds a whole corpus's evidence.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from engine.calculator import MeasureOutcome
 from engine.cells import unsafe_cell
@@ -29,6 +35,8 @@ from engine.run_data import RunData
 
 __all__ = ["load_run", "outcome_from_row"]
 
+# evidence.jsonl is written with sorted keys and ensure_ascii=False: "evidence_id" is a plain JSON string
+_EVIDENCE_ID = re.compile(r'"evidence_id": "([^"\\]*)"')
 _POPS = ("ipp", "denom", "denex", "denexcep", "numer", "numex")
 
 
@@ -94,8 +102,20 @@ def _input_path(manifest: dict[str, Any], kind: str, override: Path | None) -> P
     return Path(entry["path"]) if entry else None
 
 
-def load_run(run_dir: Path, *, patients: Path | None = None, encounters: Path | None = None) -> RunData:
-    """Read a run folder; raises :class:`InputError` (one line) when something is missing."""
+def _referenced_ids(outcomes: list[MeasureOutcome]) -> set[str]:
+    """Evidence ids an outcome names: deciding, gap and flagged (``<kind>:<evidence id>``) items."""
+    ids: set[str] = set()
+    for o in outcomes:
+        ids.update(o.numer_evidence_ids, o.denex_evidence_ids, o.denexcep_evidence_ids, o.gap_evidence_ids)
+        ids.update(f.partition(":")[2] for f in o.review_flags if ":" in f)
+    return ids
+
+
+def load_run(run_dir: Path, *, patients: Path | None = None, encounters: Path | None = None,
+             evidence: Literal["all", "referenced"] = "all") -> RunData:
+    """Read a run folder; raises :class:`InputError` (one line) when something is missing.
+
+    ``evidence="referenced"`` keeps only the evidence items outcomes name (what reports read)."""
     from engine.spec import load_specs
     from qae.inputs import read_encounters, read_patients
 
@@ -119,14 +139,21 @@ def load_run(run_dir: Path, *, patients: Path | None = None, encounters: Path | 
 
     with (run_dir / "outcomes.csv").open(encoding="utf-8", newline="") as fh:
         outcomes = [outcome_from_row(row, titles, group_titles) for row in csv.DictReader(fh)]
-    evidence: dict[str, Evidence] = {}
+    wanted_ids = _referenced_ids(outcomes) if evidence == "referenced" else None
+    items: dict[str, Evidence] = {}
     ev_path = run_dir / "evidence.jsonl"
     if ev_path.is_file():
         with ev_path.open(encoding="utf-8") as fh:
             for line in fh:
-                if line.strip():
-                    item = Evidence.model_validate_json(line)
-                    evidence[item.evidence_id] = item
+                if not line.strip():
+                    continue
+                if wanted_ids is not None:
+                    ident = _EVIDENCE_ID.search(line)
+                    if ident is not None and ident.group(1) not in wanted_ids:
+                        continue
+                item = Evidence.model_validate_json(line)
+                if wanted_ids is None or item.evidence_id in wanted_ids:
+                    items[item.evidence_id] = item
     return RunData(job=str(manifest.get("job", run_dir.name)), period=period, specs=specs, patients=patient_map,
-                   outcomes=outcomes, evidence=evidence, encounters=encs,
+                   outcomes=outcomes, evidence=items, encounters=encs,
                    versions=manifest.get("versions") or {}, warnings=tuple(manifest.get("warnings") or ()))

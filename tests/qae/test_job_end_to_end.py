@@ -51,12 +51,12 @@ def job_inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def two_runs(job_inputs: Path) -> tuple[Path, Path]:
     runner = CliRunner()
     outs = []
-    for name in ("run1", "run2"):
+    for name, cpus in (("run1", "2"), ("run2", "1")):  # two pipeline actors, then one
         out = job_inputs / name
         result = runner.invoke(app, ["run", "--notes", str(job_inputs / "notes.jsonl"),
                                      "--patients", str(job_inputs / "patients.csv"),
                                      "--measures", "COL-E", "--measurement-period", "2026",
-                                     "--num-cpus", "2", "--out", str(out)])
+                                     "--num-cpus", cpus, "--out", str(out)])
         assert result.exit_code == 0, result.output
         outs.append(out)
     return outs[0], outs[1]
@@ -105,16 +105,19 @@ def test_job_outcomes_close_and_open_gaps(two_runs: tuple[Path, Path]) -> None:
     assert rows["p-young"]["ipp"] == "0"  # 36 years old
 
 
-def test_job_rerun_is_byte_identical(two_runs: tuple[Path, Path]) -> None:
+def test_job_rerun_is_byte_identical_with_one_or_two_actors(two_runs: tuple[Path, Path]) -> None:
     a, b = two_runs
     files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
     for rel in files:
         if rel.name == "manifest.json":
             ma, mb = (json.loads((x / rel).read_text()) for x in (a, b))
+            assert (ma["run"]["ray"]["actors"], mb["run"]["ray"]["actors"]) == (2, 1)
             for m in (ma, mb):
                 m.pop("timings_seconds")
                 m["config"].pop("output")
+                m["config"].pop("ray")
+                m["run"].pop("ray")
                 m.pop("outputs", None)
             assert ma == mb
         else:

@@ -1,0 +1,176 @@
+"""Assemble a run's stored results from its partitions, streaming, into the staging folder.
+
+Each partition wrote its own ``outcomes.csv`` with ``engine.report.write_reports`` and its evidence
+(qae.partitions); here they become the files of one run, byte for byte what one ``write_reports``
+over all patients would write, without holding more than one row per partition in memory:
+
+- ``evidence.jsonl``: the partitions' fragments concatenated (partitions are ranges of patient
+  ids, so the result is sorted like a single write);
+- ``outcomes.csv``: a k-way merge on (measure, patient, group, episode);
+- ``evidence/``, ``outcomes/``, ``patients/``: the partitions' Parquet files;
+- the summary (console, manifest): the partitions' summaries merged;
+- ``quarantine.jsonl``: input-file quarantines merged with the chunks' (already in order).
+
+The reports (care gaps, worklists, summaries, audit HTML, FHIR) are then rendered from the assembled
+folder by ``engine.reports.render_reports``, the code ``qae report --run`` runs (qae.job).
+"""
+
+from __future__ import annotations
+
+import csv
+import heapq
+import json
+import os
+import shutil
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from qae.inputs import QuarantineRecord
+
+__all__ = ["assemble_reports", "merge_summaries", "write_quarantine_stream"]
+
+_POPULATIONS = ("ipp", "denom", "denex", "denexcep", "numer", "numex")
+
+
+def _rate(entry: Mapping[str, Any]) -> float | None:
+    """As engine.report: met / eligible, 4 decimals (None when nobody is eligible)."""
+    eligible = entry["denom"] - entry["denex"] - entry["denexcep"]
+    met = entry["numer"] - entry["numex"]
+    return round(met / eligible, 4) if eligible > 0 else None
+
+
+def merge_summaries(parts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The summary ``engine.report.summarize`` gives for all outcomes, from the partitions' ones."""
+    from engine.gaps import REASON_ORDER
+
+    measures: dict[str, dict[str, Any]] = {}
+    rows = 0
+    for part in parts:
+        rows += part.get("outcome_rows", 0)
+        for label, entry in part.get("measures", {}).items():
+            acc = measures.get(label)
+            if acc is None:
+                acc = measures[label] = {**entry, "gaps_by_reason": Counter(), "closed_by": Counter(), "strata": {}}
+                for k in ("patients", *_POPULATIONS, "open_gaps"):
+                    acc[k] = 0
+            for k in ("patients", *_POPULATIONS, "open_gaps"):
+                acc[k] += entry[k]
+            acc["gaps_by_reason"].update(entry.get("gaps_by_reason", {}))
+            acc["closed_by"].update(entry.get("closed_by", {}))
+            for stratum, counts in (entry.get("strata") or {}).items():
+                s = acc["strata"].setdefault(stratum, {**dict.fromkeys(_POPULATIONS, 0), "open_gaps": 0})
+                for k in (*_POPULATIONS, "open_gaps"):
+                    s[k] += counts[k]
+    totals: Counter[str] = Counter()
+    for entry in measures.values():
+        entry["rate"] = _rate(entry)
+        entry["gaps_by_reason"] = {r.value: entry["gaps_by_reason"][r.value] for r in REASON_ORDER
+                                   if entry["gaps_by_reason"][r.value]}
+        entry["closed_by"] = dict(sorted(entry["closed_by"].items()))
+        if entry["strata"]:
+            entry["strata"] = {k: {**v, "rate": _rate(v)} for k, v in sorted(entry["strata"].items())}
+        else:
+            del entry["strata"]
+        totals.update(entry["gaps_by_reason"])
+    return {
+        "measures": dict(sorted(measures.items())),
+        "open_gaps_by_reason": {r.value: totals[r.value] for r in REASON_ORDER if totals[r.value]},
+        "outcome_rows": rows,
+    }
+
+
+# --------------------------------------------------------------------------- CSV merges
+
+
+def _csv_rows(path: Path) -> tuple[list[str], Iterator[list[str]]]:
+    fh = path.open(newline="", encoding="utf-8")
+    reader = csv.reader(fh)
+    header = next(reader, [])
+
+    def rows() -> Iterator[list[str]]:
+        try:
+            yield from reader
+        finally:
+            fh.close()
+
+    return header, rows()
+
+
+def merge_sorted_csv(sources: Sequence[Path], target: Path, key_columns: Sequence[str]) -> int:
+    """Merge CSV files with the same header, each sorted by ``key_columns``; returns rows written.
+    Rows are written back as engine.cells.SafeDictWriter writes them (cells as they are, already
+    spreadsheet-safe; ``\n`` line ends; a row holding a CR fully quoted); the key is the cell's value
+    before it was made safe, as the writers sorted it."""
+    from engine.cells import unsafe_cell
+
+    header: list[str] | None = None
+    streams = []
+    for path in sources:
+        h, rows = _csv_rows(path)
+        if header is None:
+            header = h
+        elif h != header:
+            raise ValueError(f"{path}: header differs from {sources[0]}")
+        streams.append(rows)
+    idx = [header.index(c) for c in key_columns] if header else []
+    n = 0
+    with target.open("w", newline="", encoding="utf-8") as fh:
+        plain = csv.writer(fh, lineterminator="\n")
+        quoted = csv.writer(fh, lineterminator="\n", quoting=csv.QUOTE_ALL)
+        if header is not None:
+            plain.writerow(header)
+        for row in heapq.merge(*streams, key=lambda r: tuple(unsafe_cell(r[i]) for i in idx)):
+            (quoted if any("\r" in c for c in row) else plain).writerow(row)
+            n += 1
+    return n
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
+
+
+def write_quarantine_stream(records: Iterable[Mapping[str, Any]], target: Path) -> int:
+    n = 0
+    with target.open("w", encoding="utf-8", newline="\n") as fh:
+        for q in records:
+            fh.write(json.dumps(q, sort_keys=True, ensure_ascii=False, default=str) + "\n")
+            n += 1
+    return n
+
+
+def _quarantine_key(q: Mapping[str, Any]) -> tuple[str, str, int, str]:
+    return (q["kind"], q["file"], q["line"], q["reason"])
+
+
+def _jsonl(paths: Iterable[Path]) -> Iterator[dict[str, Any]]:
+    for path in paths:
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    yield json.loads(line)
+
+
+def assemble_reports(final: Path, parts: Sequence[tuple[int, Path]], part_names: Mapping[int, str],
+                     input_quarantine: Sequence[QuarantineRecord], chunk_quarantines: Sequence[Path]) -> dict[str, int]:
+    """Write the run's stored results into ``final`` from the partition folders (in partition order)."""
+    final.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, int] = {}
+    with (final / "evidence.jsonl").open("wb") as out:
+        for _, part in parts:
+            with (part / "evidence.jsonl").open("rb") as fh:
+                shutil.copyfileobj(fh, out, 1 << 20)
+    for index, part in parts:
+        for kind in ("evidence", "outcomes", "patients"):
+            _link_or_copy(part / f"{kind}.parquet", final / kind / f"{part_names[index]}.parquet")
+    counts["outcome_rows"] = merge_sorted_csv([p / "reports" / "outcomes.csv" for _, p in parts],
+                                              final / "outcomes.csv", ("measure_id", "patient_id", "group", "episode"))
+    others = sorted((q.to_json_dict() for q in input_quarantine), key=_quarantine_key)
+    counts["quarantined"] = write_quarantine_stream(
+        heapq.merge(others, _jsonl(chunk_quarantines), key=_quarantine_key), final / "quarantine.jsonl")
+    return counts

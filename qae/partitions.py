@@ -1,0 +1,329 @@
+"""Patient partitions: measure logic per partition, and the partition files of a run folder.
+
+Patients are split into contiguous ranges of ``patient_id`` (:class:`Partitioning`); every
+evidence item, structured event and encounter goes to its patient's partition. A partition is
+calculated on its own (:func:`measure_partition`, a Ray task in the job): its note evidence is read
+from the chunk files of the extraction, structured events become evidence, ``engine.calculator``
+gives the outcomes and ``engine.report.write_reports`` the partition's ``outcomes.csv``, which
+qae.assemble merges; the reports are then rendered from the assembled run (engine.reports). Same
+inputs, same partitions, same bytes: nothing depends on the number of workers or input shards.
+
+Partition files (Parquet; loaders here so that reports can be re-rendered from a run folder):
+
+- ``evidence/part-NNNNN.parquet``: one row per evidence item, the columns of
+  ``engine.records.Evidence`` (dates as dates, ``modifiers`` as a list, ``value`` as JSON text),
+  sorted like ``evidence.jsonl``;
+- ``outcomes/part-NNNNN.parquet``: one row per ``engine.calculator.MeasureOutcome`` with all its
+  fields (populations as 0/1 columns, id tuples as lists, ``extra`` as JSON text);
+- ``patients/part-NNNNN.parquet``: the partition's patients.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import enum
+import json
+import math
+import os
+import shutil
+import types
+import typing
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from engine.records import Encounter, Evidence, Patient, StructuredEvent
+
+__all__ = [
+    "Partitioning",
+    "PartitionTask",
+    "measure_partition",
+    "part_name",
+    "read_evidence",
+    "read_outcomes",
+    "read_patients_part",
+    "write_model_table",
+]
+
+
+def part_name(index: int) -> str:
+    return f"part-{index:05d}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Partitioning:
+    """``boundaries[i]`` is the first patient id of partition ``i + 1``."""
+
+    boundaries: tuple[str, ...] = ()
+
+    @property
+    def count(self) -> int:
+        return len(self.boundaries) + 1
+
+    def of(self, patient_id: str) -> int:
+        return bisect.bisect_right(self.boundaries, patient_id)
+
+    @classmethod
+    def of_patients(cls, patient_ids: Iterable[str], per_partition: int, count: int | None = None) -> Partitioning:
+        """Equal ranges of the sorted ids: ``count`` of them, or one per ``per_partition`` patients."""
+        ids = sorted(set(patient_ids))
+        n = count if count else max(1, math.ceil(len(ids) / max(1, per_partition)))
+        n = max(1, min(n, len(ids) or 1))
+        return cls(tuple(ids[round(i * len(ids) / n)] for i in range(1, n)))
+
+
+# --------------------------------------------------------------------------- pydantic models <-> Arrow
+
+
+def _plain(annotation: Any) -> tuple[Any, bool]:
+    """(the type inside ``X | None``, optional?)."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return (args[0] if len(args) == 1 else Any), True
+    return annotation, False
+
+
+def _arrow_type(annotation: Any) -> tuple[pa.DataType, str]:
+    """The column type of a model field and how values are encoded (plain, json, list)."""
+    inner, _ = _plain(annotation)
+    origin = typing.get_origin(inner)
+    if inner is str or origin is typing.Literal:
+        return pa.string(), "plain"
+    if inner is bool:
+        return pa.bool_(), "plain"
+    if inner is int:
+        return pa.int64(), "plain"
+    if inner is date:
+        return pa.date32(), "plain"
+    if origin is tuple and typing.get_args(inner)[:1] == (str,):
+        return pa.list_(pa.string()), "list"
+    return pa.string(), "json"
+
+
+def _model_schema(model: type[Any]) -> tuple[pa.Schema, dict[str, str]]:
+    fields, kinds = [], {}
+    for name, info in model.model_fields.items():
+        arrow, kind = _arrow_type(info.annotation)
+        fields.append(pa.field(name, arrow))
+        kinds[name] = kind
+    return pa.schema(fields), kinds
+
+
+def write_model_table(path: Path, model: type[Any], records: Sequence[Any]) -> None:
+    """Pydantic records (Evidence, Patient) as a Parquet file with one typed column per field."""
+    schema, kinds = _model_schema(model)
+    columns: dict[str, list[Any]] = {}
+    for name in schema.names:
+        values = [getattr(r, name) for r in records]
+        if kinds[name] == "json":
+            values = [None if v is None else json.dumps(v, sort_keys=True, ensure_ascii=False) for v in values]
+        elif kinds[name] == "list":
+            values = [list(v) for v in values]
+        columns[name] = values
+    pq.write_table(pa.table(columns, schema=schema), path)
+
+
+def _read_model_table(path: Path, model: type[Any]) -> list[Any]:
+    _, kinds = _model_schema(model)
+    out = []
+    for row in pq.read_table(path).to_pylist():
+        for name, kind in kinds.items():
+            if kind == "json" and row.get(name) is not None:
+                row[name] = json.loads(row[name])
+        out.append(model.model_validate(row))
+    return out
+
+
+def read_evidence(path: Path) -> list[Evidence]:
+    """The evidence of one ``evidence/part-NNNNN.parquet`` file."""
+    return _read_model_table(path, Evidence)
+
+
+def read_patients_part(path: Path) -> list[Patient]:
+    """The patients of one ``patients/part-NNNNN.parquet`` file."""
+    return _read_model_table(path, Patient)
+
+
+# --------------------------------------------------------------------------- outcomes <-> Arrow
+
+
+def _outcome_columns(outcome_type: type[Any]) -> list[tuple[str, str]]:
+    """(field, kind) for every field of MeasureOutcome: populations, enum, ids, json or plain."""
+    hints = typing.get_type_hints(outcome_type)
+    cols = []
+    for f in dataclasses.fields(outcome_type):
+        inner, _ = _plain(hints[f.name])
+        if dataclasses.is_dataclass(inner):
+            kind = "flags"
+        elif isinstance(inner, type) and issubclass(inner, enum.Enum):
+            kind = "enum"
+        elif typing.get_origin(inner) is tuple:
+            kind = "list"
+        elif inner in (str, int, bool, date):
+            kind = "plain"
+        else:
+            kind = "json"
+        cols.append((f.name, kind))
+    return cols
+
+
+def _outcome_schema() -> tuple[pa.Schema, list[tuple[str, str]], list[str]]:
+    from engine.calculator import MeasureOutcome
+
+    hints = typing.get_type_hints(MeasureOutcome)
+    kinds = _outcome_columns(MeasureOutcome)
+    flag_names = [f.name for f in dataclasses.fields(hints["populations"])]
+    fields: list[pa.Field] = []
+    for name, kind in kinds:
+        if kind == "flags":
+            fields += [pa.field(f"populations.{k}", pa.int8()) for k in flag_names]
+        elif kind == "list":
+            fields.append(pa.field(name, pa.list_(pa.string())))
+        elif kind == "plain":
+            inner, _ = _plain(hints[name])
+            fields.append(pa.field(name, {str: pa.string(), int: pa.int64(), bool: pa.bool_(),
+                                          date: pa.date32()}[inner]))
+        else:
+            fields.append(pa.field(name, pa.string()))
+    return pa.schema(fields), kinds, flag_names
+
+
+def write_outcomes(path: Path, outcomes: Sequence[Any]) -> None:
+    """Measure outcomes with every field (populations as ``populations.<name>`` 0/1 columns)."""
+    schema, kinds, flag_names = _outcome_schema()
+    columns: dict[str, list[Any]] = {}
+    for name, kind in kinds:
+        values = [getattr(o, name) for o in outcomes]
+        if kind == "flags":
+            for k in flag_names:
+                columns[f"populations.{k}"] = [int(getattr(v, k)) for v in values]
+            continue
+        if kind == "enum":
+            values = [None if v is None else v.value for v in values]
+        elif kind == "list":
+            values = [list(v) for v in values]
+        elif kind == "json":
+            values = ["{}" if v == {} else json.dumps(v, sort_keys=True, ensure_ascii=False) for v in values]
+        columns[name] = values
+    pq.write_table(pa.table(columns, schema=schema), path)
+
+
+def read_outcomes(path: Path) -> list[Any]:
+    """The measure outcomes of one ``outcomes/part-NNNNN.parquet`` file."""
+    from engine.calculator import MeasureOutcome
+
+    hints = typing.get_type_hints(MeasureOutcome)
+    kinds = _outcome_columns(MeasureOutcome)
+    out = []
+    for row in pq.read_table(path).to_pylist():
+        values: dict[str, Any] = {}
+        for name, kind in kinds:
+            inner, _ = _plain(hints[name])
+            if kind == "flags":
+                values[name] = inner(**{k.split(".", 1)[1]: bool(v) for k, v in row.items()
+                                        if k.startswith("populations.")})
+            elif kind == "enum":
+                values[name] = None if row[name] is None else inner(row[name])
+            elif kind == "list":
+                values[name] = tuple(row[name] or ())
+            elif kind == "json":
+                values[name] = json.loads(row[name])
+            else:
+                values[name] = row[name]
+        out.append(MeasureOutcome(**values))
+    return out
+
+
+# --------------------------------------------------------------------------- the measure task
+
+
+@dataclasses.dataclass
+class PartitionTask:
+    """Everything one partition's calculation needs (small: its patients and structured data)."""
+
+    index: int
+    parts_dir: str
+    evidence_sources: list[tuple[str, int]]  # (chunk file, row group) holding this partition's evidence
+    patients: list[Patient]
+    events: list[StructuredEvent]
+    encounters: list[Encounter]
+    period: tuple[date, date]
+
+
+def _note_evidence(sources: Sequence[tuple[str, int]]) -> list[Evidence]:
+    items: list[Evidence] = []
+    for path, row_group in sources:
+        column = pq.ParquetFile(path).read_row_group(row_group, columns=["evidence"]).column("evidence")
+        items.extend(Evidence.model_validate_json(line) for line in column.to_pylist())
+    return items
+
+
+def measure_partition(task: PartitionTask, specs: Sequence[Any], options: Any = None) -> dict[str, Any]:
+    """Calculate one partition for ``specs`` and write its files to ``parts_dir/pNNNNN`` (atomically,
+    as a folder renamed into place). Returns what the job records in its checkpoint."""
+    from engine.calculator import calculate
+    from engine.periods import MeasurementPeriod
+    from engine.report import write_reports
+    from engine.structured import events_to_evidence
+    from pipelines.batch import evidence_sort_key
+
+    note_items = _note_evidence(task.evidence_sources)
+    structured = events_to_evidence(task.events)
+    evidence = sorted([*note_items, *structured], key=evidence_sort_key)
+    outcomes = calculate(specs, task.patients, evidence, task.encounters, MeasurementPeriod(*task.period),
+                         options=options)
+
+    final = Path(task.parts_dir) / f"p{task.index:05d}"
+    tmp = final.with_name(f"{final.name}.tmp-{os.getpid()}")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    with (tmp / "evidence.jsonl").open("w", encoding="utf-8", newline="\n") as fh:
+        for item in evidence:
+            fh.write(json.dumps(item.to_json_dict(), sort_keys=True, ensure_ascii=False) + "\n")
+    write_model_table(tmp / "evidence.parquet", Evidence, evidence)
+    write_model_table(tmp / "patients.parquet", Patient, sorted(task.patients, key=lambda p: p.patient_id))
+    write_outcomes(tmp / "outcomes.parquet", outcomes)
+    summary = write_reports(outcomes, task.patients, evidence, tmp / "reports", care_gaps=False)
+    if final.exists():  # an earlier attempt got this far but was not recorded: same content
+        shutil.rmtree(final)
+    os.replace(tmp, final)
+    return {
+        "partition": task.index,
+        "summary": summary,
+        "counts": {
+            "patients": len(task.patients),
+            "evidence": len(evidence),
+            "structured_evidence": len(structured),
+            "outcomes": len(outcomes),
+            "note_evidence_by_element": dict(Counter(e.element for e in note_items)),
+            "note_evidence_by_status": dict(Counter(e.status for e in note_items)),
+        },
+    }
+
+
+def group_by_partition(records: Iterable[Any], partitioning: Partitioning) -> dict[int, list[Any]]:
+    """Records with a ``patient_id`` grouped by partition index (every partition present)."""
+    groups: dict[int, list[Any]] = {i: [] for i in range(partitioning.count)}
+    for r in records:
+        groups[partitioning.of(r.patient_id)].append(r)
+    return groups
+
+
+def merge_counts(parts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Sum the partitions' counts (dicts of counters are summed key-wise, keys sorted)."""
+    total: dict[str, Any] = {}
+    for counts in parts:
+        for key, value in counts.items():
+            if isinstance(value, Mapping):
+                acc = total.setdefault(key, Counter())
+                acc.update(value)
+            else:
+                total[key] = total.get(key, 0) + value
+    return {k: (dict(sorted(v.items())) if isinstance(v, Counter) else v) for k, v in total.items()}

@@ -1,0 +1,310 @@
+"""Streaming the notes: chunks read by a Ray Data reader, validated and extracted on actors.
+
+Two passes over the chunks of the notes input (qae.chunks):
+
+1. **index** (:func:`index_notes`): every record is parsed (not extracted) to count the records
+   of each chunk and to find ``note_id`` duplicates across all files. About 25 bytes per note reach
+   the driver (an 8-byte digest of the id and its position); ids whose digests collide are then
+   compared exactly by re-reading just those chunks. The first occurrence in file order is kept,
+   whatever the number of shards or workers.
+2. **extract** (:func:`extract_chunks`): the records of the chunks still to do flow through
+   ``NotePipeline`` actors (pipelines.batch), which validate each record (:class:`ChunkValidator`:
+   the input contract of qae.inputs, duplicates as found by the index) and extract its evidence.
+   Rows come back in any order; the caller regroups them by chunk.
+
+``executor="ray"`` uses :class:`NoteChunks`, a Ray Data ``Datasource`` with one read task per
+chunk; ``executor="local"`` runs the same functions in this process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from engine.records import Note
+from qae.chunks import Chunk, InputError, RawRecord, iter_chunk
+from qae.inputs import DEFAULT_MAX_NOTE_CHARS, NoteValidator, QuarantineRecord
+
+__all__ = [
+    "ChunkValidator",
+    "NoteChunks",
+    "NoteIndex",
+    "chunk_table",
+    "extract_chunks",
+    "index_notes",
+]
+
+RECORD_SCHEMA = pa.schema([
+    ("chunk", pa.int64()), ("seq", pa.int64()), ("file", pa.string()), ("line", pa.int64()),
+    ("data", pa.string()), ("problem", pa.string()), ("field", pa.string()), ("raw", pa.string()),
+])
+
+
+def chunk_table(chunk: Chunk) -> pa.Table:
+    """The raw records of a chunk as an Arrow table (``data``/``raw`` as JSON text)."""
+    cols: dict[str, list[Any]] = {name: [] for name in RECORD_SCHEMA.names}
+    for seq, rec in enumerate(iter_chunk(chunk)):
+        cols["chunk"].append(chunk.index)
+        cols["seq"].append(seq)
+        cols["file"].append(chunk.path)
+        cols["line"].append(rec.line)
+        cols["data"].append(None if rec.data is None else json.dumps(rec.data, ensure_ascii=False))
+        cols["problem"].append(rec.problem)
+        cols["field"].append(rec.field)
+        bad = rec.problem is not None or rec.data is None
+        cols["raw"].append(json.dumps(rec.raw, ensure_ascii=False) if bad and rec.raw is not None else None)
+    return pa.table(cols, schema=RECORD_SCHEMA)
+
+
+def _raw_record(row: Mapping[str, Any]) -> RawRecord:
+    data = json.loads(row["data"]) if row.get("data") else None
+    raw = json.loads(row["raw"]) if row.get("raw") else None
+    return RawRecord(int(row["line"]), data, row.get("problem"), row.get("field"), raw)
+
+
+_DATASOURCE: Any = None
+
+
+# Records per block of the reader. A block goes to one actor whole, so blocks much smaller than a chunk
+# keep every actor busy, on a small input as at the end of a large one.
+BLOCK_ROWS = 64
+
+
+def _blocks(table: pa.Table, rows: int) -> list[pa.Table]:
+    return [table.slice(i, rows) for i in range(0, table.num_rows, rows)] or [table]
+
+
+def NoteChunks(chunks: Sequence[Chunk]) -> Any:  # noqa: N802 - builds a ray.data Datasource
+    """A Ray Data reader of note chunks: one read task per chunk, yielding blocks of ``BLOCK_ROWS``
+    records (the Datasource class is defined on first use, so that this module imports without Ray)."""
+    global _DATASOURCE
+    if _DATASOURCE is None:
+        from ray.data.block import BlockMetadata
+        from ray.data.datasource import Datasource, ReadTask
+
+        class NoteChunksDatasource(Datasource):
+            def __init__(self, chunks: Sequence[Chunk]) -> None:
+                super().__init__()
+                self.chunks = list(chunks)
+
+            def estimate_inmemory_data_size(self) -> int | None:
+                return None
+
+            def get_read_tasks(self, parallelism: int, per_task_row_limit: int | None = None,
+                               data_context: Any = None) -> list[Any]:
+                return [
+                    ReadTask(lambda c=chunk: _blocks(chunk_table(c), BLOCK_ROWS),
+                             BlockMetadata(num_rows=None, size_bytes=None, exec_stats=None, input_files=(chunk.path,)),
+                             schema=RECORD_SCHEMA)
+                    for chunk in self.chunks
+                ]
+
+        _DATASOURCE = NoteChunksDatasource
+    return _DATASOURCE(chunks)
+
+
+def _read_dataset(chunks: Sequence[Chunk], concurrency: int) -> Any:
+    import ray
+
+    # reading is light next to extraction: read tasks take no CPU slot (actors hold them all), and
+    # a small concurrency keeps Ray from starting a worker process per chunk
+    return ray.data.read_datasource(NoteChunks(chunks), num_cpus=0, concurrency=concurrency,
+                                    override_num_blocks=len(chunks))  # one read task per chunk
+
+
+# --------------------------------------------------------------------------- index
+
+
+def _digest(note_id: str) -> int:
+    return int.from_bytes(hashlib.blake2b(note_id.encode("utf-8"), digest_size=8).digest(), "little", signed=True)
+
+
+def _index_batch(batch: pa.Table | Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Per record: its chunk, position, and the digest of its ``note_id`` when well formed."""
+    table = batch if isinstance(batch, pa.Table) else pa.table(dict(batch))
+    validator = NoteValidator()
+    digests, valid = [], []
+    for row in table.to_pylist():
+        parsed = validator.parse(_raw_record(row), row["file"])
+        ok = isinstance(parsed, Note)
+        valid.append(ok)
+        digests.append(_digest(parsed.note_id) if ok else 0)
+    return {"chunk": np.asarray(table["chunk"].to_pylist(), dtype=np.int64),
+            "seq": np.asarray(table["seq"].to_pylist(), dtype=np.int64),
+            "digest": np.asarray(digests, dtype=np.int64), "valid": np.asarray(valid, dtype=bool)}
+
+
+@dataclass
+class NoteIndex:
+    """What the index pass found: records per chunk and the duplicate positions.
+
+    ``duplicates``: chunk -> {seq: (file, line) of the first occurrence of that note_id}.
+    """
+
+    records: dict[int, int] = field(default_factory=dict)
+    duplicates: dict[int, dict[int, tuple[str, int]]] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.records.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"records": {str(k): v for k, v in sorted(self.records.items())},
+                "duplicates": {str(c): {str(s): list(v) for s, v in sorted(d.items())}
+                               for c, d in sorted(self.duplicates.items())}}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> NoteIndex:
+        return cls({int(k): int(v) for k, v in data["records"].items()},
+                   {int(c): {int(s): (v[0], int(v[1])) for s, v in d.items()} for c, d in data["duplicates"].items()})
+
+
+Duplicates = dict[int, dict[int, tuple[str, int]]]
+
+
+def _resolve_duplicates(chunks: Sequence[Chunk], positions: set[tuple[int, int]]) -> Duplicates:
+    """Exact duplicates among records whose id digests collide: re-read only their chunks."""
+    by_index = {c.index: c for c in chunks}
+    validator = NoteValidator()
+    occurrences: dict[str, list[tuple[int, int, str, int]]] = {}
+    for chunk_i in sorted({c for c, _ in positions}):
+        chunk = by_index[chunk_i]
+        for seq, rec in enumerate(iter_chunk(chunk)):
+            if (chunk_i, seq) not in positions:
+                continue
+            parsed = validator.parse(rec, chunk.path)
+            if isinstance(parsed, Note):
+                occurrences.setdefault(parsed.note_id, []).append((chunk_i, seq, chunk.path, rec.line))
+    duplicates: Duplicates = {}
+    for found in occurrences.values():
+        if len(found) < 2:
+            continue  # a digest collision between different ids
+        found.sort()
+        first = found[0]
+        for chunk_i, seq, _path, _line in found[1:]:
+            duplicates.setdefault(chunk_i, {})[seq] = (first[2], first[3])
+    return duplicates
+
+
+def index_notes(chunks: Sequence[Chunk], executor: str = "local", concurrency: int = 2,
+                on_progress: Callable[[int], None] | None = None) -> NoteIndex:
+    """Records per chunk and duplicate ``note_id`` positions (first occurrence in file order kept);
+    ``on_progress(n)`` as records are indexed."""
+    parts: list[dict[str, np.ndarray]] = []
+    if executor == "ray" and chunks:
+        ds = _read_dataset(chunks, concurrency).map_batches(_index_batch, batch_format="pyarrow", batch_size=None)
+        for batch in _ray_batches(ds):
+            part = {k: batch[k].to_numpy(zero_copy_only=False) for k in ("chunk", "seq", "digest", "valid")}
+            parts.append(part)
+            if on_progress:
+                on_progress(len(part["chunk"]))
+    else:
+        for chunk in chunks:
+            part = _index_batch(chunk_table(chunk))
+            parts.append(part)
+            if on_progress:
+                on_progress(len(part["chunk"]))
+    index = NoteIndex(records={c.index: 0 for c in chunks})
+    if not parts:
+        return index
+    chunk_col = np.concatenate([p["chunk"] for p in parts])
+    seq_col = np.concatenate([p["seq"] for p in parts])
+    digest_col = np.concatenate([p["digest"] for p in parts])
+    valid_col = np.concatenate([p["valid"] for p in parts])
+    counts = np.bincount(chunk_col, minlength=max(index.records, default=-1) + 1)
+    index.records = {c.index: int(counts[c.index]) for c in chunks}
+    values, seen = np.unique(digest_col[valid_col], return_counts=True)
+    colliding = values[seen > 1]
+    if len(colliding):
+        mask = valid_col & np.isin(digest_col, colliding)
+        positions = {(int(c), int(s)) for c, s in zip(chunk_col[mask], seq_col[mask], strict=True)}
+        index.duplicates = _resolve_duplicates(chunks, positions)
+    return index
+
+
+def _ray_batches(ds: Any) -> Iterator[pa.Table]:
+    """Blocks of a Ray dataset as they finish; a task's InputError surfaces as itself."""
+    import ray
+
+    try:
+        yield from ds.iter_batches(batch_size=None, batch_format="pyarrow")
+    except ray.exceptions.RayError as exc:
+        cause = getattr(exc, "cause", None)
+        while cause is not None and not isinstance(cause, InputError):
+            cause = getattr(cause, "cause", None) or cause.__cause__
+        if isinstance(cause, InputError):
+            raise InputError(str(cause)) from None
+        raise
+
+
+# --------------------------------------------------------------------------- extraction
+
+
+class ChunkValidator:
+    """The notes contract on a worker (qae.inputs.NoteValidator) plus the index's duplicates."""
+
+    def __init__(self, known_patients: Any = None, max_chars: int = DEFAULT_MAX_NOTE_CHARS,
+                 duplicates: Mapping[int, Mapping[int, tuple[str, int]]] | None = None) -> None:
+        self._known = known_patients  # a set, or a Ray ObjectRef to one (resolved on first use)
+        self.max_chars = max_chars
+        self.duplicates = {int(c): {int(s): tuple(v) for s, v in d.items()} for c, d in (duplicates or {}).items()}
+        self._validator: NoteValidator | None = None
+
+    def _get(self) -> NoteValidator:
+        if self._validator is None:
+            known = self._known
+            if known is not None and not isinstance(known, set | frozenset):
+                import ray
+
+                known = ray.get(known)
+            self._validator = NoteValidator(known, self.max_chars)
+        return self._validator
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_validator": None}
+
+    def validate(self, row: Mapping[str, Any]) -> Note | dict[str, Any]:
+        validator = self._get()
+        raw = _raw_record(row)
+        parsed = validator.parse(raw, row["file"])
+        if isinstance(parsed, QuarantineRecord):
+            return parsed.to_json_dict()
+        first = self.duplicates.get(int(row["chunk"]), {}).get(int(row["seq"]))
+        if first is not None:
+            return validator.duplicate(parsed, raw, row["file"], first).to_json_dict()
+        problem = validator.check(parsed, raw, row["file"])
+        return problem.to_json_dict() if problem is not None else parsed
+
+    def failed(self, row: Mapping[str, Any], note: Note, reason: str) -> dict[str, Any]:
+        raw = _raw_record(row)
+        return QuarantineRecord(row["file"], raw.line, "notes", note.note_id, reason, "text", raw.data).to_json_dict()
+
+
+def extract_chunks(chunks: Sequence[Chunk], validator: ChunkValidator, *, executor: str = "local",
+                   options: Mapping[str, Any] | None = None, note_seconds: float | None = None,
+                   actors: int = 2, batch_size: int = 32, max_restarts: int = 3, max_task_retries: int = 3,
+                   read_concurrency: int = 2) -> Iterator[pa.Table]:
+    """Validated and extracted rows of ``chunks`` (columns ``chunk``, ``seq``, ``note_id``,
+    ``patient_id``, ``evidence``, ``error``, ``quarantine``), in batches, in any order."""
+    from pipelines.batch import InProcessPipeline, map_notes
+
+    if not chunks:
+        return
+    if executor == "ray":
+        ds = map_notes(_read_dataset(chunks, read_concurrency), options=options, note_seconds=note_seconds,
+                       validator=validator, actors=actors, batch_size=batch_size, max_restarts=max_restarts,
+                       max_task_retries=max_task_retries)
+        yield from _ray_batches(ds)
+        return
+    pipeline = InProcessPipeline(options, True, note_seconds, validator)
+    for chunk in chunks:
+        table = chunk_table(chunk)
+        for start in range(0, table.num_rows, batch_size):
+            part = table.slice(start, batch_size)
+            yield pa.table(pipeline({k: np.asarray(part[k].to_pylist(), dtype=object) for k in part.column_names}))
