@@ -24,6 +24,7 @@ a test checks that both give the same evidence.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -98,10 +99,10 @@ class Prefilter:
     def hits(self, text: str) -> list[tuple[int, int, bool]]:
         """``(start, end, heading)`` of every key standing as possible tokens (``heading``: a section
         heading's key only), and of every expression match."""
-        gaps = [m.start() for m in _SINGLE_SPACE.finditer(text)]  # single spaces between two words
-        squeezed = _SINGLE_SPACE.sub("", text) if gaps else text
+        pieces = _SINGLE_SPACE.split(text)  # the text cut at the single spaces between two words
+        squeezed = "".join(pieces)
         # squeezed offset of the first character after each removed space
-        after_gap = [g - k for k, g in enumerate(gaps)]
+        after_gap = list(itertools.accumulate(map(len, pieces[:-1])))
         out = []
         for automaton, view in ((self.lower, squeezed.lower()), (self.cased, squeezed)):
             if automaton is None:
