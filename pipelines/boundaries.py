@@ -9,7 +9,7 @@ stop at them. Only ``token.is_sent_start`` changes; the text is never altered.
 from __future__ import annotations
 
 import numpy
-from spacy.attrs import ORTH, SENT_START
+from spacy.attrs import IS_SPACE, ORTH, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Token
 
@@ -35,6 +35,7 @@ class HeadingBoundaries:
     def __init__(self, nlp: Language, name: str = "qm_heading_boundaries", *, min_heading_chars: int = 2):
         self.name = name
         self.min_heading_chars = min_heading_chars
+        self._marks = (":", ":,", ",", *sorted(_BULLETS))  # the tokens besides whitespace that :meth:`predict` reads
 
     def __call__(self, doc: Doc) -> Doc:
         starts = self.predict(doc)
@@ -67,9 +68,16 @@ class HeadingBoundaries:
     def predict(self, doc: Doc) -> set[int]:
         starts: set[int] = set()
         n = len(doc)
-        for i, token in enumerate(doc):
+        # only whitespace tokens and the punctuation below can mark a start: find them in one array pass
+        # (a token's own trailing whitespace is one space or none, never a line break)
+        strings = doc.vocab.strings
+        values = doc.to_array([ORTH, IS_SPACE])
+        marks = [strings.add(m) for m in self._marks]
+        candidates = numpy.flatnonzero(values[:, 1] | numpy.isin(values[:, 0], marks)).tolist()
+        for i in candidates:
+            token = doc[i]
             # new lines: the next token that is not whitespace starts a sentence
-            if "\n" in token.text_with_ws[len(token.text) :] or (token.is_space and "\n" in token.text):
+            if token.is_space and "\n" in token.text:
                 j = i + 1
                 while j < n and doc[j].is_space:
                     j += 1

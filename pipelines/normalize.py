@@ -186,7 +186,7 @@ class NormalizingTokenizer:
     wrapped spaCy tokenizer.
 
     With a ``prefilter`` (``pipelines.prefilter.Prefilter``: windowed mode) only the windows where a
-    rule can match are tokenized: the rest of the text becomes filler of the same length, and
+    rule can match are tokenized: the rest of the text becomes filler tokens of the same length, and
     ``doc._.qm_source_text`` keeps the whole normalized text, ``doc._.qm_windows`` the windows.
     """
 
@@ -207,10 +207,10 @@ class NormalizingTokenizer:
         if self.prefilter is None:
             doc = self.tokenizer(normalized.text)  # type: ignore[operator]
         else:
-            from .prefilter import blank_outside
+            from .prefilter import windowed_doc
 
             windows = self.prefilter.windows(normalized.text)  # type: ignore[attr-defined]
-            doc = self.tokenizer(blank_outside(normalized.text, windows))  # type: ignore[operator]
+            doc = windowed_doc(self.tokenizer, normalized.text, windows)
             doc._.qm_source_text = normalized.text
             doc._.qm_windows = windows
         doc._.qm_text_map = normalized.map

@@ -9,11 +9,13 @@ finds the readings. Around every hit it cuts a *window* reaching from the senten
 the hit to the sentence start after it (a line start, or a word after ``". "`` that spaCy's
 sentencizer always splits at).
 
-:func:`blank_outside` then turns the text outside the windows into filler of the same length: the
-tokenizer makes a handful of tokens of it, every offset stays that of the note, and the tokens,
-sentences, targets, modifiers and section headings inside the windows are those of the whole
-note. ``qm_window_boundaries`` marks the window edges as sentence starts (they are sentence
-starts in the whole note), and the components that read text beyond a sentence (dates, blood
+:func:`windowed_doc` then tokenizes only the windows (joined, in one tokenizer call) and builds the
+Doc from their tokens with the text between them as a few filler tokens of the same length (an
+``x``, runs of spaces, a line break: :func:`blank_outside` gives that text), so the tokenizer never
+reads the filler, every offset stays that of the note, and the tokens, sentences, targets,
+modifiers and section headings inside the windows are those of the whole note.
+``qm_window_boundaries`` marks the window edges as sentence starts (they are sentence starts in the
+whole note), and the components that read text beyond a sentence (dates, blood
 pressure cues, the evidence rows' context checks) read the whole normalized text from
 ``doc._.qm_source_text``. The full pipeline (``pipeline: {mode: full}``) stays the reference;
 a test checks that both give the same evidence.
@@ -22,13 +24,26 @@ a test checks that both give the same evidence.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import ahocorasick
+import numpy
+from spacy.attrs import IDX, ORTH, SPACY
+from spacy.tokens import Doc
 
-__all__ = ["FILLER", "Prefilter", "blank_outside", "pattern_keys", "phrase_key", "phrase_keys", "source_text"]
+__all__ = [
+    "FILLER",
+    "Prefilter",
+    "blank_outside",
+    "pattern_keys",
+    "phrase_key",
+    "phrase_keys",
+    "source_text",
+    "windowed_doc",
+]
 
 FILLER = "x"  # the one visible character of a blanked stretch: it ends the window before it as a sentence
 HEADING_WORDS_BEFORE = 8  # the sectionizer looks at most 7 tokens back from a heading (headings.py)
@@ -84,10 +99,10 @@ class Prefilter:
     def hits(self, text: str) -> list[tuple[int, int, bool]]:
         """``(start, end, heading)`` of every key standing as possible tokens (``heading``: a section
         heading's key only), and of every expression match."""
-        gaps = [m.start() for m in _SINGLE_SPACE.finditer(text)]  # single spaces between two words
-        squeezed = _SINGLE_SPACE.sub("", text) if gaps else text
+        pieces = _SINGLE_SPACE.split(text)  # the text cut at the single spaces between two words
+        squeezed = "".join(pieces)
         # squeezed offset of the first character after each removed space
-        after_gap = [g - k for k, g in enumerate(gaps)]
+        after_gap = list(itertools.accumulate(map(len, pieces[:-1])))
         out = []
         for automaton, view in ((self.lower, squeezed.lower()), (self.cased, squeezed)):
             if automaton is None:
@@ -228,22 +243,70 @@ def blank_outside(text: str, windows: Sequence[tuple[int, int]]) -> str:
     return "".join(pieces)
 
 
-_BLOCKS = tuple(FILLER + " " * (size - 1) for size in (1024, 64))
-
-
 def _filler(length: int) -> str:
-    """``length`` characters (at least 2) of filler: blocks of an ``x`` and 1023 or 63 spaces, then one shorter
-    block, so that the tokenizer sees few tokens and only space runs of a few lengths, which it caches (a new
-    long run costs it a scan per affix expression); a line break at the end: the window after it starts a line,
-    as a heading's check of what precedes it wants."""
-    pieces = []
-    rest = length - 1
-    for block in _BLOCKS:
-        count, rest = divmod(rest, len(block))
-        pieces.append(block * count)
-    if rest:
-        pieces.append(FILLER + " " * (rest - 1))
-    return "".join(pieces) + "\n"
+    """``length`` characters of filler: an ``x`` (it ends the window before it as a sentence), spaces, and a line
+    break at the end (the window after it starts a line, as a heading's check of what precedes it wants)."""
+    if length < 2:
+        return "\n"
+    return FILLER + " " * (length - 2) + "\n"
+
+
+def _filler_words(length: int) -> tuple[list[str], list[bool]]:
+    """The tokens of :func:`_filler` ``(length)`` as words and trailing spaces, without the tokenizer: an
+    ``x``, the spaces as runs of powers of two (a few tokens, and only a few strings in the vocabulary
+    whatever the length), the line break."""
+    if length < 2:
+        return ["\n"], [False]
+    words, spaces = [FILLER], [length > 2]
+    rest = length - 3  # the spaces after the x's own trailing one
+    size = 1
+    runs = []
+    while rest >= size:
+        if rest & size:
+            runs.append(" " * size)
+        size <<= 1
+    words.extend(reversed(runs))
+    spaces.extend([False] * len(runs))
+    words.append("\n")
+    spaces.append(False)
+    return words, spaces
+
+
+def windowed_doc(tokenizer: Any, text: str, windows: Sequence[tuple[int, int]]) -> Any:
+    """The Doc of ``text`` with only ``windows`` tokenized, each stretch between them as filler tokens
+    (:func:`_filler_words`); ``doc.text`` equals :func:`blank_outside` ``(text, windows)``, so every offset is
+    that of ``text``.
+
+    The windows are tokenized in one call, joined: a window starts at a sentence start of the whole text
+    (a word after whitespace, or a full stop after a word) and ends after whitespace or at the end of the text,
+    so no token of the joined text crosses from one window into the next, and each window's tokens are those
+    of the whole text."""
+    if not windows:
+        words, spaces = _filler_words(len(text))
+        return Doc(tokenizer.vocab, words=words, spaces=spaces)
+    joined = tokenizer("".join([text[a:b] for a, b in windows]))
+    values = joined.to_array([ORTH, SPACY, IDX])
+    orths = values[:, 0].tolist()
+    trailing = values[:, 1].astype(bool).tolist()
+    # where each window's tokens start in the joined Doc
+    offsets = numpy.cumsum([0] + [b - a for a, b in windows[:-1]])
+    firsts = numpy.searchsorted(values[:, 2], offsets).tolist() + [len(orths)]
+    words: list[Any] = []
+    spaces: list[bool] = []
+    pos = 0
+    for k, (start, end) in enumerate(windows):
+        if start > pos:
+            filler, gaps = _filler_words(start - pos)
+            words.extend(filler)
+            spaces.extend(gaps)
+        words.extend(orths[firsts[k] : firsts[k + 1]])
+        spaces.extend(trailing[firsts[k] : firsts[k + 1]])
+        pos = end
+    if pos < len(text):
+        filler, gaps = _filler_words(len(text) - pos)
+        words.extend(filler)
+        spaces.extend(gaps)
+    return Doc(tokenizer.vocab, words=words, spaces=spaces)
 
 
 def phrase_keys(phrases: Iterable[str], tokenizer: Any) -> set[str]:
