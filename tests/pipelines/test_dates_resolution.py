@@ -91,7 +91,7 @@ def test_date_before_the_mention(extract):
 
 
 def test_relative_date_resolved_against_note_date(extract):
-    items = extract("Her last colonoscopy was approximately 5 years ago with Dr. Y.")
+    items = extract("Her most recent colonoscopy was roughly 5 years ago, done by Dr. Y.")
     (e,) = affirmed(items, "colonoscopy")
     assert (e.event_date, e.date_precision) == (date(2021, 1, 1), "year")
 

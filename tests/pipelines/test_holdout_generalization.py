@@ -45,8 +45,8 @@ def test_an_age_range_in_counselling_does_not_make_an_adult_a_child(extract):
     text = (
         "CHIEF COMPLAINT\n\nHigh cholesterol.\n\nSOCIAL HISTORY\n\nPatient denies any history of smoking; however, "
         "they note that their parents smoked when they lived at home.\n\nASSESSMENT AND PLAN\n\n"
-        "We discussed that guidelines recommend children between the ages of 9 to 11 years old "
-        "be screened for cholesterol.\n"
+        "We talked about how the guidelines advise that kids aged 9 to 11 years old "
+        "get a cholesterol check.\n"
     )
     tobacco = [e for e in extract(text) if e.element == "tobacco_use"]
     assert [(e.span, e.status, e.value) for e in tobacco if e.status == "affirmed"] == [
@@ -91,7 +91,7 @@ def test_uterus_and_cervix_surgically_absent(extract):
 
 
 def test_a_vitals_reading_described_as_mildly_over_is_a_reading(extract):
-    text = "VITAL SIGNS:  Afebrile.  Blood pressure is mildly over 96/68, pulse is 68, respirations 12."
+    text = "VITALS:  No fever.  Blood pressure is mildly over 96/68, heart rate 70, resp rate 14."
     readings = [e.value for e in affirmed(extract(text), "blood_pressure")]
     assert readings == [{"systolic": 96, "diastolic": 68}]
 
@@ -119,7 +119,7 @@ def test_sent_him_for_an_ophthalmologic_evaluation_is_a_referral(extract):
 
 def test_a_relative_range_is_dated_to_the_year_of_its_middle(extract):
     # note date 2026-06-15: 6 to 12 months ago is 2025-06 .. 2025-12
-    pap = affirmed(extract("Her last Pap smear was approximately 6 to 12 months ago."), "cervical_cytology")
+    pap = affirmed(extract("Her latest Pap smear was roughly 6 to 12 months back."), "cervical_cytology")
     assert [(e.event_date.isoformat(), e.date_precision) for e in pap] == [("2025-01-01", "year")]
 
 
@@ -147,8 +147,8 @@ def test_smoking_history_as_a_topic_has_no_category(extract):
 
 def test_a_topic_introducer_defers_to_the_restated_mention(extract):
     text = (
-        "He denies spiritual distress.  As to advanced directives, the patient appears not to have any "
-        "significant advanced directives, written or oral.  Family is working on a plan."
+        "No spiritual distress reported.  As to advanced directives, he does not seem to have any "
+        "real advanced directives, either written or verbal.  His family is drawing one up."
     )
     items = extract(text)
     assert statuses(items, "advance_care_planning") == ["negated"]
@@ -183,13 +183,13 @@ def test_fundi_in_a_general_physical_exam_are_still_not_a_retinal_exam(extract):
 
 
 def test_an_angiogram_ordered_at_todays_visit_is_ordered(extract):
-    text = "A fluorescein angiogram was ordered at today's visit to rule out macular edema."
+    text = "Fluorescein angiogram ordered during this visit to exclude macular edema."
     items = extract(text, title="Ophthalmology Progress Note", note_type="Ophthalmology")
     assert statuses(items, "retinal_eye_exam") == ["ordered"]
 
 
 def test_an_eye_drop_named_optic_is_no_exam(extract):
-    text = "Her medications include V-optic 0.5% eye drops to both eyes twice a day."
+    text = "Current meds: V-optic 0.5% drops in each eye two times daily."
     assert not extract(text, title="Decreased Vision Consult", note_type="Ophthalmology")
 
 

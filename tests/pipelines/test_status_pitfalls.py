@@ -91,7 +91,7 @@ def test_living_with_a_relative_is_not_family_history(extract):
         ("Temperature not taken, pulse 98, blood pressure 148/89.", "blood_pressure", "affirmed"),
         ("Colonoscopy will be done next week.", "colonoscopy", "planned"),
         (
-            "She has elected definitive therapy with a total vaginal hysterectomy.",
+            "She chose definitive treatment by total vaginal hysterectomy.",
             "hysterectomy_no_cervix",
             "planned",
         ),
@@ -115,7 +115,7 @@ def test_plan_in_a_new_clause_after_a_negation_decides(extract):
 
 
 def test_plan_inside_the_negated_phrase_keeps_the_negation(extract):
-    items = extract("She is not able to get the flu shot due to egg allergy.")
+    items = extract("She cannot have the flu shot because of an egg allergy.")
     assert statuses(items, "influenza_vaccine") == ["negated"]
     assert statuses(extract("No mammogram in 3 years, will order today."), "mammogram") == ["negated"]
 

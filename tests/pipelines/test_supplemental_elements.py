@@ -66,7 +66,7 @@ def test_supplemental_elements_are_left_out_by_default(nlp):
         ("Counseled on smoking cessation for 5 minutes.", "affirmed"),
         ("Smoking cessation counseling provided, pt receptive.", "affirmed"),
         ("Still smoking 1 ppd. Discussed quitting smoking at length, pt set a quit date.", "affirmed"),
-        ("I counseled the patient on the importance of smoking cessation.", "affirmed"),
+        ("I counseled him about why stopping smoking matters.", "affirmed"),
         ("Pt declines smoking cessation counseling today.", "declined"),
         ("Will discuss smoking cessation at next visit.", "planned"),
         ("Tobacco use - declined counseling again.", "declined"),

@@ -49,7 +49,7 @@ from .conftest import affirmed
         ("RECTAL:,  Stool sent for occult blood test.", "fobt"),
         ("She retains the ability to make decisions on her own behalf.", "advance_care_planning"),
         ("She became pregnant after her 4th cycle in 1996.", "pregnancy"),
-        ("A 12-year-old boy born at a 32-week gestation.", "pregnancy"),
+        ("An 11-year-old boy who was born at 32 weeks gestation.", "pregnancy"),
         ("A/P: CRC screening - FIT kit given today with instructions.", "fobt"),
         ("A/P: CRC screening UTD.", "colorectal_cancer"),
         ("S: 46M annual. No FH colon ca. O: BP 124/78.", "colorectal_cancer"),
