@@ -193,9 +193,7 @@ def note_level_table(
             items = list(by_note.get(note_id, ()))
             for element in elements:
                 g = (row.get("elements") or {}).get(element, "absent")
-                mine = [e for e in items if e.element == element]
-                p = "absent" if not mine else ("affirmed" if any(e.status == "affirmed" for e in mine)
-                                               else "not_affirmed")
+                mine, p = _note_answer(items, element)
                 if g == "absent" and p == "absent":
                     continue
                 acc.add(g == p)
@@ -252,9 +250,7 @@ def _element_disagreement(
         items = list(evidence.get(note_id, ()))
         for element in elements:
             g = (row.get("elements") or {}).get(element, "absent")
-            mine = [e for e in items if e.element == element]
-            p = "absent" if not mine else ("affirmed" if any(e.status == "affirmed" for e in mine)
-                                           else "not_affirmed")
+            mine, p = _note_answer(items, element)
             if g == "absent" and p == "absent":
                 continue
             key = "flagged" if any("readers_disagree" in e.review_flags for e in mine) else "unflagged"
@@ -317,3 +313,11 @@ def format_tables(metrics: Mapping[str, Any]) -> str:
                              f"{f['answers']} ({f['error_share']}), without {u['wrong']}/{u['answers']} "
                              f"({u['error_share']}; includes elements the engine missed)")
     return "\n".join(lines)
+
+
+def _note_answer(items: list[Any], element: str) -> tuple[list[Any], str]:
+    """A note's evidence of ``element`` and its note-level answer: absent, affirmed or not_affirmed."""
+    mine = [e for e in items if e.element == element]
+    if not mine:
+        return mine, "absent"
+    return mine, "affirmed" if any(e.status == "affirmed" for e in mine) else "not_affirmed"
