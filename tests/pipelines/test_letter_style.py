@@ -1,0 +1,59 @@
+"""Letters, discharge summaries and nurse / portal notes (issue 10c): one table per class of phrasing, each with
+counter-examples that must not fire.
+
+Every phrasing is our own. Day-first notes are extracted with ``date_order="dmy"``, as their source would set it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from engine.records import Note
+from pipelines.extract import extract_note
+
+from .conftest import NOTE_DATE, affirmed
+
+
+@pytest.fixture(scope="module")
+def read(nlp):
+    """read(text, order="mdy", note_date=NOTE_DATE) -> evidence (span integrity checked)."""
+
+    def run(text: str, order: str = "mdy", note_date: date = NOTE_DATE):
+        note = Note(note_id="t-1", patient_id="p-1", note_date=note_date, text=text, date_order=order)
+        items = extract_note(nlp, note)
+        for e in items:
+            assert text[e.start : e.end] == e.span, e
+        return items
+
+    return run
+
+
+def _a1c(items) -> list[float]:
+    return sorted({float(e.value) for e in affirmed(items, "hba1c") if e.value is not None})
+
+
+# ----------------------------------------------------------------------------- HbA1c in letter prose
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        # a participle and its date between the term and the value
+        ("His latest HbA1c, drawn on 11/01/2026, came back at 62 mmol/mol (7.8%).", [7.8]),
+        ("The HbA1c, taken last week, was 7.1%.", [7.1]),
+        # a prior value introduced by a noun of change
+        ("HbA1c is 7.0%, an improvement on 7.9% in the spring.", [7.0, 7.9]),
+        ("Her HbA1c of 8.4% is a rise from 7.6% before Christmas.", [7.6, 8.4]),
+        ("HbA1c 53 mmol/mol (7.0%), a fall from 69 mmol/mol (8.5%) last year.", [7.0, 8.5]),
+        # the setting of the result: admission, discharge, a clinic or lab
+        ("HbA1c 9.2% on admission (7.7% at the GP surgery in May).", [7.7, 9.2]),
+        ("My A1c at the endocrine clinic was 6.6% so I am pleased.", [6.6]),
+        ("A1c at the outside lab last month 7.3%.", [7.3]),
+        # counter-examples: a target, a dose and a glucose after the words are no A1c values
+        ("HbA1c taken today; result awaited. Target below 7% agreed.", []),
+        ("HbA1c, an important marker, will be checked; gliclazide 80 mg continued.", []),
+        ("HbA1c at the clinic pending. Glucose 8.4 mmol/L on the meter.", []),
+    ],
+)
+def test_a1c_results_in_letter_prose(read, text, values):
+    assert _a1c(read(text, order="dmy")) == values
