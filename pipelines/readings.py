@@ -45,7 +45,7 @@ _FILLER_TOKENS = (
     r"(?:[\s,:;=()<>≤≥\-•|/\"']|\d{2,3}s(?:/\d{2,3}s)?\b|\d{1,2}x{1,2}(?:/\d?x{1,2})?(?!\w)|\b(?:is|was|were|are|of|at|in|on|the|her|his|this|today|initially|initial|sitting|standing"
     r"|supine|lying|down|reclining|seated|right|left|arm|manual|repeat|repeated|recheck|rechecked|home|readings?"
     r"|noted|to|be|been|has|had|have|measured|checked|came|up|ranges?|ranging|from|between|and|then|now|around"
-    r"|about|approximately|approx|average|averaging|of|blood|pressures?|bp|b/p|systolic|diastolic|vital|signs?"
+    r"|about|approximately|approx|average|averages|averaged|averaging|mostly|of|blood|pressures?|bp|b/p|systolic|diastolic|vital|signs?"
     r"|vitals?|reviewed|stable|elevated|high|low|normal|mm|hg|mmhg|after|before|iv|fluids?|fluid|with|while|when"
     r"|crying|asleep|awake|by|per|nurse|range|still|well|good|slightly|mildly|markedly|very|last|visit|presenting"
     r"|presented|obtained|recorded|showed|shows|reveals|revealed|above|below|over|under|greater|less|than|exceeds|goal|target|office|clinic|currently|visit|here|increased|decreased|rose|fell|dropped|went|achieved|maximum|maximal|peak|baseline|resting|during|okay|ok|large|small|cuff|adult|usually|typically|generally|running|runs|has|been|stress|exercise|infusion|\d{1,3}(?:\.\d+)?|\d{2,3}/\d{2,3}|april|may|june"

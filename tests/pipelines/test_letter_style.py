@@ -57,3 +57,27 @@ def _a1c(items) -> list[float]:
 )
 def test_a1c_results_in_letter_prose(read, text, values):
     assert _a1c(read(text, order="dmy")) == values
+
+
+# ----------------------------------------------------------------------------- BP: a patient's own record
+def _bp(items) -> list[tuple[int, int]]:
+    return [(e.value["systolic"], e.value["diastolic"]) for e in affirmed(items, "blood_pressure")]
+
+
+@pytest.mark.parametrize(
+    ("text", "readings"),
+    [
+        ("Home readings: 141/86 on Tuesday and 137/84 yesterday.", [(141, 86), (137, 84)]),
+        ("He showed me his home diary, mostly around 128/78.", [(128, 78)]),
+        ("She keeps a home log which averages 146/90.", [(146, 90)]),
+        ("Pt reads own record over the phone: 133/81 and 129/79.", [(133, 81), (129, 79)]),
+        ("He measures his pressure at home and it averaged 150/92 over the week.", [(150, 92)]),
+        ("My home readings this week were 135 over 85 and 131 over 80.", [(135, 85), (131, 80)]),
+        # counter-examples: a target or a threshold, and a number pair that is not a pressure
+        ("Home readings should stay below 135/85, the target we agreed.", []),
+        ("Home diary of glucose: fasting 7/8 days in range.", []),
+        ("Wound home log: dressing changed 12/14 days.", []),
+    ],
+)
+def test_bp_from_home_record(read, text, readings):
+    assert _bp(read(text, order="dmy")) == readings
