@@ -1,7 +1,10 @@
 """Date expressions in note text: absolute ("03/2019", "March 2019", "3/14/19", "14.03.2025",
 "2019-03-14", "25-Mar-2025", "Mar-25", "in 2019", "'19", "spring 2024") and relative ("5 years ago",
 "2 yrs ago", "6/12 ago" = six months, "3/52 ago" = three weeks, "last yr", "in the spring", "today"),
-resolved against the note date.
+resolved against the note date. Letter prose: a day and a month name without a year ("on March 4", "the 3rd of
+March", "12 Feb": the latest such day up to the note date), "12 Feb 25", "October last year", "in early November",
+"mid-April", "a fortnight ago", "the week before last", "on Tuesday" / "last Friday" (the latest one before the
+note date), "just before Christmas".
 
 Numeric day-month dates follow ``date_order``: "mdy" (the default: 03/04/25 is March 4, 2025) or
 "dmy" (4 March 2025). A date that is impossible in that order but valid in the other
@@ -46,6 +49,22 @@ _MONTH_RE = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 )
+# a month written as a name, capitalized ("March", "Mar.", "MARCH") or a full name in lower case ("june"); never a
+# lower-case "may" (a verb) or "march", nor a lower-case abbreviation ("dec 3" may be "decreased")
+_FULL_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                "November", "December")
+_SHORT_MONTHS = ("Sept", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_TITLE_MONTH_RE = "(?:" + "|".join(
+    [f"{n}|{n.upper()}" for n in _FULL_MONTHS]
+    + [n.lower() for n in _FULL_MONTHS if n not in ("May", "March")]
+    + [rf"(?:{n}|{n.upper()})\.?" for n in _SHORT_MONTHS]
+) + ")"
+# what a number after a month name is when it is no day: a dose, a count, a time
+_NOT_A_DAY = (
+    r"mg|mcg|ml|units?|am\b|pm\b|h\b|hrs?\b|hours?|days?|weeks?|wks?|months?|years?|yrs?|times|x\b|cm|mm|kg"
+    r"|tabs?\b|tablets?|puffs?|doses?|mins?\b|minutes?|%"
+)
+
 _NUMBER_WORDS = {
     "a": 1,
     "an": 1,
@@ -61,8 +80,15 @@ _NUMBER_WORDS = {
     "ten": 10,
     "eleven": 11,
     "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
     "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
     "twenty": 20,
+    "thirty": 30,
     "several": None,
     "few": None,
     "couple": None,
@@ -74,8 +100,12 @@ _UNIT = (
 _UNITS = {"y": "year", "m": "month", "w": "week", "d": "day"}
 # fractions of the UK shorthand "6/12" (months), "3/52" (weeks), "2/7" (days)
 _FRACTION_UNITS = {"12": "month", "52": "week", "7": "day"}
+_WEEKDAYS = ("mon", "tues", "wednes", "thurs", "fri", "satur", "sun")
 _SEASONS = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9, "winter": 12}
-_NUM = r"(?:\d{1,2}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)"
+_NUM = (
+    r"(?:\d{1,2}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen"
+    r"|sixteen|seventeen|eighteen|nineteen|twenty|thirty)"
+)
 _YEAR = r"(?:19[4-9]\d|20[0-4]\d)"
 _AGO = r"(?:ago|prior|back|earlier|previously)"
 
@@ -105,13 +135,36 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         "day_month_year",
-        re.compile(rf"\b(?P<d>[0-3]?\d)\s+(?P<mon>{_MONTH_RE})\s*,?\s+(?P<y>{_YEAR})\b", re.I),
+        re.compile(
+            rf"\b(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon>{_MONTH_RE})\s*,?\s+(?P<y>{_YEAR})\b", re.I
+        ),
+    ),
+    # a short year after a day and a month name ("12 Feb 25", "3rd March '25"): the month capitalized
+    (
+        "day_month_year",
+        re.compile(
+            rf"\b(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon>{_TITLE_MONTH_RE})\s*,?\s+'?(?P<y>\d{{2}})\b"
+            rf"(?![/:%\-]|[.,]\d|\s*(?:{_NOT_A_DAY}))"
+        ),
     ),
     ("month_year", re.compile(rf"\b(?P<mon>{_MONTH_RE}),?\s+(?:of\s+)?(?P<y>{_YEAR})\b", re.I)),
     # "Mar-25", "Mar/2025", "March '25": a month and a short year joined by - / or an apostrophe
     (
         "month_year",
         re.compile(rf"\b(?P<mon>{_MONTH_RE})(?:[\-/]|\s*')(?P<y>{_YEAR}|\d{{2}})(?![\d/\-])", re.I),
+    ),
+    # a day and a month written out without a year ("on March 4", "the 12th of June", "3rd Feb"): the note's year,
+    # or the year before when that day is still to come; the month capitalized, since "may 5" can be a verb
+    (
+        "month_day",
+        re.compile(
+            rf"\b(?P<mon>{_TITLE_MONTH_RE})\s+(?:the\s+)?(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\b"
+            rf"(?![/:%\-]|[.,]\d|\s*(?:{_NOT_A_DAY}))"
+        ),
+    ),
+    (
+        "month_day",
+        re.compile(rf"\b(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon>{_TITLE_MONTH_RE})(?![\w\-/']|\s*\d)"),
     ),
     (
         "season",
@@ -154,6 +207,17 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             re.I,
         ),
     ),
+    # "October last year", "in March of last year", "February this year": that month of the year named
+    (
+        "month_rel_year",
+        re.compile(rf"\b(?P<mon>{_TITLE_MONTH_RE})\s+(?:of\s+)?(?P<rel>last|this)\s+year\b"),
+    ),
+    # "the week before last", "a fortnight ago"
+    (
+        "before_last",
+        re.compile(r"\b(?:the\s+)?(?P<unit>week|month|year)\s+before\s+last\b", re.I),
+    ),
+    ("fortnight", re.compile(r"\b(?:a|one)\s+fortnight\s+ago\b", re.I)),
     (
         "last_unit",
         re.compile(
@@ -166,9 +230,22 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "in_month",
         re.compile(
-            rf"\b(?:in|on|since|during|last)\s+(?P<mon>{_MONTH_RE})(?!\s*,?\s*(?:\d|of\s+\d))\b", re.I
+            rf"\b(?:in|on|since|during|last|this\s+past|early|mid|late|the\s+(?:end|beginning|start|middle)\s+of)"
+            rf"(?:\s+|(?<=mid)-)(?P<mon>{_MONTH_RE})(?!\s*,?\s*(?:\d|of\s+\d))\b",
+            re.I,
         ),
     ),
+    # a weekday gone by ("on Tuesday", "last Friday", "this past Monday"): the latest one before the note date; not
+    # one with its own date after it ("Monday 3rd March") nor a coming one ("next Monday", "by Friday")
+    (
+        "weekday",
+        re.compile(
+            r"\b(?i:on|last|this\s+past)\s+(?P<wd>(?i:mon|tues|wednes|thurs|fri|satur|sun))(?i:day)\b"
+            r"(?!,?\s+(?:the\s+)?\d|,?\s+[A-Z][a-z]{2,8}\.?\s+\d|\s+(?i:week|next|coming))"
+        ),
+    ),
+    # "at Christmas", "just before Christmas": the December gone by
+    ("christmas", re.compile(r"\b(?:at|over|around|(?:just\s+)?before)\s+(?:the\s+)?christmas\b", re.I)),
     # "'19", "(quit '98)": an apostrophe and two digits (not feet and inches: 5'10")
     ("short_year", re.compile(r"(?<![\w'])'(?P<y>\d{2})(?![\d'\"%])")),
     (
@@ -209,6 +286,7 @@ class DateMention:
     rel_n_max: int | None = None  # "6 to 12 months ago": 12 (rel_n is 6)
     # a numeric date valid in both orders ("04/03/25"): the month of the other reading (its day is ``month``)
     alt_month: int | None = None
+    weekday: int | None = None  # "on Tuesday": 1 (Monday is 0)
 
     def other_reading(self) -> DateMention | None:
         """The same numeric date read in the other day/month order, when that is a date too."""
@@ -302,6 +380,10 @@ def find_dates(text: str, date_order: str = "mdy") -> list[DateMention]:
                 y, mo, d = _year(g["y"]), _month(g["mon"]), int(g["d"])
                 if _valid(y, mo, d):
                     mention = DateMention(s, e, kind, y, mo, d)
+            elif kind == "month_day":
+                month, day = _month(g["mon"]), int(g["d"])
+                if _valid(2024, month, day):
+                    mention = DateMention(s, e, kind, month=month, day=day)
             elif kind == "day_month":
                 day, month = int(g["a"]), int(g["b"])
                 fraction = g["b"] in _FRACTION_UNITS and day <= 12  # "r/v 3/12", "cough 2/7": durations
@@ -334,6 +416,19 @@ def find_dates(text: str, date_order: str = "mdy") -> list[DateMention]:
                 lo, hi = (_count(g["n"]), _count(g["n2"]))
                 if lo is not None and hi is not None and lo < hi:
                     mention = DateMention(s, e, kind, rel_n=lo, rel_unit=_unit(g["unit"]), rel_n_max=hi)
+            elif kind == "month_rel_year":
+                mention = DateMention(
+                    s, e, kind, month=_month(g["mon"]), rel_n=1 if g["rel"] == "last" else 0, rel_unit="year"
+                )
+            elif kind == "before_last":
+                mention = DateMention(s, e, kind, rel_n=2, rel_unit=g["unit"].lower())
+            elif kind == "fortnight":
+                mention = DateMention(s, e, kind, rel_n=2, rel_unit="week")
+            elif kind == "weekday":
+                s = m.start("wd") if m.group().lower().startswith("on") else s
+                mention = DateMention(s, e, kind, weekday=_WEEKDAYS.index(g["wd"].lower()))
+            elif kind == "christmas":
+                mention = DateMention(s, e, kind, month=12, day=25)
             elif kind == "last_unit":
                 mention = DateMention(s, e, kind, rel_n=1, rel_unit=_unit(g["unit"]))
             elif kind == "this_year":
@@ -400,7 +495,15 @@ def resolve(mention: DateMention, note_date: date | None) -> tuple[date, Precisi
         return date(mention.year, 1, 1), "year"
     if note_date is None:
         return None
-    if mention.kind == "day_month" and mention.month is not None and mention.day is not None:
+    if mention.kind == "christmas":
+        year = note_date.year if note_date >= date(note_date.year, 12, 25) else note_date.year - 1
+        return date(year, 12, 1), "month"
+    if mention.weekday is not None:
+        back = (note_date.weekday() - mention.weekday - 1) % 7 + 1  # 1..7 days: the latest one before the note date
+        return note_date - timedelta(days=back), "day"
+    if mention.kind == "month_rel_year" and mention.month is not None and mention.rel_n is not None:
+        return date(note_date.year - mention.rel_n, mention.month, 1), "month"
+    if mention.kind in ("day_month", "month_day") and mention.month is not None and mention.day is not None:
         passed = (mention.month, mention.day) <= (note_date.month, note_date.day)
         year = note_date.year if passed else note_date.year - 1
         if not _valid(year, mention.month, mention.day):

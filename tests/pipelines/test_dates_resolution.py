@@ -110,3 +110,73 @@ def test_history_without_date_has_no_date(extract):
 def test_test_done_at_this_visit_is_dated_today(extract):
     (e,) = affirmed(extract("PLAN:,  Pap smear was obtained."), "cervical_cytology")
     assert e.event_date == NOTE_DATE
+
+
+# ----------------------------------------------------------------------------- dates written in letter prose
+# NOTE_DATE is Monday 15 June 2026: a day and month without a year that is still to come is last year's
+@pytest.mark.parametrize(
+    ("text", "span", "expected", "precision"),
+    [
+        ("We reviewed her in the diabetes clinic on April 9.", "April 9", date(2026, 4, 9), "day"),
+        ("His bowel scope was done on the 2nd of February.", "2nd of February", date(2026, 2, 2), "day"),
+        ("Retinal photos taken 21st Sept. at the hospital.", "21st Sept.", date(2025, 9, 21), "day"),
+        ("Flu jab 14 Nov at the chemist, no reaction.", "14 Nov", date(2025, 11, 14), "day"),
+        ("Smear taken Jan. 30th by the practice nurse.", "Jan. 30th", date(2026, 1, 30), "day"),
+        ("Eye screen on June the 1st was clear.", "June the 1st", date(2026, 6, 1), "day"),
+        ("mammogram 8 august, no concerns", "8 august", date(2025, 8, 8), "day"),
+        ("Pneumovax given on 19 Mar 24 by district nurse.", "19 Mar 24", date(2024, 3, 19), "day"),
+        ("FIT returned 7th of May '25, negative.", "7th of May '25", date(2025, 5, 7), "day"),
+        ("Colonoscopy 11th October 2023, two small polyps.", "11th October 2023", date(2023, 10, 11), "day"),
+        ("Flu vaccine in October last year at the pharmacy.", "October last year", date(2025, 10, 1), "month"),
+        ("Seen by optician in March of last year.", "March of last year", date(2025, 3, 1), "month"),
+        ("Her smear was February this year.", "February this year", date(2026, 2, 1), "month"),
+        ("He had the scope in early November.", "November", date(2025, 11, 1), "month"),
+        ("Pap collected mid-April at the women's clinic.", "April", date(2026, 4, 1), "month"),
+        ("Booster given towards the end of January.", "January", date(2026, 1, 1), "month"),
+        ("Mammogram this past December.", "December", date(2025, 12, 1), "month"),
+        ("Had his flu jab just before Christmas.", "just before Christmas", date(2025, 12, 1), "month"),
+        ("FIT kit sent back a fortnight ago.", "a fortnight ago", date(2026, 6, 1), "month"),
+        ("Colonoscopy eighteen months ago was normal.", "eighteen months ago", date(2024, 12, 1), "month"),
+        ("Eye check the week before last.", "the week before last", date(2026, 6, 1), "month"),
+        ("Vaccinated at the walk-in centre on Thursday.", "Thursday", date(2026, 6, 11), "day"),
+        ("Her smear was last Monday.", "last Monday", date(2026, 6, 8), "day"),
+        ("Scope done this past Friday, all clear.", "this past Friday", date(2026, 6, 12), "day"),
+    ],
+)
+def test_prose_dates(text, span, expected, precision):
+    (mention,) = find_dates(text, "dmy")
+    assert text[mention.start : mention.end] == span
+    assert resolve(mention, NOTE_DATE) == (expected, precision)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a dose, a count or a time after a month name is no day
+        "May 5 mg be added if needed.",
+        "Mar 3 times daily was the old dose.",
+        "Started in March 4 weeks ago",  # "4 weeks ago" is the date, not "March 4"
+        "Review June 12:30 slot",
+        "Dec 2 tabs at night",
+        "Feb 10% weight loss noted",
+        # a verb and abbreviations in lower case
+        "the 3 may be repeated",
+        "she walked 3 march routes",
+        "dec 3 point in grip",
+        # a weekday to come, or one with its own date after it
+        "Flu clinic next Monday.",
+        "Smear booked on Friday next week.",
+    ],
+)
+def test_prose_non_dates(text):
+    assert [text[d.start : d.end] for d in find_dates(text, "dmy") if d.kind in ("month_day", "weekday")] == []
+
+
+def test_weekday_with_its_own_date_is_one_date():
+    text = "Seen on Monday 3rd March in the eye clinic."
+    assert [(text[d.start : d.end], d.kind) for d in find_dates(text, "dmy")] == [("3rd March", "month_day")]
+
+
+def test_started_march_four_weeks_ago_is_relative():
+    (mention,) = find_dates("Started in March 4 weeks ago", "dmy")
+    assert mention.kind == "relative" and resolve(mention, NOTE_DATE) == (date(2026, 5, 1), "month")
