@@ -20,7 +20,9 @@ def readings(items):
         ("Blood pressure: 150/90 mm Hg", [(150, 90)]),
         ("blood pressure was 92/52, rose to 105/58 after IV fluids.", [(92, 52), (105, 58)]),
         ("blood pressure ranges from 138/82 to 111/87.", [(138, 82), (111, 87)]),
-        ("Home readings around 125/72.", []),  # no blood pressure cue and no unit
+        # a patient's own record is a blood pressure cue (the guideline records patient-reported readings)
+        ("Home readings around 127/74.", [(127, 74)]),
+        ("Home readings of sugar around 7/8 days in range.", []),
         ("Home blood pressure readings around 125/72.", [(125, 72)]),
         ("2/6 systolic murmur; strength 5/5.", []),
         ("Goal BP < 130/80.", []),
