@@ -49,7 +49,19 @@ def _a1c(items) -> list[float]:
         ("HbA1c 9.2% on admission (7.7% at the GP surgery in May).", [7.7, 9.2]),
         ("My A1c at the endocrine clinic was 6.6% so I am pleased.", [6.6]),
         ("A1c at the outside lab last month 7.3%.", [7.3]),
+        # a day written with a month name, before or after the value, is a date and no value
+        ("Her HbA1c on April 7 was 7.3%.", [7.3]),
+        ("His HbA1c, checked on the 2nd of February, was 60 mmol/mol (7.6%).", [7.6]),
+        ("HbA1c 6.9% (21 Jan), previously 7.4% (last September).", [6.9, 7.4]),
+        ("Your HbA1c result from 9th May 2026 is 6.7%, within the target we set.", [6.7]),
+        # a prior value with its age in words, and the verbs of a letter
+        ("Her HbA1c, which was 8.6% four months ago, is now 7.9%.", [7.9, 8.6]),
+        ("His HbA1c has come down nicely to 7.1%.", [7.1]),
+        ("Her last HbA1c reading from the practice nurse, back in February, was 6.8%.", [6.8]),
+        ("A1c was 8.8 on admission and 8.5 on the day of discharge.", [8.5, 8.8]),
         # counter-examples: a target, a dose and a glucose after the words are no A1c values
+        ("HbA1c Feb 8%, glucose 11 mmol/l fasting.", [8.0]),
+        ("HbA1c drawn 3 days ago, result awaited; weight 91 kg.", []),
         ("HbA1c taken today; result awaited. Target below 7% agreed.", []),
         ("HbA1c, an important marker, will be checked; gliclazide 80 mg continued.", []),
         ("HbA1c at the clinic pending. Glucose 8.4 mmol/L on the meter.", []),
