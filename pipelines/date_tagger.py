@@ -8,12 +8,25 @@ from dataclasses import replace
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .dates import DATE_ORDERS, DateMention, find_dates
+from .dates import ANCHOR_REACH, DATE_ORDERS, DateMention, find_dates
 from .prefilter import source_text
 
 __all__ = ["DateTagger"]
 
 _LABEL_END = re.compile(r"[ \t]*:[ \t]*(?:\n|$)|[ \t]*:(?=[ \t]*\S)")
+# a sentence that counts a date from an earlier one ("two days later", "the following day")
+_COUNTS_FROM = re.compile(r"\blater\b|\b(?:following|next|same)\s+day\b", re.I)
+_SPACE = re.compile(r"\s")
+
+
+def _lead(text: str, base: int) -> int:
+    """Where to start reading dates so that every anchor within ``ANCHOR_REACH`` of a window starting at ``base`` is
+    read whole: twice that far back, at a space (a date cut there ends too far back to be an anchor)."""
+    back = base - 2 * ANCHOR_REACH
+    if back <= 0:
+        return 0
+    m = _SPACE.search(text, back, base)
+    return m.end() if m else base
 
 
 class DateTagger:
@@ -51,6 +64,10 @@ class DateTagger:
                 stop = max(stop, len(text) if line_end < 0 else line_end)
             windows[sent.start_char] = max(windows.get(sent.start_char, 0), stop)
         for base in sorted(windows):
-            for m in find_dates(text[base : windows[base]], order):
-                out.append(replace(m, start=m.start + base, end=m.end + base))
+            # a date counted from an earlier one ("two days later") is read with the text before it; only the dates of
+            # the window itself are kept
+            lead = _lead(text, base) if _COUNTS_FROM.search(text, base, windows[base]) else base
+            for m in find_dates(text[lead : windows[base]], order):
+                if m.start + lead >= base:
+                    out.append(replace(m, start=m.start + lead, end=m.end + lead))
         return sorted(set(out), key=lambda d: (d.start, d.end))

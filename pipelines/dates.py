@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Literal
 
-__all__ = ["ADJACENT_ONLY_KINDS", "DATE_ORDERS", "DateMention", "find_dates", "resolve"]
+__all__ = ["ADJACENT_ONLY_KINDS", "ANCHOR_REACH", "DATE_ORDERS", "DateMention", "find_dates", "resolve"]
 
 # dates that count only right after the mention they date (pipelines.evidence_builder checks that)
 ADJACENT_ONLY_KINDS = frozenset({"my2_bare", "day_month"})
@@ -244,6 +244,15 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             r"(?!,?\s+(?:the\s+)?\d|,?\s+[A-Z][a-z]{2,8}\.?\s+\d|\s+(?i:week|next|coming))"
         ),
     ),
+    # a date counted from the one before it ("three days later", "the following day", "the same day"); it needs that
+    # date, to the day, shortly before it (find_dates links them)
+    (
+        "later",
+        re.compile(
+            rf"\b(?:(?P<n>{_NUM})\s+(?P<unit>days?|weeks?)\s+later|the\s+(?P<next>following|next|same)\s+day)\b",
+            re.I,
+        ),
+    ),
     # "at Christmas", "just before Christmas": the December gone by
     ("christmas", re.compile(r"\b(?:at|over|around|(?:just\s+)?before)\s+(?:the\s+)?christmas\b", re.I)),
     # "'19", "(quit '98)": an apostrophe and two digits (not feet and inches: 5'10")
@@ -287,6 +296,8 @@ class DateMention:
     # a numeric date valid in both orders ("04/03/25"): the month of the other reading (its day is ``month``)
     alt_month: int | None = None
     weekday: int | None = None  # "on Tuesday": 1 (Monday is 0)
+    # "three days later", "the following day": the dated mention it counts from (rel_n rel_unit after it)
+    anchor: DateMention | None = None
 
     def other_reading(self) -> DateMention | None:
         """The same numeric date read in the other day/month order, when that is a date too."""
@@ -427,6 +438,10 @@ def find_dates(text: str, date_order: str = "mdy") -> list[DateMention]:
             elif kind == "weekday":
                 s = m.start("wd") if m.group().lower().startswith("on") else s
                 mention = DateMention(s, e, kind, weekday=_WEEKDAYS.index(g["wd"].lower()))
+            elif kind == "later":
+                n = 0 if (g["next"] or "").lower() == "same" else 1 if g["next"] else _count(g["n"])
+                if n is not None:
+                    mention = DateMention(s, e, kind, rel_n=n, rel_unit=_unit(g["unit"]) if g["unit"] else "day")
             elif kind == "christmas":
                 mention = DateMention(s, e, kind, month=12, day=25)
             elif kind == "last_unit":
@@ -449,7 +464,28 @@ def find_dates(text: str, date_order: str = "mdy") -> list[DateMention]:
                 if _DOCUMENT_DATE_BEFORE.search(text, max(0, mention.start - 40), mention.start):
                     continue  # the letter's date: taken, so no shorter pattern reads it, but it dates nothing
                 found.append(mention)
-    return sorted(found, key=lambda d: (d.start, d.end))
+    return _anchor(sorted(found, key=lambda d: (d.start, d.end)), text)
+
+
+# how far back, in one paragraph, "three days later" finds the date it counts from
+ANCHOR_REACH = 200
+
+
+def _anchor(found: list[DateMention], text: str) -> list[DateMention]:
+    """Link each "later" mention to the nearest date before it that names a day ("admitted on 3rd March ... two days
+    later"), in the same paragraph and within ``ANCHOR_REACH`` characters; one with no such date is dropped."""
+    out: list[DateMention] = []
+    for mention in found:
+        if mention.kind != "later":
+            out.append(mention)
+            continue
+        for before in reversed(out):
+            if before.end <= mention.start - ANCHOR_REACH or "\n\n" in text[before.end : mention.start]:
+                break
+            if before.day is not None or before.weekday is not None or before.anchor is not None:
+                out.append(replace(mention, anchor=before))
+                break
+    return out
 
 
 def _count(raw: str) -> int | None:
@@ -495,6 +531,12 @@ def resolve(mention: DateMention, note_date: date | None) -> tuple[date, Precisi
         return date(mention.year, 1, 1), "year"
     if note_date is None:
         return None
+    if mention.anchor is not None and mention.rel_n is not None:
+        base = resolve(mention.anchor, note_date)
+        if base is None or base[1] != "day":
+            return None
+        step = timedelta(weeks=mention.rel_n) if mention.rel_unit == "week" else timedelta(days=mention.rel_n)
+        return base[0] + step, "day"
     if mention.kind == "christmas":
         year = note_date.year if note_date >= date(note_date.year, 12, 25) else note_date.year - 1
         return date(year, 12, 1), "month"

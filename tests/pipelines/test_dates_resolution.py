@@ -180,3 +180,34 @@ def test_weekday_with_its_own_date_is_one_date():
 def test_started_march_four_weeks_ago_is_relative():
     (mention,) = find_dates("Started in March 4 weeks ago", "dmy")
     assert mention.kind == "relative" and resolve(mention, NOTE_DATE) == (date(2026, 5, 1), "month")
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "expected"),
+    [
+        ("Admitted on 3rd March with bleeding. Two days later he was scoped.", "Two days later", date(2026, 3, 5)),
+        ("Flu jab 30/09/2025; Pneumovax the following day.", "the following day", date(2025, 10, 1)),
+        ("Seen on Thursday, and her smear was taken the same day.", "the same day", date(2026, 6, 11)),
+        ("Bleed on 1 May 2026; one week later a colonoscopy.", "one week later", date(2026, 5, 8)),
+        # counted from a counted date
+        ("Admitted 02/01/2026. Scoped the next day, and two days later discharged.", "two days later",
+         date(2026, 1, 5)),
+    ],
+)
+def test_dates_counted_from_an_earlier_date(text, span, expected):
+    (mention,) = [d for d in find_dates(text, "dmy") if text[d.start : d.end] == span]
+    assert resolve(mention, NOTE_DATE) == (expected, "day")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Two days later she had a colonoscopy.",  # nothing to count from
+        "Admitted in March 2026. Two days later, scoped.",  # a month is no day to count from
+        "Seen 02/01/2026.\n\nThree weeks later she had a smear.",  # another paragraph
+        "Seen 02/01/2026. " + "Nothing else of note was found on the ward round that morning. " * 4
+        + "Three days later she had a smear.",  # too far back
+    ],
+)
+def test_counted_dates_without_a_day_to_count_from(text):
+    assert [d for d in find_dates(text, "dmy") if d.kind == "later"] == []

@@ -93,3 +93,31 @@ def _bp(items) -> list[tuple[int, int]]:
 )
 def test_bp_from_home_record(read, text, readings):
     assert _bp(read(text, order="dmy")) == readings
+
+
+# ----------------------------------------------------------------------------- events dated in letter prose
+def _dated(items, element) -> list[tuple[date | None, str | None]]:
+    return [(e.event_date, e.date_precision) for e in affirmed(items, element)]
+
+
+@pytest.mark.parametrize(
+    ("text", "element", "dated"),
+    [
+        ("She tells me her colonoscopy on the 5th of March was reassuring.", "colonoscopy", (date(2026, 3, 5), "day")),
+        ("He had his flu jab at the chemist on 17 Oct and felt fine.", "influenza_vaccine",
+         (date(2025, 10, 17), "day")),
+        ("Her retinal screening, done in early December, was clear.", "retinal_eye_exam", (date(2025, 12, 1), "month")),
+        ("He received the Pneumovax in February this year.", "pneumococcal_vaccine", (date(2026, 2, 1), "month")),
+        ("She attended for her mammogram on Wednesday and it was normal.", "mammogram",
+         (date(2026, 6, 10), "day")),
+        ("He was admitted on 22 April with anaemia. Three days later he had a colonoscopy.", "colonoscopy",
+         (date(2026, 4, 25), "day")),
+    ],
+)
+def test_events_dated_in_letter_prose(read, text, element, dated):
+    assert _dated(read(text, order="dmy"), element) == [dated]
+
+
+def test_a_counted_date_with_nothing_to_count_from_leaves_the_event_undated(read):
+    items = read("He went on to have a colonoscopy two days later, which was normal.", order="dmy")
+    assert _dated(items, "colonoscopy") == [(None, None)]

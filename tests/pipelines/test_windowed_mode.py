@@ -55,6 +55,14 @@ NOTES = {
         "No mammogram since 2021, declined today.  Pregnancy test negative.\n"
     ),
     "nothing": "Sprained left ankle playing soccer.  Ice, rest, elevation.  Return if worse.\n",
+    # letter prose: dates counted from an earlier sentence's date ("two days later"), a weekday, a day and a month
+    "letter": (
+        "Dear Dr Okafor,\n\nThank you for asking me to see Mr Brennan, whom I met in clinic on the 4th of February. "
+        "He was admitted under the surgical team on 9 March 2026 with rectal bleeding and, after a long and rather "
+        "difficult night on the ward with several further episodes, his haemoglobin settled. Two days later he "
+        "underwent a colonoscopy, which showed diverticular disease only. He had his flu jab on Tuesday and the "
+        "Pneumovax the following day. He gave up smoking in early November.\n\nYours sincerely\n"
+    ),
     "lower headings": (
         "Subjective: here for refills.\nplan: continue meds.  A1c next visit.\nassessment: hypertension, stable. "
         "Patient is on hospice? no.  Palliative care consult declined.\nHistory: former smoker, quit in 2015.\n"
