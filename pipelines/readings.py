@@ -42,13 +42,13 @@ _MAX_CUE_DISTANCE = 70
 _SENTENCE_END = re.compile(r"[.!?](?=\s|,|$)|\n\s*\n")
 # words allowed between the cue and the reading; anything else ("pulse", "weight") breaks the link
 _FILLER_TOKENS = (
-    r"(?:[\s,:;=()<>≤≥\-•|/\"']|\d{2,3}s(?:/\d{2,3}s)?\b|\d{1,2}x{1,2}(?:/\d?x{1,2})?(?!\w)|\b(?:is|was|were|are|of|at|in|on|the|her|his|this|today|initially|initial|sitting|standing"
+    r"(?:[\s,:;=()<>≤≥\-•|/\"'@]|\d{2,3}s(?:/\d{2,3}s)?\b|\d{1,2}x{1,2}(?:/\d?x{1,2})?(?!\w)|\b(?:is|was|were|are|of|at|in|on|the|her|his|this|today|initially|initial|sitting|standing"
     r"|supine|lying|down|reclining|seated|right|left|arm|manual|repeat|repeated|recheck|rechecked|home|readings?"
     r"|noted|to|be|been|has|had|have|measured|checked|came|up|ranges?|ranging|from|between|and|then|now|around"
     r"|about|approximately|approx|average|averages|averaged|averaging|mostly|of|blood|pressures?|bp|b/p|systolic|diastolic|vital|signs?"
     r"|vitals?|reviewed|stable|elevated|high|low|normal|mm|hg|mmhg|after|before|iv|fluids?|fluid|with|while|when"
     r"|crying|asleep|awake|by|per|nurse|range|still|well|good|slightly|mildly|markedly|very|last|visit|presenting"
-    r"|presented|obtained|recorded|showed|shows|reveals|revealed|above|below|over|under|greater|less|than|exceeds|goal|target|office|clinic|currently|visit|here|increased|decreased|rose|fell|dropped|went|achieved|maximum|maximal|peak|baseline|resting|during|okay|ok|large|small|cuff|adult|usually|typically|generally|running|runs|has|been|stress|exercise|infusion|\d{1,3}(?:\.\d+)?|\d{2,3}/\d{2,3}|april|may|june"
+    r"|presented|obtained|recorded|showed|shows|reveals|revealed|above|below|over|under|greater|less|than|exceeds|goal|target|office|clinic|currently|visit|here|increased|decreased|rose|fell|dropped|went|achieved|maximum|maximal|peak|baseline|resting|during|okay|ok|large|small|cuff|adult|usually|typically|generally|running|runs|has|been|stress|exercise|infusion|(?:19|20)\d\d|\d{1,3}(?:\.\d+)?|\d{2,3}/\d{2,3}|april|may|june"
     r"|log|logs|logged|diary|automatic|digital|wrist|monitor|machine|omron|asked|requested|called|reported|reports"
     r"|reporting|this|these|several|recent|recently|past|week|weeks|mornings?|evenings?|nights?|daily|manually"
     r"|minutes?|mins?|presenting|second|third|2nd|3rd|reading|myself|physician|provider|examiner|doctor"

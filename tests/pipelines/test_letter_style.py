@@ -59,7 +59,16 @@ def _a1c(items) -> list[float]:
         ("His HbA1c has come down nicely to 7.1%.", [7.1]),
         ("Her last HbA1c reading from the practice nurse, back in February, was 6.8%.", [6.8]),
         ("A1c was 8.8 on admission and 8.5 on the day of discharge.", [8.5, 8.8]),
+        # a short year after a month is no IFCC value; a dash after a word, a source, a booking visit
+        ("HbA1c 9.4% (79) on 03/03/2026, previously 8.7% in Nov '25.", [8.7, 9.4]),
+        ("HbA1c 58 mmol/mol (7.5%) 01/06/2026; prev 6.9% Jan '26.", [6.9, 7.5]),
+        ("She had an HbA1c check in May — 44 mmol/mol, fine.", [6.2]),
+        ("HbA1c measured by the diabetes nurse 6.6% in the winter.", [6.6]),
+        ("Her A1c at the antenatal visit on 2/9/2026 was 5.3%.", [5.3]),
+        ("The referral gives her HbA1c as 8.8% in April; an earlier result was 7.9% in 2025.", [7.9, 8.8]),
+        ("His A1c has crept up: 7.3% on 4/11/2025 and 7.9% on the meter today.", [7.3, 7.9]),
         # counter-examples: a target, a dose and a glucose after the words are no A1c values
+        ("HbA1c target 6.5 - 7.0 agreed with her.", []),
         ("HbA1c Feb 8%, glucose 11 mmol/l fasting.", [8.0]),
         ("HbA1c drawn 3 days ago, result awaited; weight 91 kg.", []),
         ("HbA1c taken today; result awaited. Target below 7% agreed.", []),
@@ -85,7 +94,15 @@ def _bp(items) -> list[tuple[int, int]]:
         ("Pt reads own record over the phone: 133/81 and 129/79.", [(133, 81), (129, 79)]),
         ("He measures his pressure at home and it averaged 150/92 over the week.", [(150, 92)]),
         ("My home readings this week were 135 over 85 and 131 over 80.", [(135, 85), (131, 80)]),
+        # a patient's own device or log, a repeat, a label with its source and date
+        ("She reads from her log: 3/2 AM 158/92, PM 150/90; this morning 161/95.", [(158, 92), (150, 90), (161, 95)]),
+        ("My machine at home says 137/88 and 142/90 this week.", [(137, 88), (142, 90)]),
+        ("Obs: BP 152/94, HR 88, SpO2 98%. Repeat 141/86 after rest.", [(152, 94), (141, 86)]),
+        ("Vitals @ discharge: 126/78, HR 70.", [(126, 78)]),
+        ("- BP: practice nurse reading 02/06/2026 139/84.", [(139, 84)]),
         # counter-examples: a target or a threshold, and a number pair that is not a pressure
+        ("Repeat 10/12 months if stable.", []),
+        ("Her log of sugars: 12/06 fasting 7.1.", []),
         ("Home readings should stay below 135/85, the target we agreed.", []),
         ("Home diary of glucose: fasting 7/8 days in range.", []),
         ("Wound home log: dressing changed 12/14 days.", []),
@@ -121,3 +138,28 @@ def test_events_dated_in_letter_prose(read, text, element, dated):
 def test_a_counted_date_with_nothing_to_count_from_leaves_the_event_undated(read):
     items = read("He went on to have a colonoscopy two days later, which was normal.", order="dmy")
     assert _dated(items, "colonoscopy") == [(None, None)]
+
+
+# ----------------------------------------------------------------------------- medication reconciliation in prose
+@pytest.mark.parametrize(
+    ("text", "done"),
+    [
+        ("Her medications were reviewed and reconciled with her at this visit.", True),
+        ("I reconciled her list against the care home MAR chart.", True),
+        ("Medicines reconciled by the ward pharmacist before discharge.", True),
+        ("Blister pack compared with the GP list - reconciled, no discrepancies.", True),
+        ("Meds checked with daughter against the discharge summary; two errors corrected.", True),
+        # counter-examples: to be done, not done, and a list checked with nobody's source
+        ("Medicines to be reconciled at the next visit.", False),
+        ("Medication reconciliation not completed; she forgot her bottles.", False),
+        ("Meds reviewed with patient, no changes.", False),
+    ],
+)
+def test_medication_reconciliation_in_prose(read, text, done):
+    assert bool(affirmed(read(text), "medication_reconciliation")) is done
+
+
+def test_month_first_day_after_a_done_word_dates_the_vaccine(read):
+    items = read("TCM call. Flu shot: got it 6/3 at the hospital before discharge.", order="mdy")
+    assert _dated(items, "influenza_vaccine") == [(date(2026, 6, 3), "day")]
+
