@@ -266,7 +266,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
     # a day and month without a year in a day-first note ("flu vax given 14/04", "was 19 on 21/5"): the note's
     # year, or the year before when that day is still to come; only right after what it dates, like my2_bare
-    # (find_dates keeps it for "dmy" only, and not for the shorthand fractions "3/12" months, "2/7" days)
+    # (not the shorthand fractions "3/12" months, "2/7" days). A month-first note writes it month first, read only
+    # with a one-digit day right after a done word ("flu shot: got it 10/8"): "10/25" there is October 2025
+    # (my2_bare), "2/6 murmur" no date
     (
         "day_month",
         re.compile(r"(?<![\d/\-.])(?P<a>[0-3]?\d)/(?P<b>[01]?\d)(?![\d/%]|\s*(?:mg|mcg|ml|units?)\b)", re.I),
@@ -355,6 +357,14 @@ _DOCUMENT_DATE_BEFORE = re.compile(
 )
 
 
+# a done word right before a month-first day without a year ("got it 10/8", "given on 9/3")
+_DONE_ON = re.compile(
+    r"\b(?:got|had|given|received|rec'?d|done|administered|collected|performed|on)(?:\s+(?:it|them|this))?"
+    r"(?:\s+on)?\s*$",
+    re.I,
+)
+
+
 def find_dates(text: str, date_order: str = "mdy") -> list[DateMention]:
     """All date expressions of ``text``, non-overlapping, earliest and longest first.
     ``date_order`` ("mdy" or "dmy") is how numeric day-month dates are written."""
@@ -400,6 +410,14 @@ def find_dates(text: str, date_order: str = "mdy") -> list[DateMention]:
                 fraction = g["b"] in _FRACTION_UNITS and day <= 12  # "r/v 3/12", "cough 2/7": durations
                 if date_order == "dmy" and not fraction and _valid(2024, month, day):
                     mention = DateMention(s, e, kind, month=month, day=day)
+                elif (
+                    date_order == "mdy"
+                    and len(g["b"]) == 1
+                    and g["b"] != "0"
+                    and _valid(2024, day, month)
+                    and _DONE_ON.search(text, max(0, s - 24), s)
+                ):
+                    mention = DateMention(s, e, kind, month=day, day=month)
             elif kind in ("month_year", "my4", "my2", "iso_month", "my2_bare"):
                 mo = _month(g["mon"]) if g.get("mon") else int(g["m"])
                 mention = DateMention(s, e, kind, _year(g["y"]), mo)

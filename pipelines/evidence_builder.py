@@ -95,10 +95,10 @@ _CLOSE_AFTER = 25  # a date this close after a mention, in the same field, is it
 _FIELD_BREAK = re.compile(r"[;|\n•]")
 _LABEL_COLON = re.compile(r"[ \t]*:")
 # with match(text, end, date_start): only a separator between, or a done word with its place ("flu vax - had at
-# pharmacy 10/25", "kit returned 05/26", "given 14/04", "7.2%) 03/25", "was 19 on 21/5")
+# pharmacy 10/25", "kit returned 05/26", "given 14/04", "7.2%) 03/25", "was 19 on 21/5", "flu shot: got it 10/8")
 _ADJACENT = re.compile(
-    r"[\s:()\-,]{0,3}(?:(?:had|given|rec'?d|received|done|returned|completed|taken|administered|performed"
-    r"|collected|resulted)(?:\s+(?:at|@|by|in|via)\s+[A-Za-z'-]+(?:\s+[A-Za-z'-]+){0,2})?\s+(?:on\s+|in\s+)?"
+    r"[\s:()\-,]{0,3}(?:(?:had|given|got(?:\s+it)?|rec'?d|received|done|returned|completed|taken|administered"
+    r"|performed|collected|resulted)(?:\s+(?:at|@|by|in|via)\s+[A-Za-z'-]+(?:\s+[A-Za-z'-]+){0,2})?\s+(?:on\s+|in\s+)?"
     r"|(?:on|in|dated)\s+)?$",
     re.I,
 )

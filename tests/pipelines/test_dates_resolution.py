@@ -211,3 +211,19 @@ def test_dates_counted_from_an_earlier_date(text, span, expected):
 )
 def test_counted_dates_without_a_day_to_count_from(text):
     assert [d for d in find_dates(text, "dmy") if d.kind == "later"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Flu shot: got it 9/4 at the pharmacy.", [("9/4", date(2025, 9, 4))]),  # 4 Sept: still to come in June
+        ("pneumonia vaccine given 5/2", [("5/2", date(2026, 5, 2))]),
+        # not after a done word, a two-digit second number (a year: "flu 10/25"), or a murmur grade: no day
+        ("murmur 2/6 at the apex", []),
+        ("PHQ-9 item 9: 1/3", []),
+        ("flu vax 10/25", []),
+    ],
+)
+def test_month_first_day_without_a_year(text, expected):
+    got = [(text[d.start : d.end], resolve(d, NOTE_DATE)[0]) for d in find_dates(text, "mdy") if d.kind == "day_month"]
+    assert got == expected
