@@ -163,3 +163,20 @@ def test_month_first_day_after_a_done_word_dates_the_vaccine(read):
     items = read("TCM call. Flu shot: got it 6/3 at the hospital before discharge.", order="mdy")
     assert _dated(items, "influenza_vaccine") == [(date(2026, 6, 3), "day")]
 
+
+# ----------------------------------------------------------------------------- a missed appointment
+@pytest.mark.parametrize(
+    ("text", "element", "done"),
+    [
+        ("DNA'd her last two breast screening appointments.", "mammogram", False),
+        ("He did not attend for his retinal screening in March.", "retinal_eye_exam", False),
+        ("Mammogram done 2024. DNA'd colonoscopy in May.", "colonoscopy", False),
+        ("Eye screening: DNA'd the last two retinal photo appointments.", "retinal_eye_exam", False),
+        ("Bowel scope: did not attend.", "flexible_sigmoidoscopy", False),
+        # counter-examples: the test done before the missed one, and a stool DNA test
+        ("Mammogram done 2024. DNA'd colonoscopy in May.", "mammogram", True),
+        ("Stool DNA test negative last year.", "stool_dna", True),
+    ],
+)
+def test_a_missed_appointment_is_no_test(read, text, element, done):
+    assert bool(affirmed(read(text), element)) is done
