@@ -19,19 +19,31 @@ from engine.elements import load_vocabulary
 
 from .dates import ADJACENT_ONLY_KINDS, DateMention, resolve
 from .prefilter import source_text
-from .rules import IGNORE, ValuePatterns, load_value_patterns, supplemental_elements
+from .rules import IGNORE, ValuePatterns, load_value_patterns
 from .status import FAMILY_SECTIONS, PLAN_IS_EVIDENCE, status_of
 from .status_model.component import second_reading
-from .values import a1c_values, retinal_result, screening_scores, screening_value, tobacco_category_cue
+from .status_model.hybrid import Decision
+from .value_parsers import Mention, ValueParser, goal_of_another_figure, parsers_for
 
-__all__ = ["EvidenceBuilder", "UNDATED_ELEMENTS"]
+__all__ = ["EvidenceBuilder", "NEVER_DATED_IN_NOTES"]
 
-UNDATED_ELEMENTS = frozenset({"tobacco_use", "diabetes", "hypertension", "pregnancy", "blood_pressure"})
+# element facts of the element vocabulary (measures/elements.yaml); the pipeline keeps no list of its own
+_VOCABULARY = load_vocabulary()
+# a status, condition or vital sign holds at the visit: a date near its mention is not its date (never_dated_in_notes)
+NEVER_DATED_IN_NOTES = frozenset(e.id for e in _VOCABULARY if e.never_dated_in_notes)
+# in a young child's note these describe the parents, not the patient (household_in_child_notes; guideline:
+# tobacco decisions)
+HOUSEHOLD_IN_CHILD_NOTES = frozenset(e.id for e in _VOCABULARY if e.household_in_child_notes)
+# a 12-17 year old's note gives the adolescent element of an adult one (adolescent_element)
+ADOLESCENT_ELEMENT = {e.id: e.adolescent_element for e in _VOCABULARY if e.adolescent_element}
+VACCINES = frozenset(e.id for e in _VOCABULARY if e.kind == "vaccine" and e.from_notes)
+# a note title naming a procedure (note_title): the note documents it
+_TITLE_PATTERNS = {e.id: e.title_pattern for e in _VOCABULARY if e.title_pattern is not None}
 # elements dated on the note date when a procedure note / this visit documents them, and screening
 # instruments whose score in a note was taken at that visit unless the text dates it: element facts of
 # measures/elements.yaml (visit_dated_in_notes, scored_at_visit)
-VISIT_DATED_ELEMENTS = frozenset(e.id for e in load_vocabulary() if e.visit_dated_in_notes)
-ALWAYS_VISIT_DATED = frozenset(e.id for e in load_vocabulary() if e.scored_at_visit)
+VISIT_DATED_ELEMENTS = frozenset(e.id for e in _VOCABULARY if e.visit_dated_in_notes)
+ALWAYS_VISIT_DATED = frozenset(e.id for e in _VOCABULARY if e.scored_at_visit)
 VISIT_SECTIONS = frozenset(
     {
         "physical_exam",
@@ -68,18 +80,8 @@ _STATUS_CATEGORIES = {
     "affirmed": {"PAST_EVENT"},
 }
 _INERT = ("TERMINATE", "PSEUDO", "PATIENT")
-# an HbA1c written with its number is a result whatever plan or negation surrounds the test ("A1c - overdue
-# (last 7.8%)", "no A1c since 2019 (7.2%)"); a goal ("goal A1c < 7") or a relative's value stays as it is
-_RESULT_OUTWEIGHS = frozenset({"negated", "declined", "ordered", "planned", "uncertain"})
-_RESULT_OUTWEIGHS_CATEGORIES = frozenset({"NEGATED_EXISTENCE", "DECLINED", "ORDERED", "PLANNED", "POSSIBLE_EXISTENCE"})
-# a screening instrument written with its score was given, whatever plan or doubt surrounds it ("EPDS 11 -
-# discussed", "Plan: PHQ-9 16, start sertraline"); a refusal or a negation has no score
-_SCORE_OUTWEIGHS = frozenset({"ordered", "planned", "uncertain"})
-_MAX_SERIES_CHARS = 180
 _PRECEDING_CHARS = 40  # how far back a rule's not_preceded_by looks (never before its line)
 _CONTEXT_BEFORE_CHARS = 80  # how far back a rule's preceded_by looks (never before its line)
-# in a young child's note these describe the parents, not the patient (guideline: tobacco decisions)
-PATIENT_ONLY_IN_ADULTS = frozenset({"tobacco_use", "pregnancy"})
 _PAST_CUE_IDS = {
     "past.last",
     "past.had",
@@ -105,20 +107,11 @@ _ADJACENT = re.compile(
 _SERIES_BREAK = re.compile(r"[,;]|\bthen\b|->|→", re.I)
 # a date that heads a list of results: "Cervical screening 25/08/26: HPV +ve, cytology - LSIL"
 _HEADER_DATE = re.compile(r"\s*:")
-VACCINES = frozenset({"influenza_vaccine", "pneumococcal_vaccine", "td_tdap_vaccine", "zoster_vaccine"})
 _PRESENT_KINDS = frozenset({"today"})
 # "Pap smear with HPV cotesting was in 2022": mentions joined like this share the date
 _JOINED = re.compile(
     r"^\s*(?:with|and|plus|including|/|\+)\s*(?:\w+\s*){0,1}$", re.I
 )  # "earlier this month" after a past cue is a fine date
-
-
-class _Valued(NamedTuple):
-    """One value of a series (a prior score beside the current one) and the offsets of its number."""
-
-    value: Any
-    start: int
-    end: int
 
 
 class _DocIndex:
@@ -141,6 +134,14 @@ class _DocIndex:
         self.dates: list[DateMention] = list(doc._.qm_dates or ())  # sorted by (start, end)
         self.date_starts = [m.start for m in self.dates]
         self.longest_date = max((m.end - m.start for m in self.dates), default=0)
+        self._starts: dict[str, list[int]] = {}
+
+    def starts_of(self, label: str) -> list[int]:
+        """The start offsets of the targets labelled ``label``, sorted."""
+        starts = self._starts.get(label)
+        if starts is None:
+            starts = self._starts[label] = [s for s, _ in self.starts_by_label.get(label, ())]
+        return starts
 
     def dates_from(self, start_char: int) -> int:
         """Index of the first date mention that may end after ``start_char``."""
@@ -158,13 +159,53 @@ class _DocIndex:
         return out
 
 
+class _NoteView:
+    """The note-level facts every mention of a Doc is read against, computed once per Doc."""
+
+    def __init__(self, doc: Doc) -> None:
+        self.note_date: date | None = doc._.qm_note_date
+        eye_care = bool(doc._.qm_eye_care)
+        self.ents = [e for e in doc.ents if e.label_ != IGNORE or (eye_care and _eye_care_element(e))]
+        self.positions = [(e.start_char, e.end_char, e.label_) for e in self.ents]
+        self.text = source_text(doc)  # windowed: the whole text, not only the windows
+        self.idx = _DocIndex(doc, self.positions, self.text)
+        self.section_starts = [s.title_start for s in (doc._.sections or [])]
+        self.section_ends: dict[int, int] = {}  # section index -> where an indented heading's scope ends
+        self.pediatric = bool(doc._.qm_pediatric)
+        age = doc._.qm_age_years
+        self.adolescent = age is not None and ADOLESCENT_YEARS[0] <= age < ADOLESCENT_YEARS[1]
+        self.brackets = _bracket_pairs(self.text)
+        self.bracket_opens = [a for a, _ in self.brackets]
+        self.has_sentences = doc.has_annotation("SENT_START")
+        self.sentence_labels: dict[int, list[str]] = {}
+        if self.has_sentences:
+            for e in self.ents:
+                self.sentence_labels.setdefault(e.sent.start, []).append(e.label_)
+
+
+class _Read(NamedTuple):
+    """A mention as read, with what its rows need beside it."""
+
+    mention: Mention
+    source: str  # the rule that fired
+    section_rule: str | None
+    decision: Decision
+    mod_ids: set[str]
+
+
 class EvidenceBuilder:
-    """Build evidence rows from ``doc.ents`` (targets), ConText modifiers, sections and dates."""
+    """Build evidence rows from ``doc.ents`` (targets), ConText modifiers, sections and dates; a mention's
+    value comes from its element's value parser (``value_parser:`` in measures/elements.yaml)."""
 
     def __init__(self, nlp: Language, name: str = "qm_evidence", *, max_value_chars: int = 60):
         self.name = name
         self.max_value_chars = max_value_chars
         self.patterns: ValuePatterns = load_value_patterns()
+        self.parsers: dict[str, ValueParser] = parsers_for(_VOCABULARY, self.patterns)
+        # parsers with a note-level pass, each once
+        self.finishing = [
+            p for p in dict.fromkeys(self.parsers.values()) if type(p).finish is not ValueParser.finish
+        ]
 
     def __call__(self, doc: Doc) -> Doc:
         doc._.qm_evidence = self.predict(doc)
@@ -397,250 +438,208 @@ class EvidenceBuilder:
 
     # ------------------------------------------------------------------ main
     def predict(self, doc: Doc) -> list[dict[str, Any]]:
+        """Every target mention read the same way (:meth:`_read`), its value by its element's parser
+        (``pipelines.value_parsers``), its rows built (:meth:`_rows`); then the note-level checks."""
+        note = _NoteView(doc)
         rows: list[dict[str, Any]] = []
-        section_starts = [s.title_start for s in (doc._.sections or [])]
-        note_date: date | None = doc._.qm_note_date
-        eye_care = bool(doc._.qm_eye_care)
-        ents = [e for e in doc.ents if e.label_ != IGNORE or (eye_care and _eye_care_element(e))]
-        positions = [(e.start_char, e.end_char, e.label_) for e in ents]
-        text = source_text(doc)  # windowed: the whole text, not only the windows
-        idx = _DocIndex(doc, positions, text)
-        pediatric = bool(doc._.qm_pediatric)
-        adolescent = (
-            doc._.qm_age_years is not None and ADOLESCENT_YEARS[0] <= doc._.qm_age_years < ADOLESCENT_YEARS[1]
+        for ent in note.ents:
+            read = self._read(doc, note, ent)
+            if read is None:
+                continue
+            parser = self.parsers.get(read.mention.element)
+            if parser is not None and not parser.parse(read.mention):
+                continue
+            rows.extend(self._rows(doc, note, read, parser))
+        return self._note_rows(rows)
+
+    def _read(self, doc: Doc, note: _NoteView, ent: Span) -> _Read | None:
+        """A mention's offsets, modifiers, section and status; None when its rule's conditions do not hold."""
+        text, idx = note.text, note.idx
+        element = ent.label_
+        reading = ent._.qm_reading
+        meta: dict[str, Any] = {}
+        if reading is not None:
+            start, end, source, value = reading["start"], reading["end"], reading["rule"], reading["value"]
+        else:
+            rule = ent._.target_rule
+            meta = (rule.metadata or {}) if rule is not None else {}
+            start, end, source, value = ent.start_char, ent.end_char, meta.get("id", "unknown"), None
+            if element == IGNORE:  # "Fundus ... retina is intact" in an eye-care note is a retinal exam
+                element = meta["eye_care_element"]
+        modifiers = [m for m in ent._.modifiers if m.category not in _INERT]
+        modifiers = _declined_own_object(doc, _plan_after_negation(doc, modifiers, ent.start), ent.end)
+        modifiers = _bracket_scope(doc, modifiers, ent.start_char, note.brackets, note.bracket_opens)
+        if reading is not None:
+            modifiers = goal_of_another_figure(doc, modifiers, end, text)
+        categories = [m.category for m in modifiers]
+        if meta.get("states_result"):
+            categories.append("PAST_EVENT")  # "FIT negative": a result means the test was done
+        section, section_rule = self._section_of(doc, idx, note.section_starts, ent.start, note.section_ends)
+        if not self._rule_holds(doc, note, ent, meta, element, section, start, end):
+            return None
+        if note.pediatric and element in HOUSEHOLD_IN_CHILD_NOTES:
+            categories = [*categories, "FAMILY"]  # a child's note: the household's habits, the mother's pregnancy
+        status, reason = status_of(element, categories, section)
+        decision = second_reading(ent, status)  # the status model's reading, where one ran
+        if decision.decided_by == "model":
+            status, reason = decision.status, None
+        sent = ent.sent if note.has_sentences else doc[:]
+        return _Read(
+            Mention(
+                doc=doc, ent=ent, element=element, text=text, start=start, end=end, status=status, reason=reason,
+                modifiers=modifiers, categories=categories, meta=meta, section=section, sent=sent,
+                limit=_clause_end(text, end, end + self.max_value_chars),
+                same_label_starts=idx.starts_of(element), value=value,
+            ),
+            source=source,
+            section_rule=section_rule,
+            decision=decision,
+            mod_ids={(m.rule.metadata or {}).get("id", m.rule.literal) for m in modifiers},
         )
-        tobacco_starts = sorted(e.start_char for e in ents if e.label_ == "tobacco_use")
-        section_ends: dict[int, int] = {}  # section index -> where an indented heading's scope ends
-        brackets = _bracket_pairs(text)
-        bracket_opens = [a for a, _ in brackets]
-        sentence_labels: dict[int, list[str]] = {}
-        if doc.has_annotation("SENT_START"):
-            for e in ents:
-                sentence_labels.setdefault(e.sent.start, []).append(e.label_)
-        for ent in ents:
-            element = ent.label_
-            reading = ent._.qm_reading
-            meta: dict[str, Any] = {}
-            if reading is not None:
-                start, end, source, value = (
-                    reading["start"],
-                    reading["end"],
-                    reading["rule"],
-                    reading["value"],
-                )
-            else:
-                rule = ent._.target_rule
-                meta = (rule.metadata or {}) if rule is not None else {}
-                start, end, source, value = ent.start_char, ent.end_char, meta.get("id", "unknown"), None
-                if element == IGNORE:  # "Fundus ... retina is intact" in an eye-care note is a retinal exam
-                    element = meta["eye_care_element"]
-            modifiers = [m for m in ent._.modifiers if m.category not in _INERT]
-            modifiers = _declined_own_object(doc, _plan_after_negation(doc, modifiers, ent.start), ent.end)
-            modifiers = _bracket_scope(doc, modifiers, ent.start_char, brackets, bracket_opens)
-            if reading is not None:
-                modifiers = _goal_of_another_figure(doc, modifiers, end, text)
-            categories = [m.category for m in modifiers]
-            if meta.get("states_result"):
-                categories.append("PAST_EVENT")  # "FIT negative": a result means the test was done
-            section, section_rule = self._section_of(doc, idx, section_starts, ent.start, section_ends)
-            if section is not None and section in meta.get("exclude_sections", ()):
-                continue
-            if meta.get("followed_by") is not None and not meta["followed_by"].match(text, end):
-                continue  # "flu" is the vaccine only with a vaccine status after it ("Flu: UTD", "flu 10/25")
-            if meta.get("not_preceded_by") is not None and meta["not_preceded_by"].search(
-                text, max(text.rfind("\n", 0, start) + 1, start - _PRECEDING_CHARS), start
-            ):
-                continue  # "SVD 30/08/26 at 39+4": the gestational age of a delivery
-            if meta.get("preceded_by") is not None and not meta["preceded_by"].search(
-                text, max(text.rfind("\n", 0, start) + 1, start - _CONTEXT_BEFORE_CHARS), start
-            ):
-                continue  # "normal cytology" is a cervical result only after a cervical screening word on its line
-            if meta.get("with_finding") and not self.patterns.retinal_finding.search(
-                text, ent.sent.start_char if doc.has_annotation("SENT_START") else 0,
-                ent.sent.end_char if doc.has_annotation("SENT_START") else len(text),
-            ):
-                continue  # an eye-care visit without a retinal finding may be a referral or another problem
-            if meta.get("not_as_heading") and self._topic_heading(text, start, end):
-                continue
-            if self._topic_restated(doc, idx, ent, start, end):
-                continue  # "As to advanced directives, the patient has no advanced directives"
-            if meta.get("same_sentence_as") and doc.has_annotation("SENT_START"):
-                labels = list(sentence_labels.get(ent.sent.start, ()))
-                labels.remove(element)
-                if not set(meta["same_sentence_as"]) & set(labels):
-                    continue  # "counseling" counts as cessation counseling only next to a tobacco mention
-            if pediatric and element in PATIENT_ONLY_IN_ADULTS:
-                categories = [
-                    *categories,
-                    "FAMILY",
-                ]  # a child's note: the household's habits, the mother's pregnancy
-            status, reason = status_of(element, categories, section)
-            decision = second_reading(ent, status)  # the status model's reading, where one ran
-            if decision.decided_by == "model":
-                status, reason = decision.status, None
-            mod_ids = {(m.rule.metadata or {}).get("id", m.rule.literal) for m in modifiers}
-            sent = ent.sent if doc.has_annotation("SENT_START") else doc[:]
-            sentence = sent.text
-            limit = _clause_end(text, end, end + self.max_value_chars)
-            extra_values: list[tuple[Any, ...]] = []
 
-            series: list[Any] = []
-            if element == "hba1c":
-                found = a1c_values(self.patterns, text, end, _value_end(text, end, end + _MAX_SERIES_CHARS))
-                if found:
-                    value, end = found[0].value, found[0].end
-                    series = found
-                    if status == "hypothetical":  # "A1c 6.9% (goal <7)": the goal has its own figure
-                        modifiers = _goal_of_another_figure(doc, modifiers, end, text)
-                        categories = [m.category for m in modifiers] + (
-                            ["PAST_EVENT"] if meta.get("states_result") else []
-                        )
-                        status, reason = status_of(element, categories, section)
-                    if status in _RESULT_OUTWEIGHS:
-                        status, reason = "affirmed", None  # "A1c overdue (last 7.8%)": a number documents a result
-                        categories = [c for c in categories if c not in _RESULT_OUTWEIGHS_CATEGORIES]
-                elif status == "affirmed":
-                    continue  # an A1c without a result is not evidence of a result
-            elif element == "tobacco_use":
-                rule_value = meta.get("value")
-                if rule_value is None and _label_answered(text, end, tobacco_starts):
-                    continue  # "Tobacco Use: Non-smoker.": the answer after the label is the evidence
-                negations = [m for m in modifiers if m.category == "NEGATED_EXISTENCE"]
-                if (
-                    rule_value is not None
-                ):  # "no diabetes, active smoker": a list negation stops at the fixed term
-                    negations = [m for m in negations if _near(m.modifier_span, ent.start, ent.end, 3)]
-                before = text[max(sent.start_char, start - 45) : start]
-                sent_end = sent.end_char
-                if text[end : end + 3].lstrip().startswith("?"):  # "Smoker? - 'I quit years ago.'": the answer follows
-                    line_end = text.find("\n", end)
-                    sent_end = max(sent_end, len(text) if line_end < 0 else line_end)
-                after = text[end : min(sent_end, end + 45)]
-                value, tobacco_cue = tobacco_category_cue(
-                    self.patterns, rule_value, bool(negations), before, after, text[start:end]
-                )
-                if status in ("negated", "ordered", "planned", "uncertain", "declined"):
-                    status = "affirmed"  # "denies smoking" documents a status: never
-            elif element == "retinal_eye_exam" and status == "affirmed":
-                # its result, for EED's prior-year rule: "dilated, no retinopathy", "moderate NPDR", "R0M0"
-                result_end = sent.end_char
-                if text[end:result_end].rstrip().endswith(":"):  # "DRS: R0M0 03/2026", "exam OU: moderate NPDR"
-                    line_end = text.find("\n", end)
-                    result_end = max(result_end, len(text) if line_end < 0 else line_end)
-                value = retinal_result(self.patterns, text, sent.start_char, result_end)
-            elif element == "depression_screening":
-                value, has_result = screening_value(self.patterns, text[start:end], text, end, limit)
-                scores = screening_scores(self.patterns, text, end, _value_end(text, end, end + _MAX_SERIES_CHARS))
-                if scores:
-                    value = {**value, "score": scores[0].value}
-                    has_result = True
-                    series = [_Valued({**value, "score": s.value}, s.start, s.end) for s in scores]
-                if has_result and status in _SCORE_OUTWEIGHS:
-                    # "EPDS 11 - discussed", "Plan: PHQ-9 16": an instrument with its score was administered
-                    status, reason = "affirmed", None
-                    categories = [c for c in categories if c not in _RESULT_OUTWEIGHS_CATEGORIES]
-                if status == "affirmed" and not has_result:
-                    continue
+    def _rule_holds(
+        self, doc: Doc, note: _NoteView, ent: Span, meta: dict[str, Any], element: str, section: str | None,
+        start: int, end: int,
+    ) -> bool:
+        """Whether the conditions of a mention's target rule hold (its section, the words around it, a finding
+        in its sentence, another element beside it) and it is not a heading or a topic restated later."""
+        text = note.text
+        if section is not None and section in meta.get("exclude_sections", ()):
+            return False
+        if meta.get("followed_by") is not None and not meta["followed_by"].match(text, end):
+            return False  # "flu" is the vaccine only with a vaccine status after it ("Flu: UTD", "flu 10/25")
+        if meta.get("not_preceded_by") is not None and meta["not_preceded_by"].search(
+            text, max(text.rfind("\n", 0, start) + 1, start - _PRECEDING_CHARS), start
+        ):
+            return False  # "SVD 30/08/26 at 39+4": the gestational age of a delivery
+        if meta.get("preceded_by") is not None and not meta["preceded_by"].search(
+            text, max(text.rfind("\n", 0, start) + 1, start - _CONTEXT_BEFORE_CHARS), start
+        ):
+            return False  # "normal cytology" is a cervical result only after a cervical screening word on its line
+        if meta.get("with_finding") and not self.patterns.retinal_finding.search(
+            text, ent.sent.start_char if note.has_sentences else 0,
+            ent.sent.end_char if note.has_sentences else len(text),
+        ):
+            return False  # an eye-care visit without a retinal finding may be a referral or another problem
+        if meta.get("not_as_heading") and self._topic_heading(text, start, end):
+            return False
+        if self._topic_restated(doc, note.idx, ent, start, end):
+            return False  # "As to advanced directives, the patient has no advanced directives"
+        if meta.get("same_sentence_as") and note.has_sentences:
+            labels = list(note.sentence_labels.get(ent.sent.start, ()))
+            labels.remove(element)
+            if not set(meta["same_sentence_as"]) & set(labels):
+                return False  # "counseling" counts as cessation counseling only next to a tobacco mention
+        return True
 
-            wanted = _STATUS_CATEGORIES.get(status, set())
-            if element == "tobacco_use":
-                wanted = wanted | {"NEGATED_EXISTENCE"}
-            modifier_ids = [
-                (m.rule.metadata or {}).get("id", m.rule.literal) for m in modifiers if m.category in wanted
+    def _rows(self, doc: Doc, note: _NoteView, read: _Read, parser: ValueParser | None) -> list[dict[str, Any]]:
+        """The evidence rows of a read mention: its own, and those of another element its rule names, of the
+        prior values of a series, and of the other dates of a bracket of dates."""
+        m = read.mention
+        element, status, text, note_date = m.element, m.status, note.text, note.note_date
+        wanted = _STATUS_CATEGORIES.get(status, set())
+        if parser is not None:
+            wanted = wanted | parser.cites
+        modifier_ids = [
+            (x.rule.metadata or {}).get("id", x.rule.literal) for x in m.modifiers if x.category in wanted
+        ]
+        if m.reason and read.section_rule:
+            modifier_ids.append(read.section_rule)
+        if note.pediatric and element in HOUSEHOLD_IN_CHILD_NOTES and status == "family":
+            modifier_ids.append("note.pediatric")
+
+        extra_values: list[tuple[Any, ...]] = []
+        event_date = precision = None
+        series, series_dates = m.series, []
+        if len(series) > 1:
+            series_dates = self._series_dates(doc, m.ent, series, text)
+            extra_values = [
+                (v.start, v.end, v.value, *(resolve(d, note_date) or (None, None) if d else (None, None)))
+                for v, d in zip(series[1:], series_dates[1:], strict=True)
             ]
-            if reason and section_rule:
-                modifier_ids.append(section_rule)
-            if pediatric and element in PATIENT_ONLY_IN_ADULTS and status == "family":
-                modifier_ids.append("note.pediatric")
-
-            event_date = precision = None
-            series_dates: list[DateMention | None] = []
-            if len(series) > 1:
-                series_dates = self._series_dates(doc, ent, series, text)
-                extra_values = [
-                    (v.start, v.end, v.value, *(resolve(d, note_date) or (None, None) if d else (None, None)))
-                    for v, d in zip(series[1:], series_dates[1:], strict=True)
-                ]
-            if element not in UNDATED_ELEMENTS:
-                skip = frozenset((d.start, d.end) for d in series_dates[1:] if d is not None)
-                mention = series_dates[0] if series_dates and series_dates[0] else self._date_for(
-                    doc,
-                    idx,
-                    ent,
-                    start,
-                    end,
-                    # another mention of the same test, procedure or vaccine does not keep a date from it
-                    # ("DRS: R0M0 03/2026", "total abdominal hysterectomy (TAH) on 6/10/2009")
-                    same_label_between=element not in VISIT_DATED_ELEMENTS,
-                    past=bool(mod_ids & _PAST_CUE_IDS),
-                    done_by=note_date if status == "affirmed" else None,
-                    skip=skip,
-                )
-                resolved = resolve(mention, note_date) if mention else None
-                if (
-                    resolved is None
-                    and note_date is not None
-                    and status == "affirmed"
-                    and self._visit_dated(doc, element, section, mod_ids, sentence)
-                ):
-                    resolved = (note_date, "day")
-                if resolved is not None:
-                    event_date, precision = resolved
-                if mention is not None and resolved is not None and status == "affirmed" and len(series) < 2:
-                    extra_values = self._listed_dates(doc, ent, mention, brackets, bracket_opens, positions, text)
-
-            row = {
-                "requires": meta.get("requires", ()),
-                "pairs_with": meta.get("pairs_with", ()),
-                "element": element,
-                "start": start,
-                "end": end,
-                "status": status,
-                "section": section,
-                "modifiers": tuple(dict.fromkeys(modifier_ids)),
-                "source": source,
-                "value": value,
-                "event_date": event_date,
-                "date_precision": precision,
-                "decided_by": decision.decided_by,
-                "model_status": decision.model_status,
-                "model_probability": decision.model_probability,
-                "readers_disagree": decision.disagree,
-            }
-            if element == "tobacco_use":
-                row["_tobacco_cue"] = tobacco_cue
+        if element not in NEVER_DATED_IN_NOTES:
+            skip = frozenset((d.start, d.end) for d in series_dates[1:] if d is not None)
+            past = bool(read.mod_ids & _PAST_CUE_IDS)
+            mention = series_dates[0] if series_dates and series_dates[0] else self._date_for(
+                doc,
+                note.idx,
+                m.ent,
+                m.start,
+                m.end,
+                # another mention of the same test, procedure or vaccine does not keep a date from it
+                # ("DRS: R0M0 03/2026", "total abdominal hysterectomy (TAH) on 6/10/2009")
+                same_label_between=element not in VISIT_DATED_ELEMENTS,
+                past=past,
+                done_by=note_date if status == "affirmed" else None,
+                skip=skip,
+            )
+            resolved = resolve(mention, note_date) if mention else None
             if (
-                element in PLAN_IS_EVIDENCE
-                and event_date is None
-                and {"PAST_EVENT", "HISTORICAL"} & set(categories)
+                resolved is None
+                and note_date is not None
+                and status == "affirmed"
+                and self._visit_dated(doc, element, m.section, read.mod_ids, m.sent.text)
             ):
-                continue  # "prescribed Wellbutrin in the past" is history, not this visit's follow-up
-            if adolescent and element.endswith("_adult") and element in supplemental_elements():
-                row["element"] = element[: -len("_adult")] + "_adolescent"
-            rows.append(row)
-            also = meta.get("also_element")
-            if also:  # "co-test 11/2024 neg": a Pap and an HPV test, with one status and one date
-                rows.append({**row, "element": also})
-            implied = meta.get("implies_element")
-            if implied and status in ("affirmed", "declined", "ordered", "planned"):
-                # "declines smoking cessation counseling" still documents a current user
-                rows.append(
-                    {
-                        **row,
-                        "element": implied,
-                        "status": "affirmed",
-                        "value": meta.get("value"),
-                        "event_date": None,
-                        "date_precision": None,
-                        "modifiers": (),
-                    }
+                resolved = (note_date, "day")
+            if resolved is not None:
+                event_date, precision = resolved
+            if mention is not None and resolved is not None and status == "affirmed" and len(series) < 2:
+                extra_values = self._listed_dates(
+                    doc, m.ent, mention, note.brackets, note.bracket_opens, note.positions, text
                 )
-            for v_start, v_end, v_value, v_date, v_precision in extra_values:
-                # a prior result has its own date, never the current one's ("7.4% in spring")
-                rows.append(
-                    {**row, "start": v_start, "end": v_end, "value": v_value, "event_date": v_date,
-                     "date_precision": v_precision}
-                )
+
+        meta = m.meta
+        row = {
+            "requires": meta.get("requires", ()),
+            "pairs_with": meta.get("pairs_with", ()),
+            "element": element,
+            "start": m.start,
+            "end": m.end,
+            "status": status,
+            "section": m.section,
+            "modifiers": tuple(dict.fromkeys(modifier_ids)),
+            "source": read.source,
+            "value": m.value,
+            "event_date": event_date,
+            "date_precision": precision,
+            "decided_by": read.decision.decided_by,
+            "model_status": read.decision.model_status,
+            "model_probability": read.decision.model_probability,
+            "readers_disagree": read.decision.disagree,
+            **m.row_extra,
+        }
+        if element in PLAN_IS_EVIDENCE and event_date is None and {"PAST_EVENT", "HISTORICAL"} & set(m.categories):
+            return []  # "prescribed Wellbutrin in the past" is history, not this visit's follow-up
+        if note.adolescent and element in ADOLESCENT_ELEMENT:
+            row["element"] = ADOLESCENT_ELEMENT[element]
+        rows = [row]
+        also = meta.get("also_element")
+        if also:  # "co-test 11/2024 neg": a Pap and an HPV test, with one status and one date
+            rows.append({**row, "element": also})
+        implied = meta.get("implies_element")
+        if implied and status in ("affirmed", "declined", "ordered", "planned"):
+            # "declines smoking cessation counseling" still documents a current user
+            rows.append(
+                {
+                    **row,
+                    "element": implied,
+                    "status": "affirmed",
+                    "value": meta.get("value"),
+                    "event_date": None,
+                    "date_precision": None,
+                    "modifiers": (),
+                }
+            )
+        for v_start, v_end, v_value, v_date, v_precision in extra_values:
+            # a prior result has its own date, never the current one's ("7.4% in spring")
+            rows.append(
+                {**row, "start": v_start, "end": v_end, "value": v_value, "event_date": v_date,
+                 "date_precision": v_precision}
+            )
+        return rows
+
+    def _note_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The rows that stand in the whole note: a rule that needs another element affirmed, or its pair."""
         # rules that count only with another element affirmed in the note ("eye exam" needs diabetes);
         # a mention that is not affirmed ("declines eye exam this year") is kept: it explains a gap
         present = {r["element"] for r in rows if r["status"] == "affirmed" and not r["requires"]}
@@ -650,7 +649,8 @@ class EvidenceBuilder:
         kept = [
             r for r in kept if r["status"] != "affirmed" or not r["pairs_with"] or set(r["pairs_with"]) & sources
         ]
-        _weigh_tobacco_history(kept)
+        for parser in self.finishing:
+            parser.finish(kept)
         for r in kept:
             del r["requires"], r["pairs_with"]
         return kept
@@ -680,19 +680,6 @@ def _holds(mention: DateMention, day: date) -> bool:
     if precision == "month":
         return (start.year, start.month) == (day.year, day.month)
     return False
-
-
-def _weigh_tobacco_history(rows: list[dict[str, Any]]) -> None:
-    """A bare "history of smoking" reads ``former`` only when the note states no ongoing habit:
-    "long history of smoking cigarettes. He is currently smoking 1.5 packs per day." is current."""
-    ongoing = any(
-        r.get("_tobacco_cue") == "ongoing" and r["status"] == "affirmed" and r["value"] == "current"
-        for r in rows
-    )
-    for r in rows:
-        cue = r.pop("_tobacco_cue", None)
-        if ongoing and cue == "history" and r["value"] == "former":
-            r["value"] = "current"
 
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s|,|$)|\n\s*\n|;")
@@ -725,33 +712,6 @@ def _unlisted_heading_between(idx: _DocIndex, start_char: int, end_char: int) ->
             continue
         return True
     return False
-
-
-# a label: "Tobacco:", "Tobacco Use:", "Smoking status -", followed by its answer on the same line
-_LABEL_AFTER = re.compile(r"(?:[ \t]+(?:use|usage|history|hx|status|habits?))?[ \t]*[:\-][ \t]*", re.I)
-
-
-def _label_answered(text: str, end: int, starts: list[int]) -> bool:
-    """Whether the mention ending at ``end`` is a label whose answer is itself a tobacco mention
-    ("Tobacco Use: Non-smoker.", "Smoking status: former smoker")."""
-    m = _LABEL_AFTER.match(text, end)
-    if not m or ":" not in m.group() and "-" not in m.group():
-        return False
-    k = bisect.bisect_left(starts, m.end())
-    if k >= len(starts):
-        return False
-    between = text[m.end() : starts[k]]
-    return len(between) <= 20 and not re.search(r"[\n.;]", between)
-
-
-_VALUE_END = re.compile(r"[.!?](?=\s|$)|\n")
-
-
-def _value_end(text: str, start: int, limit: int) -> int:
-    """Where a series of values may end: the end of the sentence or line (a ";" or "," does not end it:
-    "A1c 6.7% (05/11/2026); 7.1% 11/2025"), at most ``limit``."""
-    m = _VALUE_END.search(text, start, min(limit, len(text)))
-    return m.start() if m else min(limit, len(text))
 
 
 def _clause_end(text: str, start: int, limit: int) -> int:
@@ -807,24 +767,6 @@ def _plan_after_negation(doc: Doc, modifiers: list[Any], target_start: int) -> l
         for m in modifiers
         if not (m.category == "NEGATED_EXISTENCE" and any(new_clause(m, p) for p in plans))
     ]
-
-
-# a goal after a measured value that states its own figure: "BP 138/86 (goal <130/80)", "A1c 6.9%, target <7%"
-_GOAL_FIGURE_AFTER = re.compile(r"[\s:<>=≤≥(]*(?:of|is|under|below|less\s+than|at)?[\s<>=≤≥]*\d")
-
-
-def _goal_of_another_figure(doc: Doc, modifiers: list[Any], value_end: int, text: str) -> list[Any]:
-    """Drop a goal or threshold that comes after a measured value and has its own figure: in "BP 138/86 (goal
-    <130/80)" the goal is 130/80, the reading stands. "BP 130/80 goal" (no figure after the goal word) keeps it."""
-    out = []
-    for m in modifiers:
-        if m.category == "HYPOTHETICAL" and m.modifier_span[0] < len(doc):
-            start = doc[m.modifier_span[0]].idx
-            end = doc[m.modifier_span[1] - 1].idx + len(doc[m.modifier_span[1] - 1])
-            if start >= value_end and _GOAL_FIGURE_AFTER.match(text, end):
-                continue
-        out.append(m)
-    return out
 
 
 # what a bracket of dates may hold besides its dates: sides, doses, separators ("2009 R, 2013 L", "#1 2024, #2 2025")
@@ -901,11 +843,6 @@ def _bracket_scope(
     return out
 
 
-def _near(span: tuple[int, int], start: int, end: int, tokens: int) -> bool:
-    """Whether a modifier's token span lies within ``tokens`` tokens of [start, end)."""
-    return (0 <= start - span[1] <= tokens) or (0 <= span[0] - end <= tokens)
-
-
 def title_elements(title: str | None, note_type: str | None) -> frozenset[str]:
     """Elements a procedure-note title names (cheap keyword check used for dating)."""
     words = f"{title or ''} {note_type or ''}".lower()
@@ -914,18 +851,6 @@ def title_elements(title: str | None, note_type: str | None) -> frozenset[str]:
         if pattern.search(words):
             out.add(element)
     return frozenset(out)
-
-
-_TITLE_PATTERNS = {
-    "colonoscopy": re.compile(r"colonoscop"),
-    "flexible_sigmoidoscopy": re.compile(r"sigmoidoscop"),
-    "mammogram": re.compile(r"mammogra"),
-    "cervical_cytology": re.compile(r"\bpap\b|cytolog"),
-    "total_colectomy": re.compile(r"colectomy"),
-    "bilateral_mastectomy": re.compile(r"mastectom"),
-    "hysterectomy_no_cervix": re.compile(r"hysterectom"),
-    "retinal_eye_exam": re.compile(r"ophthalm|retina|fundus|eye exam"),
-}
 
 
 def _eye_care_element(ent: Span) -> str | None:

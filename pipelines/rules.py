@@ -20,6 +20,7 @@ from medspacy.context import ConTextRule
 from medspacy.section_detection import SectionRule
 from medspacy.target_matcher import TargetRule
 
+from engine.elements import unknown_element_message
 from engine.errors import RuleFileError
 
 __all__ = [
@@ -333,25 +334,22 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
         known = ELEMENTS + _supplemental_of(path)
         if element != IGNORE and element not in known:
             raise RuleFileError(
-                f"{path}: rule {entry['id']!r} names unknown element {element!r}; "
-                f"valid elements: {', '.join(known)} (or '{IGNORE}' for a trap phrase)."
+                f"{path}: rule {entry['id']!r} names {_unknown(element, known)} (or '{IGNORE}' for a trap phrase)."
             )
         _check_pattern(path, entry["id"], entry.get("pattern"))
         also = entry.get("also_element")
-        if also is not None and (also not in known or also == element):
-            raise RuleFileError(
-                f"{path}: rule {entry['id']!r} also_element {also!r} must be another element, "
-                f"one of: {', '.join(known)}."
-            )
+        if also is not None and also not in known:
+            raise RuleFileError(f"{path}: rule {entry['id']!r} also_element: {_unknown(also, known)}.")
+        if also is not None and also == element:
+            raise RuleFileError(f"{path}: rule {entry['id']!r} also_element {also!r} must be another element.")
         for key in ("requires", "same_sentence_as"):
             for required in entry.get(key) or ():
                 if required not in known:
-                    raise RuleFileError(
-                        f"{path}: rule {entry['id']!r} {key} unknown element {required!r}; "
-                        f"valid elements: {', '.join(known)}."
-                    )
+                    raise RuleFileError(f"{path}: rule {entry['id']!r} {key}: {_unknown(required, known)}.")
         eye_care = entry.get("eye_care_element")
-        if eye_care is not None and (element != IGNORE or eye_care not in known):
+        if eye_care is not None and eye_care not in known:
+            raise RuleFileError(f"{path}: rule {entry['id']!r} eye_care_element: {_unknown(eye_care, known)}.")
+        if eye_care is not None and element != IGNORE:
             raise RuleFileError(
                 f"{path}: rule {entry['id']!r} eye_care_element {eye_care!r} needs element '{IGNORE}' and one of "
                 f"the elements: {', '.join(known)} (a trap phrase that is evidence in an eye-care note)."
@@ -397,6 +395,11 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
     return rules
 
 
+def _unknown(element: str, known: Iterable[str]) -> str:
+    """"unknown element 'x' (did you mean 'y'?); valid elements: ..." for a rule file's message."""
+    return unknown_element_message(element, list(known)).removesuffix(" (measures/elements.yaml)")
+
+
 def _context_regex(path: Path, entry: dict[str, Any], key: str) -> re.Pattern[str] | None:
     """A rule's ``followed_by`` / ``not_preceded_by`` / ``preceded_by`` regular expression (case-insensitive)."""
     raw = entry.get(key)
@@ -432,8 +435,7 @@ def _expand_types(
             out.add(name)
         else:
             raise RuleFileError(
-                f"{path}: rule {rule_id!r} names unknown element {name!r} in allowed/excluded types; "
-                f"valid elements: {', '.join(all_elements())}."
+                f"{path}: rule {rule_id!r} names, in allowed/excluded types, {_unknown(name, all_elements())}."
             )
     # ConText compares upper-cased labels
     return {t.upper() for t in out} | out
