@@ -20,7 +20,7 @@ from medspacy.context import ConTextRule
 from medspacy.section_detection import SectionRule
 from medspacy.target_matcher import TargetRule
 
-from engine.elements import unknown_element_message
+from engine.elements import default_vocabulary_path, unknown_element_message
 from engine.errors import RuleFileError
 
 __all__ = [
@@ -135,6 +135,7 @@ _VALUE_KEYS = {
     "tobacco_pack_years",
     "tobacco_relapse_cue",
     "tobacco_ongoing_cue",
+    "tobacco_continuing_cue",
     "screening_score",
     "screening_result",
     "screening_filler",
@@ -538,6 +539,7 @@ class ValuePatterns:
     tobacco_pack_years: re.Pattern[str]
     tobacco_relapse_cue: re.Pattern[str]
     tobacco_ongoing_cue: re.Pattern[str]
+    tobacco_continuing_cue: re.Pattern[str]
     screening_score: re.Pattern[str]
     screening_result: re.Pattern[str]
     screening_filler: re.Pattern[str]
@@ -584,10 +586,13 @@ def load_value_patterns(path: Path | None = None) -> ValuePatterns:
 
 
 def rules_digest(directory: Path | None = None) -> str:
-    """Short hash of every rule file, so the pipeline version changes whenever a rule does."""
-    directory = directory or RESOURCES
+    """Short hash of every rule file, so the pipeline version changes whenever a rule does; for the shipped
+    rules also of the element vocabulary (measures/elements.yaml), whose element facts steer extraction."""
+    paths = sorted((directory or RESOURCES).glob("*.yaml")) + sorted((directory or RESOURCES).glob("*.json"))
+    if directory is None:
+        paths.append(default_vocabulary_path())
     digest = hashlib.sha256()
-    for path in sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.json")):
+    for path in paths:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:10]
