@@ -156,8 +156,8 @@ def test_more_element_facts_come_from_the_vocabulary():
         HOUSEHOLD_IN_CHILD_NOTES,
         NEVER_DATED_IN_NOTES,
         VACCINES,
-        title_elements,
     )
+    from pipelines.note_facts import title_elements
     from pipelines.status import ACTION_ELEMENTS
 
     vocab = load_vocabulary()
