@@ -38,6 +38,7 @@ from .normalize import NormalizingTokenizer, normalize_text
 from .prefilter import FILLER, Prefilter, pattern_keys, phrase_keys
 from .regex_matching import read_text_once
 from .rules import load_context_rules, load_section_rules, load_target_rules, load_value_patterns
+from .token_gate import gate_token_patterns
 
 __all__ = [
     "DATE_ORDERS",
@@ -206,6 +207,7 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
     for component in (cased_matcher, matcher, context):
         if component is not None:
             read_text_once(component)  # regex rules: one text per Doc, not one per rule
+            gate_token_patterns(component)  # token rules: run only on Docs holding a word they need
     if opts["mode"] == "windowed":
         nlp.tokenizer.prefilter = build_prefilter(nlp.tokenizer.tokenizer, target_rules, sectionizer is not None)
     return nlp
