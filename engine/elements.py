@@ -16,13 +16,14 @@ Usage::
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from engine.errors import VocabularyError
 
@@ -51,10 +52,30 @@ class Element(BaseModel):
     visit_dated_in_notes: bool = False
     scored_at_visit: bool = False
     never_family: bool = False
+    planned_in_plan_section: bool = False
+    never_dated_in_notes: bool = False
+    household_in_child_notes: bool = False
+    note_title: str = ""
+    value_parser: str = Field(default="", pattern=r"^([a-z][a-z0-9_]*)?$")
+    adolescent_element: str = ""
     sources: Literal["notes", "structured", "both"]
     guideline: bool = False
     value: str = ""
     description: str = Field(min_length=1)
+
+    @field_validator("note_title")
+    @classmethod
+    def _title_compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression ({exc})") from None
+        return value
+
+    @property
+    def title_pattern(self) -> re.Pattern[str] | None:
+        """``note_title`` compiled (case-insensitive), or None."""
+        return re.compile(self.note_title, re.IGNORECASE) if self.note_title else None
 
     @property
     def from_notes(self) -> bool:
@@ -126,6 +147,11 @@ class Vocabulary:
                 raise VocabularyError(f"{name}: element '{element.id}' is listed twice; ids must be unique.")
             seen.add(element.id)
             elements.append(element)
+        for element in elements:  # references to other entries
+            other = element.adolescent_element
+            if other and other not in seen:
+                raise VocabularyError(f"{name}: entry '{element.id}', field 'adolescent_element': "
+                                      f"{unknown_element_message(other, sorted(seen))}")
         return cls(elements, path)
 
 

@@ -21,7 +21,7 @@ from typing import Literal
 
 __all__ = ["ADJACENT_ONLY_KINDS", "DATE_ORDERS", "DateMention", "find_dates", "resolve"]
 
-# dates that count only right after the mention they date (pipelines.evidence_builder checks that)
+# dates that count only right after the mention they date (pipelines.mention_dates checks that)
 ADJACENT_ONLY_KINDS = frozenset({"my2_bare", "day_month"})
 
 DATE_ORDERS: tuple[str, ...] = ("mdy", "dmy")
@@ -185,7 +185,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         "day_month",
         re.compile(r"(?<![\d/\-.])(?P<a>[0-3]?\d)/(?P<b>[01]?\d)(?![\d/%]|\s*(?:mg|mcg|ml|units?)\b)", re.I),
     ),
-    # a bare m/yy ("flu 10/25", "8.6% 04/25") is a date only right after what it dates (pipelines.evidence_builder
+    # a bare m/yy ("flu 10/25", "8.6% 04/25") is a date only right after what it dates (pipelines.mention_dates
     # checks that): "2/6 murmur" and "5/5 strength" are not dates
     (
         "my2_bare",

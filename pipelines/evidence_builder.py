@@ -1,5 +1,11 @@
 """``qm_evidence``: turn target spans + ConText modifiers + sections + dates into evidence rows.
 
+Every mention is read the same way (its rule's conditions, modifiers, section, status); its value comes from
+its element's parser in ``pipelines.value_parsers`` (named by ``value_parser:`` in measures/elements.yaml);
+then its date and rows. Which modifiers reach a mention: ``pipelines.modifier_scope``; its section:
+``pipelines.mention_section``; its date: ``pipelines.mention_dates``; the note-level facts (eye-care,
+pediatric note, age, title): ``pipelines.note_facts``.
+
 Rows are plain dicts with character offsets (no Span objects), stored on ``doc._.qm_evidence``;
 ``pipelines.extract`` adds the note's identifiers and builds ``engine.records.Evidence``.
 A row: element, start, end, status, section, modifiers, source, value, event_date, date_precision.
@@ -17,21 +23,35 @@ from spacy.tokens import Doc, Span
 
 from engine.elements import load_vocabulary
 
-from .dates import ADJACENT_ONLY_KINDS, DateMention, resolve
+from .dates import resolve
+from .mention_dates import DocIndex, date_for, dates_of_series, listed_dates
+from .mention_section import section_of
+from .modifier_scope import bracket_pairs, bracket_scope, declined_own_object, plan_after_negation
+from .note_facts import ADOLESCENT_YEARS
 from .prefilter import source_text
-from .rules import IGNORE, ValuePatterns, load_value_patterns, supplemental_elements
-from .status import FAMILY_SECTIONS, PLAN_IS_EVIDENCE, status_of
+from .rules import IGNORE, ValuePatterns, load_value_patterns
+from .status import PLAN_IS_EVIDENCE, status_of
 from .status_model.component import second_reading
-from .values import a1c_values, retinal_result, screening_scores, screening_value, tobacco_category_cue
+from .status_model.hybrid import Decision
+from .value_parsers import Mention, ValueParser, goal_of_another_figure, parsers_for
 
-__all__ = ["EvidenceBuilder", "UNDATED_ELEMENTS"]
+__all__ = ["NEVER_DATED_IN_NOTES", "EvidenceBuilder"]
 
-UNDATED_ELEMENTS = frozenset({"tobacco_use", "diabetes", "hypertension", "pregnancy", "blood_pressure"})
+# element facts of the element vocabulary (measures/elements.yaml); the pipeline keeps no list of its own
+_VOCABULARY = load_vocabulary()
+# a status, condition or vital sign holds at the visit: a date near its mention is not its date (never_dated_in_notes)
+NEVER_DATED_IN_NOTES = frozenset(e.id for e in _VOCABULARY if e.never_dated_in_notes)
+# in a young child's note these describe the parents, not the patient (household_in_child_notes; guideline:
+# tobacco decisions)
+HOUSEHOLD_IN_CHILD_NOTES = frozenset(e.id for e in _VOCABULARY if e.household_in_child_notes)
+# a 12-17 year old's note gives the adolescent element of an adult one (adolescent_element)
+ADOLESCENT_ELEMENT = {e.id: e.adolescent_element for e in _VOCABULARY if e.adolescent_element}
+VACCINES = frozenset(e.id for e in _VOCABULARY if e.kind == "vaccine" and e.from_notes)
 # elements dated on the note date when a procedure note / this visit documents them, and screening
 # instruments whose score in a note was taken at that visit unless the text dates it: element facts of
 # measures/elements.yaml (visit_dated_in_notes, scored_at_visit)
-VISIT_DATED_ELEMENTS = frozenset(e.id for e in load_vocabulary() if e.visit_dated_in_notes)
-ALWAYS_VISIT_DATED = frozenset(e.id for e in load_vocabulary() if e.scored_at_visit)
+VISIT_DATED_ELEMENTS = frozenset(e.id for e in _VOCABULARY if e.visit_dated_in_notes)
+ALWAYS_VISIT_DATED = frozenset(e.id for e in _VOCABULARY if e.scored_at_visit)
 VISIT_SECTIONS = frozenset(
     {
         "physical_exam",
@@ -68,18 +88,8 @@ _STATUS_CATEGORIES = {
     "affirmed": {"PAST_EVENT"},
 }
 _INERT = ("TERMINATE", "PSEUDO", "PATIENT")
-# an HbA1c written with its number is a result whatever plan or negation surrounds the test ("A1c - overdue
-# (last 7.8%)", "no A1c since 2019 (7.2%)"); a goal ("goal A1c < 7") or a relative's value stays as it is
-_RESULT_OUTWEIGHS = frozenset({"negated", "declined", "ordered", "planned", "uncertain"})
-_RESULT_OUTWEIGHS_CATEGORIES = frozenset({"NEGATED_EXISTENCE", "DECLINED", "ORDERED", "PLANNED", "POSSIBLE_EXISTENCE"})
-# a screening instrument written with its score was given, whatever plan or doubt surrounds it ("EPDS 11 -
-# discussed", "Plan: PHQ-9 16, start sertraline"); a refusal or a negation has no score
-_SCORE_OUTWEIGHS = frozenset({"ordered", "planned", "uncertain"})
-_MAX_SERIES_CHARS = 180
 _PRECEDING_CHARS = 40  # how far back a rule's not_preceded_by looks (never before its line)
 _CONTEXT_BEFORE_CHARS = 80  # how far back a rule's preceded_by looks (never before its line)
-# in a young child's note these describe the parents, not the patient (guideline: tobacco decisions)
-PATIENT_ONLY_IN_ADULTS = frozenset({"tobacco_use", "pregnancy"})
 _PAST_CUE_IDS = {
     "past.last",
     "past.had",
@@ -89,264 +99,61 @@ _PAST_CUE_IDS = {
     "past.had_after",
     "past.last_date_after",
 }
-_MAX_DATE_DISTANCE = 80
-_MAX_SERIES_DATE_DISTANCE = 40
-_CLOSE_AFTER = 25  # a date this close after a mention, in the same field, is its own
-_FIELD_BREAK = re.compile(r"[;|\n•]")
-_LABEL_COLON = re.compile(r"[ \t]*:")
-# with match(text, end, date_start): only a separator between, or a done word with its place ("flu vax - had at
-# pharmacy 10/25", "kit returned 05/26", "given 14/04", "7.2%) 03/25", "was 19 on 21/5")
-_ADJACENT = re.compile(
-    r"[\s:()\-,]{0,3}(?:(?:had|given|rec'?d|received|done|returned|completed|taken|administered|performed"
-    r"|collected|resulted)(?:\s+(?:at|@|by|in|via)\s+[A-Za-z'-]+(?:\s+[A-Za-z'-]+){0,2})?\s+(?:on\s+|in\s+)?"
-    r"|(?:on|in|dated)\s+)?$",
-    re.I,
-)
-_SERIES_BREAK = re.compile(r"[,;]|\bthen\b|->|→", re.I)
-# a date that heads a list of results: "Cervical screening 25/08/26: HPV +ve, cytology - LSIL"
-_HEADER_DATE = re.compile(r"\s*:")
-VACCINES = frozenset({"influenza_vaccine", "pneumococcal_vaccine", "td_tdap_vaccine", "zoster_vaccine"})
-_PRESENT_KINDS = frozenset({"today"})
-# "Pap smear with HPV cotesting was in 2022": mentions joined like this share the date
-_JOINED = re.compile(
-    r"^\s*(?:with|and|plus|including|/|\+)\s*(?:\w+\s*){0,1}$", re.I
-)  # "earlier this month" after a past cue is a fine date
 
 
-class _Valued(NamedTuple):
-    """One value of a series (a prior score beside the current one) and the offsets of its number."""
+class _NoteView:
+    """The note-level facts every mention of a Doc is read against, computed once per Doc."""
 
-    value: Any
-    start: int
-    end: int
+    def __init__(self, doc: Doc) -> None:
+        self.note_date: date | None = doc._.qm_note_date
+        eye_care = bool(doc._.qm_eye_care)
+        self.ents = [e for e in doc.ents if e.label_ != IGNORE or (eye_care and _eye_care_element(e))]
+        self.positions = [(e.start_char, e.end_char, e.label_) for e in self.ents]
+        self.text = source_text(doc)  # windowed: the whole text, not only the windows
+        self.idx = DocIndex(doc, self.positions, self.text)
+        self.section_starts = [s.title_start for s in (doc._.sections or [])]
+        self.section_ends: dict[int, int] = {}  # section index -> where an indented heading's scope ends
+        self.pediatric = bool(doc._.qm_pediatric)
+        age = doc._.qm_age_years
+        self.adolescent = age is not None and ADOLESCENT_YEARS[0] <= age < ADOLESCENT_YEARS[1]
+        self.brackets = bracket_pairs(self.text)
+        self.bracket_opens = [a for a, _ in self.brackets]
+        self.has_sentences = doc.has_annotation("SENT_START")
+        self.sentence_labels: dict[int, list[str]] = {}
+        if self.has_sentences:
+            for e in self.ents:
+                self.sentence_labels.setdefault(e.sent.start, []).append(e.label_)
 
 
-class _DocIndex:
-    """What the row builder looks up for every candidate, computed once per Doc.
+class _Read(NamedTuple):
+    """A mention as read, with what its rows need beside it."""
 
-    ``Doc.text`` and ``Doc.ents`` rebuild their result on every access (a join over all tokens, a new
-    Span per entity): read per candidate they made a note's extraction time grow with the square of
-    its length.
-    """
-
-    def __init__(self, doc: Doc, positions: list[tuple[int, int, str]], text: str) -> None:
-        self.text = text
-        self.positions = positions  # (start, end, label) of the targets that make evidence: sorted, disjoint
-        self.position_starts = [p[0] for p in positions]
-        ents = doc.ents
-        self.ent_chars = [(e.start_char, e.end_char) for e in ents]
-        self.starts_by_label: dict[str, list[tuple[int, int]]] = {}
-        for e in ents:
-            self.starts_by_label.setdefault(e.label_, []).append((e.start_char, e.end_char))
-        self.dates: list[DateMention] = list(doc._.qm_dates or ())  # sorted by (start, end)
-        self.date_starts = [m.start for m in self.dates]
-        self.longest_date = max((m.end - m.start for m in self.dates), default=0)
-
-    def dates_from(self, start_char: int) -> int:
-        """Index of the first date mention that may end after ``start_char``."""
-        return bisect.bisect_left(self.date_starts, start_char - self.longest_date)
-
-    def positions_within(self, lo: int, hi: int) -> list[tuple[int, int, str]]:
-        """The target positions (start, end, label) that lie inside ``lo``..``hi``."""
-        k = bisect.bisect_left(self.position_starts, lo)
-        out = []
-        positions = self.positions
-        while k < len(positions) and positions[k][0] <= hi:
-            if positions[k][1] <= hi:
-                out.append(positions[k])
-            k += 1
-        return out
+    mention: Mention
+    source: str  # the rule that fired
+    section_rule: str | None
+    decision: Decision
+    mod_ids: set[str]
 
 
 class EvidenceBuilder:
-    """Build evidence rows from ``doc.ents`` (targets), ConText modifiers, sections and dates."""
+    """Build evidence rows from ``doc.ents`` (targets), ConText modifiers, sections and dates; a mention's
+    value comes from its element's value parser (``value_parser:`` in measures/elements.yaml)."""
 
     def __init__(self, nlp: Language, name: str = "qm_evidence", *, max_value_chars: int = 60):
         self.name = name
         self.max_value_chars = max_value_chars
         self.patterns: ValuePatterns = load_value_patterns()
+        self.parsers: dict[str, ValueParser] = parsers_for(_VOCABULARY, self.patterns)
+        # parsers with a note-level pass, each once
+        self.finishing = [
+            p for p in dict.fromkeys(self.parsers.values()) if type(p).finish is not ValueParser.finish
+        ]
 
     def __call__(self, doc: Doc) -> Doc:
         doc._.qm_evidence = self.predict(doc)
         return doc
 
     # ------------------------------------------------------------------ helpers
-    @staticmethod
-    def _section_of(
-        doc: Doc, idx: _DocIndex, starts: list[int], token_i: int, ends: dict[int, int] | None = None
-    ) -> tuple[str | None, str | None]:
-        sections = doc._.sections or []
-        k = bisect.bisect_right(starts, token_i) - 1
-        if k < 0:
-            return None, None
-        section = sections[k]
-        if ends is not None:
-            if k not in ends:
-                ends[k] = _indented_heading_end(idx.text, doc[section.title_start].idx)
-            if doc[token_i].idx >= ends[k]:
-                return None, None  # "   Their plan: ..." under a bullet: the next, less indented item has left it
-        rule = getattr(section, "rule", None)
-        rule_id = (rule.metadata or {}).get("id") if rule is not None else None
-        if section.category in FAMILY_SECTIONS and _unlisted_heading_between(
-            idx, doc[section.body_start].idx if section.body_start < len(doc) else len(idx.text), doc[token_i].idx
-        ):
-            return None, None  # "FH: Non-contributory,SOCH: He smokes": the family section has ended
-        return section.category, rule_id
-
-    @staticmethod
-    def _date_for(
-        doc: Doc,
-        idx: _DocIndex,
-        ent: Span,
-        start: int,
-        end: int,
-        same_label_between: bool = True,
-        past: bool = False,
-        done_by: date | None = None,
-        skip: frozenset[tuple[int, int]] = frozenset(),
-    ) -> DateMention | None:
-        """The date of a mention: the nearest date expression of its sentence, within
-        ``_MAX_DATE_DISTANCE`` characters, that no other mention sits in front of. A date right
-        after the mention ("Flu: done 10/2025  PCV20: done 2024") is preferred to one before it;
-        ``done_by`` (the note date of a done event) rules out later dates ("colonoscopy 2019, repeat
-        2029"); a year or month holding the note date yields to "today" in the same sentence
-        ("Flu vax 2026 (Fluad) given today"). ``skip`` holds dates that belong to other values; another
-        mention of the same label between keeps a date from it only when ``same_label_between``."""
-        sent = ent.sent if doc.has_annotation("SENT_START") else doc[:]
-        text = idx.text
-        own = (ent.start_char, ent.end_char)
-        sent_start, sent_end = sent.start_char, sent.end_char
-        if _LABEL_COLON.match(text, end):  # "DRS: R0M0 03/2026": a label's answer runs to the end of its line
-            line_end = text.find("\n", end)
-            sent_end = max(sent_end, len(text) if line_end < 0 else line_end)
-        best: tuple[int, int, DateMention] | None = None
-        close_after: tuple[int, DateMention] | None = None
-        today: DateMention | None = None
-        dates = idx.dates
-        for i in range(idx.dates_from(sent_start), len(dates)):
-            mention = dates[i]
-            if mention.start >= sent_end:
-                break
-            if mention.end <= sent_start:
-                continue
-            if mention.start < end and start < mention.end or (mention.start, mention.end) in skip:
-                continue
-            if mention.kind in _PRESENT_KINDS:
-                today = today or mention
-            if past and mention.kind in _PRESENT_KINDS:
-                continue  # "prior colonoscopy, who presents today": today is the visit, not the test
-            if done_by is not None and _after(mention, done_by):
-                other = mention.other_reading()  # "12/01/26" in a January note: 12 Jan, not 1 Dec
-                if other is None or _after(other, done_by):
-                    continue  # a done test is not dated in the future: "repeat 2029", "next due 03/2027"
-                mention = other
-            if mention.start >= end:
-                gap, after = mention.start - end, 0
-                lo, hi = end, mention.start
-            else:
-                gap, after = start - mention.end, 1
-                lo, hi = mention.end, start
-            if gap > _MAX_DATE_DISTANCE:
-                continue
-            if mention.kind in ADJACENT_ONLY_KINDS and (after or not _ADJACENT.match(text, end, mention.start)):
-                continue  # "flu 10/25": a bare m/yy dates only what it follows
-            if any(
-                (s, e) != own
-                and (same_label_between or label != ent.label_)
-                and not _JOINED.match(text[end:s] if s >= end else text[e:start])
-                and not (after and _HEADER_DATE.match(text, mention.end))
-                for s, e, label in idx.positions_within(lo, hi)
-            ):
-                continue  # another mention sits between: the date is its own (unless it heads a list: "25/08/26:")
-            key = (gap, after)
-            if best is None or key < best[:2]:
-                best = (gap, after, mention)
-            if not after and gap <= _CLOSE_AFTER and not _FIELD_BREAK.search(text, lo, hi):
-                if close_after is None or gap < close_after[0]:
-                    close_after = (gap, mention)
-        chosen = close_after[1] if close_after else (best[2] if best else None)
-        if (
-            chosen is not None
-            and today is not None
-            and not past
-            and done_by is not None
-            and chosen.kind not in _PRESENT_KINDS
-            and _holds(chosen, done_by)
-        ):
-            return today  # "Flu vax 2026 (Fluad Quad) given today": the season names the year, today the day
-        return chosen
-
-    def _series_dates(self, doc: Doc, ent: Span, values: list[Any], text: str) -> list[DateMention | None]:
-        """Dates of a series of results ("A1c 7.9% (Jan 2026), 8.1% in 10/2025", "trend: 02/2025 7.9% -> 08/2025
-        7.4%"): a date goes to the value before it unless a separator (",", ";", "then") stands between them and
-        none between it and the value after it; each value takes its nearest date."""
-        sent = ent.sent if doc.has_annotation("SENT_START") else doc[:]
-        spans = [(v.start, v.end) for v in values]
-        owned: list[list[tuple[int, DateMention]]] = [[] for _ in values]
-        for mention in doc._.qm_dates or ():
-            if mention.end <= sent.start_char or mention.start >= sent.end_char:
-                continue
-            if any(mention.start < e and s < mention.end for s, e in spans):
-                continue
-            left = max((k for k, (_, e) in enumerate(spans) if e <= mention.start), default=None)
-            right = min((k for k, (s, _) in enumerate(spans) if s >= mention.end), default=None)
-            if left is not None and (
-                right is None
-                or not _SERIES_BREAK.search(text, spans[left][1], mention.start)
-                or _SERIES_BREAK.search(text, mention.end, spans[right][0])
-            ):
-                k, gap = left, mention.start - spans[left][1]
-            elif right is not None:
-                k, gap = right, spans[right][0] - mention.end
-            else:
-                continue
-            if mention.kind in ADJACENT_ONLY_KINDS and (
-                k != left or not _ADJACENT.match(text, spans[k][1], mention.start)
-            ):
-                continue
-            if gap <= _MAX_SERIES_DATE_DISTANCE:
-                owned[k].append((gap, mention))
-        return [min(found, key=lambda x: x[0])[1] if found else None for found in owned]
-
-    @staticmethod
-    def _listed_dates(
-        doc: Doc,
-        ent: Span,
-        mention: DateMention,
-        brackets: list[tuple[int, int]],
-        opens: list[int],
-        positions: list[tuple[int, int, str]],
-        text: str,
-    ) -> list[tuple[Any, ...]]:
-        """The other dates of a bracket right after a mention that holds only dates ("bilateral mastectomies
-        (2009 R, 2013 L)", "Pneumovax (2015, 2021)"): each is a date of the mention too, as an extra row
-        (mention to date). A future date, another mention or any other word in the bracket: none."""
-        pair = _enclosing(brackets, opens, mention.start)
-        if pair is None or text[ent.end_char : pair[0]].strip():
-            return []
-        k = bisect.bisect_right(positions, (pair[0], len(text) + 1, ""))
-        if k < len(positions) and positions[k][0] < pair[1]:
-            return []  # another mention in the bracket
-        note_date = doc._.qm_note_date
-        dates = doc._.qm_dates or []
-        k = bisect.bisect_right(dates, pair[0], key=lambda d: d.start)
-        inside = []
-        while k < len(dates) and dates[k].end <= pair[1]:
-            inside.append(dates[k])
-            k += 1
-        rest = text[pair[0] + 1 : pair[1]]
-        for d in reversed(inside):
-            rest = rest[: d.start - pair[0] - 1] + " " + rest[d.end - pair[0] - 1 :]
-        if len(inside) < 2 or not _ONLY_LIST_WORDS.fullmatch(rest):
-            return []
-        out: list[tuple[Any, ...]] = []
-        for d in inside:
-            resolved = resolve(d, note_date) if d != mention else None
-            if resolved is None or (note_date is not None and _after(d, note_date)):
-                continue
-            out.append((ent.start_char, d.end, None, *resolved))
-        return out
-
     def _visit_dated(
         self, doc: Doc, element: str, section: str | None, mod_ids: set[str], sentence: str
     ) -> bool:
@@ -380,7 +187,7 @@ class EvidenceBuilder:
             return False
         return not self.patterns.heading_affirm_cue.match(text, after.end())
 
-    def _topic_restated(self, doc: Doc, idx: _DocIndex, ent: Span, start: int, end: int) -> bool:
+    def _topic_restated(self, doc: Doc, idx: DocIndex, ent: Span, start: int, end: int) -> bool:
         """Whether a mention only introduces a topic ("As to advanced directives,", "Regarding her
         colonoscopy,") that a later mention of the same element in the sentence states the status of."""
         if not doc.has_annotation("SENT_START"):
@@ -397,250 +204,208 @@ class EvidenceBuilder:
 
     # ------------------------------------------------------------------ main
     def predict(self, doc: Doc) -> list[dict[str, Any]]:
+        """Every target mention read the same way (:meth:`_read`), its value by its element's parser
+        (``pipelines.value_parsers``), its rows built (:meth:`_rows`); then the note-level checks."""
+        note = _NoteView(doc)
         rows: list[dict[str, Any]] = []
-        section_starts = [s.title_start for s in (doc._.sections or [])]
-        note_date: date | None = doc._.qm_note_date
-        eye_care = bool(doc._.qm_eye_care)
-        ents = [e for e in doc.ents if e.label_ != IGNORE or (eye_care and _eye_care_element(e))]
-        positions = [(e.start_char, e.end_char, e.label_) for e in ents]
-        text = source_text(doc)  # windowed: the whole text, not only the windows
-        idx = _DocIndex(doc, positions, text)
-        pediatric = bool(doc._.qm_pediatric)
-        adolescent = (
-            doc._.qm_age_years is not None and ADOLESCENT_YEARS[0] <= doc._.qm_age_years < ADOLESCENT_YEARS[1]
+        for ent in note.ents:
+            read = self._read(doc, note, ent)
+            if read is None:
+                continue
+            parser = self.parsers.get(read.mention.element)
+            if parser is not None and not parser.parse(read.mention):
+                continue
+            rows.extend(self._rows(doc, note, read, parser))
+        return self._note_rows(rows)
+
+    def _read(self, doc: Doc, note: _NoteView, ent: Span) -> _Read | None:
+        """A mention's offsets, modifiers, section and status; None when its rule's conditions do not hold."""
+        text, idx = note.text, note.idx
+        element = ent.label_
+        reading = ent._.qm_reading
+        meta: dict[str, Any] = {}
+        if reading is not None:
+            start, end, source, value = reading["start"], reading["end"], reading["rule"], reading["value"]
+        else:
+            rule = ent._.target_rule
+            meta = (rule.metadata or {}) if rule is not None else {}
+            start, end, source, value = ent.start_char, ent.end_char, meta.get("id", "unknown"), None
+            if element == IGNORE:  # "Fundus ... retina is intact" in an eye-care note is a retinal exam
+                element = meta["eye_care_element"]
+        modifiers = [m for m in ent._.modifiers if m.category not in _INERT]
+        modifiers = declined_own_object(doc, plan_after_negation(doc, modifiers, ent.start), ent.end)
+        modifiers = bracket_scope(doc, modifiers, ent.start_char, note.brackets, note.bracket_opens)
+        if reading is not None:
+            modifiers = goal_of_another_figure(doc, modifiers, end, text)
+        categories = [m.category for m in modifiers]
+        if meta.get("states_result"):
+            categories.append("PAST_EVENT")  # "FIT negative": a result means the test was done
+        section, section_rule = section_of(doc, idx, note.section_starts, ent.start, note.section_ends)
+        if not self._rule_holds(doc, note, ent, meta, element, section, start, end):
+            return None
+        if note.pediatric and element in HOUSEHOLD_IN_CHILD_NOTES:
+            categories = [*categories, "FAMILY"]  # a child's note: the household's habits, the mother's pregnancy
+        status, reason = status_of(element, categories, section)
+        decision = second_reading(ent, status)  # the status model's reading, where one ran
+        if decision.decided_by == "model":
+            status, reason = decision.status, None
+        sent = ent.sent if note.has_sentences else doc[:]
+        return _Read(
+            Mention(
+                doc=doc, ent=ent, element=element, text=text, start=start, end=end, status=status, reason=reason,
+                modifiers=modifiers, categories=categories, meta=meta, section=section, sent=sent,
+                limit=_clause_end(text, end, end + self.max_value_chars),
+                same_label_starts=idx.starts_of(element), value=value,
+            ),
+            source=source,
+            section_rule=section_rule,
+            decision=decision,
+            mod_ids={(m.rule.metadata or {}).get("id", m.rule.literal) for m in modifiers},
         )
-        tobacco_starts = sorted(e.start_char for e in ents if e.label_ == "tobacco_use")
-        section_ends: dict[int, int] = {}  # section index -> where an indented heading's scope ends
-        brackets = _bracket_pairs(text)
-        bracket_opens = [a for a, _ in brackets]
-        sentence_labels: dict[int, list[str]] = {}
-        if doc.has_annotation("SENT_START"):
-            for e in ents:
-                sentence_labels.setdefault(e.sent.start, []).append(e.label_)
-        for ent in ents:
-            element = ent.label_
-            reading = ent._.qm_reading
-            meta: dict[str, Any] = {}
-            if reading is not None:
-                start, end, source, value = (
-                    reading["start"],
-                    reading["end"],
-                    reading["rule"],
-                    reading["value"],
-                )
-            else:
-                rule = ent._.target_rule
-                meta = (rule.metadata or {}) if rule is not None else {}
-                start, end, source, value = ent.start_char, ent.end_char, meta.get("id", "unknown"), None
-                if element == IGNORE:  # "Fundus ... retina is intact" in an eye-care note is a retinal exam
-                    element = meta["eye_care_element"]
-            modifiers = [m for m in ent._.modifiers if m.category not in _INERT]
-            modifiers = _declined_own_object(doc, _plan_after_negation(doc, modifiers, ent.start), ent.end)
-            modifiers = _bracket_scope(doc, modifiers, ent.start_char, brackets, bracket_opens)
-            if reading is not None:
-                modifiers = _goal_of_another_figure(doc, modifiers, end, text)
-            categories = [m.category for m in modifiers]
-            if meta.get("states_result"):
-                categories.append("PAST_EVENT")  # "FIT negative": a result means the test was done
-            section, section_rule = self._section_of(doc, idx, section_starts, ent.start, section_ends)
-            if section is not None and section in meta.get("exclude_sections", ()):
-                continue
-            if meta.get("followed_by") is not None and not meta["followed_by"].match(text, end):
-                continue  # "flu" is the vaccine only with a vaccine status after it ("Flu: UTD", "flu 10/25")
-            if meta.get("not_preceded_by") is not None and meta["not_preceded_by"].search(
-                text, max(text.rfind("\n", 0, start) + 1, start - _PRECEDING_CHARS), start
-            ):
-                continue  # "SVD 30/08/26 at 39+4": the gestational age of a delivery
-            if meta.get("preceded_by") is not None and not meta["preceded_by"].search(
-                text, max(text.rfind("\n", 0, start) + 1, start - _CONTEXT_BEFORE_CHARS), start
-            ):
-                continue  # "normal cytology" is a cervical result only after a cervical screening word on its line
-            if meta.get("with_finding") and not self.patterns.retinal_finding.search(
-                text, ent.sent.start_char if doc.has_annotation("SENT_START") else 0,
-                ent.sent.end_char if doc.has_annotation("SENT_START") else len(text),
-            ):
-                continue  # an eye-care visit without a retinal finding may be a referral or another problem
-            if meta.get("not_as_heading") and self._topic_heading(text, start, end):
-                continue
-            if self._topic_restated(doc, idx, ent, start, end):
-                continue  # "As to advanced directives, the patient has no advanced directives"
-            if meta.get("same_sentence_as") and doc.has_annotation("SENT_START"):
-                labels = list(sentence_labels.get(ent.sent.start, ()))
-                labels.remove(element)
-                if not set(meta["same_sentence_as"]) & set(labels):
-                    continue  # "counseling" counts as cessation counseling only next to a tobacco mention
-            if pediatric and element in PATIENT_ONLY_IN_ADULTS:
-                categories = [
-                    *categories,
-                    "FAMILY",
-                ]  # a child's note: the household's habits, the mother's pregnancy
-            status, reason = status_of(element, categories, section)
-            decision = second_reading(ent, status)  # the status model's reading, where one ran
-            if decision.decided_by == "model":
-                status, reason = decision.status, None
-            mod_ids = {(m.rule.metadata or {}).get("id", m.rule.literal) for m in modifiers}
-            sent = ent.sent if doc.has_annotation("SENT_START") else doc[:]
-            sentence = sent.text
-            limit = _clause_end(text, end, end + self.max_value_chars)
-            extra_values: list[tuple[Any, ...]] = []
 
-            series: list[Any] = []
-            if element == "hba1c":
-                found = a1c_values(self.patterns, text, end, _value_end(text, end, end + _MAX_SERIES_CHARS))
-                if found:
-                    value, end = found[0].value, found[0].end
-                    series = found
-                    if status == "hypothetical":  # "A1c 6.9% (goal <7)": the goal has its own figure
-                        modifiers = _goal_of_another_figure(doc, modifiers, end, text)
-                        categories = [m.category for m in modifiers] + (
-                            ["PAST_EVENT"] if meta.get("states_result") else []
-                        )
-                        status, reason = status_of(element, categories, section)
-                    if status in _RESULT_OUTWEIGHS:
-                        status, reason = "affirmed", None  # "A1c overdue (last 7.8%)": a number documents a result
-                        categories = [c for c in categories if c not in _RESULT_OUTWEIGHS_CATEGORIES]
-                elif status == "affirmed":
-                    continue  # an A1c without a result is not evidence of a result
-            elif element == "tobacco_use":
-                rule_value = meta.get("value")
-                if rule_value is None and _label_answered(text, end, tobacco_starts):
-                    continue  # "Tobacco Use: Non-smoker.": the answer after the label is the evidence
-                negations = [m for m in modifiers if m.category == "NEGATED_EXISTENCE"]
-                if (
-                    rule_value is not None
-                ):  # "no diabetes, active smoker": a list negation stops at the fixed term
-                    negations = [m for m in negations if _near(m.modifier_span, ent.start, ent.end, 3)]
-                before = text[max(sent.start_char, start - 45) : start]
-                sent_end = sent.end_char
-                if text[end : end + 3].lstrip().startswith("?"):  # "Smoker? - 'I quit years ago.'": the answer follows
-                    line_end = text.find("\n", end)
-                    sent_end = max(sent_end, len(text) if line_end < 0 else line_end)
-                after = text[end : min(sent_end, end + 45)]
-                value, tobacco_cue = tobacco_category_cue(
-                    self.patterns, rule_value, bool(negations), before, after, text[start:end]
-                )
-                if status in ("negated", "ordered", "planned", "uncertain", "declined"):
-                    status = "affirmed"  # "denies smoking" documents a status: never
-            elif element == "retinal_eye_exam" and status == "affirmed":
-                # its result, for EED's prior-year rule: "dilated, no retinopathy", "moderate NPDR", "R0M0"
-                result_end = sent.end_char
-                if text[end:result_end].rstrip().endswith(":"):  # "DRS: R0M0 03/2026", "exam OU: moderate NPDR"
-                    line_end = text.find("\n", end)
-                    result_end = max(result_end, len(text) if line_end < 0 else line_end)
-                value = retinal_result(self.patterns, text, sent.start_char, result_end)
-            elif element == "depression_screening":
-                value, has_result = screening_value(self.patterns, text[start:end], text, end, limit)
-                scores = screening_scores(self.patterns, text, end, _value_end(text, end, end + _MAX_SERIES_CHARS))
-                if scores:
-                    value = {**value, "score": scores[0].value}
-                    has_result = True
-                    series = [_Valued({**value, "score": s.value}, s.start, s.end) for s in scores]
-                if has_result and status in _SCORE_OUTWEIGHS:
-                    # "EPDS 11 - discussed", "Plan: PHQ-9 16": an instrument with its score was administered
-                    status, reason = "affirmed", None
-                    categories = [c for c in categories if c not in _RESULT_OUTWEIGHS_CATEGORIES]
-                if status == "affirmed" and not has_result:
-                    continue
+    def _rule_holds(
+        self, doc: Doc, note: _NoteView, ent: Span, meta: dict[str, Any], element: str, section: str | None,
+        start: int, end: int,
+    ) -> bool:
+        """Whether the conditions of a mention's target rule hold (its section, the words around it, a finding
+        in its sentence, another element beside it) and it is not a heading or a topic restated later."""
+        text = note.text
+        if section is not None and section in meta.get("exclude_sections", ()):
+            return False
+        if meta.get("followed_by") is not None and not meta["followed_by"].match(text, end):
+            return False  # "flu" is the vaccine only with a vaccine status after it ("Flu: UTD", "flu 10/25")
+        if meta.get("not_preceded_by") is not None and meta["not_preceded_by"].search(
+            text, max(text.rfind("\n", 0, start) + 1, start - _PRECEDING_CHARS), start
+        ):
+            return False  # "SVD 30/08/26 at 39+4": the gestational age of a delivery
+        if meta.get("preceded_by") is not None and not meta["preceded_by"].search(
+            text, max(text.rfind("\n", 0, start) + 1, start - _CONTEXT_BEFORE_CHARS), start
+        ):
+            return False  # "normal cytology" is a cervical result only after a cervical screening word on its line
+        if meta.get("with_finding") and not self.patterns.retinal_finding.search(
+            text, ent.sent.start_char if note.has_sentences else 0,
+            ent.sent.end_char if note.has_sentences else len(text),
+        ):
+            return False  # an eye-care visit without a retinal finding may be a referral or another problem
+        if meta.get("not_as_heading") and self._topic_heading(text, start, end):
+            return False
+        if self._topic_restated(doc, note.idx, ent, start, end):
+            return False  # "As to advanced directives, the patient has no advanced directives"
+        if meta.get("same_sentence_as") and note.has_sentences:
+            labels = list(note.sentence_labels.get(ent.sent.start, ()))
+            labels.remove(element)
+            if not set(meta["same_sentence_as"]) & set(labels):
+                return False  # "counseling" counts as cessation counseling only next to a tobacco mention
+        return True
 
-            wanted = _STATUS_CATEGORIES.get(status, set())
-            if element == "tobacco_use":
-                wanted = wanted | {"NEGATED_EXISTENCE"}
-            modifier_ids = [
-                (m.rule.metadata or {}).get("id", m.rule.literal) for m in modifiers if m.category in wanted
+    def _rows(self, doc: Doc, note: _NoteView, read: _Read, parser: ValueParser | None) -> list[dict[str, Any]]:
+        """The evidence rows of a read mention: its own, and those of another element its rule names, of the
+        prior values of a series, and of the other dates of a bracket of dates."""
+        m = read.mention
+        element, status, text, note_date = m.element, m.status, note.text, note.note_date
+        wanted = _STATUS_CATEGORIES.get(status, set())
+        if parser is not None:
+            wanted = wanted | parser.cites
+        modifier_ids = [
+            (x.rule.metadata or {}).get("id", x.rule.literal) for x in m.modifiers if x.category in wanted
+        ]
+        if m.reason and read.section_rule:
+            modifier_ids.append(read.section_rule)
+        if note.pediatric and element in HOUSEHOLD_IN_CHILD_NOTES and status == "family":
+            modifier_ids.append("note.pediatric")
+
+        extra_values: list[tuple[Any, ...]] = []
+        event_date = precision = None
+        series, series_dates = m.series, []
+        if len(series) > 1:
+            series_dates = dates_of_series(doc, m.ent, series, text)
+            extra_values = [
+                (v.start, v.end, v.value, *(resolve(d, note_date) or (None, None) if d else (None, None)))
+                for v, d in zip(series[1:], series_dates[1:], strict=True)
             ]
-            if reason and section_rule:
-                modifier_ids.append(section_rule)
-            if pediatric and element in PATIENT_ONLY_IN_ADULTS and status == "family":
-                modifier_ids.append("note.pediatric")
-
-            event_date = precision = None
-            series_dates: list[DateMention | None] = []
-            if len(series) > 1:
-                series_dates = self._series_dates(doc, ent, series, text)
-                extra_values = [
-                    (v.start, v.end, v.value, *(resolve(d, note_date) or (None, None) if d else (None, None)))
-                    for v, d in zip(series[1:], series_dates[1:], strict=True)
-                ]
-            if element not in UNDATED_ELEMENTS:
-                skip = frozenset((d.start, d.end) for d in series_dates[1:] if d is not None)
-                mention = series_dates[0] if series_dates and series_dates[0] else self._date_for(
-                    doc,
-                    idx,
-                    ent,
-                    start,
-                    end,
-                    # another mention of the same test, procedure or vaccine does not keep a date from it
-                    # ("DRS: R0M0 03/2026", "total abdominal hysterectomy (TAH) on 6/10/2009")
-                    same_label_between=element not in VISIT_DATED_ELEMENTS,
-                    past=bool(mod_ids & _PAST_CUE_IDS),
-                    done_by=note_date if status == "affirmed" else None,
-                    skip=skip,
-                )
-                resolved = resolve(mention, note_date) if mention else None
-                if (
-                    resolved is None
-                    and note_date is not None
-                    and status == "affirmed"
-                    and self._visit_dated(doc, element, section, mod_ids, sentence)
-                ):
-                    resolved = (note_date, "day")
-                if resolved is not None:
-                    event_date, precision = resolved
-                if mention is not None and resolved is not None and status == "affirmed" and len(series) < 2:
-                    extra_values = self._listed_dates(doc, ent, mention, brackets, bracket_opens, positions, text)
-
-            row = {
-                "requires": meta.get("requires", ()),
-                "pairs_with": meta.get("pairs_with", ()),
-                "element": element,
-                "start": start,
-                "end": end,
-                "status": status,
-                "section": section,
-                "modifiers": tuple(dict.fromkeys(modifier_ids)),
-                "source": source,
-                "value": value,
-                "event_date": event_date,
-                "date_precision": precision,
-                "decided_by": decision.decided_by,
-                "model_status": decision.model_status,
-                "model_probability": decision.model_probability,
-                "readers_disagree": decision.disagree,
-            }
-            if element == "tobacco_use":
-                row["_tobacco_cue"] = tobacco_cue
+        if element not in NEVER_DATED_IN_NOTES:
+            skip = frozenset((d.start, d.end) for d in series_dates[1:] if d is not None)
+            past = bool(read.mod_ids & _PAST_CUE_IDS)
+            mention = series_dates[0] if series_dates and series_dates[0] else date_for(
+                doc,
+                note.idx,
+                m.ent,
+                m.start,
+                m.end,
+                # another mention of the same test, procedure or vaccine does not keep a date from it
+                # ("DRS: R0M0 03/2026", "total abdominal hysterectomy (TAH) on 6/10/2009")
+                same_label_between=element not in VISIT_DATED_ELEMENTS,
+                past=past,
+                done_by=note_date if status == "affirmed" else None,
+                skip=skip,
+            )
+            resolved = resolve(mention, note_date) if mention else None
             if (
-                element in PLAN_IS_EVIDENCE
-                and event_date is None
-                and {"PAST_EVENT", "HISTORICAL"} & set(categories)
+                resolved is None
+                and note_date is not None
+                and status == "affirmed"
+                and self._visit_dated(doc, element, m.section, read.mod_ids, m.sent.text)
             ):
-                continue  # "prescribed Wellbutrin in the past" is history, not this visit's follow-up
-            if adolescent and element.endswith("_adult") and element in supplemental_elements():
-                row["element"] = element[: -len("_adult")] + "_adolescent"
-            rows.append(row)
-            also = meta.get("also_element")
-            if also:  # "co-test 11/2024 neg": a Pap and an HPV test, with one status and one date
-                rows.append({**row, "element": also})
-            implied = meta.get("implies_element")
-            if implied and status in ("affirmed", "declined", "ordered", "planned"):
-                # "declines smoking cessation counseling" still documents a current user
-                rows.append(
-                    {
-                        **row,
-                        "element": implied,
-                        "status": "affirmed",
-                        "value": meta.get("value"),
-                        "event_date": None,
-                        "date_precision": None,
-                        "modifiers": (),
-                    }
+                resolved = (note_date, "day")
+            if resolved is not None:
+                event_date, precision = resolved
+            if mention is not None and resolved is not None and status == "affirmed" and len(series) < 2:
+                extra_values = listed_dates(
+                    doc, m.ent, mention, note.brackets, note.bracket_opens, note.positions, text
                 )
-            for v_start, v_end, v_value, v_date, v_precision in extra_values:
-                # a prior result has its own date, never the current one's ("7.4% in spring")
-                rows.append(
-                    {**row, "start": v_start, "end": v_end, "value": v_value, "event_date": v_date,
-                     "date_precision": v_precision}
-                )
+
+        meta = m.meta
+        row = {
+            "requires": meta.get("requires", ()),
+            "pairs_with": meta.get("pairs_with", ()),
+            "element": element,
+            "start": m.start,
+            "end": m.end,
+            "status": status,
+            "section": m.section,
+            "modifiers": tuple(dict.fromkeys(modifier_ids)),
+            "source": read.source,
+            "value": m.value,
+            "event_date": event_date,
+            "date_precision": precision,
+            "decided_by": read.decision.decided_by,
+            "model_status": read.decision.model_status,
+            "model_probability": read.decision.model_probability,
+            "readers_disagree": read.decision.disagree,
+            **m.row_extra,
+        }
+        if element in PLAN_IS_EVIDENCE and event_date is None and {"PAST_EVENT", "HISTORICAL"} & set(m.categories):
+            return []  # "prescribed Wellbutrin in the past" is history, not this visit's follow-up
+        if note.adolescent and element in ADOLESCENT_ELEMENT:
+            row["element"] = ADOLESCENT_ELEMENT[element]
+        rows = [row]
+        also = meta.get("also_element")
+        if also:  # "co-test 11/2024 neg": a Pap and an HPV test, with one status and one date
+            rows.append({**row, "element": also})
+        implied = meta.get("implies_element")
+        if implied and status in ("affirmed", "declined", "ordered", "planned"):
+            # "declines smoking cessation counseling" still documents a current user
+            rows.append(
+                {
+                    **row,
+                    "element": implied,
+                    "status": "affirmed",
+                    "value": meta.get("value"),
+                    "event_date": None,
+                    "date_precision": None,
+                    "modifiers": (),
+                }
+            )
+        for v_start, v_end, v_value, v_date, v_precision in extra_values:
+            # a prior result has its own date, never the current one's ("7.4% in spring")
+            rows.append(
+                {**row, "start": v_start, "end": v_end, "value": v_value, "event_date": v_date,
+                 "date_precision": v_precision}
+            )
+        return rows
+
+    def _note_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The rows that stand in the whole note: a rule that needs another element affirmed, or its pair."""
         # rules that count only with another element affirmed in the note ("eye exam" needs diabetes);
         # a mention that is not affirmed ("declines eye exam this year") is kept: it explains a gap
         present = {r["element"] for r in rows if r["status"] == "affirmed" and not r["requires"]}
@@ -650,108 +415,16 @@ class EvidenceBuilder:
         kept = [
             r for r in kept if r["status"] != "affirmed" or not r["pairs_with"] or set(r["pairs_with"]) & sources
         ]
-        _weigh_tobacco_history(kept)
+        for parser in self.finishing:
+            parser.finish(kept)
         for r in kept:
             del r["requires"], r["pairs_with"]
         return kept
 
 
-def _after(mention: DateMention, day: date) -> bool:
-    """Whether a date expression lies wholly after ``day`` (a year or month after it)."""
-    resolved = resolve(mention, day)
-    if resolved is None:
-        return False
-    start, precision = resolved
-    if precision == "year":
-        return start.year > day.year
-    if precision == "month":
-        return (start.year, start.month) > (day.year, day.month)
-    return start > day
-
-
-def _holds(mention: DateMention, day: date) -> bool:
-    """Whether a year or month expression contains ``day`` ("2026" holds 2026-05-04)."""
-    resolved = resolve(mention, day)
-    if resolved is None:
-        return False
-    start, precision = resolved
-    if precision == "year":
-        return start.year == day.year
-    if precision == "month":
-        return (start.year, start.month) == (day.year, day.month)
-    return False
-
-
-def _weigh_tobacco_history(rows: list[dict[str, Any]]) -> None:
-    """A bare "history of smoking" reads ``former`` only when the note states no ongoing habit:
-    "long history of smoking cigarettes. He is currently smoking 1.5 packs per day." is current."""
-    ongoing = any(
-        r.get("_tobacco_cue") == "ongoing" and r["status"] == "affirmed" and r["value"] == "current"
-        for r in rows
-    )
-    for r in rows:
-        cue = r.pop("_tobacco_cue", None)
-        if ongoing and cue == "history" and r["value"] == "former":
-            r["value"] = "current"
-
-
 _SENTENCE_END = re.compile(r"[.!?](?=\s|,|$)|\n\s*\n|;")
 # the end of a heading: a colon, or the end of its line ("ADVANCE CARE PLANNING\n", "DIRECTIVE: ,")
 _HEADING_END = re.compile(r"[ \t]*(?::[ \t]*,?|(?=\n)|$)[ \t]*")
-
-
-# a heading in capitals followed by a colon at the start of a line or transcribed line (",SOCH: ,")
-_CAPS_HEADING = re.compile(r"(?:^|(?<=[\n,.]))[ \t]*(?P<h>[A-Z][A-Z]+(?:[ /&][A-Z]+){0,4})[ \t]*:")
-# sub-labels of a family history ("MOTHER: diabetes") do not end it
-_RELATIVE_LABELS = frozenset(
-    "MOTHER FATHER MOM DAD SISTER SISTERS BROTHER BROTHERS SIBLING SIBLINGS SON SONS DAUGHTER DAUGHTERS "
-    "PARENTS GRANDMOTHER GRANDFATHER GRANDPARENTS AUNT UNCLE COUSIN MATERNAL PATERNAL CHILDREN".split()
-)
-
-
-def _unlisted_heading_between(idx: _DocIndex, start_char: int, end_char: int) -> bool:
-    """Whether a heading the section rules do not list ("SOCH:", "HABITS AND EXPOSURES:") starts
-    between ``start_char`` and ``end_char``. A relative's label ("MOTHER:") or a label that is
-    itself a mention ("DIABETES: mother") does not count."""
-    if end_char <= start_char:
-        return False
-    ents = idx.ent_chars
-    for m in _CAPS_HEADING.finditer(idx.text, start_char, end_char):
-        words = set(re.split(r"[ /&]", m.group("h")))
-        if words & _RELATIVE_LABELS:
-            continue
-        s, e = m.span("h")
-        if any(a < e and s < b for a, b in ents):
-            continue
-        return True
-    return False
-
-
-# a label: "Tobacco:", "Tobacco Use:", "Smoking status -", followed by its answer on the same line
-_LABEL_AFTER = re.compile(r"(?:[ \t]+(?:use|usage|history|hx|status|habits?))?[ \t]*[:\-][ \t]*", re.I)
-
-
-def _label_answered(text: str, end: int, starts: list[int]) -> bool:
-    """Whether the mention ending at ``end`` is a label whose answer is itself a tobacco mention
-    ("Tobacco Use: Non-smoker.", "Smoking status: former smoker")."""
-    m = _LABEL_AFTER.match(text, end)
-    if not m or ":" not in m.group() and "-" not in m.group():
-        return False
-    k = bisect.bisect_left(starts, m.end())
-    if k >= len(starts):
-        return False
-    between = text[m.end() : starts[k]]
-    return len(between) <= 20 and not re.search(r"[\n.;]", between)
-
-
-_VALUE_END = re.compile(r"[.!?](?=\s|$)|\n")
-
-
-def _value_end(text: str, start: int, limit: int) -> int:
-    """Where a series of values may end: the end of the sentence or line (a ";" or "," does not end it:
-    "A1c 6.7% (05/11/2026); 7.1% 11/2025"), at most ``limit``."""
-    m = _VALUE_END.search(text, start, min(limit, len(text)))
-    return m.start() if m else min(limit, len(text))
 
 
 def _clause_end(text: str, start: int, limit: int) -> int:
@@ -761,272 +434,6 @@ def _clause_end(text: str, start: int, limit: int) -> int:
     return m.start() if m else min(limit, len(text))
 
 
-_CLAUSE_BREAK = re.compile(r"[,;:\-–—]|\b(?:and|then)\b", re.I)
-
-
-# words that may follow "declined" without being its object ("declined today", "declined by mom")
-_NOT_AN_OBJECT = frozenset(
-    "by per to today again at this that it them all both in for because due as secondary and or but "
-    "then so after until since when while now currently previously yesterday once twice x".split()
-)
-
-
-def _declined_own_object(doc: Doc, modifiers: list[Any], target_end: int) -> list[Any]:
-    """Drop a refusal after the mention, across a comma or into a parenthesis, that has its own object: in
-    "counseled on quitting, pt declined medication" the patient declined the medication, not the counseling;
-    in "CT colonography 09/2024 (pt refused repeat scope)" the repeat scope.
-    "Colonoscopy offered, pt declined." and "Flu shot offered, declined today" keep it."""
-    out = []
-    for m in modifiers:
-        start, end = m.modifier_span
-        if m.category == "DECLINED" and start >= target_end and end < len(doc):
-            nxt = doc[end]
-            between = doc[target_end:start].text
-            own_clause = any(c in between for c in ",;(")
-            if own_clause and nxt.is_alpha and nxt.lower_ not in _NOT_AN_OBJECT:
-                continue
-        out.append(m)
-    return out
-
-
-def _plan_after_negation(doc: Doc, modifiers: list[Any], target_start: int) -> list[Any]:
-    """Drop a negation followed, in a new clause, by a plan before the mention: in "Not addressed
-    today - will discuss advance directives" the plan ("will discuss") decides the status. A plan in
-    the negated phrase ("not able to get the flu shot") or after the mention ("No mammogram yet, will
-    order") leaves the negation in place."""
-    plans = [m for m in modifiers if m.category == "PLANNED" and m.modifier_span[1] <= target_start]
-    if not plans:
-        return modifiers
-
-    def new_clause(neg: Any, plan: Any) -> bool:
-        lo, hi = neg.modifier_span[1], plan.modifier_span[0]
-        return hi > lo and bool(_CLAUSE_BREAK.search(doc[lo:hi].text))
-
-    return [
-        m
-        for m in modifiers
-        if not (m.category == "NEGATED_EXISTENCE" and any(new_clause(m, p) for p in plans))
-    ]
-
-
-# a goal after a measured value that states its own figure: "BP 138/86 (goal <130/80)", "A1c 6.9%, target <7%"
-_GOAL_FIGURE_AFTER = re.compile(r"[\s:<>=≤≥(]*(?:of|is|under|below|less\s+than|at)?[\s<>=≤≥]*\d")
-
-
-def _goal_of_another_figure(doc: Doc, modifiers: list[Any], value_end: int, text: str) -> list[Any]:
-    """Drop a goal or threshold that comes after a measured value and has its own figure: in "BP 138/86 (goal
-    <130/80)" the goal is 130/80, the reading stands. "BP 130/80 goal" (no figure after the goal word) keeps it."""
-    out = []
-    for m in modifiers:
-        if m.category == "HYPOTHETICAL" and m.modifier_span[0] < len(doc):
-            start = doc[m.modifier_span[0]].idx
-            end = doc[m.modifier_span[1] - 1].idx + len(doc[m.modifier_span[1] - 1])
-            if start >= value_end and _GOAL_FIGURE_AFTER.match(text, end):
-                continue
-        out.append(m)
-    return out
-
-
-# what a bracket of dates may hold besides its dates: sides, doses, separators ("2009 R, 2013 L", "#1 2024, #2 2025")
-_ONLY_LIST_WORDS = re.compile(
-    r"(?:[\s,;&+/\-]|\#\d\b|\b(?:and|L|R|lt|rt|left|right|both|x\d|dose|doses|1st|2nd|3rd)\b)*", re.I
-)
-_LINE_INDENT = re.compile(r"\n([ \t]*)(?=\S)")
-_LEAD_SPACE = re.compile(r"[ \t]*")
-
-
-def _indented_heading_end(text: str, heading_start: int) -> int:
-    """Where the section of a heading on an indented line ends: at the first later line that is less indented
-    ("• Letter from eye clinic:\n   Their plan: f/u 6 mo\n• Colonoscopy 10/2026 ..."). A heading on a line
-    that is not indented is not limited (its end is the end of the text)."""
-    line_start = text.rfind("\n", 0, heading_start) + 1
-    lead = _LEAD_SPACE.match(text, line_start).group()
-    if not lead or line_start == 0:
-        return len(text)  # a heading at the start of its line (or of the note)
-    indent = len(lead.expandtabs(4))
-    for m in _LINE_INDENT.finditer(text, heading_start):
-        if len(m.group(1).expandtabs(4)) < indent:
-            return m.start() + 1
-    return len(text)
-
-
-def _bracket_pairs(text: str) -> list[tuple[int, int]]:
-    """The (open, close) offsets of the matched round brackets of a text, sorted by the opening one."""
-    if "(" not in text:
-        return []
-    pairs: list[tuple[int, int]] = []
-    stack: list[int] = []
-    for m in _BRACKET.finditer(text):
-        if m.group() == "(":
-            stack.append(m.start())
-        elif stack:
-            pairs.append((stack.pop(), m.start()))
-    return sorted(pairs)
-
-
-_BRACKET = re.compile(r"[()]")
-
-
-def _enclosing(pairs: list[tuple[int, int]], opens: list[int], pos: int) -> tuple[int, int] | None:
-    """The innermost bracket pair around character ``pos``."""
-    k = bisect.bisect_left(opens, pos) - 1
-    while k >= 0:
-        if pairs[k][1] >= pos:
-            return pairs[k]
-        k -= 1
-    return None
-
-
-def _bracket_scope(
-    doc: Doc, modifiers: list[Any], start: int, pairs: list[tuple[int, int]], opens: list[int]
-) -> list[Any]:
-    """A bracketed aside keeps its words to itself: a modifier inside brackets that close before the mention
-    does not reach it ("CKD 4 (not on dialysis), T2DM diet-controlled"); a modifier before the brackets a
-    mention sits in does not reach it when the aside states the mention's own status ("no polyps (flex sig
-    2012 normal)")."""
-    if not pairs or not modifiers:
-        return modifiers
-    spans = {id(m): (doc[m.modifier_span[0]].idx, doc[m.modifier_span[1] - 1].idx) for m in modifiers}
-    own = _enclosing(pairs, opens, start)
-    inside_own = own is not None and any(own[0] < s < own[1] for s, _ in spans.values())
-    out = []
-    for m in modifiers:
-        m_start, m_last = spans[id(m)]
-        around = _enclosing(pairs, opens, m_start)
-        if around is not None and around[1] <= start and around != own and m_last < around[1]:
-            continue  # inside an aside that closed before the mention
-        if own is not None and inside_own and m_start < own[0]:
-            continue  # before the aside the mention is in, which has its own status words
-        out.append(m)
-    return out
-
-
-def _near(span: tuple[int, int], start: int, end: int, tokens: int) -> bool:
-    """Whether a modifier's token span lies within ``tokens`` tokens of [start, end)."""
-    return (0 <= start - span[1] <= tokens) or (0 <= span[0] - end <= tokens)
-
-
-def title_elements(title: str | None, note_type: str | None) -> frozenset[str]:
-    """Elements a procedure-note title names (cheap keyword check used for dating)."""
-    words = f"{title or ''} {note_type or ''}".lower()
-    out = set()
-    for element, pattern in _TITLE_PATTERNS.items():
-        if pattern.search(words):
-            out.add(element)
-    return frozenset(out)
-
-
-_TITLE_PATTERNS = {
-    "colonoscopy": re.compile(r"colonoscop"),
-    "flexible_sigmoidoscopy": re.compile(r"sigmoidoscop"),
-    "mammogram": re.compile(r"mammogra"),
-    "cervical_cytology": re.compile(r"\bpap\b|cytolog"),
-    "total_colectomy": re.compile(r"colectomy"),
-    "bilateral_mastectomy": re.compile(r"mastectom"),
-    "hysterectomy_no_cervix": re.compile(r"hysterectom"),
-    "retinal_eye_exam": re.compile(r"ophthalm|retina|fundus|eye exam"),
-}
-
-
 def _eye_care_element(ent: Span) -> str | None:
     rule = ent._.target_rule
     return (rule.metadata or {}).get("eye_care_element") if rule is not None else None
-
-
-# an eye-care professional's note: its specialty or title, or an exam only an eye doctor writes
-_EYE_CARE_TITLE = re.compile(r"ophthalm|optomet|retina|\beye\s+(?:clinic|exam|care)", re.I)
-_EYE_CARE_EXAM_CUES = (
-    re.compile(r"\bslit[\s-]?lamp\b", re.I),
-    re.compile(r"\bintraocular\s+pressures?\b|\bIOP\b|\btonometry\b", re.I),
-    re.compile(r"\bcup[\s-]+(?:to[\s-]+)?dis[ck]\b", re.I),
-    re.compile(r"\bposterior\s+segment\b|\banterior\s+segment\b", re.I),
-    re.compile(r"\bfluorescein\b|\boptical\s+coherence\b", re.I),
-    re.compile(r"\bdrusen\b|\bmacula(?:r)?\b", re.I),
-    re.compile(r"\bgonioscopy\b|\bdilated\s+fundus\b|\bfundus\s+photo", re.I),
-)
-EYE_CARE_MIN_CUES = 3
-# a word each match of a cue contains (lower case): a cue whose words are all absent is not searched for
-_EYE_CARE_CUE_WORDS = (
-    ("slit",),
-    ("intraocular", "iop", "tonometry"),
-    ("cup",),
-    ("segment",),
-    ("fluorescein", "optical"),
-    ("drusen", "macula"),
-    ("gonioscopy", "fundus"),
-)
-
-
-def is_eye_care_note(text: str, note_type: str | None, title: str | None = None) -> bool:
-    """A note written by eye care: an ophthalmology / optometry / retina specialty or title, or an
-    exam with at least ``EYE_CARE_MIN_CUES`` kinds of eye-specialist findings (slit lamp, intraocular
-    pressure, cup-to-disc ratio, posterior segment, fluorescein, macula/drusen, gonioscopy)."""
-    if _EYE_CARE_TITLE.search(f"{note_type or ''} {title or ''}"):
-        return True
-    lower = text.lower()
-    found = 0
-    for words, cue in zip(_EYE_CARE_CUE_WORDS, _EYE_CARE_EXAM_CUES, strict=True):
-        if any(w in lower for w in words) and cue.search(text):
-            found += 1
-            if found >= EYE_CARE_MIN_CUES:
-                return True
-    return False
-
-
-ADOLESCENT_YEARS = (12, 18)  # CMS2/DSF: the adolescent tool and follow-up for ages 12-17
-
-
-def stated_age_years(text: str) -> int | None:
-    """The patient's age in whole years from the first age stated near the top of the note
-    ("a 15-year-old", "16 y/o", "72M"), or None."""
-    m = next((m for m in _STATED_AGE.finditer(text[:1500]) if not _generic_age(text, m.start())), None)
-    if not m:
-        return None
-    years = next(g for g in m.groups() if g)
-    return int(years)
-
-
-_STATED_AGE = re.compile(
-    r"\b(\d{1,3})[- ](?:years?|yrs?)[- ]old\b"
-    r"|\b(\d{1,3})\s*(?:y/o|yo|y\.o\.)"
-    r"|\b(\d{1,3})\s*(?:year|yr)s?\b(?=\s*(?:male|female|man|woman|boy|girl))"
-    r"|(?:^|[\s:])(\d{1,3})\s?(?-i:M|F)\b",
-    re.I,
-)
-
-# an age that is a range or a bound ("children between the ages of 9 to 11 years old", "under 5 years
-# old") is a recommendation's population, not the patient's age
-_GENERIC_AGE_BEFORE = re.compile(
-    r"(?:\bages?\s+(?:of\s+)?|\bbetween\s+|\d\s*(?:to|-|–|and|or)\s*|\b(?:under|over|above|below|older\s+than"
-    r"|younger\s+than|less\s+than|more\s+than)\s+)$",
-    re.I,
-)
-
-
-def _generic_age(text: str, start: int) -> bool:
-    return bool(_GENERIC_AGE_BEFORE.search(text[max(0, start - 30) : start]))
-
-
-_AGE = re.compile(r"\b(\d{1,3})[- ](year|yr|month|week|day)s?[- ]old\b|\b(newborn|neonate|infant)\b", re.I)
-PEDIATRIC_MAX_YEARS = 12
-
-
-# a delivery or cesarean note names the baby delivered ("Delivery of a viable male infant"): the
-# patient is the mother
-_OBSTETRIC = re.compile(r"\bdeliver|\bcesarean|\bc-?section|\blabor\b|\bgravida\b|\bG\d+\s*,?\s*P\d", re.I)
-
-
-def is_pediatric(text: str, note_type: str | None, title: str | None = None) -> bool:
-    """A young child's note: neonatal specialty, or the first stated age is under 12 years, or a
-    newborn/infant named before any age, unless the note is an obstetric (delivery) note."""
-    if note_type and "neonat" in note_type.lower():
-        return True
-    head = text[:1500]
-    m = next((m for m in _AGE.finditer(head) if not _generic_age(head, m.start())), None)
-    if not m:
-        return False
-    if m.group(3):
-        return not _OBSTETRIC.search(f"{title or ''} {head}")
-    if m.group(2).lower() in ("year", "yr"):
-        return int(m.group(1)) < PEDIATRIC_MAX_YEARS
-    return True  # months, weeks or days old

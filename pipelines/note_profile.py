@@ -11,7 +11,7 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .evidence_builder import is_eye_care_note, is_pediatric, stated_age_years, title_elements
+from .note_facts import is_eye_care_note, is_pediatric, stated_age_years, title_elements
 from .prefilter import source_text
 
 __all__ = ["NoteProfile"]

@@ -20,6 +20,7 @@ from medspacy.context import ConTextRule
 from medspacy.section_detection import SectionRule
 from medspacy.target_matcher import TargetRule
 
+from engine.elements import default_vocabulary_path, unknown_element_message
 from engine.errors import RuleFileError
 
 __all__ = [
@@ -134,6 +135,7 @@ _VALUE_KEYS = {
     "tobacco_pack_years",
     "tobacco_relapse_cue",
     "tobacco_ongoing_cue",
+    "tobacco_continuing_cue",
     "screening_score",
     "screening_result",
     "screening_filler",
@@ -333,25 +335,22 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
         known = ELEMENTS + _supplemental_of(path)
         if element != IGNORE and element not in known:
             raise RuleFileError(
-                f"{path}: rule {entry['id']!r} names unknown element {element!r}; "
-                f"valid elements: {', '.join(known)} (or '{IGNORE}' for a trap phrase)."
+                f"{path}: rule {entry['id']!r} names {_unknown(element, known)} (or '{IGNORE}' for a trap phrase)."
             )
         _check_pattern(path, entry["id"], entry.get("pattern"))
         also = entry.get("also_element")
-        if also is not None and (also not in known or also == element):
-            raise RuleFileError(
-                f"{path}: rule {entry['id']!r} also_element {also!r} must be another element, "
-                f"one of: {', '.join(known)}."
-            )
+        if also is not None and also not in known:
+            raise RuleFileError(f"{path}: rule {entry['id']!r} also_element: {_unknown(also, known)}.")
+        if also is not None and also == element:
+            raise RuleFileError(f"{path}: rule {entry['id']!r} also_element {also!r} must be another element.")
         for key in ("requires", "same_sentence_as"):
             for required in entry.get(key) or ():
                 if required not in known:
-                    raise RuleFileError(
-                        f"{path}: rule {entry['id']!r} {key} unknown element {required!r}; "
-                        f"valid elements: {', '.join(known)}."
-                    )
+                    raise RuleFileError(f"{path}: rule {entry['id']!r} {key}: {_unknown(required, known)}.")
         eye_care = entry.get("eye_care_element")
-        if eye_care is not None and (element != IGNORE or eye_care not in known):
+        if eye_care is not None and eye_care not in known:
+            raise RuleFileError(f"{path}: rule {entry['id']!r} eye_care_element: {_unknown(eye_care, known)}.")
+        if eye_care is not None and element != IGNORE:
             raise RuleFileError(
                 f"{path}: rule {entry['id']!r} eye_care_element {eye_care!r} needs element '{IGNORE}' and one of "
                 f"the elements: {', '.join(known)} (a trap phrase that is evidence in an eye-care note)."
@@ -397,6 +396,11 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
     return rules
 
 
+def _unknown(element: str, known: Iterable[str]) -> str:
+    """"unknown element 'x' (did you mean 'y'?); valid elements: ..." for a rule file's message."""
+    return unknown_element_message(element, list(known)).removesuffix(" (measures/elements.yaml)")
+
+
 def _context_regex(path: Path, entry: dict[str, Any], key: str) -> re.Pattern[str] | None:
     """A rule's ``followed_by`` / ``not_preceded_by`` / ``preceded_by`` regular expression (case-insensitive)."""
     raw = entry.get(key)
@@ -432,8 +436,7 @@ def _expand_types(
             out.add(name)
         else:
             raise RuleFileError(
-                f"{path}: rule {rule_id!r} names unknown element {name!r} in allowed/excluded types; "
-                f"valid elements: {', '.join(all_elements())}."
+                f"{path}: rule {rule_id!r} names, in allowed/excluded types, {_unknown(name, all_elements())}."
             )
     # ConText compares upper-cased labels
     return {t.upper() for t in out} | out
@@ -536,6 +539,7 @@ class ValuePatterns:
     tobacco_pack_years: re.Pattern[str]
     tobacco_relapse_cue: re.Pattern[str]
     tobacco_ongoing_cue: re.Pattern[str]
+    tobacco_continuing_cue: re.Pattern[str]
     screening_score: re.Pattern[str]
     screening_result: re.Pattern[str]
     screening_filler: re.Pattern[str]
@@ -582,10 +586,13 @@ def load_value_patterns(path: Path | None = None) -> ValuePatterns:
 
 
 def rules_digest(directory: Path | None = None) -> str:
-    """Short hash of every rule file, so the pipeline version changes whenever a rule does."""
-    directory = directory or RESOURCES
+    """Short hash of every rule file, so the pipeline version changes whenever a rule does; for the shipped
+    rules also of the element vocabulary (measures/elements.yaml), whose element facts steer extraction."""
+    paths = sorted((directory or RESOURCES).glob("*.yaml")) + sorted((directory or RESOURCES).glob("*.json"))
+    if directory is None:
+        paths.append(default_vocabulary_path())
     digest = hashlib.sha256()
-    for path in sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.json")):
+    for path in paths:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:10]

@@ -29,29 +29,10 @@ __all__ = [
     "status_of",
 ]
 
-ACTION_ELEMENTS = frozenset(
-    {
-        "colonoscopy",
-        "flexible_sigmoidoscopy",
-        "ct_colonography",
-        "stool_dna",
-        "fobt",
-        "mammogram",
-        "cervical_cytology",
-        "hpv_test",
-        "retinal_eye_exam",
-        "depression_screening",
-        "influenza_vaccine",
-        "pneumococcal_vaccine",
-        "td_tdap_vaccine",
-        "zoster_vaccine",
-        "hospice",
-        "palliative_care",
-        "medication_reconciliation",
-    }
-)
 # element facts come from the element vocabulary (measures/elements.yaml), not from lists here
 _VOCABULARY = load_vocabulary()
+# a test, vaccine or service named in a plan section is planned (planned_in_plan_section)
+ACTION_ELEMENTS = frozenset(e.id for e in _VOCABULARY if e.planned_in_plan_section)
 # a documented follow-up plan is the evidence: "will refer to behavioral health" is a follow-up plan
 PLAN_IS_EVIDENCE = frozenset(e.id for e in _VOCABULARY if "planned" in e.plan_or_order_counts)
 # an order is the evidence: "Chantix ordered" is cessation pharmacotherapy (CMS138 "ordered")

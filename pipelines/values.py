@@ -139,6 +139,11 @@ def tobacco_category_cue(
     if rule_value == "current":  # "personal history of nicotine dependence" (Z87.891) is a former habit
         past = bool(patterns.tobacco_past_history_cue.search(before[-40:]))
         return ("former", "other") if past and not ongoing else ("current", "ongoing")
+    continuing = patterns.tobacco_continuing_cue.search(window)
+    if continuing and not patterns.tobacco_former_cue.search(window, continuing.end()):
+        # "has smoked since age 15" (but "has smoked since 15, quit in 2019"); not an ongoing habit that outweighs
+        # a "history of" elsewhere: "has been chewing for 30 years" may lead up to "recently stopped"
+        return "current", "other"
     if former_cue:
         return "former", "other"
     if history_before:

@@ -144,3 +144,86 @@ def test_pipeline_element_facts_come_from_the_vocabulary():
     assert "diabetes" not in VISIT_DATED_ELEMENTS  # a condition is dated by the engine's dated_by_visit
     assert ALWAYS_VISIT_DATED == {e.id for e in vocab if e.scored_at_visit} == {"depression_screening"}
     assert NEVER_FAMILY == {e.id for e in vocab if e.never_family} == {"advance_care_planning", "blood_pressure"}
+
+
+def test_more_element_facts_come_from_the_vocabulary():
+    """Which mentions ignore a nearby date, which describe the household in a child's note, which are planned
+    when a plan section names them, which note titles name a procedure, which parser reads a value, and which
+    adult element a teenager's note gives instead: all read from measures/elements.yaml."""
+    from engine.elements import load_vocabulary
+    from pipelines.evidence_builder import (
+        ADOLESCENT_ELEMENT,
+        HOUSEHOLD_IN_CHILD_NOTES,
+        NEVER_DATED_IN_NOTES,
+        VACCINES,
+    )
+    from pipelines.note_facts import title_elements
+    from pipelines.status import ACTION_ELEMENTS
+
+    vocab = load_vocabulary()
+    assert NEVER_DATED_IN_NOTES == {e.id for e in vocab if e.never_dated_in_notes}
+    assert {"tobacco_use", "blood_pressure", "diabetes"} <= NEVER_DATED_IN_NOTES
+    assert HOUSEHOLD_IN_CHILD_NOTES == {"tobacco_use", "pregnancy"}
+    assert ACTION_ELEMENTS == {e.id for e in vocab if e.planned_in_plan_section}
+    assert "mammogram" in ACTION_ELEMENTS and "diabetes" not in ACTION_ELEMENTS
+    assert VACCINES == {"influenza_vaccine", "pneumococcal_vaccine", "td_tdap_vaccine", "zoster_vaccine"}
+    assert ADOLESCENT_ELEMENT["depression_followup_adult"] == "depression_followup_adolescent"
+    assert title_elements("Screening Colonoscopy", None) == {"colonoscopy"}
+    assert title_elements("PAP SMEAR AND PELVIC EXAM", "Obstetrics / Gynecology") == {"cervical_cytology"}
+    assert title_elements("Papilledema follow-up", None) == frozenset()  # "pap" only as a word
+    assert title_elements(None, "Ophthalmology") == {"retinal_eye_exam"}
+    assert {e.id: e.value_parser for e in vocab if e.value_parser} == {
+        "hba1c": "a1c_series",
+        "tobacco_use": "tobacco_category",
+        "retinal_eye_exam": "retinal_result",
+        "depression_screening": "screening_score",
+    }
+
+
+def _vocabulary_file(tmp_path: Path, extra: str) -> Path:
+    path = tmp_path / "elements.yaml"
+    path.write_text(
+        "elements:\n"
+        "  - {id: mammogram, kind: procedure, dated_by_visit: false, sources: both, description: a mammogram}\n"
+        f"  - {{id: tobacco_use, kind: status, dated_by_visit: true, sources: both, description: tobacco, {extra}}}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_bad_note_title_pattern_is_named(tmp_path: Path) -> None:
+    from engine.elements import Vocabulary
+
+    path = _vocabulary_file(tmp_path, "note_title: 'smok(ing'")
+    with pytest.raises(VocabularyError, match=r"elements\.yaml: entry 'tobacco_use', field 'note_title'.*regular"):
+        Vocabulary.from_file(path)
+
+
+def test_an_unknown_adolescent_element_names_the_closest_id(tmp_path: Path) -> None:
+    from engine.elements import Vocabulary
+
+    path = _vocabulary_file(tmp_path, "adolescent_element: mamogram")
+    with pytest.raises(
+        VocabularyError,
+        match=r"elements\.yaml: entry 'tobacco_use', field 'adolescent_element': unknown element 'mamogram' "
+        r"\(did you mean 'mammogram'\?\)",
+    ):
+        Vocabulary.from_file(path)
+
+
+def test_an_unknown_value_parser_names_the_closest_one(tmp_path: Path) -> None:
+    from engine.elements import Vocabulary
+    from engine.errors import RuleFileError
+    from pipelines.rules import load_value_patterns
+    from pipelines.value_parsers import TobaccoCategory, parsers_for
+
+    good = Vocabulary.from_file(_vocabulary_file(tmp_path, "value_parser: tobacco_category"))
+    parsers = parsers_for(good, load_value_patterns())
+    assert set(parsers) == {"tobacco_use"} and isinstance(parsers["tobacco_use"], TobaccoCategory)
+    bad = Vocabulary.from_file(_vocabulary_file(tmp_path, "value_parser: tobaco_category"))
+    with pytest.raises(
+        RuleFileError,
+        match=r"elements\.yaml: element 'tobacco_use' names unknown value parser 'tobaco_category' "
+        r"\(did you mean 'tobacco_category'\?\); registered value parsers: a1c_series, retinal_result",
+    ):
+        parsers_for(bad, load_value_patterns())

@@ -203,7 +203,7 @@ def test_eye_care_element_must_be_a_trap_rule_naming_a_known_element(tmp_path):
         "target_rules:\n  - {id: x.1, element: ignore, literal: fundus, eye_care_element: retina_exam}\n",
         encoding="utf-8",
     )
-    with pytest.raises(RuleFileError, match=r"x.1.*eye_care_element 'retina_exam'.*retinal_eye_exam"):
+    with pytest.raises(RuleFileError, match=r"x\.1.*eye_care_element.*'retina_exam'.*retinal_eye_exam"):
         load_target_rules(path)
 
 

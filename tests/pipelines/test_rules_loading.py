@@ -45,7 +45,10 @@ def test_unknown_target_key_is_named(tmp_path):
 
 def test_unknown_element_lists_valid_ones(tmp_path):
     path = _write(tmp_path, "t.yaml", "target_rules:\n  - {id: x.1, element: colonscopy, literal: scope}\n")
-    with pytest.raises(RuleFileError, match=r"unknown element 'colonscopy'; valid elements: colonoscopy"):
+    with pytest.raises(
+        RuleFileError,
+        match=r"t\.yaml: rule 'x\.1' names unknown element 'colonscopy' \(did you mean 'colonoscopy'\?\); valid",
+    ):
         load_target_rules(path)
 
 
