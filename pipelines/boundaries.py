@@ -9,9 +9,9 @@ stop at them. Only ``token.is_sent_start`` changes; the text is never altered.
 from __future__ import annotations
 
 import numpy
-from spacy.attrs import IS_SPACE, ORTH, SENT_START
+from spacy.attrs import IS_SPACE, ORTH, SENT_START, SPACY
 from spacy.language import Language
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc
 
 __all__ = ["HeadingBoundaries"]
 
@@ -21,9 +21,8 @@ _BULLETS = {"•", "*", "-", "●", "▪", "·", "o"}
 _HEADING_JOINERS = {"&", "/", "AND", "OF", "THE", "FOR", "(", ")", "-"}
 
 
-def _is_heading_word(token: Token) -> bool:
+def _is_heading_word(text: str) -> bool:
     """A capitalised word without digits ("PLAN", "HISTORY"); "PHQ-2" or "A1C" are not headings."""
-    text = token.text
     return (
         text.isupper() and any(c.isalpha() for c in text) and not any(c.isdigit() for c in text)
     ) or text in _HEADING_JOINERS
@@ -69,57 +68,60 @@ class HeadingBoundaries:
         starts: set[int] = set()
         n = len(doc)
         # only whitespace tokens and the punctuation below can mark a start: find them in one array pass
-        # (a token's own trailing whitespace is one space or none, never a line break)
+        # (a token's own trailing whitespace is one space or none, never a line break); texts are read
+        # from the array, not from Token objects
         strings = doc.vocab.strings
-        values = doc.to_array([ORTH, IS_SPACE])
-        marks = [strings.add(m) for m in self._marks]
-        candidates = numpy.flatnonzero(values[:, 1] | numpy.isin(values[:, 0], marks)).tolist()
+        marks = {strings.add(m) for m in self._marks}
+        values = doc.to_array([ORTH, IS_SPACE, SPACY]).tolist()
+        candidates = [i for i, (orth, space, _) in enumerate(values) if space or orth in marks]
+        if not candidates:
+            return starts
+        texts = [strings[orth] for orth, _, _ in values]
+        is_space = [space for _, space, _ in values]
+        trailing = [spacy for _, _, spacy in values]
         for i in candidates:
-            token = doc[i]
+            text = texts[i]
             # new lines: the next token that is not whitespace starts a sentence
-            if token.is_space and "\n" in token.text:
+            if is_space[i] and "\n" in text:
                 j = i + 1
-                while j < n and doc[j].is_space:
+                while j < n and is_space[j]:
                     j += 1
                 if j < n:
                     starts.add(j)
-            if token.text in (":", ":,") and i > 0:
+            if text in (":", ":,") and i > 0:
                 # walk back over the capitalised heading words
                 k = i - 1
-                while k >= 0 and _is_heading_word(doc[k]):
+                while k >= 0 and _is_heading_word(texts[k]):
                     k -= 1
                 head_start = k + 1
-                heading_chars = doc[head_start:i].text if head_start < i else ""
-                if (
-                    head_start < i
-                    and len(heading_chars) >= self.min_heading_chars
-                    and doc[head_start].text.isupper()
-                ):
-                    prev = doc[k] if k >= 0 else None
+                # the heading's text: its words and the spaces between them
+                heading_chars = sum(len(texts[m]) + trailing[m] for m in range(head_start, i)) - trailing[i - 1]
+                if head_start < i and heading_chars >= self.min_heading_chars and texts[head_start].isupper():
+                    prev = texts[k] if k >= 0 else None
                     if (
                         prev is None
-                        or prev.text in {",", ".", ";", ":"}
-                        or "\n" in prev.text_with_ws
-                        or prev.is_space
-                        or prev.text.endswith((",", "."))
+                        or prev in {",", ".", ";", ":"}
+                        or "\n" in prev
+                        or is_space[k]
+                        or prev.endswith((",", "."))
                     ):
                         starts.add(head_start)
                     # the text after the heading starts a sentence too
                     j = i + 1
-                    while j < n and (doc[j].is_space or doc[j].text == ","):
+                    while j < n and (is_space[j] or texts[j] == ","):
                         j += 1
                     if j < n:
                         starts.add(j)
             if (
-                token.text == ","
+                text == ","
                 and i + 1 < n
-                and not token.whitespace_
-                and doc[i + 1].text[:1].isupper()
+                and not trailing[i]
+                and texts[i + 1][:1].isupper()
                 and i > 0
-                and doc[i - 1].text in {".", ":", "?", "!"}
+                and texts[i - 1] in {".", ":", "?", "!"}
             ):
                 starts.add(i + 1)  # ".,Next" : a transcribed line break
-            if token.text in _BULLETS and (i == 0 or "\n" in doc[i - 1].text_with_ws or doc[i - 1].is_space):
+            if text in _BULLETS and (i == 0 or "\n" in texts[i - 1] or is_space[i - 1]):
                 starts.add(i)
         return starts
 

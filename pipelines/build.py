@@ -13,7 +13,7 @@ Pipeline (names as in ``nlp.pipe_names``):
     medspacy_target_matcher           target rules (resources/target_rules.yaml)
     qm_merge_targets                  both matchers' spans, the longest winning overlaps
     qm_bp_readings                    blood pressure readings (resources/values.yaml)
-    medspacy_sectionizer              section rules (resources/section_rules.yaml)
+    qm_sections                       section rules (resources/section_rules.yaml), medspaCy's matcher: doc._.sections
     qm_context                        medspaCy ConText on target sentences (resources/context_rules.yaml)
     qm_dates                          date expressions (numeric dates month-first or day-first: option "date_order")
     qm_status_model                   the learned second reader of each target's status (option "status_model")
@@ -34,11 +34,11 @@ from engine.errors import ConfigError, PipelineOptionError
 
 from .dates import DATE_ORDERS
 from .factories import register_factories
-from .headings import headings_in_capitals_or_at_line_start
 from .normalize import NormalizingTokenizer, normalize_text
 from .prefilter import FILLER, Prefilter, pattern_keys, phrase_keys
 from .regex_matching import read_text_once
 from .rules import load_context_rules, load_section_rules, load_target_rules, load_value_patterns
+from .token_gate import gate_token_patterns
 
 __all__ = [
     "DATE_ORDERS",
@@ -180,13 +180,10 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
     nlp.add_pipe("qm_bp_readings")
     sectionizer = context = None
     if opts["sections"]:
-        # headings are matched case-sensitively (ORTH): "PLAN:" is a heading, "plan" in a sentence is not
-        sectionizer = nlp.add_pipe(
-            "medspacy_sectionizer", config={"rules": None, "span_attrs": None, "phrase_matcher_attr": "ORTH"}
-        )
-        # a heading in capitals counts anywhere; "plan:" / "Plan:" only at a line start or after punctuation
-        # ("Dx on CCM plan: T2DM, HTN" starts no plan section)
-        headings_in_capitals_or_at_line_start(sectionizer)
+        # headings are matched case-sensitively (ORTH): "PLAN:" is a heading, "plan" in a sentence is not; a heading
+        # in capitals counts anywhere, "plan:" / "Plan:" only at a line start or after punctuation ("Dx on CCM
+        # plan: T2DM, HTN" starts no plan section); only doc._.sections is set (pipelines.sections)
+        sectionizer = nlp.add_pipe("qm_sections")
     if opts["context"]:
         # prune_on_target_overlap: medspaCy's own overlap test misses a modifier nested inside a target
         # ("Acquired absence of bilateral breast", "Do not resuscitate"), which then negates it or its
@@ -210,6 +207,7 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
     for component in (cased_matcher, matcher, context):
         if component is not None:
             read_text_once(component)  # regex rules: one text per Doc, not one per rule
+            gate_token_patterns(component)  # token rules: run only on Docs holding a word they need
     if opts["mode"] == "windowed":
         nlp.tokenizer.prefilter = build_prefilter(nlp.tokenizer.tokenizer, target_rules, sectionizer is not None)
     return nlp

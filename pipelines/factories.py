@@ -22,6 +22,7 @@ FACTORY_NAMES: tuple[str, ...] = (
     "qm_heading_boundaries",
     "qm_merge_targets",
     "qm_note_profile",
+    "qm_sections",
     "qm_status_model",
     "qm_window_boundaries",
 )
@@ -60,6 +61,12 @@ def _make_note_profile(nlp: Language, name: str) -> Any:
     from .note_profile import NoteProfile
 
     return NoteProfile(nlp, name)
+
+
+def _make_sections(nlp: Language, name: str) -> Any:
+    from .sections import SectionsOnly
+
+    return SectionsOnly(nlp, name)
 
 
 def _make_window_boundaries(nlp: Language, name: str) -> Any:
@@ -157,6 +164,8 @@ def register_factories() -> None:
             default_config={"label": "blood_pressure"},
             func=_make_bp_readings,
         )
+    if not Language.has_factory("qm_sections"):
+        Language.factory("qm_sections", assigns=["doc._.sections"], func=_make_sections)
     if not Language.has_factory("qm_context"):
         Language.factory(
             "qm_context",

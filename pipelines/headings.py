@@ -14,7 +14,7 @@ from medspacy.section_detection import Sectionizer
 from medspacy.section_detection.util import is_start_line
 from spacy.tokens import Doc
 
-__all__ = ["CapitalsOrLineStartSectionizer", "HEADING_AFTER", "headings_in_capitals_or_at_line_start"]
+__all__ = ["CapitalsOrLineStartSectionizer", "HEADING_AFTER"]
 
 # what the token before a heading ends with (its text with trailing space): a line break, only punctuation,
 # or a run of spaces (templated columns; a space token stands for the extra spaces)
@@ -45,11 +45,3 @@ def _in_capitals(doc: Doc, start: int, end: int) -> bool:
     letters = [c for c in doc[start:end].text if c.isalpha()]
     return bool(letters) and all(c.isupper() for c in letters)
 
-
-def headings_in_capitals_or_at_line_start(sectionizer: Sectionizer) -> None:
-    """Switch a built medspaCy sectionizer to :class:`CapitalsOrLineStartSectionizer` (the rules stay)."""
-    import re
-
-    sectionizer.__class__ = CapitalsOrLineStartSectionizer
-    sectionizer.require_start_line = True
-    sectionizer.newline_pattern = re.compile(HEADING_AFTER)

@@ -1,0 +1,63 @@
+"""Token patterns are skipped only on Docs that hold none of the words every match of them needs."""
+
+from __future__ import annotations
+
+import spacy
+from spacy.matcher import Matcher
+
+from pipelines.token_gate import GatedMatcher, required_words
+
+# "seen by her eye doctor", "2 ppd": a required word each (the rarest of the pattern's required tokens)
+SEEN_BY_EYE = [
+    {"LOWER": {"IN": ["seen", "saw", "evaluated"]}},
+    {"LOWER": {"IN": ["by", "at"]}},
+    {"LOWER": {"IN": ["her", "his", "the"]}, "OP": "?"},
+    {"LOWER": {"IN": ["eye", "retina"]}},
+    {"LOWER": {"IN": ["doctor", "specialist"]}, "OP": "?"},
+]
+PACKS = [{"LOWER": {"IN": ["1", "2", "3"]}}, {"ORTH": "-", "OP": "?"}, {"TEXT": "PPD"}]
+
+
+def test_required_words_pick_the_rarest_required_token() -> None:
+    assert required_words(SEEN_BY_EYE) == ("LOWER", frozenset({"eye", "retina"}))  # 3 letters, fewer words
+    assert required_words(PACKS) == ("ORTH", frozenset({"PPD"}))
+    assert required_words([{"LOWER": {"REGEX": "^ey"}}, {"IS_DIGIT": True}]) is None
+    assert required_words([{"LOWER": "never", "OP": "?"}]) is None  # an optional token is not required
+
+
+def test_same_matches_and_no_run_without_the_words() -> None:
+    nlp = spacy.blank("en")
+    matcher = Matcher(nlp.vocab)
+    matcher.add("eye_visit", [SEEN_BY_EYE])
+    matcher.add("packs", [PACKS])
+    gated = GatedMatcher(matcher, nlp.vocab, [SEEN_BY_EYE, PACKS])
+    texts = (
+        "She was seen by her eye doctor in March and smokes 1-PPD.",
+        "Evaluated at the retina specialist last year.",
+        "Smokes 2 ppd (lower case: not the ORTH the rule asks for), eye strain after screens.",
+        "Knee sprain, ice and rest.",
+    )
+    for text in texts:
+        doc = nlp(text)
+        assert gated(doc) == matcher(doc)
+    assert [len(gated(nlp(t))) for t in texts] == [3, 2, 0, 0]  # with and without the optional last word
+    assert not gated.may_match(nlp(texts[3])) and gated.may_match(nlp(texts[2]))  # "eye" is there, no match
+
+    class Exploding:
+        def __call__(self, doc):
+            raise AssertionError("the matcher ran on a Doc none of its patterns can match")
+
+    skipping = GatedMatcher(Exploding(), nlp.vocab, [SEEN_BY_EYE, PACKS])  # type: ignore[arg-type]
+    assert skipping(nlp(texts[3])) == []
+
+
+def test_a_pattern_without_required_words_or_added_later_turns_the_gate_off() -> None:
+    nlp = spacy.blank("en")
+    matcher = Matcher(nlp.vocab)
+    digits = [{"IS_DIGIT": True}, {"LOWER": "mg", "OP": "?"}]
+    matcher.add("digits", [digits])
+    assert not GatedMatcher(matcher, nlp.vocab, [digits]).gated
+    gated = GatedMatcher(Matcher(nlp.vocab), nlp.vocab, [PACKS])
+    gated.add("digits", [digits])
+    doc = nlp("took 500 mg")
+    assert gated.may_match(doc) and len(gated(doc)) == 2  # "500", "500 mg"
