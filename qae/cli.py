@@ -219,14 +219,13 @@ def report(
     import json
     import time
 
-    from engine.reports import file_digests, parse_formats, render_reports
-    from qae.run_folder import load_run
+    from engine.reports import file_digests, parse_formats
+    from qae.report_run import render_run
 
     formats = parse_formats(formats_text)
     started = time.perf_counter()
-    run = load_run(run_dir, patients=patients, encounters=encounters, evidence="referenced")
     target = (out or run_dir).resolve()
-    files = render_reports(run, target, formats)
+    files = render_run(run_dir, target, formats, patients=patients, encounters=encounters)
     digests = file_digests(files, target)
     if target == run_dir.resolve():
         manifest_path = run_dir / "manifest.json"
@@ -242,9 +241,10 @@ def report(
         listing = {"run": str(run_dir.resolve()), "formats": formats, "reports": digests}
         (target / "reports.json").write_text(json.dumps(listing, indent=2, sort_keys=True) + "\n",
                                              encoding="utf-8")
-    console.print(f"[bold]qae report[/] {run.job}: {len(files)} files ({', '.join(formats)}) from "
-                  f"{len(run.outcomes)} outcomes in {time.perf_counter() - started:.1f} s -> {target}",
-                  highlight=False)
+    stored = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    console.print(f"[bold]qae report[/] {stored.get('job', run_dir.name)}: {len(files)} files ({', '.join(formats)}) "
+                  f"from {stored.get('counts', {}).get('outcomes', '?')} outcomes in "
+                  f"{time.perf_counter() - started:.1f} s -> {target}", highlight=False)
     for name, digest in digests.items():
         console.print(f"  {name}  sha256 {digest[:16]}", highlight=False, markup=False)
 

@@ -1,0 +1,162 @@
+"""Render a run folder's reports partition by partition: what ``qae run`` and ``qae report --run`` both run.
+
+A run folder keeps its patient partitions (``outcomes/``, ``patients/``, ``evidence/``, one Parquet
+file each per partition, qae/partitions.py). For every partition this module builds the partition's
+:class:`engine.run_data.RunData` (its patients, its outcomes, the evidence they name, its
+encounters), computes its report material (``engine.reports.report_material``: sorted rows and
+counts) and saves it in a work folder; ``engine.reports.render_parts`` then writes every report by
+merging the partitions' sorted rows (``heapq.merge``) and summing their counts.
+
+Memory: the driver holds one partition's material while computing it (or none, when partitions are
+Ray tasks), and while writing one row per partition per stream, the counts (clinic x provider x
+measure rows) and, for a clinic's XLSX worklist, that clinic's worklist rows (see
+engine/worklist_files.py). A folder without partition files (written before partitions existed) is
+read whole through ``qae.run_folder.load_run`` as one partition.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from engine.errors import InputError
+from engine.periods import MeasurementPeriod
+from engine.records import Encounter, Patient
+from engine.run_data import RunData
+
+__all__ = ["render_run"]
+
+
+def _base(run_dir: Path, manifest: dict[str, Any]) -> RunData:
+    """The run without its rows: job, period, specs, versions, warnings."""
+    from engine.spec import load_specs
+
+    mp = manifest["measurement_period"]
+    period = MeasurementPeriod(start=date.fromisoformat(mp["start"]), end=date.fromisoformat(mp["end"]))
+    all_specs = load_specs()
+    wanted = sorted((manifest.get("versions") or {}).get("measures", {}))
+    return RunData(job=str(manifest.get("job", run_dir.name)), period=period,
+                   specs={m: all_specs[m] for m in wanted if m in all_specs}, patients={}, outcomes=[], evidence={},
+                   versions=manifest.get("versions") or {}, warnings=tuple(manifest.get("warnings") or ()))
+
+
+@dataclass(frozen=True)
+class _PartitionJob:
+    """What one partition's material needs (small; sent to a Ray task as it is)."""
+
+    run_dir: str
+    name: str
+    target: str
+    formats: tuple[str, ...]
+    patients: dict[str, Patient] | None  # from --patients; None: the partition's own patients file
+    encounters: tuple[Encounter, ...]
+
+
+def _referenced(outcomes: Iterable[Any]) -> set[str]:
+    from qae.run_folder import referenced_ids
+
+    return referenced_ids(list(outcomes))
+
+
+def partition_material(job: _PartitionJob, base: RunData) -> str:
+    """Compute and save one partition's material; returns its folder."""
+    from engine.report_parts import save_material
+    from engine.reports import report_material
+    from qae.partitions import read_evidence, read_outcomes, read_patients_part
+
+    run_dir = Path(job.run_dir)
+    outcomes = sorted(read_outcomes(run_dir / "outcomes" / f"{job.name}.parquet"),
+                      key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode))
+    own = read_patients_part(run_dir / "patients" / f"{job.name}.parquet")
+    if job.patients is None:
+        patients = {p.patient_id: p for p in own}
+    else:
+        patients = {p.patient_id: job.patients[p.patient_id] for p in own if p.patient_id in job.patients}
+    wanted = _referenced(outcomes)
+    ev_path = run_dir / "evidence" / f"{job.name}.parquet"
+    evidence = {e.evidence_id: e for e in (read_evidence(ev_path) if ev_path.is_file() else [])
+                if e.evidence_id in wanted}
+    ids = {p.patient_id for p in own}
+    run = RunData(job=base.job, period=base.period, specs=base.specs, patients=patients, outcomes=outcomes,
+                  evidence=evidence, encounters=tuple(e for e in job.encounters if e.patient_id in ids),
+                  versions=base.versions, warnings=base.warnings)
+    save_material(report_material(run, list(job.formats)), Path(job.target))
+    return job.target
+
+
+def _partitions(run_dir: Path) -> list[str]:
+    folder = run_dir / "outcomes"
+    return sorted(p.stem for p in folder.glob("part-*.parquet")) if folder.is_dir() else []
+
+
+def render_run(run_dir: Path, out_dir: Path, formats: Sequence[str] | str | None = None, *,
+               patients: Path | None = None, encounters: Path | None = None, work: Path | None = None,
+               use_ray: bool = False, on_partition: Callable[[], None] | None = None) -> list[Path]:
+    """Write the reports of the run in ``run_dir`` under ``out_dir``; returns the files written.
+
+    ``patients`` / ``encounters`` replace the files the manifest names; ``work`` holds the
+    partitions' material while the reports are written (default: a temporary folder, removed after);
+    ``use_ray``: partitions are Ray tasks (Ray already started)."""
+    from engine.report_parts import Parts, load_material
+    from engine.reports import parse_formats, render_parts
+    from qae.inputs import read_encounters, read_patients
+    from qae.run_folder import input_path, load_run, read_manifest
+
+    run_dir = Path(run_dir)
+    chosen = parse_formats(formats if formats is None or isinstance(formats, str) else list(formats))
+    manifest = read_manifest(run_dir)
+    base = _base(run_dir, manifest)
+    names = _partitions(run_dir)
+    whole_run: list[RunData] = []
+
+    def whole() -> RunData:
+        if not whole_run:
+            whole_run.append(load_run(run_dir, patients=patients, encounters=encounters, evidence="referenced"))
+        return whole_run[0]
+
+    if not names:  # a folder without partition files: the whole run is the one partition
+        from engine.reports import render_reports
+
+        return render_reports(whole(), out_dir, chosen)
+    override = None
+    if patients is not None:
+        if not Path(patients).is_file():
+            raise InputError(f"the patients file {patients} is not there; give an existing file with --patients.")
+        override = {p.patient_id: p for p in read_patients(Path(patients)).records}
+    enc_path = input_path(manifest, "encounters", encounters)
+    encs = tuple(read_encounters(enc_path).records) if enc_path is not None and enc_path.is_file() else ()
+
+    scratch = Path(tempfile.mkdtemp(prefix="qae-report-parts-")) if work is None else Path(work)
+    if scratch.exists() and work is not None:
+        shutil.rmtree(scratch)
+    scratch.mkdir(parents=True, exist_ok=True)
+    try:
+        jobs = [_PartitionJob(str(run_dir), n, str(scratch / n), tuple(chosen), override, encs) for n in names]
+        for _ in _each_material(jobs, base, use_ray):
+            if on_partition is not None:
+                on_partition()
+        parts = Parts([load_material(Path(j.target)) for j in jobs])
+        return render_parts(parts, base, out_dir, chosen, whole=whole)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _each_material(jobs: Sequence[_PartitionJob], base: RunData, use_ray: bool) -> Iterable[str]:
+    if not use_ray or len(jobs) < 2:
+        for job in jobs:
+            yield partition_material(job, base)
+        return
+    import ray
+
+    remote = ray.remote(num_cpus=1, max_retries=3)(partition_material)
+    base_ref = ray.put(base)
+    pending = [remote.remote(job, base_ref) for job in jobs]
+    while pending:
+        ready, pending = ray.wait(pending, num_returns=1)
+        yield ray.get(ready[0])
+
