@@ -14,7 +14,9 @@ Rows come from engine/worklist.py. Every cell is spreadsheet-safe (engine/cells.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import json
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from itertools import groupby
 from pathlib import Path
@@ -27,7 +29,18 @@ from engine.quality_summary import ALL_CLINICS, merged_summary_rows, rate_table,
 from engine.report_parts import Material, Parts
 from engine.run_data import RunData
 from engine.worklist import NO_PROVIDER, UNASSIGNED, WorkRow, open_gap_rows, reopening_rows
-from engine.xlsx import Column, add_table, bold, new_workbook, print_setup, put, rich_quote, save_workbook, sheet_title
+from engine.xlsx import (
+    Column,
+    add_table,
+    bold,
+    new_workbook,
+    print_setup,
+    put,
+    rich_quote,
+    save_workbook,
+    sheet_title,
+    table_sheet,
+)
 
 __all__ = ["OPEN_COLUMNS", "REOPEN_COLUMNS", "worklist_material", "write_worklist_csv", "write_worklist_csv_parts",
            "write_worklist_xlsx", "write_worklist_xlsx_parts"]
@@ -98,7 +111,61 @@ def worklist_material(run: RunData) -> Material:
     clinics = {(p.clinic_id or UNASSIGNED) for p in run.patients.values()}
     clinics.update(key[0] for rows in material.streams.values() for key, _ in rows)
     material.counts["worklist_clinics"] = sorted(clinics)
+    material.counts["worklist_stats"] = _stats(material)
     return material
+
+
+def _dated(payload: dict[str, Any], columns: Sequence[Column]) -> set[str]:
+    return {c.key for c in columns if c.key in _DATES and payload.get(c.key)}
+
+
+def _stats(material: Material) -> dict[str, Any]:
+    """Per clinic: open rows and their distinct patients, per service (rows, patients, earliest due date,
+    reopening rows, the columns holding a date), reopening rows and their date columns. Patients are in
+    one partition each, so the partitions' distinct counts add up."""
+    out: dict[str, Any] = {}
+    patients: dict[tuple[str, str], set[str]] = {}
+    for key, row in material.streams.get("worklist_open", []):
+        clinic = out.setdefault(key[0], {"open": 0, "patients": 0, "reopen": 0, "reopen_dated": [], "services": {}})
+        clinic["open"] += 1
+        patients.setdefault((key[0], ""), set()).add(row["patient_id"])
+        patients.setdefault((key[0], row["service"]), set()).add(row["patient_id"])
+        service = clinic["services"].setdefault(row["service"], {"rows": 0, "patients": 0, "due": None,
+                                                                 "reopening": 0, "dated": []})
+        service["rows"] += 1
+        if row["due_date"] and (service["due"] is None or row["due_date"] < service["due"]):
+            service["due"] = row["due_date"]
+        service["dated"] = sorted(set(service["dated"]) | _dated(row, OPEN_COLUMNS))
+    for key, row in material.streams.get("worklist_reopen", []):
+        clinic = out.setdefault(key[0], {"open": 0, "patients": 0, "reopen": 0, "reopen_dated": [], "services": {}})
+        clinic["reopen"] += 1
+        clinic["reopen_dated"] = sorted(set(clinic["reopen_dated"]) | _dated(row, REOPEN_COLUMNS))
+        clinic["services"].setdefault(row["service"], {"rows": 0, "patients": 0, "due": None, "reopening": 0,
+                                                       "dated": []})["reopening"] += 1
+    for (clinic, service), ids in patients.items():
+        target = out[clinic] if not service else out[clinic]["services"][service]
+        target["patients"] = len(ids)
+    return out
+
+
+def _merged_stats(parts: Parts) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for stats in parts.counts("worklist_stats"):
+        for clinic, s in stats.items():
+            acc = out.setdefault(clinic, {"open": 0, "patients": 0, "reopen": 0, "reopen_dated": set(),
+                                          "services": {}})
+            for k in ("open", "patients", "reopen"):
+                acc[k] += s[k]
+            acc["reopen_dated"].update(s["reopen_dated"])
+            for name, sv in s["services"].items():
+                a = acc["services"].setdefault(name, {"rows": 0, "patients": 0, "due": None, "reopening": 0,
+                                                      "dated": set()})
+                for k in ("rows", "patients", "reopening"):
+                    a[k] += sv[k]
+                if sv["due"] and (a["due"] is None or sv["due"] < a["due"]):
+                    a["due"] = sv["due"]
+                a["dated"].update(sv["dated"])
+    return out
 
 
 def _csv_value(value: Any) -> Any:
@@ -161,8 +228,7 @@ def write_worklist_csv(run: RunData, out_dir: Path) -> list[Path]:
     return write_worklist_csv_parts(Parts([worklist_material(run)]), run, out_dir)
 
 
-def _summary_sheet(wb: Any, run: RunData, clinic: str, rows: Sequence[dict[str, Any]],
-                   reopen: Sequence[dict[str, Any]], rates: Sequence[dict[str, Any]]) -> None:
+def _summary_sheet(wb: Any, run: RunData, clinic: str, stats: dict[str, Any], rates: Sequence[dict[str, Any]]) -> None:
     ws = wb.create_sheet("Summary")
     print_setup(ws)
     nxt = next_period(run.period)
@@ -171,7 +237,7 @@ def _summary_sheet(wb: Any, run: RunData, clinic: str, rows: Sequence[dict[str, 
     lines = [
         f"Measurement period {run.period.start.isoformat()} to {run.period.end.isoformat()}; run '{run.job}' "
         f"(qae {run.versions.get('qae', '?')}, pipeline {run.versions.get('pipeline', '?')}).",
-        f"{len(rows)} open gaps for {len({r['patient_id'] for r in rows})} patients; {len(reopen)} gaps closed now "
+        f"{stats['open']} open gaps for {stats['patients']} patients; {stats['reopen']} gaps closed now "
         f"reopen in the measurement period starting {nxt.start.isoformat()}.",
         "One row per patient and service: a service that closes several measures (a colonoscopy closes COL-E "
         "and CMS130) is one row naming them all.",
@@ -189,19 +255,9 @@ def _summary_sheet(wb: Any, run: RunData, clinic: str, rows: Sequence[dict[str, 
     r += 1
     put(ws, r, 1, "Open gaps by service")
     bold(ws, r, size=12)
-    services: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        due = date.fromisoformat(row["due_date"]) if row["due_date"] else None
-        entry = services.setdefault(row["service"], {"service": row["service"], "rows": 0, "patients": set(),
-                                                     "due": due, "reopening": 0})
-        entry["rows"] += 1
-        entry["patients"].add(row["patient_id"])
-        entry["due"] = min(d for d in (entry["due"], due) if d is not None) if due else entry["due"]
-    for row in reopen:
-        services.setdefault(row["service"], {"service": row["service"], "rows": 0, "patients": set(), "due": None,
-                                             "reopening": 0})["reopening"] += 1
-    table = [{"service": e["service"], "rows": e["rows"], "patients": len(e["patients"]), "due": e["due"],
-              "reopening": e["reopening"]} for _, e in sorted(services.items())]
+    table = [{"service": name, "rows": e["rows"], "patients": e["patients"],
+              "due": date.fromisoformat(e["due"]) if e["due"] else None, "reopening": e["reopening"]}
+             for name, e in sorted(stats["services"].items())]
     add_table(ws, (Column("service", "Service", 44), Column("rows", "Open gaps", 11),
                    Column("patients", "Patients", 10), Column("due", "Earliest due date", 14),
                    Column("reopening", f"Reopen in {nxt.start.year}", 12)), table, first_row=r + 1, filters=False)
@@ -214,27 +270,53 @@ def _summary_sheet(wb: Any, run: RunData, clinic: str, rows: Sequence[dict[str, 
     rates_chart(ws, r + 1, n, len(series), f"Rate per measure: {clinic} and all clinics", f"G{r + 1}")
 
 
+def _spill(rows: Iterable[dict[str, Any]], path: Path) -> Path:
+    with path.open("w", encoding="utf-8", newline="\n") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
+    return path
+
+
+def _read(path: Path, service: str | None = None) -> Callable[[], Iterator[dict[str, Any]]]:
+    def rows() -> Iterator[dict[str, Any]]:
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                row = json.loads(line)
+                if service is None or row["service"] == service:
+                    yield _values(row, rich=True)
+    return rows
+
+
 def write_worklist_xlsx_parts(parts: Parts, run: RunData, out_dir: Path) -> list[Path]:
-    """``worklists/<clinic>.xlsx`` for every clinic (see the module docstring), one clinic at a time."""
+    """``worklists/<clinic>.xlsx`` for every clinic (see the module docstring), one clinic at a time: the
+    clinic's rows are merged into a scratch file, and each sheet's rows are read from it as it is written."""
     nxt = next_period(run.period)
     clinics = _ClinicRows(parts)
+    stats = _merged_stats(parts)
     rates = merged_summary_rows(parts, by_provider=False)
+    empty = {"open": 0, "patients": 0, "reopen": 0, "reopen_dated": set(), "services": {}}
     paths = []
     reopen_groups = clinics.each("worklist_reopen")
-    for clinic, open_iter in clinics.each("worklist_open"):
-        rows = list(open_iter)
-        reopen = list(next(reopen_groups)[1])
-        wb = new_workbook()
-        _summary_sheet(wb, run, clinic, rows, reopen, rates)
-        used = {"summary"}
-        sheets: list[tuple[str, Sequence[Column], Sequence[dict[str, Any]]]] = [("All open gaps", OPEN_COLUMNS, rows)]
-        for service in sorted({r["service"] for r in rows}):
-            sheets.append((service, OPEN_COLUMNS, [r for r in rows if r["service"] == service]))
-        sheets.append((f"Reopen in {nxt.start.year}", REOPEN_COLUMNS, reopen))
-        for title, columns, items in sheets:
-            ws = wb.create_sheet(sheet_title(title, used))
-            add_table(ws, columns, [_values(x, rich=True) for x in items])
-        paths.append(save_workbook(wb, Path(out_dir) / "worklists" / f"{clinics.names[clinic]}.xlsx"))
+    with tempfile.TemporaryDirectory(prefix="qae-worklist-") as scratch:
+        for clinic, open_iter in clinics.each("worklist_open"):
+            open_file = _spill(open_iter, Path(scratch) / "open.jsonl")
+            reopen_file = _spill(next(reopen_groups)[1], Path(scratch) / "reopen.jsonl")
+            st = stats.get(clinic, empty)
+            wb = new_workbook()
+            _summary_sheet(wb, run, clinic, st, rates)
+            used = {"summary"}
+            services = {k: v for k, v in st["services"].items() if v["rows"]}
+            dated_all = set().union(*(v["dated"] for v in services.values())) if services else set()
+            sheets = [("All open gaps", OPEN_COLUMNS, _read(open_file), st["open"], dated_all)]
+            for service in sorted(services):
+                sheets.append((service, OPEN_COLUMNS, _read(open_file, service), services[service]["rows"],
+                               services[service]["dated"]))
+            sheets.append((f"Reopen in {nxt.start.year}", REOPEN_COLUMNS, _read(reopen_file), st["reopen"],
+                           st["reopen_dated"]))
+            for title, columns, source, count, dated in sheets:
+                ws = table_sheet(wb, sheet_title(title, used))
+                add_table(ws, columns, source, count=count, dated=dated)
+            paths.append(save_workbook(wb, Path(out_dir) / "worklists" / f"{clinics.names[clinic]}.xlsx"))
     return paths
 
 
