@@ -10,9 +10,10 @@ A report writer is split in two (engine/reports.py wires them):
   stream is the k-way merge of the partitions' sorted streams (``heapq.merge``, stable: equal keys
   keep partition order), counts are the list of the partitions' counts, summed by the writer.
 
-``qae run`` and ``qae report --run`` compute the material per partition (qae/report_run.py) and
-save it as files (:func:`save_material`: ``<stream>.jsonl`` lines ``[key, payload]`` and
-``counts.json``), then write every report from the saved files; an in-memory :class:`RunData`
+``qae run`` and ``qae report --run`` compute the material per partition (qae/report_run.py; a
+partition in slices of patients, :func:`merge_saved`) and save it as files (:func:`save_material`:
+``<stream>.jsonl`` lines ``[key, payload]`` and ``counts.json``), then write every report from the
+saved files; an in-memory :class:`RunData`
 (tests, ``render_reports``) is one partition held in memory. Same code, same bytes.
 """
 
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Material", "Parts", "load_material", "save_material"]
+__all__ = ["Material", "Parts", "load_material", "merge_saved", "save_material", "sum_rows"]
 
 
 @dataclass
@@ -62,8 +63,29 @@ def save_material(material: Material, folder: Path) -> None:
         with _stream_file(folder, name).open("w", encoding="utf-8", newline="\n") as fh:
             for key, payload in rows:
                 fh.write(json.dumps([key, payload], ensure_ascii=False, separators=(",", ":")) + "\n")
-    (folder / "counts.json").write_text(json.dumps(material.counts, ensure_ascii=False),
-                                        encoding="utf-8")
+    (folder / "counts.json").write_text(json.dumps([material.counts], ensure_ascii=False), encoding="utf-8")
+
+
+def merge_saved(folders: Sequence[Path], target: Path) -> None:
+    """Saved material of several slices of one partition as one (streams merged by key, in slice order on
+    equal keys; the slices' counts kept side by side)."""
+    target.mkdir(parents=True, exist_ok=True)
+    names = sorted({p.stem for f in folders for p in Path(f).glob("*.jsonl")})
+
+    def lines(path: Path) -> Iterator[tuple[list[Any], str]]:
+        if not path.is_file():
+            return
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                yield json.loads(line)[0], line
+
+    for name in names:
+        with _stream_file(target, name).open("w", encoding="utf-8", newline="\n") as out:
+            for _, line in heapq.merge(*(lines(_stream_file(Path(f), name)) for f in folders),
+                                       key=lambda kl: kl[0]):
+                out.write(line)
+    counts = [c for f in folders for c in json.loads((Path(f) / "counts.json").read_text(encoding="utf-8"))]
+    (target / "counts.json").write_text(json.dumps(counts, ensure_ascii=False), encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -79,7 +101,7 @@ class _Saved:
                 key, payload = json.loads(line)
                 yield key, payload
 
-    def counts(self) -> dict[str, Any]:
+    def counts(self) -> list[dict[str, Any]]:
         return json.loads((self.folder / "counts.json").read_text(encoding="utf-8"))
 
 
@@ -99,8 +121,8 @@ class _Held:
     def rows(self, name: str) -> Iterator[tuple[list[Any], Any]]:
         yield from self.material.streams.get(name, [])
 
-    def counts(self) -> dict[str, Any]:
-        return self.material.counts
+    def counts(self) -> list[dict[str, Any]]:
+        return [self.material.counts]
 
 
 class Parts:
@@ -120,7 +142,7 @@ class Parts:
     def counts(self, name: str) -> list[Any]:
         """The partitions' counts of ``name`` (partitions without it are left out)."""
         if self._counts is None:
-            self._counts = [s.counts() for s in self.sources]
+            self._counts = [c for s in self.sources for c in s.counts()]
         return [c[name] for c in self._counts if name in c]
 
 

@@ -288,10 +288,9 @@ def save_workbook(wb: Workbook, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryFile() as raw, tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as stable:
         try:
-            archive = zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
-            writer = _Writer(wb, archive)
-            writer.write_data()  # what openpyxl's save_workbook does, without stamping the current time
-            archive.close()
+            with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+                # what openpyxl's save_workbook does, without stamping the current time
+                _Writer(wb, archive).write_data()
             raw.seek(0)
             with zipfile.ZipFile(raw) as src, zipfile.ZipFile(stable, "w", zipfile.ZIP_DEFLATED) as dst:
                 for info in src.infolist():

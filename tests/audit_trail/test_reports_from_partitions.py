@@ -1,0 +1,167 @@
+"""Reports are written from partitions (each partition's sorted rows and counts, merged): the files equal
+the ones rendered from the whole run in memory, whatever the number of partitions, clinics included;
+the whole run is never loaded; an XLSX table streamed while the workbook is saved has the same bytes as
+the same rows held in memory."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from engine.report_parts import Material, Parts, load_material, save_material
+from engine.reports import render_reports
+from engine.xlsx import Column, add_table, new_workbook, rich_quote, save_workbook, table_sheet
+
+REPORT_DIRS = ("care_gaps", "worklists", "summary", "fhir", "audit")
+
+
+def _report_files(root: Path) -> dict[str, bytes]:
+    files = {p.relative_to(root).as_posix(): p.read_bytes() for d in REPORT_DIRS for p in (root / d).rglob("*")
+             if p.is_file()}
+    if (root / "audit.html").is_file():
+        files["audit.html"] = (root / "audit.html").read_bytes()
+    return files
+
+
+def _recut(src: Path, dst: Path, count: int) -> Path:
+    """A copy of a run folder with its partition files cut again into ``count`` ranges of patients."""
+    from engine.records import Evidence, Patient
+    from qae.partitions import (
+        Partitioning,
+        read_evidence,
+        read_outcomes,
+        read_patients_part,
+        write_model_table,
+        write_outcomes,
+    )
+
+    patients = [p for f in sorted((src / "patients").glob("*.parquet")) for p in read_patients_part(f)]
+    outcomes = [o for f in sorted((src / "outcomes").glob("*.parquet")) for o in read_outcomes(f)]
+    evidence = [e for f in sorted((src / "evidence").glob("*.parquet")) for e in read_evidence(f)]
+    shutil.copytree(src, dst)
+    for kind in ("patients", "outcomes", "evidence"):
+        shutil.rmtree(dst / kind)
+        (dst / kind).mkdir()
+    cut = Partitioning.of_patients((p.patient_id for p in patients), 1, count)
+    for i in range(cut.count):
+        name = f"part-{i:05d}.parquet"
+        write_model_table(dst / "patients" / name, Patient, [p for p in patients if cut.of(p.patient_id) == i])
+        write_outcomes(dst / "outcomes" / name, [o for o in outcomes if cut.of(o.patient_id) == i])
+        write_model_table(dst / "evidence" / name, Evidence, [e for e in evidence if cut.of(e.patient_id) == i])
+    return dst
+
+
+@pytest.fixture(scope="module")
+def recut_run(demo_run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _recut(demo_run_dir, tmp_path_factory.mktemp("recut") / "demo", 6)
+
+
+@pytest.fixture(scope="module")
+def from_memory(demo_run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reports rendered from the whole run loaded in memory (load_run: the path before partitions)."""
+    from qae.run_folder import load_run
+
+    out = tmp_path_factory.mktemp("whole")
+    render_reports(load_run(demo_run_dir, evidence="referenced"), out)
+    return out
+
+
+def test_reports_from_six_partitions_equal_the_whole_run_in_memory(recut_run: Path, from_memory: Path,
+                                                                   demo_run_dir: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import qae.report_run
+    import qae.run_folder
+    from qae.report_run import render_run
+
+    def no_whole_run(*_a, **_k):
+        raise AssertionError("a run folder with partition files is rendered partition by partition")
+
+    monkeypatch.setattr(qae.run_folder, "load_run", no_whole_run)
+    monkeypatch.setattr(qae.report_run, "SLICE_PATIENTS", 4)  # and each partition in slices of 4 patients
+    assert len(list((recut_run / "outcomes").glob("*.parquet"))) == 6
+    render_run(recut_run, tmp_path)
+    got, want = _report_files(tmp_path), _report_files(from_memory)
+    clinics = {Path(name).stem for name in want if name.startswith("worklists/") and name.endswith(".xlsx")}
+    assert len(clinics) >= 3, clinics  # several clinics, each merged from several partitions
+    assert sorted(got) == sorted(want)
+    for name in want:
+        assert got[name] == want[name], name
+    # and what `qae run` itself wrote into the run folder (one partition)
+    ran = _report_files(demo_run_dir)
+    assert sorted(ran) == sorted(want)
+    assert all(ran[n] == want[n] for n in want)
+
+
+def test_audit_split_per_clinic_from_partitions_equals_memory(recut_run: Path, demo_run_dir: Path,
+                                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.audit_html
+    from qae.report_run import render_run
+    from qae.run_folder import load_run
+
+    monkeypatch.setattr(engine.audit_html, "SPLIT_ROWS", 40)  # the demo's rows: several clinic files
+    render_run(recut_run, tmp_path / "parts", "html")
+    render_reports(load_run(demo_run_dir, evidence="referenced"), tmp_path / "memory", "html")
+    got, want = _report_files(tmp_path / "parts"), _report_files(tmp_path / "memory")
+    pages = [n for n in want if n.startswith("audit/")]
+    assert len(pages) >= 3, pages
+    index = want["audit.html"].decode("utf-8")
+    assert all(f'href="{p}"' in index for p in pages)
+    assert sorted(got) == sorted(want)
+    for name in want:
+        assert got[name] == want[name], name
+
+
+def test_merged_streams_keep_key_order_and_partition_order_on_ties(tmp_path: Path) -> None:
+    a, b = Material(), Material()
+    for key, payload in ((["clinic-b", "p-07"], "b7"), (["clinic-a", "p-02"], "a2"), (["clinic-a", "p-09"], "a9")):
+        a.add("rows", key, payload)
+    for key, payload in ((["clinic-a", "p-02"], "a2 again"), (["clinic-a", "p-05"], "a5")):
+        b.add("rows", key, payload)
+    a.counts["n"] = 3
+    b.counts["n"] = 2
+    save_material(a, tmp_path / "a")
+    parts = Parts([load_material(tmp_path / "a"), b])
+    assert list(parts.payloads("rows")) == ["a2", "a2 again", "a5", "a9", "b7"]
+    assert parts.counts("n") == [3, 2]
+    assert list(parts.payloads("absent")) == []
+
+
+COLUMNS = (Column("patient", "Patient", 20), Column("due", "Due date", 11),
+           Column("evidence", "Evidence", 40, True), Column("missing", "What is missing", 30, True))
+
+
+def _rows() -> list[dict[str, object]]:
+    return [
+        {"patient": "Marsh, Odette", "due": date(2026, 12, 31),
+         "evidence": rich_quote("Patient ", "declines colonoscopy", " again today."), "missing": "Colonoscopy"},
+        {"patient": "=HYPERLINK(\"x\")", "due": None, "evidence": "none found",
+         "missing": "A long line that wraps over several lines of the cell because it says a lot " * 3},
+        {"patient": "Pell, Arnaud", "due": date(2026, 6, 30), "evidence": rich_quote("", "FIT negative", ""),
+         "missing": "FIT"},
+    ]
+
+
+@pytest.mark.parametrize("n", [0, 1, 3])
+def test_streamed_xlsx_table_has_the_bytes_of_the_table_in_memory(tmp_path: Path, n: int) -> None:
+    rows = _rows()[:n]
+    held = new_workbook()
+    add_table(held.create_sheet("All open gaps"), COLUMNS, rows)
+    add_table(held.create_sheet("Empty"), COLUMNS, [])
+    streamed = new_workbook()
+    add_table(table_sheet(streamed, "All open gaps"), COLUMNS, lambda: iter(_rows()[:n]), count=n,
+              dated={"due"} if any(r["due"] for r in rows) else ())
+    add_table(table_sheet(streamed, "Empty"), COLUMNS, lambda: iter(()), count=0)
+    a = save_workbook(held, tmp_path / "held.xlsx").read_bytes()
+    b = save_workbook(streamed, tmp_path / "streamed.xlsx").read_bytes()
+    assert a == b
+
+
+def test_streamed_xlsx_table_refuses_a_wrong_row_count(tmp_path: Path) -> None:
+    wb = new_workbook()
+    add_table(table_sheet(wb, "Rows"), COLUMNS, lambda: iter(_rows()), count=2)
+    with pytest.raises(ValueError, match="3 rows written, 2 expected"):
+        save_workbook(wb, tmp_path / "bad.xlsx")
+    assert not (tmp_path / "bad.xlsx").exists()
