@@ -138,7 +138,7 @@ c.expect("AIS-E", "open", "no_evidence", "no influenza vaccine documented anywhe
 c = case(6, born(62, "08-30"), "M", R, "prov-r2", "commercial")
 c.note("2026-01-27", "Office Visit", "Asthma follow-up", mts(
     ("CHIEF COMPLAINT", "Asthma follow up."),
-    ("HISTORY OF PRESENT ILLNESS", "The patient is a 61-year-old male with mild persistent asthma "
+    ("HISTORY OF PRESENT ILLNESS", "61-year-old gentleman, known mild persistent asthma, "
      "who is doing well on Symbicort.  He uses albuterol maybe once a week.  No nighttime "
      "awakenings.  He is a former smoker, he quit in 2005, 20 pack-year history."),
     ("HEALTH MAINTENANCE", "He had a colonoscopy in 2016 that was normal.  He received Pneumovax in "
@@ -318,7 +318,7 @@ c.expect("TSC", "closed", "", "current smoker, counseled + varenicline in the MP
 
 c = case(15, born(59, "12-01"), "M", R, "prov-r1", "aco")
 c.note("2026-04-14", "Office Visit", "Follow up gout", mts(
-    ("HISTORY OF PRESENT ILLNESS", "The patient is a 59-year-old male with gout who comes in for "
+    ("HISTORY OF PRESENT ILLNESS", "59-year-old gentleman with gout, seen today for "
      "follow up.  No flares since starting allopurinol.  He had a colonoscopy at some point, "
      "doesn't remember when, maybe in his 50s, and does not remember where it was done."),
     ("MEDICATIONS", "Allopurinol 300 mg daily."),
@@ -391,7 +391,7 @@ c.expect("AIS-E", "open", "declined", "refused the flu vaccine on 3/15 and 10/20
 
 c = case(18, born(66, "06-06"), "F", R, "prov-r2", "medicare")
 c.note("2026-04-28", "Office Visit", "Follow up", mts(
-    ("HISTORY OF PRESENT ILLNESS", "The patient is a 65-year-old female with a history of stage II "
+    ("HISTORY OF PRESENT ILLNESS", "65-year-old lady, past history of stage II "
      "adenocarcinoma of the sigmoid colon status post sigmoid colectomy in 2020 followed by "
      "adjuvant FOLFOX.  Surveillance colonoscopy was not done last year.  She is here for routine "
      "follow up of her hypothyroidism."),
@@ -491,8 +491,8 @@ c.note("2026-05-12", "Procedure Note", "Colonoscopy", mts(
     ("PROCEDURE", "Colonoscopy with cold snare polypectomy."),
     ("INDICATION", "Average-risk screening, 54-year-old female, first colonoscopy."),
     ("SEDATION", "Monitored anesthesia care with propofol."),
-    ("DESCRIPTION OF PROCEDURE", "After informed consent, the patient was placed in the left lateral "
-     "decubitus position.  Digital rectal exam was normal.  The colonoscope was advanced without "
+    ("DESCRIPTION OF PROCEDURE", "Consent obtained after risks were explained; she was positioned "
+     "in the left lateral decubitus position.  Digital rectal exam was normal.  The colonoscope was advanced without "
      "difficulty to the cecum, identified by the appendiceal orifice and ileocecal valve.  Boston "
      "Bowel Prep Score 8.  A 5 mm sessile polyp in the transverse colon was removed with cold snare "
      "and retrieved.  Small internal hemorrhoids on retroflexion.  Withdrawal time 9 minutes."),
@@ -536,7 +536,7 @@ c.expect("CCS", "closed", "", "Pap/HPV cotest 2023 at age 41: HPV 5-year window"
 
 c = case(28, born(58, "03-03"), "F", E, "prov-e2", "medicare")
 c.note("2026-09-08", "Office Visit", "Follow up", mts(
-    ("HISTORY OF PRESENT ILLNESS", "This is a 58-year-old female with a history of left breast "
+    ("HISTORY OF PRESENT ILLNESS", "58-year-old woman, past history of left breast "
      "cancer in 2015, BRCA2 positive, status post bilateral mastectomy with reconstruction in 2015, "
      "on no current therapy, who comes in for blood pressure follow up.  She has essential "
      "hypertension diagnosed in 2020."),
@@ -759,7 +759,7 @@ c.expect("CBP", "closed", "", "most recent day 08/20: lowest systolic 136 (2nd r
 
 c = case(43, born(89, "03-01"), "F", E, "prov-e1", "medicare")
 c.note("2026-05-19", "Office Visit", "Follow up", mts(
-    ("HISTORY OF PRESENT ILLNESS", "The patient is an 89-year-old female with hypertension, "
+    ("HISTORY OF PRESENT ILLNESS", "89-year-old lady with hypertension, "
      "macular degeneration and chronic kidney disease stage 3b who comes in with her daughter.  She "
      "had Pneumovax years ago, unsure when.  I tried to talk about advance directives and a health "
      "care proxy, but she declines to discuss it, saying 'my kids will figure it out.'  Code status "
@@ -835,7 +835,7 @@ c.expect("CBP", "excluded", "", "currently pregnant in the MP")
 
 c = case(48, born(64, "02-17"), "M", R, "prov-r2", "medicaid")
 c.note("2026-06-25", "Office Visit", "Follow up", mts(
-    ("HISTORY OF PRESENT ILLNESS", "The patient is a 63-year-old male with end-stage renal disease "
+    ("HISTORY OF PRESENT ILLNESS", "63-year-old gentleman, end-stage renal disease "
      "secondary to hypertensive nephrosclerosis, on hemodialysis Monday, Wednesday, Friday since "
      "2023 via left arm AV fistula, and long-standing hypertension.  Here for routine follow up."),
     ("PHYSICAL EXAMINATION", "Blood pressure 158/92 on a non-dialysis day.  Left arm fistula with "
