@@ -130,7 +130,8 @@ def test_merged_streams_keep_key_order_and_partition_order_on_ties(tmp_path: Pat
 
 
 COLUMNS = (Column("patient", "Patient", 20), Column("due", "Due date", 11),
-           Column("evidence", "Evidence", 40, True), Column("missing", "What is missing", 30, True))
+           Column("evidence", "Evidence", 40, True), Column("missing", "What is missing", 30, True),
+           Column("rows", "Rows", 8))
 
 
 def _rows() -> list[dict[str, object]]:
@@ -141,10 +142,18 @@ def _rows() -> list[dict[str, object]]:
          "missing": "A long line that wraps over several lines of the cell because it says a lot " * 3},
         {"patient": "Pell, Arnaud", "due": date(2026, 6, 30), "evidence": rich_quote("", "FIT negative", ""),
          "missing": "FIT"},
+        # text XML must escape, spaces at either end, empty text, an integer, control characters
+        {"patient": "  Ruiz & <Okafor>  ", "due": None, "evidence": "A1c > 9 & rising <see flowsheet>",
+         "missing": " trailing only ", "rows": 3},
+        {"patient": "", "due": date(2025, 1, 2), "evidence": "scan\x0cpage two\x00 of the note\x1b",
+         "missing": "line one\nline two", "rows": 0},
+        {"patient": "+1 555 0100", "due": None, "evidence": rich_quote("BP ", "150/95", " & <retake>  "),
+         "missing": "@risk", "rows": None},
+        {"patient": "-dash first", "due": None, "evidence": "   ", "missing": "\t=SUM(A1:A2)", "rows": 1234567},
     ]
 
 
-@pytest.mark.parametrize("n", [0, 1, 3])
+@pytest.mark.parametrize("n", [0, 1, 3, 7])
 def test_streamed_xlsx_table_has_the_bytes_of_the_table_in_memory(tmp_path: Path, n: int) -> None:
     rows = _rows()[:n]
     held = new_workbook()
@@ -161,7 +170,7 @@ def test_streamed_xlsx_table_has_the_bytes_of_the_table_in_memory(tmp_path: Path
 
 def test_streamed_xlsx_table_refuses_a_wrong_row_count(tmp_path: Path) -> None:
     wb = new_workbook()
-    add_table(table_sheet(wb, "Rows"), COLUMNS, lambda: iter(_rows()), count=2)
+    add_table(table_sheet(wb, "Rows"), COLUMNS, lambda: iter(_rows()[:3]), count=2)
     with pytest.raises(ValueError, match="3 rows written, 2 expected"):
         save_workbook(wb, tmp_path / "bad.xlsx")
     assert not (tmp_path / "bad.xlsx").exists()
