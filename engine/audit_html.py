@@ -33,7 +33,7 @@ import base64
 import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from itertools import groupby
 from pathlib import Path
@@ -46,7 +46,7 @@ from engine.care_gaps import clinic_file_names
 from engine.gaps import GAP_DISPLAY, REASON_ORDER
 from engine.records import Encounter, Evidence, Patient
 from engine.report import merge_summaries, summarize
-from engine.report_parts import Material, Parts
+from engine.report_parts import Material, Parts, register_counts
 from engine.run_data import RunData
 
 __all__ = ["SPLIT_ROWS", "audit_material", "display_date", "write_audit_html", "write_audit_html_parts"]
@@ -381,6 +381,30 @@ def _merge_stats(stats: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _combine_audit(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
+    """Two partitions' audit counts as one partition's (summaries merged, row statistics added)."""
+    clinics: dict[str, Any] = {}
+    for clinic in sorted(set(a["clinics"]) | set(b["clinics"])):
+        entries = [c["clinics"][clinic] for c in (a, b) if clinic in c["clinics"]]
+        if len(entries) == 1:
+            clinics[clinic] = entries[0]
+            continue
+        clinics[clinic] = {"summary": merge_summaries(e["summary"] for e in entries),
+                           "outside_ipp": sum(e["outside_ipp"] for e in entries),
+                           "stats": _merge_stats(e["stats"] for e in entries)}
+    return {"overall": merge_summaries([a["overall"], b["overall"]]), "clinics": clinics}
+
+
+register_counts("audit", _combine_audit)
+
+
+def _row_dict(r: RowView) -> dict[str, Any]:
+    """``dataclasses.asdict`` of a row without its deep copies (the material is written as JSON)."""
+    d = dict(r.__dict__)
+    d["evidence"] = [dict(e.__dict__) for e in r.evidence]
+    return d
+
+
 def audit_material(run: RunData) -> Material:
     """One partition's audit rows (stream ``audit``, keyed as the page orders them: clinic, patient,
     measure, detail) and counts (``audit``: summaries and row statistics per clinic)."""
@@ -397,7 +421,7 @@ def audit_material(run: RunData) -> Material:
     for clinic, clinic_outcomes in sorted(by_clinic.items()):
         rows = [_row(o, run, multi, encounters) for o in clinic_outcomes if o.populations.ipp]
         for r in rows:
-            material.add("audit", [r.clinic, r.patient_id, r.measure_label, r.detail], asdict(r))
+            material.add("audit", [r.clinic, r.patient_id, r.measure_label, r.detail], _row_dict(r))
         clinics[clinic] = {"summary": summarize(clinic_outcomes), "outside_ipp": len(clinic_outcomes) - len(rows),
                            "stats": _row_stats(rows)}
     material.counts["audit"] = {"overall": summarize(outcomes), "clinics": clinics}

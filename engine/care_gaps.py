@@ -46,7 +46,7 @@ from engine.calculator import MeasureOutcome
 from engine.cells import SafeDictWriter
 from engine.gaps import GAP_DISPLAY, REASON_ORDER
 from engine.records import Evidence, Patient
-from engine.report_parts import Material, Parts, sum_rows
+from engine.report_parts import Material, Parts, register_counts, sum_rows
 
 __all__ = ["CARE_GAP_COLUMNS", "CARE_GAP_SUMMARY_COLUMNS", "care_gap_material", "care_gap_rows",
            "clinic_file_names", "write_care_gaps", "write_care_gaps_parts"]
@@ -232,6 +232,16 @@ def care_gap_material(outcomes: Sequence[MeasureOutcome], patients: Sequence[Pat
 
 _SUMMED = ("patients", "ipp", "denom", "denex", "denexcep", "numer", "numex", "open_gaps",
            *(f"gaps_{r.value}" for r in REASON_ORDER), "review_rows")
+_SUMMARY_KEY = ("clinic_id", "measure_id", "group")
+
+
+def union_sorted(a: Sequence[Any], b: Sequence[Any]) -> list[Any]:
+    """Two partitions' lists of names (clinics) as one: sorted, each once."""
+    return sorted(set(a) | set(b))
+
+
+register_counts("care_gap_clinics", union_sorted)
+register_counts("care_gap_summary", lambda a, b: list(sum_rows([a, b], _SUMMARY_KEY, _SUMMED).values()))
 
 
 def write_care_gaps_parts(parts: Parts, out_dir: Path) -> dict[str, int]:
@@ -256,7 +266,7 @@ def write_care_gaps_parts(parts: Parts, out_dir: Path) -> dict[str, int]:
         files[clinic] = n
     if pending is not None:
         raise ValueError(f"care-gap rows of clinic {pending[0][0]!r} are out of order or of no known clinic")
-    summed = sum_rows(parts.counts("care_gap_summary"), ("clinic_id", "measure_id", "group"), _SUMMED)
+    summed = sum_rows(parts.counts("care_gap_summary"), _SUMMARY_KEY, _SUMMED)
     rows = []
     for key in sorted(summed):
         row = summed[key]

@@ -53,7 +53,7 @@ from typing import Any
 from engine.calculator import MeasureOutcome
 from engine.gaps import GAP_DISPLAY
 from engine.records import Encounter, Evidence, Patient
-from engine.report_parts import Material, Parts
+from engine.report_parts import Material, Parts, register_counts
 from engine.run_data import RunData
 from engine.spec import MeasureSpec
 
@@ -531,6 +531,25 @@ def _merge_groups(entries: Iterable[list[Any]]) -> tuple[str, bool, dict[str, di
                 acc[k] += v
     assert first is not None
     return first[0], first[1], groups
+
+
+def _combine_summary(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
+    """Two partitions' ``fhir_summary`` counts as one partition's (group counts summed per key)."""
+    out: dict[str, Any] = {}
+    for name, width in (("measure_clinic", 2), ("measure", 1)):
+        by_key: dict[tuple[Any, ...], list[list[Any]]] = defaultdict(list)
+        for entry in (*a[name], *b[name]):
+            by_key[tuple(entry[:width])].append(entry[width:])
+        out[name] = [[*key, *(es[0] if len(es) == 1 else _merged_entry(es))] for key, es in sorted(by_key.items())]
+    return out
+
+
+def _merged_entry(entries: Sequence[list[Any]]) -> list[Any]:
+    version, inverse, groups = _merge_groups(entries)
+    return [version, inverse, list(groups.items())]
+
+
+register_counts("fhir_summary", _combine_summary)
 
 
 def write_fhir_parts(parts: Parts, run: RunData, out_dir: Path) -> list[Path]:

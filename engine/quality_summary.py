@@ -24,7 +24,7 @@ from openpyxl.utils import get_column_letter
 
 from engine.calculator import MeasureOutcome
 from engine.cells import SafeDictWriter
-from engine.report_parts import Material, Parts, sum_rows
+from engine.report_parts import Material, Parts, register_counts, sum_rows
 from engine.run_data import RunData
 from engine.worklist import NO_PROVIDER, UNASSIGNED, short_id
 from engine.xlsx import Column, add_table, bold, new_workbook, print_setup, put, save_workbook
@@ -124,13 +124,16 @@ def summary_material(run: RunData) -> Material:
 
 
 _SUMMED = ("patients", *_COUNTS, "open_gaps", "reopening")
+_KEY = ("clinic", "provider", "measure")
+for _name in ("summary_by_clinic", "summary_by_provider"):
+    register_counts(_name, lambda a, b: list(sum_rows([a, b], _KEY, _SUMMED).values()))
 
 
 def merged_summary_rows(parts: Parts, by_provider: bool = False) -> list[dict[str, Any]]:
     """:func:`summary_rows` of the whole run from the partitions' rows (patients are in one partition
     each, so distinct patients add up)."""
     name = "summary_by_provider" if by_provider else "summary_by_clinic"
-    rows = sum_rows(parts.counts(name), ("clinic", "provider", "measure"), _SUMMED)
+    rows = sum_rows(parts.counts(name), _KEY, _SUMMED)
     for row in rows.values():
         row["eligible"] = row["denom"] - row["denex"] - row["denexcep"]
         row["met"] = row["numer"] - row["numex"]

@@ -8,7 +8,10 @@ A report writer is split in two (engine/reports.py wires them):
   sorted by key; keys are JSON lists, payloads JSON values) and counts (JSON values);
 * a *file* writer reads :class:`Parts` (the material of every partition, in partition order): a
   stream is the k-way merge of the partitions' sorted streams (``heapq.merge``, stable: equal keys
-  keep partition order), counts are the list of the partitions' counts, summed by the writer.
+  keep partition order); counts are folded partition by partition as they are read, with the
+  function their writer registered (:func:`register_counts`: two partitions' counts in, one
+  partition's counts out), so the writer reads one partition's worth of counts whatever the number
+  of partitions (counts without a registered function are kept as the list of the partitions').
 
 ``qae run`` and ``qae report --run`` compute the material per partition (qae/report_run.py; a
 partition in slices of patients, :func:`merge_saved`) and save it as files (:func:`save_material`:
@@ -21,12 +24,40 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Material", "Parts", "load_material", "merge_saved", "save_material", "sum_rows"]
+__all__ = ["Material", "Parts", "fold_counts", "load_material", "merge_saved", "register_counts", "save_material",
+           "sum_rows"]
+
+# name -> fn(counts of earlier partitions, counts of the next one) -> the counts of both (new objects:
+# neither argument is changed); registered by the writers' modules (engine/reports.py imports them all)
+COMBINE: dict[str, Callable[[Any, Any], Any]] = {}
+
+
+def register_counts(name: str, combine: Callable[[Any, Any], Any]) -> None:
+    """How counts ``name`` of two partitions become one partition's (what its writer reads)."""
+    COMBINE[name] = combine
+
+
+def fold_counts(counts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Partitions' counts, in partition order, as few as the registered functions allow: one entry
+    holding every registered name folded, then (for names without a function) the partitions' own."""
+    folded: dict[str, Any] = {}
+    kept: list[dict[str, Any]] = []
+    for c in counts:
+        other = {}
+        for name, value in c.items():
+            fn = COMBINE.get(name)
+            if fn is None:
+                other[name] = value
+            else:
+                folded[name] = fn(folded[name], value) if name in folded else value
+        if other:
+            kept.append(other)
+    return ([folded] if folded else []) + kept
 
 
 @dataclass
@@ -68,7 +99,7 @@ def save_material(material: Material, folder: Path) -> None:
 
 def merge_saved(folders: Sequence[Path], target: Path) -> None:
     """Saved material of several slices of one partition as one (streams merged by key, in slice order on
-    equal keys; the slices' counts kept side by side)."""
+    equal keys; the slices' counts folded, :func:`fold_counts`)."""
     target.mkdir(parents=True, exist_ok=True)
     names = sorted({p.stem for f in folders for p in Path(f).glob("*.jsonl")})
 
@@ -84,7 +115,7 @@ def merge_saved(folders: Sequence[Path], target: Path) -> None:
             for _, line in heapq.merge(*(lines(_stream_file(Path(f), name)) for f in folders),
                                        key=lambda kl: kl[0]):
                 out.write(line)
-    counts = [c for f in folders for c in json.loads((Path(f) / "counts.json").read_text(encoding="utf-8"))]
+    counts = fold_counts(c for f in folders for c in json.loads((Path(f) / "counts.json").read_text(encoding="utf-8")))
     (target / "counts.json").write_text(json.dumps(counts, ensure_ascii=False), encoding="utf-8")
 
 
@@ -140,9 +171,10 @@ class Parts:
         return (p for _, p in self.stream(name))
 
     def counts(self, name: str) -> list[Any]:
-        """The partitions' counts of ``name`` (partitions without it are left out)."""
+        """The partitions' counts of ``name`` (partitions without it are left out), folded as they are
+        read when ``name`` has a registered function (:func:`fold_counts`: a list of one)."""
         if self._counts is None:
-            self._counts = [c for s in self.sources for c in s.counts()]
+            self._counts = fold_counts(c for s in self.sources for c in s.counts())
         return [c[name] for c in self._counts if name in c]
 
 

@@ -22,11 +22,11 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from engine.care_gaps import clinic_file_names
+from engine.care_gaps import clinic_file_names, union_sorted
 from engine.cells import SafeDictWriter
 from engine.horizon import next_period
 from engine.quality_summary import ALL_CLINICS, merged_summary_rows, rate_table, rates_chart, summary_material
-from engine.report_parts import Material, Parts
+from engine.report_parts import Material, Parts, register_counts
 from engine.run_data import RunData
 from engine.worklist import NO_PROVIDER, UNASSIGNED, WorkRow, open_gap_rows, reopening_rows
 from engine.xlsx import (
@@ -148,9 +148,10 @@ def _stats(material: Material) -> dict[str, Any]:
     return out
 
 
-def _merged_stats(parts: Parts) -> dict[str, dict[str, Any]]:
+def _merged_stats(partitions: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Partitions' :func:`_stats` as one (date columns as sets)."""
     out: dict[str, dict[str, Any]] = {}
-    for stats in parts.counts("worklist_stats"):
+    for stats in partitions:
         for clinic, s in stats.items():
             acc = out.setdefault(clinic, {"open": 0, "patients": 0, "reopen": 0, "reopen_dated": set(),
                                           "services": {}})
@@ -166,6 +167,17 @@ def _merged_stats(parts: Parts) -> dict[str, dict[str, Any]]:
                     a["due"] = sv["due"]
                 a["dated"].update(sv["dated"])
     return out
+
+
+def _stats_json(merged: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """:func:`_merged_stats` in the shape of one partition's (:func:`_stats`): sets as sorted lists."""
+    return {clinic: {**s, "reopen_dated": sorted(s["reopen_dated"]),
+                     "services": {name: {**sv, "dated": sorted(sv["dated"])} for name, sv in s["services"].items()}}
+            for clinic, s in merged.items()}
+
+
+register_counts("worklist_clinics", union_sorted)
+register_counts("worklist_stats", lambda a, b: _stats_json(_merged_stats([a, b])))
 
 
 def _csv_value(value: Any) -> Any:
@@ -292,7 +304,7 @@ def write_worklist_xlsx_parts(parts: Parts, run: RunData, out_dir: Path) -> list
     clinic's rows are merged into a scratch file, and each sheet's rows are read from it as it is written."""
     nxt = next_period(run.period)
     clinics = _ClinicRows(parts)
-    stats = _merged_stats(parts)
+    stats = _merged_stats(parts.counts("worklist_stats"))
     rates = merged_summary_rows(parts, by_provider=False)
     empty = {"open": 0, "patients": 0, "reopen": 0, "reopen_dated": set(), "services": {}}
     paths = []

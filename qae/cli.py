@@ -145,8 +145,9 @@ def run(
     Notes may be one file or a folder of .jsonl/.csv/.parquet shards. The run checkpoints each
     finished chunk in --out/.qae-run: a killed run started again with the same command resumes
     where it stopped. The reports (care gaps, worklists, quality summary, HTML audit, FHIR) are
-    rendered from the assembled run as `qae report --run` renders them, and published into --out
-    only when complete, with manifest.json listing this run's files and their sha256.
+    rendered from the assembled run as `qae report --run` renders them (from its patient partitions,
+    one at a time: memory does not grow with the run), and published into --out only when complete,
+    with manifest.json listing this run's files and their sha256.
 
     Example: qae run --config configs/demo.yaml
 
@@ -207,7 +208,7 @@ def report(
         help="The run's patients file, if it has moved since the run (default: the path in the manifest).")] = None,
     encounters: Annotated[Path | None, typer.Option(help="The run's encounters file, if it has moved.")] = None,
 ) -> None:
-    """Render the reports of a finished run again from its stored outcomes and evidence (no NLP).
+    """Render a finished run's reports again from its stored outcomes and evidence, partition by partition (no NLP).
 
     Clinic worklists (XLSX + CSV), the quality summary, care-gap CSVs, and the HTML audit and FHIR when built in.
 

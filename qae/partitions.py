@@ -231,15 +231,14 @@ def outcomes_from_table(table: pa.Table) -> list[Any]:
     from engine.calculator import MeasureOutcome
 
     hints = typing.get_type_hints(MeasureOutcome)
-    kinds = _outcome_columns(MeasureOutcome)
+    columns = [(name, kind, _plain(hints[name])[0]) for name, kind in _outcome_columns(MeasureOutcome)]
+    flags = [(c.split(".", 1)[1], c) for c in table.column_names if c.startswith("populations.")]
     out = []
     for row in table.to_pylist():
         values: dict[str, Any] = {}
-        for name, kind in kinds:
-            inner, _ = _plain(hints[name])
+        for name, kind, inner in columns:
             if kind == "flags":
-                values[name] = inner(**{k.split(".", 1)[1]: bool(v) for k, v in row.items()
-                                        if k.startswith("populations.")})
+                values[name] = inner(**{k: bool(row[c]) for k, c in flags})
             elif kind == "enum":
                 values[name] = None if row[name] is None else inner(row[name])
             elif kind == "list":

@@ -7,11 +7,13 @@ encounters), computes its report material (``engine.reports.report_material``: s
 counts) and saves it in a work folder; ``engine.reports.render_parts`` then writes every report by
 merging the partitions' sorted rows (``heapq.merge``) and summing their counts.
 
-Memory: the driver holds one partition's material while computing it (or none, when partitions are
-Ray tasks), and while writing one row per partition per stream, the counts (clinic x provider x
-measure rows) and, for a clinic's XLSX worklist, that clinic's worklist rows (see
-engine/worklist_files.py). A folder without partition files (written before partitions existed) is
-read whole through ``qae.run_folder.load_run`` as one partition.
+Memory: the driver holds one slice of a partition's patients while computing its material (none,
+when partitions are Ray tasks), and while writing one row per partition per stream and the counts
+folded to one partition's worth (clinic x provider x measure rows; engine/report_parts.py); a clinic's
+XLSX worklist rows go through a scratch file (engine/worklist_files.py). Encounters (an input file,
+when the run had one) are read once and split by partition, each partition's job carrying its own.
+A folder without partition files (written before partitions existed) is read whole through
+``qae.run_folder.load_run`` as one partition.
 """
 
 from __future__ import annotations
@@ -118,6 +120,26 @@ def partition_material(job: _PartitionJob, base: RunData) -> str:
     return job.target
 
 
+def _by_partition(encounters: Iterable[Encounter], run_dir: Path, names: Sequence[str]) -> list[tuple[Encounter, ...]]:
+    """The encounters of each partition (partitions are ranges of patient ids: the first id of each is read
+    from its patients file), so that a partition's job carries its own encounters only."""
+    import bisect
+
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    firsts = [pc.min(pq.read_table(run_dir / "patients" / f"{n}.parquet", columns=["patient_id"])["patient_id"])
+              .as_py() for n in names]
+    bounds = [(first, i) for i, first in enumerate(firsts) if first is not None]
+    keys = [b for b, _ in bounds]
+    out: list[list[Encounter]] = [[] for _ in names]
+    for e in encounters:
+        at = bisect.bisect_right(keys, e.patient_id) - 1
+        if at >= 0:
+            out[bounds[at][1]].append(e)
+    return [tuple(x) for x in out]
+
+
 def _partitions(run_dir: Path) -> list[str]:
     folder = run_dir / "outcomes"
     return sorted(p.stem for p in folder.glob("part-*.parquet")) if folder.is_dir() else []
@@ -158,14 +180,16 @@ def render_run(run_dir: Path, out_dir: Path, formats: Sequence[str] | str | None
             raise InputError(f"the patients file {patients} is not there; give an existing file with --patients.")
         override = {p.patient_id: p for p in read_patients(Path(patients)).records}
     enc_path = input_path(manifest, "encounters", encounters)
-    encs = tuple(read_encounters(enc_path).records) if enc_path is not None and enc_path.is_file() else ()
+    encs = _by_partition(read_encounters(enc_path).records if enc_path is not None and enc_path.is_file() else (),
+                         run_dir, names)
 
     scratch = Path(tempfile.mkdtemp(prefix="qae-report-parts-")) if work is None else Path(work)
     if scratch.exists() and work is not None:
         shutil.rmtree(scratch)
     scratch.mkdir(parents=True, exist_ok=True)
     try:
-        jobs = [_PartitionJob(str(run_dir), n, str(scratch / n), tuple(chosen), override, encs) for n in names]
+        jobs = [_PartitionJob(str(run_dir), n, str(scratch / n), tuple(chosen), override, encs[i])
+                for i, n in enumerate(names)]
         for _ in _each_material(jobs, base, use_ray):
             if on_partition is not None:
                 on_partition()

@@ -6,6 +6,7 @@ the same rows held in memory."""
 from __future__ import annotations
 
 import shutil
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 
 from engine.report_parts import Material, Parts, load_material, save_material
 from engine.reports import render_reports
+from engine.run_data import RunData
 from engine.xlsx import Column, add_table, new_workbook, rich_quote, save_workbook, table_sheet
 
 REPORT_DIRS = ("care_gaps", "worklists", "summary", "fhir", "audit")
@@ -174,3 +176,69 @@ def test_streamed_xlsx_table_refuses_a_wrong_row_count(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="3 rows written, 2 expected"):
         save_workbook(wb, tmp_path / "bad.xlsx")
     assert not (tmp_path / "bad.xlsx").exists()
+
+
+# --------------------------------------------------------------------------- no writer holds the whole run
+
+
+@pytest.fixture(scope="module")
+def demo_material(demo_run: RunData) -> Material:
+    from engine.reports import report_material
+
+    return report_material(demo_run)
+
+
+def _partitions_of(material: Material, copies: int, count: int, folder: Path) -> list[Path]:
+    """``count`` saved partitions, each holding every row of ``material`` ``copies`` times (equal keys:
+    kept in order) with the counts of as many copies, as a run ``copies`` times larger would give."""
+    from engine.report_parts import fold_counts
+
+    big = Material({n: [r for r in rows for _ in range(copies)] for n, rows in material.streams.items()},
+                   fold_counts([material.counts] * copies)[0])
+    for i in range(count):
+        save_material(big, folder / f"part-{i}")
+    return [folder / f"part-{i}" for i in range(count)]
+
+
+def _content_bytes(path: Path) -> int:
+    """A file's size; an XLSX's uncompressed (the copies of a row compress to nothing)."""
+    if path.suffix == ".xlsx":
+        with zipfile.ZipFile(path) as z:
+            return sum(i.file_size for i in z.infolist())
+    return path.stat().st_size
+
+
+def test_counts_reach_each_writer_folded_to_one_partitions_worth(demo_material: Material, tmp_path: Path) -> None:
+    folders = _partitions_of(demo_material, 1, 12, tmp_path)
+    parts = Parts([load_material(f) for f in folders])
+    assert demo_material.counts
+    for name in demo_material.counts:
+        assert len(parts.counts(name)) == 1, name  # not one entry per partition: folded as they are read
+    # the fold is a sum: twelve partitions' care-gap patients are twelve times one partition's
+    one = sum(r["patients"] for r in demo_material.counts["care_gap_summary"])
+    assert sum(r["patients"] for r in parts.counts("care_gap_summary")[0]) == 12 * one
+
+
+def test_no_report_writer_holds_the_rows_of_the_run(demo_material: Material, demo_run: RunData,
+                                                    tmp_path: Path) -> None:
+    """Every built-in writer, from 2 partitions holding the demo's rows twice, then 8 times each: the
+    files of rows grow fourfold (summaries stay as they are), the writer's peak memory (Python
+    allocations) does not (twice, not once: a zip writer's buffers fill up to their size first)."""
+    import tracemalloc
+
+    from engine.reports import MATERIALS, PART_WRITERS
+
+    small = _partitions_of(demo_material, 2, 2, tmp_path / "x2")
+    large = _partitions_of(demo_material, 8, 2, tmp_path / "x8")
+    for writer, (names, write) in PART_WRITERS.items():
+        rows = any(MATERIALS[n](demo_run).streams for n in names if n != "summary")
+        peaks, sizes = [], []
+        for k, folders in (("x2", small), ("x8", large)):
+            out = tmp_path / f"out-{k}-{writer.__name__}"
+            tracemalloc.start()
+            written = write(Parts([load_material(f) for f in folders]), demo_run, out)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+            sizes.append(sum(_content_bytes(Path(p)) for p in written))
+        assert sizes[1] > 3 * sizes[0] if rows else sizes[1] < 1.1 * sizes[0], writer.__name__  # 4x the rows ...
+        assert peaks[1] < 1.25 * peaks[0] + 2**20, (writer.__name__, peaks)  # ... in the same memory
