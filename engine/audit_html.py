@@ -32,9 +32,10 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +45,11 @@ from engine.calculator import MeasureOutcome
 from engine.care_gaps import clinic_file_names
 from engine.gaps import GAP_DISPLAY, REASON_ORDER
 from engine.records import Encounter, Evidence, Patient
-from engine.report import summarize
+from engine.report import merge_summaries, summarize
+from engine.report_parts import Material, Parts, register_counts
 from engine.run_data import RunData
 
-__all__ = ["SPLIT_ROWS", "display_date", "write_audit_html"]
+__all__ = ["SPLIT_ROWS", "audit_material", "display_date", "write_audit_html", "write_audit_html_parts"]
 
 SPLIT_ROWS = 5000  # above this many rows (and with several clinics) each clinic gets its own file
 UNASSIGNED = "unassigned"
@@ -263,21 +265,15 @@ def _pct(rate: float | None) -> str:
     return "n/a" if rate is None else f"{rate * 100:.0f}%"
 
 
-def _summary(outcomes: Sequence[MeasureOutcome], clinic_of: Mapping[str, str],
+def _summary(overall: Mapping[str, Any], per_clinic: Mapping[str, Mapping[str, Any]],
              clinics: Sequence[str]) -> dict[str, Any]:
-    """Rows per measure label: counts and rate for all clinics and per clinic."""
-    overall = summarize(outcomes)["measures"]
-    per_clinic: dict[str, dict[str, Any]] = {}
-    by_clinic: dict[str, list[MeasureOutcome]] = defaultdict(list)
-    for o in outcomes:
-        by_clinic[clinic_of.get(o.patient_id, UNASSIGNED)].append(o)
-    for clinic in clinics:
-        per_clinic[clinic] = summarize(by_clinic.get(clinic, []))["measures"]
+    """Rows per measure label: counts and rate for all clinics and per clinic (``overall`` and
+    ``per_clinic[c]`` are engine.report.summarize's ``measures``)."""
     rows = []
     for label, entry in overall.items():
         cells = []
         for clinic in clinics:
-            c = per_clinic[clinic].get(label)
+            c = per_clinic.get(clinic, {}).get(label)
             cells.append({"clinic": clinic, "rate": c["rate"] if c else None, "pct": _pct(c["rate"] if c else None),
                           "met": (c["numer"] - c["numex"]) if c else 0,
                           "eligible": (c["denom"] - c["denex"] - c["denexcep"]) if c else 0,
@@ -323,70 +319,171 @@ def _render(context: dict[str, Any]) -> str:
     return _ENV.get_template("audit.html.j2").render(script=script, script_hash=_script_hash(script), **context)
 
 
-def _reason_options(rows: Sequence[RowView]) -> list[tuple[str, str]]:
-    present = {r.reason for r in rows if r.reason}
+def _reason_options(present: set[str]) -> list[tuple[str, str]]:
     return [(r.value, r.value.replace("_", " ")) for r in REASON_ORDER if r.value in present]
 
 
-def _page(run: RunData, *, title: str, rows: list[RowView], summary: dict[str, Any], chart: dict[str, Any],
-          links: list[dict[str, Any]], index_href: str | None, outside_ipp: int) -> str:
-    statuses = Counter(r.status for r in rows)
-    measures = sorted({(r.measure_id, r.title) for r in rows})
-    return _render({
+class _Rows:
+    """A clinic's (or every clinic's) rows, read from the merged partitions as the page is written."""
+
+    def __init__(self, count: int, rows: Iterator[dict[str, Any]]) -> None:
+        self.count, self.rows = count, rows
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[RowView]:
+        for d in self.rows:
+            d = dict(d)
+            d["evidence"] = [EvidenceView(**e) for e in d["evidence"]]
+            yield RowView(**d)
+
+
+def _page(path: Path, run: RunData, *, title: str, rows: _Rows, stats: Mapping[str, Any], summary: dict[str, Any],
+          chart: dict[str, Any], links: list[dict[str, Any]], index_href: str | None, outside_ipp: int) -> Path:
+    """Write one page (streamed: the rows are rendered as they are read)."""
+    script = _ENV.get_template("audit.js").render()
+    context = {
         "title": title, "run": run, "period": f"{run.period.start.isoformat()} to {run.period.end.isoformat()}",
         "versions": {k: v for k, v in run.versions.items() if k != "measures"},
         "rows": rows, "summary": summary, "chart": chart, "links": links, "index_href": index_href,
-        "clinics": sorted({r.clinic for r in rows}), "measures": measures,
-        "statuses": [(s, STATUS_TEXT[s], statuses[s]) for s in STATUS_TEXT if statuses[s]],
-        "reasons": _reason_options(rows), "outside_ipp": outside_ipp,
-        "disagree": sum(1 for r in rows if r.disagree),
-        "titles": {m: s.title for m, s in run.specs.items()},
-    })
+        "clinics": stats["clinics"], "measures": [tuple(m) for m in stats["measures"]],
+        "statuses": [(s, STATUS_TEXT[s], stats["statuses"][s]) for s in STATUS_TEXT if stats["statuses"].get(s)],
+        "reasons": _reason_options(set(stats["reasons"])), "outside_ipp": outside_ipp,
+        "disagree": stats["disagree"], "titles": {m: s.title for m, s in run.specs.items()},
+    }
+    with path.open("w", encoding="utf-8") as fh:
+        for piece in _ENV.get_template("audit.html.j2").generate(script=script, script_hash=_script_hash(script),
+                                                                 **context):
+            fh.write(piece)
+    return path
+
+
+def _row_stats(rows: Sequence[RowView]) -> dict[str, Any]:
+    return {"rows": len(rows), "open": sum(1 for r in rows if r.status == "open"),
+            "clinics": sorted({r.clinic for r in rows}), "measures": sorted({(r.measure_id, r.title) for r in rows}),
+            "statuses": dict(Counter(r.status for r in rows)), "reasons": sorted({r.reason for r in rows if r.reason}),
+            "disagree": sum(1 for r in rows if r.disagree)}
+
+
+def _merge_stats(stats: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {"rows": 0, "open": 0, "clinics": set(), "measures": set(), "statuses": Counter(),
+                           "reasons": set(), "disagree": 0}
+    for s in stats:
+        for k in ("rows", "open", "disagree"):
+            out[k] += s[k]
+        out["clinics"].update(s["clinics"])
+        out["measures"].update(tuple(m) for m in s["measures"])
+        out["statuses"].update(s["statuses"])
+        out["reasons"].update(s["reasons"])
+    out["clinics"], out["measures"], out["reasons"] = (sorted(out["clinics"]), sorted(out["measures"]),
+                                                       sorted(out["reasons"]))
+    return out
+
+
+def _combine_audit(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
+    """Two partitions' audit counts as one partition's (summaries merged, row statistics added)."""
+    clinics: dict[str, Any] = {}
+    for clinic in sorted(set(a["clinics"]) | set(b["clinics"])):
+        entries = [c["clinics"][clinic] for c in (a, b) if clinic in c["clinics"]]
+        if len(entries) == 1:
+            clinics[clinic] = entries[0]
+            continue
+        clinics[clinic] = {"summary": merge_summaries(e["summary"] for e in entries),
+                           "outside_ipp": sum(e["outside_ipp"] for e in entries),
+                           "stats": _merge_stats(e["stats"] for e in entries)}
+    return {"overall": merge_summaries([a["overall"], b["overall"]]), "clinics": clinics}
+
+
+register_counts("audit", _combine_audit)
+
+
+def _row_dict(r: RowView) -> dict[str, Any]:
+    """``dataclasses.asdict`` of a row without its deep copies (the material is written as JSON)."""
+    d = dict(r.__dict__)
+    d["evidence"] = [dict(e.__dict__) for e in r.evidence]
+    return d
+
+
+def audit_material(run: RunData) -> Material:
+    """One partition's audit rows (stream ``audit``, keyed as the page orders them: clinic, patient,
+    measure, detail) and counts (``audit``: summaries and row statistics per clinic)."""
+    outcomes = sorted(run.outcomes, key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode))
+    multi = {m for m, s in run.specs.items() if len(s.groups) > 1}
+    multi |= {m for m, gs in _groups(outcomes).items() if len(gs) > 1}
+    clinic_of = {pid: (p.clinic_id or UNASSIGNED) for pid, p in run.patients.items()}
+    encounters = {e.encounter_id: e for e in run.encounters}
+    by_clinic: dict[str, list[MeasureOutcome]] = defaultdict(list)
+    for o in outcomes:
+        by_clinic[clinic_of.get(o.patient_id, UNASSIGNED)].append(o)
+    material = Material()
+    clinics: dict[str, Any] = {}
+    for clinic, clinic_outcomes in sorted(by_clinic.items()):
+        rows = [_row(o, run, multi, encounters) for o in clinic_outcomes if o.populations.ipp]
+        for r in rows:
+            material.add("audit", [r.clinic, r.patient_id, r.measure_label, r.detail], _row_dict(r))
+        clinics[clinic] = {"summary": summarize(clinic_outcomes), "outside_ipp": len(clinic_outcomes) - len(rows),
+                           "stats": _row_stats(rows)}
+    material.counts["audit"] = {"overall": summarize(outcomes), "clinics": clinics}
+    return material
+
+
+def _groups(outcomes: Iterable[MeasureOutcome]) -> dict[str, set[str]]:
+    groups: dict[str, set[str]] = defaultdict(set)
+    for o in outcomes:
+        groups[o.measure_id].add(o.group)
+    return groups
+
+
+def write_audit_html_parts(parts: Parts, run: RunData, out_dir: Path) -> list[Path]:
+    """The audit report(s) from the partitions' material; returns the files written (``audit.html`` first)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    counts = parts.counts("audit")
+    overall = merge_summaries(c["overall"] for c in counts)["measures"]
+    clinics = sorted({clinic for c in counts for clinic in c["clinics"]})
+    per_clinic = {clinic: [c["clinics"][clinic] for c in counts if clinic in c["clinics"]] for clinic in clinics}
+    summaries = {clinic: merge_summaries(e["summary"] for e in entries)["measures"]
+                 for clinic, entries in per_clinic.items()}
+    stats = {clinic: _merge_stats(e["stats"] for e in entries) for clinic, entries in per_clinic.items()}
+    outside = {clinic: sum(e["outside_ipp"] for e in entries) for clinic, entries in per_clinic.items()}
+    everything = _merge_stats(stats.values())
+    titles = {m: s.title for m, s in run.specs.items()}
+    summary = _summary(overall, summaries, clinics)
+    chart = _chart(summary, titles)
+    index = out_dir / "audit.html"
+    title = f"Audit report: {run.job}"
+    if everything["rows"] <= SPLIT_ROWS or len(clinics) < 2:
+        return [_page(index, run, title=title, rows=_Rows(everything["rows"], parts.payloads("audit")),
+                      stats=everything, summary=summary, chart=chart, links=[], index_href=None,
+                      outside_ipp=sum(outside.values()))]
+    names = clinic_file_names(clinics)
+    written = []
+    links = []
+    (out_dir / "audit").mkdir(exist_ok=True)
+    groups = groupby(parts.stream("audit"), key=lambda kp: kp[0][0])
+    pending = next(groups, None)
+    for clinic in clinics:
+        rows: Iterator[dict[str, Any]] = iter(())
+        if pending is not None and pending[0] == clinic:
+            rows = (p for _, p in pending[1])
+        clinic_summary = _summary(summaries[clinic], summaries, [clinic])
+        written.append(_page(out_dir / "audit" / f"{names[clinic]}.html", run, title=f"{title}, clinic {clinic}",
+                             rows=_Rows(stats[clinic]["rows"], rows), stats=stats[clinic], summary=clinic_summary,
+                             chart=_chart(clinic_summary, titles), links=[], index_href="../audit.html",
+                             outside_ipp=outside[clinic]))
+        if pending is not None and pending[0] == clinic:
+            pending = next(groups, None)
+        links.append({"clinic": clinic, "href": f"audit/{names[clinic]}.html", "rows": stats[clinic]["rows"],
+                      "open": stats[clinic]["open"]})
+    if pending is not None:
+        raise ValueError(f"audit rows of clinic {pending[0]!r}: no outcomes of that clinic")
+    no_rows = _Rows(0, iter(()))
+    _page(index, run, title=title, rows=no_rows, stats=_merge_stats([]), summary=summary, chart=chart, links=links,
+          index_href=None, outside_ipp=sum(outside.values()))
+    return [index, *written]
 
 
 def write_audit_html(run: RunData, out_dir: Path) -> list[Path]:
     """Write the audit report(s) under ``out_dir``; returns the files written (``audit.html`` first)."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    outcomes = sorted(run.outcomes, key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode))
-    groups: dict[str, set[str]] = defaultdict(set)
-    for o in outcomes:
-        groups[o.measure_id].add(o.group)
-    multi = {m for m, g in groups.items() if len(g) > 1}
-    clinic_of = {pid: (p.clinic_id or UNASSIGNED) for pid, p in run.patients.items()}
-    encounters = {e.encounter_id: e for e in run.encounters}
-    shown = [o for o in outcomes if o.populations.ipp]
-    rows = sorted((_row(o, run, multi, encounters) for o in shown),
-                  key=lambda r: (r.clinic, r.patient_id, r.measure_label, r.detail))
-    clinics = sorted({clinic_of.get(o.patient_id, UNASSIGNED) for o in outcomes})
-    titles = {m: s.title for m, s in run.specs.items()}
-    summary = _summary(outcomes, clinic_of, clinics)
-    chart = _chart(summary, titles)
-    index = out_dir / "audit.html"
-    title = f"Audit report: {run.job}"
-    if len(rows) <= SPLIT_ROWS or len(clinics) < 2:
-        index.write_text(_page(run, title=title, rows=rows, summary=summary, chart=chart, links=[], index_href=None,
-                               outside_ipp=len(outcomes) - len(shown)), encoding="utf-8")
-        return [index]
-    names = clinic_file_names(clinics)
-    by_clinic: dict[str, list[RowView]] = defaultdict(list)
-    for r in rows:
-        by_clinic[r.clinic].append(r)
-    written = []
-    links = []
-    (out_dir / "audit").mkdir(exist_ok=True)
-    for clinic in clinics:
-        path = out_dir / "audit" / f"{names[clinic]}.html"
-        clinic_outcomes = [o for o in outcomes if clinic_of.get(o.patient_id, UNASSIGNED) == clinic]
-        clinic_summary = _summary(clinic_outcomes, clinic_of, [clinic])
-        path.write_text(_page(run, title=f"{title}, clinic {clinic}", rows=by_clinic.get(clinic, []),
-                              summary=clinic_summary, chart=_chart(clinic_summary, titles), links=[],
-                              index_href="../audit.html",
-                              outside_ipp=sum(1 for o in clinic_outcomes if not o.populations.ipp)),
-                        encoding="utf-8")
-        written.append(path)
-        links.append({"clinic": clinic, "href": f"audit/{names[clinic]}.html", "rows": len(by_clinic.get(clinic, [])),
-                      "open": sum(1 for r in by_clinic.get(clinic, []) if r.status == "open")})
-    index.write_text(_page(run, title=title, rows=[], summary=summary, chart=chart, links=links, index_href=None,
-                           outside_ipp=len(outcomes) - len(shown)), encoding="utf-8")
-    return [index, *written]
+    return write_audit_html_parts(Parts([audit_material(run)]), run, out_dir)

@@ -46,9 +46,10 @@ from engine.calculator import MeasureOutcome
 from engine.cells import SafeDictWriter
 from engine.gaps import GAP_DISPLAY, REASON_ORDER
 from engine.records import Evidence, Patient
+from engine.report_parts import Material, Parts, register_counts, sum_rows
 
-__all__ = ["CARE_GAP_COLUMNS", "CARE_GAP_SUMMARY_COLUMNS", "care_gap_rows", "clinic_file_names",
-           "write_care_gaps"]
+__all__ = ["CARE_GAP_COLUMNS", "CARE_GAP_SUMMARY_COLUMNS", "care_gap_material", "care_gap_rows",
+           "clinic_file_names", "write_care_gaps", "write_care_gaps_parts"]
 
 CARE_GAP_COLUMNS = (
     "clinic_id", "patient_id", "provider_id", "measure_id", "measure_title", "group",
@@ -211,22 +212,73 @@ def _write_csv(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, A
         writer.writerows(rows)
 
 
-def write_care_gaps(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient],
-                    evidence: Sequence[Evidence], out_dir: Path) -> dict[str, int]:
-    """Write ``out_dir/<clinic>.csv`` and ``out_dir/summary.csv``; return rows per clinic."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+def care_gap_material(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient],
+                      evidence: Sequence[Evidence]) -> Material:
+    """One partition's care-gap rows (stream ``care_gaps``, keyed by clinic then the rows' order)
+    and counts (``care_gap_summary``: the clinic x measure rows; ``care_gap_clinics``)."""
+    material = Material()
     clinics = care_gap_rows(outcomes, patients, evidence)
-    names = clinic_file_names(list(clinics))
     review: dict[tuple[str, str, str], int] = {}
-    files: dict[str, int] = {}
-    for clinic in sorted(clinics):
-        rows = clinics[clinic]
-        _write_csv(out_dir / f"{names[clinic]}.csv", CARE_GAP_COLUMNS, rows)
-        files[clinic] = sum(1 for r in rows if r["row_type"] == "open_gap")
+    for clinic, rows in clinics.items():
         for r in rows:
+            material.add("care_gaps", [clinic, r["measure_id"], r["patient_id"], r["group"], r["episode"]], r)
             if r["row_type"] == "review":
                 key = (clinic, r["measure_id"], r["group"])
                 review[key] = review.get(key, 0) + 1
-    _write_csv(out_dir / "summary.csv", CARE_GAP_SUMMARY_COLUMNS,
-               _summary_rows(outcomes, patients, review))
+    material.counts["care_gap_clinics"] = sorted(clinics)
+    material.counts["care_gap_summary"] = _summary_rows(outcomes, patients, review)
+    return material
+
+
+_SUMMED = ("patients", "ipp", "denom", "denex", "denexcep", "numer", "numex", "open_gaps",
+           *(f"gaps_{r.value}" for r in REASON_ORDER), "review_rows")
+_SUMMARY_KEY = ("clinic_id", "measure_id", "group")
+
+
+def union_sorted(a: Sequence[Any], b: Sequence[Any]) -> list[Any]:
+    """Two partitions' lists of names (clinics) as one: sorted, each once."""
+    return sorted(set(a) | set(b))
+
+
+register_counts("care_gap_clinics", union_sorted)
+register_counts("care_gap_summary", lambda a, b: list(sum_rows([a, b], _SUMMARY_KEY, _SUMMED).values()))
+
+
+def write_care_gaps_parts(parts: Parts, out_dir: Path) -> dict[str, int]:
+    """``out_dir/<clinic>.csv`` and ``out_dir/summary.csv`` from the partitions' material (one row in
+    memory per partition); returns open gaps per clinic."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    clinics = sorted({c for part in parts.counts("care_gap_clinics") for c in part})
+    names = clinic_file_names(clinics)
+    files: dict[str, int] = {}
+    stream = parts.stream("care_gaps")
+    pending = next(stream, None)
+    for clinic in clinics:
+        with (out_dir / f"{names[clinic]}.csv").open("w", newline="", encoding="utf-8") as fh:
+            writer = SafeDictWriter(fh, CARE_GAP_COLUMNS)
+            writer.writeheader()
+            n = 0
+            while pending is not None and pending[0][0] == clinic:
+                row = pending[1]
+                writer.writerow(row)
+                n += row["row_type"] == "open_gap"
+                pending = next(stream, None)
+        files[clinic] = n
+    if pending is not None:
+        raise ValueError(f"care-gap rows of clinic {pending[0][0]!r} are out of order or of no known clinic")
+    summed = sum_rows(parts.counts("care_gap_summary"), _SUMMARY_KEY, _SUMMED)
+    rows = []
+    for key in sorted(summed):
+        row = summed[key]
+        row["eligible"] = row["denom"] - row["denex"] - row["denexcep"]
+        row["met"] = row["numer"] - row["numex"]
+        row["rate"] = f"{row['met'] / row['eligible']:.4f}" if row["eligible"] > 0 else ""
+        rows.append(row)
+    _write_csv(out_dir / "summary.csv", CARE_GAP_SUMMARY_COLUMNS, rows)
     return files
+
+
+def write_care_gaps(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient],
+                    evidence: Sequence[Evidence], out_dir: Path) -> dict[str, int]:
+    """Write ``out_dir/<clinic>.csv`` and ``out_dir/summary.csv``; return open gaps per clinic."""
+    return write_care_gaps_parts(Parts([care_gap_material(outcomes, patients, evidence)]), out_dir)

@@ -47,15 +47,17 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from engine.calculator import MeasureOutcome
 from engine.gaps import GAP_DISPLAY
 from engine.records import Encounter, Evidence, Patient
+from engine.report_parts import Material, Parts, register_counts
 from engine.run_data import RunData
 from engine.spec import MeasureSpec
 
-__all__ = ["EVIDENCE_EXT", "FHIR_BASE", "gap_status", "resource_id", "write_fhir"]
+__all__ = ["EVIDENCE_EXT", "FHIR_BASE", "fhir_material", "gap_status", "resource_id", "write_fhir", "write_fhir_parts"]
 
 FHIR_BASE = "http://qae.local/fhir"  # the base of fullUrls and canonicals; a deployment sets its own
 DEQM = "http://hl7.org/fhir/us/davinci-deqm"
@@ -259,8 +261,7 @@ class _Builder:
         return {"url": EVIDENCE_EXT, "extension": sub}
 
     # ------------------------------------------------------------------ measure reports
-    def _group(self, spec: MeasureSpec | None, group_id: str, outcomes: Sequence[MeasureOutcome]) -> dict[str, Any]:
-        counts = {name: sum(int(getattr(o.populations, name)) for o in outcomes) for name, _, _ in POPULATIONS}
+    def _group(self, spec: MeasureSpec | None, group_id: str, counts: Mapping[str, int]) -> dict[str, Any]:
         group: dict[str, Any] = {"id": resource_id(group_id)}
         title = next((g.title for g in spec.groups if g.id == group_id and g.title), None) if spec else None
         if title:
@@ -272,9 +273,7 @@ class _Builder:
             group["measureScore"] = {"value": round((counts["numer"] - counts["numex"]) / eligible, 4)}
         return group
 
-    def _report_head(self, report_id: str, kind: str, measure_id: str, outcomes: Sequence[MeasureOutcome],
-                     reporter: str) -> dict[str, Any]:
-        first = outcomes[0]
+    def _report_head(self, report_id: str, kind: str, measure_id: str, first: Any, reporter: str) -> dict[str, Any]:
         return {
             "resourceType": "MeasureReport", "id": report_id, "meta": {"profile": [PROFILE[kind]]},
             "extension": [{"url": SCORING_EXT, "valueCodeableConcept": {"coding": [
@@ -289,12 +288,9 @@ class _Builder:
 
     def individual(self, patient_id: str, measure_id: str, outcomes: Sequence[MeasureOutcome]) -> dict[str, Any]:
         spec = self.run.specs.get(measure_id)
-        report = self._report_head(resource_id(patient_id, measure_id), "individual", measure_id, outcomes,
+        report = self._report_head(resource_id(patient_id, measure_id), "individual", measure_id, outcomes[0],
                                    self.org_id(self.clinic(patient_id)))
-        by_group: dict[str, list[MeasureOutcome]] = defaultdict(list)
-        for o in outcomes:
-            by_group[o.group].append(o)
-        report["group"] = [self._group(spec, g, os) for g, os in by_group.items()]
+        report["group"] = [self._group(spec, g, c) for g, c in _group_counts(outcomes).items()]
         evaluated = []
         seen: set[tuple[str, str]] = set()
         for o in outcomes:
@@ -315,15 +311,14 @@ class _Builder:
             report["evaluatedResource"] = evaluated
         return report
 
-    def summary(self, measure_id: str, clinic: str | None, outcomes: Sequence[MeasureOutcome]) -> dict[str, Any]:
+    def summary(self, measure_id: str, clinic: str | None, version: str, inverse: bool,
+                groups: Mapping[str, Mapping[str, int]]) -> dict[str, Any]:
         spec = self.run.specs.get(measure_id)
         reporter = self.run_org if clinic is None else self.org_id(clinic)
+        first = SimpleNamespace(measure_version=version, inverse=inverse)
         report = self._report_head(resource_id(measure_id, "summary", clinic or "all"), "summary", measure_id,
-                                   outcomes, reporter)
-        by_group: dict[str, list[MeasureOutcome]] = defaultdict(list)
-        for o in outcomes:
-            by_group[o.group].append(o)
-        report["group"] = [self._group(spec, g, os) for g, os in by_group.items()]
+                                   first, reporter)
+        report["group"] = [self._group(spec, g, c) for g, c in groups.items()]
         return report
 
     # ------------------------------------------------------------------ gaps in care
@@ -478,11 +473,23 @@ def _write_ndjson(path: Path, resources: Iterable[dict[str, Any]]) -> None:
             fh.write(json.dumps(res, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
-def write_fhir(run: RunData, out_dir: Path) -> list[Path]:
-    """Write ``fhir/MeasureReport-individual.ndjson``, ``fhir/MeasureReport-summary.ndjson`` and
-    ``fhir/Bundle-gaps.ndjson`` under ``out_dir``; returns the paths."""
-    folder = Path(out_dir) / "fhir"
-    folder.mkdir(parents=True, exist_ok=True)
+def _group_counts(outcomes: Iterable[MeasureOutcome]) -> dict[str, dict[str, int]]:
+    """Population counts per group, groups in the order they first appear."""
+    out: dict[str, dict[str, int]] = {}
+    for o in outcomes:
+        counts = out.setdefault(o.group, dict.fromkeys((name for name, _, _ in POPULATIONS), 0))
+        for name in counts:
+            counts[name] += int(getattr(o.populations, name))
+    return out
+
+
+def _line(resource: dict[str, Any]) -> str:
+    return json.dumps(resource, ensure_ascii=False, separators=(",", ":"))
+
+
+def fhir_material(run: RunData) -> Material:
+    """One partition's FHIR: streams ``fhir_individual`` and ``fhir_bundle`` (NDJSON lines keyed by patient)
+    and counts ``fhir_summary`` (population counts per measure and clinic, and per measure)."""
     b = _Builder(run)
     outcomes = sorted(run.outcomes, key=lambda o: (o.patient_id, o.measure_id, o.group, o.episode))
     per_patient: dict[str, dict[str, list[MeasureOutcome]]] = defaultdict(lambda: defaultdict(list))
@@ -492,21 +499,85 @@ def write_fhir(run: RunData, out_dir: Path) -> list[Path]:
         per_patient[o.patient_id][o.measure_id].append(o)
         per_measure_clinic[(o.measure_id, b.clinic(o.patient_id))].append(o)
         per_measure[o.measure_id].append(o)
+    material = Material()
+    for n, patient_id in enumerate(sorted(per_patient)):
+        measures = {m: os for m, os in per_patient[patient_id].items() if any(o.populations.ipp for o in os)}
+        reports = {m: b.individual(patient_id, m, os) for m, os in sorted(measures.items())}
+        for report in reports.values():
+            material.add("fhir_individual", [patient_id, n], _line(report))
+        bundle = b.gaps_bundle(patient_id, reports, measures)
+        if bundle is not None:
+            material.add("fhir_bundle", [patient_id, n], _line(bundle))
 
+    def entry(os: list[MeasureOutcome]) -> list[Any]:
+        return [os[0].measure_version, os[0].inverse, list(_group_counts(os).items())]
+
+    material.counts["fhir_summary"] = {
+        "measure_clinic": [[m, c, *entry(os)] for (m, c), os in sorted(per_measure_clinic.items())],
+        "measure": [[m, *entry(os)] for m, os in sorted(per_measure.items())],
+    }
+    return material
+
+
+def _merge_groups(entries: Iterable[list[Any]]) -> tuple[str, bool, dict[str, dict[str, int]]]:
+    """(version, inverse) of the first partition's entry; counts summed per group (first-seen order)."""
+    first: list[Any] | None = None
+    groups: dict[str, dict[str, int]] = {}
+    for e in entries:
+        first = first or e
+        for g, counts in e[2]:
+            acc = groups.setdefault(g, dict.fromkeys(counts, 0))
+            for k, v in counts.items():
+                acc[k] += v
+    assert first is not None
+    return first[0], first[1], groups
+
+
+def _combine_summary(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
+    """Two partitions' ``fhir_summary`` counts as one partition's (group counts summed per key)."""
+    out: dict[str, Any] = {}
+    for name, width in (("measure_clinic", 2), ("measure", 1)):
+        by_key: dict[tuple[Any, ...], list[list[Any]]] = defaultdict(list)
+        for entry in (*a[name], *b[name]):
+            by_key[tuple(entry[:width])].append(entry[width:])
+        out[name] = [[*key, *(es[0] if len(es) == 1 else _merged_entry(es))] for key, es in sorted(by_key.items())]
+    return out
+
+
+def _merged_entry(entries: Sequence[list[Any]]) -> list[Any]:
+    version, inverse, groups = _merge_groups(entries)
+    return [version, inverse, list(groups.items())]
+
+
+register_counts("fhir_summary", _combine_summary)
+
+
+def write_fhir_parts(parts: Parts, run: RunData, out_dir: Path) -> list[Path]:
+    """The three NDJSON files from the partitions' material (resources streamed in patient order)."""
+    folder = Path(out_dir) / "fhir"
+    folder.mkdir(parents=True, exist_ok=True)
+    b = _Builder(run)
     individual_path = folder / "MeasureReport-individual.ndjson"
     summary_path = folder / "MeasureReport-summary.ndjson"
     bundle_path = folder / "Bundle-gaps.ndjson"
-    with individual_path.open("w", encoding="utf-8", newline="\n") as ind, \
-            bundle_path.open("w", encoding="utf-8", newline="\n") as bun:
-        for patient_id in sorted(per_patient):
-            measures = {m: os for m, os in per_patient[patient_id].items() if any(o.populations.ipp for o in os)}
-            reports = {m: b.individual(patient_id, m, os) for m, os in sorted(measures.items())}
-            for report in reports.values():
-                ind.write(json.dumps(report, ensure_ascii=False, separators=(",", ":")) + "\n")
-            bundle = b.gaps_bundle(patient_id, reports, measures)
-            if bundle is not None:
-                bun.write(json.dumps(bundle, ensure_ascii=False, separators=(",", ":")) + "\n")
-    summaries = [b.summary(m, c, os) for (m, c), os in sorted(per_measure_clinic.items())]
-    summaries += [b.summary(m, None, os) for m, os in sorted(per_measure.items())]
+    for path, stream in ((individual_path, "fhir_individual"), (bundle_path, "fhir_bundle")):
+        with path.open("w", encoding="utf-8", newline="\n") as fh:
+            for line in parts.payloads(stream):
+                fh.write(line + "\n")
+    by_mc: dict[tuple[str, str], list[list[Any]]] = defaultdict(list)
+    by_m: dict[str, list[list[Any]]] = defaultdict(list)
+    for counts in parts.counts("fhir_summary"):
+        for m, c, *e in counts["measure_clinic"]:
+            by_mc[(m, c)].append(e)
+        for m, *e in counts["measure"]:
+            by_m[m].append(e)
+    summaries = [b.summary(m, c, *_merge_groups(es)) for (m, c), es in sorted(by_mc.items())]
+    summaries += [b.summary(m, None, *_merge_groups(es)) for m, es in sorted(by_m.items())]
     _write_ndjson(summary_path, summaries)
     return [bundle_path, individual_path, summary_path]
+
+
+def write_fhir(run: RunData, out_dir: Path) -> list[Path]:
+    """Write ``fhir/MeasureReport-individual.ndjson``, ``fhir/MeasureReport-summary.ndjson`` and
+    ``fhir/Bundle-gaps.ndjson`` under ``out_dir``; returns the paths."""
+    return write_fhir_parts(Parts([fhir_material(run)]), run, out_dir)

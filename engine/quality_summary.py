@@ -24,12 +24,13 @@ from openpyxl.utils import get_column_letter
 
 from engine.calculator import MeasureOutcome
 from engine.cells import SafeDictWriter
+from engine.report_parts import Material, Parts, register_counts, sum_rows
 from engine.run_data import RunData
 from engine.worklist import NO_PROVIDER, UNASSIGNED, short_id
 from engine.xlsx import Column, add_table, bold, new_workbook, print_setup, put, save_workbook
 
-__all__ = ["ALL_CLINICS", "SUMMARY_COLUMNS", "rates_chart", "summary_rows", "write_summary_csv",
-           "write_summary_xlsx"]
+__all__ = ["ALL_CLINICS", "SUMMARY_COLUMNS", "merged_summary_rows", "rates_chart", "summary_material", "summary_rows",
+           "write_summary_csv", "write_summary_csv_parts", "write_summary_xlsx", "write_summary_xlsx_parts"]
 
 ALL_CLINICS = "All clinics"
 LOWER = "lower is better"
@@ -115,6 +116,31 @@ def _empty(unit: tuple[str, str], label: str, o: MeasureOutcome, run: RunData) -
             "open_gaps": 0, "reopening": 0}
 
 
+def summary_material(run: RunData) -> Material:
+    """One partition's summary rows (counts ``summary_by_clinic`` and ``summary_by_provider``), summed
+    over partitions by :func:`merged_summary_rows`."""
+    return Material(counts={"summary_by_clinic": _summary_rows(run, False),
+                            "summary_by_provider": _summary_rows(run, True)})
+
+
+_SUMMED = ("patients", *_COUNTS, "open_gaps", "reopening")
+_KEY = ("clinic", "provider", "measure")
+for _name in ("summary_by_clinic", "summary_by_provider"):
+    register_counts(_name, lambda a, b: list(sum_rows([a, b], _KEY, _SUMMED).values()))
+
+
+def merged_summary_rows(parts: Parts, by_provider: bool = False) -> list[dict[str, Any]]:
+    """:func:`summary_rows` of the whole run from the partitions' rows (patients are in one partition
+    each, so distinct patients add up)."""
+    name = "summary_by_provider" if by_provider else "summary_by_clinic"
+    rows = sum_rows(parts.counts(name), _KEY, _SUMMED)
+    for row in rows.values():
+        row["eligible"] = row["denom"] - row["denex"] - row["denexcep"]
+        row["met"] = row["numer"] - row["numex"]
+        row["rate"] = round(row["met"] / row["eligible"], 4) if row["eligible"] > 0 else None
+    return [rows[k] for k in sorted(rows, key=lambda k: (k[0] == ALL_CLINICS, k[0], k[1], k[2]))]
+
+
 def _csv_row(row: dict[str, Any], columns: Sequence[Column]) -> dict[str, Any]:
     out = {c.header: row.get(c.key) for c in columns}
     rate = row.get("rate")
@@ -126,8 +152,8 @@ def _columns(by_provider: bool) -> list[Column]:
     return [c for c in SUMMARY_COLUMNS if by_provider or c.key != "provider"]
 
 
-def write_summary_csv(run: RunData, out_dir: Path) -> list[Path]:
-    """``summary/by_clinic.csv`` and ``summary/by_provider.csv``."""
+def write_summary_csv_parts(parts: Parts, run: RunData, out_dir: Path) -> list[Path]:
+    """``summary/by_clinic.csv`` and ``summary/by_provider.csv`` from the partitions' rows."""
     folder = Path(out_dir) / "summary"
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -137,10 +163,15 @@ def write_summary_csv(run: RunData, out_dir: Path) -> list[Path]:
         with path.open("w", newline="", encoding="utf-8") as fh:
             writer = SafeDictWriter(fh, [c.header for c in columns])
             writer.writeheader()
-            for row in summary_rows(run, by_provider):
+            for row in merged_summary_rows(parts, by_provider):
                 writer.writerow(_csv_row(row, columns))
         paths.append(path)
     return paths
+
+
+def write_summary_csv(run: RunData, out_dir: Path) -> list[Path]:
+    """``summary/by_clinic.csv`` and ``summary/by_provider.csv``."""
+    return write_summary_csv_parts(Parts([summary_material(run)]), run, out_dir)
 
 
 def rates_chart(ws: Any, first_row: int, n_measures: int, n_series: int, title: str, anchor: str) -> None:
@@ -189,10 +220,10 @@ def rate_table(ws: Any, first_row: int, rows: Sequence[dict[str, Any]], series: 
     return len(measures)
 
 
-def write_summary_xlsx(run: RunData, out_dir: Path) -> list[Path]:
-    """``summary/quality_summary.xlsx``: rates by measure and clinic with a bar chart, and the tables."""
+def write_summary_xlsx_parts(parts: Parts, run: RunData, out_dir: Path) -> list[Path]:
+    """``summary/quality_summary.xlsx`` from the partitions' rows."""
     wb = new_workbook()
-    by_clinic = summary_rows(run)
+    by_clinic = merged_summary_rows(parts)
     clinics = sorted({r["clinic"] for r in by_clinic if r["clinic"] != ALL_CLINICS}) + [ALL_CLINICS]
     ws = wb.create_sheet("Rates")
     print_setup(ws)
@@ -213,9 +244,14 @@ def write_summary_xlsx(run: RunData, out_dir: Path) -> list[Path]:
     rates_chart(ws, row0 + 1, n, len(clinics), "Rate per measure and clinic", f"{get_column_letter(len(clinics) + 3)}4")
     for name, by_provider in (("By clinic", False), ("By provider", True)):
         sheet = wb.create_sheet(name)
-        add_table(sheet, _columns(by_provider), summary_rows(run, by_provider) if by_provider else by_clinic)
+        add_table(sheet, _columns(by_provider), merged_summary_rows(parts, True) if by_provider else by_clinic)
         rate_col = next(i for i, c in enumerate(_columns(by_provider), start=1) if c.key == "rate")
         for r in range(2, sheet.max_row + 1):
             sheet.cell(row=r, column=rate_col).number_format = "0.0%"
     path = Path(out_dir) / "summary" / "quality_summary.xlsx"
     return [save_workbook(wb, path)]
+
+
+def write_summary_xlsx(run: RunData, out_dir: Path) -> list[Path]:
+    """``summary/quality_summary.xlsx``: rates by measure and clinic with a bar chart, and the tables."""
+    return write_summary_xlsx_parts(Parts([summary_material(run)]), run, out_dir)

@@ -17,7 +17,7 @@ dict contains counts only.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from engine.gaps import REASON_ORDER
 from engine.records import Evidence, Patient
 
 __all__ = ["CARE_GAP_COLUMNS", "CARE_GAP_SUMMARY_COLUMNS", "OUTCOME_COLUMNS", "outcome_row",
-           "summarize", "write_reports"]
+           "merge_summaries", "summarize", "write_reports"]
 
 OUTCOME_COLUMNS = (
     "patient_id", "measure_id", "group", "episode", "ipp", "denom", "denex", "denexcep", "numer", "numex",
@@ -127,6 +127,51 @@ def summarize(outcomes: Sequence[MeasureOutcome]) -> dict[str, Any]:
         "measures": dict(sorted(per.items())),
         "open_gaps_by_reason": {r.value: totals[r.value] for r in REASON_ORDER if totals[r.value]},
         "outcome_rows": len(outcomes),
+    }
+
+
+def _merged_rate(entry: Mapping[str, Any]) -> float | None:
+    """As engine.report: met / eligible, 4 decimals (None when nobody is eligible)."""
+    eligible = entry["denom"] - entry["denex"] - entry["denexcep"]
+    met = entry["numer"] - entry["numex"]
+    return round(met / eligible, 4) if eligible > 0 else None
+
+
+def merge_summaries(parts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The summary ``engine.report.summarize`` gives for all outcomes, from the partitions' ones."""
+    measures: dict[str, dict[str, Any]] = {}
+    rows = 0
+    for part in parts:
+        rows += part.get("outcome_rows", 0)
+        for label, entry in part.get("measures", {}).items():
+            acc = measures.get(label)
+            if acc is None:
+                acc = measures[label] = {**entry, "gaps_by_reason": Counter(), "closed_by": Counter(), "strata": {}}
+                for k in ("patients", *_COUNTS, "open_gaps"):
+                    acc[k] = 0
+            for k in ("patients", *_COUNTS, "open_gaps"):
+                acc[k] += entry[k]
+            acc["gaps_by_reason"].update(entry.get("gaps_by_reason", {}))
+            acc["closed_by"].update(entry.get("closed_by", {}))
+            for stratum, counts in (entry.get("strata") or {}).items():
+                s = acc["strata"].setdefault(stratum, {**dict.fromkeys(_COUNTS, 0), "open_gaps": 0})
+                for k in (*_COUNTS, "open_gaps"):
+                    s[k] += counts[k]
+    totals: Counter[str] = Counter()
+    for entry in measures.values():
+        entry["rate"] = _merged_rate(entry)
+        entry["gaps_by_reason"] = {r.value: entry["gaps_by_reason"][r.value] for r in REASON_ORDER
+                                   if entry["gaps_by_reason"][r.value]}
+        entry["closed_by"] = dict(sorted(entry["closed_by"].items()))
+        if entry["strata"]:
+            entry["strata"] = {k: {**v, "rate": _merged_rate(v)} for k, v in sorted(entry["strata"].items())}
+        else:
+            del entry["strata"]
+        totals.update(entry["gaps_by_reason"])
+    return {
+        "measures": dict(sorted(measures.items())),
+        "open_gaps_by_reason": {r.value: totals[r.value] for r in REASON_ORDER if totals[r.value]},
+        "outcome_rows": rows,
     }
 
 

@@ -17,6 +17,12 @@ fhir      ``fhir/*.ndjson``: MeasureReports and DEQM gaps-in-care Bundles (``eng
 
 A format that is asked for but has no writer raises :class:`ReportFormatError` (a one-line user
 error naming the format and the registered ones).
+
+Every built-in writer is written from partitions (engine/report_parts.py, :data:`PART_WRITERS`):
+each partition of a run gives its sorted rows and counts (:func:`report_material`), the files are
+merged from them (:func:`render_parts`). ``qae run`` and ``qae report --run`` do that per partition of
+the run folder (qae/report_run.py); :func:`render_reports` does it for a :class:`RunData` in memory
+(one partition). A writer added with :func:`register_writer` reads a whole :class:`RunData`.
 """
 
 from __future__ import annotations
@@ -25,18 +31,32 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from engine.audit_html import write_audit_html
-from engine.care_gaps import write_care_gaps
+from engine.audit_html import audit_material, write_audit_html, write_audit_html_parts
+from engine.care_gaps import care_gap_material, write_care_gaps, write_care_gaps_parts
 from engine.errors import ReportFormatError
-from engine.fhir_report import write_fhir
-from engine.quality_summary import write_summary_csv, write_summary_xlsx
+from engine.fhir_report import fhir_material, write_fhir, write_fhir_parts
+from engine.quality_summary import (
+    summary_material,
+    write_summary_csv,
+    write_summary_csv_parts,
+    write_summary_xlsx,
+    write_summary_xlsx_parts,
+)
+from engine.report_parts import Material, Parts
 from engine.run_data import RunData
-from engine.worklist_files import write_worklist_csv, write_worklist_xlsx
+from engine.worklist_files import (
+    worklist_material,
+    write_worklist_csv,
+    write_worklist_csv_parts,
+    write_worklist_xlsx,
+    write_worklist_xlsx_parts,
+)
 
 __all__ = ["FORMAT_ORDER", "REPORT_WRITERS", "ReportFormatError", "ReportWriter", "file_digests",
-           "parse_formats", "register_writer", "render_reports"]
+           "parse_formats", "register_writer", "render_parts", "render_reports", "report_material"]
 
 ReportWriter = Callable[[RunData, Path], list[Path]]
+PartsWriter = Callable[[Parts, RunData, Path], list[Path]]
 
 FORMAT_ORDER = ("csv", "xlsx", "html", "fhir")  # the order reports are rendered in
 
@@ -47,11 +67,38 @@ def _care_gap_csv(run: RunData, out_dir: Path) -> list[Path]:
     return sorted(folder.glob("*.csv"))
 
 
+def _care_gap_csv_parts(parts: Parts, run: RunData, out_dir: Path) -> list[Path]:
+    folder = Path(out_dir) / "care_gaps"
+    write_care_gaps_parts(parts, folder)
+    return sorted(folder.glob("*.csv"))
+
+
+def _care_gap_material(run: RunData) -> Material:
+    return care_gap_material(run.outcomes, list(run.patients.values()), list(run.evidence.values()))
+
+
 REPORT_WRITERS: dict[str, list[ReportWriter]] = {
     "csv": [_care_gap_csv, write_worklist_csv, write_summary_csv],
     "xlsx": [write_worklist_xlsx, write_summary_xlsx],
     "html": [write_audit_html],
     "fhir": [write_fhir],
+}
+
+# Material of one partition, by name (engine/report_parts.py).
+MATERIALS: dict[str, Callable[[RunData], Material]] = {
+    "care_gaps": _care_gap_material, "worklists": worklist_material, "summary": summary_material,
+    "audit": audit_material, "fhir": fhir_material,
+}
+
+# The built-in writers written from partitions: (the material they read, the writer from Parts).
+PART_WRITERS: dict[ReportWriter, tuple[tuple[str, ...], PartsWriter]] = {
+    _care_gap_csv: (("care_gaps",), _care_gap_csv_parts),
+    write_worklist_csv: (("worklists",), write_worklist_csv_parts),
+    write_summary_csv: (("summary",), write_summary_csv_parts),
+    write_worklist_xlsx: (("worklists", "summary"), write_worklist_xlsx_parts),
+    write_summary_xlsx: (("summary",), write_summary_xlsx_parts),
+    write_audit_html: (("audit",), write_audit_html_parts),
+    write_fhir: (("fhir",), write_fhir_parts),
 }
 
 
@@ -82,17 +129,47 @@ def parse_formats(text: str | Sequence[str] | None) -> list[str]:
     return wanted
 
 
-def render_reports(run: RunData, out_dir: Path, formats: Iterable[str] | str | None = None) -> list[Path]:
-    """Write the reports of ``formats`` (default: every registered format) under ``out_dir``;
-    returns the files written, sorted."""
+def _ordered(formats: Iterable[str] | str | None) -> list[str]:
+    chosen = parse_formats(formats if formats is None or isinstance(formats, str) else list(formats))
+    return sorted(chosen, key=lambda f: FORMAT_ORDER.index(f) if f in FORMAT_ORDER else len(FORMAT_ORDER))
+
+
+def report_material(run: RunData, formats: Iterable[str] | str | None = None) -> Material:
+    """One partition's material for every built-in writer of ``formats`` (a :class:`RunData` of the
+    partition: its patients, its outcomes, the evidence they name, its encounters)."""
+    names = dict.fromkeys(m for fmt in _ordered(formats) for w in REPORT_WRITERS[fmt] if w in PART_WRITERS
+                          for m in PART_WRITERS[w][0])
+    material = Material()
+    for name in names:
+        material.merge(MATERIALS[name](run))
+    return material
+
+
+def render_parts(parts: Parts, run: RunData, out_dir: Path, formats: Iterable[str] | str | None = None,
+                 whole: Callable[[], RunData] | None = None) -> list[Path]:
+    """Write the reports of ``formats`` under ``out_dir`` from the partitions' material; ``run`` gives
+    what is not per partition (job, period, specs, versions, warnings). A writer registered with
+    :func:`register_writer` reads a whole :class:`RunData`: ``whole()`` (loaded only then)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    chosen = parse_formats(formats if formats is None or isinstance(formats, str) else list(formats))
     written: list[Path] = []
-    for fmt in sorted(chosen, key=lambda f: FORMAT_ORDER.index(f) if f in FORMAT_ORDER else len(FORMAT_ORDER)):
+    for fmt in _ordered(formats):
         for writer in REPORT_WRITERS[fmt]:
-            written.extend(writer(run, out_dir))
+            if writer in PART_WRITERS:
+                written.extend(PART_WRITERS[writer][1](parts, run, out_dir))
+            elif whole is not None:
+                written.extend(writer(whole(), out_dir))
+            else:
+                raise ReportFormatError(f"report format '{fmt}': writer {getattr(writer, '__name__', writer)} "
+                                        "needs the whole run in memory")
     return sorted(dict.fromkeys(written))
+
+
+def render_reports(run: RunData, out_dir: Path, formats: Iterable[str] | str | None = None) -> list[Path]:
+    """Write the reports of ``formats`` (default: every registered format) under ``out_dir``;
+    returns the files written, sorted. ``run`` is one partition held in memory: the same writers as
+    a run folder's partitions (``qae.report_run.render_run``)."""
+    return render_parts(Parts([report_material(run, formats)]), run, out_dir, formats, whole=lambda: run)
 
 
 def _sha256(path: Path) -> str:

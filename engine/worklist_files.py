@@ -14,19 +14,36 @@ Rows come from engine/worklist.py. Every cell is spreadsheet-safe (engine/cells.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from engine.care_gaps import clinic_file_names
+from engine.care_gaps import clinic_file_names, union_sorted
 from engine.cells import SafeDictWriter
 from engine.horizon import next_period
-from engine.quality_summary import ALL_CLINICS, rate_table, rates_chart, summary_rows
+from engine.quality_summary import ALL_CLINICS, merged_summary_rows, rate_table, rates_chart, summary_material
+from engine.report_parts import Material, Parts, register_counts
 from engine.run_data import RunData
-from engine.worklist import UNASSIGNED, WorkRow, open_gap_rows, reopening_rows, rows_by_clinic
-from engine.xlsx import Column, add_table, bold, new_workbook, print_setup, put, rich_quote, save_workbook, sheet_title
+from engine.worklist import NO_PROVIDER, UNASSIGNED, WorkRow, open_gap_rows, reopening_rows
+from engine.xlsx import (
+    Column,
+    add_table,
+    bold,
+    new_workbook,
+    print_setup,
+    put,
+    rich_quote,
+    save_workbook,
+    sheet_title,
+    table_sheet,
+)
 
-__all__ = ["OPEN_COLUMNS", "REOPEN_COLUMNS", "write_worklist_csv", "write_worklist_xlsx"]
+__all__ = ["OPEN_COLUMNS", "REOPEN_COLUMNS", "worklist_material", "write_worklist_csv", "write_worklist_csv_parts",
+           "write_worklist_xlsx", "write_worklist_xlsx_parts"]
 
 OPEN_COLUMNS = (
     Column("provider", "Provider", 13), Column("due_date", "Due date", 11), Column("patient", "Patient", 20),
@@ -49,22 +66,154 @@ REOPEN_COLUMNS = (
 )
 
 
-def _values(row: WorkRow, rich: bool) -> dict[str, Any]:
-    return {
+_DATES = ("due_date", "birth_date", "valid_through", "reopens_on")
+
+
+def _payload(row: WorkRow) -> dict[str, Any]:
+    """A row's cell values as JSON (dates as ISO text; the evidence sentence in its three parts)."""
+    values = {
         "provider": row.provider, "due_date": row.due_date, "patient": row.patient, "mrn": row.mrn,
         "birth_date": row.birth_date, "service": row.service, "missing": row.missing, "action": row.action,
-        "evidence": (rich_quote(*row.evidence_parts) if rich else row.evidence_text) or "none found",
+        "evidence": row.evidence_text or "none found", "evidence_parts": list(row.evidence_parts),
         "evidence_date": row.evidence_when, "measures": row.measures, "source": row.evidence_source,
         "patient_id": row.patient_id, "episode": row.episode, "reasons": row.reasons,
         "measure_ids": row.measure_ids, "valid_through": row.valid_through, "reopens_on": row.reopens_on,
     }
+    for k in _DATES:
+        values[k] = values[k].isoformat() if values[k] is not None else None
+    return values
+
+
+def _values(payload: dict[str, Any], rich: bool) -> dict[str, Any]:
+    values = dict(payload)
+    for k in _DATES:
+        values[k] = date.fromisoformat(values[k]) if values[k] else None
+    if rich:
+        values["evidence"] = rich_quote(*payload["evidence_parts"]) or "none found"
+    return values
+
+
+def _key(row: WorkRow, when: str) -> list[Any]:
+    """The order of engine.worklist's rows (clinic, provider, due date ...) as a JSON list."""
+    day = getattr(row, when)
+    return [row.clinic, row.provider == NO_PROVIDER, row.provider, day.isoformat() if day else "9999-12-31",
+            row.patient.lower(), row.patient_id, row.service, row.episode]
+
+
+def worklist_material(run: RunData) -> Material:
+    """One partition's worklist rows: streams ``worklist_open`` and ``worklist_reopen`` (keyed by clinic,
+    provider, due date ... as engine.worklist sorts them), counts ``worklist_clinics``."""
+    material = Material()
+    for row in open_gap_rows(run):
+        material.add("worklist_open", _key(row, "due_date"), _payload(row))
+    for row in reopening_rows(run):
+        material.add("worklist_reopen", _key(row, "valid_through"), _payload(row))
+    clinics = {(p.clinic_id or UNASSIGNED) for p in run.patients.values()}
+    clinics.update(key[0] for rows in material.streams.values() for key, _ in rows)
+    material.counts["worklist_clinics"] = sorted(clinics)
+    material.counts["worklist_stats"] = _stats(material)
+    return material
+
+
+def _dated(payload: dict[str, Any], columns: Sequence[Column]) -> set[str]:
+    return {c.key for c in columns if c.key in _DATES and payload.get(c.key)}
+
+
+def _stats(material: Material) -> dict[str, Any]:
+    """Per clinic: open rows and their distinct patients, per service (rows, patients, earliest due date,
+    reopening rows, the columns holding a date), reopening rows and their date columns. Patients are in
+    one partition each, so the partitions' distinct counts add up."""
+    out: dict[str, Any] = {}
+    patients: dict[tuple[str, str], set[str]] = {}
+    for key, row in material.streams.get("worklist_open", []):
+        clinic = out.setdefault(key[0], {"open": 0, "patients": 0, "reopen": 0, "reopen_dated": [], "services": {}})
+        clinic["open"] += 1
+        patients.setdefault((key[0], ""), set()).add(row["patient_id"])
+        patients.setdefault((key[0], row["service"]), set()).add(row["patient_id"])
+        service = clinic["services"].setdefault(row["service"], {"rows": 0, "patients": 0, "due": None,
+                                                                 "reopening": 0, "dated": []})
+        service["rows"] += 1
+        if row["due_date"] and (service["due"] is None or row["due_date"] < service["due"]):
+            service["due"] = row["due_date"]
+        service["dated"] = sorted(set(service["dated"]) | _dated(row, OPEN_COLUMNS))
+    for key, row in material.streams.get("worklist_reopen", []):
+        clinic = out.setdefault(key[0], {"open": 0, "patients": 0, "reopen": 0, "reopen_dated": [], "services": {}})
+        clinic["reopen"] += 1
+        clinic["reopen_dated"] = sorted(set(clinic["reopen_dated"]) | _dated(row, REOPEN_COLUMNS))
+        clinic["services"].setdefault(row["service"], {"rows": 0, "patients": 0, "due": None, "reopening": 0,
+                                                       "dated": []})["reopening"] += 1
+    for (clinic, service), ids in patients.items():
+        target = out[clinic] if not service else out[clinic]["services"][service]
+        target["patients"] = len(ids)
+    return out
+
+
+def _merged_stats(partitions: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Partitions' :func:`_stats` as one (date columns as sets)."""
+    out: dict[str, dict[str, Any]] = {}
+    for stats in partitions:
+        for clinic, s in stats.items():
+            acc = out.setdefault(clinic, {"open": 0, "patients": 0, "reopen": 0, "reopen_dated": set(),
+                                          "services": {}})
+            for k in ("open", "patients", "reopen"):
+                acc[k] += s[k]
+            acc["reopen_dated"].update(s["reopen_dated"])
+            for name, sv in s["services"].items():
+                a = acc["services"].setdefault(name, {"rows": 0, "patients": 0, "due": None, "reopening": 0,
+                                                      "dated": set()})
+                for k in ("rows", "patients", "reopening"):
+                    a[k] += sv[k]
+                if sv["due"] and (a["due"] is None or sv["due"] < a["due"]):
+                    a["due"] = sv["due"]
+                a["dated"].update(sv["dated"])
+    return out
+
+
+def _stats_json(merged: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """:func:`_merged_stats` in the shape of one partition's (:func:`_stats`): sets as sorted lists."""
+    return {clinic: {**s, "reopen_dated": sorted(s["reopen_dated"]),
+                     "services": {name: {**sv, "dated": sorted(sv["dated"])} for name, sv in s["services"].items()}}
+            for clinic, s in merged.items()}
+
+
+register_counts("worklist_clinics", union_sorted)
+register_counts("worklist_stats", lambda a, b: _stats_json(_merged_stats([a, b])))
 
 
 def _csv_value(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def _write_csv(path: Path, columns: Sequence[Column], rows: Sequence[WorkRow]) -> Path:
+def _by_clinic(stream: Iterator[tuple[list[Any], Any]]) -> Iterator[tuple[str, Iterator[dict[str, Any]]]]:
+    for clinic, group in groupby(stream, key=lambda kp: kp[0][0]):
+        yield clinic, (p for _, p in group)
+
+
+class _ClinicRows:
+    """The merged rows of two streams, clinic after clinic (each clinic's rows read once, in order)."""
+
+    def __init__(self, parts: Parts) -> None:
+        self.clinics = sorted({c for part in parts.counts("worklist_clinics") for c in part})
+        self.names = clinic_file_names(self.clinics)
+        self.parts = parts
+
+    def each(self, stream: str) -> Iterator[tuple[str, Iterator[dict[str, Any]]]]:
+        """(clinic, its rows) for every clinic in order, an empty iterator for a clinic without rows."""
+        groups = _by_clinic(self.parts.stream(stream))
+        pending = next(groups, None)
+        for clinic in self.clinics:
+            if pending is not None and pending[0] == clinic:
+                yield clinic, pending[1]
+                for _ in pending[1]:  # whatever the caller left unread
+                    pass
+                pending = next(groups, None)
+            else:
+                yield clinic, iter(())
+        if pending is not None:
+            raise ValueError(f"worklist rows of clinic {pending[0]!r}: no such clinic in the run's patients")
+
+
+def _write_csv(path: Path, columns: Sequence[Column], rows: Iterable[dict[str, Any]]) -> Path:
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = SafeDictWriter(fh, [c.header for c in columns])
         writer.writeheader()
@@ -74,28 +223,24 @@ def _write_csv(path: Path, columns: Sequence[Column], rows: Sequence[WorkRow]) -
     return path
 
 
-def _clinics(run: RunData) -> tuple[dict[str, list[WorkRow]], dict[str, list[WorkRow]], dict[str, str]]:
-    clinics = {(p.clinic_id or UNASSIGNED) for p in run.patients.values()}
-    open_rows = rows_by_clinic(open_gap_rows(run), clinics)
-    reopen = rows_by_clinic(reopening_rows(run), open_rows)
-    for clinic in reopen:
-        open_rows.setdefault(clinic, [])
-    return dict(sorted(open_rows.items())), reopen, clinic_file_names(list(open_rows))
+def write_worklist_csv_parts(parts: Parts, run: RunData, out_dir: Path) -> list[Path]:
+    """``worklists/<clinic>.csv`` and ``worklists/reopening/<clinic>.csv`` for every clinic, streamed."""
+    folder = Path(out_dir) / "worklists"
+    (folder / "reopening").mkdir(parents=True, exist_ok=True)
+    clinics = _ClinicRows(parts)
+    paths = [_write_csv(folder / f"{clinics.names[c]}.csv", OPEN_COLUMNS, rows) for c, rows in
+             clinics.each("worklist_open")]
+    paths += [_write_csv(folder / "reopening" / f"{clinics.names[c]}.csv", REOPEN_COLUMNS, rows) for c, rows in
+              clinics.each("worklist_reopen")]
+    return sorted(paths)
 
 
 def write_worklist_csv(run: RunData, out_dir: Path) -> list[Path]:
     """``worklists/<clinic>.csv`` and ``worklists/reopening/<clinic>.csv`` for every clinic."""
-    folder = Path(out_dir) / "worklists"
-    (folder / "reopening").mkdir(parents=True, exist_ok=True)
-    open_rows, reopen, names = _clinics(run)
-    paths = []
-    for clinic, rows in open_rows.items():
-        paths.append(_write_csv(folder / f"{names[clinic]}.csv", OPEN_COLUMNS, rows))
-        paths.append(_write_csv(folder / "reopening" / f"{names[clinic]}.csv", REOPEN_COLUMNS, reopen.get(clinic, [])))
-    return paths
+    return write_worklist_csv_parts(Parts([worklist_material(run)]), run, out_dir)
 
 
-def _summary_sheet(wb: Any, run: RunData, clinic: str, rows: Sequence[WorkRow], reopen: Sequence[WorkRow]) -> None:
+def _summary_sheet(wb: Any, run: RunData, clinic: str, stats: dict[str, Any], rates: Sequence[dict[str, Any]]) -> None:
     ws = wb.create_sheet("Summary")
     print_setup(ws)
     nxt = next_period(run.period)
@@ -104,7 +249,7 @@ def _summary_sheet(wb: Any, run: RunData, clinic: str, rows: Sequence[WorkRow], 
     lines = [
         f"Measurement period {run.period.start.isoformat()} to {run.period.end.isoformat()}; run '{run.job}' "
         f"(qae {run.versions.get('qae', '?')}, pipeline {run.versions.get('pipeline', '?')}).",
-        f"{len(rows)} open gaps for {len({r.patient_id for r in rows})} patients; {len(reopen)} gaps closed now "
+        f"{stats['open']} open gaps for {stats['patients']} patients; {stats['reopen']} gaps closed now "
         f"reopen in the measurement period starting {nxt.start.isoformat()}.",
         "One row per patient and service: a service that closes several measures (a colonoscopy closes COL-E "
         "and CMS130) is one row naming them all.",
@@ -122,45 +267,71 @@ def _summary_sheet(wb: Any, run: RunData, clinic: str, rows: Sequence[WorkRow], 
     r += 1
     put(ws, r, 1, "Open gaps by service")
     bold(ws, r, size=12)
-    services: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        entry = services.setdefault(row.service, {"service": row.service, "rows": 0, "patients": set(),
-                                                  "due": row.due_date, "reopening": 0})
-        entry["rows"] += 1
-        entry["patients"].add(row.patient_id)
-        entry["due"] = min(d for d in (entry["due"], row.due_date) if d is not None) if row.due_date else entry["due"]
-    for row in reopen:
-        services.setdefault(row.service, {"service": row.service, "rows": 0, "patients": set(), "due": None,
-                                          "reopening": 0})["reopening"] += 1
-    table = [{"service": e["service"], "rows": e["rows"], "patients": len(e["patients"]), "due": e["due"],
-              "reopening": e["reopening"]} for _, e in sorted(services.items())]
+    table = [{"service": name, "rows": e["rows"], "patients": e["patients"],
+              "due": date.fromisoformat(e["due"]) if e["due"] else None, "reopening": e["reopening"]}
+             for name, e in sorted(stats["services"].items())]
     add_table(ws, (Column("service", "Service", 44), Column("rows", "Open gaps", 11),
                    Column("patients", "Patients", 10), Column("due", "Earliest due date", 14),
                    Column("reopening", f"Reopen in {nxt.start.year}", 12)), table, first_row=r + 1, filters=False)
     r += len(table) + 3
     put(ws, r, 1, "This clinic's rate per measure (met / eligible; inverse measures: lower is better)")
     bold(ws, r, size=12)
-    rates = [x for x in summary_rows(run) if x["clinic"] in (clinic, ALL_CLINICS)]
+    rates = [x for x in rates if x["clinic"] in (clinic, ALL_CLINICS)]
     series = [clinic, ALL_CLINICS] if clinic != ALL_CLINICS else [clinic]
     n = rate_table(ws, r + 1, rates, series)
     rates_chart(ws, r + 1, n, len(series), f"Rate per measure: {clinic} and all clinics", f"G{r + 1}")
 
 
+def _spill(rows: Iterable[dict[str, Any]], path: Path) -> Path:
+    with path.open("w", encoding="utf-8", newline="\n") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
+    return path
+
+
+def _read(path: Path, service: str | None = None) -> Callable[[], Iterator[dict[str, Any]]]:
+    def rows() -> Iterator[dict[str, Any]]:
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                row = json.loads(line)
+                if service is None or row["service"] == service:
+                    yield _values(row, rich=True)
+    return rows
+
+
+def write_worklist_xlsx_parts(parts: Parts, run: RunData, out_dir: Path) -> list[Path]:
+    """``worklists/<clinic>.xlsx`` for every clinic (see the module docstring), one clinic at a time: the
+    clinic's rows are merged into a scratch file, and each sheet's rows are read from it as it is written."""
+    nxt = next_period(run.period)
+    clinics = _ClinicRows(parts)
+    stats = _merged_stats(parts.counts("worklist_stats"))
+    rates = merged_summary_rows(parts, by_provider=False)
+    empty = {"open": 0, "patients": 0, "reopen": 0, "reopen_dated": set(), "services": {}}
+    paths = []
+    reopen_groups = clinics.each("worklist_reopen")
+    with tempfile.TemporaryDirectory(prefix="qae-worklist-") as scratch:
+        for clinic, open_iter in clinics.each("worklist_open"):
+            open_file = _spill(open_iter, Path(scratch) / "open.jsonl")
+            reopen_file = _spill(next(reopen_groups)[1], Path(scratch) / "reopen.jsonl")
+            st = stats.get(clinic, empty)
+            wb = new_workbook()
+            _summary_sheet(wb, run, clinic, st, rates)
+            used = {"summary"}
+            services = {k: v for k, v in st["services"].items() if v["rows"]}
+            dated_all = set().union(*(v["dated"] for v in services.values())) if services else set()
+            sheets = [("All open gaps", OPEN_COLUMNS, _read(open_file), st["open"], dated_all)]
+            for service in sorted(services):
+                sheets.append((service, OPEN_COLUMNS, _read(open_file, service), services[service]["rows"],
+                               services[service]["dated"]))
+            sheets.append((f"Reopen in {nxt.start.year}", REOPEN_COLUMNS, _read(reopen_file), st["reopen"],
+                           st["reopen_dated"]))
+            for title, columns, source, count, dated in sheets:
+                ws = table_sheet(wb, sheet_title(title, used))
+                add_table(ws, columns, source, count=count, dated=dated)
+            paths.append(save_workbook(wb, Path(out_dir) / "worklists" / f"{clinics.names[clinic]}.xlsx"))
+    return paths
+
+
 def write_worklist_xlsx(run: RunData, out_dir: Path) -> list[Path]:
     """``worklists/<clinic>.xlsx`` for every clinic (see the module docstring)."""
-    open_rows, reopen, names = _clinics(run)
-    nxt = next_period(run.period)
-    paths = []
-    for clinic, rows in open_rows.items():
-        wb = new_workbook()
-        _summary_sheet(wb, run, clinic, rows, reopen.get(clinic, []))
-        used = {"summary"}
-        sheets: list[tuple[str, Sequence[Column], Sequence[WorkRow]]] = [("All open gaps", OPEN_COLUMNS, rows)]
-        for service in sorted({r.service for r in rows}):
-            sheets.append((service, OPEN_COLUMNS, [r for r in rows if r.service == service]))
-        sheets.append((f"Reopen in {nxt.start.year}", REOPEN_COLUMNS, reopen.get(clinic, [])))
-        for title, columns, items in sheets:
-            ws = wb.create_sheet(sheet_title(title, used))
-            add_table(ws, columns, [_values(x, rich=True) for x in items])
-        paths.append(save_workbook(wb, Path(out_dir) / "worklists" / f"{names[clinic]}.xlsx"))
-    return paths
+    return write_worklist_xlsx_parts(Parts([worklist_material(run), summary_material(run)]), run, out_dir)

@@ -10,28 +10,33 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell._writer import write_cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
+from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from engine.cells import safe_cell
 
-__all__ = ["FIXED_TIME", "Column", "add_table", "bold", "new_workbook", "print_setup", "put", "rich_quote",
-           "save_workbook", "sheet_title"]
+__all__ = ["FIXED_TIME", "Column", "TableSheet", "add_table", "bold", "new_workbook", "print_setup", "put",
+           "rich_quote", "save_workbook", "sheet_title", "table_sheet"]
 
 FIXED_TIME = datetime(1980, 1, 1)  # the zip format's epoch: the file's bytes do not depend on the clock
 HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
@@ -146,11 +151,57 @@ def print_setup(ws: Worksheet, header_row: int | None = None) -> None:
         ws.print_title_rows = f"{header_row}:{header_row}"
 
 
-def add_table(ws: Worksheet, columns: Sequence[Column], rows: Sequence[dict[str, Any]], *,
-              first_row: int = 1, filters: bool = True) -> None:
+class TableSheet(Worksheet):
+    """A worksheet whose table rows are produced while the workbook is saved, one row in memory at a
+    time (:func:`add_table` with a row source); the file is the one the same rows held in memory give."""
+
+    _table: tuple[int, int, Callable[[], Iterable[dict[str, Any]]], Sequence[Column], list[Any]] | None = None
+
+    def calculate_dimension(self) -> str:
+        if not self._table or not self._table[1]:
+            return super().calculate_dimension()
+        first_row, count, _, columns, _ = self._table
+        rows = [r for r, _ in self._cells] + [first_row + count]
+        cols = [c for _, c in self._cells] + [len(columns)]
+        return f"{get_column_letter(min(cols))}{min(rows)}:{get_column_letter(max(cols))}{max(rows)}"
+
+
+def table_sheet(wb: Workbook, title: str) -> TableSheet:
+    """A new :class:`TableSheet` at the end of ``wb``."""
+    ws = TableSheet(parent=wb, title=title)
+    wb._add_sheet(ws)
+    return ws
+
+
+def _row_cells(ws: Worksheet, r: int, columns: Sequence[Column], row: dict[str, Any], styles: Sequence[Any],
+               cell_at: Callable[[int, int], Any]) -> float:
+    """Fill one table row; returns its height."""
+    lines = 1
+    for i, col in enumerate(columns, start=1):
+        value = row.get(col.key)
+        cell = cell_at(r, i)
+        _store(cell, value)
+        cell._style = copy(styles[i - 1])
+        if col.wrap:
+            lines = max(lines, _lines(_text_of(value), col.width))
+    return LINE_HEIGHT * min(lines, 12)  # explicit: viewers need not re-flow
+
+
+def add_table(ws: Worksheet, columns: Sequence[Column], rows: Sequence[dict[str, Any]] | Callable[[], Iterable[
+              dict[str, Any]]], *, first_row: int = 1, filters: bool = True, count: int = 0,
+              dated: Iterable[str] = ()) -> None:
     """A header at ``first_row`` (bold, frozen, filtered, repeated on printed pages), one row per dict,
     set column widths. ``filters=False``: a table inside a sheet of other content (no freeze, filter
-    or repeated header)."""
+    or repeated header).
+
+    ``rows`` may be a function giving the rows (on a :class:`TableSheet`, at the sheet's end): they are
+    read when the workbook is saved; ``count`` says how many there are and ``dated`` which columns
+    (keys) hold a date in some row."""
+    streamed = callable(rows)
+    if streamed and not isinstance(ws, TableSheet):
+        raise TypeError("a table of streamed rows needs a TableSheet (engine.xlsx.table_sheet)")
+    n = count if streamed else len(rows)
+    dated = set(dated)
     for i, col in enumerate(columns, start=1):
         put(ws, first_row, i, col.header, wrap=True)
         cell = ws.cell(row=first_row, column=i)
@@ -161,48 +212,142 @@ def add_table(ws: Worksheet, columns: Sequence[Column], rows: Sequence[dict[str,
     for i, col in enumerate(columns, start=1):
         proto = ws.cell(row=first_row + 1, column=i)
         proto.alignment = WRAP if col.wrap else TOP
-        if any(isinstance(row.get(col.key), date) for row in rows):
+        if col.key in dated if streamed else any(isinstance(row.get(col.key), date) for row in rows):
             proto.number_format = DATE_FORMAT
         styles.append(proto._style)
-    for r, row in enumerate(rows, start=first_row + 1):
-        lines = 1
-        for i, col in enumerate(columns, start=1):
-            value = row.get(col.key)
-            cell = ws.cell(row=r, column=i)
-            _store(cell, value)
-            cell._style = copy(styles[i - 1])
-            if col.wrap:
-                lines = max(lines, _lines(_text_of(value), col.width))
-        ws.row_dimensions[r].height = LINE_HEIGHT * min(lines, 12)  # explicit: viewers need not re-flow
+    if streamed:
+        if n:  # the rows come when the sheet is written (the first one takes the prototypes' place)
+            for i in range(1, len(columns) + 1):
+                del ws._cells[(first_row + 1, i)]
+            ws._table = (first_row, n, rows, columns, styles)
+    else:
+        for r, row in enumerate(rows, start=first_row + 1):
+            ws.row_dimensions[r].height = _row_cells(ws, r, columns, row, styles,
+                                                     lambda r, c: ws.cell(row=r, column=c))
     if not filters:
         return
-    ws.freeze_panes = ws.cell(row=first_row + 1, column=1)
+    ws.freeze_panes = ws.cell(row=first_row + 1, column=1) if not (streamed and n) else f"A{first_row + 1}"
     print_setup(ws, first_row)
     printed = [i for i, c in enumerate(columns, start=1) if c.printed]
     if printed and len(printed) < len(columns):
-        ws.print_area = f"A{first_row}:{get_column_letter(max(printed))}{first_row + max(len(rows), 1)}"
+        ws.print_area = f"A{first_row}:{get_column_letter(max(printed))}{first_row + max(n, 1)}"
     if columns:
-        last = first_row + max(len(rows), 1)
+        last = first_row + max(n, 1)
         ws.auto_filter.ref = f"A{first_row}:{get_column_letter(len(columns))}{last}"
+
+
+class _Row(dict):
+    """A streamed table row (the values by column key) on its way to :meth:`_TableSheetWriter.write_row`."""
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class _TableSheetWriter(WorksheetWriter):
+    """Writes a :class:`TableSheet`: its cells, then its table's rows as they are read. Text, integers
+    and empty cells of the table are written straight as the XML openpyxl writes for them (a row at a
+    time, several times faster); other values (dates, rich text) go through openpyxl's cell writer."""
+
+    def rows(self) -> Iterator[tuple[int, Any]]:  # type: ignore[override]
+        ws = self.ws
+        held = super().rows()
+        if not ws._table:
+            yield from held
+            return
+        first_row, count, source, columns, styles = ws._table
+        if held and held[-1][0] > first_row:
+            raise ValueError(f"sheet {ws.title!r}: cells below a streamed table")
+        yield from held
+        styles_index = ws.parent._cell_styles
+        self._ids = [f"{styles_index.add(style)}" for style in styles]  # the order the cells add them
+        self._letters = [get_column_letter(i) for i in range(1, len(columns) + 1)]
+        n = 0
+        for r, row in enumerate(source(), start=first_row + 1):
+            lines = 1
+            for col in columns:
+                if col.wrap:
+                    lines = max(lines, _lines(_text_of(row.get(col.key)), col.width))
+            ws.row_dimensions[r].height = LINE_HEIGHT * min(lines, 12)  # explicit: viewers need not re-flow
+            yield r, _Row(row)
+            del ws.row_dimensions[r]
+            n += 1
+        if n != count:
+            raise ValueError(f"sheet {ws.title!r}: {n} rows written, {count} expected")
+
+    def write_row(self, xf: Any, row: Any, row_idx: int) -> None:
+        if not isinstance(row, _Row):
+            super().write_row(xf, row, row_idx)
+            return
+        ws = self.ws
+        _, _, _, columns, styles = ws._table
+        attrs = {"r": f"{row_idx}"}
+        attrs.update(ws.row_dimensions.get(row_idx, {}))
+        with xf.element("row", attrs):
+            out: list[str] = []
+            for i, col in enumerate(columns):
+                value = row.get(col.key)
+                ref = f'<c r="{self._letters[i]}{row_idx}" s="{self._ids[i]}"'
+                if value is None:
+                    out.append(f'{ref} t="n" />')
+                elif type(value) is str:
+                    text = safe_cell(_clean(value))
+                    if not text:
+                        out.append(f'{ref} t="inlineStr" />')
+                        continue
+                    stripped = text.strip()
+                    space = ' xml:space="preserve"' if stripped and stripped != text else ""
+                    out.append(f'{ref} t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>')
+                elif type(value) is int:
+                    out.append(f'{ref} t="n"><v>{value}</v></c>')
+                else:  # a date, rich text ...: openpyxl's own writer
+                    xf._file("".join(out))
+                    out = []
+                    cell = Cell(ws, row=row_idx, column=i + 1)
+                    _store(cell, value)
+                    cell._style = copy(styles[i])
+                    write_cell(xf, ws, cell, cell.has_style)
+            xf._file("".join(out))
+
+
+class _Writer(ExcelWriter):
+    def write_worksheet(self, ws: Any) -> None:
+        if not isinstance(ws, TableSheet):
+            super().write_worksheet(ws)
+            return
+        ws._drawing = SpreadsheetDrawing()
+        ws._drawing.charts = ws._charts
+        ws._drawing.images = ws._images
+        writer = _TableSheetWriter(ws)
+        writer.write()
+        ws._rels = writer._rels
+        self._archive.write(writer.out, ws.path[1:])
+        self.manifest.append(ws)
+        writer.cleanup()
 
 
 def save_workbook(wb: Workbook, path: Path) -> Path:
     """Write ``wb`` to ``path`` with fixed timestamps (byte-identical for the same content)."""
     wb.properties.created = FIXED_TIME
     wb.properties.modified = FIXED_TIME
-    raw = BytesIO()
-    archive = zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
-    writer = ExcelWriter(wb, archive)
-    writer.write_data()  # what openpyxl's save_workbook does, without stamping the current time
-    archive.close()
-    stable = BytesIO()
-    with zipfile.ZipFile(BytesIO(raw.getvalue())) as src, \
-            zipfile.ZipFile(stable, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o600 << 16
-            dst.writestr(entry, src.read(info.filename))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(stable.getvalue())
+    with tempfile.TemporaryFile() as raw, tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as stable:
+        try:
+            with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+                # what openpyxl's save_workbook does, without stamping the current time
+                _Writer(wb, archive).write_data()
+            raw.seek(0)
+            with zipfile.ZipFile(raw) as src, zipfile.ZipFile(stable, "w", zipfile.ZIP_DEFLATED) as dst:
+                for info in src.infolist():
+                    entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
+                    entry.compress_type = zipfile.ZIP_DEFLATED
+                    entry.external_attr = 0o600 << 16
+                    entry.file_size = info.file_size  # as ZipFile.writestr sets it: the same bytes
+                    with src.open(info) as data, dst.open(entry, "w") as out:
+                        shutil.copyfileobj(data, out, 1 << 20)
+            stable.close()
+            os.replace(stable.name, path)
+        finally:
+            if os.path.exists(stable.name):
+                os.unlink(stable.name)
     return path

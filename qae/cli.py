@@ -145,8 +145,9 @@ def run(
     Notes may be one file or a folder of .jsonl/.csv/.parquet shards. The run checkpoints each
     finished chunk in --out/.qae-run: a killed run started again with the same command resumes
     where it stopped. The reports (care gaps, worklists, quality summary, HTML audit, FHIR) are
-    rendered from the assembled run as `qae report --run` renders them, and published into --out
-    only when complete, with manifest.json listing this run's files and their sha256.
+    rendered from the assembled run as `qae report --run` renders them (from its patient partitions,
+    one at a time: memory does not grow with the run), and published into --out only when complete,
+    with manifest.json listing this run's files and their sha256.
 
     Example: qae run --config configs/demo.yaml
 
@@ -207,7 +208,7 @@ def report(
         help="The run's patients file, if it has moved since the run (default: the path in the manifest).")] = None,
     encounters: Annotated[Path | None, typer.Option(help="The run's encounters file, if it has moved.")] = None,
 ) -> None:
-    """Render the reports of a finished run again from its stored outcomes and evidence (no NLP).
+    """Render a finished run's reports again from its stored outcomes and evidence, partition by partition (no NLP).
 
     Clinic worklists (XLSX + CSV), the quality summary, care-gap CSVs, and the HTML audit and FHIR when built in.
 
@@ -219,14 +220,13 @@ def report(
     import json
     import time
 
-    from engine.reports import file_digests, parse_formats, render_reports
-    from qae.run_folder import load_run
+    from engine.reports import file_digests, parse_formats
+    from qae.report_run import render_run
 
     formats = parse_formats(formats_text)
     started = time.perf_counter()
-    run = load_run(run_dir, patients=patients, encounters=encounters, evidence="referenced")
     target = (out or run_dir).resolve()
-    files = render_reports(run, target, formats)
+    files = render_run(run_dir, target, formats, patients=patients, encounters=encounters)
     digests = file_digests(files, target)
     if target == run_dir.resolve():
         manifest_path = run_dir / "manifest.json"
@@ -242,9 +242,10 @@ def report(
         listing = {"run": str(run_dir.resolve()), "formats": formats, "reports": digests}
         (target / "reports.json").write_text(json.dumps(listing, indent=2, sort_keys=True) + "\n",
                                              encoding="utf-8")
-    console.print(f"[bold]qae report[/] {run.job}: {len(files)} files ({', '.join(formats)}) from "
-                  f"{len(run.outcomes)} outcomes in {time.perf_counter() - started:.1f} s -> {target}",
-                  highlight=False)
+    stored = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    console.print(f"[bold]qae report[/] {stored.get('job', run_dir.name)}: {len(files)} files ({', '.join(formats)}) "
+                  f"from {stored.get('counts', {}).get('outcomes', '?')} outcomes in "
+                  f"{time.perf_counter() - started:.1f} s -> {target}", highlight=False)
     for name, digest in digests.items():
         console.print(f"  {name}  sha256 {digest[:16]}", highlight=False, markup=False)
 

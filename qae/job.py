@@ -12,9 +12,10 @@ Stages (each a call into its layer; none holds the whole corpus or all evidence 
                      engine.report.write_reports), each partition recorded in the checkpoint
     qae.assemble     evidence.jsonl, outcomes.csv, the partition files and the quarantine merged
                      from the partitions into the staging folder
-    engine.reports   every report rendered from the staged folder as ``qae report --run`` renders
-                     it (qae.run_folder.load_run + render_reports: one code path), then the
-                     folder is published atomically with a manifest of this run's files
+    qae.report_run   every report rendered from the staged folder as ``qae report --run`` renders
+                     it (one code path): per partition, its sorted report rows and counts (Ray
+                     tasks), then the files merged from them (engine.reports.render_parts); then
+                     the folder is published atomically with a manifest of this run's files
 
 Outputs in the run folder: ``evidence.jsonl``, ``outcomes.csv``, the reports of engine/reports.py
 (``care_gaps/``, ``worklists/``, ``summary/``, ``audit.html``, ``fhir/``), the partition files
@@ -390,11 +391,11 @@ class _Run:
 
     # ---------------------------------------------------------------- assemble and publish
     def publish(self) -> JobResult:
-        from engine.reports import file_digests, render_reports
+        from engine.reports import file_digests
         from qae.assemble import assemble_reports, merge_summaries
         from qae.partitions import merge_counts, part_name
+        from qae.report_run import render_run
         from qae.run_checks import input_warnings
-        from qae.run_folder import load_run
 
         t = time.perf_counter()
         folder, records = self.folder, self.chunk_records
@@ -452,12 +453,12 @@ class _Run:
 
         # reports: rendered from the staged folder exactly as `qae report --run` renders a run folder
         t = time.perf_counter()
-        stage = self.progress.stage("reports", 1, "steps")
+        stage = self.progress.stage("reports", self.partitioning.count + 1, "steps")
         _write_manifest(final, manifest)
-        run = load_run(final, evidence="referenced")
         formats = None if self.config.reports == "all" else self.config.reports
-        manifest["reports"] = file_digests(render_reports(run, final, formats), final)
-        del run
+        written = render_run(final, final, formats, work=folder.work / "report-parts", use_ray=self.use_ray,
+                             on_partition=lambda: stage.advance(1))
+        manifest["reports"] = file_digests(written, final)
         stage.advance(1)
         stage.finish()
         self._timed("reports", t)

@@ -44,6 +44,8 @@ __all__ = [
     "Partitioning",
     "PartitionTask",
     "measure_partition",
+    "models_from_table",
+    "outcomes_from_table",
     "part_name",
     "read_evidence",
     "read_outcomes",
@@ -130,9 +132,14 @@ def write_model_table(path: Path, model: type[Any], records: Sequence[Any]) -> N
 
 
 def _read_model_table(path: Path, model: type[Any]) -> list[Any]:
+    return models_from_table(pq.read_table(path), model)
+
+
+def models_from_table(table: pa.Table, model: type[Any]) -> list[Any]:
+    """The records of (a slice of) a table :func:`write_model_table` wrote."""
     _, kinds = _model_schema(model)
     out = []
-    for row in pq.read_table(path).to_pylist():
+    for row in table.to_pylist():
         for name, kind in kinds.items():
             if kind == "json" and row.get(name) is not None:
                 row[name] = json.loads(row[name])
@@ -216,18 +223,22 @@ def write_outcomes(path: Path, outcomes: Sequence[Any]) -> None:
 
 def read_outcomes(path: Path) -> list[Any]:
     """The measure outcomes of one ``outcomes/part-NNNNN.parquet`` file."""
+    return outcomes_from_table(pq.read_table(path))
+
+
+def outcomes_from_table(table: pa.Table) -> list[Any]:
+    """The measure outcomes of (a slice of) a table :func:`write_outcomes` wrote."""
     from engine.calculator import MeasureOutcome
 
     hints = typing.get_type_hints(MeasureOutcome)
-    kinds = _outcome_columns(MeasureOutcome)
+    columns = [(name, kind, _plain(hints[name])[0]) for name, kind in _outcome_columns(MeasureOutcome)]
+    flags = [(c.split(".", 1)[1], c) for c in table.column_names if c.startswith("populations.")]
     out = []
-    for row in pq.read_table(path).to_pylist():
+    for row in table.to_pylist():
         values: dict[str, Any] = {}
-        for name, kind in kinds:
-            inner, _ = _plain(hints[name])
+        for name, kind, inner in columns:
             if kind == "flags":
-                values[name] = inner(**{k.split(".", 1)[1]: bool(v) for k, v in row.items()
-                                        if k.startswith("populations.")})
+                values[name] = inner(**{k: bool(row[c]) for k, c in flags})
             elif kind == "enum":
                 values[name] = None if row[name] is None else inner(row[name])
             elif kind == "list":

@@ -33,7 +33,7 @@ from engine.populations import PopulationFlags
 from engine.records import Evidence
 from engine.run_data import RunData
 
-__all__ = ["load_run", "outcome_from_row"]
+__all__ = ["input_path", "load_run", "outcome_from_row", "read_manifest", "referenced_ids"]
 
 # evidence.jsonl is written with sorted keys and ensure_ascii=False: "evidence_id" is a plain JSON string
 _EVIDENCE_ID = re.compile(r'"evidence_id": "([^"\\]*)"')
@@ -157,3 +157,8 @@ def load_run(run_dir: Path, *, patients: Path | None = None, encounters: Path | 
     return RunData(job=str(manifest.get("job", run_dir.name)), period=period, specs=specs, patients=patient_map,
                    outcomes=outcomes, evidence=items, encounters=encs,
                    versions=manifest.get("versions") or {}, warnings=tuple(manifest.get("warnings") or ()))
+
+
+read_manifest = _manifest
+input_path = _input_path
+referenced_ids = _referenced_ids

@@ -1,0 +1,215 @@
+"""Render a run folder's reports partition by partition: what ``qae run`` and ``qae report --run`` both run.
+
+A run folder keeps its patient partitions (``outcomes/``, ``patients/``, ``evidence/``, one Parquet
+file each per partition, qae/partitions.py). For every partition this module builds the partition's
+:class:`engine.run_data.RunData` (its patients, its outcomes, the evidence they name, its
+encounters), computes its report material (``engine.reports.report_material``: sorted rows and
+counts) and saves it in a work folder; ``engine.reports.render_parts`` then writes every report by
+merging the partitions' sorted rows (``heapq.merge``) and summing their counts.
+
+Memory: the driver holds one slice of a partition's patients while computing its material (none,
+when partitions are Ray tasks), and while writing one row per partition per stream and the counts
+folded to one partition's worth (clinic x provider x measure rows; engine/report_parts.py); a clinic's
+XLSX worklist rows go through a scratch file (engine/worklist_files.py). Encounters (an input file,
+when the run had one) are read once and split by partition, each partition's job carrying its own.
+A folder without partition files (written before partitions existed) is read whole through
+``qae.run_folder.load_run`` as one partition.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from engine.errors import InputError
+from engine.periods import MeasurementPeriod
+from engine.records import Encounter, Patient
+from engine.run_data import RunData
+
+__all__ = ["render_run"]
+
+
+def _base(run_dir: Path, manifest: dict[str, Any]) -> RunData:
+    """The run without its rows: job, period, specs, versions, warnings."""
+    from engine.spec import load_specs
+
+    mp = manifest["measurement_period"]
+    period = MeasurementPeriod(start=date.fromisoformat(mp["start"]), end=date.fromisoformat(mp["end"]))
+    all_specs = load_specs()
+    wanted = sorted((manifest.get("versions") or {}).get("measures", {}))
+    return RunData(job=str(manifest.get("job", run_dir.name)), period=period,
+                   specs={m: all_specs[m] for m in wanted if m in all_specs}, patients={}, outcomes=[], evidence={},
+                   versions=manifest.get("versions") or {}, warnings=tuple(manifest.get("warnings") or ()))
+
+
+@dataclass(frozen=True)
+class _PartitionJob:
+    """What one partition's material needs (small; sent to a Ray task as it is)."""
+
+    run_dir: str
+    name: str
+    target: str
+    formats: tuple[str, ...]
+    patients: dict[str, Patient] | None  # from --patients; None: the partition's own patients file
+    encounters: tuple[Encounter, ...]
+
+
+def _referenced(outcomes: Iterable[Any]) -> set[str]:
+    from qae.run_folder import referenced_ids
+
+    return referenced_ids(list(outcomes))
+
+
+# Patients whose outcomes are turned into report material at once (memory: about 40 KB per patient
+# with every measure; a partition is done slice by slice, its slices merged into one file).
+SLICE_PATIENTS = 1000
+
+
+def partition_material(job: _PartitionJob, base: RunData) -> str:
+    """Compute and save one partition's material, slice by slice of its patients; returns its folder."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from engine.records import Evidence
+    from engine.report_parts import merge_saved, save_material
+    from engine.reports import report_material
+    from qae.partitions import models_from_table, outcomes_from_table, read_patients_part
+
+    run_dir, target = Path(job.run_dir), Path(job.target)
+    outcome_table = pq.read_table(run_dir / "outcomes" / f"{job.name}.parquet")
+    own = {p.patient_id: p for p in read_patients_part(run_dir / "patients" / f"{job.name}.parquet")}
+    ev_path = run_dir / "evidence" / f"{job.name}.parquet"
+    ev_table = pq.read_table(ev_path) if ev_path.is_file() else None
+    ids = sorted(set(own) | set(pc.unique(outcome_table["patient_id"]).to_pylist()))
+    slices = [ids[i:i + SLICE_PATIENTS] for i in range(0, len(ids), SLICE_PATIENTS)] or [[]]
+    folders = []
+    for k, chunk in enumerate(slices):
+        wanted = pa.array(chunk, pa.string())
+        outcomes = sorted(outcomes_from_table(outcome_table.filter(pc.is_in(outcome_table["patient_id"], wanted))),
+                          key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode))
+        referenced = pa.array(sorted(_referenced(outcomes)), pa.string())
+        evidence = [] if ev_table is None else models_from_table(
+            ev_table.filter(pc.is_in(ev_table["evidence_id"], referenced)), Evidence)
+        members = set(chunk)
+        if job.patients is None:
+            patients = {pid: own[pid] for pid in chunk if pid in own}
+        else:
+            patients = {pid: job.patients[pid] for pid in chunk if pid in own and pid in job.patients}
+        run = RunData(job=base.job, period=base.period, specs=base.specs, patients=patients, outcomes=outcomes,
+                      evidence={e.evidence_id: e for e in evidence},
+                      encounters=tuple(e for e in job.encounters if e.patient_id in members),
+                      versions=base.versions, warnings=base.warnings)
+        folder = target.with_name(f"{target.name}.slice-{k:04d}")
+        save_material(report_material(run, list(job.formats)), folder)
+        folders.append(folder)
+        del run, outcomes, evidence
+    if len(folders) == 1:
+        if target.exists():
+            shutil.rmtree(target)
+        folders[0].rename(target)
+    else:
+        merge_saved(folders, target)
+        for folder in folders:
+            shutil.rmtree(folder)
+    return job.target
+
+
+def _by_partition(encounters: Iterable[Encounter], run_dir: Path, names: Sequence[str]) -> list[tuple[Encounter, ...]]:
+    """The encounters of each partition (partitions are ranges of patient ids: the first id of each is read
+    from its patients file), so that a partition's job carries its own encounters only."""
+    import bisect
+
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    firsts = [pc.min(pq.read_table(run_dir / "patients" / f"{n}.parquet", columns=["patient_id"])["patient_id"])
+              .as_py() for n in names]
+    bounds = [(first, i) for i, first in enumerate(firsts) if first is not None]
+    keys = [b for b, _ in bounds]
+    out: list[list[Encounter]] = [[] for _ in names]
+    for e in encounters:
+        at = bisect.bisect_right(keys, e.patient_id) - 1
+        if at >= 0:
+            out[bounds[at][1]].append(e)
+    return [tuple(x) for x in out]
+
+
+def _partitions(run_dir: Path) -> list[str]:
+    folder = run_dir / "outcomes"
+    return sorted(p.stem for p in folder.glob("part-*.parquet")) if folder.is_dir() else []
+
+
+def render_run(run_dir: Path, out_dir: Path, formats: Sequence[str] | str | None = None, *,
+               patients: Path | None = None, encounters: Path | None = None, work: Path | None = None,
+               use_ray: bool = False, on_partition: Callable[[], None] | None = None) -> list[Path]:
+    """Write the reports of the run in ``run_dir`` under ``out_dir``; returns the files written.
+
+    ``patients`` / ``encounters`` replace the files the manifest names; ``work`` holds the
+    partitions' material while the reports are written (default: a temporary folder, removed after);
+    ``use_ray``: partitions are Ray tasks (Ray already started)."""
+    from engine.report_parts import Parts, load_material
+    from engine.reports import parse_formats, render_parts
+    from qae.inputs import read_encounters, read_patients
+    from qae.run_folder import input_path, load_run, read_manifest
+
+    run_dir = Path(run_dir)
+    chosen = parse_formats(formats if formats is None or isinstance(formats, str) else list(formats))
+    manifest = read_manifest(run_dir)
+    base = _base(run_dir, manifest)
+    names = _partitions(run_dir)
+    whole_run: list[RunData] = []
+
+    def whole() -> RunData:
+        if not whole_run:
+            whole_run.append(load_run(run_dir, patients=patients, encounters=encounters, evidence="referenced"))
+        return whole_run[0]
+
+    if not names:  # a folder without partition files: the whole run is the one partition
+        from engine.reports import render_reports
+
+        return render_reports(whole(), out_dir, chosen)
+    override = None
+    if patients is not None:
+        if not Path(patients).is_file():
+            raise InputError(f"the patients file {patients} is not there; give an existing file with --patients.")
+        override = {p.patient_id: p for p in read_patients(Path(patients)).records}
+    enc_path = input_path(manifest, "encounters", encounters)
+    encs = _by_partition(read_encounters(enc_path).records if enc_path is not None and enc_path.is_file() else (),
+                         run_dir, names)
+
+    scratch = Path(tempfile.mkdtemp(prefix="qae-report-parts-")) if work is None else Path(work)
+    if scratch.exists() and work is not None:
+        shutil.rmtree(scratch)
+    scratch.mkdir(parents=True, exist_ok=True)
+    try:
+        jobs = [_PartitionJob(str(run_dir), n, str(scratch / n), tuple(chosen), override, encs[i])
+                for i, n in enumerate(names)]
+        for _ in _each_material(jobs, base, use_ray):
+            if on_partition is not None:
+                on_partition()
+        parts = Parts([load_material(Path(j.target)) for j in jobs])
+        return render_parts(parts, base, out_dir, chosen, whole=whole)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _each_material(jobs: Sequence[_PartitionJob], base: RunData, use_ray: bool) -> Iterable[str]:
+    if not use_ray or len(jobs) < 2:
+        for job in jobs:
+            yield partition_material(job, base)
+        return
+    import ray
+
+    remote = ray.remote(num_cpus=1, max_retries=3)(partition_material)
+    base_ref = ray.put(base)
+    pending = [remote.remote(job, base_ref) for job in jobs]
+    while pending:
+        ready, pending = ray.wait(pending, num_returns=1)
+        yield ray.get(ready[0])
+
