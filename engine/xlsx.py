@@ -283,12 +283,18 @@ class _TableSheetWriter(WorksheetWriter):
         _, _, _, columns, styles = ws._table
         attrs = {"r": f"{row_idx}"}
         attrs.update(ws.row_dimensions.get(row_idx, {}))
+        raw = getattr(xf, "_file", None)  # openpyxl's own xmlfile; lxml's (when installed) has none
         with xf.element("row", attrs):
             out: list[str] = []
             for i, col in enumerate(columns):
                 value = row.get(col.key)
                 ref = f'<c r="{self._letters[i]}{row_idx}" s="{self._ids[i]}"'
-                if value is None:
+                if raw is None:  # lxml's writer: every cell through openpyxl's cell writer (slower, same cells)
+                    cell = Cell(ws, row=row_idx, column=i + 1)
+                    _store(cell, value)
+                    cell._style = copy(styles[i])
+                    write_cell(xf, ws, cell, cell.has_style)
+                elif value is None:
                     out.append(f'{ref} t="n" />')
                 elif type(value) is str:
                     text = safe_cell(_clean(value))
@@ -301,13 +307,14 @@ class _TableSheetWriter(WorksheetWriter):
                 elif type(value) is int:
                     out.append(f'{ref} t="n"><v>{value}</v></c>')
                 else:  # a date, rich text ...: openpyxl's own writer
-                    xf._file("".join(out))
+                    raw("".join(out))
                     out = []
                     cell = Cell(ws, row=row_idx, column=i + 1)
                     _store(cell, value)
                     cell._style = copy(styles[i])
                     write_cell(xf, ws, cell, cell.has_style)
-            xf._file("".join(out))
+            if raw is not None:
+                raw("".join(out))
 
 
 class _Writer(ExcelWriter):

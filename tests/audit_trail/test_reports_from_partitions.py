@@ -170,6 +170,44 @@ def test_streamed_xlsx_table_has_the_bytes_of_the_table_in_memory(tmp_path: Path
     assert a == b
 
 
+class _XmlFileWithoutRawWrites:
+    """An incremental XML writer offering only ``element`` and ``write`` (as lxml's does, which openpyxl uses
+    when lxml is installed): the streamed table must fall back to openpyxl's cell writer for every cell."""
+
+    def __init__(self, xf: object) -> None:
+        self._xf = xf
+
+    def element(self, *args: object, **kwargs: object) -> object:
+        return self._xf.element(*args, **kwargs)  # type: ignore[attr-defined]
+
+    def write(self, *args: object, **kwargs: object) -> object:
+        return self._xf.write(*args, **kwargs)  # type: ignore[attr-defined]
+
+
+def test_streamed_xlsx_table_without_raw_writes_has_the_same_bytes(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine import xlsx
+
+    fast = save_workbook(_streamed_workbook(), tmp_path / "fast.xlsx").read_bytes()
+    own_write_row = xlsx._TableSheetWriter.write_row
+    calls = []
+
+    def write_row(self: object, xf: object, row: object, row_idx: int) -> None:
+        calls.append(row_idx)
+        own_write_row(self, _XmlFileWithoutRawWrites(xf), row, row_idx)
+
+    monkeypatch.setattr(xlsx._TableSheetWriter, "write_row", write_row)
+    slow = save_workbook(_streamed_workbook(), tmp_path / "slow.xlsx").read_bytes()
+    assert calls  # the fallback path ran
+    assert slow == fast
+
+
+def _streamed_workbook() -> object:
+    wb = new_workbook()
+    add_table(table_sheet(wb, "All open gaps"), COLUMNS, lambda: iter(_rows()), count=len(_rows()), dated={"due"})
+    return wb
+
+
 def test_streamed_xlsx_table_refuses_a_wrong_row_count(tmp_path: Path) -> None:
     wb = new_workbook()
     add_table(table_sheet(wb, "Rows"), COLUMNS, lambda: iter(_rows()[:3]), count=2)
