@@ -279,4 +279,6 @@ def test_no_report_writer_holds_the_rows_of_the_run(demo_material: Material, dem
             tracemalloc.stop()
             sizes.append(sum(_content_bytes(Path(p)) for p in written))
         assert sizes[1] > 3 * sizes[0] if rows else sizes[1] < 1.1 * sizes[0], writer.__name__  # 4x the rows ...
-        assert peaks[1] < 1.25 * peaks[0] + 2**20, (writer.__name__, peaks)  # ... in the same memory
+        # ... in the same memory, give or take the zip and temporary-file buffers that fill up to their size
+        # (the XLSX writer's peak rises about 2 MiB from 2 to 8 copies and a further 0.3 MiB to 16)
+        assert peaks[1] < 1.25 * peaks[0] + 2**21, (writer.__name__, peaks)
