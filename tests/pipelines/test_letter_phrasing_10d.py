@@ -1,0 +1,93 @@
+"""Letters and nurse notes (issue 10d): a conversation about a service is no service, UK/IE renal wording for
+chronic dialysis, 'a known hypertensive', and 'never diagnosed w/' — each with counter-examples that must not move.
+
+Every phrasing is our own.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.records import Note
+from pipelines.extract import extract_note
+
+from .conftest import NOTE_DATE
+
+
+@pytest.fixture(scope="module")
+def read(nlp):
+    def run(text: str, order: str = "mdy"):
+        note = Note(note_id="t-1", patient_id="p-1", note_date=NOTE_DATE, text=text, date_order=order)
+        items = extract_note(nlp, note)
+        for e in items:
+            assert text[e.start : e.end] == e.span, e
+        return items
+
+    return run
+
+
+def _status(items, element: str) -> set[str]:
+    return {e.status for e in items if e.element == element}
+
+
+# ----------------------------------------------------------------------------- talked about / asks about
+@pytest.mark.parametrize(
+    ("text", "element", "expected"),
+    [
+        ("We talked about moving to a hospice bed if the pain gets out of hand.", "hospice", {"planned"}),
+        ("Pt asks about hospice - not there yet, wants the leaflet.", "hospice", {"planned"}),
+        ("I spoke with him about hospice at home.", "hospice", {"planned"}),
+        ("Mrs Ryan enquired about a hospice place for later in the year.", "hospice", {"planned"}),
+        ("The patient inquired about getting a colonoscopy.", "colonoscopy", {"planned"}),
+        # counter-examples: care received, a condition talked about, an ACP conversation, a past test
+        ("He has been under hospice care at home since May.", "hospice", {"affirmed"}),
+        ("We talked about her diabetes and her sugars.", "diabetes", {"affirmed"}),
+        ("We talked about his wishes and he has signed a living will.", "advance_care_planning", {"affirmed"}),
+        ("Talked about his last colonoscopy in 2019, which was normal.", "colonoscopy", {"affirmed"}),
+    ],
+)
+def test_a_conversation_is_not_the_service(read, text, element, expected):
+    assert _status(read(text), element) == expected
+
+
+# ----------------------------------------------------------------------------- chronic dialysis, UK/IE wording
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Goes to the satellite unit and attends haemodialysis three mornings a week.", {"affirmed"}),
+        ("ESRF due to IgA nephropathy, listed for transplant.", {"affirmed"}),
+        ("On home haemodialysis since March.", {"affirmed"}),
+        ("Haemodialysis Mon/Wed/Fri via a left AV fistula.", {"affirmed"}),
+        ("HD MWF, dry weight 72 kg.", {"affirmed"}),
+        ("Dialysis-dependent since 2020.", {"affirmed"}),
+        # counter-examples: dialysis for AKI, and a denial
+        ("AKI on CKD 3b needing two sessions of temporary haemodialysis; function recovered.", set()),
+        ("Received haemodialysis on the ward for hyperkalaemia from AKI.", set()),
+        ("Not on dialysis. CKD 4.", {"negated"}),
+    ],
+)
+def test_chronic_dialysis_wording(read, text, expected):
+    assert _status(read(text, order="dmy"), "esrd") == expected
+
+
+# ----------------------------------------------------------------------------- hypertension wording
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("She is a known hypertensive on bendroflumethiazide.", {"affirmed"}),
+        ("A long-standing hypertensive, he takes ramipril.", {"affirmed"}),
+        ("She is hypertensive, on lisinopril.", {"affirmed"}),
+        ("'high-normal BP' - never diagnosed w/ HTN, no meds.", {"negated"}),
+        ("He was never diagnosed w/ hypertension.", {"negated"}),
+        ("HTN: never diagnosed.", {"negated"}),
+        # counter-examples: a reading on arrival; a diagnosis with 'w/'
+        ("Hypertensive on arrival, settled with rest.", set()),
+        ("Dx w/ HTN in 2019, on amlodipine.", {"affirmed"}),
+    ],
+)
+def test_hypertension_wording(read, text, expected):
+    assert _status(read(text), "hypertension") == expected
+
+
+def test_never_diagnosed_with_diabetes(read):
+    assert _status(read("Was never diagnosed w/ diabetes, A1c normal."), "diabetes") == {"negated"}
