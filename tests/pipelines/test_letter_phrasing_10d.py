@@ -91,3 +91,55 @@ def test_hypertension_wording(read, text, expected):
 
 def test_never_diagnosed_with_diabetes(read):
     assert _status(read("Was never diagnosed w/ diabetes, A1c normal."), "diabetes") == {"negated"}
+
+
+# ----------------------------------------------------------------------------- stool kits never used or returned
+@pytest.mark.parametrize(
+    ("text", "element", "expected"),
+    [
+        ("The practice posted him a FIT kit in May but he admits he never returned it.", "fobt", {"ordered"}),
+        ("A FIT kit was sent to her last autumn.", "fobt", {"ordered"}),
+        ("Her health plan mailed her a Cologuard kit in the spring but she never used it.", "stool_dna", {"ordered"}),
+        ("He was handed a FIT kit in January but has not opened it.", "fobt", {"ordered"}),
+        # counter-examples: kits done with a result
+        ("She did the FIT kit we gave her in March and it was negative.", "fobt", {"affirmed"}),
+        ("FIT 04/2025 negative.", "fobt", {"affirmed"}),
+        ("Cologuard 2024 negative; she found it easy to use.", "stool_dna", {"affirmed"}),
+    ],
+)
+def test_stool_kit_not_used(read, text, element, expected):
+    assert _status(read(text, order="dmy"), element) == expected
+
+
+# ----------------------------------------------------------------------------- 'not yet' and a label posed as a question
+@pytest.mark.parametrize(
+    ("text", "element", "expected"),
+    [
+        ("Flu jab this autumn - not yet, keeps meaning to book.", "influenza_vaccine", {"negated"}),
+        ("Pneumovax: not yet.", "pneumococcal_vaccine", {"negated"}),
+        # counter-examples: a vaccine given beside another one not yet due; 'not yet' inside a longer clause
+        ("Flu vaccine given; pneumococcal not yet due.", "influenza_vaccine", {"affirmed"}),
+        ("Flu jab given 3 Oct; booster not yet.", "influenza_vaccine", {"affirmed"}),
+    ],
+)
+def test_label_answered_not_yet(read, text, element, expected):
+    assert _status(read(text, order="dmy"), element) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Smoker? Never.", "never"),
+        ("Smoker: never.", "never"),
+        # counter-examples: a question answered yes
+        ("Smoker? Yes, 10/day.", "current"),
+    ],
+)
+def test_tobacco_label_posed_as_question(read, text, category):
+    values = {e.value for e in read(text) if e.element == "tobacco_use" and e.status == "affirmed"}
+    assert values == {category}
+
+
+def test_condition_label_posed_as_question(read):
+    assert _status(read("Diabetic? No."), "diabetes") == {"negated"}
+    assert _status(read("Diabetic? Yes, on metformin."), "diabetes") != {"negated"}
