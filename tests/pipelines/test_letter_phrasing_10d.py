@@ -111,7 +111,7 @@ def test_stool_kit_not_used(read, text, element, expected):
     assert _status(read(text, order="dmy"), element) == expected
 
 
-# ----------------------------------------------------------------------------- 'not yet' and a label posed as a question
+# ---------------------------------------------------------------------- 'not yet' and a label posed as a question
 @pytest.mark.parametrize(
     ("text", "element", "expected"),
     [
