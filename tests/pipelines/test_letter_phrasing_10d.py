@@ -143,3 +143,38 @@ def test_tobacco_label_posed_as_question(read, text, category):
 def test_condition_label_posed_as_question(read):
     assert _status(read("Diabetic? No."), "diabetes") == {"negated"}
     assert _status(read("Diabetic? Yes, on metformin."), "diabetes") != {"negated"}
+
+
+# ----------------------------------------------------------------------------- whose date is it
+def _dates(items, element: str) -> list[str]:
+    return [
+        f"{e.event_date}/{e.date_precision}" for e in items if e.element == element and e.status == "affirmed"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "element", "expected"),
+    [
+        # a year right after another mention is that mention's, not the next one's
+        (
+            "She had Pneumovax in 2023 and got her flu jab at the chemist on 9/10/25.",
+            "influenza_vaccine",
+            ["2025-10-09/day"],
+        ),
+        (
+            "She had Pneumovax in 2023 and got her flu jab at the chemist on 9/10/25.",
+            "pneumococcal_vaccine",
+            ["2023-01-01/year"],
+        ),
+        # a year naming the season yields to the day of the dose written in the same clause
+        ("Flu jab 2025 given at the surgery 3 October, no reaction.", "influenza_vaccine", ["2025-10-03/day"]),
+        # counter-examples: mentions joined by 'and' share a date; a smear and its HPV test share one;
+        # a day in another sentence does not refine the year
+        ("Colonoscopy and flu jab in 2025.", "influenza_vaccine", ["2025-01-01/year"]),
+        ("Smear 2022 NILM, HPV neg.", "hpv_test", ["2022-01-01/year"]),
+        ("Flu jab 2025 at the surgery. Seen again on 3 October.", "influenza_vaccine", ["2025-01-01/year"]),
+        ("Flu vaccine 2025, PCV20 2024.", "influenza_vaccine", ["2025-01-01/year"]),
+    ],
+)
+def test_which_mention_a_date_belongs_to(read, text, element, expected):
+    assert _dates(read(text, order="dmy"), element) == expected
