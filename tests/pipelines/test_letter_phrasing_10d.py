@@ -178,3 +178,18 @@ def _dates(items, element: str) -> list[str]:
 )
 def test_which_mention_a_date_belongs_to(read, text, element, expected):
     assert _dates(read(text, order="dmy"), element) == expected
+
+
+# ----------------------------------------------------------------------------- a bracketed second name
+@pytest.mark.parametrize(
+    ("text", "element", "expected"),
+    [
+        ("She was never invited for bowel scope (flexible sigmoidoscopy) at 55.", "flexible_sigmoidoscopy",
+         {"negated"}),
+        # counter-examples: a done test glossed keeps its status; a bracket with more than the name is its own aside
+        ("Bowel scope (flexible sigmoidoscopy) in 2012, normal.", "flexible_sigmoidoscopy", {"affirmed"}),
+        ("Declined colonoscopy (had one in 2019, normal).", "colonoscopy", {"declined"}),
+    ],
+)
+def test_bracketed_second_name_shares_the_status(read, text, element, expected):
+    assert _status(read(text, order="dmy"), element) == expected
