@@ -254,7 +254,7 @@ class EvidenceBuilder:
                 element = meta["eye_care_element"]
         glossed = _glossed_mention(doc, ent, text, note.brackets, note.bracket_opens)
         modifiers = [m for m in (glossed or ent)._.modifiers if m.category not in _INERT]
-        modifiers = declined_own_object(doc, plan_after_negation(doc, modifiers, ent.start), ent.end)
+        modifiers = declined_own_object(doc, plan_after_negation(doc, modifiers, ent.start), ent.end, ent.label_)
         modifiers = bracket_scope(doc, modifiers, ent.start_char, note.brackets, note.bracket_opens)
         if reading is not None:
             modifiers = goal_of_another_figure(doc, modifiers, end, text)

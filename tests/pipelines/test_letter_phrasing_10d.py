@@ -193,3 +193,37 @@ def test_which_mention_a_date_belongs_to(read, text, element, expected):
 )
 def test_bracketed_second_name_shares_the_status(read, text, element, expected):
     assert _status(read(text, order="dmy"), element) == expected
+
+
+# ----------------------------------------------------------------------------- depression screening wording
+def _screens(items) -> list[tuple[str, object, object]]:
+    return [
+        (e.status, e.value["instrument"], e.value["score"])
+        for e in items
+        if e.element == "depression_screening"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a visit named by its week before the label's colon
+        ("EPDS at 32 wk visit: 5.", [("affirmed", "EPDS", 5)]),
+        ("EPDS at the 6-week postnatal check: 9.", [("affirmed", "EPDS", 9)]),
+        # a deferral of the second instrument, in a new clause, is not the first one's
+        (
+            "PHQ-2 positive (score 3) - PHQ-9 deferred to the next visit.",
+            [("affirmed", "PHQ-2", 3), ("declined", "PHQ-9", None)],
+        ),
+        # counter-examples: the week without a colon is no score; an instrument offered and declined stays declined
+        ("PHQ-9 at 6 weeks postpartum was not done.", [("negated", "PHQ-9", None)]),
+        ("PHQ-9 offered, pt declined.", [("declined", "PHQ-9", None)]),
+    ],
+)
+def test_depression_screening_wording(read, text, expected):
+    assert _screens(read(text)) == expected
+
+
+def test_second_mention_refused_leaves_the_first(read):
+    items = read("Colonoscopy 2019 normal, repeat colonoscopy declined.")
+    assert [e.status for e in items if e.element == "colonoscopy"] == ["affirmed", "declined"]
