@@ -227,3 +227,18 @@ def test_depression_screening_wording(read, text, expected):
 def test_second_mention_refused_leaves_the_first(read):
     items = read("Colonoscopy 2019 normal, repeat colonoscopy declined.")
     assert [e.status for e in items if e.element == "colonoscopy"] == ["affirmed", "declined"]
+
+
+# ----------------------------------------------------------------------------- appointed decision-makers (AU/CA)
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("She has appointed her niece as her enduring guardian.", {"affirmed"}),
+        ("His substitute decision-maker is his brother Tom.", {"affirmed"}),
+        # counter-examples: none appointed yet; a court guardian is no plan made with the patient
+        ("He does not have an enduring guardian yet; forms given.", {"negated"}),
+        ("Her guardian is the public guardian under a court order.", set()),
+    ],
+)
+def test_appointed_decision_maker(read, text, expected):
+    assert _status(read(text, order="dmy"), "advance_care_planning") == expected
