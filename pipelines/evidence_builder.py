@@ -26,7 +26,7 @@ from engine.elements import load_vocabulary
 from .dates import resolve
 from .mention_dates import DocIndex, date_for, dates_of_series, listed_dates
 from .mention_section import section_of
-from .modifier_scope import bracket_pairs, bracket_scope, declined_own_object, plan_after_negation
+from .modifier_scope import bracket_pairs, bracket_scope, declined_own_object, enclosing, plan_after_negation
 from .note_facts import ADOLESCENT_YEARS
 from .prefilter import source_text
 from .rules import IGNORE, ValuePatterns, load_value_patterns
@@ -100,6 +100,26 @@ _PAST_CUE_IDS = {
     "past.last_date_after",
 }
 
+
+
+def _glossed_mention(
+    doc: Doc, ent: Span, text: str, pairs: list[tuple[int, int]], opens: list[int]
+) -> Span | None:
+    """The mention a bracket glosses: "never called for bowel scope (flexible sigmoidoscopy)" names one test twice,
+    so the bracketed name takes the status words of the mention right before it. None unless the bracket holds
+    only this mention and opens right after a mention of the same element."""
+    if ent.start < 2 or not pairs:
+        return None
+    own = enclosing(pairs, opens, ent.start_char)
+    if own is None or text[own[0] + 1 : own[1]].strip() != ent.text or doc[ent.start - 1].idx != own[0]:
+        return None
+    last = doc[ent.start - 2]
+    if last.ent_type_ != ent.label_ or text[last.idx + len(last) : own[0]].strip():
+        return None
+    first = last.i
+    while first > 0 and doc[first].ent_iob_ == "I":
+        first -= 1
+    return doc[first : last.i + 1]
 
 class _NoteView:
     """The note-level facts every mention of a Doc is read against, computed once per Doc."""
@@ -232,8 +252,9 @@ class EvidenceBuilder:
             start, end, source, value = ent.start_char, ent.end_char, meta.get("id", "unknown"), None
             if element == IGNORE:  # "Fundus ... retina is intact" in an eye-care note is a retinal exam
                 element = meta["eye_care_element"]
-        modifiers = [m for m in ent._.modifiers if m.category not in _INERT]
-        modifiers = declined_own_object(doc, plan_after_negation(doc, modifiers, ent.start), ent.end)
+        glossed = _glossed_mention(doc, ent, text, note.brackets, note.bracket_opens)
+        modifiers = [m for m in (glossed or ent)._.modifiers if m.category not in _INERT]
+        modifiers = declined_own_object(doc, plan_after_negation(doc, modifiers, ent.start), ent.end, ent.label_)
         modifiers = bracket_scope(doc, modifiers, ent.start_char, note.brackets, note.bracket_opens)
         if reading is not None:
             modifiers = goal_of_another_figure(doc, modifiers, end, text)

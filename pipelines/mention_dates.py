@@ -29,6 +29,8 @@ _ADJACENT = re.compile(
     r"|(?:on|in|dated)\s+)?$",
     re.I,
 )
+_WORD = re.compile(r"[A-Za-z]{2,}")
+_ONE_SAMPLE = frozenset({"cervical_cytology", "hpv_test"})  # a co-test: one sample, one date
 _SERIES_BREAK = re.compile(r"[,;]|\bthen\b|->|→", re.I)
 # a date that heads a list of results: "Cervical screening 25/08/26: HPV +ve, cytology - LSIL"
 _HEADER_DATE = re.compile(r"\s*:")
@@ -116,6 +118,7 @@ def date_for(
     best: tuple[int, int, DateMention] | None = None
     close_after: tuple[int, DateMention] | None = None
     today: DateMention | None = None
+    candidates: list[tuple[int, int, DateMention]] = []
     dates = idx.dates
     for i in range(idx.dates_from(sent_start), len(dates)):
         mention = dates[i]
@@ -152,13 +155,18 @@ def date_for(
             for s, e, label in idx.positions_within(lo, hi)
         ):
             continue  # another mention sits between: the date is its own (unless it heads a list: "25/08/26:")
+        if after and _dates_the_mention_before(idx, mention, own, ent.label_, gap, sent_start, text, start):
+            continue  # "Prevenar 13 in 2024 and had his flu vaccine ... on 2/4/26": 2024 is Prevenar's
         key = (gap, after)
+        candidates.append((gap, after, mention))
         if best is None or key < best[:2]:
             best = (gap, after, mention)
         if not after and gap <= _CLOSE_AFTER and not _FIELD_BREAK.search(text, lo, hi):
             if close_after is None or gap < close_after[0]:
                 close_after = (gap, mention)
     chosen = close_after[1] if close_after else (best[2] if best else None)
+    if chosen is not None and chosen.kind not in _PRESENT_KINDS:
+        chosen = _finer_in_same_field(chosen, candidates, text, done_by)
     if (
         chosen is not None
         and today is not None
@@ -241,6 +249,54 @@ def listed_dates(
             continue
         out.append((ent.start_char, d.end, None, *resolved))
     return out
+
+
+def _dates_the_mention_before(
+    idx: DocIndex, mention: DateMention, own: tuple[int, int], label: str, gap: int, sent_start: int, text: str,
+    start: int,
+) -> bool:
+    """Whether a date before a mention sits right after another mention of its sentence, closer to that one and
+    in the same field, with words between it and this mention ("Prevenar 13 in 2024 and had his flu vaccine"): then
+    it is that mention's date. Mentions joined by "and" / "with" ("Pap 2022 with HPV") or by punctuation only
+    ("smear 02/2023 - HPV neg") share their dates and are not parted here."""
+    k = bisect.bisect_left(idx.position_starts, mention.start) - 1
+    if k < 0:
+        return False
+    s, e, _label = idx.positions[k]
+    if (s, e) == own or e > mention.start or s < sent_start:
+        return False
+    before_gap = mention.start - e
+    if before_gap > _CLOSE_AFTER or before_gap >= gap or _FIELD_BREAK.search(text, e, mention.start):
+        return False
+    if {_label, label} <= _ONE_SAMPLE:
+        return False  # "Pap 2022 NILM, HPV neg": a smear and its HPV test are one sample with one date
+    between = text[mention.end:start]
+    # fewer than two words between ("smear 02/2023 - HPV neg", "2019 then"): the date heads what follows as well
+    return len(_WORD.findall(between)) >= 2 and not _JOINED.match(between)
+
+
+def _finer_in_same_field(
+    chosen: DateMention, candidates: list[tuple[int, int, DateMention]], text: str, done_by: date | None
+) -> DateMention:
+    """A year (or month) yields to a day it holds, written close by in the same field: "Flu vax 2026 given by GP
+    14 April" is 14 April 2026 (the year names the season, the day the dose)."""
+    if done_by is None:
+        return chosen
+    cut = _cut_to_precision(chosen, done_by)
+    if cut is None or cut[2] == "day":
+        return chosen
+    for gap, _after_flag, other in sorted(candidates, key=lambda c: (c[0], c[1])):
+        if other is chosen or gap > _CLOSE_AFTER + 15:
+            continue
+        resolved = resolve(other, done_by)
+        if resolved is None or resolved[1] != "day":
+            continue
+        lo, hi = min(chosen.end, other.end), max(chosen.start, other.start)
+        if _FIELD_BREAK.search(text, lo, hi) or text.find(".", lo, hi) >= 0:
+            continue
+        if _holds(chosen, resolved[0]):
+            return other
+    return chosen
 
 
 def _after(mention: DateMention, day: date) -> bool:

@@ -25,22 +25,40 @@ _NOT_AN_OBJECT = frozenset(
 )
 
 
-def declined_own_object(doc: Doc, modifiers: list[Any], target_end: int) -> list[Any]:
+_CLAUSE_PUNCT = frozenset({",", ";", "(", ")", "-", "--", "—", "–", ":"})
+
+
+def declined_own_object(doc: Doc, modifiers: list[Any], target_end: int, label: str | None = None) -> list[Any]:
     """Drop a refusal after the mention, across a comma or into a parenthesis, that has its own object: in
     "counseled on quitting, pt declined medication" the patient declined the medication, not the counseling;
-    in "CT colonography 09/2024 (pt refused repeat scope)" the repeat scope.
+    in "CT colonography 09/2024 (pt refused repeat scope)" the repeat scope; in "PHQ-2 positive (score 4) - PHQ-9
+    deferred" the second mention of the element, in a new clause, is what was deferred.
     "Colonoscopy offered, pt declined." and "Flu shot offered, declined today" keep it."""
     out = []
     for m in modifiers:
         start, end = m.modifier_span
-        if m.category == "DECLINED" and start >= target_end and end < len(doc):
-            nxt = doc[end]
-            between = doc[target_end:start].text
-            own_clause = any(c in between for c in ",;(")
-            if own_clause and nxt.is_alpha and nxt.lower_ not in _NOT_AN_OBJECT:
+        if m.category == "DECLINED" and start >= target_end:
+            if label is not None and _same_element_between(doc, target_end, start, label):
                 continue
+            if end < len(doc):
+                nxt = doc[end]
+                between = doc[target_end:start].text
+                own_clause = any(c in between for c in ",;(")
+                if own_clause and nxt.is_alpha and nxt.lower_ not in _NOT_AN_OBJECT:
+                    continue
         out.append(m)
     return out
+
+
+def _same_element_between(doc: Doc, lo: int, hi: int, label: str) -> bool:
+    """Whether another mention of ``label`` starts between tokens ``lo`` and ``hi`` after a clause break."""
+    broken = False
+    for tok in doc[lo:hi]:
+        if tok.ent_iob_ == "B" and tok.ent_type_ == label and broken:
+            return True
+        if tok.text in _CLAUSE_PUNCT:
+            broken = True
+    return False
 
 
 def plan_after_negation(doc: Doc, modifiers: list[Any], target_start: int) -> list[Any]:
