@@ -111,6 +111,20 @@ def test_stool_kit_not_used(read, text, element, expected):
     assert _status(read(text, order="dmy"), element) == expected
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SOCIAL HISTORY:\nNever used tobacco.\n\nVITALS:\nBP 118/76",
+        "Never used cigarettes, cigars or vapes.",
+        "She has never used smokeless tobacco.",
+    ],
+)
+def test_never_used_still_reads_never_beside_the_kit_rule(read, text):
+    """The 'kit never used' rule needs its object ('never used it'); a bare 'never used' stays a plain 'never'."""
+    items = [e for e in read(text) if e.element == "tobacco_use"]
+    assert items and {e.value for e in items} == {"never"}
+
+
 # ---------------------------------------------------------------------- 'not yet' and a label posed as a question
 @pytest.mark.parametrize(
     ("text", "element", "expected"),
