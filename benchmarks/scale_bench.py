@@ -137,16 +137,22 @@ def _label(cmd: str) -> str:
     return cmd.split(" ")[0].rsplit("/", 1)[-1][:40] or "?"
 
 
-def run_job(notes: Path, patients: Path, out: Path, workers: int, measures: str,
-            reports: str | None = None) -> dict[str, Any]:
-    env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "QAE_PROGRESS": "plain",
-           "QAE_PROGRESS_SECONDS": "30"}
+def _job_command(notes: Path, patients: Path, out: Path, workers: int, measures: str,
+                 reports: str | None) -> list[str]:
     cmd = [sys.executable, "-m", "qae.cli", "run", "--notes", str(notes), "--patients", str(patients),
            "--out", str(out), "--num-cpus", str(workers), "--measurement-period", "2026"]
     if measures != "all":
         cmd += ["--measures", measures]
     if reports:
         cmd += ["--reports", reports]
+    return cmd
+
+
+def run_job(notes: Path, patients: Path, out: Path, workers: int, measures: str,
+            reports: str | None = None) -> dict[str, Any]:
+    env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "QAE_PROGRESS": "plain",
+           "QAE_PROGRESS_SECONDS": "30"}
+    cmd = _job_command(notes, patients, out, workers, measures, reports)
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peaks: dict[int, tuple[str, int]] = {}
@@ -190,12 +196,7 @@ def kill_and_resume(notes: Path, patients: Path, out: Path, workers: int, measur
     import signal
 
     env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "QAE_PROGRESS": "off"}
-    cmd = [sys.executable, "-m", "qae.cli", "run", "--notes", str(notes), "--patients", str(patients),
-           "--out", str(out), "--num-cpus", str(workers), "--measurement-period", "2026"]
-    if measures != "all":
-        cmd += ["--measures", measures]
-    if reports:
-        cmd += ["--reports", reports]
+    cmd = _job_command(notes, patients, out, workers, measures, reports)
     checkpoint = out / ".qae-run" / "checkpoint.jsonl"
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -36,6 +36,20 @@ def extract(nlp: Language) -> Callable[..., list[Evidence]]:
     return run
 
 
+@pytest.fixture(scope="session")
+def read(nlp: Language) -> Callable[..., list[Evidence]]:
+    """read(text, order="mdy", note_date=NOTE_DATE, title=None) -> evidence (span integrity checked)."""
+
+    def run(text: str, order: str = "mdy", note_date: date = NOTE_DATE, title: str | None = None) -> list[Evidence]:
+        note = Note(note_id="t-1", patient_id="p-1", note_date=note_date, text=text, date_order=order, title=title)
+        items = extract_note(nlp, note)
+        for e in items:
+            assert text[e.start : e.end] == e.span, e
+        return items
+
+    return run
+
+
 def statuses(items: list[Evidence], element: str) -> list[str]:
     return [e.status for e in items if e.element == element]
 

@@ -8,23 +8,6 @@ from __future__ import annotations
 
 import pytest
 
-from engine.records import Note
-from pipelines.extract import extract_note
-
-from .conftest import NOTE_DATE
-
-
-@pytest.fixture(scope="module")
-def read(nlp):
-    def run(text: str, order: str = "mdy"):
-        note = Note(note_id="t-1", patient_id="p-1", note_date=NOTE_DATE, text=text, date_order=order)
-        items = extract_note(nlp, note)
-        for e in items:
-            assert text[e.start : e.end] == e.span, e
-        return items
-
-    return run
-
 
 def _status(items, element: str) -> set[str]:
     return {e.status for e in items if e.element == element}

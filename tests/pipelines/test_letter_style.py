@@ -10,24 +10,7 @@ from datetime import date
 
 import pytest
 
-from engine.records import Note
-from pipelines.extract import extract_note
-
-from .conftest import NOTE_DATE, affirmed
-
-
-@pytest.fixture(scope="module")
-def read(nlp):
-    """read(text, order="mdy", note_date=NOTE_DATE) -> evidence (span integrity checked)."""
-
-    def run(text: str, order: str = "mdy", note_date: date = NOTE_DATE):
-        note = Note(note_id="t-1", patient_id="p-1", note_date=note_date, text=text, date_order=order)
-        items = extract_note(nlp, note)
-        for e in items:
-            assert text[e.start : e.end] == e.span, e
-        return items
-
-    return run
+from .conftest import affirmed
 
 
 def _a1c(items) -> list[float]:
