@@ -58,6 +58,7 @@ class Element(BaseModel):
     note_title: str = ""
     value_parser: str = Field(default="", pattern=r"^([a-z][a-z0-9_]*)?$")
     adolescent_element: str = ""
+    shares_sample_with: str = ""
     sources: Literal["notes", "structured", "both"]
     guideline: bool = False
     value: str = ""
@@ -148,10 +149,11 @@ class Vocabulary:
             seen.add(element.id)
             elements.append(element)
         for element in elements:  # references to other entries
-            other = element.adolescent_element
-            if other and other not in seen:
-                raise VocabularyError(f"{name}: entry '{element.id}', field 'adolescent_element': "
-                                      f"{unknown_element_message(other, sorted(seen))}")
+            for field in ("adolescent_element", "shares_sample_with"):
+                other = getattr(element, field)
+                if other and other not in seen:
+                    raise VocabularyError(f"{name}: entry '{element.id}', field '{field}': "
+                                          f"{unknown_element_message(other, sorted(seen))}")
         return cls(elements, path)
 
 

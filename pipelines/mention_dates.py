@@ -11,6 +11,8 @@ from typing import Any
 
 from spacy.tokens import Doc, Span
 
+from engine.elements import load_vocabulary
+
 from .dates import ADJACENT_ONLY_KINDS, DateMention, resolve
 from .modifier_scope import enclosing
 
@@ -30,7 +32,8 @@ _ADJACENT = re.compile(
     re.I,
 )
 _WORD = re.compile(r"[A-Za-z]{2,}")
-_ONE_SAMPLE = frozenset({"cervical_cytology", "hpv_test"})  # a co-test: one sample, one date
+# a co-test: one sample, one date (shares_sample_with in measures/elements.yaml): element -> its sample's elements
+_ONE_SAMPLE = {e.id: frozenset({e.id, e.shares_sample_with}) for e in load_vocabulary() if e.shares_sample_with}
 _SERIES_BREAK = re.compile(r"[,;]|\bthen\b|->|→", re.I)
 # a date that heads a list of results: "Cervical screening 25/08/26: HPV +ve, cytology - LSIL"
 _HEADER_DATE = re.compile(r"\s*:")
@@ -268,7 +271,7 @@ def _dates_the_mention_before(
     before_gap = mention.start - e
     if before_gap > _CLOSE_AFTER or before_gap >= gap or _FIELD_BREAK.search(text, e, mention.start):
         return False
-    if {_label, label} <= _ONE_SAMPLE:
+    if _label in _ONE_SAMPLE.get(label, ()):
         return False  # "Pap 2022 NILM, HPV neg": a smear and its HPV test are one sample with one date
     between = text[mention.end:start]
     # fewer than two words between ("smear 02/2023 - HPV neg", "2019 then"): the date heads what follows as well

@@ -199,13 +199,14 @@ def test_a_bad_note_title_pattern_is_named(tmp_path: Path) -> None:
         Vocabulary.from_file(path)
 
 
-def test_an_unknown_adolescent_element_names_the_closest_id(tmp_path: Path) -> None:
+@pytest.mark.parametrize("field", ["adolescent_element", "shares_sample_with"])
+def test_an_unknown_element_reference_names_the_closest_id(tmp_path: Path, field: str) -> None:
     from engine.elements import Vocabulary
 
-    path = _vocabulary_file(tmp_path, "adolescent_element: mamogram")
+    path = _vocabulary_file(tmp_path, f"{field}: mamogram")
     with pytest.raises(
         VocabularyError,
-        match=r"elements\.yaml: entry 'tobacco_use', field 'adolescent_element': unknown element 'mamogram' "
+        match=rf"elements\.yaml: entry 'tobacco_use', field '{field}': unknown element 'mamogram' "
         r"\(did you mean 'mammogram'\?\)",
     ):
         Vocabulary.from_file(path)
