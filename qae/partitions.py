@@ -38,7 +38,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engine.records import Encounter, Evidence, Patient, StructuredEvent
+from engine.records import Encounter, Evidence, Patient, StructuredEvent, evidence_sort_key
 
 __all__ = [
     "Partitioning",
@@ -115,6 +115,11 @@ def _model_schema(model: type[Any]) -> tuple[pa.Schema, dict[str, str]]:
         fields.append(pa.field(name, arrow))
         kinds[name] = kind
     return pa.schema(fields), kinds
+
+
+def json_fields(model: type[Any]) -> list[str]:
+    """The fields of a pydantic model :func:`write_model_table` stores as JSON text (sorted keys)."""
+    return [name for name, kind in _model_schema(model)[1].items() if kind == "json"]
 
 
 def write_model_table(path: Path, model: type[Any], records: Sequence[Any]) -> None:
@@ -254,6 +259,9 @@ def outcomes_from_table(table: pa.Table) -> list[Any]:
 # --------------------------------------------------------------------------- the measure task
 
 
+MATERIAL_DIR = "material"  # in a partition's folder: its report material (qae.report_run.memory_material)
+
+
 @dataclasses.dataclass
 class PartitionTask:
     """Everything one partition's calculation needs (small: its patients and structured data)."""
@@ -265,6 +273,9 @@ class PartitionTask:
     events: list[StructuredEvent]
     encounters: list[Encounter]
     period: tuple[date, date]
+    # the job's name and report formats: the partition's report material is computed here, from what the
+    # task holds (qae.report_run.memory_material, saved in ``material/``); None: reports read the files
+    report: tuple[str, tuple[str, ...]] | None = None
 
 
 def _note_evidence(sources: Sequence[tuple[str, int]]) -> list[Evidence]:
@@ -282,7 +293,6 @@ def measure_partition(task: PartitionTask, specs: Sequence[Any], options: Any = 
     from engine.periods import MeasurementPeriod
     from engine.report import write_reports
     from engine.structured import events_to_evidence
-    from pipelines.batch import evidence_sort_key
 
     note_items = _note_evidence(task.evidence_sources)
     structured = events_to_evidence(task.events)
@@ -302,6 +312,11 @@ def measure_partition(task: PartitionTask, specs: Sequence[Any], options: Any = 
     write_model_table(tmp / "patients.parquet", Patient, sorted(task.patients, key=lambda p: p.patient_id))
     write_outcomes(tmp / "outcomes.parquet", outcomes)
     summary = write_reports(outcomes, task.patients, evidence, tmp / "reports", care_gaps=False)
+    if task.report is not None:
+        from qae.report_run import memory_material
+
+        memory_material(task.report[0], MeasurementPeriod(*task.period), specs, task.patients, outcomes, evidence,
+                        task.encounters, task.report[1], tmp / MATERIAL_DIR)
     if final.exists():  # an earlier attempt got this far but was not recorded: same content
         shutil.rmtree(final)
     os.replace(tmp, final)
