@@ -135,15 +135,17 @@ def measure_task(args: argparse.Namespace) -> int:
         pq.write_table(pa.table({"evidence": lines}), chunk, row_group_size=len(lines) + 1)
         task = PartitionTask(0, str(scratch / "parts"), [(str(chunk), 0)], patients, [], [],
                              (date.fromisoformat(mp["start"]), date.fromisoformat(mp["end"])))
-        prof = cProfile.Profile()
+        prof = cProfile.Profile() if args.profile else None
         c0, w0 = time.process_time(), time.perf_counter()
-        prof.enable()
+        if prof:
+            prof.enable()
         result = measure_partition(task, specs)
-        prof.disable()
+        if prof:
+            prof.disable()
         print(f"measure task, {name.stem}: {len(patients)} patients, {len(lines)} note evidence items, "
               f"{result['counts']['outcomes']} outcomes: {time.process_time() - c0:.2f} s CPU, "
               f"{time.perf_counter() - w0:.2f} s wall")
-        for order in ("cumulative", "tottime"):
+        for order in ("cumulative", "tottime") if prof else ():
             print(f"\n--- cProfile, by {order} ---")
             pstats.Stats(prof).sort_stats(order).print_stats(args.top)
     finally:

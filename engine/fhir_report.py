@@ -477,10 +477,15 @@ def _group_counts(outcomes: Iterable[MeasureOutcome]) -> dict[str, dict[str, int
     """Population counts per group, groups in the order they first appear."""
     out: dict[str, dict[str, int]] = {}
     for o in outcomes:
-        counts = out.setdefault(o.group, dict.fromkeys((name for name, _, _ in POPULATIONS), 0))
-        for name in counts:
-            counts[name] += int(getattr(o.populations, name))
+        counts = out.get(o.group)
+        if counts is None:
+            counts = out[o.group] = dict.fromkeys(_POPULATION_NAMES, 0)
+        for name, value in o.populations.as_ints().items():
+            counts[name] += value
     return out
+
+
+_POPULATION_NAMES = tuple(name for name, _, _ in POPULATIONS)
 
 
 def _line(resource: dict[str, Any]) -> str:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +27,16 @@ from openpyxl.cell._writer import write_cell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
+from openpyxl.compat import safe_string
 from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.worksheet.dimensions import RowDimension
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
+from openpyxl.xml.functions import xmlfile
 
 from engine.cells import safe_cell
 
@@ -237,7 +242,10 @@ def add_table(ws: Worksheet, columns: Sequence[Column], rows: Sequence[dict[str,
 
 
 class _Row(dict):
-    """A streamed table row (the values by column key) on its way to :meth:`_TableSheetWriter.write_row`."""
+    """A streamed table row (the values by column key) on its way to :meth:`_TableSheetWriter.write_row`,
+    with its height."""
+
+    height: float = LINE_HEIGHT
 
 
 def _escape(text: str) -> str:
@@ -268,9 +276,9 @@ class _TableSheetWriter(WorksheetWriter):
             for col in columns:
                 if col.wrap:
                     lines = max(lines, _lines(_text_of(row.get(col.key)), col.width))
-            ws.row_dimensions[r].height = LINE_HEIGHT * min(lines, 12)  # explicit: viewers need not re-flow
-            yield r, _Row(row)
-            del ws.row_dimensions[r]
+            out = _Row(row)
+            out.height = LINE_HEIGHT * min(lines, 12)  # explicit: viewers need not re-flow
+            yield r, out
             n += 1
         if n != count:
             raise ValueError(f"sheet {ws.title!r}: {n} rows written, {count} expected")
@@ -282,7 +290,7 @@ class _TableSheetWriter(WorksheetWriter):
         ws = self.ws
         _, _, _, columns, styles = ws._table
         attrs = {"r": f"{row_idx}"}
-        attrs.update(ws.row_dimensions.get(row_idx, {}))
+        attrs.update(self._height_attrs(row.height))
         raw = getattr(xf, "_file", None)  # openpyxl's own xmlfile; lxml's (when installed) has none
         with xf.element("row", attrs):
             out: list[str] = []
@@ -306,7 +314,11 @@ class _TableSheetWriter(WorksheetWriter):
                     out.append(f'{ref} t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>')
                 elif type(value) is int:
                     out.append(f'{ref} t="n"><v>{value}</v></c>')
-                else:  # a date, rich text ...: openpyxl's own writer
+                elif type(value) is date and not ws.parent.iso_dates:
+                    out.append(f'{ref} t="n"><v>{safe_string(to_excel(value, ws.parent.epoch))}</v></c>')
+                elif type(value) is CellRichText and self._rich_ok(value):
+                    out.append(f'{ref} t="inlineStr"><is>{self._rich(value)}</is></c>')
+                else:  # a datetime, unusual rich text ...: openpyxl's own writer
                     raw("".join(out))
                     out = []
                     cell = Cell(ws, row=row_idx, column=i + 1)
@@ -315,6 +327,46 @@ class _TableSheetWriter(WorksheetWriter):
                     write_cell(xf, ws, cell, cell.has_style)
             if raw is not None:
                 raw("".join(out))
+
+
+    def _height_attrs(self, height: float) -> dict[str, str]:
+        """The attributes openpyxl writes for a row of that height (its RowDimension's, one per height)."""
+        cache = self.__dict__.setdefault("_heights", {})
+        attrs = cache.get(height)
+        if attrs is None:
+            attrs = cache[height] = dict(RowDimension(self.ws, index=1, ht=height))
+        return attrs
+
+    @staticmethod
+    def _rich_ok(value: CellRichText) -> bool:
+        """Rich text :meth:`_rich` writes as openpyxl does: text runs, none empty."""
+        return bool(value) and all(
+            (type(b) is str and b) or (type(b) is TextBlock and type(b.text) is str and b.text) for b in value)
+
+    def _rich(self, value: CellRichText) -> str:
+        """The ``<is>`` content openpyxl writes for rich text (CellRichText.to_tree): one ``<r>`` per run,
+        a block's font as ``<rPr>`` (serialized once per font by openpyxl's XML writer)."""
+        fonts = self.__dict__.setdefault("_fonts", {})
+        runs = []
+        for b in value:
+            if type(b) is str:
+                runs.append(f"<r>{_text_element(b)}</r>")
+                continue
+            cached = fonts.get(id(b.font))
+            if cached is None or cached[0] is not b.font:
+                buf = BytesIO()
+                with xmlfile(buf) as xf:
+                    xf.write(b.font.to_tree(tagname="rPr"))
+                cached = fonts[id(b.font)] = (b.font, buf.getvalue().decode("utf-8"))
+            runs.append(f"<r>{cached[1]}{_text_element(b.text)}</r>")
+        return "".join(runs)
+
+
+def _text_element(text: str) -> str:
+    """``<t>`` as openpyxl writes it (``xml:space="preserve"`` when spaces lead or trail, text escaped)."""
+    stripped = text.strip()
+    space = ' xml:space="preserve"' if stripped and stripped != text else ""
+    return f"<t{space}>{_escape(text)}</t>"
 
 
 class _Writer(ExcelWriter):

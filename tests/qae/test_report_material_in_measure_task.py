@@ -1,6 +1,7 @@
 """`qae run` computes each partition's report material in its measure task, from what the task holds
 (no reading back of the partition's Parquet files); the reports are the bytes `qae report --run` renders
-from those files. Records are taken as the files give them back (a dict value with its keys sorted)."""
+from those files. Records are taken as the files give them back (a dict value with its keys sorted).
+The report files written by Ray tasks (one per writer, in parallel) are the bytes written in the driver."""
 
 from __future__ import annotations
 
@@ -21,23 +22,33 @@ def _report_files(root: Path) -> dict[str, bytes]:
     return files
 
 
-def test_run_uses_the_measure_tasks_material_and_writes_the_bytes_of_the_files(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(scope="module")
+def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo job in-process, failing if its reports read a partition's files back for their material."""
     import qae.report_run
     from qae.config import load_config
     from qae.job import run_job
-    from qae.report_run import render_run
 
     cfg = load_config(ROOT / "configs" / "demo.yaml")
-    out = tmp_path / "demo"
+    out = tmp_path_factory.mktemp("measure-material") / "demo"
     own = qae.report_run.partition_material
 
     def not_from_files(*_a: object, **_k: object) -> str:
         raise AssertionError("qae run read a partition's files back for its report material")
 
-    monkeypatch.setattr(qae.report_run, "partition_material", not_from_files)
-    run_job(cfg.model_copy(update={"output": out}), use_ray=False)
-    monkeypatch.setattr(qae.report_run, "partition_material", own)
+    qae.report_run.partition_material = not_from_files
+    try:
+        run_job(cfg.model_copy(update={"output": out}), use_ray=False)
+    finally:
+        qae.report_run.partition_material = own
+    return out
+
+
+def test_run_uses_the_measure_tasks_material_and_writes_the_bytes_of_the_files(demo_out: Path,
+                                                                                tmp_path: Path) -> None:
+    from qae.report_run import render_run
+
+    out = demo_out
     again = tmp_path / "again"
     render_run(out, again)  # qae report --run: the material from the partition's Parquet files
     ran, rendered = _report_files(out), _report_files(again)
@@ -75,3 +86,20 @@ def test_records_are_taken_as_the_partition_files_give_them_back(tmp_path: Path)
     assert type(taken.value["readings"]) is list
     plain = ev.model_copy(update={"value": "142/91"})
     assert _as_stored(plain, Evidence) is plain  # nothing to change: the record itself
+
+
+@pytest.mark.slow
+def test_report_files_written_by_ray_tasks_are_the_bytes_written_in_the_driver(demo_out: Path,
+                                                                              tmp_path: Path) -> None:
+    from pipelines.batch import start_ray
+    from qae.report_run import render_run
+
+    start_ray(None, 2)
+    in_driver = render_run(demo_out, tmp_path / "driver")
+    by_tasks = render_run(demo_out, tmp_path / "tasks", use_ray=True)
+    assert [p.relative_to(tmp_path / "driver") for p in in_driver] == \
+        [p.relative_to(tmp_path / "tasks") for p in by_tasks]
+    got, want = _report_files(tmp_path / "tasks"), _report_files(tmp_path / "driver")
+    assert len(want) >= 10 and sorted(got) == sorted(want)
+    for name in want:
+        assert got[name] == want[name], name
