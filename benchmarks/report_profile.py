@@ -43,6 +43,7 @@ def main() -> int:
     parser.add_argument("--formats", default=None, help="report formats (default: every registered one)")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the whole")
     parser.add_argument("--measures", action="store_true", help="profile the first partition's measure task")
+    parser.add_argument("--no-material", action="store_true", help="--measures without the report material")
     parser.add_argument("--top", type=int, default=40)
     args = parser.parse_args()
     if args.measures:
@@ -135,6 +136,10 @@ def measure_task(args: argparse.Namespace) -> int:
         pq.write_table(pa.table({"evidence": lines}), chunk, row_group_size=len(lines) + 1)
         task = PartitionTask(0, str(scratch / "parts"), [(str(chunk), 0)], patients, [], [],
                              (date.fromisoformat(mp["start"]), date.fromisoformat(mp["end"])))
+        if hasattr(task, "report") and not args.no_material:  # as qae run: the report material too
+            from engine.reports import parse_formats
+
+            task.report = (str(manifest.get("job", run_dir.name)), tuple(parse_formats(args.formats)))
         prof = cProfile.Profile() if args.profile else None
         c0, w0 = time.process_time(), time.perf_counter()
         if prof:

@@ -80,12 +80,13 @@ class SafeDictWriter:
         has_cr = False
         for key in self.fieldnames:
             v = row[key]
-            if type(v) is str and v:
-                if v[0] in _FIRST:
-                    v = safe_cell(v)
-                if not has_cr and "\r" in v:
-                    has_cr = True
-            elif not isinstance(v, (int, float)) and v is not None:
+            if type(v) is str:
+                if v:
+                    if v[0] in _FIRST:
+                        v = safe_cell(v)
+                    if not has_cr and "\r" in v:
+                        has_cr = True
+            elif v is not None and not isinstance(v, (int, float)):
                 v = safe_cell(v)
                 if isinstance(v, str) and "\r" in v:
                     has_cr = True

@@ -32,6 +32,7 @@ import typing
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -211,10 +212,10 @@ def write_outcomes(path: Path, outcomes: Sequence[Any]) -> None:
     schema, kinds, flag_names = _outcome_schema()
     columns: dict[str, list[Any]] = {}
     for name, kind in kinds:
-        values = [getattr(o, name) for o in outcomes]
+        values = list(map(attrgetter(name), outcomes))
         if kind == "flags":
             for k in flag_names:
-                columns[f"populations.{k}"] = [int(getattr(v, k)) for v in values]
+                columns[f"populations.{k}"] = list(map(int, map(attrgetter(k), values)))
             continue
         if kind == "enum":
             values = [None if v is None else v.value for v in values]
