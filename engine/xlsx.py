@@ -241,6 +241,9 @@ def add_table(ws: Worksheet, columns: Sequence[Column], rows: Sequence[dict[str,
         ws.auto_filter.ref = f"A{first_row}:{get_column_letter(len(columns))}{last}"
 
 
+_CACHED = 50_000  # distinct cell texts remembered while a sheet is written
+
+
 class _Row(dict):
     """A streamed table row (the values by column key) on its way to :meth:`_TableSheetWriter.write_row`,
     with its height."""
@@ -271,11 +274,22 @@ class _TableSheetWriter(WorksheetWriter):
         self._ids = [f"{styles_index.add(style)}" for style in styles]  # the order the cells add them
         self._letters = [get_column_letter(i) for i in range(1, len(columns) + 1)]
         n = 0
+        wrapped = [(col.key, col.width) for col in columns if col.wrap]
+        counted: dict[tuple[str, float], int] = {}  # (text, width) -> lines: column values repeat
         for r, row in enumerate(source(), start=first_row + 1):
             lines = 1
-            for col in columns:
-                if col.wrap:
-                    lines = max(lines, _lines(_text_of(row.get(col.key)), col.width))
+            for key, width in wrapped:
+                value = row.get(key)
+                if type(value) is str:
+                    k = counted.get((value, width))
+                    if k is None:
+                        if len(counted) >= _CACHED:
+                            counted.clear()
+                        k = counted[value, width] = _lines(value, width)
+                else:
+                    k = _lines(_text_of(value), width)
+                if k > lines:
+                    lines = k
             out = _Row(row)
             out.height = LINE_HEIGHT * min(lines, 12)  # explicit: viewers need not re-flow
             yield r, out
@@ -305,13 +319,7 @@ class _TableSheetWriter(WorksheetWriter):
                 elif value is None:
                     out.append(f'{ref} t="n" />')
                 elif type(value) is str:
-                    text = safe_cell(_clean(value))
-                    if not text:
-                        out.append(f'{ref} t="inlineStr" />')
-                        continue
-                    stripped = text.strip()
-                    space = ' xml:space="preserve"' if stripped and stripped != text else ""
-                    out.append(f'{ref} t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>')
+                    out.append(ref + self._text_cell(value))
                 elif type(value) is int:
                     out.append(f'{ref} t="n"><v>{value}</v></c>')
                 elif type(value) is date and not ws.parent.iso_dates:
@@ -328,6 +336,23 @@ class _TableSheetWriter(WorksheetWriter):
             if raw is not None:
                 raw("".join(out))
 
+
+    def _text_cell(self, value: str) -> str:
+        """A text cell after its reference: safe, cleaned, escaped (remembered: column values repeat)."""
+        cache = self.__dict__.setdefault("_texts", {})
+        done = cache.get(value)
+        if done is None:
+            text = safe_cell(_clean(value))
+            if not text:
+                done = ' t="inlineStr" />'
+            else:
+                stripped = text.strip()
+                space = ' xml:space="preserve"' if stripped and stripped != text else ""
+                done = f' t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
+            if len(cache) >= _CACHED:
+                cache.clear()
+            cache[value] = done
+        return done
 
     def _height_attrs(self, height: float) -> dict[str, str]:
         """The attributes openpyxl writes for a row of that height (its RowDimension's, one per height)."""
@@ -385,25 +410,46 @@ class _Writer(ExcelWriter):
         writer.cleanup()
 
 
+class _FixedZip(zipfile.ZipFile):
+    """A zip archive whose every entry is written as the fixed-time entry :func:`save_workbook` wants
+    (:data:`FIXED_TIME`, mode 0600, deflated, its size known; data fed in 1 MiB pieces), whatever
+    openpyxl's writer passes: the file's bytes do not depend on the clock, in one compression pass."""
+
+    def _fixed(self, name: str, size: int) -> Any:
+        entry = zipfile.ZipInfo(name, date_time=FIXED_TIME.timetuple()[:6])
+        entry.compress_type = zipfile.ZIP_DEFLATED
+        entry.external_attr = 0o600 << 16
+        entry.file_size = size  # as ZipFile.writestr sets it
+        return self.open(entry, "w")
+
+    def writestr(self, zinfo_or_arcname: Any, data: Any, compress_type: Any = None,  # type: ignore[override]
+                 compresslevel: Any = None) -> None:
+        name = zinfo_or_arcname.filename if isinstance(zinfo_or_arcname, zipfile.ZipInfo) else \
+            zipfile.ZipInfo(zinfo_or_arcname).filename
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        view = memoryview(data)
+        with self._fixed(name, len(data)) as out:
+            for at in range(0, len(data), 1 << 20):
+                out.write(view[at:at + (1 << 20)])
+
+    def write(self, filename: Any, arcname: Any = None, compress_type: Any = None,  # type: ignore[override]
+              compresslevel: Any = None) -> None:
+        info = zipfile.ZipInfo.from_file(filename, arcname)
+        with open(filename, "rb") as data, self._fixed(info.filename, info.file_size) as out:
+            shutil.copyfileobj(data, out, 1 << 20)
+
+
 def save_workbook(wb: Workbook, path: Path) -> Path:
     """Write ``wb`` to ``path`` with fixed timestamps (byte-identical for the same content)."""
     wb.properties.created = FIXED_TIME
     wb.properties.modified = FIXED_TIME
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryFile() as raw, tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as stable:
+    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as stable:
         try:
-            with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+            with _FixedZip(stable, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
                 # what openpyxl's save_workbook does, without stamping the current time
                 _Writer(wb, archive).write_data()
-            raw.seek(0)
-            with zipfile.ZipFile(raw) as src, zipfile.ZipFile(stable, "w", zipfile.ZIP_DEFLATED) as dst:
-                for info in src.infolist():
-                    entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
-                    entry.compress_type = zipfile.ZIP_DEFLATED
-                    entry.external_attr = 0o600 << 16
-                    entry.file_size = info.file_size  # as ZipFile.writestr sets it: the same bytes
-                    with src.open(info) as data, dst.open(entry, "w") as out:
-                        shutil.copyfileobj(data, out, 1 << 20)
             stable.close()
             os.replace(stable.name, path)
         finally:
