@@ -5,8 +5,9 @@ evidence item, structured event and encounter goes to its patient's partition. A
 calculated on its own (:func:`measure_partition`, a Ray task in the job): its note evidence is read
 from the chunk files of the extraction, structured events become evidence, ``engine.calculator``
 gives the outcomes and ``engine.report.write_reports`` the partition's ``outcomes.csv``, which
-qae.assemble merges; the reports are then rendered from the assembled run (engine.reports). Same
-inputs, same partitions, same bytes: nothing depends on the number of workers or input shards.
+qae.assemble merges, and (``PartitionTask.report``) the partition's report material is computed from what
+the task holds (qae.report_run.memory_material); the reports are then rendered from the assembled run
+(engine.reports). Same inputs, same partitions, same bytes: nothing depends on the number of workers or input shards.
 
 Partition files (Parquet; loaders here so that reports can be re-rendered from a run folder):
 

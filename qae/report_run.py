@@ -14,6 +14,12 @@ XLSX worklist rows go through a scratch file (engine/worklist_files.py). Encount
 when the run had one) are read once and split by partition, each partition's job carrying its own.
 A folder without partition files (written before partitions existed) is read whole through
 ``qae.run_folder.load_run`` as one partition.
+
+``qae run`` does not read its partitions back: each measure task computes its partition's material from
+what it holds (:func:`memory_material`, records taken as the Parquet files give them back; the same files
+:func:`partition_material` writes) and ``render_run(materials=...)`` uses it. With ``use_ray`` the report
+files are written by Ray tasks, one per writer, in parallel (the longest first), each reading the saved
+material; the driver only waits for them.
 """
 
 from __future__ import annotations
