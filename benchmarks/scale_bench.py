@@ -8,6 +8,10 @@ into a temporary folder; then ``qae run`` runs on them as a subprocess, once per
     .venv/bin/python benchmarks/scale_bench.py --notes 10000 [--workers 1 2] [--shards 4]
         [--measures all] [--reports csv] [--kill-at 0.5] [--work /tmp/qae-scale] [--keep]
 
+CPU seconds are summed over the process tree (user + system, sampled from /proc with the memory), by
+kind: the pipeline actors (extraction), the driver, Ray's task workers (index, measures, report material
+and files), Ray's daemons; on a shared machine they are steadier than wall times.
+
 Memory is sampled every half second from /proc (VmHWM, the peak resident set, of the driver and of
 every process it starts: Ray's pipeline actors, tasks and daemons). Disk written is the size of the
 output folder at the end, the peak of the output folder during the run (its work area included)
@@ -106,6 +110,18 @@ def _status(pid: int) -> tuple[str, int, int] | None:
         return None
 
 
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) a process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICKS
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _written(pid: int) -> int | None:
     try:
         for line in Path(f"/proc/{pid}/io").read_text().splitlines():
@@ -158,6 +174,7 @@ def run_job(notes: Path, patients: Path, out: Path, workers: int, measures: str,
     peaks: dict[int, tuple[str, int]] = {}
     anon: dict[int, int] = {}
     written: dict[int, int] = {}
+    cpu: dict[int, float] = {}  # CPU seconds per process, as last sampled (a process's last 0.5 s can be missed)
     peak_out = 0
     last_du = 0.0
     while proc.poll() is None:
@@ -171,6 +188,9 @@ def run_job(notes: Path, patients: Path, out: Path, workers: int, measures: str,
             w = _written(pid)
             if w is not None:
                 written[pid] = w
+            c = _cpu(pid)
+            if c is not None:
+                cpu[pid] = max(c, cpu.get(pid, 0.0))
         if time.monotonic() - last_du > 5:
             peak_out = max(peak_out, _du(out))
             last_du = time.monotonic()
@@ -182,10 +202,17 @@ def run_job(notes: Path, patients: Path, out: Path, workers: int, measures: str,
     manifest = json.loads((out / "manifest.json").read_text())
     by_kind: dict[str, list[int]] = {}
     anon_kind: dict[str, list[int]] = {}
+    cpu_kind: dict[str, float] = {}
     for pid, (cmdline, rss) in peaks.items():
         by_kind.setdefault(_label(cmdline), []).append(rss)
         anon_kind.setdefault(_label(cmdline), []).append(anon.get(pid, 0))
-    return {"wall": wall, "manifest": manifest, "peaks": by_kind, "anon": anon_kind, "written": sum(written.values()),
+    for pid, seconds in cpu.items():
+        label = _label(peaks.get(pid, ("", 0))[0])
+        kind = label if label in ("driver", "NotePipeline") else "tasks" if label.startswith("ray::") or label in (
+            "measure_partition", "ReadNoteChunks") else "Ray daemons and others"
+        cpu_kind[kind] = cpu_kind.get(kind, 0.0) + seconds
+    return {"wall": wall, "manifest": manifest, "peaks": by_kind, "anon": anon_kind, "cpu": cpu_kind,
+            "written": sum(written.values()),
             "out_bytes": _du(out), "peak_out": max(peak_out, _du(out)), "stderr": stderr}
 
 
@@ -265,6 +292,13 @@ def main() -> None:
                   f"{c['notes_quarantined']:,}; {c['evidence']:,} evidence items; {c['outcomes']:,} outcome rows; "
                   f"{m['run']['chunks']} chunks, {m['run']['partitions']} partitions")
             print(f"  stages: {timings}")
+            cpu = r["cpu"]
+            total, extraction = sum(cpu.values()), cpu.get("NotePipeline", 0.0)
+            print(f"  CPU: {total:.0f} s in all; pipeline actors (extraction) {extraction:.0f} s, driver "
+                  f"{cpu.get('driver', 0):.0f} s, tasks (reading, index, measures, report material and files) "
+                  f"{cpu.get('tasks', 0):.0f} s, Ray daemons and others {cpu.get('Ray daemons and others', 0):.0f} s "
+                  f"(all / extraction: {total / max(extraction, 1e-9):.2f}; load average "
+                  f"{os.getloadavg()[0]:.1f} at the end)")
             driver = max(r["peaks"].get("driver", [0]))
             print(f"  peak RSS: driver {_mib(driver)}; pipeline workers "
                   + ", ".join(_mib(x) for x in sorted(r["peaks"].get("NotePipeline", []), reverse=True)[:workers * 2])

@@ -49,21 +49,49 @@ def unsafe_cell(value: Any) -> Any:
     return value
 
 
+_FIRST = frozenset(FORMULA_TRIGGERS) | {"'"}  # first characters that may need safe_cell
+
+
 class SafeDictWriter:
-    """``csv.DictWriter`` for the project's CSV files: safe cells, ``\n`` line ends, CRs quoted."""
+    """``csv.DictWriter`` for the project's CSV files: safe cells, ``\n`` line ends, CRs quoted.
+
+    A row with exactly the fieldnames (the usual case) is written as a list, each cell through
+    :func:`safe_cell` only when its first character could need it: the bytes ``csv.DictWriter`` gives
+    (a row with missing or other keys goes through ``csv.DictWriter`` itself: ``restval``, the error)."""
 
     def __init__(self, fh: IO[str], fieldnames: Sequence[str]) -> None:
         self.fieldnames = list(fieldnames)
+        self._keys = frozenset(self.fieldnames)
         self._plain = csv.DictWriter(fh, fieldnames=self.fieldnames, lineterminator="\n")
         self._quoted = csv.DictWriter(fh, fieldnames=self.fieldnames, lineterminator="\n", quoting=csv.QUOTE_ALL)
+        self._plain_rows = self._plain.writer
+        self._quoted_rows = self._quoted.writer
 
     def writeheader(self) -> None:
         self.writerow(dict(zip(self.fieldnames, self.fieldnames, strict=True)))
 
     def writerow(self, row: Mapping[str, Any]) -> None:
-        safe = safe_row(row)
-        has_cr = any(isinstance(v, str) and "\r" in v for v in safe.values())
-        (self._quoted if has_cr else self._plain).writerow(safe)
+        if len(row) != len(self._keys) or row.keys() != self._keys:
+            safe = safe_row(row)
+            has_cr = any(isinstance(v, str) and "\r" in v for v in safe.values())
+            (self._quoted if has_cr else self._plain).writerow(safe)
+            return
+        cells = []
+        has_cr = False
+        for key in self.fieldnames:
+            v = row[key]
+            if type(v) is str:
+                if v:
+                    if v[0] in _FIRST:
+                        v = safe_cell(v)
+                    if not has_cr and "\r" in v:
+                        has_cr = True
+            elif v is not None and not isinstance(v, (int, float)):
+                v = safe_cell(v)
+                if isinstance(v, str) and "\r" in v:
+                    has_cr = True
+            cells.append(v)
+        (self._quoted_rows if has_cr else self._plain_rows).writerow(cells)
 
     def writerows(self, rows: Iterable[Mapping[str, Any]]) -> None:
         for row in rows:

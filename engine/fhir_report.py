@@ -477,14 +477,34 @@ def _group_counts(outcomes: Iterable[MeasureOutcome]) -> dict[str, dict[str, int
     """Population counts per group, groups in the order they first appear."""
     out: dict[str, dict[str, int]] = {}
     for o in outcomes:
-        counts = out.setdefault(o.group, dict.fromkeys((name for name, _, _ in POPULATIONS), 0))
-        for name in counts:
-            counts[name] += int(getattr(o.populations, name))
+        counts = out.get(o.group)
+        if counts is None:
+            counts = out[o.group] = dict.fromkeys(_POPULATION_NAMES, 0)
+        for name, value in o.populations.as_ints().items():
+            counts[name] += value
     return out
+
+
+_POPULATION_NAMES = tuple(name for name, _, _ in POPULATIONS)
 
 
 def _line(resource: dict[str, Any]) -> str:
     return json.dumps(resource, ensure_ascii=False, separators=(",", ":"))
+
+
+def _bundle_line(bundle: dict[str, Any], known: Mapping[int, str]) -> str:
+    """``_line(bundle)``, the resources already serialized (``known``: by ``id()``) taken as they are (a
+    JSON object is its members' text joined in order): each individual MeasureReport is encoded once."""
+    if not bundle or list(bundle)[-1] != "entry":
+        return _line(bundle)
+    head = {k: v for k, v in bundle.items() if k != "entry"}
+    entries = []
+    for e in bundle["entry"]:
+        if list(e) != ["fullUrl", "resource"]:
+            return _line(bundle)
+        body = known.get(id(e["resource"]))
+        entries.append(f'{{"fullUrl":{_line(e["fullUrl"])},"resource":{body or _line(e["resource"])}}}')
+    return (_line(head)[:-1] + "," if head else "{") + '"entry":[' + ",".join(entries) + "]}"
 
 
 def fhir_material(run: RunData) -> Material:
@@ -503,11 +523,12 @@ def fhir_material(run: RunData) -> Material:
     for n, patient_id in enumerate(sorted(per_patient)):
         measures = {m: os for m, os in per_patient[patient_id].items() if any(o.populations.ipp for o in os)}
         reports = {m: b.individual(patient_id, m, os) for m, os in sorted(measures.items())}
+        lines = {id(report): _line(report) for report in reports.values()}
         for report in reports.values():
-            material.add("fhir_individual", [patient_id, n], _line(report))
+            material.add("fhir_individual", [patient_id, n], lines[id(report)])
         bundle = b.gaps_bundle(patient_id, reports, measures)
         if bundle is not None:
-            material.add("fhir_bundle", [patient_id, n], _line(bundle))
+            material.add("fhir_bundle", [patient_id, n], _bundle_line(bundle, lines))
 
     def entry(os: list[MeasureOutcome]) -> list[Any]:
         return [os[0].measure_version, os[0].inverse, list(_group_counts(os).items())]

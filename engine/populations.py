@@ -32,7 +32,8 @@ class PopulationFlags:
     numex: bool = False
 
     def as_ints(self) -> dict[str, int]:
-        return {k: int(getattr(self, k)) for k in ("ipp", "denom", "denex", "denexcep", "numer", "numex")}
+        return {"ipp": int(self.ipp), "denom": int(self.denom), "denex": int(self.denex),
+                "denexcep": int(self.denexcep), "numer": int(self.numer), "numex": int(self.numex)}
 
 
 def apply_precedence(raw: PopulationFlags) -> PopulationFlags:

@@ -77,28 +77,38 @@ def _summary_rows(run: RunData, by_provider: bool) -> list[dict[str, Any]]:
     rows: dict[tuple[str, str, str], dict[str, Any]] = {}
     seen: set[tuple[str, str, str, str]] = set()
     measures: dict[str, MeasureOutcome] = {}
+    ids: dict[tuple[str, str], str] = {}  # (measure, group) -> short_id (one spec lookup each)
+    labels = []
     for o in run.outcomes:
-        measures.setdefault(short_id(o, run), o)
+        label = ids.get((o.measure_id, o.group))
+        if label is None:
+            label = ids[o.measure_id, o.group] = short_id(o, run)
+        labels.append(label)
+        measures.setdefault(label, o)
     units: set[tuple[str, str]] = {((p.clinic_id or UNASSIGNED), (p.provider_id or NO_PROVIDER) if by_provider
                                     else "") for p in run.patients.values()}
-    for o in run.outcomes:
+    everyone = (ALL_CLINICS, "")
+    for o, label in zip(run.outcomes, labels, strict=True):
         p = run.patients.get(o.patient_id)
         clinic = (p.clinic_id if p else None) or UNASSIGNED
         provider = ((p.provider_id if p else None) or NO_PROVIDER) if by_provider else ""
-        units.add((clinic, provider))
-        for unit in ((clinic, provider), (ALL_CLINICS, "")):
-            label = short_id(o, run)
-            key = (*unit, label)
+        unit = (clinic, provider)
+        units.add(unit)
+        counts = o.populations.as_ints()
+        open_gap = int(o.gap_open and o.gap_reason is not None)
+        reopening = int(o.prospective_gap)
+        for u in (unit, everyone):
+            key = (*u, label)
             row = rows.get(key)
             if row is None:
-                row = rows[key] = _empty(unit, label, o, run)
+                row = rows[key] = _empty(u, label, o, run)
             if (*key, o.patient_id) not in seen:
                 seen.add((*key, o.patient_id))
                 row["patients"] += 1
-            for k, v in o.populations.as_ints().items():
+            for k, v in counts.items():
                 row[k] += v
-            row["open_gaps"] += int(o.gap_open and o.gap_reason is not None)
-            row["reopening"] += int(o.prospective_gap)
+            row["open_gaps"] += open_gap
+            row["reopening"] += reopening
     for clinic, provider in units:  # every clinic (provider) has a row per measure, zeros included
         for label, o in measures.items():
             if (clinic, provider, label) not in rows:

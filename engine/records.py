@@ -26,6 +26,7 @@ __all__ = [
     "STATUSES",
     "Status",
     "StructuredEvent",
+    "evidence_sort_key",
 ]
 
 Status = Literal[
@@ -148,3 +149,9 @@ class Evidence(BaseModel):
     def to_json_dict(self) -> dict[str, Any]:
         """The evidence.jsonl row: JSON-safe, stable key order."""
         return self.model_dump(mode="json")
+
+
+def evidence_sort_key(e: Evidence) -> tuple[str, str, int, int, str, str]:
+    """The deterministic order of evidence (``evidence.jsonl``, the partitions): patient, note, offsets,
+    element, id. Here, not in pipelines/, so that measure tasks sort without importing spaCy."""
+    return (e.patient_id, e.note_id or "", e.start or -1, e.end or -1, e.element, e.evidence_id)

@@ -108,7 +108,7 @@ def merge_saved(folders: Sequence[Path], target: Path) -> None:
             return
         with path.open(encoding="utf-8") as fh:
             for line in fh:
-                yield json.loads(line)[0], line
+                yield _key_of(line), line
 
     for name in names:
         with _stream_file(target, name).open("w", encoding="utf-8", newline="\n") as out:
@@ -117,6 +117,14 @@ def merge_saved(folders: Sequence[Path], target: Path) -> None:
                 out.write(line)
     counts = fold_counts(c for f in folders for c in json.loads((Path(f) / "counts.json").read_text(encoding="utf-8")))
     (target / "counts.json").write_text(json.dumps(counts, ensure_ascii=False), encoding="utf-8")
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _key_of(line: str) -> list[Any]:
+    """The key of a saved row (``[key, payload]``), its payload left unread."""
+    return _DECODER.raw_decode(line, 1)[0]
 
 
 @dataclass(frozen=True)

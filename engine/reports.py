@@ -52,7 +52,7 @@ from engine.worklist_files import (
     write_worklist_xlsx_parts,
 )
 
-__all__ = ["FORMAT_ORDER", "REPORT_WRITERS", "ReportFormatError", "ReportWriter", "file_digests",
+__all__ = ["FORMAT_ORDER", "REPORT_WRITERS", "ReportFormatError", "ReportWriter", "WriterCall", "file_digests",
            "parse_formats", "register_writer", "render_parts", "render_reports", "report_material"]
 
 ReportWriter = Callable[[RunData, Path], list[Path]]
@@ -145,13 +145,31 @@ def report_material(run: RunData, formats: Iterable[str] | str | None = None) ->
     return material
 
 
+# The file writers from partitions, the longest first (what a pool of workers should start with).
+_LONGEST_FIRST = (write_worklist_xlsx, write_audit_html, write_fhir, _care_gap_csv, write_worklist_csv,
+                  write_summary_xlsx, write_summary_csv)
+
+WriterCall = tuple[PartsWriter, Parts, RunData, Path]
+
+
 def render_parts(parts: Parts, run: RunData, out_dir: Path, formats: Iterable[str] | str | None = None,
-                 whole: Callable[[], RunData] | None = None) -> list[Path]:
+                 whole: Callable[[], RunData] | None = None,
+                 each: Callable[[Sequence[WriterCall]], Iterable[list[Path]]] | None = None) -> list[Path]:
     """Write the reports of ``formats`` under ``out_dir`` from the partitions' material; ``run`` gives
     what is not per partition (job, period, specs, versions, warnings). A writer registered with
-    :func:`register_writer` reads a whole :class:`RunData`: ``whole()`` (loaded only then)."""
+    :func:`register_writer` reads a whole :class:`RunData`: ``whole()`` (loaded only then).
+
+    ``each`` runs the file writers (``(writer, parts, run, out_dir)`` calls, each writing its own files,
+    the longest first) and yields the files each wrote, e.g. as parallel Ray tasks (qae/report_run.py);
+    default: one after the other, here. With a registered writer among ``formats`` every writer runs
+    here, in format order."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    chosen = [w for fmt in _ordered(formats) for w in REPORT_WRITERS[fmt]]
+    if each is not None and all(w in PART_WRITERS for w in chosen):
+        order = sorted(chosen, key=lambda w: _LONGEST_FIRST.index(w) if w in _LONGEST_FIRST else len(_LONGEST_FIRST))
+        found = [p for paths in each([(PART_WRITERS[w][1], parts, run, out_dir) for w in order]) for p in paths]
+        return sorted(dict.fromkeys(found))
     written: list[Path] = []
     for fmt in _ordered(formats):
         for writer in REPORT_WRITERS[fmt]:

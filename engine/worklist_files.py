@@ -282,20 +282,36 @@ def _summary_sheet(wb: Any, run: RunData, clinic: str, stats: dict[str, Any], ra
     rates_chart(ws, r + 1, n, len(series), f"Rate per measure: {clinic} and all clinics", f"G{r + 1}")
 
 
-def _spill(rows: Iterable[dict[str, Any]], path: Path) -> Path:
-    with path.open("w", encoding="utf-8", newline="\n") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
-    return path
+def _spill(rows: Iterable[dict[str, Any]], path: Path, by_service: bool = False) -> dict[str | None, Path]:
+    """Write ``rows`` to ``path`` (one JSON line each); ``by_service``: also each service's rows to a file of
+    their own, in the same order (a service's sheet reads its rows only). Returns the files: None -> all."""
+    files: dict[str | None, Path] = {None: path}
+    handles: dict[str, Any] = {}
+    try:
+        with path.open("w", encoding="utf-8", newline="\n") as fh:
+            for row in rows:
+                line = json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
+                fh.write(line)
+                if by_service:
+                    out = handles.get(row["service"])
+                    if out is None:
+                        files[row["service"]] = path.with_name(f"{path.stem}.{len(handles)}{path.suffix}")
+                        out = handles[row["service"]] = files[row["service"]].open("w", encoding="utf-8",
+                                                                                   newline="\n")
+                    out.write(line)
+    finally:
+        for out in handles.values():
+            out.close()
+    return files
 
 
-def _read(path: Path, service: str | None = None) -> Callable[[], Iterator[dict[str, Any]]]:
+def _read(path: Path | None) -> Callable[[], Iterator[dict[str, Any]]]:
     def rows() -> Iterator[dict[str, Any]]:
+        if path is None:
+            return
         with path.open(encoding="utf-8") as fh:
             for line in fh:
-                row = json.loads(line)
-                if service is None or row["service"] == service:
-                    yield _values(row, rich=True)
+                yield _values(json.loads(line), rich=True)
     return rows
 
 
@@ -311,17 +327,17 @@ def write_worklist_xlsx_parts(parts: Parts, run: RunData, out_dir: Path) -> list
     reopen_groups = clinics.each("worklist_reopen")
     with tempfile.TemporaryDirectory(prefix="qae-worklist-") as scratch:
         for clinic, open_iter in clinics.each("worklist_open"):
-            open_file = _spill(open_iter, Path(scratch) / "open.jsonl")
-            reopen_file = _spill(next(reopen_groups)[1], Path(scratch) / "reopen.jsonl")
+            open_files = _spill(open_iter, Path(scratch) / "open.jsonl", by_service=True)
+            reopen_file = _spill(next(reopen_groups)[1], Path(scratch) / "reopen.jsonl")[None]
             st = stats.get(clinic, empty)
             wb = new_workbook()
             _summary_sheet(wb, run, clinic, st, rates)
             used = {"summary"}
             services = {k: v for k, v in st["services"].items() if v["rows"]}
             dated_all = set().union(*(v["dated"] for v in services.values())) if services else set()
-            sheets = [("All open gaps", OPEN_COLUMNS, _read(open_file), st["open"], dated_all)]
+            sheets = [("All open gaps", OPEN_COLUMNS, _read(open_files[None]), st["open"], dated_all)]
             for service in sorted(services):
-                sheets.append((service, OPEN_COLUMNS, _read(open_file, service), services[service]["rows"],
+                sheets.append((service, OPEN_COLUMNS, _read(open_files.get(service)), services[service]["rows"],
                                services[service]["dated"]))
             sheets.append((f"Reopen in {nxt.start.year}", REOPEN_COLUMNS, _read(reopen_file), st["reopen"],
                            st["reopen_dated"]))

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +27,16 @@ from openpyxl.cell._writer import write_cell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
+from openpyxl.compat import safe_string
 from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.worksheet.dimensions import RowDimension
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
+from openpyxl.xml.functions import xmlfile
 
 from engine.cells import safe_cell
 
@@ -236,8 +241,14 @@ def add_table(ws: Worksheet, columns: Sequence[Column], rows: Sequence[dict[str,
         ws.auto_filter.ref = f"A{first_row}:{get_column_letter(len(columns))}{last}"
 
 
+_CACHED = 50_000  # distinct cell texts remembered while a sheet is written
+
+
 class _Row(dict):
-    """A streamed table row (the values by column key) on its way to :meth:`_TableSheetWriter.write_row`."""
+    """A streamed table row (the values by column key) on its way to :meth:`_TableSheetWriter.write_row`,
+    with its height."""
+
+    height: float = LINE_HEIGHT
 
 
 def _escape(text: str) -> str:
@@ -263,14 +274,25 @@ class _TableSheetWriter(WorksheetWriter):
         self._ids = [f"{styles_index.add(style)}" for style in styles]  # the order the cells add them
         self._letters = [get_column_letter(i) for i in range(1, len(columns) + 1)]
         n = 0
+        wrapped = [(col.key, col.width) for col in columns if col.wrap]
+        counted: dict[tuple[str, float], int] = {}  # (text, width) -> lines: column values repeat
         for r, row in enumerate(source(), start=first_row + 1):
             lines = 1
-            for col in columns:
-                if col.wrap:
-                    lines = max(lines, _lines(_text_of(row.get(col.key)), col.width))
-            ws.row_dimensions[r].height = LINE_HEIGHT * min(lines, 12)  # explicit: viewers need not re-flow
-            yield r, _Row(row)
-            del ws.row_dimensions[r]
+            for key, width in wrapped:
+                value = row.get(key)
+                if type(value) is str:
+                    k = counted.get((value, width))
+                    if k is None:
+                        if len(counted) >= _CACHED:
+                            counted.clear()
+                        k = counted[value, width] = _lines(value, width)
+                else:
+                    k = _lines(_text_of(value), width)
+                if k > lines:
+                    lines = k
+            out = _Row(row)
+            out.height = LINE_HEIGHT * min(lines, 12)  # explicit: viewers need not re-flow
+            yield r, out
             n += 1
         if n != count:
             raise ValueError(f"sheet {ws.title!r}: {n} rows written, {count} expected")
@@ -282,7 +304,7 @@ class _TableSheetWriter(WorksheetWriter):
         ws = self.ws
         _, _, _, columns, styles = ws._table
         attrs = {"r": f"{row_idx}"}
-        attrs.update(ws.row_dimensions.get(row_idx, {}))
+        attrs.update(self._height_attrs(row.height))
         raw = getattr(xf, "_file", None)  # openpyxl's own xmlfile; lxml's (when installed) has none
         with xf.element("row", attrs):
             out: list[str] = []
@@ -297,16 +319,14 @@ class _TableSheetWriter(WorksheetWriter):
                 elif value is None:
                     out.append(f'{ref} t="n" />')
                 elif type(value) is str:
-                    text = safe_cell(_clean(value))
-                    if not text:
-                        out.append(f'{ref} t="inlineStr" />')
-                        continue
-                    stripped = text.strip()
-                    space = ' xml:space="preserve"' if stripped and stripped != text else ""
-                    out.append(f'{ref} t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>')
+                    out.append(ref + self._text_cell(value))
                 elif type(value) is int:
                     out.append(f'{ref} t="n"><v>{value}</v></c>')
-                else:  # a date, rich text ...: openpyxl's own writer
+                elif type(value) is date and not ws.parent.iso_dates:
+                    out.append(f'{ref} t="n"><v>{safe_string(to_excel(value, ws.parent.epoch))}</v></c>')
+                elif type(value) is CellRichText and self._rich_ok(value):
+                    out.append(f'{ref} t="inlineStr"><is>{self._rich(value)}</is></c>')
+                else:  # a datetime, unusual rich text ...: openpyxl's own writer
                     raw("".join(out))
                     out = []
                     cell = Cell(ws, row=row_idx, column=i + 1)
@@ -315,6 +335,63 @@ class _TableSheetWriter(WorksheetWriter):
                     write_cell(xf, ws, cell, cell.has_style)
             if raw is not None:
                 raw("".join(out))
+
+
+    def _text_cell(self, value: str) -> str:
+        """A text cell after its reference: safe, cleaned, escaped (remembered: column values repeat)."""
+        cache = self.__dict__.setdefault("_texts", {})
+        done = cache.get(value)
+        if done is None:
+            text = safe_cell(_clean(value))
+            if not text:
+                done = ' t="inlineStr" />'
+            else:
+                stripped = text.strip()
+                space = ' xml:space="preserve"' if stripped and stripped != text else ""
+                done = f' t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
+            if len(cache) >= _CACHED:
+                cache.clear()
+            cache[value] = done
+        return done
+
+    def _height_attrs(self, height: float) -> dict[str, str]:
+        """The attributes openpyxl writes for a row of that height (its RowDimension's, one per height)."""
+        cache = self.__dict__.setdefault("_heights", {})
+        attrs = cache.get(height)
+        if attrs is None:
+            attrs = cache[height] = dict(RowDimension(self.ws, index=1, ht=height))
+        return attrs
+
+    @staticmethod
+    def _rich_ok(value: CellRichText) -> bool:
+        """Rich text :meth:`_rich` writes as openpyxl does: text runs, none empty."""
+        return bool(value) and all(
+            (type(b) is str and b) or (type(b) is TextBlock and type(b.text) is str and b.text) for b in value)
+
+    def _rich(self, value: CellRichText) -> str:
+        """The ``<is>`` content openpyxl writes for rich text (CellRichText.to_tree): one ``<r>`` per run,
+        a block's font as ``<rPr>`` (serialized once per font by openpyxl's XML writer)."""
+        fonts = self.__dict__.setdefault("_fonts", {})
+        runs = []
+        for b in value:
+            if type(b) is str:
+                runs.append(f"<r>{_text_element(b)}</r>")
+                continue
+            cached = fonts.get(id(b.font))
+            if cached is None or cached[0] is not b.font:
+                buf = BytesIO()
+                with xmlfile(buf) as xf:
+                    xf.write(b.font.to_tree(tagname="rPr"))
+                cached = fonts[id(b.font)] = (b.font, buf.getvalue().decode("utf-8"))
+            runs.append(f"<r>{cached[1]}{_text_element(b.text)}</r>")
+        return "".join(runs)
+
+
+def _text_element(text: str) -> str:
+    """``<t>`` as openpyxl writes it (``xml:space="preserve"`` when spaces lead or trail, text escaped)."""
+    stripped = text.strip()
+    space = ' xml:space="preserve"' if stripped and stripped != text else ""
+    return f"<t{space}>{_escape(text)}</t>"
 
 
 class _Writer(ExcelWriter):
@@ -333,25 +410,46 @@ class _Writer(ExcelWriter):
         writer.cleanup()
 
 
+class _FixedZip(zipfile.ZipFile):
+    """A zip archive whose every entry is written as the fixed-time entry :func:`save_workbook` wants
+    (:data:`FIXED_TIME`, mode 0600, deflated, its size known; data fed in 1 MiB pieces), whatever
+    openpyxl's writer passes: the file's bytes do not depend on the clock, in one compression pass."""
+
+    def _fixed(self, name: str, size: int) -> Any:
+        entry = zipfile.ZipInfo(name, date_time=FIXED_TIME.timetuple()[:6])
+        entry.compress_type = zipfile.ZIP_DEFLATED
+        entry.external_attr = 0o600 << 16
+        entry.file_size = size  # as ZipFile.writestr sets it
+        return self.open(entry, "w")
+
+    def writestr(self, zinfo_or_arcname: Any, data: Any, compress_type: Any = None,  # type: ignore[override]
+                 compresslevel: Any = None) -> None:
+        name = zinfo_or_arcname.filename if isinstance(zinfo_or_arcname, zipfile.ZipInfo) else \
+            zipfile.ZipInfo(zinfo_or_arcname).filename
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        view = memoryview(data)
+        with self._fixed(name, len(data)) as out:
+            for at in range(0, len(data), 1 << 20):
+                out.write(view[at:at + (1 << 20)])
+
+    def write(self, filename: Any, arcname: Any = None, compress_type: Any = None,  # type: ignore[override]
+              compresslevel: Any = None) -> None:
+        info = zipfile.ZipInfo.from_file(filename, arcname)
+        with open(filename, "rb") as data, self._fixed(info.filename, info.file_size) as out:
+            shutil.copyfileobj(data, out, 1 << 20)
+
+
 def save_workbook(wb: Workbook, path: Path) -> Path:
     """Write ``wb`` to ``path`` with fixed timestamps (byte-identical for the same content)."""
     wb.properties.created = FIXED_TIME
     wb.properties.modified = FIXED_TIME
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryFile() as raw, tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as stable:
+    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as stable:
         try:
-            with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+            with _FixedZip(stable, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
                 # what openpyxl's save_workbook does, without stamping the current time
                 _Writer(wb, archive).write_data()
-            raw.seek(0)
-            with zipfile.ZipFile(raw) as src, zipfile.ZipFile(stable, "w", zipfile.ZIP_DEFLATED) as dst:
-                for info in src.infolist():
-                    entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
-                    entry.compress_type = zipfile.ZIP_DEFLATED
-                    entry.external_attr = 0o600 << 16
-                    entry.file_size = info.file_size  # as ZipFile.writestr sets it: the same bytes
-                    with src.open(info) as data, dst.open(entry, "w") as out:
-                        shutil.copyfileobj(data, out, 1 << 20)
             stable.close()
             os.replace(stable.name, path)
         finally:

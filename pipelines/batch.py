@@ -34,7 +34,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from engine.errors import RayConnectionError
-from engine.records import Evidence, Note
+from engine.records import Evidence, Note, evidence_sort_key
 
 __all__ = [
     "ExtractionFailure",
@@ -391,6 +391,3 @@ def iter_sorted(evidence: Iterable[Evidence]) -> Iterator[Evidence]:
     """Evidence in the deterministic output order: patient, note, offsets, element."""
     return iter(sorted(evidence, key=evidence_sort_key))
 
-
-def evidence_sort_key(e: Evidence) -> tuple[str, str, int, int, str, str]:
-    return (e.patient_id, e.note_id or "", e.start or -1, e.end or -1, e.element, e.evidence_id)

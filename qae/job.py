@@ -382,18 +382,23 @@ class _Run:
                                     done=sum(len(pats[i]) for i in self.parts_before))
         todo = [i for i in range(self.partitioning.count) if i not in self.parts_before]
         for result in _run_partitions(todo, pats, evs, encs, sources, folder, self.specs, self.period, self.use_ray,
-                                      self.config.engine):
+                                      self.config.engine, (self.config.name, tuple(self._formats()))):
             folder.record({"stage": "measure", **result})
             self.results[result["partition"]] = result
             stage.advance(result["counts"]["patients"])
         stage.finish()
         self._timed("measures", t)
 
+    def _formats(self) -> list[str]:
+        from engine.reports import parse_formats
+
+        return parse_formats(None if self.config.reports == "all" else self.config.reports)
+
     # ---------------------------------------------------------------- assemble and publish
     def publish(self) -> JobResult:
         from engine.reports import file_digests
         from qae.assemble import assemble_reports, merge_summaries
-        from qae.partitions import merge_counts, part_name
+        from qae.partitions import MATERIAL_DIR, merge_counts, part_name
         from qae.report_run import render_run
         from qae.run_checks import input_warnings
 
@@ -456,8 +461,9 @@ class _Run:
         stage = self.progress.stage("reports", self.partitioning.count + 1, "steps")
         _write_manifest(final, manifest)
         formats = None if self.config.reports == "all" else self.config.reports
+        materials = {part_name(i): folder.parts_dir / f"p{i:05d}" / MATERIAL_DIR for i in order}
         written = render_run(final, final, formats, work=folder.work / "report-parts", use_ray=self.use_ray,
-                             on_partition=lambda: stage.advance(1))
+                             on_partition=lambda: stage.advance(1), materials=materials)
         manifest["reports"] = file_digests(written, final)
         stage.advance(1)
         stage.finish()
@@ -481,13 +487,15 @@ def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
 
 def _run_partitions(todo: Sequence[int], pats: dict[int, list[Any]], evs: dict[int, list[Any]],
                     encs: dict[int, list[Any]], sources: dict[int, list[tuple[str, int]]], folder: RunFolder,
-                    specs: Sequence[Any], period: Any, use_ray: bool, options: Any) -> Iterable[dict[str, Any]]:
-    """Calculate partitions (Ray tasks, or here); yields their results as they finish."""
+                    specs: Sequence[Any], period: Any, use_ray: bool, options: Any,
+                    report: tuple[str, tuple[str, ...]] | None = None) -> Iterable[dict[str, Any]]:
+    """Calculate partitions (Ray tasks, or here); yields their results as they finish. ``report``: the job's
+    name and report formats, for the partitions' report material (qae.partitions.PartitionTask)."""
     from qae.partitions import PartitionTask, measure_partition
 
     def task(i: int) -> PartitionTask:
         return PartitionTask(i, str(folder.parts_dir), sources.get(i, []), pats[i], evs[i], encs[i],
-                             (period.start, period.end))
+                             (period.start, period.end), report)
 
     if not use_ray:
         for i in todo:

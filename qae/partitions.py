@@ -5,8 +5,9 @@ evidence item, structured event and encounter goes to its patient's partition. A
 calculated on its own (:func:`measure_partition`, a Ray task in the job): its note evidence is read
 from the chunk files of the extraction, structured events become evidence, ``engine.calculator``
 gives the outcomes and ``engine.report.write_reports`` the partition's ``outcomes.csv``, which
-qae.assemble merges; the reports are then rendered from the assembled run (engine.reports). Same
-inputs, same partitions, same bytes: nothing depends on the number of workers or input shards.
+qae.assemble merges, and (``PartitionTask.report``) the partition's report material is computed from what
+the task holds (qae.report_run.memory_material); the reports are then rendered from the assembled run
+(engine.reports). Same inputs, same partitions, same bytes: nothing depends on the number of workers or input shards.
 
 Partition files (Parquet; loaders here so that reports can be re-rendered from a run folder):
 
@@ -32,13 +33,14 @@ import typing
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engine.records import Encounter, Evidence, Patient, StructuredEvent
+from engine.records import Encounter, Evidence, Patient, StructuredEvent, evidence_sort_key
 
 __all__ = [
     "Partitioning",
@@ -115,6 +117,11 @@ def _model_schema(model: type[Any]) -> tuple[pa.Schema, dict[str, str]]:
         fields.append(pa.field(name, arrow))
         kinds[name] = kind
     return pa.schema(fields), kinds
+
+
+def json_fields(model: type[Any]) -> list[str]:
+    """The fields of a pydantic model :func:`write_model_table` stores as JSON text (sorted keys)."""
+    return [name for name, kind in _model_schema(model)[1].items() if kind == "json"]
 
 
 def write_model_table(path: Path, model: type[Any], records: Sequence[Any]) -> None:
@@ -206,10 +213,10 @@ def write_outcomes(path: Path, outcomes: Sequence[Any]) -> None:
     schema, kinds, flag_names = _outcome_schema()
     columns: dict[str, list[Any]] = {}
     for name, kind in kinds:
-        values = [getattr(o, name) for o in outcomes]
+        values = list(map(attrgetter(name), outcomes))
         if kind == "flags":
             for k in flag_names:
-                columns[f"populations.{k}"] = [int(getattr(v, k)) for v in values]
+                columns[f"populations.{k}"] = list(map(int, map(attrgetter(k), values)))
             continue
         if kind == "enum":
             values = [None if v is None else v.value for v in values]
@@ -254,6 +261,9 @@ def outcomes_from_table(table: pa.Table) -> list[Any]:
 # --------------------------------------------------------------------------- the measure task
 
 
+MATERIAL_DIR = "material"  # in a partition's folder: its report material (qae.report_run.memory_material)
+
+
 @dataclasses.dataclass
 class PartitionTask:
     """Everything one partition's calculation needs (small: its patients and structured data)."""
@@ -265,6 +275,9 @@ class PartitionTask:
     events: list[StructuredEvent]
     encounters: list[Encounter]
     period: tuple[date, date]
+    # the job's name and report formats: the partition's report material is computed here, from what the
+    # task holds (qae.report_run.memory_material, saved in ``material/``); None: reports read the files
+    report: tuple[str, tuple[str, ...]] | None = None
 
 
 def _note_evidence(sources: Sequence[tuple[str, int]]) -> list[Evidence]:
@@ -282,7 +295,6 @@ def measure_partition(task: PartitionTask, specs: Sequence[Any], options: Any = 
     from engine.periods import MeasurementPeriod
     from engine.report import write_reports
     from engine.structured import events_to_evidence
-    from pipelines.batch import evidence_sort_key
 
     note_items = _note_evidence(task.evidence_sources)
     structured = events_to_evidence(task.events)
@@ -302,6 +314,11 @@ def measure_partition(task: PartitionTask, specs: Sequence[Any], options: Any = 
     write_model_table(tmp / "patients.parquet", Patient, sorted(task.patients, key=lambda p: p.patient_id))
     write_outcomes(tmp / "outcomes.parquet", outcomes)
     summary = write_reports(outcomes, task.patients, evidence, tmp / "reports", care_gaps=False)
+    if task.report is not None:
+        from qae.report_run import memory_material
+
+        memory_material(task.report[0], MeasurementPeriod(*task.period), specs, task.patients, outcomes, evidence,
+                        task.encounters, task.report[1], tmp / MATERIAL_DIR)
     if final.exists():  # an earlier attempt got this far but was not recorded: same content
         shutil.rmtree(final)
     os.replace(tmp, final)

@@ -14,13 +14,20 @@ XLSX worklist rows go through a scratch file (engine/worklist_files.py). Encount
 when the run had one) are read once and split by partition, each partition's job carrying its own.
 A folder without partition files (written before partitions existed) is read whole through
 ``qae.run_folder.load_run`` as one partition.
+
+``qae run`` does not read its partitions back: each measure task computes its partition's material from
+what it holds (:func:`memory_material`, records taken as the Parquet files give them back; the same files
+:func:`partition_material` writes) and ``render_run(materials=...)`` uses it. With ``use_ray`` the report
+files are written by Ray tasks, one per writer, in parallel (the longest first), each reading the saved
+material; the driver only waits for them.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -77,22 +84,19 @@ def partition_material(job: _PartitionJob, base: RunData) -> str:
     import pyarrow.parquet as pq
 
     from engine.records import Evidence
-    from engine.report_parts import merge_saved, save_material
-    from engine.reports import report_material
     from qae.partitions import models_from_table, outcomes_from_table, read_patients_part
 
-    run_dir, target = Path(job.run_dir), Path(job.target)
+    run_dir = Path(job.run_dir)
     outcome_table = pq.read_table(run_dir / "outcomes" / f"{job.name}.parquet")
     own = {p.patient_id: p for p in read_patients_part(run_dir / "patients" / f"{job.name}.parquet")}
     ev_path = run_dir / "evidence" / f"{job.name}.parquet"
     ev_table = pq.read_table(ev_path) if ev_path.is_file() else None
     ids = sorted(set(own) | set(pc.unique(outcome_table["patient_id"]).to_pylist()))
-    slices = [ids[i:i + SLICE_PATIENTS] for i in range(0, len(ids), SLICE_PATIENTS)] or [[]]
-    folders = []
-    for k, chunk in enumerate(slices):
+
+    def one_slice(chunk: list[str]) -> RunData:
         wanted = pa.array(chunk, pa.string())
         outcomes = sorted(outcomes_from_table(outcome_table.filter(pc.is_in(outcome_table["patient_id"], wanted))),
-                          key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode))
+                          key=_outcome_order)
         referenced = pa.array(sorted(_referenced(outcomes)), pa.string())
         evidence = [] if ev_table is None else models_from_table(
             ev_table.filter(pc.is_in(ev_table["evidence_id"], referenced)), Evidence)
@@ -101,14 +105,34 @@ def partition_material(job: _PartitionJob, base: RunData) -> str:
             patients = {pid: own[pid] for pid in chunk if pid in own}
         else:
             patients = {pid: job.patients[pid] for pid in chunk if pid in own and pid in job.patients}
-        run = RunData(job=base.job, period=base.period, specs=base.specs, patients=patients, outcomes=outcomes,
-                      evidence={e.evidence_id: e for e in evidence},
-                      encounters=tuple(e for e in job.encounters if e.patient_id in members),
-                      versions=base.versions, warnings=base.warnings)
+        return RunData(job=base.job, period=base.period, specs=base.specs, patients=patients, outcomes=outcomes,
+                       evidence={e.evidence_id: e for e in evidence},
+                       encounters=tuple(e for e in job.encounters if e.patient_id in members),
+                       versions=base.versions, warnings=base.warnings)
+
+    _save_slices(ids, one_slice, job.formats, Path(job.target))
+    return job.target
+
+
+def _outcome_order(o: Any) -> tuple[str, str, str, str]:
+    return (o.measure_id, o.patient_id, o.group, o.episode)
+
+
+def _save_slices(ids: Sequence[str], one_slice: Callable[[list[str]], RunData], formats: Sequence[str],
+                 target: Path) -> None:
+    """The material of the patients ``ids`` (sorted), :data:`SLICE_PATIENTS` at a time (``one_slice``
+    gives a slice's :class:`RunData`), saved under ``target`` (slices merged, in order)."""
+    from engine.report_parts import merge_saved, save_material
+    from engine.reports import report_material
+
+    slices = [list(ids[i:i + SLICE_PATIENTS]) for i in range(0, len(ids), SLICE_PATIENTS)] or [[]]
+    folders = []
+    for k, chunk in enumerate(slices):
+        run = one_slice(chunk)
         folder = target.with_name(f"{target.name}.slice-{k:04d}")
-        save_material(report_material(run, list(job.formats)), folder)
+        save_material(report_material(run, list(formats)), folder)
         folders.append(folder)
-        del run, outcomes, evidence
+        del run
     if len(folders) == 1:
         if target.exists():
             shutil.rmtree(target)
@@ -117,7 +141,68 @@ def partition_material(job: _PartitionJob, base: RunData) -> str:
         merge_saved(folders, target)
         for folder in folders:
             shutil.rmtree(folder)
-    return job.target
+    (target / FORMATS_FILE).write_text(json.dumps(list(formats)) + "\n", encoding="utf-8")
+
+
+FORMATS_FILE = "formats.json"  # in a saved material folder: the report formats it was computed for
+
+
+def _as_stored(record: Any, model: type[Any]) -> Any:
+    """A pydantic record as the partition's Parquet file gives it back (its JSON-encoded fields through
+    JSON: dict keys sorted, tuples as lists), so that material computed from memory equals material
+    computed from the files."""
+    from qae.partitions import json_fields
+
+    names = json_fields(model)
+    changed = {n: json.loads(json.dumps(getattr(record, n), sort_keys=True, ensure_ascii=False))
+               for n in names if getattr(record, n) is not None}
+    if not changed or all(changed[n] == getattr(record, n) and _same_order(changed[n], getattr(record, n))
+                          for n in changed):
+        return record
+    return model.model_validate({**record.model_dump(), **changed})
+
+
+def _same_order(a: Any, b: Any) -> bool:
+    """Equal values also equal in every dict's key order and every sequence's type (list, not tuple)."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and list(a) == list(b) and all(_same_order(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return type(b) is list and len(a) == len(b) and all(_same_order(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b)
+
+
+def memory_material(job: str, period: MeasurementPeriod, specs: Sequence[Any], patients: Sequence[Patient],
+                    outcomes: Sequence[Any], evidence: Sequence[Any], encounters: Sequence[Encounter],
+                    formats: Sequence[str], target: Path) -> None:
+    """One partition's material from what its measure task holds (``qae run``: no reading back of the
+    partition's files), saved under ``target``: the same files :func:`partition_material` writes from
+    the partition's Parquet files (records are taken as those files give them back)."""
+    import dataclasses
+
+    from engine.records import Evidence
+
+    own = {p.patient_id: _as_stored(p, Patient) for p in sorted(patients, key=lambda p: p.patient_id)}
+    by_patient: dict[str, list[Any]] = {}
+    for o in outcomes:
+        if o.extra:  # stored as JSON with sorted keys
+            extra = json.loads(json.dumps(o.extra, sort_keys=True, ensure_ascii=False))
+            if not _same_order(extra, o.extra):
+                o = dataclasses.replace(o, extra=extra)
+        by_patient.setdefault(o.patient_id, []).append(o)
+    ids = sorted(set(own) | set(by_patient))
+    spec_map = {s.id: s for s in sorted(specs, key=lambda s: s.id)}
+
+    def one_slice(chunk: list[str]) -> RunData:
+        rows = sorted((o for pid in chunk for o in by_patient.get(pid, ())), key=_outcome_order)
+        referenced = _referenced(rows)
+        found = [_as_stored(e, Evidence) for e in evidence if e.evidence_id in referenced]
+        members = set(chunk)
+        return RunData(job=job, period=period, specs=spec_map,
+                       patients={pid: own[pid] for pid in chunk if pid in own}, outcomes=rows,
+                       evidence={e.evidence_id: e for e in found},
+                       encounters=tuple(e for e in encounters if e.patient_id in members))
+
+    _save_slices(ids, one_slice, formats, Path(target))
 
 
 def _by_partition(encounters: Iterable[Encounter], run_dir: Path, names: Sequence[str]) -> list[tuple[Encounter, ...]]:
@@ -147,12 +232,15 @@ def _partitions(run_dir: Path) -> list[str]:
 
 def render_run(run_dir: Path, out_dir: Path, formats: Sequence[str] | str | None = None, *,
                patients: Path | None = None, encounters: Path | None = None, work: Path | None = None,
-               use_ray: bool = False, on_partition: Callable[[], None] | None = None) -> list[Path]:
+               use_ray: bool = False, on_partition: Callable[[], None] | None = None,
+               materials: Mapping[str, Path] | None = None) -> list[Path]:
     """Write the reports of the run in ``run_dir`` under ``out_dir``; returns the files written.
 
     ``patients`` / ``encounters`` replace the files the manifest names; ``work`` holds the
     partitions' material while the reports are written (default: a temporary folder, removed after);
-    ``use_ray``: partitions are Ray tasks (Ray already started)."""
+    ``use_ray``: partitions are Ray tasks (Ray already started); ``materials``: partition name -> the
+    material its measure task saved (``qae run``: :func:`memory_material`), used when it is there and
+    was computed for the same formats (else computed here from the partition's files)."""
     from engine.report_parts import Parts, load_material
     from engine.reports import parse_formats, render_parts
     from qae.inputs import read_encounters, read_patients
@@ -188,15 +276,28 @@ def render_run(run_dir: Path, out_dir: Path, formats: Sequence[str] | str | None
         shutil.rmtree(scratch)
     scratch.mkdir(parents=True, exist_ok=True)
     try:
-        jobs = [_PartitionJob(str(run_dir), n, str(scratch / n), tuple(chosen), override, encs[i])
+        ready = {n: Path(materials[n]) for n in names if materials and override is None and encounters is None
+                 and n in materials and _saved_for(Path(materials[n]), chosen)}
+        jobs = [_PartitionJob(str(run_dir), n, str(ready.get(n, scratch / n)), tuple(chosen), override, encs[i])
                 for i, n in enumerate(names)]
-        for _ in _each_material(jobs, base, use_ray):
+        for _ in ready:
+            if on_partition is not None:
+                on_partition()
+        for _ in _each_material([j for j in jobs if j.name not in ready], base, use_ray):
             if on_partition is not None:
                 on_partition()
         parts = Parts([load_material(Path(j.target)) for j in jobs])
-        return render_parts(parts, base, out_dir, chosen, whole=whole)
+        return render_parts(parts, base, out_dir, chosen, whole=whole, each=_ray_writers if use_ray else None)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _saved_for(folder: Path, formats: Sequence[str]) -> bool:
+    """Whether ``folder`` holds saved material computed for ``formats``."""
+    try:
+        return json.loads((folder / FORMATS_FILE).read_text(encoding="utf-8")) == list(formats)
+    except (OSError, ValueError):
+        return False
 
 
 def _each_material(jobs: Sequence[_PartitionJob], base: RunData, use_ray: bool) -> Iterable[str]:
@@ -213,3 +314,22 @@ def _each_material(jobs: Sequence[_PartitionJob], base: RunData, use_ray: bool) 
         ready, pending = ray.wait(pending, num_returns=1)
         yield ray.get(ready[0])
 
+
+def _write(writer: Callable[..., list[Path]], parts: Any, run: RunData, out_dir: Path) -> list[Path]:
+    return writer(parts, run, out_dir)
+
+
+def _ray_writers(calls: Sequence[Any]) -> Iterable[list[Path]]:
+    """The report file writers as Ray tasks (one CPU each, in the order given: the longest first), each
+    reading the saved material and writing its own files; yields the files each wrote."""
+    import ray
+
+    remote = ray.remote(num_cpus=1, max_retries=3)(_write)
+    refs: dict[int, Any] = {}  # one copy of the run's base in the object store
+    pending = []
+    for writer, parts, run, out_dir in calls:
+        ref = refs.setdefault(id(run), ray.put(run))
+        pending.append(remote.remote(writer, parts, ref, out_dir))
+    while pending:
+        ready, pending = ray.wait(pending, num_returns=1)
+        yield ray.get(ready[0])
