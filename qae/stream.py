@@ -35,6 +35,7 @@ __all__ = [
     "ChunkValidator",
     "NoteChunks",
     "NoteIndex",
+    "PatientIds",
     "chunk_table",
     "extract_chunks",
     "index_notes",
@@ -246,12 +247,25 @@ def _ray_batches(ds: Any) -> Iterator[pa.Table]:
 # --------------------------------------------------------------------------- extraction
 
 
+@dataclass(frozen=True)
+class PatientIds:
+    """The accepted patient ids, as a file the pipeline actors read (qae.input_store writes it), so that
+    the driver never holds them."""
+
+    path: str
+
+    def load(self) -> frozenset[str]:
+        import pyarrow.parquet as pq
+
+        return frozenset(pq.read_table(self.path, columns=["patient_id"]).column(0).to_pylist())
+
+
 class ChunkValidator:
     """The notes contract on a worker (qae.inputs.NoteValidator) plus the index's duplicates."""
 
     def __init__(self, known_patients: Any = None, max_chars: int = DEFAULT_MAX_NOTE_CHARS,
                  duplicates: Mapping[int, Mapping[int, tuple[str, int]]] | None = None) -> None:
-        self._known = known_patients  # a set, or a Ray ObjectRef to one (resolved on first use)
+        self._known = known_patients  # a set, a PatientIds file or a Ray ObjectRef to a set (read on first use)
         self.max_chars = max_chars
         self.duplicates = {int(c): {int(s): tuple(v) for s, v in d.items()} for c, d in (duplicates or {}).items()}
         self._validator: NoteValidator | None = None
@@ -259,7 +273,9 @@ class ChunkValidator:
     def _get(self) -> NoteValidator:
         if self._validator is None:
             known = self._known
-            if known is not None and not isinstance(known, set | frozenset):
+            if isinstance(known, PatientIds):
+                known = known.load()
+            elif known is not None and not isinstance(known, set | frozenset):
                 import ray
 
                 known = ray.get(known)
