@@ -347,7 +347,8 @@ class _Run:
             on_ray = self.use_ray and sum(p.bytes for p in self.plans) >= INDEX_ON_RAY_BYTES
             if self.chunks:
                 stage = self.progress.stage("index", 0, "notes")  # total unknown until indexed
-                self.note_index = index_notes(self.chunks, "ray" if on_ray else "local", on_progress=stage.advance)
+                self.note_index = index_notes(self.chunks, "ray" if on_ray else "local", on_progress=stage.advance,
+                                              spill_dir=self.folder.work)
                 stage.finish()
             else:
                 self.note_index = index_notes(self.chunks)
