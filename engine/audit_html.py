@@ -534,7 +534,7 @@ def write_audit_html_parts(parts: Parts, run: RunData, out_dir: Path, page_size:
     index = out_dir / "audit.html"
     title = f"Audit report: {run.job}"
     paged = {clinic for clinic in clinics if stats[clinic]["patients"] > per_page}
-    if everything["rows"] <= SPLIT_ROWS or (len(clinics) < 2 and not paged):
+    if not paged and (everything["rows"] <= SPLIT_ROWS or len(clinics) < 2):
         return [_page(index, run, title=title, rows=_Rows(everything["rows"], parts.payloads("audit")),
                       stats=everything, summary=summary, chart=chart, links=[], index_href=None,
                       outside_ipp=sum(outside.values()))]
