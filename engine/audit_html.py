@@ -37,7 +37,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
+import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -460,21 +462,59 @@ def _groups(outcomes: Iterable[MeasureOutcome]) -> dict[str, set[str]]:
     return groups
 
 
-def _pages_of(rows: Iterator[dict[str, Any]], per_page: int) -> Iterator[list[dict[str, Any]]]:
-    """A clinic's rows (sorted by patient) cut into pages of ``per_page`` patients."""
-    page: list[dict[str, Any]] = []
-    patients = 0
-    last = None
+class _Spool:
+    """One page's rows on their way to the page: spooled to a scratch file (one JSON line each) while
+    their counts are taken, then read back as the page is written; the writer holds one row at a time."""
+
+    def __init__(self) -> None:
+        self.fh = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self.rows = self.open = self.disagree = 0
+        self.n_patients = 0
+        self.first = self.last = ""
+        self.measures: set[tuple[str, str]] = set()
+        self.statuses: Counter[str] = Counter()
+        self.reasons: set[str] = set()
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        if row["patient_id"] != self.last or not self.rows:
+            self.n_patients += 1
+            self.first = self.first or row["patient_id"]
+            self.last = row["patient_id"]
+        self.rows += 1
+        self.open += row["status"] == "open"
+        self.disagree += bool(row["disagree"])
+        self.measures.add((row["measure_id"], row["title"]))
+        self.statuses[row["status"]] += 1
+        if row["reason"]:
+            self.reasons.add(row["reason"])
+        self.fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+    def stats(self, clinic: str) -> dict[str, Any]:
+        return {"rows": self.rows, "open": self.open, "patients": self.n_patients, "clinics": [clinic],
+                "measures": sorted(self.measures), "statuses": dict(self.statuses), "reasons": sorted(self.reasons),
+                "disagree": self.disagree}
+
+    def read(self) -> Iterator[dict[str, Any]]:
+        self.fh.seek(0)
+        for line in self.fh:
+            yield json.loads(line)
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+def _pages_of(rows: Iterator[dict[str, Any]], per_page: int) -> Iterator[_Spool]:
+    """A clinic's rows (sorted by patient) cut into pages of ``per_page`` patients, each spooled."""
+    page = _Spool()
     for row in rows:
-        if row["patient_id"] != last:
-            if patients == per_page:
-                yield page
-                page, patients = [], 0
-            patients += 1
-            last = row["patient_id"]
-        page.append(row)
-    if page:
+        if row["patient_id"] != page.last and page.n_patients == per_page:
+            yield page
+            page = _Spool()
+        page.add(row)
+    if page.rows:
         yield page
+    else:
+        page.close()
 
 
 def _page_href(name: str, k: int) -> str:
@@ -491,20 +531,20 @@ def _clinic_pages(out_dir: Path, run: RunData, *, title: str, clinic: str, name:
     written: list[Path] = []
     index: list[dict[str, Any]] = []
     for k, page in enumerate(_pages_of(rows, per_page), start=1):
-        if k > total:
-            raise ValueError(f"audit rows of clinic {clinic!r}: more patients than its counts say")
-        nav = {"clinic": clinic, "clinic_href": f"../{name}.html", "page": k, "pages": total,
-               "prev": f"page-{k - 1:04d}.html" if k > 1 else None,
-               "next": f"page-{k + 1:04d}.html" if k < total else None, "numbers": numbers}
-        page_stats = _row_stats(page)
-        path = out_dir / "audit" / _page_href(name, k)
-        written.append(_page(path, run, title=f"{title}, clinic {clinic}, page {k} of {total}",
-                             rows=_Rows(len(page), iter(page)), stats=page_stats, summary=summary, chart=chart,
-                             links=[], index_href="../../audit.html", outside_ipp=0, nav=nav))
-        index.append({"n": k, "href": _page_href(name, k), "first": page[0]["patient_id"],
-                      "last": page[-1]["patient_id"], "patients": page_stats["patients"], "rows": page_stats["rows"],
-                      "open": page_stats["open"]})
-        del page
+        try:
+            if k > total:
+                raise ValueError(f"audit rows of clinic {clinic!r}: more patients than its counts say")
+            nav = {"clinic": clinic, "clinic_href": f"../{name}.html", "page": k, "pages": total,
+                   "prev": f"page-{k - 1:04d}.html" if k > 1 else None,
+                   "next": f"page-{k + 1:04d}.html" if k < total else None, "numbers": numbers}
+            path = out_dir / "audit" / _page_href(name, k)
+            written.append(_page(path, run, title=f"{title}, clinic {clinic}, page {k} of {total}",
+                                 rows=_Rows(page.rows, page.read()), stats=page.stats(clinic), summary=summary,
+                                 chart=chart, links=[], index_href="../../audit.html", outside_ipp=0, nav=nav))
+            index.append({"n": k, "href": _page_href(name, k), "first": page.first, "last": page.last,
+                          "patients": page.n_patients, "rows": page.rows, "open": page.open})
+        finally:
+            page.close()
     if len(index) != total:
         raise ValueError(f"audit rows of clinic {clinic!r}: {len(index)} pages, its counts say {total}")
     clinic_page = _page(out_dir / "audit" / f"{name}.html", run, title=f"{title}, clinic {clinic}",
