@@ -45,7 +45,7 @@ import pyarrow.parquet as pq
 from engine.errors import ConfigError
 from engine.records import Evidence, Note
 from qae import __version__
-from qae.assemble import write_quarantine_stream
+from qae.assemble import merge_summaries, write_quarantine_stream
 from qae.chunks import Chunk, FilePlan, plan_notes
 from qae.config import JobConfig
 from qae.input_store import InputCounts, InputStore
@@ -59,6 +59,7 @@ from qae.inputs import (
     read_patients,
     require_note_columns,
 )
+from qae.partitions import merge_counts
 from qae.progress import JobProgress
 from qae.staging import RunFolder, atomic_write, file_sha256, iter_files
 
@@ -399,26 +400,36 @@ class _Run:
         # partitions computed before count only if every chunk they read was there already
         done = {} if self.reextracted else {
             rec["partition"]: rec for rec in self.records if rec.get("stage") == "measure"}
-        self.parts_before = {i: rec for i, rec in done.items() if (folder.parts_dir / f"p{i:05d}").is_dir()}
-        del self.records  # the checkpoint as read: what is still needed is in chunk_records and parts_before
+        before = {i: rec for i, rec in done.items() if (folder.parts_dir / f"p{i:05d}").is_dir()}
+        del self.records, done  # the checkpoint as read: what is still needed is in chunk_records and below
+        self.parts_before = set(before)
         folder.parts_dir.mkdir(parents=True, exist_ok=True)
-        self.results = dict(self.parts_before)
+        # the partitions' summaries and counts are summed as they come (sums: the order does not matter)
+        self.summary: dict[str, Any] = merge_summaries([])
+        self.counts: dict[str, Any] = {}
+        for rec in before.values():
+            self._fold(rec)
+        del before
         stage = self.progress.stage("measures", self.patient_count, "patients",
                                     done=sum(self.patients_per_part[i] for i in self.parts_before))
         todo = [i for i in range(self.partitioning.count) if i not in self.parts_before]
         for result in _run_partitions(todo, self.shards, self.chunk_records, folder, self.specs, self.period,
                                       self.use_ray, self.config.engine):
             folder.record({"stage": "measure", **result})
-            self.results[result["partition"]] = result
+            self._fold(result)
             stage.advance(result["counts"]["patients"])
         stage.finish()
         self._timed("measures", t)
 
+    def _fold(self, result: dict[str, Any]) -> None:
+        self.summary = merge_summaries([self.summary, result["summary"]])
+        self.counts = merge_counts([self.counts, result["counts"]])
+
     # ---------------------------------------------------------------- assemble and publish
     def publish(self) -> JobResult:
         from engine.reports import file_digests
-        from qae.assemble import assemble_reports, merge_summaries
-        from qae.partitions import merge_counts, part_name
+        from qae.assemble import assemble_reports
+        from qae.partitions import part_name
         from qae.report_run import render_run
         from qae.run_checks import input_warnings
 
@@ -431,8 +442,7 @@ class _Run:
         assembled = assemble_reports(final, [(i, folder.parts_dir / f"p{i:05d}") for i in order],
                                      {i: part_name(i) for i in order},
                                      self.input_quarantine, chunk_q)
-        summary = merge_summaries(self.results[i]["summary"] for i in order)
-        counts = merge_counts(self.results[i]["counts"] for i in order)
+        summary, counts = self.summary, self.counts
         notes_read = self.note_index.total
         processed = sum(rec["processed"] for rec in records.values())
         quarantined = sum(rec["quarantined"] for rec in records.values())
