@@ -4,7 +4,10 @@ the HTML behaves in headless Chromium (load, one filter, the JS heap). Prints fi
 Run (MTSamples, 2,326 notes):
     .venv/bin/qae run --notes ../shared/data/mtsamples/notes.jsonl \
         --patients ../shared/data/mtsamples/patients.csv --out /tmp/mts --no-ray
-    .venv/bin/python benchmarks/audit_report_bench.py /tmp/mts [--no-browser]
+    .venv/bin/python benchmarks/audit_report_bench.py /tmp/mts [--no-browser] [--page-patients N]
+
+The audit pages of a clinic hold at most N patients each (default: engine.audit_html.PAGE_PATIENTS);
+the browser opens the first page of rows (the one page, for a small run).
 """
 
 from __future__ import annotations
@@ -57,16 +60,17 @@ def _browser(page: Path) -> None:
             driver.quit()
 
 
-def main(run_dir: Path, browser: bool = True) -> None:
+def main(run_dir: Path, browser: bool = True, page_patients: int | None = None) -> None:
     t = time.perf_counter()
     run = load_run(run_dir)
     print(f"load_run: {time.perf_counter() - t:.2f} s ({len(run.outcomes)} outcomes, {len(run.evidence)} evidence, "
           f"{len(run.patients)} patients)")
     with tempfile.TemporaryDirectory() as out:
         t = time.perf_counter()
-        pages = write_audit_html(run, Path(out))
-        print(f"write_audit_html: {time.perf_counter() - t:.2f} s")
-        for p in pages:
+        pages = write_audit_html(run, Path(out), page_patients)
+        print(f"write_audit_html: {time.perf_counter() - t:.2f} s, {len(pages)} files, largest "
+              f"{max(p.stat().st_size for p in pages) / 2**20:.1f} MiB")
+        for p in pages[:12]:
             print(f"  {p.relative_to(out)}: {p.stat().st_size / 2**20:.1f} MiB")
         t = time.perf_counter()
         files = write_fhir(run, Path(out))
@@ -75,11 +79,14 @@ def main(run_dir: Path, browser: bool = True) -> None:
             lines = sum(1 for _ in f.open(encoding="utf-8"))
             print(f"  {f.relative_to(out)}: {lines} resources, {f.stat().st_size / 2**20:.1f} MiB")
         if browser:
-            for p in pages[:1] if len(pages) == 1 else pages[1:]:
+            rows = [p for p in pages if "/page-" in p.as_posix()][:1] or pages[1:] or pages[:1]
+            for p in rows[:3]:
                 print(p.relative_to(out))
                 _browser(p)
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    main(Path(args[0] if args else "out/demo"), browser="--no-browser" not in sys.argv)
+    argv = sys.argv[1:]
+    size = int(argv[argv.index("--page-patients") + 1]) if "--page-patients" in argv else None
+    args = [a for i, a in enumerate(argv) if not a.startswith("--") and (i == 0 or argv[i - 1] != "--page-patients")]
+    main(Path(args[0] if args else "out/demo"), browser="--no-browser" not in argv, page_patients=size)

@@ -6,7 +6,7 @@ patients file, or a deterministic synthetic one where that file has none), writt
 into a temporary folder; then ``qae run`` runs on them as a subprocess, once per worker count.
 
     .venv/bin/python benchmarks/scale_bench.py --notes 10000 [--workers 1 2] [--shards 4]
-        [--measures all] [--reports csv] [--kill-at 0.5] [--work /tmp/qae-scale] [--keep]
+        [--measures all] [--reports csv] [--kill-at 0.5] [--work /tmp/qae-scale] [--keep] [--rss-log F]
 
 CPU seconds are summed over the process tree (user + system, sampled from /proc with the memory), by
 kind: the pipeline actors (extraction), the driver, Ray's task workers (index, measures, report material
@@ -164,8 +164,18 @@ def _job_command(notes: Path, patients: Path, out: Path, workers: int, measures:
     return cmd
 
 
+def _rss(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def run_job(notes: Path, patients: Path, out: Path, workers: int, measures: str,
-            reports: str | None = None) -> dict[str, Any]:
+            reports: str | None = None, rss_log: Path | None = None) -> dict[str, Any]:
     env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "QAE_PROGRESS": "plain",
            "QAE_PROGRESS_SECONDS": "30"}
     cmd = _job_command(notes, patients, out, workers, measures, reports)
@@ -177,7 +187,10 @@ def run_job(notes: Path, patients: Path, out: Path, workers: int, measures: str,
     cpu: dict[int, float] = {}  # CPU seconds per process, as last sampled (a process's last 0.5 s can be missed)
     peak_out = 0
     last_du = 0.0
+    log = rss_log.open("w", encoding="utf-8") if rss_log else None
     while proc.poll() is None:
+        if log:
+            log.write(f"{time.perf_counter() - started:.1f}\t{_rss(proc.pid) / 2**20:.0f}\n")
         for pid in _tree(proc.pid):
             st = _status(pid)
             if st:
@@ -196,6 +209,8 @@ def run_job(notes: Path, patients: Path, out: Path, workers: int, measures: str,
             last_du = time.monotonic()
         time.sleep(0.5)
     wall = time.perf_counter() - started
+    if log:
+        log.close()
     stderr = proc.stderr.read() if proc.stderr else ""
     if proc.returncode != 0:
         raise SystemExit(f"qae run failed ({proc.returncode}):\n{stderr[-3000:]}")
@@ -265,6 +280,8 @@ def main() -> None:
     parser.add_argument("--reports", default=None, help="report formats qae run renders (default: all)")
     parser.add_argument("--work", type=Path, default=None, help="folder for corpus and outputs (default: temp)")
     parser.add_argument("--keep", action="store_true", help="keep the corpus and outputs")
+    parser.add_argument("--rss-log", type=Path, default=None,
+                        help="write the driver's resident set (MiB) every half second to this file (seconds, MiB)")
     parser.add_argument("--kill-at", type=float, default=None,
                         help="also kill -9 the driver when this fraction of chunks is done, then resume")
     parser.add_argument("--source-notes", type=Path, default=SHARED / "notes.jsonl")
@@ -283,7 +300,8 @@ def main() -> None:
             out = work / f"out-{workers}"
             if out.exists():
                 shutil.rmtree(out)
-            r = run_job(notes, patients, out, workers, args.measures, args.reports)
+            r = run_job(notes, patients, out, workers, args.measures, args.reports,
+                        args.rss_log.with_suffix(f".{workers}.tsv") if args.rss_log else None)
             m, c = r["manifest"], r["manifest"]["counts"]
             timings = ", ".join(f"{k} {v:.0f} s" for k, v in m["timings_seconds"].items())
             print(f"\n{workers} worker(s): {args.notes:,} notes end to end in {r['wall']:.0f} s = "

@@ -22,15 +22,24 @@ Note text is HTML-escaped by jinja2's autoescaping; a Content-Security-Policy al
 page's own script (by its hash) and inline styles, so nothing a note contains can run.
 
 Files: ``<out_dir>/audit.html``. A large run (more than ``SPLIT_ROWS`` rows in more than one
-clinic) is split: ``audit.html`` keeps the summary and links to ``audit/<clinic>.html``, one
-file per clinic (names as in ``care_gaps/``). Output is deterministic: no timestamps, stable
-order.
+clinic, or more than the page size of patients in one) is split: ``audit.html`` keeps the summary
+and links to ``audit/<clinic>.html``, one file per clinic (names as in ``care_gaps/``). A clinic
+with more patients than the page size (:data:`PAGE_PATIENTS`, or ``QAE_AUDIT_PAGE_PATIENTS``, or
+``page_patients``) is paged: ``audit/<clinic>.html`` keeps the clinic's summary and the index of its
+pages (patient ranges, rows, open gaps), and ``audit/<clinic>/page-NNNN.html`` hold the rows of
+consecutive patients (a patient's rows are never split between pages), each page with links to
+the previous and next page, to every page of the clinic, to the clinic and to ``audit.html``. Pages
+are written as the merged rows are read, one page's rows in memory at a time. Output is
+deterministic: no timestamps, stable order.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import os
+import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -49,9 +58,11 @@ from engine.report import merge_summaries, summarize
 from engine.report_parts import Material, Parts, register_counts
 from engine.run_data import RunData
 
-__all__ = ["SPLIT_ROWS", "audit_material", "display_date", "write_audit_html", "write_audit_html_parts"]
+__all__ = ["PAGE_PATIENTS", "SPLIT_ROWS", "audit_material", "display_date", "page_patients", "write_audit_html",
+           "write_audit_html_parts"]
 
 SPLIT_ROWS = 5000  # above this many rows (and with several clinics) each clinic gets its own file
+PAGE_PATIENTS = 500  # patients per page of a clinic's rows (QAE_AUDIT_PAGE_PATIENTS overrides it)
 UNASSIGNED = "unassigned"
 _MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 _POPS = (("ipp", "IPP"), ("denom", "DENOM"), ("denex", "DENEX"), ("denexcep", "DENEXCEP"),
@@ -339,14 +350,25 @@ class _Rows:
             yield RowView(**d)
 
 
+def page_patients(value: int | None = None) -> int:
+    """The page size: ``value``, else ``QAE_AUDIT_PAGE_PATIENTS``, else :data:`PAGE_PATIENTS` (at least 1)."""
+    if value is None:
+        env = os.environ.get("QAE_AUDIT_PAGE_PATIENTS", "").strip()
+        value = int(env) if env.isdigit() else PAGE_PATIENTS
+    return max(1, int(value))
+
+
 def _page(path: Path, run: RunData, *, title: str, rows: _Rows, stats: Mapping[str, Any], summary: dict[str, Any],
-          chart: dict[str, Any], links: list[dict[str, Any]], index_href: str | None, outside_ipp: int) -> Path:
+          chart: dict[str, Any], links: list[dict[str, Any]], index_href: str | None, outside_ipp: int,
+          nav: dict[str, Any] | None = None, pages: list[dict[str, Any]] | None = None) -> Path:
     """Write one page (streamed: the rows are rendered as they are read)."""
     script = _ENV.get_template("audit.js").render()
+    path.parent.mkdir(parents=True, exist_ok=True)
     context = {
         "title": title, "run": run, "period": f"{run.period.start.isoformat()} to {run.period.end.isoformat()}",
         "versions": {k: v for k, v in run.versions.items() if k != "measures"},
         "rows": rows, "summary": summary, "chart": chart, "links": links, "index_href": index_href,
+        "nav": nav, "pages": pages or [],
         "clinics": stats["clinics"], "measures": [tuple(m) for m in stats["measures"]],
         "statuses": [(s, STATUS_TEXT[s], stats["statuses"][s]) for s in STATUS_TEXT if stats["statuses"].get(s)],
         "reasons": _reason_options(set(stats["reasons"])), "outside_ipp": outside_ipp,
@@ -359,19 +381,24 @@ def _page(path: Path, run: RunData, *, title: str, rows: _Rows, stats: Mapping[s
     return path
 
 
-def _row_stats(rows: Sequence[RowView]) -> dict[str, Any]:
-    return {"rows": len(rows), "open": sum(1 for r in rows if r.status == "open"),
-            "clinics": sorted({r.clinic for r in rows}), "measures": sorted({(r.measure_id, r.title) for r in rows}),
-            "statuses": dict(Counter(r.status for r in rows)), "reasons": sorted({r.reason for r in rows if r.reason}),
-            "disagree": sum(1 for r in rows if r.disagree)}
+def _row_stats(rows: Sequence[RowView] | Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Counts and filter options of rows (RowView objects, or the dicts the material holds)."""
+    rs = [r if isinstance(r, Mapping) else r.__dict__ for r in rows]
+    return {"rows": len(rs), "open": sum(1 for r in rs if r["status"] == "open"),
+            "patients": len({r["patient_id"] for r in rs}),
+            "clinics": sorted({r["clinic"] for r in rs}),
+            "measures": sorted({(r["measure_id"], r["title"]) for r in rs}),
+            "statuses": dict(Counter(r["status"] for r in rs)),
+            "reasons": sorted({r["reason"] for r in rs if r["reason"]}),
+            "disagree": sum(1 for r in rs if r["disagree"])}
 
 
 def _merge_stats(stats: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {"rows": 0, "open": 0, "clinics": set(), "measures": set(), "statuses": Counter(),
-                           "reasons": set(), "disagree": 0}
+    out: dict[str, Any] = {"rows": 0, "open": 0, "patients": 0, "clinics": set(), "measures": set(),
+                           "statuses": Counter(), "reasons": set(), "disagree": 0}
     for s in stats:
-        for k in ("rows", "open", "disagree"):
-            out[k] += s[k]
+        for k in ("rows", "open", "disagree", "patients"):
+            out[k] += s.get(k, 0)  # partitions hold distinct patients: their counts add up
         out["clinics"].update(s["clinics"])
         out["measures"].update(tuple(m) for m in s["measures"])
         out["statuses"].update(s["statuses"])
@@ -435,10 +462,103 @@ def _groups(outcomes: Iterable[MeasureOutcome]) -> dict[str, set[str]]:
     return groups
 
 
-def write_audit_html_parts(parts: Parts, run: RunData, out_dir: Path) -> list[Path]:
-    """The audit report(s) from the partitions' material; returns the files written (``audit.html`` first)."""
+class _Spool:
+    """One page's rows on their way to the page: spooled to a scratch file (one JSON line each) while
+    their counts are taken, then read back as the page is written; the writer holds one row at a time."""
+
+    def __init__(self) -> None:
+        self.fh = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self.rows = self.open = self.disagree = 0
+        self.n_patients = 0
+        self.first = self.last = ""
+        self.measures: set[tuple[str, str]] = set()
+        self.statuses: Counter[str] = Counter()
+        self.reasons: set[str] = set()
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        if row["patient_id"] != self.last or not self.rows:
+            self.n_patients += 1
+            self.first = self.first or row["patient_id"]
+            self.last = row["patient_id"]
+        self.rows += 1
+        self.open += row["status"] == "open"
+        self.disagree += bool(row["disagree"])
+        self.measures.add((row["measure_id"], row["title"]))
+        self.statuses[row["status"]] += 1
+        if row["reason"]:
+            self.reasons.add(row["reason"])
+        self.fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+    def stats(self, clinic: str) -> dict[str, Any]:
+        return {"rows": self.rows, "open": self.open, "patients": self.n_patients, "clinics": [clinic],
+                "measures": sorted(self.measures), "statuses": dict(self.statuses), "reasons": sorted(self.reasons),
+                "disagree": self.disagree}
+
+    def read(self) -> Iterator[dict[str, Any]]:
+        self.fh.seek(0)
+        for line in self.fh:
+            yield json.loads(line)
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+def _pages_of(rows: Iterator[dict[str, Any]], per_page: int) -> Iterator[_Spool]:
+    """A clinic's rows (sorted by patient) cut into pages of ``per_page`` patients, each spooled."""
+    page = _Spool()
+    for row in rows:
+        if row["patient_id"] != page.last and page.n_patients == per_page:
+            yield page
+            page = _Spool()
+        page.add(row)
+    if page.rows:
+        yield page
+    else:
+        page.close()
+
+
+def _page_href(name: str, k: int) -> str:
+    return f"{name}/page-{k:04d}.html"
+
+
+def _clinic_pages(out_dir: Path, run: RunData, *, title: str, clinic: str, name: str, rows: Iterator[dict[str, Any]],
+                  stats: Mapping[str, Any], summary: dict[str, Any], chart: dict[str, Any], outside_ipp: int,
+                  per_page: int) -> list[Path]:
+    """A clinic's rows as pages of ``per_page`` patients, then the clinic's page (its summary and the index
+    of its pages); returns the clinic's page first."""
+    total = max(1, -(-stats["patients"] // per_page))
+    numbers = [{"n": k, "href": f"page-{k:04d}.html"} for k in range(1, total + 1)]
+    written: list[Path] = []
+    index: list[dict[str, Any]] = []
+    for k, page in enumerate(_pages_of(rows, per_page), start=1):
+        try:
+            if k > total:
+                raise ValueError(f"audit rows of clinic {clinic!r}: more patients than its counts say")
+            nav = {"clinic": clinic, "clinic_href": f"../{name}.html", "page": k, "pages": total,
+                   "prev": f"page-{k - 1:04d}.html" if k > 1 else None,
+                   "next": f"page-{k + 1:04d}.html" if k < total else None, "numbers": numbers}
+            path = out_dir / "audit" / _page_href(name, k)
+            written.append(_page(path, run, title=f"{title}, clinic {clinic}, page {k} of {total}",
+                                 rows=_Rows(page.rows, page.read()), stats=page.stats(clinic), summary=summary,
+                                 chart=chart, links=[], index_href="../../audit.html", outside_ipp=0, nav=nav))
+            index.append({"n": k, "href": _page_href(name, k), "first": page.first, "last": page.last,
+                          "patients": page.n_patients, "rows": page.rows, "open": page.open})
+        finally:
+            page.close()
+    if len(index) != total:
+        raise ValueError(f"audit rows of clinic {clinic!r}: {len(index)} pages, its counts say {total}")
+    clinic_page = _page(out_dir / "audit" / f"{name}.html", run, title=f"{title}, clinic {clinic}",
+                        rows=_Rows(stats["rows"], iter(())), stats=stats, summary=summary, chart=chart, links=[],
+                        index_href="../audit.html", outside_ipp=outside_ipp, pages=index)
+    return [clinic_page, *written]
+
+
+def write_audit_html_parts(parts: Parts, run: RunData, out_dir: Path, page_size: int | None = None) -> list[Path]:
+    """The audit report(s) from the partitions' material; returns the files written (``audit.html`` first).
+    ``page_size``: patients per page of a clinic (default :func:`page_patients`)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    per_page = page_patients(page_size)
     counts = parts.counts("audit")
     overall = merge_summaries(c["overall"] for c in counts)["measures"]
     clinics = sorted({clinic for c in counts for clinic in c["clinics"]})
@@ -453,7 +573,8 @@ def write_audit_html_parts(parts: Parts, run: RunData, out_dir: Path) -> list[Pa
     chart = _chart(summary, titles)
     index = out_dir / "audit.html"
     title = f"Audit report: {run.job}"
-    if everything["rows"] <= SPLIT_ROWS or len(clinics) < 2:
+    paged = {clinic for clinic in clinics if stats[clinic]["patients"] > per_page}
+    if not paged and (everything["rows"] <= SPLIT_ROWS or len(clinics) < 2):
         return [_page(index, run, title=title, rows=_Rows(everything["rows"], parts.payloads("audit")),
                       stats=everything, summary=summary, chart=chart, links=[], index_href=None,
                       outside_ipp=sum(outside.values()))]
@@ -468,14 +589,23 @@ def write_audit_html_parts(parts: Parts, run: RunData, out_dir: Path) -> list[Pa
         if pending is not None and pending[0] == clinic:
             rows = (p for _, p in pending[1])
         clinic_summary = _summary(summaries[clinic], summaries, [clinic])
-        written.append(_page(out_dir / "audit" / f"{names[clinic]}.html", run, title=f"{title}, clinic {clinic}",
-                             rows=_Rows(stats[clinic]["rows"], rows), stats=stats[clinic], summary=clinic_summary,
-                             chart=_chart(clinic_summary, titles), links=[], index_href="../audit.html",
-                             outside_ipp=outside[clinic]))
+        clinic_chart = _chart(clinic_summary, titles)
+        link = {"clinic": clinic, "href": f"audit/{names[clinic]}.html", "rows": stats[clinic]["rows"],
+                "open": stats[clinic]["open"]}
+        if clinic in paged:
+            pages = _clinic_pages(out_dir, run, title=title, clinic=clinic, name=names[clinic], rows=rows,
+                                  stats=stats[clinic], summary=clinic_summary, chart=clinic_chart,
+                                  outside_ipp=outside[clinic], per_page=per_page)
+            written += pages
+            link["pages"] = len(pages) - 1
+        else:
+            written.append(_page(out_dir / "audit" / f"{names[clinic]}.html", run, title=f"{title}, clinic {clinic}",
+                                 rows=_Rows(stats[clinic]["rows"], rows), stats=stats[clinic], summary=clinic_summary,
+                                 chart=clinic_chart, links=[], index_href="../audit.html",
+                                 outside_ipp=outside[clinic]))
         if pending is not None and pending[0] == clinic:
             pending = next(groups, None)
-        links.append({"clinic": clinic, "href": f"audit/{names[clinic]}.html", "rows": stats[clinic]["rows"],
-                      "open": stats[clinic]["open"]})
+        links.append(link)
     if pending is not None:
         raise ValueError(f"audit rows of clinic {pending[0]!r}: no outcomes of that clinic")
     no_rows = _Rows(0, iter(()))
@@ -484,6 +614,6 @@ def write_audit_html_parts(parts: Parts, run: RunData, out_dir: Path) -> list[Pa
     return [index, *written]
 
 
-def write_audit_html(run: RunData, out_dir: Path) -> list[Path]:
+def write_audit_html(run: RunData, out_dir: Path, page_size: int | None = None) -> list[Path]:
     """Write the audit report(s) under ``out_dir``; returns the files written (``audit.html`` first)."""
-    return write_audit_html_parts(Parts([audit_material(run)]), run, out_dir)
+    return write_audit_html_parts(Parts([audit_material(run)]), run, out_dir, page_size)

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 from engine.report import merge_summaries
-from qae.inputs import QuarantineRecord
 
 __all__ = ["assemble_reports", "merge_summaries", "write_quarantine_stream"]  # merge_summaries: engine.report
 
@@ -109,8 +108,9 @@ def _jsonl(paths: Iterable[Path]) -> Iterator[dict[str, Any]]:
 
 
 def assemble_reports(final: Path, parts: Sequence[tuple[int, Path]], part_names: Mapping[int, str],
-                     input_quarantine: Sequence[QuarantineRecord], chunk_quarantines: Sequence[Path]) -> dict[str, int]:
-    """Write the run's stored results into ``final`` from the partition folders (in partition order)."""
+                     input_quarantine: Path, chunk_quarantines: Sequence[Path]) -> dict[str, int]:
+    """Write the run's stored results into ``final`` from the partition folders (in partition order);
+    ``input_quarantine``: the input files' quarantine rows, sorted (qae.input_store)."""
     final.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     with (final / "evidence.jsonl").open("wb") as out:
@@ -122,7 +122,7 @@ def assemble_reports(final: Path, parts: Sequence[tuple[int, Path]], part_names:
             _link_or_copy(part / f"{kind}.parquet", final / kind / f"{part_names[index]}.parquet")
     counts["outcome_rows"] = merge_sorted_csv([p / "reports" / "outcomes.csv" for _, p in parts],
                                               final / "outcomes.csv", ("measure_id", "patient_id", "group", "episode"))
-    others = sorted((q.to_json_dict() for q in input_quarantine), key=_quarantine_key)
     counts["quarantined"] = write_quarantine_stream(
-        heapq.merge(others, _jsonl(chunk_quarantines), key=_quarantine_key), final / "quarantine.jsonl")
+        heapq.merge(_jsonl([input_quarantine]), _jsonl(chunk_quarantines), key=_quarantine_key),
+        final / "quarantine.jsonl")
     return counts

@@ -142,12 +142,14 @@ def run(
 ) -> None:
     """Run the batch job: notes -> evidence -> measure outcomes -> reports.
 
-    Notes may be one file or a folder of .jsonl/.csv/.parquet shards. The run checkpoints each
-    finished chunk in --out/.qae-run: a killed run started again with the same command resumes
-    where it stopped. The reports (care gaps, worklists, quality summary, HTML audit, FHIR) are
-    rendered from the assembled run as `qae report --run` renders them (from its patient partitions,
-    one at a time: memory does not grow with the run), and published into --out only when complete,
-    with manifest.json listing this run's files and their sha256.
+    Notes may be one file or a folder of .jsonl/.csv/.parquet shards. Patients, events and encounters
+    are validated into --out/.qae-run and split into per-partition shards (the job keeps counts, not
+    records). The run checkpoints each finished chunk in --out/.qae-run: a killed run started again
+    with the same command resumes where it stopped. The reports (care gaps, worklists, quality
+    summary, HTML audit, FHIR) are rendered from the assembled run as `qae report --run` renders them
+    (from its patient partitions, one at a time: memory does not grow with the run), and published
+    into --out only when complete, with manifest.json listing this run's files and their sha256. The
+    HTML audit shows at most 500 patients per page (QAE_AUDIT_PAGE_PATIENTS sets another size).
 
     Example: qae run --config configs/demo.yaml
 
@@ -211,6 +213,7 @@ def report(
     """Render a finished run's reports again from its stored outcomes and evidence, partition by partition (no NLP).
 
     Clinic worklists (XLSX + CSV), the quality summary, care-gap CSVs, and the HTML audit and FHIR when built in.
+    The HTML audit shows at most 500 patients per page of a clinic (QAE_AUDIT_PAGE_PATIENTS sets another size).
 
     Re-rendering gives byte-identical files. Into the run folder: the manifest's "reports" (file, sha256) is updated;
     with --out: OUT/reports.json lists them.

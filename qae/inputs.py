@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -48,6 +48,10 @@ __all__ = [
     "read_events",
     "read_notes",
     "read_patients",
+    "SeenIds",
+    "iter_encounters",
+    "iter_events",
+    "iter_patients",
     "require_note_columns",
 ]
 
@@ -138,26 +142,39 @@ def _normalise(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _read(
+class SeenIds(Protocol):
+    """Ids met so far in a file: ``first(id)`` is True the first time (and records it)."""
+
+    def first(self, record_id: str) -> bool: ...
+
+
+class _SeenSet:
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+
+    def first(self, record_id: str) -> bool:
+        if record_id in self.ids:
+            return False
+        self.ids.add(record_id)
+        return True
+
+
+def _validated(
     path: Path,
     kind: str,
     model: type[T],
     id_field: str | None,
     extra_check: Callable[[T, dict[str, Any]], tuple[str | None, str] | None] | None = None,
     prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-) -> ReadResult:
-    path = Path(path)
-    _check_file(path, kind.capitalize())
-    result = ReadResult(path=path, kind=kind)
-    seen: set[str] = set()
-
-    def quarantine(line: int, record_id: str | None, fld: str | None, reason: str, raw: Any) -> None:
-        result.quarantine.append(QuarantineRecord(str(path), line, kind, record_id, reason, fld, raw))
-
+    seen: SeenIds | None = None,
+) -> Iterator[tuple[int, T | QuarantineRecord]]:
+    """Every record of a file in file order, validated: ``(line, record)`` or ``(line, quarantine
+    record)``. ``seen`` keeps the ids met so far (a set here; the job keeps them on disk)."""
+    seen = seen if seen is not None else _SeenSet()
     for raw in _iter_file(path):
         if raw.data is None or raw.problem is not None:
-            quarantine(raw.line, _record_id(raw.data, id_field), raw.field, raw.problem or "unreadable record",
-                       raw.raw)
+            yield raw.line, QuarantineRecord(str(path), raw.line, kind, _record_id(raw.data, id_field),
+                                             raw.problem or "unreadable record", raw.field, raw.raw)
             continue
         data = _normalise(raw.data)
         if prepare is not None:
@@ -167,24 +184,33 @@ def _read(
             record = model.model_validate(data)
         except ValidationError as exc:
             fld, reason = _first_error(exc)
-            quarantine(raw.line, record_id, fld, reason, raw.data)
+            yield raw.line, QuarantineRecord(str(path), raw.line, kind, record_id, reason, fld, raw.data)
             continue
         if id_field is not None:
             assert record_id is not None
-            if record_id in seen:
-                quarantine(raw.line, record_id, id_field,
-                           f"duplicate {id_field} {record_id!r} (first occurrence kept)", raw.data)
+            if not seen.first(record_id):
+                yield raw.line, QuarantineRecord(str(path), raw.line, kind, record_id,
+                                                 f"duplicate {id_field} {record_id!r} (first occurrence kept)",
+                                                 id_field, raw.data)
                 continue
-            seen.add(record_id)
         if extra_check is not None:
             problem = extra_check(record, raw.data)
             if problem is not None:
                 fld, reason = problem
-                quarantine(raw.line, record_id, fld, reason, raw.data)
+                yield raw.line, QuarantineRecord(str(path), raw.line, kind, record_id, reason, fld, raw.data)
                 continue
+        yield raw.line, record
+
+
+def _read(path: Path, kind: str, records: Iterator[tuple[int, Any]], id_field: str | None) -> ReadResult:
+    result = ReadResult(path=Path(path), kind=kind)
+    for line, record in records:
+        if isinstance(record, QuarantineRecord):
+            result.quarantine.append(record)
+            continue
         result.records.append(record)
-        if record_id is not None:
-            result.lines[record_id] = raw.line
+        if id_field is not None:
+            result.lines[getattr(record, id_field)] = line
     return result
 
 
@@ -344,6 +370,12 @@ def read_notes(
 def read_patients(path: Path) -> ReadResult:
     """Read and validate patients (``patient_id``, ``birth_date``, ``sex`` F/M/U; optional ``clinic_id``,
     ``provider_id``, ``product_line``, and ``name`` and ``mrn``, which clinic worklists show)."""
+    return _read(path, "patients", iter_patients(path), "patient_id")
+
+
+def iter_patients(path: Path, seen: SeenIds | None = None) -> Iterator[tuple[int, Patient | QuarantineRecord]]:
+    """:func:`read_patients` one record at a time: ``(line, Patient or QuarantineRecord)``; ``seen``
+    keeps the patient ids met so far (duplicates are quarantined, the first occurrence kept)."""
     path = Path(path)
     _check_file(path, "Patients")
     _require_columns(path, "patients", PATIENT_COLUMNS)
@@ -357,15 +389,21 @@ def read_patients(path: Path) -> ReadResult:
             data["product_line"] = line.lower()
         return data
 
-    return _read(path, "patients", Patient, "patient_id", prepare=prepare)
+    return _validated(path, "patients", Patient, "patient_id", prepare=prepare, seen=seen)
 
 
-def read_events(path: Path, known_patients: set[str] | None = None) -> ReadResult:
+def read_events(path: Path, known_patients: Container[str] | None = None) -> ReadResult:
     """Read structured events (shared/docs/structured-input.md); ``end_date`` empty = ongoing.
 
     ``element`` must be an element of the vocabulary (measures/elements.yaml) that structured
     data may carry; any other is quarantined with the valid ids.
     """
+    return _read(path, "events", iter_events(path, known_patients), None)
+
+
+def iter_events(path: Path, known_patients: Container[str] | None = None) -> \
+        Iterator[tuple[int, StructuredEvent | QuarantineRecord]]:
+    """:func:`read_events` one record at a time: ``(line, StructuredEvent or QuarantineRecord)``."""
     path = Path(path)
     _check_file(path, "Events")
     _require_columns(path, "events", EVENT_COLUMNS)
@@ -382,11 +420,18 @@ def read_events(path: Path, known_patients: set[str] | None = None) -> ReadResul
             return "end_date", "end_date: before event_date"
         return None
 
-    return _read(path, "events", StructuredEvent, None, check)
+    return _validated(path, "events", StructuredEvent, None, check)
 
 
-def read_encounters(path: Path, known_patients: set[str] | None = None) -> ReadResult:
+def read_encounters(path: Path, known_patients: Container[str] | None = None) -> ReadResult:
     """Read encounters; the ``type`` column holds one or more tags joined by ``|``."""
+    return _read(path, "encounters", iter_encounters(path, known_patients), "encounter_id")
+
+
+def iter_encounters(path: Path, known_patients: Container[str] | None = None, seen: SeenIds | None = None) -> \
+        Iterator[tuple[int, Encounter | QuarantineRecord]]:
+    """:func:`read_encounters` one record at a time: ``(line, Encounter or QuarantineRecord)``; ``seen``
+    keeps the encounter ids met so far."""
     path = Path(path)
     _check_file(path, "Encounters")
     _require_columns(path, "encounters", ENCOUNTER_COLUMNS)
@@ -404,4 +449,4 @@ def read_encounters(path: Path, known_patients: set[str] | None = None) -> ReadR
             return "patient_id", f"patient_id: unknown patient {enc.patient_id!r} (not in the patients file)"
         return None
 
-    return _read(path, "encounters", Encounter, "encounter_id", check, prepare)
+    return _validated(path, "encounters", Encounter, "encounter_id", check, prepare, seen)

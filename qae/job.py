@@ -33,29 +33,33 @@ import hashlib
 import json
 import os
 import time
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from engine.errors import ConfigError
-from engine.records import Evidence, Note, Patient
+from engine.records import Evidence, Note
 from qae import __version__
+from qae.assemble import merge_summaries, write_quarantine_stream
 from qae.chunks import Chunk, FilePlan, plan_notes
 from qae.config import JobConfig
+from qae.input_store import InputCounts, InputStore
 from qae.inputs import (
     QuarantineRecord,
     ReadResult,
-    read_encounters,
-    read_events,
+    iter_encounters,
+    iter_events,
+    iter_patients,
     read_notes,
     read_patients,
     require_note_columns,
 )
+from qae.partitions import merge_counts
 from qae.progress import JobProgress
 from qae.staging import RunFolder, atomic_write, file_sha256, iter_files
 
@@ -72,15 +76,19 @@ class JobResult:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def _input_entry(result: ReadResult) -> dict[str, Any]:
+def _input_entry(result: InputCounts) -> dict[str, Any]:
     return {
         "path": str(result.path),
         "sha256": file_sha256(result.path),
         "bytes": result.path.stat().st_size,
         "read": result.read,
-        "accepted": len(result.records),
-        "quarantined": len(result.quarantine),
+        "accepted": result.accepted,
+        "quarantined": result.quarantined,
     }
+
+
+# the small inputs' readers, called first for their file and column checks (they read lazily)
+_READERS = {"patients": iter_patients, "events": iter_events, "encounters": iter_encounters}
 
 
 def write_evidence(evidence: Iterable[Evidence], path: Path) -> int:
@@ -179,7 +187,19 @@ class _ChunkWriter:
                   "quarantine_file": q_name, "row_groups": row_groups, "read": len(rows),
                   "processed": len(rows) - len(quarantine), "quarantined": len(quarantine), "evidence": len(evidence)}
         self.folder.record(record)
-        self.records[index] = record
+        self.records[index] = _compact(record)
+
+
+def _compact(record: dict[str, Any]) -> dict[str, Any]:
+    """A chunk's checkpoint record as the driver keeps it: the partitions it holds evidence of as a sorted
+    array (row group k holds the k-th; the record's ``row_groups`` numbers them so) instead of a dict."""
+    if "parts" in record:
+        return record
+    out = {k: v for k, v in record.items() if k != "row_groups"}
+    parts = sorted(int(p) for p in record["row_groups"])
+    assert [record["row_groups"][str(p)] for p in parts] == list(range(len(parts)))
+    out["parts"] = np.asarray(parts, dtype=np.int32)
+    return out
 
 
 def _valid_chunk_record(folder: RunFolder, record: dict[str, Any]) -> bool:
@@ -260,28 +280,46 @@ class _Run:
             raise ConfigError("no patients file: give --patients or inputs.patients in the config")
         self.specs = resolve_measures(None if config.measures == "all" else config.measures, load_specs())
         self.period = MeasurementPeriod(start=config.measurement_period.start, end=config.measurement_period.end)
-        patients_r = read_patients(inputs.patients)
-        self.patients: list[Patient] = patients_r.records
-        self.known = frozenset(p.patient_id for p in self.patients)
-        self.events_r = read_events(inputs.events, set(self.known)) if inputs.events else None
-        self.enc_r = read_encounters(inputs.encounters, set(self.known)) if inputs.encounters else None
-        self.small = [r for r in (patients_r, self.events_r, self.enc_r) if r is not None]
+        # the small inputs: checked here (a missing file or column is a one-line error before anything
+        # starts), read into the run's input store once the run folder is ready (below)
+        small = {"patients": Path(inputs.patients), "events": inputs.events, "encounters": inputs.encounters}
+        self.small_paths = {k: Path(v) for k, v in small.items() if v is not None}
+        for kind, path in self.small_paths.items():
+            _READERS[kind](path)
         self.plans = _note_plans(config)
         self.chunks = [c for p in self.plans for c in p.chunks]
         sharding = config.sharding
-        self.partitioning = Partitioning.of_patients(self.known, sharding.patients_per_partition, sharding.partitions)
-        self._timed("read", self.t0)
 
         self.versions = _versions(self.specs, config)
         key = {
             "inputs": {"notes": [[p.path.name, p.sha256] for p in self.plans],
-                       **{r.kind: file_sha256(r.path) for r in self.small}},
+                       **{kind: file_sha256(path) for kind, path in self.small_paths.items()}},
             "config": self.versions["config"],
             "versions": {k: self.versions[k] for k in ("qae", "pipeline", "measures")},
             "sharding": sharding.model_dump(mode="json"),
         }
         self.resumed, self.info = self.folder.begin(key, restart=restart)
-        self.records = self.folder.checkpoint()
+        self.records = [_compact(r) if r.get("stage") == "extract" else r for r in self.folder.checkpoint()]
+
+        # patients, events, encounters: validated into the store, then one shard per partition
+        store = InputStore(self.folder.work / "inputs.sqlite")
+        try:
+            self.small = [store.load_patients(self.small_paths["patients"])]
+            self.partitioning = Partitioning.of_sorted(store.patients, store.patient_ids(),
+                                                       sharding.patients_per_partition, sharding.partitions)
+            for kind in ("events", "encounters"):
+                if kind in self.small_paths:
+                    load = store.load_events if kind == "events" else store.load_encounters
+                    self.small.append(load(self.small_paths[kind], self.partitioning))
+            self.shards = self.folder.work / "inputs"
+            self.patients_per_part = store.write_shards(self.shards, self.partitioning)
+            self.input_quarantine = self.folder.work / "inputs.quarantine.jsonl"
+            write_quarantine_stream(store.quarantine(), self.input_quarantine)
+        finally:
+            store.close()
+            (self.folder.work / "inputs.sqlite").unlink(missing_ok=True)
+        self.patient_count = sum(self.patients_per_part.values())
+        self._timed("read", self.t0)
         self.cluster: dict[str, Any] | None = None
         if self.use_ray:
             import ray
@@ -310,7 +348,8 @@ class _Run:
             on_ray = self.use_ray and sum(p.bytes for p in self.plans) >= INDEX_ON_RAY_BYTES
             if self.chunks:
                 stage = self.progress.stage("index", 0, "notes")  # total unknown until indexed
-                self.note_index = index_notes(self.chunks, "ray" if on_ray else "local", on_progress=stage.advance)
+                self.note_index = index_notes(self.chunks, "ray" if on_ray else "local", on_progress=stage.advance,
+                                              spill_dir=self.folder.work)
                 stage.finish()
             else:
                 self.note_index = index_notes(self.chunks)
@@ -319,7 +358,7 @@ class _Run:
 
     # ---------------------------------------------------------------- extraction
     def extract(self) -> None:
-        from qae.stream import ChunkValidator, extract_chunks
+        from qae.stream import ChunkValidator, PatientIds, extract_chunks
 
         t = time.perf_counter()
         index, folder, r = self.note_index, self.folder, self.config.ray
@@ -334,12 +373,8 @@ class _Run:
             for c in pending:
                 if index.records[c.index] == 0:
                     writer.finish(c.index)  # blank lines only
-            known_ref: Any = self.known
-            if self.use_ray and pending:
-                import ray
-
-                known_ref = ray.put(self.known)
-            validator = ChunkValidator(known_ref, self.config.limits.max_note_chars, index.duplicates)
+            validator = ChunkValidator(PatientIds(str(self.shards / "patient_ids.parquet")),
+                                       self.config.limits.max_note_chars, index.duplicates)
             work = [c for c in pending if index.records[c.index] > 0]
             for batch in extract_chunks(work, validator, executor="ray" if self.use_ray else "local",
                                         options=self.config.pipeline,
@@ -355,39 +390,40 @@ class _Run:
             if missing:
                 raise RuntimeError(f"extraction lost the results of chunk(s) {missing[:5]}: rerun to resume")
         self.reextracted = bool(writer.records)
-        self.chunk_records = {**self.done_before, **writer.records}
+        self.chunk_records = {i: _compact(rec) for i, rec in {**self.done_before, **writer.records}.items()}
         self._timed("extract", t)
 
     # ---------------------------------------------------------------- measures per partition
     def measure(self) -> None:
-        from qae.partitions import group_by_partition
-
         t = time.perf_counter()
         folder = self.folder
         # partitions computed before count only if every chunk they read was there already
         done = {} if self.reextracted else {
             rec["partition"]: rec for rec in self.records if rec.get("stage") == "measure"}
-        self.parts_before = {i: rec for i, rec in done.items() if (folder.parts_dir / f"p{i:05d}").is_dir()}
-        sources: dict[int, list[tuple[str, int]]] = defaultdict(list)
-        for i in sorted(self.chunk_records):
-            rec = self.chunk_records[i]
-            for part, group in sorted(rec["row_groups"].items(), key=lambda kv: int(kv[0])):
-                sources[int(part)].append((str(folder.chunks_dir / rec["file"]), group))
-        pats = group_by_partition(self.patients, self.partitioning)
-        evs = group_by_partition(self.events_r.records if self.events_r else [], self.partitioning)
-        encs = group_by_partition(self.enc_r.records if self.enc_r else [], self.partitioning)
+        before = {i: rec for i, rec in done.items() if (folder.parts_dir / f"p{i:05d}").is_dir()}
+        del self.records, done  # the checkpoint as read: what is still needed is in chunk_records and below
+        self.parts_before = set(before)
         folder.parts_dir.mkdir(parents=True, exist_ok=True)
-        self.results = dict(self.parts_before)
-        stage = self.progress.stage("measures", len(self.patients), "patients",
-                                    done=sum(len(pats[i]) for i in self.parts_before))
+        # the partitions' summaries and counts are summed as they come (sums: the order does not matter)
+        self.summary: dict[str, Any] = merge_summaries([])
+        self.counts: dict[str, Any] = {}
+        for rec in before.values():
+            self._fold(rec)
+        del before
+        stage = self.progress.stage("measures", self.patient_count, "patients",
+                                    done=sum(self.patients_per_part[i] for i in self.parts_before))
         todo = [i for i in range(self.partitioning.count) if i not in self.parts_before]
-        for result in _run_partitions(todo, pats, evs, encs, sources, folder, self.specs, self.period, self.use_ray,
-                                      self.config.engine, (self.config.name, tuple(self._formats()))):
+        for result in _run_partitions(todo, self.shards, self.chunk_records, folder, self.specs, self.period,
+                                      self.use_ray, self.config.engine, (self.config.name, tuple(self._formats()))):
             folder.record({"stage": "measure", **result})
-            self.results[result["partition"]] = result
+            self._fold(result)
             stage.advance(result["counts"]["patients"])
         stage.finish()
         self._timed("measures", t)
+
+    def _fold(self, result: dict[str, Any]) -> None:
+        self.summary = merge_summaries([self.summary, result["summary"]])
+        self.counts = merge_counts([self.counts, result["counts"]])
 
     def _formats(self) -> list[str]:
         from engine.reports import parse_formats
@@ -397,8 +433,8 @@ class _Run:
     # ---------------------------------------------------------------- assemble and publish
     def publish(self) -> JobResult:
         from engine.reports import file_digests
-        from qae.assemble import assemble_reports, merge_summaries
-        from qae.partitions import MATERIAL_DIR, merge_counts, part_name
+        from qae.assemble import assemble_reports
+        from qae.partitions import MATERIAL_DIR, part_name
         from qae.report_run import render_run
         from qae.run_checks import input_warnings
 
@@ -410,9 +446,8 @@ class _Run:
                    if records[i]["quarantine_file"]]
         assembled = assemble_reports(final, [(i, folder.parts_dir / f"p{i:05d}") for i in order],
                                      {i: part_name(i) for i in order},
-                                     [q for res in self.small for q in res.quarantine], chunk_q)
-        summary = merge_summaries(self.results[i]["summary"] for i in order)
-        counts = merge_counts(self.results[i]["counts"] for i in order)
+                                     self.input_quarantine, chunk_q)
+        summary, counts = self.summary, self.counts
         notes_read = self.note_index.total
         processed = sum(rec["processed"] for rec in records.values())
         quarantined = sum(rec["quarantined"] for rec in records.values())
@@ -433,7 +468,7 @@ class _Run:
                 "notes_processed": processed,
                 "notes_quarantined": quarantined,
                 "records_quarantined": assembled["quarantined"],
-                "patients": len(self.patients),
+                "patients": self.patient_count,
                 "evidence": counts.get("evidence", 0),
                 "note_evidence": {"items": sum(by_element.values()), "by_element": by_element,
                                   "by_status": counts.get("note_evidence_by_status", {})},
@@ -485,16 +520,33 @@ def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def _run_partitions(todo: Sequence[int], pats: dict[int, list[Any]], evs: dict[int, list[Any]],
-                    encs: dict[int, list[Any]], sources: dict[int, list[tuple[str, int]]], folder: RunFolder,
+def _sources(part: int, chunk_records: dict[int, dict[str, Any]], chunks_dir: Path) -> list[tuple[str, int]]:
+    """(chunk file, row group) of every chunk holding evidence of partition ``part``, in chunk order."""
+    out = []
+    for i in sorted(chunk_records):
+        rec = chunk_records[i]
+        parts = rec["parts"]  # the partitions present, sorted: row group k holds parts[k]
+        k = int(np.searchsorted(parts, part))
+        if k < len(parts) and parts[k] == part:
+            out.append((str(chunks_dir / rec["file"]), k))
+    return out
+
+
+# Partition tasks submitted ahead of the ones running, per CPU (the driver holds only their arguments).
+TASKS_AHEAD_PER_CPU = 2
+
+
+def _run_partitions(todo: Sequence[int], shards: Path, chunk_records: dict[int, dict[str, Any]], folder: RunFolder,
                     specs: Sequence[Any], period: Any, use_ray: bool, options: Any,
                     report: tuple[str, tuple[str, ...]] | None = None) -> Iterable[dict[str, Any]]:
-    """Calculate partitions (Ray tasks, or here); yields their results as they finish. ``report``: the job's
-    name and report formats, for the partitions' report material (qae.partitions.PartitionTask)."""
+    """Calculate partitions (Ray tasks, or here); yields their results as they finish. A task reads its
+    patients, events and encounters from the input shards and its note evidence from the chunk files.
+    ``report``: the job's name and report formats, for the partitions' report material
+    (qae.partitions.PartitionTask)."""
     from qae.partitions import PartitionTask, measure_partition
 
     def task(i: int) -> PartitionTask:
-        return PartitionTask(i, str(folder.parts_dir), sources.get(i, []), pats[i], evs[i], encs[i],
+        return PartitionTask(i, str(folder.parts_dir), _sources(i, chunk_records, folder.chunks_dir), str(shards),
                              (period.start, period.end), report)
 
     if not use_ray:
@@ -505,8 +557,12 @@ def _run_partitions(todo: Sequence[int], pats: dict[int, list[Any]], evs: dict[i
 
     remote = ray.remote(num_cpus=1, max_retries=3)(measure_partition)
     specs_ref = ray.put(list(specs))
-    pending = [remote.remote(task(i), specs_ref, options) for i in todo]
-    while pending:
+    ahead = max(2, TASKS_AHEAD_PER_CPU * int(ray.cluster_resources().get("CPU", 1)))
+    queue = list(reversed(todo))
+    pending: list[Any] = []
+    while queue or pending:
+        while queue and len(pending) < ahead:
+            pending.append(remote.remote(task(queue.pop()), specs_ref, options))
         ready, pending = ray.wait(pending, num_returns=1)
         yield ray.get(ready[0])
 

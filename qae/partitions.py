@@ -40,7 +40,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engine.records import Encounter, Evidence, Patient, StructuredEvent, evidence_sort_key
+from engine.records import Evidence, Patient, evidence_sort_key
 
 __all__ = [
     "Partitioning",
@@ -77,9 +77,24 @@ class Partitioning:
     def of_patients(cls, patient_ids: Iterable[str], per_partition: int, count: int | None = None) -> Partitioning:
         """Equal ranges of the sorted ids: ``count`` of them, or one per ``per_partition`` patients."""
         ids = sorted(set(patient_ids))
-        n = count if count else max(1, math.ceil(len(ids) / max(1, per_partition)))
-        n = max(1, min(n, len(ids) or 1))
-        return cls(tuple(ids[round(i * len(ids) / n)] for i in range(1, n)))
+        return cls.of_sorted(len(ids), iter(ids), per_partition, count)
+
+    @classmethod
+    def of_sorted(cls, total: int, sorted_ids: Iterable[str], per_partition: int,
+                  count: int | None = None) -> Partitioning:
+        """:meth:`of_patients` from ``total`` distinct ids given in sorted order (read once, not held)."""
+        n = count if count else max(1, math.ceil(total / max(1, per_partition)))
+        n = max(1, min(n, total or 1))
+        positions = [round(i * total / n) for i in range(1, n)]
+        boundaries: list[str] = []
+        at = 0
+        for k, pid in enumerate(sorted_ids):
+            while at < len(positions) and positions[at] == k:
+                boundaries.append(pid)
+                at += 1
+            if at == len(positions):
+                break
+        return cls(tuple(boundaries))
 
 
 # --------------------------------------------------------------------------- pydantic models <-> Arrow
@@ -266,14 +281,12 @@ MATERIAL_DIR = "material"  # in a partition's folder: its report material (qae.r
 
 @dataclasses.dataclass
 class PartitionTask:
-    """Everything one partition's calculation needs (small: its patients and structured data)."""
+    """Where one partition's calculation finds its data (small: paths; the task reads the data)."""
 
     index: int
     parts_dir: str
     evidence_sources: list[tuple[str, int]]  # (chunk file, row group) holding this partition's evidence
-    patients: list[Patient]
-    events: list[StructuredEvent]
-    encounters: list[Encounter]
+    shards: str | None  # the folder of input shards (qae.input_store): its patients, events, encounters
     period: tuple[date, date]
     # the job's name and report formats: the partition's report material is computed here, from what the
     # task holds (qae.report_run.memory_material, saved in ``material/``); None: reports read the files
@@ -295,12 +308,15 @@ def measure_partition(task: PartitionTask, specs: Sequence[Any], options: Any = 
     from engine.periods import MeasurementPeriod
     from engine.report import write_reports
     from engine.structured import events_to_evidence
+    from qae.input_store import read_shard
 
+    patients = read_shard(task.shards, task.index, "patients")
+    events = read_shard(task.shards, task.index, "events")
+    encounters = read_shard(task.shards, task.index, "encounters")
     note_items = _note_evidence(task.evidence_sources)
-    structured = events_to_evidence(task.events)
+    structured = events_to_evidence(events)
     evidence = sorted([*note_items, *structured], key=evidence_sort_key)
-    outcomes = calculate(specs, task.patients, evidence, task.encounters, MeasurementPeriod(*task.period),
-                         options=options)
+    outcomes = calculate(specs, patients, evidence, encounters, MeasurementPeriod(*task.period), options=options)
 
     final = Path(task.parts_dir) / f"p{task.index:05d}"
     tmp = final.with_name(f"{final.name}.tmp-{os.getpid()}")
@@ -311,14 +327,14 @@ def measure_partition(task: PartitionTask, specs: Sequence[Any], options: Any = 
         for item in evidence:
             fh.write(json.dumps(item.to_json_dict(), sort_keys=True, ensure_ascii=False) + "\n")
     write_model_table(tmp / "evidence.parquet", Evidence, evidence)
-    write_model_table(tmp / "patients.parquet", Patient, sorted(task.patients, key=lambda p: p.patient_id))
+    write_model_table(tmp / "patients.parquet", Patient, sorted(patients, key=lambda p: p.patient_id))
     write_outcomes(tmp / "outcomes.parquet", outcomes)
-    summary = write_reports(outcomes, task.patients, evidence, tmp / "reports", care_gaps=False)
+    summary = write_reports(outcomes, patients, evidence, tmp / "reports", care_gaps=False)
     if task.report is not None:
         from qae.report_run import memory_material
 
-        memory_material(task.report[0], MeasurementPeriod(*task.period), specs, task.patients, outcomes, evidence,
-                        task.encounters, task.report[1], tmp / MATERIAL_DIR)
+        memory_material(task.report[0], MeasurementPeriod(*task.period), specs, patients, outcomes, evidence,
+                        encounters, task.report[1], tmp / MATERIAL_DIR)
     if final.exists():  # an earlier attempt got this far but was not recorded: same content
         shutil.rmtree(final)
     os.replace(tmp, final)
@@ -326,7 +342,7 @@ def measure_partition(task: PartitionTask, specs: Sequence[Any], options: Any = 
         "partition": task.index,
         "summary": summary,
         "counts": {
-            "patients": len(task.patients),
+            "patients": len(patients),
             "evidence": len(evidence),
             "structured_evidence": len(structured),
             "outcomes": len(outcomes),

@@ -11,7 +11,8 @@ Memory: the driver holds one slice of a partition's patients while computing its
 when partitions are Ray tasks), and while writing one row per partition per stream and the counts
 folded to one partition's worth (clinic x provider x measure rows; engine/report_parts.py); a clinic's
 XLSX worklist rows go through a scratch file (engine/worklist_files.py). Encounters (an input file,
-when the run had one) are read once and split by partition, each partition's job carrying its own.
+when the run had one) and a ``--patients`` file are streamed once into per-partition shards in the
+scratch folder (qae.input_store), which each partition's job reads: the driver never holds them.
 A folder without partition files (written before partitions existed) is read whole through
 ``qae.run_folder.load_run`` as one partition.
 
@@ -62,8 +63,9 @@ class _PartitionJob:
     name: str
     target: str
     formats: tuple[str, ...]
-    patients: dict[str, Patient] | None  # from --patients; None: the partition's own patients file
-    encounters: tuple[Encounter, ...]
+    index: int
+    shards: str | None  # the input shards of the partitions (qae.input_store): encounters, --patients
+    override: bool  # patients from --patients (their shard); False: the partition's own patients file
 
 
 def _referenced(outcomes: Iterable[Any]) -> set[str]:
@@ -84,9 +86,12 @@ def partition_material(job: _PartitionJob, base: RunData) -> str:
     import pyarrow.parquet as pq
 
     from engine.records import Evidence
+    from qae.input_store import read_shard
     from qae.partitions import models_from_table, outcomes_from_table, read_patients_part
 
     run_dir = Path(job.run_dir)
+    override = {p.patient_id: p for p in read_shard(job.shards, job.index, "patients")} if job.override else None
+    encounters = read_shard(job.shards, job.index, "encounters")
     outcome_table = pq.read_table(run_dir / "outcomes" / f"{job.name}.parquet")
     own = {p.patient_id: p for p in read_patients_part(run_dir / "patients" / f"{job.name}.parquet")}
     ev_path = run_dir / "evidence" / f"{job.name}.parquet"
@@ -101,13 +106,13 @@ def partition_material(job: _PartitionJob, base: RunData) -> str:
         evidence = [] if ev_table is None else models_from_table(
             ev_table.filter(pc.is_in(ev_table["evidence_id"], referenced)), Evidence)
         members = set(chunk)
-        if job.patients is None:
+        if override is None:
             patients = {pid: own[pid] for pid in chunk if pid in own}
         else:
-            patients = {pid: job.patients[pid] for pid in chunk if pid in own and pid in job.patients}
+            patients = {pid: override[pid] for pid in chunk if pid in own and pid in override}
         return RunData(job=base.job, period=base.period, specs=base.specs, patients=patients, outcomes=outcomes,
                        evidence={e.evidence_id: e for e in evidence},
-                       encounters=tuple(e for e in job.encounters if e.patient_id in members),
+                       encounters=tuple(e for e in encounters if e.patient_id in members),
                        versions=base.versions, warnings=base.warnings)
 
     _save_slices(ids, one_slice, job.formats, Path(job.target))
@@ -205,24 +210,30 @@ def memory_material(job: str, period: MeasurementPeriod, specs: Sequence[Any], p
     _save_slices(ids, one_slice, formats, Path(target))
 
 
-def _by_partition(encounters: Iterable[Encounter], run_dir: Path, names: Sequence[str]) -> list[tuple[Encounter, ...]]:
-    """The encounters of each partition (partitions are ranges of patient ids: the first id of each is read
-    from its patients file), so that a partition's job carries its own encounters only."""
-    import bisect
-
+def _input_shards(run_dir: Path, names: Sequence[str], patients: Path | None, encounters: Path | None,
+                  folder: Path) -> None:
+    """The ``--patients`` file and the run's encounters as one shard per partition under ``folder``
+    (qae.input_store: validated on the way to disk, never held whole). Partitions are ranges of patient
+    ids: the first id of each is read from its patients file."""
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
+    from qae.input_store import InputStore, Ranges
+
     firsts = [pc.min(pq.read_table(run_dir / "patients" / f"{n}.parquet", columns=["patient_id"])["patient_id"])
               .as_py() for n in names]
-    bounds = [(first, i) for i, first in enumerate(firsts) if first is not None]
-    keys = [b for b, _ in bounds]
-    out: list[list[Encounter]] = [[] for _ in names]
-    for e in encounters:
-        at = bisect.bisect_right(keys, e.patient_id) - 1
-        if at >= 0:
-            out[bounds[at][1]].append(e)
-    return [tuple(x) for x in out]
+    ranges = Ranges(firsts)
+    folder.mkdir(parents=True, exist_ok=True)
+    store = InputStore(folder / "inputs.sqlite")
+    try:
+        if patients is not None:
+            store.load_patients(patients)
+        if encounters is not None:
+            store.load_encounters(encounters, ranges, check_patients=False)
+        store.write_shards(folder / "shards", ranges)
+    finally:
+        store.close()
+        (folder / "inputs.sqlite").unlink(missing_ok=True)
 
 
 def _partitions(run_dir: Path) -> list[str]:
@@ -243,7 +254,6 @@ def render_run(run_dir: Path, out_dir: Path, formats: Sequence[str] | str | None
     was computed for the same formats (else computed here from the partition's files)."""
     from engine.report_parts import Parts, load_material
     from engine.reports import parse_formats, render_parts
-    from qae.inputs import read_encounters, read_patients
     from qae.run_folder import input_path, load_run, read_manifest
 
     run_dir = Path(run_dir)
@@ -262,23 +272,25 @@ def render_run(run_dir: Path, out_dir: Path, formats: Sequence[str] | str | None
         from engine.reports import render_reports
 
         return render_reports(whole(), out_dir, chosen)
-    override = None
-    if patients is not None:
-        if not Path(patients).is_file():
-            raise InputError(f"the patients file {patients} is not there; give an existing file with --patients.")
-        override = {p.patient_id: p for p in read_patients(Path(patients)).records}
+    if patients is not None and not Path(patients).is_file():
+        raise InputError(f"the patients file {patients} is not there; give an existing file with --patients.")
     enc_path = input_path(manifest, "encounters", encounters)
-    encs = _by_partition(read_encounters(enc_path).records if enc_path is not None and enc_path.is_file() else (),
-                         run_dir, names)
+    enc_path = enc_path if enc_path is not None and enc_path.is_file() else None
 
     scratch = Path(tempfile.mkdtemp(prefix="qae-report-parts-")) if work is None else Path(work)
     if scratch.exists() and work is not None:
         shutil.rmtree(scratch)
     scratch.mkdir(parents=True, exist_ok=True)
     try:
-        ready = {n: Path(materials[n]) for n in names if materials and override is None and encounters is None
+        ready = {n: Path(materials[n]) for n in names if materials and patients is None and encounters is None
                  and n in materials and _saved_for(Path(materials[n]), chosen)}
-        jobs = [_PartitionJob(str(run_dir), n, str(ready.get(n, scratch / n)), tuple(chosen), override, encs[i])
+        shards = None
+        if len(ready) < len(names):  # some partitions' material is computed here: they read the input shards
+            _input_shards(run_dir, names, Path(patients) if patients is not None else None, enc_path,
+                          scratch / "inputs")
+            shards = str(scratch / "inputs" / "shards")
+        jobs = [_PartitionJob(str(run_dir), n, str(ready.get(n, scratch / n)), tuple(chosen), i, shards,
+                              patients is not None)
                 for i, n in enumerate(names)]
         for _ in ready:
             if on_partition is not None:

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,6 +37,7 @@ __all__ = [
     "ChunkValidator",
     "NoteChunks",
     "NoteIndex",
+    "PatientIds",
     "chunk_table",
     "extract_chunks",
     "index_notes",
@@ -192,38 +195,92 @@ def _resolve_duplicates(chunks: Sequence[Chunk], positions: set[tuple[int, int]]
     return duplicates
 
 
+# Index entries (24 bytes each) held before they are spilled to disk in buckets of their digest: the
+# driver's index memory is bounded whatever the number of notes.
+INDEX_BUFFER = 1 << 20
+INDEX_BUCKETS = 64
+_ENTRY = np.dtype([("digest", "<i8"), ("chunk", "<i8"), ("seq", "<i8")])
+
+
+class _Digests:
+    """(digest, chunk, seq) of the well-formed records: in memory up to ``INDEX_BUFFER`` entries, beyond
+    that spilled to ``INDEX_BUCKETS`` files by the digest's top bits (equal digests share a bucket)."""
+
+    def __init__(self, spill_dir: Path | None) -> None:
+        self.spill_dir = spill_dir
+        self.buffer: list[np.ndarray] = []
+        self.buffered = 0
+        self.folder: Path | None = None
+
+    def add(self, part: Mapping[str, np.ndarray]) -> None:
+        valid = part["valid"]
+        entries = np.empty(int(valid.sum()), dtype=_ENTRY)
+        entries["digest"], entries["chunk"], entries["seq"] = part["digest"][valid], part["chunk"][valid], \
+            part["seq"][valid]
+        self.buffer.append(entries)
+        self.buffered += len(entries)
+        if self.buffered >= INDEX_BUFFER:
+            self._spill()
+
+    def _spill(self) -> None:
+        import tempfile
+
+        if self.folder is None:
+            self.folder = Path(tempfile.mkdtemp(prefix="qae-index-", dir=self.spill_dir))
+        entries = np.concatenate(self.buffer) if self.buffer else np.empty(0, dtype=_ENTRY)
+        self.buffer, self.buffered = [], 0
+        bucket = (entries["digest"].view(np.uint64) >> np.uint64(58)) % INDEX_BUCKETS
+        for b in np.unique(bucket):
+            with (self.folder / f"b{int(b):03d}.bin").open("ab") as fh:
+                entries[bucket == b].tofile(fh)
+
+    def colliding(self) -> set[tuple[int, int]]:
+        """(chunk, seq) of every record whose digest another record shares."""
+        if self.folder is None:
+            groups: Iterator[np.ndarray] = iter([np.concatenate(self.buffer)] if self.buffer else [])
+        else:
+            self._spill()
+            groups = (np.fromfile(f, dtype=_ENTRY) for f in sorted(self.folder.glob("b*.bin")))
+        positions: set[tuple[int, int]] = set()
+        try:
+            for entries in groups:
+                values, seen = np.unique(entries["digest"], return_counts=True)
+                colliding = values[seen > 1]
+                if len(colliding):
+                    mask = np.isin(entries["digest"], colliding)
+                    positions |= {(int(c), int(q)) for c, q in zip(entries["chunk"][mask], entries["seq"][mask],
+                                                                   strict=True)}
+        finally:
+            if self.folder is not None:
+                shutil.rmtree(self.folder, ignore_errors=True)
+        return positions
+
+
 def index_notes(chunks: Sequence[Chunk], executor: str = "local", concurrency: int = 2,
-                on_progress: Callable[[int], None] | None = None) -> NoteIndex:
+                on_progress: Callable[[int], None] | None = None, spill_dir: Path | None = None) -> NoteIndex:
     """Records per chunk and duplicate ``note_id`` positions (first occurrence in file order kept);
-    ``on_progress(n)`` as records are indexed."""
-    parts: list[dict[str, np.ndarray]] = []
+    ``on_progress(n)`` as records are indexed. The driver keeps a count per chunk and the digests of up
+    to ``INDEX_BUFFER`` records; more are spilled under ``spill_dir`` (default: a temporary folder)."""
+    index = NoteIndex(records={c.index: 0 for c in chunks})
+    counts = np.zeros(max(index.records, default=-1) + 1, dtype=np.int64)
+    digests = _Digests(spill_dir)
+
+    def take(part: Mapping[str, np.ndarray]) -> None:
+        np.add.at(counts, part["chunk"], 1)
+        digests.add(part)
+        if on_progress:
+            on_progress(len(part["chunk"]))
+
     if executor == "ray" and chunks:
         ds = _read_dataset(chunks, concurrency).map_batches(_index_batch, batch_format="pyarrow", batch_size=None)
         for batch in _ray_batches(ds):
-            part = {k: batch[k].to_numpy(zero_copy_only=False) for k in ("chunk", "seq", "digest", "valid")}
-            parts.append(part)
-            if on_progress:
-                on_progress(len(part["chunk"]))
+            take({k: batch[k].to_numpy(zero_copy_only=False) for k in ("chunk", "seq", "digest", "valid")})
     else:
         for chunk in chunks:
-            part = _index_batch(chunk_table(chunk))
-            parts.append(part)
-            if on_progress:
-                on_progress(len(part["chunk"]))
-    index = NoteIndex(records={c.index: 0 for c in chunks})
-    if not parts:
-        return index
-    chunk_col = np.concatenate([p["chunk"] for p in parts])
-    seq_col = np.concatenate([p["seq"] for p in parts])
-    digest_col = np.concatenate([p["digest"] for p in parts])
-    valid_col = np.concatenate([p["valid"] for p in parts])
-    counts = np.bincount(chunk_col, minlength=max(index.records, default=-1) + 1)
+            take(_index_batch(chunk_table(chunk)))
     index.records = {c.index: int(counts[c.index]) for c in chunks}
-    values, seen = np.unique(digest_col[valid_col], return_counts=True)
-    colliding = values[seen > 1]
-    if len(colliding):
-        mask = valid_col & np.isin(digest_col, colliding)
-        positions = {(int(c), int(s)) for c, s in zip(chunk_col[mask], seq_col[mask], strict=True)}
+    positions = digests.colliding()
+    if positions:
         index.duplicates = _resolve_duplicates(chunks, positions)
     return index
 
@@ -246,12 +303,25 @@ def _ray_batches(ds: Any) -> Iterator[pa.Table]:
 # --------------------------------------------------------------------------- extraction
 
 
+@dataclass(frozen=True)
+class PatientIds:
+    """The accepted patient ids, as a file the pipeline actors read (qae.input_store writes it), so that
+    the driver never holds them."""
+
+    path: str
+
+    def load(self) -> frozenset[str]:
+        import pyarrow.parquet as pq
+
+        return frozenset(pq.read_table(self.path, columns=["patient_id"]).column(0).to_pylist())
+
+
 class ChunkValidator:
     """The notes contract on a worker (qae.inputs.NoteValidator) plus the index's duplicates."""
 
     def __init__(self, known_patients: Any = None, max_chars: int = DEFAULT_MAX_NOTE_CHARS,
                  duplicates: Mapping[int, Mapping[int, tuple[str, int]]] | None = None) -> None:
-        self._known = known_patients  # a set, or a Ray ObjectRef to one (resolved on first use)
+        self._known = known_patients  # a set, a PatientIds file or a Ray ObjectRef to a set (read on first use)
         self.max_chars = max_chars
         self.duplicates = {int(c): {int(s): tuple(v) for s, v in d.items()} for c, d in (duplicates or {}).items()}
         self._validator: NoteValidator | None = None
@@ -259,7 +329,9 @@ class ChunkValidator:
     def _get(self) -> NoteValidator:
         if self._validator is None:
             known = self._known
-            if known is not None and not isinstance(known, set | frozenset):
+            if isinstance(known, PatientIds):
+                known = known.load()
+            elif known is not None and not isinstance(known, set | frozenset):
                 import ray
 
                 known = ray.get(known)

@@ -127,3 +127,35 @@ def test_display_date_keeps_the_precision(precision: str | None, expected: str) 
 
     assert display_date(date(2019, 3, 14), precision) == expected
     assert display_date(None, precision) == "no date stated"
+
+
+def test_a_clinic_with_more_patients_than_a_page_is_paged(demo_run: RunData, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = write_audit_html(demo_run, tmp_path / "whole")
+    assert len(whole) == 1  # the demo fits one page
+
+    def cells(rows: dict[tuple[str, str], str]) -> dict[tuple[str, str], str]:
+        # a row's block without the closing tags and pager that follow the last row of a page
+        return {k: re.sub(r"(</div>\n)+$", "", v.split('<nav class="pager"')[0]) for k, v in rows.items()}
+
+    everything = cells(_rows(whole[0].read_text(encoding="utf-8")))
+    files = write_audit_html(demo_run, tmp_path / "paged", page_size=6)
+    names = [f.relative_to(tmp_path / "paged").as_posix() for f in files]
+    pages = [n for n in names if "/page-" in n]
+    assert names[0] == "audit.html" and pages and all(re.fullmatch(r"audit/[\w.-]+/page-\d{4}\.html", n) for n in pages)
+    got: dict[tuple[str, str], str] = {}
+    for name in pages:
+        html = (tmp_path / "paged" / name).read_text(encoding="utf-8")
+        rows = cells(_rows(html))
+        assert 0 < len({pid for pid, _ in rows}) <= 6, name
+        assert not set(rows) & set(got)  # a patient's rows are on one page only
+        got.update(rows)
+        assert 'id="pager-top"' in html and 'id="pager-bottom"' in html and 'href="../../audit.html"' in html
+    assert got == everything  # the same rows, byte for byte, cut into pages
+    clinic = (tmp_path / "paged" / names[1]).read_text(encoding="utf-8")
+    assert 'id="page-index"' in clinic and 'class="o"' not in clinic
+    # the page size from the environment; same bytes on a second rendering
+    monkeypatch.setenv("QAE_AUDIT_PAGE_PATIENTS", "6")
+    again = write_audit_html(demo_run, tmp_path / "again")
+    assert [f.relative_to(tmp_path / "again").as_posix() for f in again] == names
+    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(files, again, strict=True))

@@ -145,3 +145,64 @@ def test_note_text_that_tries_to_run_script_renders_as_text(browser: object, tmp
     assert "2026 (year only)" in browser.find_element(By.CSS_SELECTOR, ".evm").text  # type: ignore[attr-defined]
     assert GapReason.DECLINED.value not in browser.page_source  # type: ignore[attr-defined]
     assert _severe(browser) == []
+
+
+def test_a_paged_clinic_is_followed_page_by_page_in_chromium(browser: object, demo_run: RunData,
+                                                             tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    driver = browser
+    find = driver.find_element  # type: ignore[attr-defined]
+    files = write_audit_html(demo_run, tmp_path / "report", page_size=7)
+    driver.get(files[0].as_uri())  # type: ignore[attr-defined]
+    # audit.html lists the clinics; a paged clinic says in how many pages
+    paged = [li for li in driver.find_elements(By.CSS_SELECTOR, "h2#clinics ~ ul li")  # type: ignore[attr-defined]
+             if "pages" in li.text]
+    assert paged, "a clinic with more than 7 patients"
+    li = paged[0]
+    clinic = li.find_element(By.TAG_NAME, "a").text
+    n_pages = int(li.text.rsplit("in ", 1)[1].split()[0])
+    assert n_pages >= 2
+    li.find_element(By.TAG_NAME, "a").click()
+
+    # the clinic's page: its summary and the index of its pages, no rows
+    assert driver.find_elements(By.CSS_SELECTOR, "#outcomes .o") == []  # type: ignore[attr-defined]
+    index = driver.find_elements(By.CSS_SELECTOR, "#page-index li")  # type: ignore[attr-defined]
+    assert len(index) == n_pages
+    expected_patients = sum(int(i.text.split("(")[1].split()[0]) for i in index)
+    index[0].find_element(By.TAG_NAME, "a").click()
+
+    # page 1 to the last by "next", every patient once, in order, none on two pages
+    seen: list[str] = []
+    for k in range(1, n_pages + 1):
+        assert driver.current_url.endswith(f"/page-{k:04d}.html")  # type: ignore[attr-defined]
+        assert find(By.CSS_SELECTOR, "h1").text.endswith(f"clinic {clinic}, page {k} of {n_pages}")
+        assert find(By.CSS_SELECTOR, "#pager-top b[aria-current=page]").text == str(k)
+        patients = driver.execute_script(  # type: ignore[attr-defined]
+            "return [...new Set(Array.from(document.querySelectorAll('#outcomes .o')).map(r => r.dataset.patient))]")
+        assert 0 < len(patients) <= 7 and not set(patients) & set(seen)
+        seen += patients
+        nexts = driver.find_elements(By.CSS_SELECTOR, "#pager-top a.next")  # type: ignore[attr-defined]
+        if k < n_pages:
+            nexts[0].click()
+        else:
+            assert nexts == []
+    assert seen == sorted(seen) and len(seen) == expected_patients
+
+    # the filters work on a page; previous, a page number, the clinic and all clinics take you back
+    rows = driver.find_elements(By.CSS_SELECTOR, "#outcomes .o")  # type: ignore[attr-defined]
+    Select(find(By.ID, "f-status")).select_by_value("closed")
+    shown = [r for r in rows if r.is_displayed()]
+    assert find(By.ID, "f-count").text == f"{len(shown)} of {len(rows)} rows shown"
+    assert all(r.get_attribute("data-status") == "closed" for r in shown)
+    find(By.CSS_SELECTOR, "#pager-bottom a.prev").click()
+    assert driver.current_url.endswith(f"/page-{n_pages - 1:04d}.html")  # type: ignore[attr-defined]
+    find(By.CSS_SELECTOR, "#pager-top .pages a[href='page-0001.html']").click()
+    assert driver.current_url.endswith("/page-0001.html")  # type: ignore[attr-defined]
+    assert driver.find_elements(By.CSS_SELECTOR, "#pager-top a.prev") == []  # type: ignore[attr-defined]
+    find(By.ID, "nav-clinic").click()
+    assert find(By.CSS_SELECTOR, "#page-index")
+    find(By.LINK_TEXT, "← all clinics").click()
+    assert driver.current_url == files[0].as_uri()  # type: ignore[attr-defined]
+    assert _severe(driver) == []

@@ -46,6 +46,21 @@ def test_index_is_exact_when_id_digests_collide(tmp_path: Path, syn: Any, monkey
     assert collided.records == expected.records and collided.duplicates == expected.duplicates
 
 
+@pytest.mark.parametrize("colliding", [False, True])
+def test_index_spilled_to_disk_equals_the_index_in_memory(tmp_path: Path, syn: Any, monkeypatch: pytest.MonkeyPatch,
+                                                          colliding: bool) -> None:
+    chunks = _chunks(_folder(tmp_path, syn))
+    if colliding:
+        monkeypatch.setattr(qae.stream, "_digest", lambda note_id: 42 if note_id.endswith("1") else hash(note_id))
+    expected = index_notes(chunks)
+    monkeypatch.setattr(qae.stream, "INDEX_BUFFER", 5)  # the driver keeps 5 entries, the rest go to disk
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    spilled = index_notes(chunks, spill_dir=spill)
+    assert spilled.records == expected.records and spilled.duplicates == expected.duplicates
+    assert len(spilled.duplicates) > 0 and list(spill.iterdir()) == []  # spill files removed afterwards
+
+
 @pytest.mark.slow
 def test_index_on_ray_equals_the_local_index(tmp_path: Path, syn: Any) -> None:
     from pipelines.batch import start_ray
