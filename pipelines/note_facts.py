@@ -11,6 +11,8 @@ import re
 
 from engine.elements import load_vocabulary
 
+from .regex_matching import holds_literals, required_literals
+
 __all__ = [
     "ADOLESCENT_YEARS",
     "EYE_CARE_MIN_CUES",
@@ -47,16 +49,8 @@ _EYE_CARE_EXAM_CUES = (
     re.compile(r"\bgonioscopy\b|\bdilated\s+fundus\b|\bfundus\s+photo", re.I),
 )
 EYE_CARE_MIN_CUES = 3
-# a word each match of a cue contains (lower case): a cue whose words are all absent is not searched for
-_EYE_CARE_CUE_WORDS = (
-    ("slit",),
-    ("intraocular", "iop", "tonometry"),
-    ("cup",),
-    ("segment",),
-    ("fluorescein", "optical"),
-    ("drusen", "macula"),
-    ("gonioscopy", "fundus"),
-)
+# the literals each match of a cue holds, read from the cue itself: a cue whose literals are absent is not searched for
+_EYE_CARE_CUE_NEEDS = tuple(required_literals(cue) for cue in _EYE_CARE_EXAM_CUES)
 
 
 def is_eye_care_note(text: str, note_type: str | None, title: str | None = None) -> bool:
@@ -65,10 +59,10 @@ def is_eye_care_note(text: str, note_type: str | None, title: str | None = None)
     pressure, cup-to-disc ratio, posterior segment, fluorescein, macula/drusen, gonioscopy)."""
     if _EYE_CARE_TITLE.search(f"{note_type or ''} {title or ''}"):
         return True
-    lower = text.lower()
+    lowered = text.lower() if text.isascii() else None
     found = 0
-    for words, cue in zip(_EYE_CARE_CUE_WORDS, _EYE_CARE_EXAM_CUES, strict=True):
-        if any(w in lower for w in words) and cue.search(text):
+    for needs, cue in zip(_EYE_CARE_CUE_NEEDS, _EYE_CARE_EXAM_CUES, strict=True):
+        if holds_literals(needs, lowered) and cue.search(text):
             found += 1
             if found >= EYE_CARE_MIN_CUES:
                 return True
