@@ -98,3 +98,21 @@ def test_eye_care_cues_gated_by_literals_read_from_the_cues() -> None:
     assert is_eye_care_note(exam, None)
     assert not is_eye_care_note("Knee exam: no effusion, full range of motion. Pressure dressing applied.", None)
     assert is_eye_care_note("Seen for knee pain.", None, title="Ophthalmology follow-up")
+
+
+def test_stated_age_scan_from_digits_finds_what_the_whole_scan_finds() -> None:
+    from pipelines.note_facts import _STATED_AGE, _digit_anchored, stated_age_years
+
+    texts = (
+        "HPI: 72M with COPD, here for follow up. BP 130/80.",
+        "The patient is a 15-year-old girl seen with her mother; 3 siblings aged 4, 9 and 11.",
+        "Guidance: children between the ages of 9 to 11 years old get the HPV series. Pt is 58 y/o, smoker.",
+        "CC:45 F, 2 week cough. Temp 37.9.",
+        "No age anywhere, only words.",
+        "1234567 MRN; 8 yo boy, 30 yr male cousin.",
+    )
+    for text in texts:
+        assert [(m.span(), m.groups()) for m in _digit_anchored(_STATED_AGE, text)] == [
+            (m.span(), m.groups()) for m in _STATED_AGE.finditer(text)
+        ]
+    assert [stated_age_years(t) for t in texts] == [72, 15, 58, 45, None, 8]
