@@ -381,8 +381,9 @@ def find_dates(text: str, date_order: str = "mdy") -> list[DateMention]:
         return all(e <= a or s >= b for a, b in taken)
 
     lowered = text.lower() if text.isascii() else None
+    memo: dict[frozenset[str], bool] = {}
     for (kind, pattern), needs in zip(_PATTERNS, _PATTERN_NEEDS, strict=True):
-        if not holds_literals(needs, lowered):
+        if not holds_literals(needs, lowered, memo):
             continue  # a literal every match of the pattern holds is not in the text: no match to read
         for m in pattern.finditer(text):
             s, e = m.span()

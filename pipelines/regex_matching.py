@@ -35,10 +35,35 @@ def required_literals(pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
     return tuple(frozenset(w.lower() for w in words) for words in found if all(w.isascii() for w in words))
 
 
-def holds_literals(needs: tuple[frozenset[str], ...], lowered: str | None) -> bool:
+def holds_literals(
+    needs: tuple[frozenset[str], ...], lowered: str | None, memo: dict[frozenset[str], bool] | None = None
+) -> bool:
     """Whether a lower-cased ASCII text holds a string of each set of ``needs`` (:func:`required_literals`);
-    true for any other text (``lowered`` None), where the literals prove nothing."""
-    return lowered is None or all(any(w in lowered for w in words) for words in needs)
+    true for any other text (``lowered`` None), where the literals prove nothing. ``memo``: the answers for sets
+    already tested on this text (many patterns share a set: a digit, the month names)."""
+    if lowered is None:
+        return True
+    for words in needs:
+        found = None if memo is None else memo.get(words)
+        if found is None:
+            found = _search_of(words)(lowered) is not None
+            if memo is not None:
+                memo[words] = found
+        if not found:
+            return False
+    return True
+
+
+_SEARCHES: dict[frozenset[str], Any] = {}
+
+
+def _search_of(words: frozenset[str]) -> Any:
+    """One compiled search for any of ``words`` (a scan in C, however many words)."""
+    search = _SEARCHES.get(words)
+    if search is None:
+        alternatives = sorted(words, key=lambda w: (-len(w), w))
+        search = _SEARCHES[words] = re.compile("|".join(map(re.escape, alternatives))).search
+    return search
 
 
 _REPEATS = (sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT, sre_parse.POSSESSIVE_REPEAT)
@@ -108,10 +133,11 @@ class OneTextRegexMatcher(RegexMatcher):
             return matches
         text = doc.text_with_ws
         lowered = text.lower() if text.isascii() else None  # other texts: every pattern runs
+        memo: dict[frozenset[str], bool] = {}
         for match_id, patterns in self._patterns.items():
             on_match = self._callbacks[match_id]
             for pattern in patterns:
-                if not holds_literals(self._required(pattern), lowered):
+                if not holds_literals(self._required(pattern), lowered, memo):
                     continue  # a literal every match holds is not in the text
                 for re_match in pattern.finditer(text):
                     span = doc.char_span(re_match.start(), re_match.end())
