@@ -106,7 +106,7 @@ def test_stated_age_scan_from_digits_finds_what_the_whole_scan_finds() -> None:
     texts = (
         "HPI: 72M with COPD, here for follow up. BP 130/80.",
         "The patient is a 15-year-old girl seen with her mother; 3 siblings aged 4, 9 and 11.",
-        "Guidance: children between the ages of 9 to 11 years old get the HPV series. Pt is 58 y/o, smoker.",
+        "Advice: kids from 10 to 13 years old need boosters. Pt is 58 y/o, smoker.",
         "CC:45 F, 2 week cough. Temp 37.9.",
         "No age anywhere, only words.",
         "1234567 MRN; 8 yo boy, 30 yr male cousin.",
