@@ -6,6 +6,9 @@ writes / compares the per-note digests of another run (e.g. the branch base):
 
     .venv/bin/python benchmarks/evidence_digests.py --save /tmp/base.json      # on the base commit
     .venv/bin/python benchmarks/evidence_digests.py --against /tmp/base.json   # after the change
+
+A change to a rule file changes ``pipeline_version`` on every item: ``--without-version`` leaves it out of the
+digests (on both runs) so that only the evidence itself is compared.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ SETS = {
 }
 
 
-def digests(mode: str) -> dict[str, dict[str, str]]:
+def digests(mode: str, without_version: bool = False) -> dict[str, dict[str, str]]:
     from engine.records import Note
     from pipelines.build import build_nlp
     from pipelines.extract import extract_notes
@@ -40,7 +43,8 @@ def digests(mode: str) -> dict[str, dict[str, str]]:
         notes = [Note.model_validate(json.loads(line)) for line in lines]
         out[name] = {}
         for note, items in extract_notes(nlp, notes, include_supplemental=True):
-            rows = json.dumps([e.model_dump(mode="json") for e in items], sort_keys=True)
+            exclude = {"pipeline_version"} if without_version else None
+            rows = json.dumps([e.model_dump(mode="json", exclude=exclude) for e in items], sort_keys=True)
             assert all(note.text[e.start : e.end] == e.span for e in items), note.note_id
             out[name][note.note_id] = hashlib.sha1(rows.encode()).hexdigest()
     return out
@@ -50,9 +54,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--save", type=Path, help="write the per-note digests here")
     parser.add_argument("--against", type=Path, help="compare with the per-note digests of another run")
+    parser.add_argument(
+        "--without-version", action="store_true", help="leave pipeline_version out of the digests (a rule file changed)"
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
-    runs = {mode: digests(mode) for mode in ("windowed", "full")}
+    runs = {mode: digests(mode, args.without_version) for mode in ("windowed", "full")}
     for name in SETS:
         w, f = runs["windowed"][name], runs["full"][name]
         total = hashlib.sha1(json.dumps(f, sort_keys=True).encode()).hexdigest()[:12]

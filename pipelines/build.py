@@ -207,7 +207,9 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
     for component in (cased_matcher, matcher, context):
         if component is not None:
             read_text_once(component)  # regex rules: one text per Doc, not one per rule
-            gate_token_patterns(component)  # token rules: run only on Docs holding a word they need
+            # token rules: run only on Docs holding a word they need; ConText sorts its modifiers itself, so its
+            # rules are gated one by one, on every word they need
+            gate_token_patterns(component, per_rule=component is context)
     if opts["mode"] == "windowed":
         nlp.tokenizer.prefilter = build_prefilter(nlp.tokenizer.tokenizer, target_rules, sectionizer is not None)
     return nlp

@@ -22,6 +22,8 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Literal
 
+from .regex_matching import holds_literals, required_literals
+
 __all__ = ["ADJACENT_ONLY_KINDS", "ANCHOR_REACH", "DATE_ORDERS", "DateMention", "find_dates", "resolve"]
 
 # dates that count only right after the mention they date (pipelines.mention_dates checks that)
@@ -280,6 +282,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         re.compile(r"(?<![\d/\-.])(?P<m>0?[1-9]|1[0-2])/(?P<y>\d{2})(?![\d/%]|\s*(?:mg|mcg|ml|units?)\b)", re.I),
     ),
 ]
+# the literals every match of each pattern holds, read from the pattern (a month name, a digit, "ago", ...)
+_PATTERN_NEEDS = tuple(required_literals(pattern) for _, pattern in _PATTERNS)
 
 
 @dataclass(frozen=True)
@@ -376,7 +380,11 @@ def find_dates(text: str, date_order: str = "mdy") -> list[DateMention]:
     def free(s: int, e: int) -> bool:
         return all(e <= a or s >= b for a, b in taken)
 
-    for kind, pattern in _PATTERNS:
+    lowered = text.lower() if text.isascii() else None
+    memo: dict[frozenset[str], bool] = {}
+    for (kind, pattern), needs in zip(_PATTERNS, _PATTERN_NEEDS, strict=True):
+        if not holds_literals(needs, lowered, memo):
+            continue  # a literal every match of the pattern holds is not in the text: no match to read
         for m in pattern.finditer(text):
             s, e = m.span()
             if kind == "my2":  # keep the cue word out of the span

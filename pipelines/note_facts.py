@@ -8,8 +8,11 @@ patient's stated age.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from engine.elements import load_vocabulary
+
+from .regex_matching import holds_literals, required_literals
 
 __all__ = [
     "ADOLESCENT_YEARS",
@@ -47,16 +50,8 @@ _EYE_CARE_EXAM_CUES = (
     re.compile(r"\bgonioscopy\b|\bdilated\s+fundus\b|\bfundus\s+photo", re.I),
 )
 EYE_CARE_MIN_CUES = 3
-# a word each match of a cue contains (lower case): a cue whose words are all absent is not searched for
-_EYE_CARE_CUE_WORDS = (
-    ("slit",),
-    ("intraocular", "iop", "tonometry"),
-    ("cup",),
-    ("segment",),
-    ("fluorescein", "optical"),
-    ("drusen", "macula"),
-    ("gonioscopy", "fundus"),
-)
+# the literals each match of a cue holds, read from the cue itself: a cue whose literals are absent is not searched for
+_EYE_CARE_CUE_NEEDS = tuple(required_literals(cue) for cue in _EYE_CARE_EXAM_CUES)
 
 
 def is_eye_care_note(text: str, note_type: str | None, title: str | None = None) -> bool:
@@ -65,10 +60,10 @@ def is_eye_care_note(text: str, note_type: str | None, title: str | None = None)
     pressure, cup-to-disc ratio, posterior segment, fluorescein, macula/drusen, gonioscopy)."""
     if _EYE_CARE_TITLE.search(f"{note_type or ''} {title or ''}"):
         return True
-    lower = text.lower()
+    lowered = text.lower() if text.isascii() else None
     found = 0
-    for words, cue in zip(_EYE_CARE_CUE_WORDS, _EYE_CARE_EXAM_CUES, strict=True):
-        if any(w in lower for w in words) and cue.search(text):
+    for needs, cue in zip(_EYE_CARE_CUE_NEEDS, _EYE_CARE_EXAM_CUES, strict=True):
+        if holds_literals(needs, lowered) and cue.search(text):
             found += 1
             if found >= EYE_CARE_MIN_CUES:
                 return True
@@ -81,7 +76,7 @@ ADOLESCENT_YEARS = (12, 18)  # CMS2/DSF: the adolescent tool and follow-up for a
 def stated_age_years(text: str) -> int | None:
     """The patient's age in whole years from the first age stated near the top of the note
     ("a 15-year-old", "16 y/o", "72M"), or None."""
-    m = next((m for m in _STATED_AGE.finditer(text[:1500]) if not _generic_age(text, m.start())), None)
+    m = next((m for m in _digit_anchored(_STATED_AGE, text[:1500]) if not _generic_age(text, m.start())), None)
     if not m:
         return None
     years = next(g for g in m.groups() if g)
@@ -95,6 +90,24 @@ _STATED_AGE = re.compile(
     r"|(?:^|[\s:])(\d{1,3})\s?(?-i:M|F)\b",
     re.I,
 )
+
+_DIGIT_RUN = re.compile(r"\d+")
+
+
+def _digit_anchored(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)`` for a pattern whose every match starts at the first digit of a run of digits or
+    at the character before it (``_STATED_AGE``): tried only there, found by a scan that skips to digits."""
+    pos = 0
+    for run in _DIGIT_RUN.finditer(text):
+        for start in (run.start() - 1, run.start()):
+            if start < pos:
+                continue
+            m = pattern.match(text, start)
+            if m:
+                yield m
+                pos = m.end()
+                break
+
 
 # an age that is a range or a bound ("children between the ages of 9 to 11 years old", "under 5 years
 # old") is a recommendation's population, not the patient's age

@@ -7,7 +7,9 @@ of every target rule and every section heading rule (the longest token of the ph
 match always contains it verbatim), and the blood pressure reading expression of ``values.yaml``
 finds the readings. Around every hit it cuts a *window* reaching from the sentence start before
 the hit to the sentence start after it (a line start, or a word after ``". "`` that spaCy's
-sentencizer always splits at).
+sentencizer always splits at); a note with no target's hit gets no window at all (headings only place
+targets). The scans stay cheap: the automata read the text with its spaces taken out in one C pass, the
+reading expression starts with a digit, and a hit's sentence is found from the full stops nearest to it.
 
 :func:`windowed_doc` then tokenizes only the windows (joined, in one tokenizer call) and builds the
 Doc from their tokens with the text between them as a few filler tokens of the same length (an
@@ -24,7 +26,6 @@ a test checks that both give the same evidence.
 from __future__ import annotations
 
 import bisect
-import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -53,7 +54,10 @@ HEADING_WORDS_BEFORE = 8  # the sectionizer looks at most 7 tokens back from a h
 _SENTENCE_CUT = re.compile(r"(?<![^\s(])([A-Za-z][a-z]+)(\.)(?: (?=[A-Z])| (?P<spaces> +)(?=\S))")
 _LINE_START = re.compile(r"\n[ \t\r\n]*(?=\S)")
 _CAPITALS = re.compile(r"[^a-z]*[A-Z][^a-z]*")
-_SINGLE_SPACE = re.compile(r"(?<=\S) (?=\S)")
+# a stretch whose every space stands alone between two other characters that are not whitespace
+_LONE_SPACES = re.compile(r"(?:[^ ]*\S (?=\S))*[^ ]+")
+# from a position, the rest of its word and the whitespace after it: the next word's start
+_NEXT_WORD = re.compile(r"\S*\s*")
 
 
 def source_text(doc: Any) -> str:
@@ -98,11 +102,21 @@ class Prefilter:
 
     def hits(self, text: str) -> list[tuple[int, int, bool]]:
         """``(start, end, heading)`` of every key standing as possible tokens (``heading``: a section
-        heading's key only), and of every expression match."""
-        pieces = _SINGLE_SPACE.split(text)  # the text cut at the single spaces between two words
-        squeezed = "".join(pieces)
-        # squeezed offset of the first character after each removed space
-        after_gap = list(itertools.accumulate(map(len, pieces[:-1])))
+        heading's key only), and of every expression match.
+
+        The automata read the text with all its spaces taken out (``str.replace``, one pass in C); a key found
+        there stands in the text with single spaces between two words (what :meth:`hits` promises) unless its
+        stretch of the text holds a space next to another space or to other whitespace, which is checked on
+        the few stretches that hold a space at all."""
+        squeezed = text.replace(" ", "")
+        if len(squeezed) < len(text):
+            # squeezed offset of the first character after each removed space: a space's own offset minus
+            # the spaces before it
+            codes = numpy.frombuffer(text.encode("utf-32-le"), dtype=numpy.uint32)
+            gaps = numpy.flatnonzero(codes == 32)
+            after_gap = (gaps - numpy.arange(len(gaps))).tolist()
+        else:
+            after_gap = []
         out = []
         for automaton, view in ((self.lower, squeezed.lower()), (self.cased, squeezed)):
             if automaton is None:
@@ -112,6 +126,8 @@ class Prefilter:
                 start = end_i + 1 - length
                 start += bisect.bisect_right(after_gap, start)
                 end = end_i + 1 + bisect.bisect_right(after_gap, end_i)
+                if end - start > length and _LONE_SPACES.fullmatch(text, start, end) is None:
+                    continue  # two spaces, or a space by a line break, between two of its characters
                 if start > 0 and _joined(text[start - 1], text[start]):
                     continue
                 if end < len(text) and _joined(text[end - 1], text[end]):
@@ -121,13 +137,72 @@ class Prefilter:
             out.extend((*m.span(), False) for m in expression.finditer(text))
         return out
 
+    def sentence_around(self, text: str, start: int, end: int, line_starts: Sequence[int]) -> tuple[int, int]:
+        """The sentences of ``text`` holding ``[start, end)``: from the last sentence start that needs no
+        tokenizer to find at or before ``start`` to the first one at or after ``end`` (or the end of the
+        text), as :meth:`cuts` lists them over the whole text. ``line_starts``: :func:`line_starts` of the text.
+
+        A full stop's sentence start is read at the full stop itself (:meth:`_stop_cut`), from the hit
+        outwards, so the first full stop that cuts ends the search: a note written as one long line costs a
+        few full stops per hit, not a scan of the whole note."""
+        k = bisect.bisect_right(line_starts, start) - 1
+        first = line_starts[k] if k >= 0 else 0
+        j = bisect.bisect_left(line_starts, end)
+        last = line_starts[j] if j < len(line_starts) else len(text)
+        q = text.rfind(".", first, start + 1)
+        while q >= 0:
+            opens = self._stop_cut(text, q)
+            if opens is not None and opens <= start:
+                first = max(first, opens)  # the nearest full stop that cuts opens last (see _stop_cut)
+                break
+            q = text.rfind(".", first, q)
+        q = text.find(".", max(first, end - 2), last)
+        while 0 <= q < last - 2:
+            if self._stop_cut(text, q) is not None:
+                last = q + 2  # where the sentence before it ends (a capital, or the space token after it)
+                break
+            q = text.find(".", q + 1, last)
+        return first, last
+
+    def _stop_cut(self, text: str, q: int) -> int | None:
+        """Whether the full stop ``text[q]`` cuts a sentence (``_SENTENCE_CUT`` matches with it: it ends a word
+        of letters that is no abbreviation and one space and a capital follow, or more spaces and a word),
+        and where the next sentence starts: ``q + 2`` (the capital) or ``q`` (the full stop, a token of its
+        own, starts the sentence of the space token after it); ``q + 2`` is where the window before ends."""
+        n = len(text)
+        if q + 2 >= n or text[q + 1] != " ":
+            return None
+        after = text[q + 2]
+        if "A" <= after <= "Z":
+            opens = q + 2
+        elif after == " ":
+            k = q + 3
+            while k < n and text[k] == " ":
+                k += 1
+            if k >= n or text[k].isspace():
+                return None
+            opens = q
+        else:
+            return None
+        r = q  # the start of the lower-case letters before the full stop
+        while r > 0 and "a" <= text[r - 1] <= "z":
+            r -= 1
+        if r < q and r > 0 and "A" <= text[r - 1] <= "Z":
+            word = r - 1
+        elif q - r >= 2:
+            word = r
+        else:
+            return None
+        if word > 0 and not (text[word - 1].isspace() or text[word - 1] == "("):
+            return None
+        if text[word : q + 1] in self.abbreviations:
+            return None
+        return opens
+
     def cuts(self, text: str) -> tuple[list[int], list[int]]:
-        """Sentence starts of the whole text that need no tokenizer to find, as (where a window may start,
-        where one may end): 0, every line's first character, the capital after a word's full stop and one
-        space; after a full stop and more spaces the space token that starts the sentence ends a window and
-        the full stop starts one (the space token must follow a full stop to start a sentence)."""
-        starts = [0]
-        starts.extend(m.end() for m in _LINE_START.finditer(text))
+        """Every sentence start of :meth:`sentence_around` in the whole text, as (where a window may start,
+        where one may end)."""
+        starts = line_starts(text)
         ends = list(starts)
         for m in _SENTENCE_CUT.finditer(text):
             if m.group(1) + "." in self.abbreviations:
@@ -144,24 +219,24 @@ class Prefilter:
 
     def windows(self, text: str) -> list[tuple[int, int]]:
         """The merged windows of ``text``: a target's from the cut at or before its hit to the first cut
-        after it (its whole sentences); a section heading's from its word (in capitals) or from
-        ``HEADING_WORDS_BEFORE`` words before it (what the sectionizer reads to accept a heading in lower
-        case), or its line start, to the next word after it (the section body's first token)."""
+        after it (its whole sentences, :meth:`sentence_around`); a section heading's from its word (in
+        capitals) or from ``HEADING_WORDS_BEFORE`` words before it (what the sectionizer reads to accept a
+        heading in lower case), or its line start, to the next word after it (the section body's first token).
+        A text without a target's hit has no window (its headings would only place targets it does not have)."""
         hits = self.hits(text)
-        if not hits:
-            return []
-        starts, ends = self.cuts(text)
-        n = len(text)
+        if all(heading for _, _, heading in hits):
+            return []  # no target can match: a section heading alone is no evidence, nothing to tokenize
+        lines: list[int] | None = None
         spans = []
         for start, end, heading in hits:
             if heading:
                 # a heading in capitals counts anywhere; another one only where a heading can start
                 before = 0 if _CAPITALS.fullmatch(text, start, end) else HEADING_WORDS_BEFORE
-                spans.append((_words_before(text, start, before), _words_after(text, end, 1)))
+                spans.append((_words_before(text, start, before), _NEXT_WORD.match(text, end).end()))
                 continue
-            k = bisect.bisect_right(starts, start) - 1
-            j = bisect.bisect_left(ends, end)
-            spans.append((starts[k], ends[j] if j < len(ends) else n))
+            if lines is None:
+                lines = line_starts(text)
+            spans.append(self.sentence_around(text, start, end, lines))
         spans.sort()
         merged = [list(spans[0])]
         for start, end in spans[1:]:
@@ -170,6 +245,11 @@ class Prefilter:
             else:
                 merged.append([start, end])
         return [(a, b) for a, b in merged]
+
+
+def line_starts(text: str) -> list[int]:
+    """0 and the first character of every line that has one (after a line break and blank space)."""
+    return [0, *(m.end() for m in _LINE_START.finditer(text))]
 
 
 def _words_before(text: str, pos: int, count: int) -> int:
@@ -189,22 +269,6 @@ def _words_before(text: str, pos: int, count: int) -> int:
         while j >= 0 and not text[j].isspace():
             j -= 1
         i = j + 1
-    return i
-
-
-def _words_after(text: str, pos: int, count: int) -> int:
-    """The start of the ``count``-th word starting after ``pos``, or of the next line's first word."""
-    i = pos
-    n = len(text)
-    for _ in range(count):
-        while i < n and not text[i].isspace():
-            i += 1
-        newline = False
-        while i < n and text[i].isspace():
-            newline = newline or text[i] == "\n"
-            i += 1
-        if newline or i >= n:
-            break
     return i
 
 

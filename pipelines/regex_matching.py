@@ -7,8 +7,9 @@ the token matching. :class:`OneTextRegexMatcher` is the same matcher reading the
 Matches, their order and the callbacks are unchanged.
 
 It also skips a pattern on a text that lacks a literal every match of it holds (:func:`required_literals`,
-read from the pattern's own parse: a run of literal characters, an alternation of literal words, a
-character set), as a scan of a few thousand characters costs more than a few substring tests.
+read from the pattern's own parse: a run of literal characters, a character set, a digit, an alternation
+whose every alternative needs one), as a scan of a few thousand characters costs more than a few substring
+tests. The date tagger and the note profile gate their expressions the same way (:func:`holds_literals`).
 """
 
 from __future__ import annotations
@@ -21,43 +22,106 @@ from medspacy.common.regex_matcher import RegexMatcher
 from medspacy.common.util import get_token_for_char
 from spacy.tokens import Doc
 
-__all__ = ["OneTextRegexMatcher", "read_text_once", "required_literals"]
+__all__ = ["OneTextRegexMatcher", "holds_literals", "read_text_once", "required_literals"]
 
 
 def required_literals(pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
     """Sets of lower-case ASCII strings such that the text of every match of ``pattern`` holds one string of
-    each set: its top-level runs of literal characters, alternations of literal words and sets of literal
-    characters, in groups too. Lower case: a necessary condition with or without ``re.IGNORECASE``, on an
-    ASCII text (where ignoring case is ``str.lower``)."""
-    found: list[frozenset[str]] = []
-
-    def walk(items: Any) -> None:
-        run: list[str] = []
-        for op, arg in list(items) + [(None, None)]:
-            if op is sre_parse.LITERAL:
-                run.append(chr(arg))
-                continue
-            if run:
-                found.append(frozenset(["".join(run)]))
-                run = []
-            if op is sre_parse.SUBPATTERN:
-                walk(arg[-1])
-            elif op is sre_parse.BRANCH:
-                words = [_literal(alternative) for alternative in arg[1]]
-                if all(words):
-                    found.append(frozenset(words))  # type: ignore[arg-type]
-            elif op is sre_parse.IN and arg and all(o is sre_parse.LITERAL for o, _ in arg):
-                found.append(frozenset(chr(c) for _, c in arg))
-
-    walk(sre_parse.parse(pattern.pattern, pattern.flags))
+    each set: its runs of literal characters, sets of literal characters (a range of a few, a digit: ``\\d`` on
+    an ASCII text), the required parts of groups and repeats, and of an alternation one set per alternative
+    (each alternative's rarest, :func:`_rarest`) joined. Lower case: a necessary condition with or without
+    ``re.IGNORECASE``, on an ASCII text (where ignoring case is ``str.lower`` and ``\\d`` is ``[0-9]``)."""
+    found = _needs(sre_parse.parse(pattern.pattern, pattern.flags))
     return tuple(frozenset(w.lower() for w in words) for words in found if all(w.isascii() for w in words))
 
 
-def _literal(items: Any) -> str | None:
-    """The string an all-literal sequence matches, or None (also for an empty one)."""
-    if not items or any(op is not sre_parse.LITERAL for op, _ in items):
-        return None
-    return "".join(chr(c) for _, c in items)
+def holds_literals(
+    needs: tuple[frozenset[str], ...], lowered: str | None, memo: dict[frozenset[str], bool] | None = None
+) -> bool:
+    """Whether a lower-cased ASCII text holds a string of each set of ``needs`` (:func:`required_literals`);
+    true for any other text (``lowered`` None), where the literals prove nothing. ``memo``: the answers for sets
+    already tested on this text (many patterns share a set: a digit, the month names)."""
+    if lowered is None:
+        return True
+    for words in needs:
+        found = None if memo is None else memo.get(words)
+        if found is None:
+            found = _search_of(words)(lowered) is not None
+            if memo is not None:
+                memo[words] = found
+        if not found:
+            return False
+    return True
+
+
+_SEARCHES: dict[frozenset[str], Any] = {}
+
+
+def _search_of(words: frozenset[str]) -> Any:
+    """One compiled search for any of ``words`` (a scan in C, however many words)."""
+    search = _SEARCHES.get(words)
+    if search is None:
+        alternatives = sorted(words, key=lambda w: (-len(w), w))
+        search = _SEARCHES[words] = re.compile("|".join(map(re.escape, alternatives))).search
+    return search
+
+
+_REPEATS = (sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT, sre_parse.POSSESSIVE_REPEAT)
+_DIGITS = frozenset("0123456789")
+_MAX_RANGE = 10  # a character range of at most this many characters (a digit range) counts as a set of literals
+
+
+def _needs(items: Any) -> list[frozenset[str]]:
+    """The sets of strings every match of a parsed sequence holds one of (see :func:`required_literals`)."""
+    found: list[frozenset[str]] = []
+    run: list[str] = []
+    for op, arg in list(items) + [(None, None)]:
+        if op is sre_parse.LITERAL:
+            run.append(chr(arg))
+            continue
+        if run:
+            found.append(frozenset(["".join(run)]))
+            run = []
+        if op is sre_parse.SUBPATTERN:
+            found.extend(_needs(arg[-1]))
+        elif op is sre_parse.ATOMIC_GROUP:
+            found.extend(_needs(arg))
+        elif op in _REPEATS and arg[0] >= 1:
+            found.extend(_needs(arg[2]))
+        elif op is sre_parse.BRANCH:
+            chosen = []
+            for alternative in arg[1]:
+                own = _needs(alternative)
+                if not own:
+                    break  # an alternative that needs nothing: the alternation needs nothing
+                chosen.append(_rarest(own))
+            else:
+                found.append(frozenset().union(*chosen))
+        elif op is sre_parse.IN:
+            chars = _characters(arg)
+            if chars:
+                found.append(chars)
+    return found
+
+
+def _characters(items: Any) -> frozenset[str] | None:
+    """The characters a character set matches when they are few and literal (a digit, a small range), else None."""
+    out: set[str] = set()
+    for op, arg in items:
+        if op is sre_parse.LITERAL:
+            out.add(chr(arg))
+        elif op is sre_parse.RANGE and arg[1] - arg[0] < _MAX_RANGE:
+            out.update(chr(c) for c in range(arg[0], arg[1] + 1))
+        elif op is sre_parse.CATEGORY and arg is sre_parse.CATEGORY_DIGIT:
+            out.update(_DIGITS)
+        else:
+            return None  # a negated set, a wide range, another category
+    return frozenset(out)
+
+
+def _rarest(needs: list[frozenset[str]]) -> frozenset[str]:
+    """Longer strings are rarer: the set with the longest shortest string, then the fewest strings."""
+    return min(needs, key=lambda words: (-min(map(len, words)), len(words)))
 
 
 class OneTextRegexMatcher(RegexMatcher):
@@ -69,12 +133,11 @@ class OneTextRegexMatcher(RegexMatcher):
             return matches
         text = doc.text_with_ws
         lowered = text.lower() if text.isascii() else None  # other texts: every pattern runs
+        memo: dict[frozenset[str], bool] = {}
         for match_id, patterns in self._patterns.items():
             on_match = self._callbacks[match_id]
             for pattern in patterns:
-                if lowered is not None and not all(
-                    any(w in lowered for w in words) for words in self._required(pattern)
-                ):
+                if not holds_literals(self._required(pattern), lowered, memo):
                     continue  # a literal every match holds is not in the text
                 for re_match in pattern.finditer(text):
                     span = doc.char_span(re_match.start(), re_match.end())

@@ -20,7 +20,7 @@ from spacy.attrs import LOWER, ORTH
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
-__all__ = ["GatedMatcher", "gate_token_patterns", "required_words"]
+__all__ = ["GatedMatcher", "RuleGatedMatcher", "gate_token_patterns", "required_word_sets", "required_words"]
 
 _REQUIRED_OPS = (None, "+", "1")  # a token the pattern cannot skip
 
@@ -44,6 +44,22 @@ def required_words(pattern: Sequence[Mapping[str, Any]]) -> tuple[str, frozenset
             if best is None or _rarer(words, best[1]):
                 best = ("ORTH" if attr == "TEXT" else attr, words)
     return best
+
+
+def required_word_sets(pattern: Sequence[Mapping[str, Any]]) -> list[tuple[str, frozenset[str]]]:
+    """``(attr, words)`` of every required token of a token pattern that names its words (``LOWER``, ``ORTH``,
+    ``TEXT`` as ``ORTH``): every match holds a token of each."""
+    out = []
+    for token in pattern:
+        if token.get("OP") not in _REQUIRED_OPS:
+            continue
+        for attr in ("LOWER", "ORTH", "TEXT"):
+            value = token.get(attr)
+            if isinstance(value, str):
+                out.append(("ORTH" if attr == "TEXT" else attr, frozenset([value])))
+            elif isinstance(value, Mapping) and set(value) == {"IN"} and isinstance(value["IN"], list):
+                out.append(("ORTH" if attr == "TEXT" else attr, frozenset(str(v) for v in value["IN"])))
+    return out
 
 
 def _rarer(words: frozenset[str], than: frozenset[str]) -> bool:
@@ -98,15 +114,69 @@ class GatedMatcher:
         return getattr(self.matcher, name)
 
 
-def gate_token_patterns(component: Any) -> None:
+class RuleGatedMatcher:
+    """A spaCy ``Matcher`` split into one matcher per rule, each run only on a Doc holding a word of every
+    required token of one of its patterns (:func:`required_word_sets`): a Doc with "not" but without any of
+    the words a rule needs after it does not run that rule. The matches are those of the whole matcher,
+    grouped by rule: for a reader that orders them itself (ConText sorts its modifiers by position). A rule
+    with a callback or a greedy setting, or patterns added later, fall back to the whole matcher."""
+
+    def __init__(self, matcher: Matcher, vocab: Any) -> None:
+        self.matcher = matcher
+        self.rules: list[tuple[list[list[tuple[int, frozenset[int]]]], Matcher]] | None = []
+        strings = vocab.strings
+        for key in matcher._patterns:
+            on_match, patterns = matcher.get(key)
+            if on_match is not None or matcher._filter.get(key) is not None:
+                self.rules = None
+                break
+            sub = Matcher(vocab)
+            sub.add(strings[key], patterns)
+            needs = [
+                [(LOWER if attr == "LOWER" else ORTH, frozenset(strings.add(w) for w in words))
+                 for attr, words in required_word_sets(pattern)]
+                for pattern in patterns
+            ]
+            self.rules.append((needs, sub))
+
+    def __call__(self, doclike: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.rules is None or args or kwargs or not isinstance(doclike, Doc):
+            return self.matcher(doclike, *args, **kwargs)
+        if not len(doclike):
+            return []
+        present = {LOWER: set(doclike.to_array(LOWER).tolist()), ORTH: set(doclike.to_array(ORTH).tolist())}
+        matches = []
+        for needs, sub in self.rules:
+            if any(all(not words.isdisjoint(present[attr]) for attr, words in pattern) for pattern in needs):
+                matches.extend(sub(doclike))
+        return matches
+
+    def add(self, *args: Any, **kwargs: Any) -> None:
+        self.rules = None  # patterns added after the split: the whole matcher
+        self.matcher.add(*args, **kwargs)
+
+    def __len__(self) -> int:
+        return len(self.matcher)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "matcher":  # not set yet (copying): no recursion
+            raise AttributeError(name)
+        return getattr(self.matcher, name)
+
+
+def gate_token_patterns(component: Any, per_rule: bool = False) -> None:
     """Gate the token patterns of a built medspaCy ``TargetMatcher`` or ``ConText`` (:class:`GatedMatcher`);
-    call it after the rules are added."""
+    call it after the rules are added. ``per_rule``: split them by rule (:class:`RuleGatedMatcher`), for a
+    component that orders the matches itself."""
     for owner in ("_TargetMatcher__matcher", "_ConText__matcher"):
         medspacy_matcher = getattr(component, owner, None)
         if medspacy_matcher is not None:
             matcher = medspacy_matcher._MedspacyMatcher__matcher  # medSpaCy keeps it name-mangled
             if isinstance(matcher, Matcher):
                 patterns = [p for key in matcher._patterns for p in matcher.get(key)[1]]
-                medspacy_matcher._MedspacyMatcher__matcher = GatedMatcher(matcher, component.nlp.vocab, patterns)
+                vocab = component.nlp.vocab
+                medspacy_matcher._MedspacyMatcher__matcher = (
+                    RuleGatedMatcher(matcher, vocab) if per_rule else GatedMatcher(matcher, vocab, patterns)
+                )
             return
     raise TypeError(f"gate_token_patterns: {type(component).__name__} has no medSpaCy matcher to gate.")

@@ -7,7 +7,7 @@ import re
 import spacy
 from medspacy.common.regex_matcher import RegexMatcher
 
-from pipelines.regex_matching import OneTextRegexMatcher, required_literals
+from pipelines.regex_matching import OneTextRegexMatcher, holds_literals, required_literals
 
 LAST_DONE = re.compile(r"\b(?:last|prior)\s+(?:(?:one|done)\s+)?(?:(?:19|20)\d\d|\d{1,2}/\d{2,4})", re.I)
 BAR_DUE = re.compile(r"\|[ \t]*(?:due|overdue)(?:\s+(?:now|soon))?[ \t]*(?:\||(?=\n)|$)", re.I)
@@ -16,14 +16,30 @@ DASH_NONE = re.compile(r"[:\-=]\s*(?:no|none|nil)\b", re.I)
 
 
 def test_required_literals_of_runs_alternations_and_sets() -> None:
-    assert required_literals(LAST_DONE) == (frozenset({"last", "prior"}),)  # the year or date: not all literal
+    # the year or date: "19"/"20" in one alternative, "/" in the other
+    assert required_literals(LAST_DONE) == (frozenset({"last", "prior"}), frozenset({"19", "20", "/"}))
     assert required_literals(ABBREVIATION) == (frozenset({"/v."}),)
     assert required_literals(BAR_DUE) == (frozenset({"|"}), frozenset({"due", "overdue"}))
     assert frozenset({":", "-", "="}) in required_literals(DASH_NONE)
-    # an optional part, an empty alternative or an alternative that is not all literal requires nothing
+    # an optional part requires nothing; an alternation needs one of its alternatives' rarest literals
     assert required_literals(re.compile(r"(?:ab)?c")) == (frozenset({"c"}),)
-    assert required_literals(re.compile(r"x(?:a|)y|z")) == ()
-    assert required_literals(re.compile(r"(?:ab|\d+)")) == ()
+    assert required_literals(re.compile(r"x(?:a|)y|z")) == (frozenset({"x", "z"}),)
+    assert required_literals(re.compile(r"(?:ab|\d+)")) == (frozenset({"ab", *"0123456789"}),)
+    # an alternative that needs nothing, a negated set or a wide range: no literal
+    assert required_literals(re.compile(r"(?:ab|\w+)")) == ()
+    assert required_literals(re.compile(r"[^a]x*|[a-z]")) == ()
+    years = required_literals(re.compile(r"[0-3]?\d+ (?:yrs?|years?)"))
+    assert frozenset("0123456789") in years  # the digit, not the optional [0-3]
+    assert holds_literals(years, "quit 12 years ago") and holds_literals(years, "quit 5 yrs ago")
+    assert not holds_literals(years, "quit twelve years ago") and not holds_literals(years, "quit 12 days ago")
+
+
+def test_holds_literals_on_ascii_and_other_texts() -> None:
+    needs = required_literals(LAST_DONE)
+    assert holds_literals(needs, "colonoscopy last done 03/2019")
+    assert not holds_literals(needs, "colonoscopy last done in the spring")
+    assert not holds_literals(needs, "no prior screening on file")
+    assert holds_literals(needs, None)  # a text with other characters: every pattern runs
 
 
 def test_same_matches_as_medspacy_with_and_without_the_literals() -> None:
@@ -43,3 +59,60 @@ def test_same_matches_as_medspacy_with_and_without_the_literals() -> None:
                 matcher.add(name, [pattern.pattern], on_match=None)
         assert ours(doc) == theirs(doc)
     assert len(ours(nlp(texts[0]))) == 3 and ours(nlp(texts[3])) == []
+
+
+def test_date_patterns_gated_by_their_literals_find_every_date() -> None:
+    """find_dates skips a pattern whose literals a text lacks: on texts that hold each kind of date, the gated scan
+    finds what every pattern run on the text finds."""
+    from pipelines import dates
+
+    texts = (
+        "Colonoscopy on 03/14/2019, repeat in 2029; mammogram Feb 2024 and again on March 4.",
+        "Flu shot given today. Pneumovax about two years ago, Td 6/12 ago. Seen last Tuesday.",
+        "Quit smoking in '98, relapsed last spring; A1c 7.2 drawn 2025-11-03, the week before last.",
+        "Eye exam the 12th of June; two days later drops; Shingrix 12 Feb 25, a fortnight ago.",
+        "Knee sprain after a fall, ice and rest, no dates here at all.",
+    )
+    for text in texts:
+        for order in dates.DATE_ORDERS:
+            gated = dates.find_dates(text, order)
+            saved = dates._PATTERN_NEEDS
+            try:
+                dates._PATTERN_NEEDS = tuple(() for _ in saved)  # no gate: every pattern runs
+                ungated = dates.find_dates(text, order)
+            finally:
+                dates._PATTERN_NEEDS = saved
+            assert gated == ungated
+            assert all(text[d.start : d.end] for d in gated)
+    assert len(dates.find_dates(texts[0])) >= 3 and dates.find_dates(texts[-1]) == []
+
+
+def test_eye_care_cues_gated_by_literals_read_from_the_cues() -> None:
+    from pipelines.note_facts import _EYE_CARE_CUE_NEEDS, is_eye_care_note
+
+    assert frozenset({"slit"}) in _EYE_CARE_CUE_NEEDS[0]
+    exam = (
+        "Slit-lamp exam: quiet anterior chamber. Intraocular pressure 16 OU by tonometry. Cup-to-disc 0.3, "
+        "macula flat without drusen."
+    )
+    assert is_eye_care_note(exam, None)
+    assert not is_eye_care_note("Knee exam: no effusion, full range of motion. Pressure dressing applied.", None)
+    assert is_eye_care_note("Seen for knee pain.", None, title="Ophthalmology follow-up")
+
+
+def test_stated_age_scan_from_digits_finds_what_the_whole_scan_finds() -> None:
+    from pipelines.note_facts import _STATED_AGE, _digit_anchored, stated_age_years
+
+    texts = (
+        "HPI: 72M with COPD, here for follow up. BP 130/80.",
+        "The patient is a 15-year-old girl seen with her mother; 3 siblings aged 4, 9 and 11.",
+        "Advice: kids from 10 to 13 years old need boosters. Pt is 58 y/o, smoker.",
+        "CC:45 F, 2 week cough. Temp 37.9.",
+        "No age anywhere, only words.",
+        "1234567 MRN; 8 yo boy, 30 yr male cousin.",
+    )
+    for text in texts:
+        assert [(m.span(), m.groups()) for m in _digit_anchored(_STATED_AGE, text)] == [
+            (m.span(), m.groups()) for m in _STATED_AGE.finditer(text)
+        ]
+    assert [stated_age_years(t) for t in texts] == [72, 15, 58, 45, None, 8]

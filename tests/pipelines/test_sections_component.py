@@ -7,6 +7,9 @@ token ranges, rule) must be the same, in full and windowed mode, and with a rule
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from medspacy.section_detection import SectionRule
 from spacy.language import Language
@@ -38,12 +41,25 @@ def _sections(doc) -> list[tuple]:
     ]
 
 
+@contextmanager
+def _whole_text(nlp: Language) -> Iterator[None]:
+    """medSpaCy tokenizes a rule's phrase with ``nlp(phrase)``: without the prefilter, as ``build_nlp`` adds its rules
+    (a windowed ``nlp`` tokenizes only where a target can match, and a heading alone is no target)."""
+    prefilter, nlp.tokenizer.prefilter = nlp.tokenizer.prefilter, None
+    try:
+        with nlp.select_pipes(enable=[]):
+            yield
+    finally:
+        nlp.tokenizer.prefilter = prefilter
+
+
 def _reference(nlp: Language, rules: list[SectionRule], **options) -> CapitalsOrLineStartSectionizer:
     sectionizer = CapitalsOrLineStartSectionizer(
         nlp, name="reference", rules=None, phrase_matcher_attr="ORTH", require_start_line=True,
         newline_pattern=HEADING_AFTER, span_attrs=None, **options,
     )
-    sectionizer.add(rules)
+    with _whole_text(nlp):
+        sectionizer.add(rules)
     return sectionizer
 
 
@@ -72,7 +88,8 @@ def test_rule_scope_and_parents_as_medspacy(shared_nlp: Language) -> None:
         SectionRule(literal="ALLERGIES", category="allergies", max_scope=3),
     ]
     ours = SectionsOnly(nlp, name="scoped")
-    ours.add(rules)
+    with _whole_text(nlp):
+        ours.add(rules)
     reference = _reference(nlp, rules)
     text = (
         "ALLERGIES: penicillin causes a rash and hives.\nASSESSMENT AND PLAN: stable.\nMEDICATIONS: metformin daily.\n"

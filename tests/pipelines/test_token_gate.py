@@ -61,3 +61,46 @@ def test_a_pattern_without_required_words_or_added_later_turns_the_gate_off() ->
     gated.add("digits", [digits])
     doc = nlp("took 500 mg")
     assert gated.may_match(doc) and len(gated(doc)) == 2  # "500", "500 mg"
+
+
+def test_rule_gated_matcher_runs_a_rule_only_with_every_word_it_needs() -> None:
+    """Split by rule, each gated on all its required tokens: the same matches (ConText sorts them), and a rule whose
+    second required word is missing does not run although its first is there."""
+    from pipelines.token_gate import RuleGatedMatcher, required_word_sets
+
+    nlp = spacy.blank("en")
+    matcher = Matcher(nlp.vocab)
+    matcher.add("eye_visit", [SEEN_BY_EYE])
+    matcher.add("packs", [PACKS])
+    split = RuleGatedMatcher(matcher, nlp.vocab)
+    assert [attr for attr, _ in required_word_sets(SEEN_BY_EYE)] == ["LOWER", "LOWER", "LOWER"]
+    texts = (
+        "She was seen by her eye doctor in March and smokes 1-PPD.",
+        "Evaluated at the retina specialist last year.",
+        "Seen by physio for knee pain; eye strain after screens.",  # "seen", "by", "eye" but never in a row
+        "Smokes 2 ppd, lower case.",
+        "Knee sprain, ice and rest.",
+    )
+    for text in texts:
+        doc = nlp(text)
+        assert sorted(split(doc)) == sorted(matcher(doc))
+    doc = nlp(texts[0])
+    found = {nlp.vocab.strings[m] for m, _, _ in split(doc)}
+    assert found == {"eye_visit", "packs"}
+    assert [doc[s:e].text for _, s, e in split(doc) if nlp.vocab.strings[_] == "packs"] == ["1-PPD"]
+
+    # a Doc holding "seen" and "eye" but no "by"/"at": the eye rule's gate stays shut
+    no_by = nlp("Seen today; eye strain after screens, smokes 3 PPD.")
+    present = set(no_by.to_array("LOWER").tolist())
+    eye_needs = split.rules[0][0][0]
+    assert not all(not words.isdisjoint(present) for _, words in eye_needs)
+    assert {nlp.vocab.strings[m] for m, _, _ in split(no_by)} == {"packs"}
+
+
+def test_context_rules_are_split_in_the_pipeline(nlp) -> None:
+    from pipelines.token_gate import RuleGatedMatcher
+
+    context = nlp.get_pipe("qm_context")
+    assert isinstance(context._ConText__matcher._MedspacyMatcher__matcher, RuleGatedMatcher)
+    doc = nlp("Flu shot: patient talked to us about it, has not had it yet.")
+    assert any(e.label_ == "influenza_vaccine" for e in doc.ents)
