@@ -13,15 +13,18 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from medspacy.context import ConTextRule
-from medspacy.section_detection import SectionRule
-from medspacy.target_matcher import TargetRule
 
 from engine.elements import default_vocabulary_path, unknown_element_message
 from engine.errors import RuleFileError
+
+if TYPE_CHECKING:  # medspaCy (and spaCy under it) is imported only when rules are built: reading the rules'
+    # digest (PIPELINE_VERSION) must not load them, e.g. in a job's driver, which never runs a pipeline
+    from medspacy.context import ConTextRule
+    from medspacy.section_detection import SectionRule
+    from medspacy.target_matcher import TargetRule
 
 __all__ = [
     "ELEMENTS",
@@ -328,6 +331,8 @@ def load_target_rules(path: Path | None = None) -> list[TargetRule]:
     """Read ``target_rules.yaml``: each rule's ``category`` is the element, ``metadata`` has id/value."""
     path = path or RESOURCES / "target_rules.yaml"
     _, entries = _read(path, "target_rules")
+    from medspacy.target_matcher import TargetRule
+
     rules: list[TargetRule] = []
     for i, entry in enumerate(entries):
         _check_entry(path, i, entry, _TARGET_KEYS, ("id", "element", "literal"))
@@ -447,6 +452,8 @@ def load_context_rules(path: Path | None = None) -> list[ConTextRule]:
     path = path or RESOURCES / "context_rules.yaml"
     data, entries = _read(path, "context_rules")
     groups = data.get("groups") or {}
+    from medspacy.context import ConTextRule
+
     rules: list[ConTextRule] = []
     for i, entry in enumerate(entries):
         _check_entry(path, i, entry, _CONTEXT_KEYS, ("id", "category", "literal", "direction"))
@@ -510,6 +517,8 @@ def load_section_rules(path: Path | None = None) -> list[SectionRule]:
     (``heading_variants``)."""
     path = path or RESOURCES / "section_rules.yaml"
     _, entries = _read(path, "section_rules")
+    from medspacy.section_detection import SectionRule
+
     rules: list[SectionRule] = []
     for i, entry in enumerate(entries):
         _check_entry(path, i, entry, _SECTION_KEYS, ("id", "category", "headings"))
