@@ -113,6 +113,7 @@ def measure_task(args: argparse.Namespace) -> int:
     import pyarrow.parquet as pq
 
     from engine.spec import load_specs
+    from qae.input_store import shard_path
     from qae.partitions import PartitionTask, measure_partition, read_patients_part
     from qae.run_folder import read_manifest
 
@@ -134,7 +135,11 @@ def measure_task(args: argparse.Namespace) -> int:
     try:
         chunk = scratch / "c000000.parquet"
         pq.write_table(pa.table({"evidence": lines}), chunk, row_group_size=len(lines) + 1)
-        task = PartitionTask(0, str(scratch / "parts"), [(str(chunk), 0)], patients, [], [],
+        shards = scratch / "shards"  # the partition's patients as qae.input_store writes them
+        shards.mkdir()
+        with shard_path(shards, 0, "patients").open("w", encoding="utf-8") as fh:
+            fh.writelines(f"{i}\t{p.model_dump_json()}\n" for i, p in enumerate(patients))
+        task = PartitionTask(0, str(scratch / "parts"), [(str(chunk), 0)], str(shards),
                              (date.fromisoformat(mp["start"]), date.fromisoformat(mp["end"])))
         if hasattr(task, "report") and not args.no_material:  # as qae run: the report material too
             from engine.reports import parse_formats

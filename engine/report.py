@@ -16,6 +16,8 @@ dict contains counts only.
 
 from __future__ import annotations
 
+import csv
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -63,6 +65,47 @@ def outcome_row(o: MeasureOutcome) -> dict[str, Any]:
         "prospective_gap": int(o.prospective_gap),
     })
     return row
+
+
+# A row needs :class:`SafeDictWriter`'s care (a cell made safe, or every field quoted) only when a text
+# cell starts with a character ``safe_cell`` may act on or holds a CR: looked for in its text cells
+# joined (a separator inside a cell can only send a row the careful way, never skip it).
+_CAREFUL = re.compile("(?:^|\x1f)['=+\\-@\t\r]|\r")
+_TEXT_CELLS = (0, 1, 2, 3, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22)  # OUTCOME_COLUMNS holding text
+
+
+def _outcome_cells(o: MeasureOutcome) -> list[Any]:
+    """:func:`outcome_row`'s values in ``OUTCOME_COLUMNS`` order."""
+    p = o.populations
+    return [o.patient_id, o.measure_id, o.group, o.episode, int(p.ipp), int(p.denom), int(p.denex),
+            int(p.denexcep), int(p.numer), int(p.numex), int(o.gap_open),
+            o.gap_reason.value if o.gap_reason else "", o.gap_action, o.closed_by,
+            ";".join(o.numer_evidence_ids), ";".join(o.denex_evidence_ids), ";".join(o.denexcep_evidence_ids),
+            ";".join(o.gap_evidence_ids), ";".join(o.review_flags), o.measure_version, o.stratum,
+            o.due_date.isoformat() if o.due_date else "", o.valid_through.isoformat() if o.valid_through else "",
+            int(o.prospective_gap)]
+
+
+def _write_outcomes_csv(fh: Any, ordered: Sequence[MeasureOutcome]) -> None:
+    """outcomes.csv: each row as :class:`SafeDictWriter` writes :func:`outcome_row` (the same bytes); a row
+    of plain text cells (the usual case) written as a list, without a cell-by-cell look."""
+    careful = SafeDictWriter(fh, OUTCOME_COLUMNS)
+    careful.writeheader()
+    plain = csv.writer(fh, lineterminator="\n")
+    batch: list[list[Any]] = []
+    for o in ordered:
+        cells = _outcome_cells(o)
+        try:
+            text = "\x1f".join([cells[i] for i in _TEXT_CELLS])
+        except TypeError:  # a cell that is not text where text is expected: the careful way
+            text = "\r"
+        if _CAREFUL.search(text) is None:
+            batch.append(cells)
+            continue
+        plain.writerows(batch)
+        batch.clear()
+        careful.writerow(outcome_row(o))
+    plain.writerows(batch)
 
 
 def _label(o: MeasureOutcome, multi: set[str]) -> str:
@@ -183,10 +226,7 @@ def write_reports(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient
     out_dir.mkdir(parents=True, exist_ok=True)
     ordered = sorted(outcomes, key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode))
     with (out_dir / "outcomes.csv").open("w", newline="", encoding="utf-8") as fh:
-        writer = SafeDictWriter(fh, OUTCOME_COLUMNS)
-        writer.writeheader()
-        for o in ordered:
-            writer.writerow(outcome_row(o))
+        _write_outcomes_csv(fh, ordered)
     summary = summarize(ordered)
     if care_gaps:
         summary["care_gap_files"] = write_care_gaps(ordered, patients, evidence, out_dir / "care_gaps")
