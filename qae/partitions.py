@@ -235,8 +235,8 @@ def write_outcomes(path: Path, outcomes: Sequence[Any]) -> None:
             continue
         if kind == "enum":
             values = [None if v is None else v.value for v in values]
-        elif kind == "list":
-            values = [list(v) for v in values]
+        elif kind == "list":  # tuples of str: Arrow takes them as they are
+            values = [v if type(v) is tuple else list(v) for v in values]
         elif kind == "json":
             values = ["{}" if v == {} else json.dumps(v, sort_keys=True, ensure_ascii=False) for v in values]
         columns[name] = values
