@@ -525,10 +525,10 @@ def fhir_material(run: RunData) -> Material:
         reports = {m: b.individual(patient_id, m, os) for m, os in sorted(measures.items())}
         lines = {id(report): _line(report) for report in reports.values()}
         for report in reports.values():
-            material.add("fhir_individual", [patient_id, n], lines[id(report)])
+            material.add_encoded("fhir_individual", [patient_id, n], lines[id(report)])
         bundle = b.gaps_bundle(patient_id, reports, measures)
         if bundle is not None:
-            material.add("fhir_bundle", [patient_id, n], _bundle_line(bundle, lines))
+            material.add_encoded("fhir_bundle", [patient_id, n], _bundle_line(bundle, lines))
 
     def entry(os: list[MeasureOutcome]) -> list[Any]:
         return [os[0].measure_version, os[0].inverse, list(_group_counts(os).items())]
@@ -583,7 +583,7 @@ def write_fhir_parts(parts: Parts, run: RunData, out_dir: Path) -> list[Path]:
     bundle_path = folder / "Bundle-gaps.ndjson"
     for path, stream in ((individual_path, "fhir_individual"), (bundle_path, "fhir_bundle")):
         with path.open("w", encoding="utf-8", newline="\n") as fh:
-            for line in parts.payloads(stream):
+            for line in parts.encoded_payloads(stream):
                 fh.write(line + "\n")
     by_mc: dict[tuple[str, str], list[list[Any]]] = defaultdict(list)
     by_m: dict[str, list[list[Any]]] = defaultdict(list)

@@ -16,7 +16,9 @@ A report writer is split in two (engine/reports.py wires them):
 ``qae run`` and ``qae report --run`` compute the material per partition (qae/report_run.py; a
 partition in slices of patients, :func:`merge_saved`) and save it as files (:func:`save_material`:
 ``<stream>.jsonl`` lines ``[key, payload]`` and ``counts.json``), then write every report from the
-saved files; an in-memory :class:`RunData`
+saved files. A stream whose payloads a material function already has as JSON text (FHIR resources) adds
+them with :meth:`Material.add_encoded`: saved as they are (``[key,<the text>]``, no second encoding as a
+JSON string) and read back as text by :meth:`Parts.encoded_payloads`. An in-memory :class:`RunData`
 (tests, ``render_reports``) is one partition held in memory. Same code, same bytes.
 """
 
@@ -66,14 +68,22 @@ class Material:
 
     streams: dict[str, list[tuple[list[Any], Any]]] = field(default_factory=dict)
     counts: dict[str, Any] = field(default_factory=dict)
+    encoded: set[str] = field(default_factory=set)  # streams whose payloads are JSON text (add_encoded)
 
     def add(self, stream: str, key: list[Any], payload: Any) -> None:
         self.streams.setdefault(stream, []).append((key, payload))
+
+    def add_encoded(self, stream: str, key: list[Any], text: str) -> None:
+        """A row whose payload is given as its JSON text: an object or array on one line, as ``json.dumps``
+        writes it."""
+        self.encoded.add(stream)
+        self.streams.setdefault(stream, []).append((key, text))
 
     def merge(self, other: Material) -> Material:
         for name, rows in other.streams.items():
             self.streams.setdefault(name, []).extend(rows)
         self.counts.update(other.counts)
+        self.encoded |= other.encoded
         return self
 
     def sort(self) -> Material:
@@ -92,6 +102,10 @@ def save_material(material: Material, folder: Path) -> None:
     material.sort()
     for name, rows in material.streams.items():
         with _stream_file(folder, name).open("w", encoding="utf-8", newline="\n") as fh:
+            if name in material.encoded:  # the payload's text as it is: the same JSON value
+                for key, text in rows:
+                    fh.write(f"[{json.dumps(key, ensure_ascii=False, separators=(',', ':'))},{text}]\n")
+                continue
             for key, payload in rows:
                 fh.write(json.dumps([key, payload], ensure_ascii=False, separators=(",", ":")) + "\n")
     (folder / "counts.json").write_text(json.dumps([material.counts], ensure_ascii=False), encoding="utf-8")
@@ -140,6 +154,18 @@ class _Saved:
                 key, payload = json.loads(line)
                 yield key, payload
 
+    def texts(self, name: str) -> Iterator[tuple[list[Any], str]]:
+        """(key, the payload's JSON text) of each row (a stream saved from :meth:`Material.add_encoded`)."""
+        path = _stream_file(self.folder, name)
+        if not path.is_file():
+            return
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                key, end = _DECODER.raw_decode(line, 1)
+                text = line[end + 1:-2] if line.endswith("]\n") else line[end + 1:-1]
+                # material saved before add_encoded held the text as a JSON string: its text is the string
+                yield key, json.loads(text) if text.startswith('"') else text
+
     def counts(self) -> list[dict[str, Any]]:
         return json.loads((self.folder / "counts.json").read_text(encoding="utf-8"))
 
@@ -153,11 +179,19 @@ class _Held:
     def __init__(self, material: Material) -> None:
         material.sort()
         # a round trip through JSON, as the saved material makes it (tuples become lists ...)
-        self.material = Material({k: [tuple(json.loads(json.dumps([key, p], ensure_ascii=False))) for key, p in rows]
+        self.material = Material({k: [tuple(json.loads(json.dumps([key, p], ensure_ascii=False)))
+                                      if k not in material.encoded else (json.loads(json.dumps(key)), p)
+                                      for key, p in rows]
                                   for k, rows in material.streams.items()},
-                                 json.loads(json.dumps(material.counts, ensure_ascii=False)))
+                                 json.loads(json.dumps(material.counts, ensure_ascii=False)), set(material.encoded))
 
     def rows(self, name: str) -> Iterator[tuple[list[Any], Any]]:
+        if name in self.material.encoded:
+            yield from ((key, json.loads(text)) for key, text in self.material.streams.get(name, []))
+            return
+        yield from self.material.streams.get(name, [])
+
+    def texts(self, name: str) -> Iterator[tuple[list[Any], str]]:
         yield from self.material.streams.get(name, [])
 
     def counts(self) -> list[dict[str, Any]]:
@@ -177,6 +211,11 @@ class Parts:
 
     def payloads(self, name: str) -> Iterator[Any]:
         return (p for _, p in self.stream(name))
+
+    def encoded_payloads(self, name: str) -> Iterator[str]:
+        """The JSON text of every partition's payloads of ``name`` (added with :meth:`Material.add_encoded`),
+        merged by key as :meth:`stream`."""
+        return (t for _, t in heapq.merge(*(s.texts(name) for s in self.sources), key=lambda kt: kt[0]))
 
     def counts(self, name: str) -> list[Any]:
         """The partitions' counts of ``name`` (partitions without it are left out), folded as they are

@@ -131,6 +131,31 @@ def test_merged_streams_keep_key_order_and_partition_order_on_ties(tmp_path: Pat
     assert list(parts.payloads("absent")) == []
 
 
+def test_encoded_payloads_are_saved_and_read_back_as_their_text(tmp_path: Path) -> None:
+    """A stream added as JSON text is saved as that text (not re-encoded as a JSON string) and read back
+    as the same text, held or saved; its rows read as values are the decoded objects."""
+    import json
+
+    a, b = Material(), Material()
+    report_a = json.dumps({"resourceType": "MeasureReport", "subject": "pt-0031",
+                           "note": 'colonoscopy "normal", café\u2028next'}, ensure_ascii=False, separators=(",", ":"))
+    report_b = json.dumps({"resourceType": "Bundle", "entry": [{"id": "pt-0017"}]}, separators=(",", ":"))
+    a.add_encoded("resources", ["pt-0031", 0], report_a)
+    b.add_encoded("resources", ["pt-0017", 0], report_b)
+    save_material(a, tmp_path / "a")
+    line = (tmp_path / "a" / "resources.jsonl").read_text(encoding="utf-8")
+    assert line == f'[["pt-0031",0],{report_a}]\n'
+    parts = Parts([load_material(tmp_path / "a"), b])
+    assert list(parts.encoded_payloads("resources")) == [report_b, report_a]
+    assert [p["resourceType"] for p in parts.payloads("resources")] == ["Bundle", "MeasureReport"]
+    # material saved before add_encoded (the text as a JSON string) reads back as the same text
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "counts.json").write_text("[{}]", encoding="utf-8")
+    (tmp_path / "old" / "resources.jsonl").write_text(json.dumps([["pt-0031", 0], report_a], ensure_ascii=False,
+                                                                  separators=(",", ":")) + "\n", encoding="utf-8")
+    assert list(Parts([load_material(tmp_path / "old")]).encoded_payloads("resources")) == [report_a]
+
+
 COLUMNS = (Column("patient", "Patient", 20), Column("due", "Due date", 11),
            Column("evidence", "Evidence", 40, True), Column("missing", "What is missing", 30, True),
            Column("rows", "Rows", 8))
