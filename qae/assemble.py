@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import csv
 import heapq
+import io
 import json
 import os
 import shutil
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -35,47 +37,75 @@ __all__ = ["assemble_reports", "merge_summaries", "write_quarantine_stream"]  # 
 # --------------------------------------------------------------------------- CSV merges
 
 
-def _csv_rows(path: Path) -> tuple[list[str], Iterator[list[str]]]:
-    fh = path.open(newline="", encoding="utf-8")
-    reader = csv.reader(fh)
-    header = next(reader, [])
+def _csv_records(rows: Iterator[str], width: int, idx: Sequence[int]) -> Iterator[tuple[tuple[str, ...], str]]:
+    """(key, text) of each record after a CSV file's header: the key is the cells ``idx`` as
+    :func:`engine.cells.unsafe_cell` gives them back, the text what :func:`merge_sorted_csv` writes. A line of
+    ``width`` plain cells (no quote, no CR: nothing the csv module would quote) is its own text; any other
+    record (quoted cells, perhaps over several lines) is parsed and written again as before (a row holding a
+    CR fully quoted)."""
+    out = io.StringIO()
+    plain = csv.writer(out, lineterminator="\n")
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    pending = ""
+    for line in rows:
+        if not pending and '"' not in line and "\r" not in line and line.endswith("\n"):
+            cells = line[:-1].split(",")
+            if len(cells) == width > 1:
+                yield (tuple(cells[i] for i in idx) if "'" not in line else _key(cells, idx)), line
+                continue
+        pending += line
+        if pending.count('"') % 2:  # inside a quoted cell: the record goes on
+            continue
+        for cells in csv.reader(io.StringIO(pending, newline="")):
+            out.seek(0)
+            out.truncate()
+            (quoted if any("\r" in c for c in cells) else plain).writerow(cells)
+            yield _key(cells, idx), out.getvalue()
+        pending = ""
+    if pending:
+        for cells in csv.reader(io.StringIO(pending, newline="")):
+            out.seek(0)
+            out.truncate()
+            (quoted if any("\r" in c for c in cells) else plain).writerow(cells)
+            yield _key(cells, idx), out.getvalue()
 
-    def rows() -> Iterator[list[str]]:
-        try:
-            yield from reader
-        finally:
-            fh.close()
 
-    return header, rows()
+def _key(cells: Sequence[str], idx: Sequence[int]) -> tuple[str, ...]:
+    from engine.cells import unsafe_cell
+
+    return tuple(unsafe_cell(cells[i]) for i in idx)
 
 
 def merge_sorted_csv(sources: Sequence[Path], target: Path, key_columns: Sequence[str]) -> int:
     """Merge CSV files with the same header, each sorted by ``key_columns``; returns rows written.
     Rows are written back as engine.cells.SafeDictWriter writes them (cells as they are, already
-    spreadsheet-safe; ``\n`` line ends; a row holding a CR fully quoted); the key is the cell's value
-    before it was made safe, as the writers sorted it."""
-    from engine.cells import unsafe_cell
-
+    spreadsheet-safe; ``\n`` line ends; a row holding a CR fully quoted): a plain line as it is read;
+    the key is the cell's value before it was made safe, as the writers sorted it."""
     header: list[str] | None = None
     streams = []
-    for path in sources:
-        h, rows = _csv_rows(path)
-        if header is None:
-            header = h
-        elif h != header:
-            raise ValueError(f"{path}: header differs from {sources[0]}")
-        streams.append(rows)
-    idx = [header.index(c) for c in key_columns] if header else []
-    n = 0
-    with target.open("w", newline="", encoding="utf-8") as fh:
-        plain = csv.writer(fh, lineterminator="\n")
-        quoted = csv.writer(fh, lineterminator="\n", quoting=csv.QUOTE_ALL)
-        if header is not None:
-            plain.writerow(header)
-        for row in heapq.merge(*streams, key=lambda r: tuple(unsafe_cell(r[i]) for i in idx)):
-            (quoted if any("\r" in c for c in row) else plain).writerow(row)
-            n += 1
-    return n
+    handles = []
+    try:
+        for path in sources:
+            fh = path.open(newline="", encoding="utf-8")
+            handles.append(fh)
+            first = fh.readline()
+            h = next(csv.reader([first]), []) if first else []
+            if header is None:
+                header = h
+            elif h != header:
+                raise ValueError(f"{path}: header differs from {sources[0]}")
+            streams.append(_csv_records(fh, len(h), [header.index(c) for c in key_columns] if header else []))
+        n = 0
+        with target.open("w", newline="", encoding="utf-8") as out:
+            if header is not None:
+                csv.writer(out, lineterminator="\n").writerow(header)
+            for _, text in heapq.merge(*streams, key=itemgetter(0)):
+                out.write(text)
+                n += 1
+        return n
+    finally:
+        for fh in handles:
+            fh.close()
 
 
 def _link_or_copy(src: Path, dst: Path) -> None:
