@@ -225,7 +225,10 @@ class EvidenceBuilder:
     # ------------------------------------------------------------------ main
     def predict(self, doc: Doc) -> list[dict[str, Any]]:
         """Every target mention read the same way (:meth:`_read`), its value by its element's parser
-        (``pipelines.value_parsers``), its rows built (:meth:`_rows`); then the note-level checks."""
+        (``pipelines.value_parsers``), its rows built (:meth:`_rows`); then the note-level checks. A note
+        without a target has no row: neither its note-level facts nor its text's index are built."""
+        if not doc.ents:
+            return self._note_rows([])
         note = _NoteView(doc)
         rows: list[dict[str, Any]] = []
         for ent in note.ents:

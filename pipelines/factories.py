@@ -32,10 +32,6 @@ _DOC_EXTENSIONS: dict[str, Any] = {
     "qm_note_date": None,
     "qm_note_title": None,
     "qm_note_type": None,
-    "qm_title_elements": frozenset(),
-    "qm_pediatric": False,
-    "qm_eye_care": False,
-    "qm_age_years": None,
     "qm_text_map": None,  # pipelines.normalize.TextMap: normalized offsets -> original offsets
     "qm_source_text": None,  # windowed mode: the whole normalized text (doc.text is blank outside the windows)
     "qm_windows": None,  # windowed mode: the [start, end) character windows spaCy saw
@@ -121,6 +117,9 @@ def _make_status_model(nlp: Language, name: str, model: str, batch_size: int, sk
 
 
 def register_extensions() -> None:
+    from .note_profile import register_note_facts
+
+    register_note_facts()  # qm_eye_care, qm_title_elements, qm_pediatric, qm_age_years: computed when read
     for attr, default in _DOC_EXTENSIONS.items():
         if not Doc.has_extension(attr):
             Doc.set_extension(attr, default=default)

@@ -88,17 +88,29 @@ class Prefilter:
         abbreviations: Iterable[str],
         heading_keys: Iterable[str] = (),
     ) -> None:
-        self.lower = _automaton({k.lower(): False for k in lower_keys})
-        cased = {k: True for k in heading_keys}
-        cased.update({k: False for k in cased_keys})  # a key of a target rule too is a target's
-        self.cased = _automaton(cased)
-        if self.lower is None and self.cased is None:
+        lower = {k.lower() for k in lower_keys if k}
+        cased = {k: True for k in heading_keys if k}
+        cased.update({k: False for k in cased_keys if k})  # a key of a target rule too is a target's
+        if not lower and not cased:
             raise ValueError("the prefilter got no keys: the target rules are empty")
+        # one automaton, read over the lower-cased text: a lower key's hit is a hit; a cased key's lower-cased
+        # form is a candidate, a hit where the text as written holds the key (:meth:`hits`). An ASCII text's
+        # lower-cased form keeps every character where it is, so a cased key standing in an ASCII text always
+        # shows there; other texts (and cased keys that are not ASCII) are read as written by ``self.cased``.
+        forms: dict[str, list[tuple[str, bool]]] = {}
+        for key, heading in sorted(cased.items()):
+            if key.isascii():
+                forms.setdefault(key.lower(), []).append((key, heading))
+        self.lower = _automaton(
+            {k: (k in lower, tuple(forms.get(k, ()))) for k in sorted(lower | set(forms))}
+        )
+        self.cased = _automaton(cased)
         self.expressions = tuple(expressions)
         self.abbreviations = frozenset(abbreviations)
 
     def __contains__(self, key: str) -> bool:
-        return any(a is not None and key in a for a in ((self.lower, self.cased)))
+        lower = self.lower.get(key, None) if self.lower is not None else None
+        return (lower is not None and lower[1][0]) or (self.cased is not None and key in self.cased)
 
     def hits(self, text: str) -> list[tuple[int, int, bool]]:
         """``(start, end, heading)`` of every key standing as possible tokens (``heading``: a section
@@ -117,22 +129,32 @@ class Prefilter:
             after_gap = (gaps - numpy.arange(len(gaps))).tolist()
         else:
             after_gap = []
+        lowered = squeezed.lower()
+        one_pass = squeezed.isascii()
+        found: list[tuple[int, int, bool]] = []  # squeezed (end, length, heading): lower keys' hits
+        found_cased: list[tuple[int, int, bool]] = []  # and cased keys' hits
+        if self.lower is not None:
+            for end_i, (length, (is_lower, forms)) in self.lower.iter(lowered):
+                if is_lower:
+                    found.append((end_i, length, False))
+                if one_pass and forms:
+                    written = squeezed[end_i + 1 - length : end_i + 1]
+                    found_cased.extend((end_i, length, heading) for key, heading in forms if key == written)
+        if not one_pass and self.cased is not None:  # a text beyond ASCII: its cased keys read as written
+            found_cased.extend((end_i, length, heading) for end_i, (length, heading) in self.cased.iter(squeezed))
         out = []
-        for automaton, view in ((self.lower, squeezed.lower()), (self.cased, squeezed)):
-            if automaton is None:
+        for end_i, length, heading in found + found_cased:
+            # back to offsets of ``text``: add the spaces taken out before each end
+            start = end_i + 1 - length
+            start += bisect.bisect_right(after_gap, start)
+            end = end_i + 1 + bisect.bisect_right(after_gap, end_i)
+            if end - start > length and _LONE_SPACES.fullmatch(text, start, end) is None:
+                continue  # two spaces, or a space by a line break, between two of its characters
+            if start > 0 and _joined(text[start - 1], text[start]):
                 continue
-            for end_i, (length, heading) in automaton.iter(view):
-                # back to offsets of ``text``: add the spaces taken out before each end
-                start = end_i + 1 - length
-                start += bisect.bisect_right(after_gap, start)
-                end = end_i + 1 + bisect.bisect_right(after_gap, end_i)
-                if end - start > length and _LONE_SPACES.fullmatch(text, start, end) is None:
-                    continue  # two spaces, or a space by a line break, between two of its characters
-                if start > 0 and _joined(text[start - 1], text[start]):
-                    continue
-                if end < len(text) and _joined(text[end - 1], text[end]):
-                    continue
-                out.append((start, end, heading))
+            if end < len(text) and _joined(text[end - 1], text[end]):
+                continue
+            out.append((start, end, heading))
         for expression in self.expressions:
             out.extend((*m.span(), False) for m in expression.finditer(text))
         return out
@@ -272,11 +294,11 @@ def _words_before(text: str, pos: int, count: int) -> int:
     return i
 
 
-def _automaton(keys: Mapping[str, bool]) -> Any:
+def _automaton(keys: Mapping[str, Any]) -> Any:
     automaton = ahocorasick.Automaton()
-    for key, heading in keys.items():
+    for key, value in keys.items():
         if key:
-            automaton.add_word(key, (len(key), heading))
+            automaton.add_word(key, (len(key), value))
     if len(automaton) == 0:
         return None
     automaton.make_automaton()

@@ -32,6 +32,10 @@ TEXTS = [
     # keys spread over two spaces or a line break are not keys
     "advance  directive on file. colon\ncancer screening discussed.  Diabetes.",
     "Colonoscopy.",
+    # beyond ASCII (the cased keys are then read on the text as written): abbreviations and a heading in capitals
+    "Pt seen by Dr. Müller. PMH: DM, HTN.\nPLAN: A1c in 3 months; café-au-lait spots noted. Colonoscopy 2021.",
+    # the same keys in an ASCII text (the cased keys are then found through the lower-cased text)
+    "Pt seen by Dr. Muller. PMH: DM, HTN.\nPLAN: A1c in 3 months; cafe-au-lait spots noted. Colonoscopy 2021.",
 ]
 
 
@@ -70,14 +74,17 @@ def _reference_hits(prefilter, text: str) -> list[tuple[int, int, bool]]:
     kept = [i for i in range(len(text)) if not (text[i] == " " and lone.match(text, i))]
     squeezed = "".join(text[i] for i in kept)
     out = []
-    for automaton, view in ((prefilter.lower, squeezed.lower()), (prefilter.cased, squeezed)):
-        for end_i, (length, heading) in automaton.iter(view):
-            start, end = kept[end_i + 1 - length], kept[end_i] + 1
-            if start > 0 and (text[start - 1 : start + 1].isalpha() or text[start - 1 : start + 1].isdigit()):
-                continue
-            if end < len(text) and (text[end - 1 : end + 1].isalpha() or text[end - 1 : end + 1].isdigit()):
-                continue
-            out.append((start, end, heading))
+    # two views, as written and lower-cased (hits reads both in one pass over the lower-cased one): a lower key's
+    # hit in the lower-cased text, a cased key's in the text as written
+    lower = [(e, n, False) for e, (n, (is_lower, _)) in prefilter.lower.iter(squeezed.lower()) if is_lower]
+    cased = [(e, n, heading) for e, (n, heading) in prefilter.cased.iter(squeezed)]
+    for end_i, length, heading in lower + cased:
+        start, end = kept[end_i + 1 - length], kept[end_i] + 1
+        if start > 0 and (text[start - 1 : start + 1].isalpha() or text[start - 1 : start + 1].isdigit()):
+            continue
+        if end < len(text) and (text[end - 1 : end + 1].isalpha() or text[end - 1 : end + 1].isdigit()):
+            continue
+        out.append((start, end, heading))
     out.extend((*m.span(), False) for e in prefilter.expressions for m in e.finditer(text))
     return sorted(out)
 
@@ -140,3 +147,16 @@ def test_headings_without_a_target_give_no_window(nlp: Language) -> None:
     assert "PLAN:" in covered and "Flu shot given today." in covered
     (row,) = [r for r in nlp(with_target)._.qm_evidence if r["element"] == "influenza_vaccine"]
     assert row["section"] == "plan" and with_target[row["start"] : row["end"]].lower() == "flu shot"
+
+
+def test_cased_keys_are_found_in_one_pass_as_in_the_text_as_written(nlp: Language) -> None:
+    """An ASCII text is read once (lower-cased), a text beyond ASCII as written for its cased keys: the same
+    text in either form gives the same hits, and a cased key ("DM", "PLAN:") only where it is written so."""
+    prefilter = nlp.tokenizer.prefilter
+    accented, plain = (normalize_text(t).text for t in TEXTS[-2:])
+    assert not accented.isascii() and plain.isascii() and len(accented) == len(plain)
+    assert sorted(prefilter.hits(accented)) == sorted(prefilter.hits(plain))
+    found = {plain[a:b] for a, b, _ in prefilter.hits(plain)}
+    assert {"DM", "PLAN:"} <= found
+    lowered = {plain.lower()[a:b] for a, b, _ in prefilter.hits(plain.replace("DM", "dm").replace("PLAN", "plan"))}
+    assert "dm" not in lowered
