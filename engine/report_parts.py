@@ -145,26 +145,24 @@ def _key_of(line: str) -> list[Any]:
 class _Saved:
     folder: Path
 
-    def rows(self, name: str) -> Iterator[tuple[list[Any], Any]]:
+    def _lines(self, name: str) -> Iterator[str]:
         path = _stream_file(self.folder, name)
-        if not path.is_file():
-            return
-        with path.open(encoding="utf-8") as fh:
-            for line in fh:
-                key, payload = json.loads(line)
-                yield key, payload
+        if path.is_file():
+            with path.open(encoding="utf-8") as fh:
+                yield from fh
+
+    def rows(self, name: str) -> Iterator[tuple[list[Any], Any]]:
+        for line in self._lines(name):
+            key, payload = json.loads(line)
+            yield key, payload
 
     def texts(self, name: str) -> Iterator[tuple[list[Any], str]]:
         """(key, the payload's JSON text) of each row (a stream saved from :meth:`Material.add_encoded`)."""
-        path = _stream_file(self.folder, name)
-        if not path.is_file():
-            return
-        with path.open(encoding="utf-8") as fh:
-            for line in fh:
-                key, end = _DECODER.raw_decode(line, 1)
-                text = line[end + 1:-2] if line.endswith("]\n") else line[end + 1:-1]
-                # material saved before add_encoded held the text as a JSON string: its text is the string
-                yield key, json.loads(text) if text.startswith('"') else text
+        for line in self._lines(name):
+            key, end = _DECODER.raw_decode(line, 1)
+            text = line[end + 1:-2] if line.endswith("]\n") else line[end + 1:-1]
+            # material saved before add_encoded held the text as a JSON string: its text is the string
+            yield key, json.loads(text) if text.startswith('"') else text
 
     def counts(self) -> list[dict[str, Any]]:
         return json.loads((self.folder / "counts.json").read_text(encoding="utf-8"))

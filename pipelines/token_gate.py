@@ -67,7 +67,21 @@ def _rarer(words: frozenset[str], than: frozenset[str]) -> bool:
     return (-min(map(len, words), default=0), len(words)) < (-min(map(len, than), default=0), len(than))
 
 
-class GatedMatcher:
+class _MatcherProxy:
+    """What a gated matcher passes on to the spaCy ``Matcher`` it wraps (``self.matcher``)."""
+
+    matcher: Matcher
+
+    def __len__(self) -> int:
+        return len(self.matcher)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "matcher":  # not set yet (copying): no recursion
+            raise AttributeError(name)
+        return getattr(self.matcher, name)
+
+
+class GatedMatcher(_MatcherProxy):
     """A spaCy ``Matcher`` that returns no matches, without running, on a Doc holding none of the words
     its patterns need (see the module docstring); anything else is the wrapped matcher's."""
 
@@ -105,16 +119,8 @@ class GatedMatcher:
         self.gated = False  # patterns added after the gate was built: run on every Doc
         self.matcher.add(*args, **kwargs)
 
-    def __len__(self) -> int:
-        return len(self.matcher)
 
-    def __getattr__(self, name: str) -> Any:
-        if name == "matcher":  # not set yet (copying): no recursion
-            raise AttributeError(name)
-        return getattr(self.matcher, name)
-
-
-class RuleGatedMatcher:
+class RuleGatedMatcher(_MatcherProxy):
     """A spaCy ``Matcher`` split into one matcher per rule, each run only on a Doc holding a word of every
     required token of one of its patterns (:func:`required_word_sets`): a Doc with "not" but without any of
     the words a rule needs after it does not run that rule. The matches are those of the whole matcher,
@@ -154,14 +160,6 @@ class RuleGatedMatcher:
     def add(self, *args: Any, **kwargs: Any) -> None:
         self.rules = None  # patterns added after the split: the whole matcher
         self.matcher.add(*args, **kwargs)
-
-    def __len__(self) -> int:
-        return len(self.matcher)
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "matcher":  # not set yet (copying): no recursion
-            raise AttributeError(name)
-        return getattr(self.matcher, name)
 
 
 def gate_token_patterns(component: Any, per_rule: bool = False) -> None:
