@@ -658,12 +658,22 @@ def _group_counts(outcomes: Iterable[MeasureOutcome]) -> dict[str, dict[str, int
     """Population counts per group, groups in the order they first appear."""
     out: dict[str, dict[str, int]] = {}
     for o in outcomes:
-        counts = out.get(o.group)
-        if counts is None:
-            counts = out[o.group] = dict.fromkeys(_POPULATION_NAMES, 0)
-        for name, value in o.populations.as_ints().items():
-            counts[name] += value
+        _add_counts(out, o)
     return out
+
+
+def _add_counts(out: dict[str, dict[str, int]], o: MeasureOutcome) -> None:
+    """Add the population flags of ``o`` to its group's counts in ``out`` (``PopulationFlags.as_ints``)."""
+    counts = out.get(o.group)
+    if counts is None:
+        counts = out[o.group] = dict.fromkeys(_POPULATION_NAMES, 0)
+    f = o.populations
+    counts["ipp"] += f.ipp
+    counts["denom"] += f.denom
+    counts["denex"] += f.denex
+    counts["denexcep"] += f.denexcep
+    counts["numer"] += f.numer
+    counts["numex"] += f.numex
 
 
 _POPULATION_NAMES = tuple(name for name, _, _ in POPULATIONS)
@@ -688,10 +698,16 @@ def _bundle_line(bundle: dict[str, Any], known: Mapping[int, str]) -> str:
     return (_line(head)[:-1] + "," if head else "{") + '"entry":[' + ",".join(entries) + "]}"
 
 
-def _by_patient(run: RunData) -> list[tuple[str, dict[str, list[MeasureOutcome]]]]:
+def _patient_order(run: RunData) -> list[MeasureOutcome]:
+    return sorted(run.outcomes, key=lambda o: (o.patient_id, o.measure_id, o.group, o.episode))
+
+
+def _by_patient(run: RunData, outcomes: Sequence[MeasureOutcome] | None = None) -> \
+        list[tuple[str, dict[str, list[MeasureOutcome]]]]:
     """(patient, its outcomes per measure whose initial population holds the patient, in measure order),
-    for every patient with outcomes, in patient order (outcomes in group and episode order)."""
-    outcomes = sorted(run.outcomes, key=lambda o: (o.patient_id, o.measure_id, o.group, o.episode))
+    for every patient with outcomes, in patient order (outcomes in group and episode order; ``outcomes``:
+    the run's in that order, :func:`_patient_order`)."""
+    outcomes = _patient_order(run) if outcomes is None else outcomes
     per_patient: dict[str, dict[str, list[MeasureOutcome]]] = defaultdict(lambda: defaultdict(list))
     for o in outcomes:
         per_patient[o.patient_id][o.measure_id].append(o)
@@ -710,10 +726,11 @@ def _reference_lines(run: RunData) -> Iterator[tuple[str, list[str], str | None]
         yield patient_id, list(lines.values()), None if bundle is None else _bundle_line(bundle, lines)
 
 
-def _fast_lines(run: RunData) -> Iterator[tuple[str, list[str], str | None]]:
+def _fast_lines(run: RunData, outcomes: Sequence[MeasureOutcome] | None = None) -> \
+        Iterator[tuple[str, list[str], str | None]]:
     """:func:`_reference_lines`, written by :class:`_Lines`."""
     lines = _Lines(_Builder(run))
-    for patient_id, measures in _by_patient(run):
+    for patient_id, measures in _by_patient(run, outcomes):
         yield patient_id, *lines.patient_lines(patient_id, measures)
 
 
@@ -721,24 +738,33 @@ def fhir_material(run: RunData) -> Material:
     """One partition's FHIR: streams ``fhir_individual`` and ``fhir_bundle`` (NDJSON lines keyed by patient)
     and counts ``fhir_summary`` (population counts per measure and clinic, and per measure)."""
     b = _Builder(run)
+    outcomes = _patient_order(run)
     material = Material()
-    for n, (patient_id, reports, bundle) in enumerate(_fast_lines(run)):
+    for n, (patient_id, reports, bundle) in enumerate(_fast_lines(run, outcomes)):
         for line in reports:
             material.add_encoded("fhir_individual", [patient_id, n], line)
         if bundle is not None:
             material.add_encoded("fhir_bundle", [patient_id, n], bundle)
-    per_measure_clinic: dict[tuple[str, str], list[MeasureOutcome]] = defaultdict(list)
-    per_measure: dict[str, list[MeasureOutcome]] = defaultdict(list)
-    for o in sorted(run.outcomes, key=lambda o: (o.patient_id, o.measure_id, o.group, o.episode)):
-        per_measure_clinic[(o.measure_id, b.clinic(o.patient_id))].append(o)
-        per_measure[o.measure_id].append(o)
+    # counts per group (groups in the order they first appear), with the first outcome's version and inverse
+    per_measure_clinic: dict[tuple[str, str], tuple[MeasureOutcome, dict[str, dict[str, int]]]] = {}
+    per_measure: dict[str, tuple[MeasureOutcome, dict[str, dict[str, int]]]] = {}
+    clinics: dict[str, str] = {}
+    for o in outcomes:
+        clinic = clinics.get(o.patient_id)
+        if clinic is None:
+            clinic = clinics[o.patient_id] = b.clinic(o.patient_id)
+        for table, key in ((per_measure_clinic, (o.measure_id, clinic)), (per_measure, o.measure_id)):
+            found = table.get(key)
+            if found is None:
+                found = table[key] = (o, {})
+            _add_counts(found[1], o)
 
-    def entry(os: list[MeasureOutcome]) -> list[Any]:
-        return [os[0].measure_version, os[0].inverse, list(_group_counts(os).items())]
+    def entry(found: tuple[MeasureOutcome, dict[str, dict[str, int]]]) -> list[Any]:
+        return [found[0].measure_version, found[0].inverse, list(found[1].items())]
 
     material.counts["fhir_summary"] = {
-        "measure_clinic": [[m, c, *entry(os)] for (m, c), os in sorted(per_measure_clinic.items())],
-        "measure": [[m, *entry(os)] for m, os in sorted(per_measure.items())],
+        "measure_clinic": [[m, c, *entry(f)] for (m, c), f in sorted(per_measure_clinic.items())],
+        "measure": [[m, *entry(f)] for m, f in sorted(per_measure.items())],
     }
     return material
 
