@@ -15,11 +15,16 @@ A report writer is split in two (engine/reports.py wires them):
 
 ``qae run`` and ``qae report --run`` compute the material per partition (qae/report_run.py; a
 partition in slices of patients, :func:`merge_saved`) and save it as files (:func:`save_material`:
-``<stream>.jsonl`` lines ``[key, payload]`` and ``counts.json``), then write every report from the
-saved files. A stream whose payloads a material function already has as JSON text (FHIR resources) adds
-them with :meth:`Material.add_encoded`: saved as they are (``[key,<the text>]``, no second encoding as a
-JSON string) and read back as text by :meth:`Parts.encoded_payloads`. An in-memory :class:`RunData`
-(tests, ``render_reports``) is one partition held in memory. Same code, same bytes.
+``<stream>.jsonl`` lines ``[key, payload]``, ``bounds.json`` and ``counts.json``), then write every report
+from the saved files. A stream whose payloads a material function already has as JSON text (FHIR
+resources) adds them with :meth:`Material.add_encoded`: saved as they are, apart from their keys
+(``<stream>.keys.jsonl`` a key a line, ``<stream>.ndjson`` the text a line, in the same order), and read
+back as text by :meth:`Parts.encoded_payloads`, or copied as they are into a file by
+:meth:`Parts.write_encoded`. Sources (slices, partitions) whose keys follow each other (``bounds.json``:
+each stream's first and last key; partitions are ranges of patients, so streams keyed by patient do) are
+read one after the other, and their files copied as they are (:func:`merge_saved`,
+:meth:`Parts.write_encoded`): the merge would give the same rows in the same order. An in-memory
+:class:`RunData` (tests, ``render_reports``) is one partition held in memory. Same code, same bytes.
 """
 
 from __future__ import annotations
