@@ -82,7 +82,8 @@ def main() -> int:
         c0, w0 = time.process_time(), time.perf_counter()
         if prof:
             prof.enable()
-        jobs = [rr._PartitionJob(str(run_dir), n, str(scratch / n), tuple(chosen), None, ()) for n in names]
+        jobs = [rr._PartitionJob(str(run_dir), n, str(scratch / n), tuple(chosen), i, None, False)
+                for i, n in enumerate(names)]
         for job in jobs:
             _timed("partition material (total)", rr.partition_material, job, base)
         c1 = time.process_time()

@@ -44,7 +44,7 @@ import json
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
@@ -323,33 +323,45 @@ class _Builder:
 
     # ------------------------------------------------------------------ gaps in care
     def detected_issue(self, o: MeasureOutcome, report_id: str) -> dict[str, Any]:
+        return self._issue(*self.issue_values(o), report_id)
+
+    def issue_values(self, o: MeasureOutcome) -> tuple[str, str, str, str | None, str]:
+        """(id, gap status, patient id, gap reason code or None, detail) of the DetectedIssue of ``o``."""
         status = gap_status(o, self.run.period.end)
         parts = [o.patient_id, o.measure_id, o.group] + ([o.episode] if o.episode else [])
-        issue: dict[str, Any] = {
-            "resourceType": "DetectedIssue", "id": resource_id("gap", *parts), "meta": {"profile": [PROFILE["issue"]]},
-            "modifierExtension": [{"url": GAP_STATUS_EXT, "valueCodeableConcept": {"coding": [
-                {"system": GAP_STATUS_SYSTEM, "code": status}]}}],
-            "status": "final",
-            "code": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "CAREGAP",
-                                 "display": "Care Gaps"}]},
-            "patient": _ref("Patient", resource_id(o.patient_id)),
-            "identifiedPeriod": dict(self.period),
-            "evidence": [{"detail": [_ref("MeasureReport", report_id)]}],
-        }
         label = o.measure_title or o.measure_id
         if o.group_title or o.group != "1":
             label += f" ({o.group_title or o.group})"
         if o.episode:
             label += f", episode {o.episode}"
+        reason = None
         if o.gap_open and o.gap_reason is not None:
-            issue["extension"] = [{"url": GAP_REASON_EXT, "valueCode": o.gap_reason.value}]
-            issue["detail"] = f"{label}: {GAP_DISPLAY[o.gap_reason]}. Action: {o.gap_action}"
+            reason = o.gap_reason.value
+            detail = f"{label}: {GAP_DISPLAY[o.gap_reason]}. Action: {o.gap_action}"
         elif status == "prospective-gap":
-            issue["detail"] = (f"{label}: closed; the deciding evidence counts through "
-                               f"{o.valid_through.isoformat() if o.valid_through else ''}, before the end of the "
-                               "next measurement period: repeat the service to keep the gap closed")
+            detail = (f"{label}: closed; the deciding evidence counts through "
+                      f"{o.valid_through.isoformat() if o.valid_through else ''}, before the end of the "
+                      "next measurement period: repeat the service to keep the gap closed")
         else:
-            issue["detail"] = f"{label}: closed"
+            detail = f"{label}: closed"
+        return resource_id("gap", *parts), status, resource_id(o.patient_id), reason, detail
+
+    def _issue(self, issue_id: str, status: str, patient_rid: str, reason: str | None, detail: str,
+               report_id: str) -> dict[str, Any]:
+        issue: dict[str, Any] = {
+            "resourceType": "DetectedIssue", "id": issue_id, "meta": {"profile": [PROFILE["issue"]]},
+            "modifierExtension": [{"url": GAP_STATUS_EXT, "valueCodeableConcept": {"coding": [
+                {"system": GAP_STATUS_SYSTEM, "code": status}]}}],
+            "status": "final",
+            "code": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "CAREGAP",
+                                 "display": "Care Gaps"}]},
+            "patient": _ref("Patient", patient_rid),
+            "identifiedPeriod": dict(self.period),
+            "evidence": [{"detail": [_ref("MeasureReport", report_id)]}],
+        }
+        if reason is not None:
+            issue["extension"] = [{"url": GAP_REASON_EXT, "valueCode": reason}]
+        issue["detail"] = detail
         return issue
 
     def gaps_bundle(self, patient_id: str, reports: Mapping[str, dict[str, Any]],
@@ -369,18 +381,8 @@ class _Builder:
             used_reports.append(report)
         if not sections:
             return None
-        pid = resource_id(patient_id)
         clinic = self.clinic(patient_id)
-        composition = {
-            "resourceType": "Composition", "id": resource_id("gaps", patient_id), "meta": {"profile": [
-                PROFILE["composition"]]},
-            "status": "final",
-            "type": {"coding": [{"system": "http://loinc.org", "code": "96315-7", "display": "Gaps in care report"}]},
-            "subject": _ref("Patient", pid), "date": self.timestamp,
-            "author": [_ref("Organization", self.org_id(clinic))],
-            "title": f"Care gaps report for patient {patient_id}",
-            "custodian": _ref("Organization", self.org_id(clinic)), "section": sections,
-        }
+        composition = self.composition(patient_id, clinic) | {"section": sections}
         resources = [composition, *used_reports, *issues, self.patient(patient_id), self.organization(clinic)]
         targets: dict[tuple[str, str], str] = {}
         for report in used_reports:
@@ -392,14 +394,193 @@ class _Builder:
             res = self.resource_for(ident)
             if res is not None:
                 resources.append(res)
+        return self.bundle_head(patient_id) | {
+            "entry": [{"fullUrl": f"{FHIR_BASE}/{r['resourceType']}/{r['id']}", "resource": r} for r in resources],
+        }
+
+    def composition(self, patient_id: str, clinic: str) -> dict[str, Any]:
+        """The gaps Composition of a patient without its ``section`` (its last member)."""
+        return {
+            "resourceType": "Composition", "id": resource_id("gaps", patient_id), "meta": {"profile": [
+                PROFILE["composition"]]},
+            "status": "final",
+            "type": {"coding": [{"system": "http://loinc.org", "code": "96315-7", "display": "Gaps in care report"}]},
+            "subject": _ref("Patient", resource_id(patient_id)), "date": self.timestamp,
+            "author": [_ref("Organization", self.org_id(clinic))],
+            "title": f"Care gaps report for patient {patient_id}",
+            "custodian": _ref("Organization", self.org_id(clinic)),
+        }
+
+    def bundle_head(self, patient_id: str) -> dict[str, Any]:
+        """The gaps Bundle of a patient without its ``entry`` (its last member)."""
         return {
             "resourceType": "Bundle", "id": resource_id("gaps-bundle", patient_id), "meta": {"profile": [
                 PROFILE["bundle"]]},
             "identifier": {"system": "urn:ietf:rfc:3986",
                            "value": f"urn:uuid:{uuid.uuid5(_UUID_NS, f'{self.run.job}|{self.date}|{patient_id}')}"},
             "type": "document", "timestamp": self.timestamp,
-            "entry": [{"fullUrl": f"{FHIR_BASE}/{r['resourceType']}/{r['id']}", "resource": r} for r in resources],
         }
+
+
+_enc = json.encoder.encode_basestring  # _line(a str): the string quoted and escaped, non-ASCII kept
+_HOLE = re.compile(r'"@@(\w+)@@"')
+
+
+def _template(resource: dict[str, Any], open_end: bool = False) -> str:
+    """``_line(resource)`` as a ``str.format`` template: each string value ``"@@name@@"`` becomes the field
+    ``{name}`` (to be given as JSON text), every other brace doubled; ``open_end``: without the closing brace
+    (more members follow)."""
+    text = _line(resource)[:-1] if open_end else _line(resource)
+    return _HOLE.sub(r"{\1}", text.replace("{", "{{").replace("}", "}}"))
+
+
+class _Lines:
+    """The NDJSON lines of :class:`_Builder`'s individual MeasureReports and gaps Bundles, written as text
+    from pieces encoded once per run: the constant parts of a report, a DetectedIssue and a Bundle are
+    templates encoded by :func:`_line` from :class:`_Builder`'s own dicts, a population group's text is
+    kept per (measure, group, counts), an evaluated resource's per (evidence, population, role). Equal,
+    byte for byte, to ``_line`` of the dicts :class:`_Builder` builds (:func:`_reference_lines`, the
+    slow path; tests/audit_trail/test_fhir_fast_lines.py holds them to it)."""
+
+    def __init__(self, b: _Builder) -> None:
+        self.b = b
+        self._heads: dict[tuple[str, str, bool], str] = {}
+        self._groups: dict[tuple[str, str, tuple[int, ...]], str] = {}
+        self._evaluated: dict[tuple[str, str, str], tuple[str, str, str] | None] = {}
+        self._issues: dict[tuple[str, bool], str] = {}
+        self._orgs: dict[str, str] = {}
+        self._titles: dict[str, str] = {}
+        self._period_end = b.run.period.end
+
+    def _head(self, measure_id: str, version: str, inverse: bool) -> str:
+        key = (measure_id, version, inverse)
+        head = self._heads.get(key)
+        if head is None:
+            first = SimpleNamespace(measure_version=version, inverse=inverse, patient_id="x")
+            report = self.b._report_head("@@rid@@", "individual", measure_id, first, "x")
+            report["subject"] = {"reference": "@@subject@@"}
+            report["reporter"] = {"reference": "@@reporter@@"}
+            head = self._heads[key] = _template(report, open_end=True)  # groups, evaluated resources follow
+        return head
+
+    def _group(self, measure_id: str, group_id: str, counts: dict[str, int]) -> str:
+        key = (measure_id, group_id, tuple(counts.values()))
+        text = self._groups.get(key)
+        if text is None:
+            text = self._groups[key] = _line(self.b._group(self.b.run.specs.get(measure_id), group_id, counts))
+        return text
+
+    def _ref(self, ident: str, population: str, role: str) -> tuple[str, str, str] | None:
+        """(the evaluated resource's text, its kind, its id), None when the run does not know ``ident``."""
+        key = (ident, population, role)
+        if key in self._evaluated:
+            return self._evaluated[key]
+        target = self.b.evidence_target(ident)
+        found = None
+        if target is not None:
+            ref = _ref(*target)
+            ref["extension"] = [{"url": CRITERIA_EXT, "valueString": population},
+                                self.b.evidence_extension(ident, role)]
+            found = (_line(ref), *target)
+        self._evaluated[key] = found
+        return found
+
+    def individual(self, patient_id: str, measure_id: str, outcomes: Sequence[MeasureOutcome],
+                   pid: str, org: str) -> tuple[str, str, list[tuple[str, str, str]]]:
+        """(the report's id, its line, the (kind, id, evidence id) of its evaluated resources in order)."""
+        first = outcomes[0]
+        rid = resource_id(patient_id, measure_id)
+        groups = ",".join(self._group(measure_id, g, c) for g, c in _group_counts(outcomes).items())
+        evaluated: list[str] = []
+        targets: list[tuple[str, str, str]] = []
+        seen: set[tuple[str, str]] = set()
+        for o in outcomes:
+            for population, role, ids in (("numerator", "decided", o.numer_evidence_ids),
+                                          ("denominator-exclusion", "decided", o.denex_evidence_ids),
+                                          ("denominator-exception", "decided", o.denexcep_evidence_ids),
+                                          ("numerator", "came-close", o.gap_evidence_ids)):
+                for ident in ids:
+                    if (ident, population) in seen:
+                        continue
+                    found = self._ref(ident, population, role)
+                    if found is None:
+                        continue
+                    seen.add((ident, population))
+                    evaluated.append(found[0])
+                    targets.append((found[1], found[2], ident))
+        text = self._head(measure_id, first.measure_version, first.inverse).format(
+            rid=_enc(rid), subject=_enc(f"Patient/{pid}"), reporter=_enc(f"Organization/{org}"))
+        text += ',"group":[' + groups + "]"
+        if evaluated:
+            text += ',"evaluatedResource":[' + ",".join(evaluated) + "]"
+        return rid, text + "}", targets
+
+    def _issue(self, o: MeasureOutcome, report_id: str) -> tuple[str, str]:
+        """(the DetectedIssue's id, its text)."""
+        issue_id, status, patient_rid, reason, detail = self.b.issue_values(o)
+        key = (status, reason is not None)
+        template = self._issues.get(key)
+        if template is None:
+            issue = self.b._issue("@@id@@", status, "x", None if reason is None else "@@reason@@", "@@detail@@", "x")
+            issue["patient"] = {"reference": "@@patient@@"}
+            issue["evidence"] = [{"detail": [{"reference": "@@report@@"}]}]
+            template = self._issues[key] = _template(issue)
+        return issue_id, template.format(
+            id=_enc(issue_id), patient=_enc(f"Patient/{patient_rid}"), reason="" if reason is None else _enc(reason),
+            detail=_enc(detail), report=_enc(f"MeasureReport/{report_id}"))
+
+    def _organization(self, clinic: str) -> str:
+        text = self._orgs.get(clinic)
+        if text is None:
+            text = self._orgs[clinic] = _line(self.b.organization(clinic))
+        return text
+
+    def patient_lines(self, patient_id: str, measures: Mapping[str, Sequence[MeasureOutcome]]) -> \
+            tuple[list[str], str | None]:
+        """The lines of a patient's individual MeasureReports (``measures``: the patient's outcomes per
+        measure whose initial population holds them, in measure order) and of the gaps Bundle (None: none)."""
+        b = self.b
+        pid = resource_id(patient_id)
+        clinic = b.clinic(patient_id)
+        org = b.org_id(clinic)
+        reports = {m: self.individual(patient_id, m, os, pid, org) for m, os in measures.items()}
+        lines = [text for _, text, _ in reports.values()]
+        sections, issues, used = [], [], []
+        for measure_id in sorted(measures):
+            counted = [o for o in measures[measure_id] if o.populations.denom and not o.populations.denex
+                       and not (o.populations.denexcep and not o.populations.numer)]
+            if not counted:
+                continue
+            report_id = reports[measure_id][0]
+            found = [self._issue(o, report_id) for o in counted]
+            title = self._titles.get(measure_id)
+            if title is None:
+                spec = b.run.specs.get(measure_id)
+                title = self._titles[measure_id] = _enc(spec.title if spec else measure_id)
+            sections.append('{"title":' + title + ',"focus":{"reference":' + _enc(f"MeasureReport/{report_id}")
+                            + '},"entry":[' + ",".join('{"reference":' + _enc(f"DetectedIssue/{i}") + "}"
+                                                        for i, _ in found) + "]}")
+            issues += found
+            used.append(reports[measure_id])
+        if not sections:
+            return lines, None
+        entries = [("Composition", resource_id("gaps", patient_id),
+                    _line(b.composition(patient_id, clinic))[:-1] + ',"section":[' + ",".join(sections) + "]}")]
+        entries += [("MeasureReport", rid, text) for rid, text, _ in used]
+        entries += [("DetectedIssue", iid, text) for iid, text in issues]
+        entries.append(("Patient", pid, _line(b.patient(patient_id))))
+        entries.append(("Organization", org, self._organization(clinic)))
+        targets: dict[tuple[str, str], str] = {}
+        for _, _, refs in used:
+            for kind, rid, ident in refs:
+                targets.setdefault((kind, rid), ident)
+        for (_kind, _rid), ident in sorted(targets.items()):
+            res = b.resource_for(ident)
+            if res is not None:
+                entries.append((res["resourceType"], res["id"], _line(res)))
+        body = ",".join('{"fullUrl":' + _enc(f"{FHIR_BASE}/{kind}/{rid}") + ',"resource":' + text + "}"
+                        for kind, rid, text in entries)
+        return lines, _line(b.bundle_head(patient_id))[:-1] + ',"entry":[' + body + "]}"
 
 
 def _condition(ev: Evidence, rid: str, patient: dict[str, Any]) -> dict[str, Any]:
@@ -477,12 +658,22 @@ def _group_counts(outcomes: Iterable[MeasureOutcome]) -> dict[str, dict[str, int
     """Population counts per group, groups in the order they first appear."""
     out: dict[str, dict[str, int]] = {}
     for o in outcomes:
-        counts = out.get(o.group)
-        if counts is None:
-            counts = out[o.group] = dict.fromkeys(_POPULATION_NAMES, 0)
-        for name, value in o.populations.as_ints().items():
-            counts[name] += value
+        _add_counts(out, o)
     return out
+
+
+def _add_counts(out: dict[str, dict[str, int]], o: MeasureOutcome) -> None:
+    """Add the population flags of ``o`` to its group's counts in ``out`` (``PopulationFlags.as_ints``)."""
+    counts = out.get(o.group)
+    if counts is None:
+        counts = out[o.group] = dict.fromkeys(_POPULATION_NAMES, 0)
+    f = o.populations
+    counts["ipp"] += f.ipp
+    counts["denom"] += f.denom
+    counts["denex"] += f.denex
+    counts["denexcep"] += f.denexcep
+    counts["numer"] += f.numer
+    counts["numex"] += f.numex
 
 
 _POPULATION_NAMES = tuple(name for name, _, _ in POPULATIONS)
@@ -507,35 +698,73 @@ def _bundle_line(bundle: dict[str, Any], known: Mapping[int, str]) -> str:
     return (_line(head)[:-1] + "," if head else "{") + '"entry":[' + ",".join(entries) + "]}"
 
 
+def _patient_order(run: RunData) -> list[MeasureOutcome]:
+    return sorted(run.outcomes, key=lambda o: (o.patient_id, o.measure_id, o.group, o.episode))
+
+
+def _by_patient(run: RunData, outcomes: Sequence[MeasureOutcome] | None = None) -> \
+        list[tuple[str, dict[str, list[MeasureOutcome]]]]:
+    """(patient, its outcomes per measure whose initial population holds the patient, in measure order),
+    for every patient with outcomes, in patient order (outcomes in group and episode order; ``outcomes``:
+    the run's in that order, :func:`_patient_order`)."""
+    outcomes = _patient_order(run) if outcomes is None else outcomes
+    per_patient: dict[str, dict[str, list[MeasureOutcome]]] = defaultdict(lambda: defaultdict(list))
+    for o in outcomes:
+        per_patient[o.patient_id][o.measure_id].append(o)
+    return [(p, {m: os for m, os in sorted(per_patient[p].items()) if any(o.populations.ipp for o in os)})
+            for p in sorted(per_patient)]
+
+
+def _reference_lines(run: RunData) -> Iterator[tuple[str, list[str], str | None]]:
+    """(patient, its individual MeasureReports' lines, its gaps Bundle's line or None): the slow path, every
+    resource built as a dict by :class:`_Builder` and encoded by :func:`_line` (what :class:`_Lines` equals)."""
+    b = _Builder(run)
+    for patient_id, measures in _by_patient(run):
+        reports = {m: b.individual(patient_id, m, os) for m, os in measures.items()}
+        lines = {id(report): _line(report) for report in reports.values()}
+        bundle = b.gaps_bundle(patient_id, reports, measures)
+        yield patient_id, list(lines.values()), None if bundle is None else _bundle_line(bundle, lines)
+
+
+def _fast_lines(run: RunData, outcomes: Sequence[MeasureOutcome] | None = None) -> \
+        Iterator[tuple[str, list[str], str | None]]:
+    """:func:`_reference_lines`, written by :class:`_Lines`."""
+    lines = _Lines(_Builder(run))
+    for patient_id, measures in _by_patient(run, outcomes):
+        yield patient_id, *lines.patient_lines(patient_id, measures)
+
+
 def fhir_material(run: RunData) -> Material:
     """One partition's FHIR: streams ``fhir_individual`` and ``fhir_bundle`` (NDJSON lines keyed by patient)
     and counts ``fhir_summary`` (population counts per measure and clinic, and per measure)."""
     b = _Builder(run)
-    outcomes = sorted(run.outcomes, key=lambda o: (o.patient_id, o.measure_id, o.group, o.episode))
-    per_patient: dict[str, dict[str, list[MeasureOutcome]]] = defaultdict(lambda: defaultdict(list))
-    per_measure_clinic: dict[tuple[str, str], list[MeasureOutcome]] = defaultdict(list)
-    per_measure: dict[str, list[MeasureOutcome]] = defaultdict(list)
-    for o in outcomes:
-        per_patient[o.patient_id][o.measure_id].append(o)
-        per_measure_clinic[(o.measure_id, b.clinic(o.patient_id))].append(o)
-        per_measure[o.measure_id].append(o)
+    outcomes = _patient_order(run)
     material = Material()
-    for n, patient_id in enumerate(sorted(per_patient)):
-        measures = {m: os for m, os in per_patient[patient_id].items() if any(o.populations.ipp for o in os)}
-        reports = {m: b.individual(patient_id, m, os) for m, os in sorted(measures.items())}
-        lines = {id(report): _line(report) for report in reports.values()}
-        for report in reports.values():
-            material.add_encoded("fhir_individual", [patient_id, n], lines[id(report)])
-        bundle = b.gaps_bundle(patient_id, reports, measures)
+    for n, (patient_id, reports, bundle) in enumerate(_fast_lines(run, outcomes)):
+        for line in reports:
+            material.add_encoded("fhir_individual", [patient_id, n], line)
         if bundle is not None:
-            material.add_encoded("fhir_bundle", [patient_id, n], _bundle_line(bundle, lines))
+            material.add_encoded("fhir_bundle", [patient_id, n], bundle)
+    # counts per group (groups in the order they first appear), with the first outcome's version and inverse
+    per_measure_clinic: dict[tuple[str, str], tuple[MeasureOutcome, dict[str, dict[str, int]]]] = {}
+    per_measure: dict[str, tuple[MeasureOutcome, dict[str, dict[str, int]]]] = {}
+    clinics: dict[str, str] = {}
+    for o in outcomes:
+        clinic = clinics.get(o.patient_id)
+        if clinic is None:
+            clinic = clinics[o.patient_id] = b.clinic(o.patient_id)
+        for table, key in ((per_measure_clinic, (o.measure_id, clinic)), (per_measure, o.measure_id)):
+            found = table.get(key)
+            if found is None:
+                found = table[key] = (o, {})
+            _add_counts(found[1], o)
 
-    def entry(os: list[MeasureOutcome]) -> list[Any]:
-        return [os[0].measure_version, os[0].inverse, list(_group_counts(os).items())]
+    def entry(found: tuple[MeasureOutcome, dict[str, dict[str, int]]]) -> list[Any]:
+        return [found[0].measure_version, found[0].inverse, list(found[1].items())]
 
     material.counts["fhir_summary"] = {
-        "measure_clinic": [[m, c, *entry(os)] for (m, c), os in sorted(per_measure_clinic.items())],
-        "measure": [[m, *entry(os)] for m, os in sorted(per_measure.items())],
+        "measure_clinic": [[m, c, *entry(f)] for (m, c), f in sorted(per_measure_clinic.items())],
+        "measure": [[m, *entry(f)] for m, f in sorted(per_measure.items())],
     }
     return material
 
@@ -582,9 +811,8 @@ def write_fhir_parts(parts: Parts, run: RunData, out_dir: Path) -> list[Path]:
     summary_path = folder / "MeasureReport-summary.ndjson"
     bundle_path = folder / "Bundle-gaps.ndjson"
     for path, stream in ((individual_path, "fhir_individual"), (bundle_path, "fhir_bundle")):
-        with path.open("w", encoding="utf-8", newline="\n") as fh:
-            for line in parts.encoded_payloads(stream):
-                fh.write(line + "\n")
+        with path.open("wb") as fh:
+            parts.write_encoded(stream, fh)
     by_mc: dict[tuple[str, str], list[list[Any]]] = defaultdict(list)
     by_m: dict[str, list[list[Any]]] = defaultdict(list)
     for counts in parts.counts("fhir_summary"):

@@ -74,50 +74,87 @@ def summary_rows(run: RunData, by_provider: bool = False) -> list[dict[str, Any]
 
 
 def _summary_rows(run: RunData, by_provider: bool) -> list[dict[str, Any]]:
-    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
-    seen: set[tuple[str, str, str, str]] = set()
-    measures: dict[str, MeasureOutcome] = {}
+    return _both_summaries(run)[by_provider]
+
+
+def _both_summaries(run: RunData) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows by clinic and by provider, from one pass over the outcomes: each outcome adds its counts to
+    its (clinic, provider, measure) cell; a clinic's and the ``All clinics`` rows sum their cells (a
+    patient has one clinic and one provider: distinct patients add up too). A row's title and direction
+    are those of its first outcome."""
     ids: dict[tuple[str, str], str] = {}  # (measure, group) -> short_id (one spec lookup each)
-    labels = []
-    for o in run.outcomes:
+    where: dict[str, tuple[str, str]] = {}  # patient -> (clinic, provider)
+    cells: dict[tuple[str, str, str], list[int]] = {}  # (clinic, provider, label) -> counts, open, reopening
+    first: dict[tuple[str, str, str], int] = {}  # -> index of its first outcome
+    seen: set[tuple[str, str]] = set()  # (label, patient)
+    outcomes = run.outcomes
+    for i, o in enumerate(outcomes):
         label = ids.get((o.measure_id, o.group))
         if label is None:
             label = ids[o.measure_id, o.group] = short_id(o, run)
-        labels.append(label)
-        measures.setdefault(label, o)
-    units: set[tuple[str, str]] = {((p.clinic_id or UNASSIGNED), (p.provider_id or NO_PROVIDER) if by_provider
-                                    else "") for p in run.patients.values()}
-    everyone = (ALL_CLINICS, "")
-    for o, label in zip(run.outcomes, labels, strict=True):
-        p = run.patients.get(o.patient_id)
-        clinic = (p.clinic_id if p else None) or UNASSIGNED
-        provider = ((p.provider_id if p else None) or NO_PROVIDER) if by_provider else ""
-        unit = (clinic, provider)
-        units.add(unit)
-        counts = o.populations.as_ints()
-        open_gap = int(o.gap_open and o.gap_reason is not None)
-        reopening = int(o.prospective_gap)
-        for u in (unit, everyone):
-            key = (*u, label)
-            row = rows.get(key)
-            if row is None:
-                row = rows[key] = _empty(u, label, o, run)
-            if (*key, o.patient_id) not in seen:
-                seen.add((*key, o.patient_id))
-                row["patients"] += 1
-            for k, v in counts.items():
-                row[k] += v
-            row["open_gaps"] += open_gap
-            row["reopening"] += reopening
-    for clinic, provider in units:  # every clinic (provider) has a row per measure, zeros included
-        for label, o in measures.items():
-            if (clinic, provider, label) not in rows:
-                rows[clinic, provider, label] = _empty((clinic, provider), label, o, run)
-    for row in rows.values():
-        row["eligible"] = row["denom"] - row["denex"] - row["denexcep"]
-        row["met"] = row["numer"] - row["numex"]
-        row["rate"] = round(row["met"] / row["eligible"], 4) if row["eligible"] > 0 else None
-    return [rows[k] for k in sorted(rows, key=lambda k: (k[0] == ALL_CLINICS, k[0], k[1], k[2]))]
+        unit = where.get(o.patient_id)
+        if unit is None:
+            p = run.patients.get(o.patient_id)
+            unit = where[o.patient_id] = ((p.clinic_id if p else None) or UNASSIGNED,
+                                          (p.provider_id if p else None) or NO_PROVIDER)
+        key = (*unit, label)
+        f = o.populations
+        cell = cells.get(key)
+        if cell is None:
+            cell = cells[key] = [0] * 9
+            first[key] = i
+        if (label, o.patient_id) not in seen:
+            seen.add((label, o.patient_id))
+            cell[0] += 1
+        cell[1] += f.ipp
+        cell[2] += f.denom
+        cell[3] += f.denex
+        cell[4] += f.denexcep
+        cell[5] += f.numer
+        cell[6] += f.numex
+        cell[7] += o.gap_open and o.gap_reason is not None
+        cell[8] += o.prospective_gap
+    measures: dict[str, int] = {}  # label -> its first outcome
+    for key, i in first.items():
+        if measures.get(key[2], i) >= i:
+            measures[key[2]] = i
+    out = []
+    for by_provider in (False, True):
+        rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+        firsts: dict[tuple[str, str, str], int] = {}
+        sums: dict[tuple[str, str, str], list[int]] = {}
+        for (clinic, provider, label), cell in cells.items():
+            i = first[clinic, provider, label]
+            for key in ((clinic, provider if by_provider else "", label), (ALL_CLINICS, "", label)):
+                acc = sums.get(key)
+                if acc is None:
+                    sums[key] = list(cell)
+                    firsts[key] = i
+                else:
+                    for k in range(9):
+                        acc[k] += cell[k]
+                    if i < firsts[key]:
+                        firsts[key] = i
+        for key, acc in sums.items():
+            row = rows[key] = _empty(key[:2], key[2], outcomes[firsts[key]], run)
+            row["patients"] = acc[0]
+            for k, name in enumerate(_COUNTS, start=1):
+                row[name] = acc[k]
+            row["open_gaps"] = acc[7]
+            row["reopening"] = acc[8]
+        units = {((p.clinic_id or UNASSIGNED), (p.provider_id or NO_PROVIDER) if by_provider else "")
+                 for p in run.patients.values()}
+        units |= {(c, p if by_provider else "") for c, p, _ in cells}
+        for clinic, provider in units:  # every clinic (provider) has a row per measure, zeros included
+            for label, i in measures.items():
+                if (clinic, provider, label) not in rows:
+                    rows[clinic, provider, label] = _empty((clinic, provider), label, outcomes[i], run)
+        for row in rows.values():
+            row["eligible"] = row["denom"] - row["denex"] - row["denexcep"]
+            row["met"] = row["numer"] - row["numex"]
+            row["rate"] = round(row["met"] / row["eligible"], 4) if row["eligible"] > 0 else None
+        out.append([rows[k] for k in sorted(rows, key=lambda k: (k[0] == ALL_CLINICS, k[0], k[1], k[2]))])
+    return out[0], out[1]
 
 
 def _empty(unit: tuple[str, str], label: str, o: MeasureOutcome, run: RunData) -> dict[str, Any]:
@@ -129,8 +166,8 @@ def _empty(unit: tuple[str, str], label: str, o: MeasureOutcome, run: RunData) -
 def summary_material(run: RunData) -> Material:
     """One partition's summary rows (counts ``summary_by_clinic`` and ``summary_by_provider``), summed
     over partitions by :func:`merged_summary_rows`."""
-    return Material(counts={"summary_by_clinic": _summary_rows(run, False),
-                            "summary_by_provider": _summary_rows(run, True)})
+    by_clinic, by_provider = _both_summaries(run)
+    return Material(counts={"summary_by_clinic": by_clinic, "summary_by_provider": by_provider})
 
 
 _SUMMED = ("patients", *_COUNTS, "open_gaps", "reopening")

@@ -134,6 +134,7 @@ def test_merged_streams_keep_key_order_and_partition_order_on_ties(tmp_path: Pat
 def test_encoded_payloads_are_saved_and_read_back_as_their_text(tmp_path: Path) -> None:
     """A stream added as JSON text is saved as that text (not re-encoded as a JSON string) and read back
     as the same text, held or saved; its rows read as values are the decoded objects."""
+    import io
     import json
 
     a, b = Material(), Material()
@@ -143,10 +144,17 @@ def test_encoded_payloads_are_saved_and_read_back_as_their_text(tmp_path: Path) 
     a.add_encoded("resources", ["pt-0031", 0], report_a)
     b.add_encoded("resources", ["pt-0017", 0], report_b)
     save_material(a, tmp_path / "a")
-    line = (tmp_path / "a" / "resources.jsonl").read_text(encoding="utf-8")
-    assert line == f'[["pt-0031",0],{report_a}]\n'
+    assert (tmp_path / "a" / "resources.keys.jsonl").read_text(encoding="utf-8") == '["pt-0031",0]\n'
+    assert (tmp_path / "a" / "resources.ndjson").read_text(encoding="utf-8") == f"{report_a}\n"
     parts = Parts([load_material(tmp_path / "a"), b])
     assert list(parts.encoded_payloads("resources")) == [report_b, report_a]
+    out = io.BytesIO()
+    parts.write_encoded("resources", out)  # out of order: merged line by line
+    assert out.getvalue().decode("utf-8") == f"{report_b}\n{report_a}\n"
+    save_material(b, tmp_path / "b")
+    out = io.BytesIO()
+    Parts([load_material(tmp_path / "b"), load_material(tmp_path / "a")]).write_encoded("resources", out)  # copied
+    assert out.getvalue().decode("utf-8") == f"{report_b}\n{report_a}\n"
     assert [p["resourceType"] for p in parts.payloads("resources")] == ["Bundle", "MeasureReport"]
     # material saved before add_encoded (the text as a JSON string) reads back as the same text
     (tmp_path / "old").mkdir()

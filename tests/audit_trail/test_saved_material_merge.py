@@ -1,0 +1,75 @@
+"""Saved material of slices (or partitions) whose keys follow each other is copied as it is, file by file
+(merge_saved, Parts.write_encoded); slices that interleave are merged row by row. Both give the rows of a
+k-way merge by key (stable: equal keys in slice order), for plain and encoded streams."""
+
+from __future__ import annotations
+
+import heapq
+import io
+import json
+from pathlib import Path
+
+from engine.report_parts import BOUNDS_FILE, Material, Parts, in_order, load_material, merge_saved, save_material
+
+
+def _report(patient: str, note: str) -> str:
+    return json.dumps({"resourceType": "MeasureReport", "subject": {"reference": f"Patient/{patient}"},
+                       "note": note}, ensure_ascii=False, separators=(",", ":"))
+
+
+def _slice(patients: list[str], clinic_of: dict[str, str]) -> Material:
+    m = Material()
+    for n, p in enumerate(patients):
+        m.add_encoded("reports", [p, n], _report(p, f"revue du dossier «{p}» – café"))
+        m.add("worklist", [clinic_of[p], False, p], {"patient": p, "due": "2026-12-31", "why": "no FIT → order"})
+    m.counts["n"] = len(patients)
+    return m
+
+
+CLINICS = {"pt-001": "clinic-b", "pt-002": "clinic-a", "pt-003": "clinic-b", "pt-004": "clinic-a",
+           "pt-005": "Clinique Éloi", "pt-006": "clinic-a"}
+
+
+def _expected(slices: list[list[str]], stream: str) -> list[object]:
+    materials = [_slice(s, CLINICS).sort() for s in slices]
+    return [p for _, p in heapq.merge(*(m.streams.get(stream, []) for m in materials), key=lambda kp: kp[0])]
+
+
+def _saved(tmp_path: Path, slices: list[list[str]], tag: str) -> list[Path]:
+    folders = []
+    for k, s in enumerate(slices):
+        save_material(_slice(s, CLINICS), tmp_path / f"{tag}-{k}")
+        folders.append(tmp_path / f"{tag}-{k}")
+    return folders
+
+
+def test_slices_that_follow_each_other_are_copied_and_interleaved_ones_merged(tmp_path: Path) -> None:
+    for tag, slices in (("follow", [["pt-001", "pt-002"], ["pt-003"], [], ["pt-004", "pt-005", "pt-006"]]),
+                        ("interleave", [["pt-001", "pt-004"], ["pt-002", "pt-003", "pt-006"], ["pt-005"]])):
+        folders = _saved(tmp_path, slices, tag)
+        target = tmp_path / f"{tag}-merged"
+        merge_saved(folders, target)
+        parts = Parts([load_material(target)])
+        assert list(parts.encoded_payloads("reports")) == _expected(slices, "reports"), tag
+        assert list(parts.payloads("worklist")) == _expected(slices, "worklist"), tag
+        assert sum(parts.counts("n")) == 6  # counts without a combine function: one per slice
+        # the partitions read side by side: the same rows as the merged folder
+        side = Parts([load_material(f) for f in folders])
+        assert list(side.payloads("worklist")) == _expected(slices, "worklist"), tag
+        out = io.BytesIO()
+        side.write_encoded("reports", out)
+        assert out.getvalue().decode("utf-8") == "".join(f"{t}\n" for t in _expected(slices, "reports")), tag
+        bounds = json.loads((target / BOUNDS_FILE).read_text(encoding="utf-8"))
+        assert bounds["reports"] == [["pt-001", 0], ["pt-006", 2]]
+    assert in_order([[["a"], ["b"]], None, [["b"], ["c"]]]) and not in_order([[["a"], ["c"]], [["b"], ["d"]]])
+
+
+def test_folders_saved_without_bounds_are_merged_row_by_row(tmp_path: Path) -> None:
+    slices = [["pt-001", "pt-002"], ["pt-003", "pt-004"]]
+    folders = _saved(tmp_path, slices, "old")
+    for f in folders:
+        (f / BOUNDS_FILE).unlink()
+    merge_saved(folders, tmp_path / "merged")
+    parts = Parts([load_material(tmp_path / "merged")])
+    assert list(parts.encoded_payloads("reports")) == _expected(slices, "reports")
+    assert list(parts.payloads("worklist")) == _expected(slices, "worklist")
