@@ -20,6 +20,7 @@ import csv
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,9 @@ OUTCOME_COLUMNS = (
     "denex_evidence_ids", "denexcep_evidence_ids", "gap_evidence_ids", "review_flags", "measure_version",
     "stratum", "due_date", "valid_through", "prospective_gap",
 )
+
+
+_OUTCOME_ORDER = attrgetter("measure_id", "patient_id", "group", "episode")  # the order of outcomes.csv
 
 
 def _join(ids: Sequence[str]) -> str:
@@ -134,17 +138,26 @@ def summarize(outcomes: Sequence[MeasureOutcome]) -> dict[str, Any]:
     per: dict[str, dict[str, Any]] = {}
     seen: set[tuple[str, str]] = set()
     strata: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    labels: dict[tuple[str, str], str] = {}
     for o in outcomes:
-        label = _label(o, multi)
-        entry = per.setdefault(label, {
-            "measure_id": o.measure_id, "group": o.group, "patients": 0, "ipp": 0, "denom": 0,
-            "denex": 0, "denexcep": 0, "numer": 0, "numex": 0, "inverse": o.inverse,
-            "open_gaps": 0, "gaps_by_reason": Counter(), "closed_by": Counter(),
-        })
+        label = labels.get((o.measure_id, o.group))
+        if label is None:
+            label = labels[o.measure_id, o.group] = _label(o, multi)
+        entry = per.get(label)
+        if entry is None:
+            entry = per[label] = {
+                "measure_id": o.measure_id, "group": o.group, "patients": 0, "ipp": 0, "denom": 0,
+                "denex": 0, "denexcep": 0, "numer": 0, "numex": 0, "inverse": o.inverse,
+                "open_gaps": 0, "gaps_by_reason": Counter(), "closed_by": Counter(),
+            }
         if (label, o.patient_id) not in seen:  # episode measures: several rows per patient
             seen.add((label, o.patient_id))
             entry["patients"] += 1
-        counts = o.populations.as_ints()
+        p = o.populations
+        if not (p.ipp or p.denom or p.denex or p.denexcep or p.numer or p.numex or o.gap_open or o.closed_by
+                or o.stratum):
+            continue  # outside the initial population (most rows): nothing more to count
+        counts = p.as_ints()
         for k, v in counts.items():
             entry[k] += v
         if o.gap_open and o.gap_reason is not None:
@@ -224,7 +237,7 @@ def write_reports(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient
     with every other report through engine/reports.py) under ``out_dir``; return the summary dict."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    ordered = sorted(outcomes, key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode))
+    ordered = sorted(outcomes, key=_OUTCOME_ORDER)
     with (out_dir / "outcomes.csv").open("w", newline="", encoding="utf-8") as fh:
         _write_outcomes_csv(fh, ordered)
     summary = summarize(ordered)

@@ -22,8 +22,10 @@ Partition files (Parquet; loaders here so that reports can be re-rendered from a
 from __future__ import annotations
 
 import bisect
+import contextlib
 import dataclasses
 import enum
+import gc
 import json
 import math
 import os
@@ -301,9 +303,33 @@ def _note_evidence(sources: Sequence[tuple[str, int]]) -> list[Evidence]:
     return items
 
 
+@contextlib.contextmanager
+def gc_paused() -> typing.Iterator[None]:
+    """Python's cyclic garbage collector off for a block (its state restored after it).
+
+    A measure task builds a few million small objects that live until it ends (evidence, 23 outcomes per
+    patient, report rows) and makes almost no reference cycles (42 cyclic objects in a whole 5,000-patient
+    task): the collector's passes, each a walk over every live object, found nothing and cost a third of
+    the report material's CPU. Memory is freed by reference counting as before; the few cycles are
+    collected once the collector is back on."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def measure_partition(task: PartitionTask, specs: Sequence[Any], options: Any = None) -> dict[str, Any]:
     """Calculate one partition for ``specs`` and write its files to ``parts_dir/pNNNNN`` (atomically,
-    as a folder renamed into place). Returns what the job records in its checkpoint."""
+    as a folder renamed into place). Returns what the job records in its checkpoint. Runs with the
+    cyclic garbage collector paused (:func:`gc_paused`)."""
+    with gc_paused():
+        return _measure_partition(task, specs, options)
+
+
+def _measure_partition(task: PartitionTask, specs: Sequence[Any], options: Any) -> dict[str, Any]:
     from engine.calculator import calculate
     from engine.periods import MeasurementPeriod
     from engine.report import write_reports
