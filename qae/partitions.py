@@ -226,14 +226,19 @@ def _outcome_schema() -> tuple[pa.Schema, list[tuple[str, str]], list[str]]:
 
 
 def write_outcomes(path: Path, outcomes: Sequence[Any]) -> None:
-    """Measure outcomes with every field (populations as ``populations.<name>`` 0/1 columns)."""
+    """Measure outcomes with every field (populations as ``populations.<name>`` 0/1 columns).
+
+    The fields are read in one pass over the outcomes (a pass per field costs more: each one visits all
+    160,000 objects of a partition again), then converted column by column."""
     schema, kinds, flag_names = _outcome_schema()
-    columns: dict[str, list[Any]] = {}
-    for name, kind in kinds:
-        values = list(map(attrgetter(name), outcomes))
+    names = [name for name, _ in kinds]
+    fields = list(zip(*map(attrgetter(*names), outcomes))) if outcomes else [()] * len(names)
+    columns: dict[str, Any] = {}
+    for (name, kind), values in zip(kinds, fields):
         if kind == "flags":
-            for k in flag_names:
-                columns[f"populations.{k}"] = list(map(int, map(attrgetter(k), values)))
+            flags = list(zip(*map(attrgetter(*flag_names), values))) if values else [()] * len(flag_names)
+            for k, bits in zip(flag_names, flags):
+                columns[f"populations.{k}"] = pa.array(bits, pa.bool_()).cast(pa.int8())
             continue
         if kind == "enum":
             values = [None if v is None else v.value for v in values]
