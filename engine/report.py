@@ -73,21 +73,31 @@ def outcome_row(o: MeasureOutcome) -> dict[str, Any]:
 
 # A row needs :class:`SafeDictWriter`'s care (a cell made safe, or every field quoted) only when a text
 # cell starts with a character ``safe_cell`` may act on or holds a CR: looked for in its text cells
-# joined (a separator inside a cell can only send a row the careful way, never skip it).
-_CAREFUL = re.compile("(?:^|\x1f)['=+\\-@\t\r]|\r")
+# joined, each after a separator (a separator inside a cell can only send a row the careful way, never
+# skip it).
+_CAREFUL = re.compile("(?:^|\x1f)['=+\\-@\t\r]|\r")  # the reference of :func:`_careful`
 _TEXT_CELLS = (0, 1, 2, 3, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22)  # OUTCOME_COLUMNS holding text
 
 
+def _careful(text: str) -> bool:
+    """``_CAREFUL.search(text)`` for text that starts with a separator: a few substring tests (faster)."""
+    return ("\x1f=" in text or "\x1f+" in text or "\x1f-" in text or "\x1f@" in text or "\x1f'" in text
+            or "\x1f\t" in text or "\r" in text)
+
+
 def _outcome_cells(o: MeasureOutcome) -> list[Any]:
-    """:func:`outcome_row`'s values in ``OUTCOME_COLUMNS`` order."""
+    """:func:`outcome_row`'s values in ``OUTCOME_COLUMNS`` order (``+flag``: a bool as the int ``int`` gives)."""
     p = o.populations
-    return [o.patient_id, o.measure_id, o.group, o.episode, int(p.ipp), int(p.denom), int(p.denex),
-            int(p.denexcep), int(p.numer), int(p.numex), int(o.gap_open),
-            o.gap_reason.value if o.gap_reason else "", o.gap_action, o.closed_by,
-            ";".join(o.numer_evidence_ids), ";".join(o.denex_evidence_ids), ";".join(o.denexcep_evidence_ids),
-            ";".join(o.gap_evidence_ids), ";".join(o.review_flags), o.measure_version, o.stratum,
-            o.due_date.isoformat() if o.due_date else "", o.valid_through.isoformat() if o.valid_through else "",
-            int(o.prospective_gap)]
+    reason, due, through = o.gap_reason, o.due_date, o.valid_through
+    numer, denex, denexcep, gap, flags = (o.numer_evidence_ids, o.denex_evidence_ids, o.denexcep_evidence_ids,
+                                          o.gap_evidence_ids, o.review_flags)
+    return [o.patient_id, o.measure_id, o.group, o.episode, +p.ipp, +p.denom, +p.denex,
+            +p.denexcep, +p.numer, +p.numex, +o.gap_open,
+            reason.value if reason else "", o.gap_action, o.closed_by,
+            ";".join(numer) if numer else "", ";".join(denex) if denex else "",
+            ";".join(denexcep) if denexcep else "", ";".join(gap) if gap else "",
+            ";".join(flags) if flags else "", o.measure_version, o.stratum,
+            due.isoformat() if due else "", through.isoformat() if through else "", +o.prospective_gap]
 
 
 def _write_outcomes_csv(fh: Any, ordered: Sequence[MeasureOutcome]) -> None:
@@ -97,14 +107,16 @@ def _write_outcomes_csv(fh: Any, ordered: Sequence[MeasureOutcome]) -> None:
     careful.writeheader()
     plain = csv.writer(fh, lineterminator="\n")
     batch: list[list[Any]] = []
+    sep = "\x1f"
     for o in ordered:
-        cells = _outcome_cells(o)
+        c = _outcome_cells(o)
         try:
-            text = "\x1f".join([cells[i] for i in _TEXT_CELLS])
+            text = sep.join((sep, c[0], c[1], c[2], c[3], c[11], c[12], c[13], c[14], c[15], c[16], c[17], c[18],
+                             c[19], c[20], c[21], c[22]))
         except TypeError:  # a cell that is not text where text is expected: the careful way
             text = "\r"
-        if _CAREFUL.search(text) is None:
-            batch.append(cells)
+        if not _careful(text):
+            batch.append(c)
             continue
         plain.writerows(batch)
         batch.clear()

@@ -232,7 +232,8 @@ def write_outcomes(path: Path, outcomes: Sequence[Any]) -> None:
     160,000 objects of a partition again), then converted column by column."""
     schema, kinds, flag_names = _outcome_schema()
     names = [name for name, _ in kinds]
-    fields = list(zip(*map(attrgetter(*names), outcomes))) if outcomes else [()] * len(names)
+    with gc_paused():  # a tuple per outcome: no collector passes over them (the measure task has it off)
+        fields = list(zip(*map(attrgetter(*names), outcomes))) if outcomes else [()] * len(names)
     columns: dict[str, Any] = {}
     for (name, kind), values in zip(kinds, fields):
         if kind == "flags":
