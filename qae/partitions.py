@@ -233,12 +233,12 @@ def write_outcomes(path: Path, outcomes: Sequence[Any]) -> None:
     schema, kinds, flag_names = _outcome_schema()
     names = [name for name, _ in kinds]
     with gc_paused():  # a tuple per outcome: no collector passes over them (the measure task has it off)
-        fields = list(zip(*map(attrgetter(*names), outcomes))) if outcomes else [()] * len(names)
+        fields = list(zip(*map(attrgetter(*names), outcomes), strict=True)) if outcomes else [()] * len(names)
     columns: dict[str, Any] = {}
-    for (name, kind), values in zip(kinds, fields):
+    for (name, kind), values in zip(kinds, fields, strict=True):
         if kind == "flags":
-            flags = list(zip(*map(attrgetter(*flag_names), values))) if values else [()] * len(flag_names)
-            for k, bits in zip(flag_names, flags):
+            flags = list(zip(*map(attrgetter(*flag_names), values), strict=True)) if values else [()] * len(flag_names)
+            for k, bits in zip(flag_names, flags, strict=True):
                 columns[f"populations.{k}"] = pa.array(bits, pa.bool_()).cast(pa.int8())
             continue
         if kind == "enum":
