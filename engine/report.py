@@ -148,23 +148,27 @@ def summarize(outcomes: Sequence[MeasureOutcome]) -> dict[str, Any]:
         groups_of[o.measure_id].add(o.group)
     multi = {m for m, g in groups_of.items() if len(g) > 1}
     per: dict[str, dict[str, Any]] = {}
-    seen: set[tuple[str, str]] = set()
+    patients_of: dict[str, set[str]] = {}  # label -> its distinct patients (episode measures: rows per episode)
     strata: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     labels: dict[tuple[str, str], str] = {}
+    measure_id = group = label = None
+    entry: dict[str, Any] = {}
+    seen: set[str] = set()
     for o in outcomes:
-        label = labels.get((o.measure_id, o.group))
-        if label is None:
-            label = labels[o.measure_id, o.group] = _label(o, multi)
-        entry = per.get(label)
-        if entry is None:
-            entry = per[label] = {
-                "measure_id": o.measure_id, "group": o.group, "patients": 0, "ipp": 0, "denom": 0,
-                "denex": 0, "denexcep": 0, "numer": 0, "numex": 0, "inverse": o.inverse,
-                "open_gaps": 0, "gaps_by_reason": Counter(), "closed_by": Counter(),
-            }
-        if (label, o.patient_id) not in seen:  # episode measures: several rows per patient
-            seen.add((label, o.patient_id))
-            entry["patients"] += 1
+        if o.measure_id != measure_id or o.group != group:  # rows come sorted: a new label now and then
+            measure_id, group = o.measure_id, o.group
+            label = labels.get((measure_id, group))
+            if label is None:
+                label = labels[measure_id, group] = _label(o, multi)
+            if label not in per:
+                per[label] = {
+                    "measure_id": o.measure_id, "group": o.group, "patients": 0, "ipp": 0, "denom": 0,
+                    "denex": 0, "denexcep": 0, "numer": 0, "numex": 0, "inverse": o.inverse,
+                    "open_gaps": 0, "gaps_by_reason": Counter(), "closed_by": Counter(),
+                }
+                patients_of[label] = set()
+            entry, seen = per[label], patients_of[label]
+        seen.add(o.patient_id)
         p = o.populations
         if not (p.ipp or p.denom or p.denex or p.denexcep or p.numer or p.numex or o.gap_open or o.closed_by
                 or o.stratum):
@@ -182,6 +186,8 @@ def summarize(outcomes: Sequence[MeasureOutcome]) -> dict[str, Any]:
             for k, v in counts.items():
                 stratum[k] += v
             stratum["open_gaps"] += int(o.gap_open)
+    for label, entry in per.items():
+        entry["patients"] = len(patients_of[label])
     totals: Counter[str] = Counter()
     for label, entry in per.items():
         entry["rate"] = _rate(entry)

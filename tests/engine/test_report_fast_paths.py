@@ -155,3 +155,24 @@ def test_gc_paused_restores_the_collector():
         assert not gc.isenabled()  # off before, off after
     finally:
         gc.enable()
+
+
+def test_audit_overall_summary_of_one_clinic_is_its_own(kit):
+    """One clinic holds every outcome: the overall summary is the clinic's (a copy), as summarize gives it."""
+    import copy
+
+    from engine.audit_html import audit_material
+    from engine.run_data import RunData
+
+    outcomes = [o for o in _outcomes(kit) if o.patient_id.startswith("p-0") and o.measure_version is not None]
+    ids = sorted({o.patient_id for o in outcomes})
+    patients = {pid: kit.patient(pid, date(1970, 1, 1), "F", clinic="north") for pid in ids}
+    run = RunData(job="t", period=kit.MP, specs=kit.SPECS, patients=patients, outcomes=outcomes, evidence={})
+    audit = audit_material(run).counts["audit"]
+    assert list(audit["clinics"]) == ["north"]
+    assert audit["overall"] == summarize(outcomes) == audit["clinics"]["north"]["summary"]
+    assert audit["overall"] is not audit["clinics"]["north"]["summary"]
+    two = dict(patients, **{"p-01": kit.patient("p-01", date(1970, 4, 2), "F", clinic="south")})
+    audit2 = audit_material(RunData(job="t", period=kit.MP, specs=kit.SPECS, patients=two, outcomes=outcomes,
+                                    evidence={})).counts["audit"]
+    assert list(audit2["clinics"]) == ["north", "south"] and audit2["overall"] == copy.deepcopy(audit["overall"])
