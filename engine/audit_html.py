@@ -36,6 +36,7 @@ deterministic: no timestamps, stable order.
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import json
 import os
@@ -240,8 +241,15 @@ def _patient_line(p: Patient | None) -> str:
     return " · ".join(b for b in bits if b)
 
 
-def _row(o: MeasureOutcome, run: RunData, multi: set[str], encounters: Mapping[str, Encounter]) -> RowView:
+def _row(o: MeasureOutcome, run: RunData, multi: set[str], encounters: Mapping[str, Encounter],
+         lines: dict[str, str] | None = None) -> RowView:
+    """One audit row; ``lines`` keeps each patient's :func:`_patient_line` (the same for all its rows)."""
     patient = run.patients.get(o.patient_id)
+    line = lines.get(o.patient_id) if lines is not None else None
+    if line is None:
+        line = _patient_line(patient)
+        if lines is not None:
+            lines[o.patient_id] = line
     spec = run.specs.get(o.measure_id)
     status = _status(o)
     group_title = o.group_title
@@ -260,7 +268,7 @@ def _row(o: MeasureOutcome, run: RunData, multi: set[str], encounters: Mapping[s
     evidence = _evidence_views(o, run, encounters)
     return RowView(
         clinic=(patient.clinic_id if patient and patient.clinic_id else UNASSIGNED),
-        patient_id=o.patient_id, patient_line=_patient_line(patient), measure_id=o.measure_id,
+        patient_id=o.patient_id, patient_line=line, measure_id=o.measure_id,
         measure_label=f"{o.measure_id}-{o.group}" if o.measure_id in multi else o.measure_id,
         title=o.measure_title or (spec.title if spec else ""), detail=" · ".join(d for d in detail if d),
         inverse=o.inverse, status=status, status_text=text,
@@ -445,13 +453,18 @@ def audit_material(run: RunData) -> Material:
         by_clinic[clinic_of.get(o.patient_id, UNASSIGNED)].append(o)
     material = Material()
     clinics: dict[str, Any] = {}
+    lines: dict[str, str] = {}  # patient id -> _patient_line (a patient has a row per measure)
     for clinic, clinic_outcomes in sorted(by_clinic.items()):
-        rows = [_row(o, run, multi, encounters) for o in clinic_outcomes if o.populations.ipp]
+        rows = [_row(o, run, multi, encounters, lines) for o in clinic_outcomes if o.populations.ipp]
         for r in rows:
             material.add("audit", [r.clinic, r.patient_id, r.measure_label, r.detail], _row_dict(r))
         clinics[clinic] = {"summary": summarize(clinic_outcomes), "outside_ipp": len(clinic_outcomes) - len(rows),
                            "stats": _row_stats(rows)}
-    material.counts["audit"] = {"overall": summarize(outcomes), "clinics": clinics}
+    if len(by_clinic) == 1:  # one clinic holds every outcome, in the same order: the same summary
+        overall = copy.deepcopy(next(iter(clinics.values()))["summary"])
+    else:
+        overall = summarize(outcomes)
+    material.counts["audit"] = {"overall": overall, "clinics": clinics}
     return material
 
 

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import date
+from typing import Any
 
-from engine.criteria import CriterionResult, PatientContext, evaluate
+from engine.criteria import Criterion, CriterionResult, PatientContext, evaluate
 from engine.episodes import find_episodes
 from engine.gaps import GapReason, choose_reason, gap_action
 from engine.horizon import due_date, next_period, one_year_on, valid_through
 from engine.options import DEFAULT_OPTIONS, EngineOptions
-from engine.periods import MeasurementPeriod, age_in_months
+from engine.periods import MeasurementPeriod, age_in_months, age_in_years
 from engine.populations import PopulationFlags, apply_precedence, gap_open
 from engine.records import Encounter, Evidence, Patient
 from engine.spec import GroupSpec, MeasureSpec
@@ -59,6 +60,44 @@ class MeasureOutcome:
     # prospective-gap): the patient stays in the denominator and the evidence stops counting.
     prospective_gap: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+
+
+_FIELDS = tuple(f.name for f in fields(MeasureOutcome))
+_DEFAULTS = {f.name: f.default for f in fields(MeasureOutcome) if f.default is not MISSING}
+_FACTORIES = {f.name: f.default_factory for f in fields(MeasureOutcome) if f.default_factory is not MISSING}
+_new = object.__new__
+
+
+def _outcome(values: dict[str, Any]) -> MeasureOutcome:
+    """``MeasureOutcome(**values)`` without the frozen dataclass's ``__init__`` (a ``setattr`` per field):
+    the same fields in the same order, the defaults of those not given (``extra``: a new dict)."""
+    o = _new(MeasureOutcome)
+    d = o.__dict__
+    for name in _FIELDS:
+        if name in values:
+            d[name] = values[name]
+        elif name in _DEFAULTS:
+            d[name] = _DEFAULTS[name]
+        else:  # ``extra``; a KeyError for a field without a default that was not given
+            d[name] = _FACTORIES[name]()
+    return o
+
+
+class _Outside:
+    """The outcome of one group of a spec for patients outside its initial population (all populations
+    off, as :func:`_outside` and ``_evaluate_group`` give it), made from a template: the fields but the
+    patient id are the same for every patient."""
+
+    def __init__(self, spec: MeasureSpec, group: GroupSpec) -> None:
+        self.fields = dict(_outside(spec, group, Patient.model_construct(patient_id="")).__dict__)
+
+    def __call__(self, patient_id: str) -> MeasureOutcome:
+        o = _new(MeasureOutcome)
+        d = o.__dict__
+        d.update(self.fields)
+        d["patient_id"] = patient_id
+        d["extra"] = {}
+        return o
 
 
 def closed_by(ids: Sequence[str], origins: Mapping[str, str]) -> str:
@@ -107,7 +146,8 @@ def _evaluate_group(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
     in_band = _in_age_band(spec, ctx) and spec.sex in ("any", ctx.patient.sex)
     ipp_r = _run(pops.ipp, ctx) if in_band else CriterionResult(False)
     if not ipp_r.met:
-        return MeasureOutcome(populations=PopulationFlags(), **base)  # type: ignore[arg-type]
+        base["populations"] = PopulationFlags()
+        return _outcome(base)
     base["stratum"] = spec.stratum_for(ctx.age) if spec.strata else ""
     denom_r = _run(pops.denom, ctx)
     denom = denom_r.met
@@ -149,7 +189,7 @@ def _evaluate_group(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
                     + (denex_r.evidence_ids if flags.denex else ())
                     + (denexcep_r.evidence_ids if flags.denexcep else ()) + tuple(gap_ids))
         review += _disputed(deciding, disputed)
-    return MeasureOutcome(
+    base.update(
         populations=flags,
         gap_open=is_open,
         gap_reason=reason,
@@ -164,8 +204,8 @@ def _evaluate_group(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
         valid_through=through,
         due_date=due,
         prospective_gap=prospective,
-        **base,  # type: ignore[arg-type]
     )
+    return _outcome(base)
 
 
 def _horizon(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
@@ -221,27 +261,87 @@ def calculate(
     for enc in encounters:
         enc_by_patient[enc.patient_id].append(enc)
     outcomes: list[MeasureOutcome] = []
+    plans = [_Plan(spec) for spec in spec_list]
     for patient in sorted(patients, key=lambda p: p.patient_id):
+        pid = patient.patient_id
         elements = {k: tuple(sorted(v, key=lambda e: e.evidence_id))
-                    for k, v in by_patient.get(patient.patient_id, {}).items()}
-        encs = tuple(sorted(enc_by_patient.get(patient.patient_id, ()),
+                    for k, v in by_patient.get(pid, {}).items()}
+        encs = tuple(sorted(enc_by_patient.get(pid, ()),
                             key=lambda e: (e.start_date, e.encounter_id)))
-        for spec in spec_list:
-            ctx = PatientContext(patient, period, elements, encs, spec.undated_policy,
-                                 frozenset(spec.count_statuses), options=options)
+        types = {t for e in encs for t in e.types}
+        ages: dict[str, int] = {}
+        contexts: dict[tuple[str, frozenset[str]], PatientContext] = {}  # one per undated policy and statuses
+        for plan in plans:
+            spec = plan.spec
+            if spec.episode is None and not plan.admits(patient, period, ages):
+                outcomes.extend(outside(pid) for outside in plan.outside)  # age or sex: outside the IPP
+                continue
+            ctx = contexts.get(plan.context_key)
+            if ctx is None:
+                ctx = contexts[plan.context_key] = PatientContext(
+                    patient, period, elements, encs, spec.undated_policy, plan.context_key[1], options=options)
             if spec.episode is None:
-                outcomes.extend(_evaluate_group(spec, group, ctx, origins, disputed=frozen_disputed)
-                                for group in spec.groups)
+                for group, outside, needs in zip(spec.groups, plan.outside, plan.encounters_needed, strict=True):
+                    if needs and any(types.isdisjoint(n) for n in needs):  # no visit the IPP asks for
+                        outcomes.append(outside(pid))
+                    else:
+                        outcomes.append(_evaluate_group(spec, group, ctx, origins, disputed=frozen_disputed))
                 continue
             episodes = find_episodes(spec.episode, ctx)
             if not episodes:  # one row outside the population, like any patient outside the IPP
-                outcomes.extend(_outside(spec, group, patient) for group in spec.groups)
+                outcomes.extend(outside(pid) for outside in plan.outside)
             for episode in episodes:
                 ectx = ctx.with_episode(episode)
                 outcomes.extend(_evaluate_group(spec, group, ectx, origins, disputed=frozen_disputed)
                                 for group in spec.groups)
     outcomes.sort(key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode))
     return outcomes
+
+
+def encounters_needed(node: Criterion | None) -> tuple[frozenset[str], ...]:
+    """Sets of encounter types such that ``node`` cannot be met unless the patient has an encounter of one
+    of the types of each set (``qm.encounter.v1`` is met by at least ``min_count >= 1`` encounters of its
+    types); ``()``: no such condition is known. Only necessary conditions: a patient who has the
+    encounters may still not meet ``node``."""
+    if node is None or node.op == "not":
+        return ()
+    if node.op == "rule":
+        return (frozenset(node.params.types),) if node.rule == "qm.encounter.v1" else ()  # type: ignore[union-attr]
+    needs = [encounters_needed(child) for child in node.children]
+    if node.op == "all":  # every child met: each child's conditions hold
+        return tuple(n for child in needs for n in child)
+    if all(needs):  # any: the child met hits one of its sets, so one of all the children's types
+        return (frozenset().union(*(n for child in needs for n in child)),)
+    return ()
+
+
+class _Plan:
+    """What ``calculate`` knows of a spec before it looks at a patient's evidence: the age band and sex
+    of its initial population, the encounters each group's IPP needs, the outcome outside the IPP."""
+
+    def __init__(self, spec: MeasureSpec) -> None:
+        self.spec = spec
+        self.outside = [_Outside(spec, group) for group in spec.groups]
+        self.encounters_needed = [encounters_needed(group.populations.ipp) for group in spec.groups]
+        self.context_key = (spec.undated_policy, frozenset(spec.count_statuses))
+
+    def admits(self, patient: Patient, period: MeasurementPeriod, ages: dict[str, int]) -> bool:
+        """``_in_age_band`` and the sex of ``_evaluate_group``, the patient's ages kept in ``ages``."""
+        spec = self.spec
+        if spec.sex not in ("any", patient.sex):
+            return False
+        band = spec.age
+        anchor = period.start if band.at == "mp_start" else period.end
+        age = ages.get(band.at)
+        if age is None:
+            age = ages[band.at] = age_in_years(patient.birth_date, anchor)
+        if band.min is not None and age < band.min:
+            return False
+        if band.max is not None and age > band.max:
+            return False
+        if band.min_months is not None and age_in_months(patient.birth_date, anchor) < band.min_months:
+            return False
+        return True
 
 
 def _outside(spec: MeasureSpec, group: GroupSpec, patient: Patient) -> MeasureOutcome:

@@ -39,6 +39,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -124,10 +125,9 @@ def care_gap_rows(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient
     by_id = {ev.evidence_id: ev for ev in evidence}
     patient_by_id = {p.patient_id: p for p in patients}
     clinics: dict[str, list[dict[str, Any]]] = {(p.clinic_id or "unassigned"): [] for p in patients}
-    for o in sorted(outcomes, key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode)):
+    listed = [o for o in outcomes if o.review_flags or (o.gap_open and o.gap_reason is not None)]
+    for o in sorted(listed, key=attrgetter("measure_id", "patient_id", "group", "episode")):
         is_gap = o.gap_open and o.gap_reason is not None
-        if not is_gap and not o.review_flags:
-            continue
         patient = patient_by_id.get(o.patient_id)
         clinic = (patient.clinic_id if patient else None) or "unassigned"
         reason = o.gap_reason if is_gap else None
@@ -186,13 +186,28 @@ def _summary_rows(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient
                 "clinic_id": clinic, "measure_id": measure, "group": group,
                 "measure_title": o.measure_title, "inverse": int(o.inverse),
                 **dict.fromkeys(CARE_GAP_SUMMARY_COLUMNS[5:], 0)}
-    seen: set[tuple[str, str, str]] = set()
+    # rows by measure, group, then clinic; the patients counted once per measure and group (a patient is in
+    # one clinic; episode measures have a row per episode)
+    nested: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
+    for (clinic, measure, group), row in rows.items():
+        nested.setdefault(measure, {}).setdefault(group, {})[clinic] = row
+    seen: dict[tuple[str, str], set[str]] = {key: set() for key in measures}
+    measure = group = None
+    by_clinic: dict[str, dict[str, Any]] = {}
+    patients: set[str] = set()
     for o in outcomes:
-        row = rows[clinic_of.get(o.patient_id, "unassigned"), o.measure_id, o.group]
-        if (o.measure_id, o.group, o.patient_id) not in seen:  # episode measures: one row per episode
-            seen.add((o.measure_id, o.group, o.patient_id))
+        if o.measure_id != measure or o.group != group:
+            measure, group = o.measure_id, o.group
+            by_clinic, patients = nested[measure][group], seen[measure, group]
+        pid = o.patient_id
+        row = by_clinic[clinic_of.get(pid, "unassigned")]
+        if pid not in patients:
+            patients.add(pid)
             row["patients"] += 1
-        for k, v in o.populations.as_ints().items():
+        p = o.populations
+        if not (p.ipp or p.denom or p.denex or p.denexcep or p.numer or p.numex or o.gap_open):
+            continue  # outside the initial population (most rows): nothing more to count
+        for k, v in p.as_ints().items():
             row[k] += v
         if o.gap_open and o.gap_reason is not None:
             row["open_gaps"] += 1

@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from operator import attrgetter
 
 from engine.calculator import MeasureOutcome
 from engine.evidence_text import evidence_date, evidence_day, evidence_quote, quote_parts
@@ -124,11 +125,16 @@ def _patient_row(p: Patient | None, patient_id: str, service: str, episode: str)
 def _group(outcomes: Iterable[MeasureOutcome], run: RunData) -> list[WorkRow]:
     """Outcomes -> rows keyed by (patient, service, episode); list services join an existing row."""
     rows: dict[tuple[str, str, str], WorkRow] = {}
-    ordered = sorted(outcomes, key=lambda o: (o.patient_id, o.measure_id, o.group, o.episode))
-    single = [o for o in ordered if len(_services(o, run)) == 1]
-    several = [o for o in ordered if len(_services(o, run)) > 1]
+    ordered = sorted(outcomes, key=attrgetter("patient_id", "measure_id", "group", "episode"))
+    key_of = attrgetter("measure_id", "group", "measure_title")  # what _services reads of an outcome
+    known: dict[tuple[str, str, str], tuple[str, ...]] = {}
+    for o in ordered:
+        if key_of(o) not in known:
+            known[key_of(o)] = _services(o, run)
+    single = [o for o in ordered if len(known[key_of(o)]) == 1]
+    several = [o for o in ordered if len(known[key_of(o)]) > 1]
     for o in single + several:
-        services = _services(o, run)
+        services = known[key_of(o)]
         key = next(((o.patient_id, s, o.episode) for s in services if (o.patient_id, s, o.episode) in rows),
                    (o.patient_id, services[0], o.episode))
         row = rows.get(key)
