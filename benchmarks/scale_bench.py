@@ -5,8 +5,13 @@ Not a test: it prints figures. The shared MTSamples notes are replicated with ne
 patients file, or a deterministic synthetic one where that file has none), written as JSONL shards
 into a temporary folder; then ``qae run`` runs on them as a subprocess, once per worker count.
 
+``--notes-per-patient K`` groups the copies so that each patient has K notes (real ACO data has many
+notes per patient per year): notes ``i`` with the same ``i // K`` share the patient of the group's
+first note. K=1 (the default) gives every note its own patient.
+
     .venv/bin/python benchmarks/scale_bench.py --notes 10000 [--workers 1 2] [--shards 4]
-        [--measures all] [--reports csv] [--kill-at 0.5] [--work /tmp/qae-scale] [--keep] [--rss-log F]
+        [--notes-per-patient 1] [--measures all] [--reports csv] [--kill-at 0.5] [--work /tmp/qae-scale]
+        [--keep] [--rss-log F]
 
 CPU seconds are summed over the process tree (user + system, sampled from /proc with the memory), by
 kind: the pipeline actors (extraction), the driver, Ray's task workers (index, measures, report material
@@ -44,8 +49,12 @@ def _synthetic_patient(pid: str) -> dict[str, str]:
     return {"patient_id": pid, "birth_date": birth.isoformat(), "sex": "FM"[h % 2]}
 
 
-def build_corpus(n: int, folder: Path, shards: int, notes_src: Path, patients_src: Path) -> tuple[Path, Path, int]:
-    """Write ``n`` notes as ``shards`` JSONL files and a patients CSV; returns (notes dir, patients, bytes)."""
+def build_corpus(n: int, folder: Path, shards: int, notes_src: Path, patients_src: Path,
+                 per_patient: int = 1) -> tuple[Path, Path, int, int]:
+    """Write ``n`` notes as ``shards`` JSONL files and a patients CSV, ``per_patient`` notes to a patient
+    (the last patient may have fewer); returns (notes dir, patients, bytes, patient count)."""
+    if per_patient < 1:
+        raise ValueError("per_patient must be at least 1")
     with notes_src.open(encoding="utf-8") as fh:
         source = [json.loads(line) for line in fh if line.strip()]
     with patients_src.open(newline="", encoding="utf-8") as fh:
@@ -57,9 +66,11 @@ def build_corpus(n: int, folder: Path, shards: int, notes_src: Path, patients_sr
     for i in range(n):
         copy, note = divmod(i, len(source))
         row = dict(source[note])
-        pid = row["patient_id"]
         row["note_id"] = f"{row['note_id']}~{copy}"
-        row["patient_id"] = f"{pid}~{copy}"
+        # the patient of the group's first note (with one note per patient: this note's own)
+        first_copy, first_note = divmod(i - i % per_patient, len(source))
+        pid = source[first_note]["patient_id"]
+        row["patient_id"] = f"{pid}~{first_copy}"
         if row["patient_id"] not in patients:
             base = known.get(pid) or _synthetic_patient(pid)
             patients[row["patient_id"]] = {"patient_id": row["patient_id"], "birth_date": base["birth_date"],
@@ -73,7 +84,7 @@ def build_corpus(n: int, folder: Path, shards: int, notes_src: Path, patients_sr
         writer.writeheader()
         writer.writerows(patients[k] for k in sorted(patients))
     size = sum(p.stat().st_size for p in notes_dir.iterdir())
-    return notes_dir, patients_path, size
+    return notes_dir, patients_path, size, len(patients)
 
 
 def _children(pid: int) -> list[int]:
@@ -276,6 +287,8 @@ def main() -> None:
     parser.add_argument("--notes", type=int, required=True, help="number of notes to replicate to")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="pipeline actors per run")
     parser.add_argument("--shards", type=int, default=4, help="JSONL files the notes are split into")
+    parser.add_argument("--notes-per-patient", type=int, default=1, metavar="K",
+                        help="notes of each patient (default 1: a patient per note)")
     parser.add_argument("--measures", default="all", help="measure ids (comma-separated) or all")
     parser.add_argument("--reports", default=None, help="report formats qae run renders (default: all)")
     parser.add_argument("--work", type=Path, default=None, help="folder for corpus and outputs (default: temp)")
@@ -292,9 +305,10 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     try:
         t = time.perf_counter()
-        notes, patients, size = build_corpus(args.notes, work / "input", args.shards, args.source_notes,
-                                             args.source_patients)
-        print(f"corpus: {args.notes:,} notes in {args.shards} JSONL shards, {_mib(size)}, "
+        notes, patients, size, n_patients = build_corpus(args.notes, work / "input", args.shards, args.source_notes,
+                                                         args.source_patients, args.notes_per_patient)
+        print(f"corpus: {args.notes:,} notes of {n_patients:,} patients ({args.notes_per_patient} note(s) per "
+              f"patient) in {args.shards} JSONL shards, {_mib(size)}, "
               f"built in {time.perf_counter() - t:.0f} s", flush=True)
         for workers in args.workers:
             out = work / f"out-{workers}"
