@@ -10,8 +10,8 @@ notes per patient per year): notes ``i`` with the same ``i // K`` share the pati
 first note. K=1 (the default) gives every note its own patient.
 
     .venv/bin/python benchmarks/scale_bench.py --notes 10000 [--workers 1 2] [--shards 4]
-        [--notes-per-patient 1] [--measures all] [--reports csv] [--kill-at 0.5] [--work /tmp/qae-scale]
-        [--keep] [--rss-log F]
+        [--notes-per-patient 1] [--measures all] [--reports csv] [--config job.yaml] [--kill-at 0.5]
+        [--work /tmp/qae-scale] [--keep] [--rss-log F]
 
 CPU seconds are summed over the process tree (user + system, sampled from /proc with the memory), by
 kind: the pipeline actors (extraction), the driver, Ray's task workers (index, measures, report material
@@ -165,9 +165,11 @@ def _label(cmd: str) -> str:
 
 
 def _job_command(notes: Path, patients: Path, out: Path, workers: int, measures: str,
-                 reports: str | None) -> list[str]:
+                 reports: str | None, config: Path | None = None) -> list[str]:
     cmd = [sys.executable, "-m", "qae.cli", "run", "--notes", str(notes), "--patients", str(patients),
            "--out", str(out), "--num-cpus", str(workers), "--measurement-period", "2026"]
+    if config is not None:
+        cmd += ["--config", str(config)]
     if measures != "all":
         cmd += ["--measures", measures]
     if reports:
@@ -186,10 +188,10 @@ def _rss(pid: int) -> int:
 
 
 def run_job(notes: Path, patients: Path, out: Path, workers: int, measures: str,
-            reports: str | None = None, rss_log: Path | None = None) -> dict[str, Any]:
+            reports: str | None = None, rss_log: Path | None = None, config: Path | None = None) -> dict[str, Any]:
     env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "QAE_PROGRESS": "plain",
            "QAE_PROGRESS_SECONDS": "30"}
-    cmd = _job_command(notes, patients, out, workers, measures, reports)
+    cmd = _job_command(notes, patients, out, workers, measures, reports, config)
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peaks: dict[int, tuple[str, int]] = {}
@@ -243,13 +245,13 @@ def run_job(notes: Path, patients: Path, out: Path, workers: int, measures: str,
 
 
 def kill_and_resume(notes: Path, patients: Path, out: Path, workers: int, measures: str, chunks: int,
-                    fraction: float, reports: str | None = None) -> dict[str, Any]:
+                    fraction: float, reports: str | None = None, config: Path | None = None) -> dict[str, Any]:
     """Start the job, SIGKILL the driver once ``fraction`` of the chunks are checkpointed (and the
     Ray processes it started), then run the same command again; times both."""
     import signal
 
     env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "QAE_PROGRESS": "off"}
-    cmd = _job_command(notes, patients, out, workers, measures, reports)
+    cmd = _job_command(notes, patients, out, workers, measures, reports, config)
     checkpoint = out / ".qae-run" / "checkpoint.jsonl"
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -291,6 +293,8 @@ def main() -> None:
                         help="notes of each patient (default 1: a patient per note)")
     parser.add_argument("--measures", default="all", help="measure ids (comma-separated) or all")
     parser.add_argument("--reports", default=None, help="report formats qae run renders (default: all)")
+    parser.add_argument("--config", type=Path, default=None,
+                        help="a job config YAML for qae run (e.g. sharding settings); the flags above override it")
     parser.add_argument("--work", type=Path, default=None, help="folder for corpus and outputs (default: temp)")
     parser.add_argument("--keep", action="store_true", help="keep the corpus and outputs")
     parser.add_argument("--rss-log", type=Path, default=None,
@@ -315,7 +319,7 @@ def main() -> None:
             if out.exists():
                 shutil.rmtree(out)
             r = run_job(notes, patients, out, workers, args.measures, args.reports,
-                        args.rss_log.with_suffix(f".{workers}.tsv") if args.rss_log else None)
+                        args.rss_log.with_suffix(f".{workers}.tsv") if args.rss_log else None, args.config)
             m, c = r["manifest"], r["manifest"]["counts"]
             timings = ", ".join(f"{k} {v:.0f} s" for k, v in m["timings_seconds"].items())
             print(f"\n{workers} worker(s): {args.notes:,} notes end to end in {r['wall']:.0f} s = "
@@ -343,7 +347,7 @@ def main() -> None:
                   f"written by the process tree {_mib(r['written'])}", flush=True)
             if args.kill_at is not None:
                 k = kill_and_resume(notes, patients, work / f"out-{workers}-killed", workers, args.measures,
-                                    m["run"]["chunks"], args.kill_at, args.reports)
+                                    m["run"]["chunks"], args.kill_at, args.reports, args.config)
                 same = {f: e["sha256"] for f, e in k["manifest"]["files"].items()} == \
                     {f: e["sha256"] for f, e in m["files"].items()}
                 print(f"  kill -9 of the driver after {k['killed_after']:.0f} s ({k['chunks_done']} of "

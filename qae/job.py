@@ -432,7 +432,6 @@ class _Run:
 
     # ---------------------------------------------------------------- assemble and publish
     def publish(self) -> JobResult:
-        from engine.reports import file_digests
         from qae.assemble import assemble_reports
         from qae.partitions import MATERIAL_DIR, part_name
         from qae.report_run import render_run
@@ -499,14 +498,17 @@ class _Run:
         materials = {part_name(i): folder.parts_dir / f"p{i:05d}" / MATERIAL_DIR for i in order}
         written = render_run(final, final, formats, work=folder.work / "report-parts", use_ray=self.use_ray,
                              on_partition=lambda: stage.advance(1), materials=materials)
-        manifest["reports"] = file_digests(written, final)
+        # every output file is hashed once, here, on threads (hashlib releases the GIL on large blocks)
+        files = {p.relative_to(final).as_posix(): p for p in iter_files(final) if p.name != "manifest.json"
+                 or p.parent != final}
+        digests = _digests(files)
+        manifest["reports"] = {Path(p).relative_to(final).as_posix(): digests[Path(p).relative_to(final).as_posix()]
+                               for p in sorted(written)}
         stage.advance(1)
         stage.finish()
         self._timed("reports", t)
 
-        files = {p.relative_to(final).as_posix(): p for p in iter_files(final) if p.name != "manifest.json"
-                 or p.parent != final}
-        manifest["files"] = {rel: {"sha256": file_sha256(p), "bytes": p.stat().st_size} for rel, p in files.items()}
+        manifest["files"] = {rel: {"sha256": digests[rel], "bytes": p.stat().st_size} for rel, p in files.items()}
         manifest["outputs"] = sorted(files) + ["manifest.json"]
         self._timed("total", self.t0)
         manifest["timings_seconds"] = {k: round(v, 3) for k, v in self.timings.items()}
@@ -514,6 +516,14 @@ class _Run:
         folder.publish({**{rel: v["sha256"] for rel, v in manifest["files"].items()}, "manifest.json": ""},
                        self.info.get("previous_files", []))
         return JobResult(folder.out, manifest, summary)
+
+
+def _digests(files: dict[str, Path], threads: int = 4) -> dict[str, str]:
+    """sha256 of each file (relative path -> hex digest), a few files at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return dict(zip(files, pool.map(file_sha256, files.values()), strict=True))
 
 
 def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
