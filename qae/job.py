@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import time
 from collections.abc import Iterable, Sequence
@@ -258,6 +259,31 @@ def run_job(config: JobConfig, *, use_ray: bool = True, restart: bool = False,
         folder.close()
 
 
+# Partitions are added up to one per pipeline actor (the measure tasks then use every CPU) while each
+# keeps at least this many patients (a measure task's fixed cost is small next to theirs).
+MIN_PATIENTS_PER_PARTITION = 500
+
+
+def _partition_count(patients: int, sharding: Any, actors: int, records: Sequence[dict[str, Any]]) -> int | None:
+    """The number of patient partitions: ``sharding.partitions`` when given; else one per
+    ``patients_per_partition`` patients, raised to one per actor while each keeps at least
+    ``MIN_PATIENTS_PER_PARTITION``. A resumed run keeps the count it started with, since the extracted
+    chunks are grouped by partition: its checkpoint's ``plan``, recorded when the count is not the one
+    per ``patients_per_partition``; without a plan, that one (None). Outputs do not depend on the count."""
+    if sharding.partitions:
+        return int(sharding.partitions)
+    planned = [int(r["partitions"]) for r in records if r.get("stage") == "plan"]
+    if planned:
+        return planned[0]
+    if any(r.get("stage") == "extract" for r in records):
+        return None  # started without a plan: the count the chunks were grouped by
+    return max(_by_size(patients, sharding), min(actors, patients // MIN_PATIENTS_PER_PARTITION))
+
+
+def _by_size(patients: int, sharding: Any) -> int:
+    return max(1, math.ceil(patients / max(1, sharding.patients_per_partition)))
+
+
 class _Run:
     """One run's stages and what they share; each stage skips what the checkpoint says is done."""
 
@@ -305,8 +331,13 @@ class _Run:
         store = InputStore(self.folder.work / "inputs.sqlite")
         try:
             self.small = [store.load_patients(self.small_paths["patients"])]
+            count = _partition_count(store.patients, sharding, config.ray.actors, self.records)
             self.partitioning = Partitioning.of_sorted(store.patients, store.patient_ids(),
-                                                       sharding.patients_per_partition, sharding.partitions)
+                                                       sharding.patients_per_partition, count)
+            planned = any(r.get("stage") == "plan" for r in self.records)
+            if not (sharding.partitions or planned) and self.partitioning.count != _by_size(store.patients, sharding):
+                # a count a later session could not tell from the inputs and settings: kept for a resume
+                self.folder.record({"stage": "plan", "partitions": self.partitioning.count})
             for kind in ("events", "encounters"):
                 if kind in self.small_paths:
                     load = store.load_events if kind == "events" else store.load_encounters
