@@ -5,8 +5,13 @@ Not a test: it prints figures. The shared MTSamples notes are replicated with ne
 patients file, or a deterministic synthetic one where that file has none), written as JSONL shards
 into a temporary folder; then ``qae run`` runs on them as a subprocess, once per worker count.
 
+``--notes-per-patient K`` groups the copies so that each patient has K notes (real ACO data has many
+notes per patient per year): notes ``i`` with the same ``i // K`` share the patient of the group's
+first note. K=1 (the default) gives every note its own patient.
+
     .venv/bin/python benchmarks/scale_bench.py --notes 10000 [--workers 1 2] [--shards 4]
-        [--measures all] [--reports csv] [--kill-at 0.5] [--work /tmp/qae-scale] [--keep] [--rss-log F]
+        [--notes-per-patient 1] [--measures all] [--reports csv] [--config job.yaml] [--kill-at 0.5]
+        [--work /tmp/qae-scale] [--keep] [--rss-log F]
 
 CPU seconds are summed over the process tree (user + system, sampled from /proc with the memory), by
 kind: the pipeline actors (extraction), the driver, Ray's task workers (index, measures, report material
@@ -44,8 +49,12 @@ def _synthetic_patient(pid: str) -> dict[str, str]:
     return {"patient_id": pid, "birth_date": birth.isoformat(), "sex": "FM"[h % 2]}
 
 
-def build_corpus(n: int, folder: Path, shards: int, notes_src: Path, patients_src: Path) -> tuple[Path, Path, int]:
-    """Write ``n`` notes as ``shards`` JSONL files and a patients CSV; returns (notes dir, patients, bytes)."""
+def build_corpus(n: int, folder: Path, shards: int, notes_src: Path, patients_src: Path,
+                 per_patient: int = 1) -> tuple[Path, Path, int, int]:
+    """Write ``n`` notes as ``shards`` JSONL files and a patients CSV, ``per_patient`` notes to a patient
+    (the last patient may have fewer); returns (notes dir, patients, bytes, patient count)."""
+    if per_patient < 1:
+        raise ValueError("per_patient must be at least 1")
     with notes_src.open(encoding="utf-8") as fh:
         source = [json.loads(line) for line in fh if line.strip()]
     with patients_src.open(newline="", encoding="utf-8") as fh:
@@ -57,9 +66,11 @@ def build_corpus(n: int, folder: Path, shards: int, notes_src: Path, patients_sr
     for i in range(n):
         copy, note = divmod(i, len(source))
         row = dict(source[note])
-        pid = row["patient_id"]
         row["note_id"] = f"{row['note_id']}~{copy}"
-        row["patient_id"] = f"{pid}~{copy}"
+        # the patient of the group's first note (with one note per patient: this note's own)
+        first_copy, first_note = divmod(i - i % per_patient, len(source))
+        pid = source[first_note]["patient_id"]
+        row["patient_id"] = f"{pid}~{first_copy}"
         if row["patient_id"] not in patients:
             base = known.get(pid) or _synthetic_patient(pid)
             patients[row["patient_id"]] = {"patient_id": row["patient_id"], "birth_date": base["birth_date"],
@@ -73,7 +84,7 @@ def build_corpus(n: int, folder: Path, shards: int, notes_src: Path, patients_sr
         writer.writeheader()
         writer.writerows(patients[k] for k in sorted(patients))
     size = sum(p.stat().st_size for p in notes_dir.iterdir())
-    return notes_dir, patients_path, size
+    return notes_dir, patients_path, size, len(patients)
 
 
 def _children(pid: int) -> list[int]:
@@ -154,9 +165,11 @@ def _label(cmd: str) -> str:
 
 
 def _job_command(notes: Path, patients: Path, out: Path, workers: int, measures: str,
-                 reports: str | None) -> list[str]:
+                 reports: str | None, config: Path | None = None) -> list[str]:
     cmd = [sys.executable, "-m", "qae.cli", "run", "--notes", str(notes), "--patients", str(patients),
            "--out", str(out), "--num-cpus", str(workers), "--measurement-period", "2026"]
+    if config is not None:
+        cmd += ["--config", str(config)]
     if measures != "all":
         cmd += ["--measures", measures]
     if reports:
@@ -175,10 +188,10 @@ def _rss(pid: int) -> int:
 
 
 def run_job(notes: Path, patients: Path, out: Path, workers: int, measures: str,
-            reports: str | None = None, rss_log: Path | None = None) -> dict[str, Any]:
+            reports: str | None = None, rss_log: Path | None = None, config: Path | None = None) -> dict[str, Any]:
     env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "QAE_PROGRESS": "plain",
            "QAE_PROGRESS_SECONDS": "30"}
-    cmd = _job_command(notes, patients, out, workers, measures, reports)
+    cmd = _job_command(notes, patients, out, workers, measures, reports, config)
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peaks: dict[int, tuple[str, int]] = {}
@@ -232,13 +245,13 @@ def run_job(notes: Path, patients: Path, out: Path, workers: int, measures: str,
 
 
 def kill_and_resume(notes: Path, patients: Path, out: Path, workers: int, measures: str, chunks: int,
-                    fraction: float, reports: str | None = None) -> dict[str, Any]:
+                    fraction: float, reports: str | None = None, config: Path | None = None) -> dict[str, Any]:
     """Start the job, SIGKILL the driver once ``fraction`` of the chunks are checkpointed (and the
     Ray processes it started), then run the same command again; times both."""
     import signal
 
     env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "QAE_PROGRESS": "off"}
-    cmd = _job_command(notes, patients, out, workers, measures, reports)
+    cmd = _job_command(notes, patients, out, workers, measures, reports, config)
     checkpoint = out / ".qae-run" / "checkpoint.jsonl"
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -276,8 +289,12 @@ def main() -> None:
     parser.add_argument("--notes", type=int, required=True, help="number of notes to replicate to")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="pipeline actors per run")
     parser.add_argument("--shards", type=int, default=4, help="JSONL files the notes are split into")
+    parser.add_argument("--notes-per-patient", type=int, default=1, metavar="K",
+                        help="notes of each patient (default 1: a patient per note)")
     parser.add_argument("--measures", default="all", help="measure ids (comma-separated) or all")
     parser.add_argument("--reports", default=None, help="report formats qae run renders (default: all)")
+    parser.add_argument("--config", type=Path, default=None,
+                        help="a job config YAML for qae run (e.g. sharding settings); the flags above override it")
     parser.add_argument("--work", type=Path, default=None, help="folder for corpus and outputs (default: temp)")
     parser.add_argument("--keep", action="store_true", help="keep the corpus and outputs")
     parser.add_argument("--rss-log", type=Path, default=None,
@@ -292,16 +309,17 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     try:
         t = time.perf_counter()
-        notes, patients, size = build_corpus(args.notes, work / "input", args.shards, args.source_notes,
-                                             args.source_patients)
-        print(f"corpus: {args.notes:,} notes in {args.shards} JSONL shards, {_mib(size)}, "
+        notes, patients, size, n_patients = build_corpus(args.notes, work / "input", args.shards, args.source_notes,
+                                                         args.source_patients, args.notes_per_patient)
+        print(f"corpus: {args.notes:,} notes of {n_patients:,} patients ({args.notes_per_patient} note(s) per "
+              f"patient) in {args.shards} JSONL shards, {_mib(size)}, "
               f"built in {time.perf_counter() - t:.0f} s", flush=True)
         for workers in args.workers:
             out = work / f"out-{workers}"
             if out.exists():
                 shutil.rmtree(out)
             r = run_job(notes, patients, out, workers, args.measures, args.reports,
-                        args.rss_log.with_suffix(f".{workers}.tsv") if args.rss_log else None)
+                        args.rss_log.with_suffix(f".{workers}.tsv") if args.rss_log else None, args.config)
             m, c = r["manifest"], r["manifest"]["counts"]
             timings = ", ".join(f"{k} {v:.0f} s" for k, v in m["timings_seconds"].items())
             print(f"\n{workers} worker(s): {args.notes:,} notes end to end in {r['wall']:.0f} s = "
@@ -329,7 +347,7 @@ def main() -> None:
                   f"written by the process tree {_mib(r['written'])}", flush=True)
             if args.kill_at is not None:
                 k = kill_and_resume(notes, patients, work / f"out-{workers}-killed", workers, args.measures,
-                                    m["run"]["chunks"], args.kill_at, args.reports)
+                                    m["run"]["chunks"], args.kill_at, args.reports, args.config)
                 same = {f: e["sha256"] for f, e in k["manifest"]["files"].items()} == \
                     {f: e["sha256"] for f, e in m["files"].items()}
                 print(f"  kill -9 of the driver after {k['killed_after']:.0f} s ({k['chunks_done']} of "

@@ -23,6 +23,7 @@ from __future__ import annotations
 import ctypes
 import json
 import logging
+import math
 import os
 import threading
 import time
@@ -87,6 +88,7 @@ class _Watchdog:
         self._deadlines: dict[int, float] = {}
         self._fired: set[int] = set()
         self._thread: threading.Thread | None = None
+        self._wake = math.inf  # when the thread wakes next (monotonic time; inf: only when notified)
 
     def _run(self) -> None:
         with self._cond:
@@ -97,7 +99,8 @@ class _Watchdog:
                         self._fired.add(tid)
                         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(NoteTimeout))
                 pending = [w for t, w in self._deadlines.items() if t not in self._fired]
-                self._cond.wait(timeout=max(0.0, min(pending) - now) if pending else None)
+                self._wake = min(pending) if pending else math.inf
+                self._cond.wait(timeout=max(0.0, self._wake - now) if pending else None)
 
     def arm(self, seconds: float) -> int:
         tid = threading.get_ident()
@@ -105,9 +108,14 @@ class _Watchdog:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="qae-note-deadline", daemon=True)
                 self._thread.start()
-            self._deadlines[tid] = time.monotonic() + seconds
+            when = time.monotonic() + seconds
+            self._deadlines[tid] = when
             self._fired.discard(tid)
-            self._cond.notify()
+            # wake the thread only if it would sleep past this deadline: one note after another with the
+            # same limit, it wakes about once per limit instead of twice per note
+            if when < self._wake:
+                self._wake = when
+                self._cond.notify()
         return tid
 
     def disarm(self, tid: int) -> None:

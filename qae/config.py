@@ -75,7 +75,8 @@ class Sharding(_Strict):
     on these settings; a run resumes only with the same ones."""
 
     chunk_kib: int = Field(2048, ge=1, description="size of an input chunk in KiB (Parquet: whole row groups)")
-    patients_per_partition: int = Field(5000, ge=1, description="patients per partition (when partitions is null)")
+    patients_per_partition: int = Field(5000, ge=1, description="patients per partition (when partitions is null; "
+                                        "raised to one partition per pipeline actor while each keeps 500 patients)")
     partitions: int | None = Field(None, ge=1, description="a fixed number of patient partitions")
 
 

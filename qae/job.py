@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import time
 from collections.abc import Iterable, Sequence
@@ -258,6 +259,31 @@ def run_job(config: JobConfig, *, use_ray: bool = True, restart: bool = False,
         folder.close()
 
 
+# Partitions are added up to one per pipeline actor (the measure tasks then use every CPU) while each
+# keeps at least this many patients (a measure task's fixed cost is small next to theirs).
+MIN_PATIENTS_PER_PARTITION = 500
+
+
+def _partition_count(patients: int, sharding: Any, actors: int, records: Sequence[dict[str, Any]]) -> int | None:
+    """The number of patient partitions: ``sharding.partitions`` when given; else one per
+    ``patients_per_partition`` patients, raised to one per actor while each keeps at least
+    ``MIN_PATIENTS_PER_PARTITION``. A resumed run keeps the count it started with, since the extracted
+    chunks are grouped by partition: its checkpoint's ``plan``, recorded when the count is not the one
+    per ``patients_per_partition``; without a plan, that one (None). Outputs do not depend on the count."""
+    if sharding.partitions:
+        return int(sharding.partitions)
+    planned = [int(r["partitions"]) for r in records if r.get("stage") == "plan"]
+    if planned:
+        return planned[0]
+    if any(r.get("stage") == "extract" for r in records):
+        return None  # started without a plan: the count the chunks were grouped by
+    return max(_by_size(patients, sharding), min(actors, patients // MIN_PATIENTS_PER_PARTITION))
+
+
+def _by_size(patients: int, sharding: Any) -> int:
+    return max(1, math.ceil(patients / max(1, sharding.patients_per_partition)))
+
+
 class _Run:
     """One run's stages and what they share; each stage skips what the checkpoint says is done."""
 
@@ -305,8 +331,13 @@ class _Run:
         store = InputStore(self.folder.work / "inputs.sqlite")
         try:
             self.small = [store.load_patients(self.small_paths["patients"])]
+            count = _partition_count(store.patients, sharding, config.ray.actors, self.records)
             self.partitioning = Partitioning.of_sorted(store.patients, store.patient_ids(),
-                                                       sharding.patients_per_partition, sharding.partitions)
+                                                       sharding.patients_per_partition, count)
+            planned = any(r.get("stage") == "plan" for r in self.records)
+            if not (sharding.partitions or planned) and self.partitioning.count != _by_size(store.patients, sharding):
+                # a count a later session could not tell from the inputs and settings: kept for a resume
+                self.folder.record({"stage": "plan", "partitions": self.partitioning.count})
             for kind in ("events", "encounters"):
                 if kind in self.small_paths:
                     load = store.load_events if kind == "events" else store.load_encounters
@@ -432,7 +463,6 @@ class _Run:
 
     # ---------------------------------------------------------------- assemble and publish
     def publish(self) -> JobResult:
-        from engine.reports import file_digests
         from qae.assemble import assemble_reports
         from qae.partitions import MATERIAL_DIR, part_name
         from qae.report_run import render_run
@@ -499,14 +529,17 @@ class _Run:
         materials = {part_name(i): folder.parts_dir / f"p{i:05d}" / MATERIAL_DIR for i in order}
         written = render_run(final, final, formats, work=folder.work / "report-parts", use_ray=self.use_ray,
                              on_partition=lambda: stage.advance(1), materials=materials)
-        manifest["reports"] = file_digests(written, final)
+        # every output file is hashed once, here, on threads (hashlib releases the GIL on large blocks)
+        files = {p.relative_to(final).as_posix(): p for p in iter_files(final) if p.name != "manifest.json"
+                 or p.parent != final}
+        digests = _digests(files)
+        manifest["reports"] = {Path(p).relative_to(final).as_posix(): digests[Path(p).relative_to(final).as_posix()]
+                               for p in sorted(written)}
         stage.advance(1)
         stage.finish()
         self._timed("reports", t)
 
-        files = {p.relative_to(final).as_posix(): p for p in iter_files(final) if p.name != "manifest.json"
-                 or p.parent != final}
-        manifest["files"] = {rel: {"sha256": file_sha256(p), "bytes": p.stat().st_size} for rel, p in files.items()}
+        manifest["files"] = {rel: {"sha256": digests[rel], "bytes": p.stat().st_size} for rel, p in files.items()}
         manifest["outputs"] = sorted(files) + ["manifest.json"]
         self._timed("total", self.t0)
         manifest["timings_seconds"] = {k: round(v, 3) for k, v in self.timings.items()}
@@ -514,6 +547,14 @@ class _Run:
         folder.publish({**{rel: v["sha256"] for rel, v in manifest["files"].items()}, "manifest.json": ""},
                        self.info.get("previous_files", []))
         return JobResult(folder.out, manifest, summary)
+
+
+def _digests(files: dict[str, Path], threads: int = 4) -> dict[str, str]:
+    """sha256 of each file (relative path -> hex digest), a few files at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return dict(zip(files, pool.map(file_sha256, files.values()), strict=True))
 
 
 def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:

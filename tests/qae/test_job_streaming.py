@@ -166,6 +166,41 @@ def test_interrupted_run_resumes_and_gives_the_same_bytes(data: Path, reference:
     assert not json.loads((out / "manifest.json").read_text())["run"]["resumed"]
 
 
+def test_partitions_raised_to_one_per_actor_are_kept_on_resume(data: Path, reference: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """With 2 actors the run cuts 2 partitions (MIN_PATIENTS_PER_PARTITION lowered to this small clinic's
+    size); killed after two chunks and resumed with 1 actor, it keeps its 2 partitions (the chunks are
+    grouped by them) and gives the reference's bytes."""
+    import qae.config
+    import qae.job
+
+    monkeypatch.setattr(qae.job, "MIN_PATIENTS_PER_PARTITION", 5)
+    out = data / "planned"
+    cfg = qae.config.load_config(_config(data, "planned", data / "notes.jsonl", sharding={"chunk_kib": 4}))
+    finish = qae.job._ChunkWriter.finish
+    calls = {"n": 0}
+
+    def finish_then_die(self: Any, index: int) -> None:
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        calls["n"] += 1
+        finish(self, index)
+
+    two = cfg.model_copy(update={"output": out, "ray": cfg.ray.model_copy(update={"actors": 2})})
+    with monkeypatch.context() as m:
+        m.setattr(qae.job._ChunkWriter, "finish", finish_then_die)
+        with pytest.raises(KeyboardInterrupt):
+            qae.job.run_job(two, use_ray=False)
+    lines = [json.loads(x) for x in (out / ".qae-run" / "checkpoint.jsonl").read_text().splitlines()]
+    assert lines[0] == {"stage": "plan", "partitions": 2} and len(lines) == 3
+
+    one = cfg.model_copy(update={"output": out, "ray": cfg.ray.model_copy(update={"actors": 1})})
+    result = qae.job.run_job(one, use_ray=False)
+    assert result.manifest["run"]["resumed"] and result.manifest["run"]["chunks_done_before"] == 2
+    assert result.manifest["run"]["partitions"] == 2
+    assert _report_files(out) == _report_files(reference)
+
+
 def test_a_run_killed_while_publishing_is_completed_by_the_next(data: Path, reference: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     import qae.job
