@@ -176,3 +176,19 @@ def test_audit_overall_summary_of_one_clinic_is_its_own(kit):
     audit2 = audit_material(RunData(job="t", period=kit.MP, specs=kit.SPECS, patients=two, outcomes=outcomes,
                                     evidence={})).counts["audit"]
     assert list(audit2["clinics"]) == ["north", "south"] and audit2["overall"] == copy.deepcopy(audit["overall"])
+
+
+def test_report_file_writer_task_runs_with_the_collector_paused(tmp_path):
+    from qae.report_run import _write
+
+    seen = []
+
+    def writer(parts, run, out_dir):
+        seen.append(gc.isenabled())
+        path = out_dir / "worklist.csv"
+        path.write_text("patient_id,measure_id\r\np-1,COL-E\r\n", encoding="utf-8")
+        return [path]
+
+    assert _write(writer, None, None, tmp_path) == [tmp_path / "worklist.csv"]
+    assert seen == [False]
+    assert gc.isenabled()
