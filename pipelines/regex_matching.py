@@ -27,8 +27,11 @@ from medspacy.common.regex_matcher import RegexMatcher
 from medspacy.common.util import get_token_for_char
 from spacy.tokens import Doc
 
+from .prefilter import blank_outside
+
 __all__ = [
     "OneTextRegexMatcher",
+    "doc_text",
     "first_char_form",
     "first_chars",
     "holds_literals",
@@ -250,6 +253,19 @@ def first_char_form(pattern: re.Pattern[str]) -> re.Pattern[str]:
     return form
 
 
+def doc_text(doc: Doc) -> str:
+    """``doc.text_with_ws``, without joining the tokens when the Doc was windowed (``pipelines.prefilter``): its
+    text is the whole text blanked outside its windows, a few slices instead of a pass over every token."""
+    windows = doc._.qm_windows if Doc.has_extension("qm_windows") else None
+    source = doc._.qm_source_text if windows is not None else None
+    if source is None or not len(doc):
+        return doc.text_with_ws
+    last = doc[-1]
+    if last.idx + len(last.text_with_ws) != len(source):  # an empty text's Doc is one line break
+        return doc.text_with_ws
+    return blank_outside(source, windows)
+
+
 class OneTextRegexMatcher(RegexMatcher):
     """medspaCy's ``RegexMatcher``, reading ``doc.text_with_ws`` once per Doc."""
 
@@ -257,7 +273,7 @@ class OneTextRegexMatcher(RegexMatcher):
         matches: list[tuple[int, int, int]] = []
         if not self._patterns:
             return matches
-        text = doc.text_with_ws
+        text = doc_text(doc)
         lowered = text.lower() if text.isascii() else None  # other texts: every pattern runs
         memo: dict[frozenset[str], bool] = {}
         for match_id, patterns in self._patterns.items():

@@ -159,3 +159,19 @@ def test_first_char_form_finds_the_same_matches_faster() -> None:
             ]
     assert rewritten >= 4  # the ones not starting with a literal or a set
     assert first_char_form(BAR_DUE) is BAR_DUE and first_char_form(ABBREVIATION) is ABBREVIATION
+
+
+def test_doc_text_of_a_windowed_doc_is_its_joined_tokens(nlp) -> None:
+    """The regex rules read a windowed Doc's text from its windows, without joining its tokens: the same text."""
+    from pipelines.regex_matching import doc_text
+
+    note = (
+        "CHIEF COMPLAINT: Follow-up of diabetes and blood pressure.\n\n"
+        "HISTORY: 64-year-old man, seen today. Colonoscopy - none on file; he declined FIT last year.\n"
+        "He walks the dog twice a day and keeps a garden; no chest pain, no fever, sleeps well.\n\n"
+        "VITALS: BP 142/88, pulse 72.\nPLAN: repeat A1c in 3 months, flu shot given today.\n"
+    )
+    for text in (note, note.replace("\n", " "), "Garden and dog walks only.", ""):
+        doc = nlp.make_doc(text)
+        assert doc._.qm_windows is not None  # the default pipeline is windowed
+        assert doc_text(doc) == doc.text_with_ws
