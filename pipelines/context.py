@@ -65,9 +65,11 @@ def _unit_start(text: str, start: int, reach: int) -> int:
             lo = nl + 1
             break
         nl = text.rfind("\n", floor, nl)
-    for m in _END.finditer(text, lo, start):
+    # the last sentence end before the span: the terminators found left to right, tested from the right
+    for m in reversed(list(_END.finditer(text, lo, start))):
         if m.end() <= start and _is_sentence_end(text, m):
             lo = m.end()
+            break
     if lo == floor and floor > 0:  # no boundary within reach: start after a space, never mid-word
         space = text.find(" ", lo, start)
         lo = space + 1 if space != -1 else start

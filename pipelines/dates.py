@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Literal
 
-from .regex_matching import holds_literals, required_literals
+from .regex_matching import first_char_form, holds_literals, required_literals
 
 __all__ = ["ADJACENT_ONLY_KINDS", "ANCHOR_REACH", "DATE_ORDERS", "DateMention", "find_dates", "resolve"]
 
@@ -284,6 +284,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 # the literals every match of each pattern holds, read from the pattern (a month name, a digit, "ago", ...)
 _PATTERN_NEEDS = tuple(required_literals(pattern) for _, pattern in _PATTERNS)
+# each pattern behind a lookahead of its first characters where that finds the same matches faster
+_SCANS = tuple(first_char_form(pattern) for _, pattern in _PATTERNS)
 
 
 @dataclass(frozen=True)
@@ -382,10 +384,10 @@ def find_dates(text: str, date_order: str = "mdy") -> list[DateMention]:
 
     lowered = text.lower() if text.isascii() else None
     memo: dict[frozenset[str], bool] = {}
-    for (kind, pattern), needs in zip(_PATTERNS, _PATTERN_NEEDS, strict=True):
+    for (kind, _), needs, scan in zip(_PATTERNS, _PATTERN_NEEDS, _SCANS, strict=True):
         if not holds_literals(needs, lowered, memo):
             continue  # a literal every match of the pattern holds is not in the text: no match to read
-        for m in pattern.finditer(text):
+        for m in scan.finditer(text):
             s, e = m.span()
             if kind == "my2":  # keep the cue word out of the span
                 s = m.start("m")

@@ -19,7 +19,7 @@ from medspacy.context.context_graph import ConTextGraph
 from medspacy.context.context_modifier import ConTextModifier
 from spacy.tokens import Doc, Span
 
-__all__ = ["TargetSentenceConText", "prune_keeping_ties"]
+__all__ = ["TargetSentenceConText", "near_windows", "prune_keeping_ties"]
 
 
 def prune_keeping_ties(matches: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
@@ -33,6 +33,34 @@ def prune_keeping_ties(matches: list[tuple[int, int, int]]) -> list[tuple[int, i
     spans = sorted({(start, end) for _, start, end in matches})
     kept = {(start, end) for _, start, end in prune_overlapping_matches([(0, s, e) for s, e in spans])}
     return sorted((m for m in matches if (m[1], m[2]) in kept), key=lambda m: (m[1], m[2], m[0]))
+
+
+def near_windows(matches: list[tuple[int, int, int]], windows: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """The matches of every chain of overlapping matches that holds one starting in a window (sorted, disjoint
+    [start, end) token ranges): :func:`prune_keeping_ties` of them keeps, of the matches starting in a window, the
+    very ones it keeps of all (medspaCy's pruning compares overlapping neighbours only, so it never reaches across
+    a point no match crosses), and it prunes only a few matches instead of the whole note's."""
+    starts = [w[0] for w in windows]
+
+    def in_window(token_i: int) -> bool:
+        k = bisect_right(starts, token_i) - 1
+        return k >= 0 and token_i < windows[k][1]
+
+    kept: set[tuple[int, int]] = set()
+    chain: list[tuple[int, int]] = []
+    reach = 0
+    hit = False
+    for start, end in sorted({(start, end) for _, start, end in matches}):
+        if chain and start >= reach:  # no match crosses ``start``: the chain before it is closed
+            if hit:
+                kept.update(chain)
+            chain, hit = [], False
+        chain.append((start, end))
+        reach = end if len(chain) == 1 else max(reach, end)
+        hit = hit or in_window(start)
+    if hit:
+        kept.update(chain)
+    return [m for m in matches if (m[1], m[2]) in kept]
 
 
 class TargetSentenceConText(ConText):
@@ -50,7 +78,7 @@ class TargetSentenceConText(ConText):
             matcher = self._ConText__matcher  # medspaCy keeps its matcher name-mangled
             matcher._prune = False  # pruned below, keeping rules that match the same tokens
             modifiers: list[ConTextModifier] = []
-            for match_id, start, end in prune_keeping_ties(matcher(doc)):
+            for match_id, start, end in prune_keeping_ties(near_windows(matcher(doc), windows)):
                 k = bisect_right(starts, start) - 1
                 if k < 0 or start >= windows[k][1]:
                     continue  # no target in this modifier's sentence

@@ -13,6 +13,7 @@ switches the gate off.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -20,7 +21,14 @@ from spacy.attrs import LOWER, ORTH
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
-__all__ = ["GatedMatcher", "RuleGatedMatcher", "gate_token_patterns", "required_word_sets", "required_words"]
+__all__ = [
+    "GatedMatcher",
+    "RuleGatedMatcher",
+    "gate_token_patterns",
+    "length_plan",
+    "required_word_sets",
+    "required_words",
+]
 
 _REQUIRED_OPS = (None, "+", "1")  # a token the pattern cannot skip
 
@@ -83,13 +91,20 @@ class _MatcherProxy:
 
 class GatedMatcher(_MatcherProxy):
     """A spaCy ``Matcher`` that returns no matches, without running, on a Doc holding none of the words
-    its patterns need (see the module docstring); anything else is the wrapped matcher's."""
+    its patterns need (see the module docstring); anything else is the wrapped matcher's.
+
+    Where every pattern's matches are bounded in length on a Doc (:func:`length_plan`) and no rule has a callback
+    or a greedy setting, it runs only on the stretches around the rarest required word of each pattern that can
+    match (as :class:`RuleGatedMatcher`), each stretch one token longer than its last possible match: the matches
+    and their order are those of the whole Doc (spaCy emits a match at its last token or the one after, so the
+    stretches' matches come out as on the whole Doc, stretch after stretch)."""
 
     def __init__(self, matcher: Matcher, vocab: Any, patterns: Iterable[Sequence[Mapping[str, Any]]]) -> None:
         self.matcher = matcher
         lower: set[int] = set()
         orth: set[int] = set()
         self.gated = True
+        patterns = list(patterns)
         for pattern in patterns:
             needed = required_words(pattern)
             if needed is None:
@@ -99,6 +114,15 @@ class GatedMatcher(_MatcherProxy):
             (lower if attr == "LOWER" else orth).update(vocab.strings.add(w) for w in words)
         self.lower = frozenset(lower)
         self.orth = frozenset(orth)
+        self.needs: list[_Needs] = [
+            [(LOWER if attr == "LOWER" else ORTH, frozenset(vocab.strings.add(w) for w in words))
+             for attr, words in required_word_sets(pattern)]
+            for pattern in patterns
+        ]
+        self.plans = [length_plan(pattern, vocab.strings) for pattern in patterns]
+        self.stretched = self.gated and isinstance(matcher, Matcher) and all(
+            matcher.get(key)[0] is None and matcher._filter.get(key) is None for key in matcher._patterns
+        )
 
     def may_match(self, doc: Doc) -> bool:
         """Whether ``doc`` holds a word one of the patterns needs (always true with the gate off)."""
@@ -113,10 +137,19 @@ class GatedMatcher(_MatcherProxy):
         doc = doclike.doc if not isinstance(doclike, Doc) else doclike
         if not args and not kwargs and len(doc) and not self.may_match(doc):
             return []
+        if self.stretched and not args and not kwargs and isinstance(doclike, Doc) and len(doclike):
+            columns = {LOWER: doclike.to_array(LOWER).tolist(), ORTH: doclike.to_array(ORTH).tolist()}
+            present = {attr: set(column) for attr, column in columns.items()}
+            stretches = _stretches(self.needs, self.plans, columns, present, pad=1)
+            if stretches is not None:
+                matches = []
+                for lo, hi in stretches:
+                    matches.extend((key, lo + start, lo + end) for key, start, end in self.matcher(doclike[lo:hi]))
+                return matches
         return self.matcher(doclike, *args, **kwargs)
 
     def add(self, *args: Any, **kwargs: Any) -> None:
-        self.gated = False  # patterns added after the gate was built: run on every Doc
+        self.gated = self.stretched = False  # patterns added after the gate was built: run on every Doc
         self.matcher.add(*args, **kwargs)
 
 
@@ -125,11 +158,16 @@ class RuleGatedMatcher(_MatcherProxy):
     required token of one of its patterns (:func:`required_word_sets`): a Doc with "not" but without any of
     the words a rule needs after it does not run that rule. The matches are those of the whole matcher,
     grouped by rule: for a reader that orders them itself (ConText sorts its modifiers by position). A rule
-    with a callback or a greedy setting, or patterns added later, fall back to the whole matcher."""
+    with a callback or a greedy setting, or patterns added later, fall back to the whole matcher.
+
+    A rule whose matches are at most ``n`` tokens long on this Doc (:func:`length_plan`: its tokens, a repeated
+    one as long as the Doc's longest run of its words) runs only on the stretches within ``n`` tokens of its
+    rarest required word in the Doc (every match holds one such word): the same matches, read from a few
+    tokens instead of the whole Doc."""
 
     def __init__(self, matcher: Matcher, vocab: Any) -> None:
         self.matcher = matcher
-        self.rules: list[tuple[list[list[tuple[int, frozenset[int]]]], Matcher]] | None = []
+        self.rules: list[tuple[list[_Needs], list[_Plan | None], Matcher]] | None = []
         strings = vocab.strings
         for key in matcher._patterns:
             on_match, patterns = matcher.get(key)
@@ -143,23 +181,112 @@ class RuleGatedMatcher(_MatcherProxy):
                  for attr, words in required_word_sets(pattern)]
                 for pattern in patterns
             ]
-            self.rules.append((needs, sub))
+            self.rules.append((needs, [length_plan(pattern, strings) for pattern in patterns], sub))
 
     def __call__(self, doclike: Any, *args: Any, **kwargs: Any) -> Any:
         if self.rules is None or args or kwargs or not isinstance(doclike, Doc):
             return self.matcher(doclike, *args, **kwargs)
         if not len(doclike):
             return []
-        present = {LOWER: set(doclike.to_array(LOWER).tolist()), ORTH: set(doclike.to_array(ORTH).tolist())}
+        columns = {LOWER: doclike.to_array(LOWER).tolist(), ORTH: doclike.to_array(ORTH).tolist()}
+        present = {attr: set(column) for attr, column in columns.items()}
         matches = []
-        for needs, sub in self.rules:
-            if any(all(not words.isdisjoint(present[attr]) for attr, words in pattern) for pattern in needs):
+        for needs, plans, sub in self.rules:
+            stretches = _stretches(needs, plans, columns, present)
+            if stretches is None:
                 matches.extend(sub(doclike))
+                continue
+            for lo, hi in stretches:
+                matches.extend((key, lo + start, lo + end) for key, start, end in sub(doclike[lo:hi]))
         return matches
 
     def add(self, *args: Any, **kwargs: Any) -> None:
         self.rules = None  # patterns added after the split: the whole matcher
         self.matcher.add(*args, **kwargs)
+
+
+_Needs = list[tuple[int, frozenset[int]]]
+_Plan = list[int | tuple[int, frozenset[int]]]
+_FIXED_OPS = (None, "1", "?", "!")  # a token that takes at most one token of the Doc
+_COUNT_OP = re.compile(r"\{(\d*)(,?)(\d*)\}")
+
+
+def length_plan(pattern: Sequence[Mapping[str, Any]], strings: Any) -> _Plan | None:
+    """How long a match of a token pattern can be: per token, the most tokens it takes (an int), or for a repeated
+    token (``+``, ``*``, ``{n,}``) that names its words, ``(attr, words)``: as many as the longest run of those
+    words in a Doc. None when a repeated token names no words (a match can be any length)."""
+    plan: _Plan = []
+    for token in pattern:
+        op = token.get("OP")
+        if op in _FIXED_OPS:
+            plan.append(1)
+            continue
+        count = _COUNT_OP.fullmatch(op) if isinstance(op, str) else None
+        if count is not None and (count.group(3) or (count.group(1) and not count.group(2))):
+            plan.append(int(count.group(3) or count.group(1)))  # "{n}", "{n,m}", "{,m}"
+            continue
+        if op not in ("+", "*") and count is None:
+            return None  # an operator this does not know
+        words = _token_words(token)
+        if words is None:
+            return None
+        attr, names = words
+        plan.append((LOWER if attr == "LOWER" else ORTH, frozenset(strings.add(w) for w in names)))
+    return plan
+
+
+def _token_words(token: Mapping[str, Any]) -> tuple[str, frozenset[str]] | None:
+    for attr in ("LOWER", "ORTH", "TEXT"):
+        value = token.get(attr)
+        if isinstance(value, str):
+            return ("ORTH" if attr == "TEXT" else attr), frozenset([value])
+        if isinstance(value, Mapping) and set(value) == {"IN"} and isinstance(value["IN"], list):
+            return ("ORTH" if attr == "TEXT" else attr), frozenset(str(v) for v in value["IN"])
+    return None
+
+
+def _longest_run(column: list[int], words: frozenset[int]) -> int:
+    longest = run = 0
+    for value in column:
+        run = run + 1 if value in words else 0
+        longest = max(longest, run)
+    return longest
+
+
+def _stretches(
+    needs: list[_Needs],
+    plans: list[_Plan | None],
+    columns: dict[int, list[int]],
+    present: dict[int, set[int]],
+    pad: int = 0,
+) -> list[tuple[int, int]] | None:
+    """The merged [start, end) token stretches of a Doc that hold every match of some patterns (and ``pad`` tokens
+    more after each): empty when no pattern has all its required words, None when one needs the whole Doc (no
+    required word, no length) or the stretches cover it."""
+    size = len(columns[LOWER])
+    spans: list[tuple[int, int]] = []
+    for pattern_needs, plan in zip(needs, plans, strict=True):
+        if not all(not words.isdisjoint(present[attr]) for attr, words in pattern_needs):
+            continue  # a required word is missing: no match of this pattern
+        if plan is None or not pattern_needs:
+            return None
+        length = sum(step if isinstance(step, int) else _longest_run(columns[step[0]], step[1]) for step in plan)
+        attr, words = min(pattern_needs, key=lambda need: sum(map(need[1].__contains__, columns[need[0]])))
+        spans.extend(
+            (max(0, i - length + 1), min(size, i + length + pad))
+            for i, value in enumerate(columns[attr])
+            if value in words
+        )
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(spans):
+        if merged and lo <= merged[-1][1]:
+            if hi > merged[-1][1]:
+                merged[-1] = (merged[-1][0], hi)
+        else:
+            merged.append((lo, hi))
+    if merged == [(0, size)]:
+        return None
+    return merged
 
 
 def gate_token_patterns(component: Any, per_rule: bool = False) -> None:

@@ -128,3 +128,36 @@ def test_a_span_longer_than_the_cap_is_kept_whole() -> None:
 def test_out_of_range_span_is_an_error() -> None:
     with pytest.raises(ValueError, match="outside the text"):
         sentence_around("short", 2, 9)
+
+
+def test_the_sentence_start_is_the_last_sentence_end_before_the_span() -> None:
+    """The sentence ends before a span are tested from the nearest one back: the start found is the one a test of
+    every terminator left to right finds (the last that ends a sentence)."""
+    import re as _re
+
+    from pipelines.context import _END, _is_sentence_end, _line_break_ends, _unit_start
+
+    def plain(text: str, start: int, reach: int) -> int:  # the reference: every terminator, left to right
+        floor = max(0, start - reach)
+        lo = floor
+        nl = text.rfind("\n", floor, start)
+        while nl != -1:
+            if _line_break_ends(text, nl):
+                lo = nl + 1
+                break
+            nl = text.rfind("\n", floor, nl)
+        for m in _END.finditer(text, lo, start):
+            if m.end() <= start and _is_sentence_end(text, m):
+                lo = m.end()
+        if lo == floor and floor > 0:
+            space = text.find(" ", lo, start)
+            lo = space + 1 if space != -1 else start
+        while lo < start and text[lo] in " \t\r\n,":
+            lo += 1
+        return lo
+
+    text = DICTATED + "\n" + TELEGRAPHIC + " Seen by Dr. Lee vs. Dr. Ames, approx. 3 p.m. on 4/2. No! Yes? e.g. fit."
+    for start in range(0, len(text), 3):
+        for reach in (40, 2 * MAX_CONTEXT_CHARS):
+            assert _unit_start(text, start, reach) == plain(text, start, reach), (start, reach)
+    assert _re.search(r"\. [A-Z]", text)  # the text has sentence ends to find

@@ -79,3 +79,32 @@ def test_first_come_keeps_what_adding_ents_one_by_one_keeps(nlp) -> None:
             pass
     assert [(s.start, s.end, s.label_) for s in first_come(spans)] == expected == [(0, 2, "a"), (2, 4, "c"),
                                                                                      (5, 6, "e")]
+
+
+def test_pruning_near_target_sentences_gives_the_whole_notes_result(nlp, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ConText prunes only the chains of overlapping modifiers that reach a target sentence: the same modifiers,
+    statuses and evidence as pruning every modifier of the note."""
+    import pipelines.target_context as target_context
+
+    note = _long_note(40)
+    near = [(e.element, e.start, e.status, e.modifiers) for e in extract_note(nlp, note, True)]
+    monkeypatch.setattr(target_context, "near_windows", lambda matches, windows: matches)
+    every = [(e.element, e.start, e.status, e.modifiers) for e in extract_note(nlp, note, True)]
+    assert near == every and any(m for *_, m in near)
+
+
+def test_near_windows_keeps_whole_chains_of_overlapping_matches() -> None:
+    from pipelines.target_context import near_windows, prune_keeping_ties
+
+    # (rule, start, end): a chain 3-6, 5-9, 8-12, 11-13 reaching into the window [10, 14) from outside it; 0-2 and
+    # 1-3 end where the chain starts (no overlap); 20-22 alone outside
+    matches = [(1, 3, 6), (2, 5, 9), (3, 8, 12), (4, 8, 12), (5, 11, 13), (6, 20, 22), (7, 0, 2), (8, 1, 3)]
+    windows = [(10, 14)]
+    assert sorted(near_windows(matches, windows)) == sorted(m for m in matches if m[1] >= 3 and m[1] < 20)
+
+    def in_window(m: tuple[int, int, int]) -> bool:
+        return any(a <= m[1] < b for a, b in windows)
+
+    assert [m for m in prune_keeping_ties(near_windows(matches, windows)) if in_window(m)] == [
+        m for m in prune_keeping_ties(matches) if in_window(m)
+    ]

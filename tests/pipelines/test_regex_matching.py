@@ -116,3 +116,62 @@ def test_stated_age_scan_from_digits_finds_what_the_whole_scan_finds() -> None:
             (m.span(), m.groups()) for m in _STATED_AGE.finditer(text)
         ]
     assert [stated_age_years(t) for t in texts] == [72, 15, 58, 45, None, 8]
+
+
+FIRST_CHAR_TEXT = (
+    "Colonoscopy: none on file; prior 04/2021 screening clear.  Smoker? no.  Flu shot - n/a\n"
+    "Last done 2019, repeat from 2020 per GI.  Seen 12/3 and again on 3/14/22; f/u since 11/2021.\n"
+    "ſcreening \u212aept by the LAST PRIOR 1999 clinic; Pap = negative  |  BP=128/80  e.g. s/v. today\n"
+)
+
+
+def test_first_chars_of_lookarounds_alternations_and_repeats() -> None:
+    from pipelines.regex_matching import first_chars
+
+    def chars(source: str) -> set[str] | None:
+        found = first_chars(re.compile(source))
+        return None if found is None else {c for c in map(chr, range(128)) if re.fullmatch(found, c)}
+
+    assert chars(r"(?:[:\-=]|(?<=\w)\?)\s*no") == set(":-=?")  # the lookbehind consumes nothing
+    assert chars(r"\b(?:last|prior)\s+\d") == {"l", "p"}
+    assert chars(r"(?<![\d/])(?:0?[1-9]|1[0-2])/") == set("0123456789")
+    assert chars(r"a?b") == {"a", "b"}  # an optional first item: the next one counts too
+    assert chars(r"\bx*") is None  # can match the empty string
+    assert chars(r"[^a]b") is None and chars(r".b") is None and chars(r"(?i:a)b") is None
+
+
+def test_first_char_form_finds_the_same_matches_faster() -> None:
+    from pipelines.regex_matching import first_char_form
+
+    patterns = [LAST_DONE, DASH_NONE, ABBREVIATION, BAR_DUE]
+    patterns.append(re.compile(r"(?:[:\-=]|(?<=\w)\?)\s*(?:no|n|none|negative)\b", re.I))
+    patterns.append(re.compile(r"\b(?:repeat|f/u)\s+(?:from|since)\s+(?P<y>(?:19|20)\d\d|\d{1,2}/\d{2,4})", re.I))
+    patterns.append(re.compile(r"(?<![\d/\-.])(?P<a>[0-3]?\d)/(?P<b>[01]?\d)(?![\d/%])"))
+    patterns.append(re.compile("\\b(?:last|prior)  # a comment at the end", re.I | re.X))
+    rewritten = 0
+    for pattern in patterns:
+        form = first_char_form(pattern)
+        rewritten += form is not pattern
+        assert form.groupindex == pattern.groupindex
+        for text in (FIRST_CHAR_TEXT, FIRST_CHAR_TEXT.upper(), FIRST_CHAR_TEXT.lower()):
+            assert [(m.span(), m.groups()) for m in form.finditer(text)] == [
+                (m.span(), m.groups()) for m in pattern.finditer(text)
+            ]
+    assert rewritten >= 4  # the ones not starting with a literal or a set
+    assert first_char_form(BAR_DUE) is BAR_DUE and first_char_form(ABBREVIATION) is ABBREVIATION
+
+
+def test_doc_text_of_a_windowed_doc_is_its_joined_tokens(nlp) -> None:
+    """The regex rules read a windowed Doc's text from its windows, without joining its tokens: the same text."""
+    from pipelines.regex_matching import doc_text
+
+    note = (
+        "CHIEF COMPLAINT: Follow-up of diabetes and blood pressure.\n\n"
+        "HISTORY: 64-year-old man, seen today. Colonoscopy - none on file; he declined FIT last year.\n"
+        "He walks the dog twice a day and keeps a garden; no chest pain, no fever, sleeps well.\n\n"
+        "VITALS: BP 142/88, pulse 72.\nPLAN: repeat A1c in 3 months, flu shot given today.\n"
+    )
+    for text in (note, note.replace("\n", " "), "Garden and dog walks only.", ""):
+        doc = nlp.make_doc(text)
+        assert doc._.qm_windows is not None  # the default pipeline is windowed
+        assert doc_text(doc) == doc.text_with_ws
