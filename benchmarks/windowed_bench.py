@@ -9,7 +9,10 @@ notes), each in its own process (so each peak RSS is its own):
 
 notes/s per core is notes / CPU seconds of that process (the machine is shared: CPU time is steadier
 than wall time, which is printed too). Pipeline build and a 20-note warm-up are not timed. It also
-checks that full and windowed modes give the same evidence on every note.
+checks that full and windowed modes give the same evidence on every note: the timed loop of our two
+pipelines only keeps each note's evidence items, and their digests (``model_dump`` + JSON + SHA-1) are
+computed after it, so the timed work matches the baseline's, which only counts its entities (the
+digesting is the benchmark's check, not extraction).
 
     .venv/bin/python benchmarks/windowed_bench.py [--notes PATH] [--limit N] [--baseline-limit N]
 """
@@ -73,18 +76,21 @@ def _ours(notes: list[dict], mode: str) -> dict:
     warnings.filterwarnings("ignore")
     nlp = build_nlp({"mode": mode})
     parsed = [Note.model_validate(n) for n in notes]
-    digests: dict[str, str] = {}
+    evidence: dict[str, list] = {}
 
     def run(batch: list[Note]) -> int:
         count = 0
         for note, items in extract_notes(nlp, batch, include_supplemental=True):
-            rows = json.dumps([e.model_dump(mode="json") for e in items], sort_keys=True)
-            digests[note.note_id] = hashlib.sha1(rows.encode()).hexdigest()
+            evidence[note.note_id] = items  # digested after the timed loop
             count += len(items)
         return count
 
     run(parsed[:20])
     wall, cpu, count = _timed(run, parsed)
+    digests = {}
+    for note_id, items in evidence.items():
+        rows = json.dumps([e.model_dump(mode="json") for e in items], sort_keys=True)
+        digests[note_id] = hashlib.sha1(rows.encode()).hexdigest()
     return {"wall": wall, "cpu": cpu, "items": count, "digests": digests}
 
 

@@ -3,7 +3,8 @@
 Transcribed notes turn line breaks into commas ("...Allegra.,ALLERGIES: , She has...") and
 templated visit notes put headings and bullets on their own lines. A heading, the text after a
 heading, a new line and a bullet each start a sentence, so that negation, family and plan scopes
-stop at them. Only ``token.is_sent_start`` changes; the text is never altered.
+stop at them. Only ``token.is_sent_start`` changes; the text is never altered. A windowed Doc without a
+window (``pipelines.prefilter``: filler alone) has none of them and is left as it is.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ class HeadingBoundaries:
         self._marks = (":", ":,", ",", *sorted(_BULLETS))  # the tokens besides whitespace that :meth:`predict` reads
 
     def __call__(self, doc: Doc) -> Doc:
+        if doc._.qm_windows == []:
+            return doc  # a windowed Doc without a window is filler alone: no heading, bullet or "?" to read
         starts = self.predict(doc)
         self.set_annotations(doc, starts)
         self.join_query_prefixes(doc)

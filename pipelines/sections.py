@@ -6,7 +6,8 @@ per token), which nothing downstream reads: the evidence rows look up a target's
 same start-of-line filter: :class:`pipelines.headings.CapitalsOrLineStartSectionizer`, same parents and
 scopes) with the per-token step left out: ``doc._.sections`` is built exactly as medSpaCy builds it.
 Options that need the per-token step (``span_attrs``, ``apply_sentence_boundary``) run medSpaCy's own
-code.
+code. A windowed Doc without a window (no target's key in the note: ``pipelines.prefilter``) is filler alone,
+where no heading stands: it gets the one untitled section that no match gives, without running the matcher.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ class SectionsOnly(CapitalsOrLineStartSectionizer):
     def __call__(self, doc: Doc) -> Doc:
         if self.assertion_attributes_mapping or self._apply_sentence_boundary:
             return super().__call__(doc)  # they read the sections of tokens
+        if doc._.qm_windows == []:
+            # a windowed Doc without a window is filler alone, where no heading stands: what no match gives
+            doc._.sections = self._sections(doc, [], {})
+            return doc
         matcher = self._Sectionizer__matcher  # medSpaCy keeps it name-mangled
         matches: list[Any] = matcher(doc)
         if self.require_start_line:
