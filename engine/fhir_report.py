@@ -294,10 +294,7 @@ class _Builder:
         evaluated = []
         seen: set[tuple[str, str]] = set()
         for o in outcomes:
-            for population, role, ids in (("numerator", "decided", o.numer_evidence_ids),
-                                          ("denominator-exclusion", "decided", o.denex_evidence_ids),
-                                          ("denominator-exception", "decided", o.denexcep_evidence_ids),
-                                          ("numerator", "came-close", o.gap_evidence_ids)):
+            for population, role, ids in _evaluated_ids(o):
                 for ident in ids:
                     target = self.evidence_target(ident)
                     if target is None or (ident, population) in seen:
@@ -495,10 +492,7 @@ class _Lines:
         targets: list[tuple[str, str, str]] = []
         seen: set[tuple[str, str]] = set()
         for o in outcomes:
-            for population, role, ids in (("numerator", "decided", o.numer_evidence_ids),
-                                          ("denominator-exclusion", "decided", o.denex_evidence_ids),
-                                          ("denominator-exception", "decided", o.denexcep_evidence_ids),
-                                          ("numerator", "came-close", o.gap_evidence_ids)):
+            for population, role, ids in _evaluated_ids(o):
                 for ident in ids:
                     if (ident, population) in seen:
                         continue
@@ -652,6 +646,14 @@ def _write_ndjson(path: Path, resources: Iterable[dict[str, Any]]) -> None:
     with path.open("w", encoding="utf-8", newline="\n") as fh:
         for res in resources:
             fh.write(json.dumps(res, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+def _evaluated_ids(o: MeasureOutcome) -> tuple[tuple[str, str, Sequence[str]], ...]:
+    """(population, role, evidence ids) of an outcome, in the order its evaluated resources are listed."""
+    return (("numerator", "decided", o.numer_evidence_ids),
+            ("denominator-exclusion", "decided", o.denex_evidence_ids),
+            ("denominator-exception", "decided", o.denexcep_evidence_ids),
+            ("numerator", "came-close", o.gap_evidence_ids))
 
 
 def _group_counts(outcomes: Iterable[MeasureOutcome]) -> dict[str, dict[str, int]]:

@@ -26,7 +26,7 @@ import shutil
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from engine.report import merge_summaries
 
@@ -99,13 +99,17 @@ def _common_header(sources: Sequence[Path]) -> list[str] | None:
     header: list[str] | None = None
     for path in sources:
         with path.open(newline="", encoding="utf-8") as fh:
-            first = fh.readline()
-        h = next(csv.reader([first]), []) if first else []
-        if header is None:
-            header = h
-        elif h != header:
-            raise ValueError(f"{path}: header differs from {sources[0]}")
+            header = _header_of(fh, path, header, sources[0])
     return header
+
+
+def _header_of(fh: IO[str], path: Path, header: list[str] | None, first_source: Path) -> list[str]:
+    """The header row of ``fh`` (at its start), checked against the ``header`` of the sources before it."""
+    first = fh.readline()
+    h = next(csv.reader([first]), []) if first else []
+    if header is not None and h != header:
+        raise ValueError(f"{path}: header differs from {first_source}")
+    return h
 
 
 class _NotRuns(Exception):
@@ -190,12 +194,7 @@ def _heap_merge(sources: Sequence[Path], target: Path, key_columns: Sequence[str
         for path in sources:
             fh = path.open(newline="", encoding="utf-8")
             handles.append(fh)
-            first = fh.readline()
-            h = next(csv.reader([first]), []) if first else []
-            if header is None:
-                header = h
-            elif h != header:
-                raise ValueError(f"{path}: header differs from {sources[0]}")
+            h = header = _header_of(fh, path, header, sources[0])
             streams.append(_csv_records(fh, len(h), [header.index(c) for c in key_columns] if header else []))
         n = 0
         with target.open("w", newline="", encoding="utf-8") as out:
