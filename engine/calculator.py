@@ -110,15 +110,16 @@ def closed_by(ids: Sequence[str], origins: Mapping[str, str]) -> str:
 
 def _in_age_band(spec: MeasureSpec, ctx: PatientContext) -> bool:
     band = spec.age
-    age = ctx.age(band.at)
+    return _age_in_band(band, ctx.age(band.at), ctx.patient.birth_date, ctx.anchor_date(band.at))
+
+
+def _age_in_band(band: Any, age: int, birth_date: date, anchor: date) -> bool:
+    """Whether ``age`` (in years on ``anchor``) is in the spec's age ``band``; months only where it asks."""
     if band.min is not None and age < band.min:
         return False
     if band.max is not None and age > band.max:
         return False
-    if band.min_months is not None:
-        if age_in_months(ctx.patient.birth_date, ctx.anchor_date(band.at)) < band.min_months:
-            return False
-    return True
+    return band.min_months is None or age_in_months(birth_date, anchor) >= band.min_months
 
 
 _TRUE = CriterionResult(True)
@@ -335,13 +336,7 @@ class _Plan:
         age = ages.get(band.at)
         if age is None:
             age = ages[band.at] = age_in_years(patient.birth_date, anchor)
-        if band.min is not None and age < band.min:
-            return False
-        if band.max is not None and age > band.max:
-            return False
-        if band.min_months is not None and age_in_months(patient.birth_date, anchor) < band.min_months:
-            return False
-        return True
+        return _age_in_band(band, age, patient.birth_date, anchor)
 
 
 def _outside(spec: MeasureSpec, group: GroupSpec, patient: Patient) -> MeasureOutcome:
