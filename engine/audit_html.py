@@ -25,8 +25,9 @@ a note contains can run.
 Files: ``<out_dir>/audit.html``. A large run (more than ``SPLIT_ROWS`` rows in more than one
 clinic, or more than the page size of patients in one) is split: ``audit.html`` keeps the summary
 and links to ``audit/<clinic>.html``, one file per clinic (names as in ``care_gaps/``). A clinic
-with more patients than the page size (:data:`PAGE_PATIENTS`, or ``QAE_AUDIT_PAGE_PATIENTS``, or
-``page_patients``) is paged: ``audit/<clinic>.html`` keeps the clinic's summary and the index of its
+with more patients than the page size (the writer's ``page_size``, else the run's config
+``reports.audit_page_patients`` (``RunData.audit_page_patients``), else ``QAE_AUDIT_PAGE_PATIENTS``,
+else :data:`PAGE_PATIENTS`) is paged: ``audit/<clinic>.html`` keeps the clinic's summary and the index of its
 pages (patient ranges, rows, open gaps), and ``audit/<clinic>/page-NNNN.html`` hold the rows of
 consecutive patients (a patient's rows are never split between pages), each page with links to
 the previous and next page, to every page of the clinic, to the clinic and to ``audit.html``. Pages
@@ -64,7 +65,7 @@ __all__ = ["PAGE_PATIENTS", "SPLIT_ROWS", "audit_material", "display_date", "pag
            "write_audit_html_parts"]
 
 SPLIT_ROWS = 5000  # above this many rows (and with several clinics) each clinic gets its own file
-PAGE_PATIENTS = 500  # patients per page of a clinic's rows (QAE_AUDIT_PAGE_PATIENTS overrides it)
+PAGE_PATIENTS = 500  # patients per page of a clinic's rows (the config or QAE_AUDIT_PAGE_PATIENTS set another)
 UNASSIGNED = "unassigned"
 _MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 _POPS = (("ipp", "IPP"), ("denom", "DENOM"), ("denex", "DENEX"), ("denexcep", "DENEXCEP"),
@@ -695,7 +696,7 @@ def write_audit_html_parts(parts: Parts, run: RunData, out_dir: Path, page_size:
     else :func:`page_patients`: ``QAE_AUDIT_PAGE_PATIENTS``, else :data:`PAGE_PATIENTS`)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    per_page = page_patients(page_size)
+    per_page = page_patients(page_size if page_size is not None else run.audit_page_patients)
     counts = parts.counts("audit")
     overall = merge_summaries(c["overall"] for c in counts)["measures"]
     clinics = sorted({clinic for c in counts for clinic in c["clinics"]})
