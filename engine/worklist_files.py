@@ -19,12 +19,13 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from engine.care_gaps import clinic_file_names, union_sorted
-from engine.cells import SafeDictWriter
 from engine.horizon import next_period
+from engine.plain_csv import CellsWriter
 from engine.quality_summary import ALL_CLINICS, merged_summary_rows, rate_table, rates_chart, summary_material
 from engine.report_parts import Material, Parts, register_counts
 from engine.run_data import RunData
@@ -213,13 +214,22 @@ class _ClinicRows:
             raise ValueError(f"worklist rows of clinic {pending[0]!r}: no such clinic in the run's patients")
 
 
+def _csv_row(payload: dict[str, Any], columns: Sequence[Column]) -> dict[str, Any]:
+    """A row's cells by header, as :class:`SafeDictWriter` takes them (dates read, then written as ISO text)."""
+    values = _values(payload, rich=False)
+    return {c.header: _csv_value(values[c.key]) for c in columns}
+
+
 def _write_csv(path: Path, columns: Sequence[Column], rows: Iterable[dict[str, Any]]) -> Path:
+    """The rows' cells straight from their payloads (a date is its ISO text there, as :func:`_csv_row`
+    writes it), through :class:`engine.plain_csv.CellsWriter`: the bytes of ``SafeDictWriter``."""
+    cells = itemgetter(*(c.key for c in columns))
     with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = SafeDictWriter(fh, [c.header for c in columns])
+        writer = CellsWriter(fh, [c.header for c in columns])
         writer.writeheader()
         for row in rows:
-            values = _values(row, rich=False)
-            writer.writerow({c.header: _csv_value(values[c.key]) for c in columns})
+            writer.writecells(cells(row), lambda row=row: _csv_row(row, columns))
+        writer.flush()
     return path
 
 
