@@ -265,30 +265,19 @@ def write_care_gaps_parts(parts: Parts, out_dir: Path) -> dict[str, int]:
     out_dir.mkdir(parents=True, exist_ok=True)
     clinics = sorted({c for part in parts.counts("care_gap_clinics") for c in part})
     names = clinic_file_names(clinics)
-    from operator import itemgetter
-
-    from engine.plain_csv import CellsWriter
-
     files: dict[str, int] = {}
     stream = parts.stream("care_gaps")
     pending = next(stream, None)
-    cells, columns = itemgetter(*CARE_GAP_COLUMNS), frozenset(CARE_GAP_COLUMNS)
     for clinic in clinics:
         with (out_dir / f"{names[clinic]}.csv").open("w", newline="", encoding="utf-8") as fh:
-            # SafeDictWriter's bytes: a row of exactly the columns as its cells (engine.plain_csv)
-            writer = CellsWriter(fh, CARE_GAP_COLUMNS)
+            writer = SafeDictWriter(fh, CARE_GAP_COLUMNS)
             writer.writeheader()
             n = 0
             while pending is not None and pending[0][0] == clinic:
                 row = pending[1]
-                if len(row) == len(columns) and row.keys() == columns:
-                    writer.writecells(cells(row), lambda row=row: row)
-                else:  # other keys (or missing ones): SafeDictWriter's restval or its error
-                    writer.flush()
-                    writer.safe.writerow(row)
+                writer.writerow(row)
                 n += row["row_type"] == "open_gap"
                 pending = next(stream, None)
-            writer.flush()
         files[clinic] = n
     if pending is not None:
         raise ValueError(f"care-gap rows of clinic {pending[0][0]!r} are out of order or of no known clinic")

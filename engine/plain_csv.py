@@ -1,13 +1,11 @@
-"""The report files' long CSV streams (care-gap lists, worklist CSVs) written faster, in the bytes of
+"""Long CSV streams of the report files (the worklist CSVs) written faster, in the bytes of
 :class:`engine.cells.SafeDictWriter`.
 
 Most rows hold no cell a spreadsheet could read as a formula and no carriage return: for them
 ``SafeDictWriter`` changes nothing and writes the cells as ``csv.writer`` does, so
 :class:`CellsWriter` hands such rows to ``csv.writer`` as they are, a batch at a time. A row with a
 cell that needs care (its text starts with ``=``, ``+``, ``-``, ``@``, a tab, a CR or a quote, or holds
-a CR anywhere) goes through ``SafeDictWriter.writerow`` itself. The test is a few substring checks on
-the row's cells joined by a separator: a cell that does not need care may be sent the careful way (a
-negative number, a separator inside a cell), never the other way round.
+a CR anywhere) goes through ``SafeDictWriter.writerow`` itself.
 """
 
 from __future__ import annotations
@@ -16,19 +14,21 @@ import csv
 from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any
 
-from engine.cells import SafeDictWriter
+from engine.cells import FORMULA_TRIGGERS, SafeDictWriter
 
 __all__ = ["CellsWriter", "needs_care"]
 
-_SEP = "\x1f"
+_FIRST = frozenset(FORMULA_TRIGGERS) | {"'"}  # first characters that may need safe_cell
 _BATCH = 512  # plain rows handed to csv.writer at once
 
 
 def needs_care(cells: Sequence[Any]) -> bool:
-    """Whether some cell may need :func:`engine.cells.safe_cell` or make the row quoted (a CR)."""
-    text = _SEP + _SEP.join(map(str, cells))
-    return ("\x1f=" in text or "\x1f+" in text or "\x1f-" in text or "\x1f@" in text or "\x1f'" in text
-            or "\x1f\t" in text or "\r" in text)
+    """Whether some text cell starts with a character :func:`engine.cells.safe_cell` may act on, or holds
+    a CR (the row is then quoted): the test ``SafeDictWriter`` makes, cell by cell."""
+    for v in cells:
+        if isinstance(v, str) and v and (v[0] in _FIRST or "\r" in v):
+            return True
+    return False
 
 
 class CellsWriter:

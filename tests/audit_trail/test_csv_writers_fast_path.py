@@ -1,8 +1,9 @@
-"""The care-gap and worklist CSVs are written through ``engine.plain_csv.CellsWriter`` (plain rows
-straight to ``csv.writer``, a row with a cell that needs care through ``SafeDictWriter``): the files
-must be the bytes the reference writers gave. The reference writers are kept here as the oracle and
-run on the demo run and on a hand-built run whose names, ids and actions start with formula triggers,
-hold carriage returns, quotes, commas, line breaks and non-ASCII letters."""
+"""The worklist CSVs are written through ``engine.plain_csv.CellsWriter`` (plain rows straight to
+``csv.writer``, a row with a cell that needs care through ``SafeDictWriter``): the files must be the
+bytes the reference writer gave. The reference writer is kept here as the oracle and run on the demo
+run and on a hand-built run whose names, ids and actions start with formula triggers, hold carriage
+returns, quotes, commas, line breaks and non-ASCII letters; the care-gap lists (written by
+``SafeDictWriter``, row by row) are checked the same way."""
 
 from __future__ import annotations
 
@@ -99,13 +100,13 @@ def test_cells_writer_equals_safe_dict_writer(tmp_path: Path) -> None:
     header = ["patient", "provider", "count", "note"]
     rows = [
         ["Okafor, Ada", "dr-lin", 3, "FIT kit mailed 04/2026"],
-        ["=SUM(A1)", "dr-lin", -2, "ok"],  # a formula trigger; a negative number (sent the careful way)
+        ["=SUM(A1)", "dr-lin", -2, "ok"],  # a formula trigger (a negative number is data)
         ["Brandt, Lotte", "+dr", 0, "says \"no\" to a colonoscopy, again"],
         ["Zoë Ashworth", None, 1, "line one\nline two"],
         ["'quoted", "@team", 1.5, "x"],
         ["Ruiz, Tomás", "dr-ruiz", 7, "kit returned\r\nresult pending"],  # a CR: every cell quoted
         ["Park, Min-jun", "dr-park", 2, "\tindented"],
-        ["plain", "dr-a", 1, "a\x1f=b"],  # the separator inside a cell: careful, still the same bytes
+        ["plain", "dr-a", -1, "a=b, -c"],
     ]
     expected, got = tmp_path / "ref.csv", tmp_path / "fast.csv"
     with expected.open("w", newline="", encoding="utf-8") as fh:
@@ -120,4 +121,4 @@ def test_cells_writer_equals_safe_dict_writer(tmp_path: Path) -> None:
             fast.writecells(cells, lambda cells=cells: dict(zip(header, cells, strict=True)))
         fast.flush()
     assert got.read_bytes() == expected.read_bytes()
-    assert [needs_care(r) for r in rows] == [False, True, True, False, True, True, True, True]
+    assert [needs_care(r) for r in rows] == [False, True, True, False, True, True, True, False]
