@@ -23,6 +23,8 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from engine.care_gaps import clinic_file_names, union_sorted
 from engine.horizon import next_period
 from engine.plain_csv import CellsWriter
@@ -292,22 +294,29 @@ def _summary_sheet(wb: Any, run: RunData, clinic: str, stats: dict[str, Any], ra
     rates_chart(ws, r + 1, n, len(series), f"Rate per measure: {clinic} and all clinics", f"G{r + 1}")
 
 
+def _line(row: dict[str, Any]) -> bytes:
+    """A row as one JSON line, read back as the same values (orjson; json for what orjson refuses)."""
+    try:
+        return orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
+    except TypeError:
+        return (json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
 def _spill(rows: Iterable[dict[str, Any]], path: Path, by_service: bool = False) -> dict[str | None, Path]:
     """Write ``rows`` to ``path`` (one JSON line each); ``by_service``: also each service's rows to a file of
     their own, in the same order (a service's sheet reads its rows only). Returns the files: None -> all."""
     files: dict[str | None, Path] = {None: path}
     handles: dict[str, Any] = {}
     try:
-        with path.open("w", encoding="utf-8", newline="\n") as fh:
+        with path.open("wb") as fh:
             for row in rows:
-                line = json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
+                line = _line(row)
                 fh.write(line)
                 if by_service:
                     out = handles.get(row["service"])
                     if out is None:
                         files[row["service"]] = path.with_name(f"{path.stem}.{len(handles)}{path.suffix}")
-                        out = handles[row["service"]] = files[row["service"]].open("w", encoding="utf-8",
-                                                                                   newline="\n")
+                        out = handles[row["service"]] = files[row["service"]].open("wb")
                     out.write(line)
     finally:
         for out in handles.values():
@@ -319,9 +328,9 @@ def _read(path: Path | None) -> Callable[[], Iterator[dict[str, Any]]]:
     def rows() -> Iterator[dict[str, Any]]:
         if path is None:
             return
-        with path.open(encoding="utf-8") as fh:
+        with path.open("rb") as fh:
             for line in fh:
-                yield _values(json.loads(line), rich=True)
+                yield _values(orjson.loads(line), rich=True)
     return rows
 
 
