@@ -379,7 +379,7 @@ class _Escaped(dict):
 
     def __init__(self) -> None:
         super().__init__()
-        self.pops: dict[tuple[tuple[Any, ...], tuple[bool, ...]], str] = {}
+        self.pops: dict[tuple[tuple[Any, ...], ...], str] = {}  # by the (label, flag) pairs
 
     def __missing__(self, text: Any) -> str:
         if len(self) >= _CACHED:
@@ -406,7 +406,7 @@ def _row_html(r: Mapping[str, Any], esc: _Escaped) -> str:
     if r["detail"]:
         out += ['<div class="sub">', esc[r["detail"]], "</div>"]
     pops = r["pops"]
-    key = tuple(label for label, _ in pops), tuple(bool(on) for _, on in pops)
+    key = tuple(map(tuple, pops))
     pops_text = esc.pops.get(key)
     if pops_text is None:
         pops_text = esc.pops[key] = _pops_html(pops)
@@ -603,6 +603,7 @@ class _Spool:
     def __init__(self, esc: _Escaped) -> None:
         self.fh = tempfile.TemporaryFile("w+", encoding="utf-8")
         self.esc = esc
+        self.held: list[str] = []  # rows' HTML not yet written to the scratch file
         self.rows = self.open = self.disagree = 0
         self.n_patients = 0
         self.first = self.last = ""
@@ -622,7 +623,10 @@ class _Spool:
         self.statuses[row["status"]] += 1
         if row["reason"]:
             self.reasons.add(row["reason"])
-        self.fh.write(_row_html(row, self.esc))
+        self.held.append(_row_html(row, self.esc))
+        if len(self.held) >= 64:
+            self.fh.write("".join(self.held))
+            self.held.clear()
 
     def stats(self, clinic: str) -> dict[str, Any]:
         return {"rows": self.rows, "open": self.open, "patients": self.n_patients, "clinics": [clinic],
@@ -631,6 +635,8 @@ class _Spool:
 
     def read(self) -> Iterator[str]:
         """The page's rows as HTML, in pieces."""
+        self.fh.write("".join(self.held))
+        self.held.clear()
         self.fh.seek(0)
         while piece := self.fh.read(_PIECE):
             yield piece

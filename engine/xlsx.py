@@ -19,6 +19,7 @@ from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime
 from io import BytesIO
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -275,6 +276,8 @@ class _TableSheetWriter(WorksheetWriter):
         # per column: its key, and a cell's reference and style around the row number (<c r="A12" s="3")
         self._cells = [(col.key, f'<c r="{get_column_letter(i)}', f'" s="{ids[i - 1]}"')
                        for i, col in enumerate(columns, start=1)]
+        keys = [col.key for col in columns]
+        self._values = itemgetter(*keys) if len(keys) > 1 else lambda row: [row[k] for k in keys]
         self._starts: dict[float, tuple[str, str]] = {}  # a row's start tag by its height, around its number
         self._texts: dict[str, str] = {}  # a text cell's XML after its reference, by its value
         self._dates: dict[date, str] = {}  # a date cell's XML after its reference, by its value
@@ -317,8 +320,11 @@ class _TableSheetWriter(WorksheetWriter):
         head, tail = self._starts.get(row.height) or self._row_start(xf, row.height)
         out = [head, n, tail]
         texts, dates = self._texts, self._dates
-        for i, (key, pre, post) in enumerate(self._cells):
-            value = row.get(key)
+        try:
+            values = self._values(row)
+        except KeyError:  # a row without some column's key: that cell is empty
+            values = [row.get(key) for key, _, _ in self._cells]
+        for i, (value, (_, pre, post)) in enumerate(zip(values, self._cells, strict=True)):
             kind = type(value)
             if kind is str:
                 body = texts.get(value)
