@@ -257,9 +257,11 @@ def _escape(text: str) -> str:
 
 
 class _TableSheetWriter(WorksheetWriter):
-    """Writes a :class:`TableSheet`: its cells, then its table's rows as they are read. Text, integers
-    and empty cells of the table are written straight as the XML openpyxl writes for them (a row at a
-    time, several times faster); other values (dates, rich text) go through openpyxl's cell writer."""
+    """Writes a :class:`TableSheet`: its cells, then its table's rows as they are read. A table row is
+    written as one string: its start tag as the XML writer writes it for the row's height (taken once
+    per height), then text, integer, date, rich-text and empty cells as the XML openpyxl writes for them
+    (a cell's XML after its reference remembered by value: column values repeat), several times faster;
+    other values (a datetime, unusual rich text) go through openpyxl's cell writer."""
 
     def rows(self) -> Iterator[tuple[int, Any]]:  # type: ignore[override]
         ws = self.ws
