@@ -242,3 +242,33 @@ def test_worklist_workbooks_equal_the_cell_by_cell_writer(which: str, tricky_run
         cells = [str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value]
         assert any("<see scan> & fax" in c and "\x0c" not in c for c in cells)
         assert "Ñúñez-Ortega, Inés" in cells and "''=0099" in cells
+
+
+def test_a_table_of_every_kind_of_value_equals_the_cell_by_cell_writer(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows mixing the values written as one string with those openpyxl's cell writer takes (a datetime,
+    a float, a bool, rich text with an empty run), in several row heights, a row without some keys."""
+    from datetime import datetime
+
+    from openpyxl.cell.rich_text import TextBlock
+
+    columns = (xlsx.Column("who", "Patient", 14), xlsx.Column("note", "Note", 20, True),
+               xlsx.Column("when", "When", 12), xlsx.Column("n", "Count", 8), xlsx.Column("x", "Value", 8))
+    rows = [
+        {"who": "Løvås, Åse", "note": "  FIT kit <mailed> & logged  ", "when": date(2026, 3, 9), "n": 2, "x": 7.25},
+        {"who": "=cmd", "note": "colonoscopy\n2019, polyps removed; repeat\nin 5 years" * 3,
+         "when": datetime(2026, 4, 1, 10, 30), "n": True, "x": None},
+        {"who": "Brandt, Lotte", "note": xlsx.rich_quote("Pt ", "declines", " FIT today."), "when": None, "n": -1,
+         "x": CellRichText(["", TextBlock(xlsx.SPAN_FONT, "odd run")])},
+        {"who": "Okafor, Ada"},  # no other keys: empty cells
+    ]
+
+    def book(path: Path) -> bytes:
+        wb = xlsx.new_workbook()
+        ws = xlsx.table_sheet(wb, "Rows")
+        xlsx.add_table(ws, columns, lambda: iter(rows * 40), count=len(rows) * 40, dated=["when"])
+        return xlsx.save_workbook(wb, path).read_bytes()
+
+    fast = book(tmp_path / "fast.xlsx")
+    monkeypatch.setattr(xlsx._TableSheetWriter, "write_row", _old_write_row)
+    assert fast == book(tmp_path / "ref.xlsx")
