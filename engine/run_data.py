@@ -33,6 +33,9 @@ class RunData:
     encounters: Sequence[Encounter] = ()
     versions: Mapping[str, Any] = field(default_factory=dict)  # manifest "versions"
     warnings: Sequence[str] = ()  # what a reader must know before trusting the run (an empty input ...)
+    # patients per page of a clinic's HTML audit (the config's reports.audit_page_patients, recorded in the
+    # run's manifest); None: QAE_AUDIT_PAGE_PATIENTS, else 500 (engine.audit_html.page_patients)
+    audit_page_patients: int | None = None
 
     def evidence_for(self, ids: Sequence[str]) -> list[Evidence]:
         """The evidence items behind a list of ids (encounter ids and unknown ids are skipped)."""

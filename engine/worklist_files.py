@@ -19,12 +19,15 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from engine.care_gaps import clinic_file_names, union_sorted
-from engine.cells import SafeDictWriter
 from engine.horizon import next_period
+from engine.plain_csv import CellsWriter
 from engine.quality_summary import ALL_CLINICS, merged_summary_rows, rate_table, rates_chart, summary_material
 from engine.report_parts import Material, Parts, register_counts
 from engine.run_data import RunData
@@ -213,13 +216,22 @@ class _ClinicRows:
             raise ValueError(f"worklist rows of clinic {pending[0]!r}: no such clinic in the run's patients")
 
 
+def _csv_row(payload: dict[str, Any], columns: Sequence[Column]) -> dict[str, Any]:
+    """A row's cells by header, as :class:`SafeDictWriter` takes them (dates read, then written as ISO text)."""
+    values = _values(payload, rich=False)
+    return {c.header: _csv_value(values[c.key]) for c in columns}
+
+
 def _write_csv(path: Path, columns: Sequence[Column], rows: Iterable[dict[str, Any]]) -> Path:
+    """The rows' cells straight from their payloads (a date is its ISO text there, as :func:`_csv_row`
+    writes it), through :class:`engine.plain_csv.CellsWriter`: the bytes of ``SafeDictWriter``."""
+    cells = itemgetter(*(c.key for c in columns))
     with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = SafeDictWriter(fh, [c.header for c in columns])
+        writer = CellsWriter(fh, [c.header for c in columns])
         writer.writeheader()
         for row in rows:
-            values = _values(row, rich=False)
-            writer.writerow({c.header: _csv_value(values[c.key]) for c in columns})
+            writer.writecells(cells(row), lambda row=row: _csv_row(row, columns))
+        writer.flush()
     return path
 
 
@@ -282,22 +294,29 @@ def _summary_sheet(wb: Any, run: RunData, clinic: str, stats: dict[str, Any], ra
     rates_chart(ws, r + 1, n, len(series), f"Rate per measure: {clinic} and all clinics", f"G{r + 1}")
 
 
+def _line(row: dict[str, Any]) -> bytes:
+    """A row as one JSON line, read back as the same values (orjson; json for what orjson refuses)."""
+    try:
+        return orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
+    except TypeError:
+        return (json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
 def _spill(rows: Iterable[dict[str, Any]], path: Path, by_service: bool = False) -> dict[str | None, Path]:
     """Write ``rows`` to ``path`` (one JSON line each); ``by_service``: also each service's rows to a file of
     their own, in the same order (a service's sheet reads its rows only). Returns the files: None -> all."""
     files: dict[str | None, Path] = {None: path}
     handles: dict[str, Any] = {}
     try:
-        with path.open("w", encoding="utf-8", newline="\n") as fh:
+        with path.open("wb") as fh:
             for row in rows:
-                line = json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
+                line = _line(row)
                 fh.write(line)
                 if by_service:
                     out = handles.get(row["service"])
                     if out is None:
                         files[row["service"]] = path.with_name(f"{path.stem}.{len(handles)}{path.suffix}")
-                        out = handles[row["service"]] = files[row["service"]].open("w", encoding="utf-8",
-                                                                                   newline="\n")
+                        out = handles[row["service"]] = files[row["service"]].open("wb")
                     out.write(line)
     finally:
         for out in handles.values():
@@ -309,9 +328,9 @@ def _read(path: Path | None) -> Callable[[], Iterator[dict[str, Any]]]:
     def rows() -> Iterator[dict[str, Any]]:
         if path is None:
             return
-        with path.open(encoding="utf-8") as fh:
+        with path.open("rb") as fh:
             for line in fh:
-                yield _values(json.loads(line), rich=True)
+                yield _values(orjson.loads(line), rich=True)
     return rows
 
 

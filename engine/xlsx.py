@@ -19,6 +19,7 @@ from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime
 from io import BytesIO
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -256,9 +257,11 @@ def _escape(text: str) -> str:
 
 
 class _TableSheetWriter(WorksheetWriter):
-    """Writes a :class:`TableSheet`: its cells, then its table's rows as they are read. Text, integers
-    and empty cells of the table are written straight as the XML openpyxl writes for them (a row at a
-    time, several times faster); other values (dates, rich text) go through openpyxl's cell writer."""
+    """Writes a :class:`TableSheet`: its cells, then its table's rows as they are read. A table row is
+    written as one string: its start tag as the XML writer writes it for the row's height (taken once
+    per height), then text, integer, date, rich-text and empty cells as the XML openpyxl writes for them
+    (a cell's XML after its reference remembered by value: column values repeat), several times faster;
+    other values (a datetime, unusual rich text) go through openpyxl's cell writer."""
 
     def rows(self) -> Iterator[tuple[int, Any]]:  # type: ignore[override]
         ws = self.ws
@@ -271,8 +274,15 @@ class _TableSheetWriter(WorksheetWriter):
             raise ValueError(f"sheet {ws.title!r}: cells below a streamed table")
         yield from held
         styles_index = ws.parent._cell_styles
-        self._ids = [f"{styles_index.add(style)}" for style in styles]  # the order the cells add them
-        self._letters = [get_column_letter(i) for i in range(1, len(columns) + 1)]
+        ids = [f"{styles_index.add(style)}" for style in styles]  # the order the cells add them
+        # per column: its key, and a cell's reference and style around the row number (<c r="A12" s="3")
+        self._cells = [(col.key, f'<c r="{get_column_letter(i)}', f'" s="{ids[i - 1]}"')
+                       for i, col in enumerate(columns, start=1)]
+        keys = [col.key for col in columns]
+        self._values = itemgetter(*keys) if len(keys) > 1 else lambda row: [row[k] for k in keys]
+        self._starts: dict[float, tuple[str, str]] = {}  # a row's start tag by its height, around its number
+        self._texts: dict[str, str] = {}  # a text cell's XML after its reference, by its value
+        self._dates: dict[date, str] = {}  # a date cell's XML after its reference, by its value
         n = 0
         wrapped = [(col.key, col.width) for col in columns if col.wrap]
         counted: dict[tuple[str, float], int] = {}  # (text, width) -> lines: column values repeat
@@ -301,57 +311,92 @@ class _TableSheetWriter(WorksheetWriter):
         if not isinstance(row, _Row):
             super().write_row(xf, row, row_idx)
             return
+        raw = getattr(xf, "_file", None)  # openpyxl's own xmlfile; lxml's (when installed) has none
+        if raw is None:
+            self._write_row_cells(xf, row, row_idx)
+            return
+        # the row as one string: its start tag (as the XML writer writes it for the row's height), every
+        # cell as openpyxl writes it, the end tag
+        ws = self.ws
+        n = str(row_idx)
+        head, tail = self._starts.get(row.height) or self._row_start(xf, row.height)
+        out = [head, n, tail]
+        texts, dates = self._texts, self._dates
+        try:
+            values = self._values(row)
+        except KeyError:  # a row without some column's key: that cell is empty
+            values = [row.get(key) for key, _, _ in self._cells]
+        for i, (value, (_, pre, post)) in enumerate(zip(values, self._cells, strict=True)):
+            kind = type(value)
+            if kind is str:
+                body = texts.get(value)
+                if body is None:
+                    body = self._text_cell(value)
+                out += (pre, n, post, body)
+            elif value is None:
+                out += (pre, n, post, ' t="n" />')
+            elif kind is int:
+                out += (pre, n, post, f' t="n"><v>{value}</v></c>')
+            elif kind is date and not ws.parent.iso_dates:
+                body = dates.get(value)
+                if body is None:
+                    body = dates[value] = f' t="n"><v>{safe_string(to_excel(value, ws.parent.epoch))}</v></c>'
+                out += (pre, n, post, body)
+            elif kind is CellRichText and self._rich_ok(value):
+                out += (pre, n, post, ' t="inlineStr"><is>', self._rich(value), "</is></c>")
+            else:  # a datetime, unusual rich text ...: openpyxl's own writer
+                raw("".join(out))
+                out = []
+                _, _, _, _, styles = ws._table
+                cell = Cell(ws, row=row_idx, column=i + 1)
+                _store(cell, value)
+                cell._style = copy(styles[i])
+                write_cell(xf, ws, cell, cell.has_style)
+        out.append("</row>")
+        raw("".join(out))
+
+    def _row_start(self, xf: Any, height: float) -> tuple[str, str]:
+        """The start tag of a row of that height as the XML writer writes it, around the row's number."""
+        held: list[str] = []
+        write, xf._file = xf._file, held.append
+        try:
+            with xf.element("row", {"r": "0", **self._height_attrs(height)}):
+                pass
+        finally:
+            xf._file = write
+        text = "".join(held)
+        if not text.endswith("</row>") or text.count(' r="0"') != 1:
+            raise ValueError(f"unexpected row element from the XML writer: {text!r}")
+        head, tail = text[:-len("</row>")].split(' r="0"')
+        self._starts[height] = (f'{head} r="', f'"{tail}')
+        return self._starts[height]
+
+    def _write_row_cells(self, xf: Any, row: _Row, row_idx: int) -> None:
+        """lxml's writer: every cell through openpyxl's cell writer (slower, the same cells)."""
         ws = self.ws
         _, _, _, columns, styles = ws._table
         attrs = {"r": f"{row_idx}"}
         attrs.update(self._height_attrs(row.height))
-        raw = getattr(xf, "_file", None)  # openpyxl's own xmlfile; lxml's (when installed) has none
         with xf.element("row", attrs):
-            out: list[str] = []
             for i, col in enumerate(columns):
-                value = row.get(col.key)
-                ref = f'<c r="{self._letters[i]}{row_idx}" s="{self._ids[i]}"'
-                if raw is None:  # lxml's writer: every cell through openpyxl's cell writer (slower, same cells)
-                    cell = Cell(ws, row=row_idx, column=i + 1)
-                    _store(cell, value)
-                    cell._style = copy(styles[i])
-                    write_cell(xf, ws, cell, cell.has_style)
-                elif value is None:
-                    out.append(f'{ref} t="n" />')
-                elif type(value) is str:
-                    out.append(ref + self._text_cell(value))
-                elif type(value) is int:
-                    out.append(f'{ref} t="n"><v>{value}</v></c>')
-                elif type(value) is date and not ws.parent.iso_dates:
-                    out.append(f'{ref} t="n"><v>{safe_string(to_excel(value, ws.parent.epoch))}</v></c>')
-                elif type(value) is CellRichText and self._rich_ok(value):
-                    out.append(f'{ref} t="inlineStr"><is>{self._rich(value)}</is></c>')
-                else:  # a datetime, unusual rich text ...: openpyxl's own writer
-                    raw("".join(out))
-                    out = []
-                    cell = Cell(ws, row=row_idx, column=i + 1)
-                    _store(cell, value)
-                    cell._style = copy(styles[i])
-                    write_cell(xf, ws, cell, cell.has_style)
-            if raw is not None:
-                raw("".join(out))
-
+                cell = Cell(ws, row=row_idx, column=i + 1)
+                _store(cell, row.get(col.key))
+                cell._style = copy(styles[i])
+                write_cell(xf, ws, cell, cell.has_style)
 
     def _text_cell(self, value: str) -> str:
         """A text cell after its reference: safe, cleaned, escaped (remembered: column values repeat)."""
-        cache = self.__dict__.setdefault("_texts", {})
-        done = cache.get(value)
-        if done is None:
-            text = safe_cell(_clean(value))
-            if not text:
-                done = ' t="inlineStr" />'
-            else:
-                stripped = text.strip()
-                space = ' xml:space="preserve"' if stripped and stripped != text else ""
-                done = f' t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
-            if len(cache) >= _CACHED:
-                cache.clear()
-            cache[value] = done
+        cache = self._texts
+        text = safe_cell(_clean(value))
+        if not text:
+            done = ' t="inlineStr" />'
+        else:
+            stripped = text.strip()
+            space = ' xml:space="preserve"' if stripped and stripped != text else ""
+            done = f' t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
+        if len(cache) >= _CACHED:
+            cache.clear()
+        cache[value] = done
         return done
 
     def _height_attrs(self, height: float) -> dict[str, str]:

@@ -139,6 +139,9 @@ def run(
     reports: Annotated[str | None, typer.Option(
         "--reports", help="Report formats to render, comma-separated (csv, xlsx, html, fhir; default: the "
                           "config's reports, all); render the others later with qae report --run.")] = None,
+    audit_page_patients: Annotated[int | None, typer.Option(
+        min=1, help="Patients per page of a clinic's HTML audit; overrides the config's "
+                    "reports.audit_page_patients and is recorded in the run (default 500).")] = None,
 ) -> None:
     """Run the batch job: notes -> evidence -> measure outcomes -> reports.
 
@@ -149,7 +152,9 @@ def run(
     summary, HTML audit, FHIR) are rendered from the assembled run as `qae report --run` renders them
     (from its patient partitions, one at a time: memory does not grow with the run), and published
     into --out only when complete, with manifest.json listing this run's files and their sha256. The
-    HTML audit shows at most 500 patients per page (QAE_AUDIT_PAGE_PATIENTS sets another size).
+    HTML audit shows at most 500 patients per page of a clinic: --audit-page-patients or the config's
+    reports: {audit_page_patients: N} set another size (recorded in the run; qae report --run reuses it),
+    else the environment variable QAE_AUDIT_PAGE_PATIENTS.
 
     Example: qae run --config configs/demo.yaml
 
@@ -189,7 +194,10 @@ def run(
     if reports is not None:
         from engine.reports import parse_formats
 
-        updates["reports"] = parse_formats(reports)
+        updates["reports"] = cfg.reports.model_copy(update={"formats": parse_formats(reports)})
+    if audit_page_patients is not None:
+        updates["reports"] = updates.get("reports", cfg.reports).model_copy(
+            update={"audit_page_patients": audit_page_patients})
     cfg = cfg.model_validate({**cfg.model_dump(), **{k: (v.model_dump() if hasattr(v, "model_dump") else v)
                                                      for k, v in updates.items()}})
     if progress not in (None, "rich", "plain", "off"):
@@ -209,11 +217,16 @@ def report(
     patients: Annotated[Path | None, typer.Option(
         help="The run's patients file, if it has moved since the run (default: the path in the manifest).")] = None,
     encounters: Annotated[Path | None, typer.Option(help="The run's encounters file, if it has moved.")] = None,
+    audit_page_patients: Annotated[int | None, typer.Option(
+        min=1, help="Patients per page of a clinic's HTML audit (default: the size the run's config set, "
+                    "else QAE_AUDIT_PAGE_PATIENTS, else 500).")] = None,
 ) -> None:
     """Render a finished run's reports again from its stored outcomes and evidence, partition by partition (no NLP).
 
     Clinic worklists (XLSX + CSV), the quality summary, care-gap CSVs, and the HTML audit and FHIR when built in.
-    The HTML audit shows at most 500 patients per page of a clinic (QAE_AUDIT_PAGE_PATIENTS sets another size).
+    The HTML audit shows at most 500 patients per page of a clinic, or the size the run's config set
+    (reports: {audit_page_patients: N}); --audit-page-patients overrides it, and QAE_AUDIT_PAGE_PATIENTS
+    sets it when neither does.
 
     Re-rendering gives byte-identical files. Into the run folder: the manifest's "reports" (file, sha256) is updated;
     with --out: OUT/reports.json lists them.
@@ -229,7 +242,8 @@ def report(
     formats = parse_formats(formats_text)
     started = time.perf_counter()
     target = (out or run_dir).resolve()
-    files = render_run(run_dir, target, formats, patients=patients, encounters=encounters)
+    files = render_run(run_dir, target, formats, patients=patients, encounters=encounters,
+                       audit_page_patients=audit_page_patients)
     digests = file_digests(files, target)
     if target == run_dir.resolve():
         manifest_path = run_dir / "manifest.json"

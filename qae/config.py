@@ -21,7 +21,8 @@ Example (``configs/demo.yaml``)::
                                               #   (date_order: mdy | dmy, how notes write 03/04/25)
     engine: {hedis_denominators: with_notes_flagged}   # or structured_only (engine/options.py)
     limits: {max_note_chars: 200000, note_seconds: 60}
-    reports: all                              # or a list of formats: [csv, html] (engine/reports.py)
+    reports: all                              # or a list of formats: [csv, html] (engine/reports.py), or
+                                              #   {formats: all, audit_page_patients: 200}
     validation:                               # qae evaluate: intervals and pass/fail thresholds
       thresholds: [{level: measure, metric: ppv, min: 0.95}]   # (evaluation/thresholds.py)
 """
@@ -42,7 +43,7 @@ from engine.options import EngineOptions
 from evaluation.thresholds import ValidationConfig
 from qae.inputs import DEFAULT_MAX_NOTE_CHARS
 
-__all__ = ["ConfigError", "Inputs", "JobConfig", "Limits", "RayOptions", "Sharding", "load_config"]
+__all__ = ["ConfigError", "Inputs", "JobConfig", "Limits", "RayOptions", "ReportOptions", "Sharding", "load_config"]
 
 DATE_ORDERS = ("mdy", "dmy")  # pipeline.date_order (pipelines.dates.DATE_ORDERS)
 
@@ -86,6 +87,34 @@ class Limits(_Strict):
                                                         "that runs past it is quarantined (0: no limit)")
 
 
+class ReportOptions(_Strict):
+    """What ``qae run`` renders and how: the report formats (engine/reports.py registry; the rest can be
+    rendered later with ``qae report --run OUT --format ...``) and the HTML audit's page size. Recorded in
+    the run's manifest (``config.reports``): ``qae report --run`` renders with the same page size. Not
+    part of the fingerprint: no effect on results."""
+
+    formats: Literal["all"] | list[str] = Field("all", description="report formats qae run renders")
+    audit_page_patients: int | None = Field(
+        None, ge=1, strict=True, description="patients per page of a clinic's HTML audit (default: the "
+        "QAE_AUDIT_PAGE_PATIENTS environment variable, else 500); this key wins over the variable")
+
+    @field_validator("formats")
+    @classmethod
+    def _known_formats(cls, value: Any) -> Any:
+        if value == "all":
+            return value
+        from engine.reports import parse_formats
+
+        try:
+            return parse_formats(list(value))
+        except Exception as exc:  # ReportFormatError: one line naming the registered formats
+            raise ValueError(str(exc)) from None
+
+    def chosen(self) -> list[str] | None:
+        """The formats as ``engine.reports.parse_formats`` takes them (None: every registered one)."""
+        return None if self.formats == "all" else list(self.formats)
+
+
 class Period(_Strict):
     start: date
     end: date
@@ -109,22 +138,17 @@ class JobConfig(_Strict):
     pipeline: dict[str, Any] = Field(default_factory=dict)
     engine: EngineOptions = EngineOptions()
     limits: Limits = Limits()
-    # report formats qae run renders (engine/reports.py registry); the rest can be rendered later
-    # with `qae report --run OUT --format ...`. Not part of the fingerprint: no effect on results.
-    reports: Literal["all"] | list[str] = "all"
+    # `reports: all`, `reports: [csv, html]` (the formats) or a mapping of ReportOptions' keys
+    reports: ReportOptions = ReportOptions()
     validation: ValidationConfig = ValidationConfig()  # qae evaluate's settings; no effect on the run
 
-    @field_validator("reports")
+    @field_validator("reports", mode="before")
     @classmethod
-    def _known_formats(cls, value: Any) -> Any:
-        if value == "all":
-            return value
-        from engine.reports import parse_formats
-
-        try:
-            return parse_formats(list(value))
-        except Exception as exc:  # ReportFormatError: one line naming the registered formats
-            raise ValueError(str(exc)) from None
+    def _formats_alone(cls, value: Any) -> Any:
+        """``reports: all`` or ``reports: [csv, html]``: the formats, the other options at their defaults."""
+        if isinstance(value, str | list | tuple):
+            return {"formats": value}
+        return value
 
     @field_validator("measurement_period", mode="before")
     @classmethod

@@ -459,7 +459,7 @@ class _Run:
     def _formats(self) -> list[str]:
         from engine.reports import parse_formats
 
-        return parse_formats(None if self.config.reports == "all" else self.config.reports)
+        return parse_formats(self.config.reports.chosen())
 
     # ---------------------------------------------------------------- assemble and publish
     def publish(self) -> JobResult:
@@ -525,7 +525,7 @@ class _Run:
         t = time.perf_counter()
         stage = self.progress.stage("reports", self.partitioning.count + 1, "steps")
         _write_manifest(final, manifest)
-        formats = None if self.config.reports == "all" else self.config.reports
+        formats = self.config.reports.chosen()
         materials = {part_name(i): folder.parts_dir / f"p{i:05d}" / MATERIAL_DIR for i in order}
         written = render_run(final, final, formats, work=folder.work / "report-parts", use_ray=self.use_ray,
                              on_partition=lambda: stage.advance(1), materials=materials)

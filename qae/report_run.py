@@ -25,6 +25,7 @@ material; the driver only waits for them.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import tempfile
@@ -43,7 +44,8 @@ __all__ = ["render_run"]
 
 
 def _base(run_dir: Path, manifest: dict[str, Any]) -> RunData:
-    """The run without its rows: job, period, specs, versions, warnings."""
+    """The run without its rows: job, period, specs, versions, warnings, the audit's page size (the run's
+    config, ``reports.audit_page_patients``)."""
     from engine.spec import load_specs
 
     mp = manifest["measurement_period"]
@@ -52,7 +54,16 @@ def _base(run_dir: Path, manifest: dict[str, Any]) -> RunData:
     wanted = sorted((manifest.get("versions") or {}).get("measures", {}))
     return RunData(job=str(manifest.get("job", run_dir.name)), period=period,
                    specs={m: all_specs[m] for m in wanted if m in all_specs}, patients={}, outcomes=[], evidence={},
-                   versions=manifest.get("versions") or {}, warnings=tuple(manifest.get("warnings") or ()))
+                   versions=manifest.get("versions") or {}, warnings=tuple(manifest.get("warnings") or ()),
+                   audit_page_patients=recorded_page_size(manifest))
+
+
+def recorded_page_size(manifest: Mapping[str, Any]) -> int | None:
+    """The audit page size a run's config set (``reports.audit_page_patients`` in the manifest's
+    ``config``); None when it set none (or the run predates the key)."""
+    reports = (manifest.get("config") or {}).get("reports")
+    value = reports.get("audit_page_patients") if isinstance(reports, Mapping) else None
+    return value if type(value) is int and value >= 1 else None
 
 
 @dataclass(frozen=True)
@@ -252,14 +263,16 @@ def _partitions(run_dir: Path) -> list[str]:
 def render_run(run_dir: Path, out_dir: Path, formats: Sequence[str] | str | None = None, *,
                patients: Path | None = None, encounters: Path | None = None, work: Path | None = None,
                use_ray: bool = False, on_partition: Callable[[], None] | None = None,
-               materials: Mapping[str, Path] | None = None) -> list[Path]:
+               materials: Mapping[str, Path] | None = None, audit_page_patients: int | None = None) -> list[Path]:
     """Write the reports of the run in ``run_dir`` under ``out_dir``; returns the files written.
 
     ``patients`` / ``encounters`` replace the files the manifest names; ``work`` holds the
     partitions' material while the reports are written (default: a temporary folder, removed after);
     ``use_ray``: partitions are Ray tasks (Ray already started); ``materials``: partition name -> the
     material its measure task saved (``qae run``: :func:`memory_material`), used when it is there and
-    was computed for the same formats (else computed here from the partition's files)."""
+    was computed for the same formats (else computed here from the partition's files);
+    ``audit_page_patients``: the HTML audit's page size (default: the one the run's config set, else
+    ``QAE_AUDIT_PAGE_PATIENTS``, else 500)."""
     from engine.report_parts import Parts, load_material
     from engine.reports import parse_formats, render_parts
     from qae.run_folder import input_path, load_run, read_manifest
@@ -268,12 +281,15 @@ def render_run(run_dir: Path, out_dir: Path, formats: Sequence[str] | str | None
     chosen = parse_formats(formats if formats is None or isinstance(formats, str) else list(formats))
     manifest = read_manifest(run_dir)
     base = _base(run_dir, manifest)
+    if audit_page_patients is not None:
+        base = dataclasses.replace(base, audit_page_patients=audit_page_patients)
     names = _partitions(run_dir)
     whole_run: list[RunData] = []
 
     def whole() -> RunData:
         if not whole_run:
-            whole_run.append(load_run(run_dir, patients=patients, encounters=encounters, evidence="referenced"))
+            run = load_run(run_dir, patients=patients, encounters=encounters, evidence="referenced")
+            whole_run.append(dataclasses.replace(run, audit_page_patients=base.audit_page_patients))
         return whole_run[0]
 
     if not names:  # a folder without partition files: the whole run is the one partition

@@ -1,0 +1,274 @@
+"""Fast paths of the worklist files, against their reference writers kept here as the oracles, on the
+demo run and on a hand-built run whose names, ids, actions and evidence start with formula triggers,
+hold carriage returns, form feeds, quotes, commas, line breaks, ``<`` and ``&``, edge spaces and
+non-ASCII letters:
+
+* the worklist CSVs go through ``engine.plain_csv.CellsWriter`` (plain rows straight to ``csv.writer``,
+  a row with a cell that needs care through ``SafeDictWriter``); the care-gap lists (``SafeDictWriter``
+  row by row) are checked the same way;
+* the XLSX worklists' table rows are written as one string per row (``engine.xlsx._TableSheetWriter``:
+  the row's start tag as the XML writer gives it, cells' XML remembered by value, dates too), and the
+  clinic's rows are spooled through orjson: the workbooks must be the bytes the cell-by-cell writer gave.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from copy import copy
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl.cell._writer import write_cell
+from openpyxl.cell.cell import Cell
+from openpyxl.cell.rich_text import CellRichText
+from openpyxl.compat import safe_string
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
+
+from engine import worklist_files, xlsx
+from engine.care_gaps import CARE_GAP_COLUMNS, care_gap_material, clinic_file_names, write_care_gaps
+from engine.cells import SafeDictWriter
+from engine.plain_csv import CellsWriter, needs_care
+from engine.report_parts import Parts
+from engine.run_data import RunData
+from engine.worklist_files import _csv_value, _values, write_worklist_csv, write_worklist_xlsx
+
+
+def _old_worklist_csv(path: Path, columns: Any, rows: Any) -> Path:
+    """engine/worklist_files.py's ``_write_csv`` before the fast path."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = SafeDictWriter(fh, [c.header for c in columns])
+        writer.writeheader()
+        for row in rows:
+            values = _values(row, rich=False)
+            writer.writerow({c.header: _csv_value(values[c.key]) for c in columns})
+    return path
+
+
+def _old_care_gap_files(run: RunData, out: Path) -> None:
+    """engine/care_gaps.py's clinic files before the fast path: every row through SafeDictWriter."""
+    material = care_gap_material(run.outcomes, list(run.patients.values()), list(run.evidence.values()))
+    parts = Parts([material])
+    clinics = sorted({c for part in parts.counts("care_gap_clinics") for c in part})
+    names = clinic_file_names(clinics)
+    out.mkdir(parents=True)
+    rows = list(parts.stream("care_gaps"))
+    for clinic in clinics:
+        with (out / f"{names[clinic]}.csv").open("w", newline="", encoding="utf-8") as fh:
+            writer = SafeDictWriter(fh, CARE_GAP_COLUMNS)
+            writer.writeheader()
+            for key, row in rows:
+                if key[0] == clinic:
+                    writer.writerow(row)
+
+
+@pytest.fixture()
+def tricky_run(small_run: RunData) -> RunData:
+    """``small_run`` whose patients and actions hold what a spreadsheet or a CSV reader trips on."""
+    patients = {
+        "pa": small_run.patients["pa"].model_copy(update={"name": "=Marsh, Odette", "mrn": "-0007731"}),
+        "pb": small_run.patients["pb"].model_copy(update={"name": "Pell, \"Arnaud\"\nJr.", "mrn": "@0042",
+                                                          "provider_id": "+dr-Løvås"}),
+        "pc": small_run.patients["pc"].model_copy(update={"name": "Ñúñez-Ortega, Inés", "mrn": "'=0099",
+                                                          "provider_id": "\tdr-bo"}),
+    }
+    outcomes = [replace(o, gap_action="Call the patient back\rthen mail a FIT kit") if o.patient_id == "pc" else o
+                for o in small_run.outcomes]
+    evidence = dict(small_run.evidence)
+    for key, ev in evidence.items():  # the sentences around the spans: a form feed, edge spaces, < and &
+        if ev.context:
+            before = ev.context[:ev.start - ev.context_start]
+            after = ev.context[ev.end - ev.context_start:]
+            context = f"  \x0c{before}{ev.span}{after} <see scan> & fax  "
+            evidence[key] = ev.model_copy(update={"context": context, "context_start": ev.start - len(before) - 3})
+    return replace(small_run, patients=patients, outcomes=outcomes, evidence=evidence)
+
+
+def _bytes(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*.csv"))}
+
+
+@pytest.mark.parametrize("which", ["tricky", "demo"])
+def test_worklist_csvs_equal_the_reference(which: str, tricky_run: RunData, demo_run: RunData, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    run = tricky_run if which == "tricky" else demo_run
+    fast = write_worklist_csv(run, tmp_path / "fast")
+    monkeypatch.setattr(worklist_files, "_write_csv", _old_worklist_csv)
+    ref = write_worklist_csv(run, tmp_path / "ref")
+    assert [p.relative_to(tmp_path / "fast") for p in fast] == [p.relative_to(tmp_path / "ref") for p in ref]
+    got, expected = _bytes(tmp_path / "fast"), _bytes(tmp_path / "ref")
+    assert got == expected and any(b.count(b"\n") > 1 for b in got.values())
+    if which == "tricky":
+        text = b"".join(got.values()).decode("utf-8")
+        assert "'@0042" in text and "''=0099" in text and "Ñúñez-Ortega, Inés" in text
+
+
+@pytest.mark.parametrize("which", ["tricky", "demo"])
+def test_care_gap_csvs_equal_the_reference(which: str, tricky_run: RunData, demo_run: RunData,
+                                           tmp_path: Path) -> None:
+    run = tricky_run if which == "tricky" else demo_run
+    write_care_gaps(run.outcomes, list(run.patients.values()), list(run.evidence.values()), tmp_path / "fast")
+    _old_care_gap_files(run, tmp_path / "ref")
+    got = {k: v for k, v in _bytes(tmp_path / "fast").items() if k != "summary.csv"}
+    assert got == _bytes(tmp_path / "ref") and got
+    if which == "tricky":
+        assert b'"Call the patient back\rthen mail a FIT kit"' in b"".join(got.values())  # a CR row: all quoted
+
+
+def test_cells_writer_equals_safe_dict_writer(tmp_path: Path) -> None:
+    header = ["patient", "provider", "count", "note"]
+    rows = [
+        ["Okafor, Ada", "dr-lin", 3, "FIT kit mailed 04/2026"],
+        ["=SUM(A1)", "dr-lin", -2, "ok"],  # a formula trigger (a negative number is data)
+        ["Brandt, Lotte", "+dr", 0, "says \"no\" to a colonoscopy, again"],
+        ["Zoë Ashworth", None, 1, "line one\nline two"],
+        ["'quoted", "@team", 1.5, "x"],
+        ["Ruiz, Tomás", "dr-ruiz", 7, "kit returned\r\nresult pending"],  # a CR: every cell quoted
+        ["Park, Min-jun", "dr-park", 2, "\tindented"],
+        ["plain", "dr-a", -1, "a=b, -c"],
+    ]
+    expected, got = tmp_path / "ref.csv", tmp_path / "fast.csv"
+    with expected.open("w", newline="", encoding="utf-8") as fh:
+        ref = SafeDictWriter(fh, header)
+        ref.writeheader()
+        for cells in rows * 300:  # more than a batch
+            ref.writerow(dict(zip(header, cells, strict=True)))
+    with got.open("w", newline="", encoding="utf-8") as fh:
+        fast = CellsWriter(fh, header)
+        fast.writeheader()
+        for cells in rows * 300:
+            fast.writecells(cells, lambda cells=cells: dict(zip(header, cells, strict=True)))
+        fast.flush()
+    assert got.read_bytes() == expected.read_bytes()
+    assert [needs_care(r) for r in rows] == [False, True, True, False, True, True, True, False]
+
+
+def _old_write_row(self: Any, xf: Any, row: Any, row_idx: int) -> None:
+    """engine/xlsx.py's ``_TableSheetWriter.write_row`` before rows were written as one string."""
+    if not isinstance(row, xlsx._Row):
+        super(xlsx._TableSheetWriter, self).write_row(xf, row, row_idx)
+        return
+    ws = self.ws
+    _, _, _, columns, styles = ws._table
+    ids = [f"{ws.parent._cell_styles.add(style)}" for style in styles]
+    letters = [get_column_letter(i) for i in range(1, len(columns) + 1)]
+    attrs = {"r": f"{row_idx}"}
+    attrs.update(self._height_attrs(row.height))
+    raw = getattr(xf, "_file", None)
+    with xf.element("row", attrs):
+        out: list[str] = []
+        for i, col in enumerate(columns):
+            value = row.get(col.key)
+            ref = f'<c r="{letters[i]}{row_idx}" s="{ids[i]}"'
+            if value is None:
+                out.append(f'{ref} t="n" />')
+            elif type(value) is str:
+                out.append(ref + _old_text_cell(value))
+            elif type(value) is int:
+                out.append(f'{ref} t="n"><v>{value}</v></c>')
+            elif type(value) is date and not ws.parent.iso_dates:
+                out.append(f'{ref} t="n"><v>{safe_string(to_excel(value, ws.parent.epoch))}</v></c>')
+            elif type(value) is CellRichText and self._rich_ok(value):
+                out.append(f'{ref} t="inlineStr"><is>{self._rich(value)}</is></c>')
+            else:
+                raw("".join(out))
+                out = []
+                cell = Cell(ws, row=row_idx, column=i + 1)
+                xlsx._store(cell, value)
+                cell._style = copy(styles[i])
+                write_cell(xf, ws, cell, cell.has_style)
+        raw("".join(out))
+
+
+def _old_text_cell(value: str) -> str:
+    text = xlsx.safe_cell(xlsx._clean(value))
+    if not text:
+        return ' t="inlineStr" />'
+    stripped = text.strip()
+    space = ' xml:space="preserve"' if stripped and stripped != text else ""
+    return f' t="inlineStr"><is><t{space}>{xlsx._escape(text)}</t></is></c>'
+
+
+def _old_read(path: Path | None) -> Callable[[], Iterator[dict[str, Any]]]:
+    def rows() -> Iterator[dict[str, Any]]:
+        if path is None:
+            return
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                yield _values(json.loads(line), rich=True)
+    return rows
+
+
+def _old_spill(rows: Any, path: Path, by_service: bool = False) -> dict[str | None, Path]:
+    files: dict[str | None, Path] = {None: path}
+    handles: dict[str, Any] = {}
+    try:
+        with path.open("w", encoding="utf-8", newline="\n") as fh:
+            for row in rows:
+                line = json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
+                fh.write(line)
+                if by_service:
+                    out = handles.get(row["service"])
+                    if out is None:
+                        files[row["service"]] = path.with_name(f"{path.stem}.{len(handles)}{path.suffix}")
+                        out = handles[row["service"]] = files[row["service"]].open("w", encoding="utf-8",
+                                                                                   newline="\n")
+                    out.write(line)
+    finally:
+        for out in handles.values():
+            out.close()
+    return files
+
+
+@pytest.mark.parametrize("which", ["tricky", "demo"])
+def test_worklist_workbooks_equal_the_cell_by_cell_writer(which: str, tricky_run: RunData, demo_run: RunData,
+                                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run = tricky_run if which == "tricky" else demo_run
+    fast = write_worklist_xlsx(run, tmp_path / "fast")
+    monkeypatch.setattr(xlsx._TableSheetWriter, "write_row", _old_write_row)
+    monkeypatch.setattr(worklist_files, "_read", _old_read)
+    monkeypatch.setattr(worklist_files, "_spill", _old_spill)
+    ref = write_worklist_xlsx(run, tmp_path / "ref")
+    assert [p.relative_to(tmp_path / "fast") for p in fast] == [p.relative_to(tmp_path / "ref") for p in ref]
+    assert fast and all(a.read_bytes() == b.read_bytes() for a, b in zip(fast, ref, strict=True))
+    if which == "tricky":
+        import openpyxl
+
+        book = openpyxl.load_workbook(next(p for p in fast if "east" in p.name))
+        cells = [str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value]
+        assert any("<see scan> & fax" in c and "\x0c" not in c for c in cells)
+        assert "Ñúñez-Ortega, Inés" in cells and "''=0099" in cells
+
+
+def test_a_table_of_every_kind_of_value_equals_the_cell_by_cell_writer(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows mixing the values written as one string with those openpyxl's cell writer takes (a datetime,
+    a float, a bool, rich text with an empty run), in several row heights, a row without some keys."""
+    from datetime import datetime
+
+    from openpyxl.cell.rich_text import TextBlock
+
+    columns = (xlsx.Column("who", "Patient", 14), xlsx.Column("note", "Note", 20, True),
+               xlsx.Column("when", "When", 12), xlsx.Column("n", "Count", 8), xlsx.Column("x", "Value", 8))
+    rows = [
+        {"who": "Løvås, Åse", "note": "  FIT kit <mailed> & logged  ", "when": date(2026, 3, 9), "n": 2, "x": 7.25},
+        {"who": "=cmd", "note": "colonoscopy\n2019, polyps removed; repeat\nin 5 years" * 3,
+         "when": datetime(2026, 4, 1, 10, 30), "n": True, "x": None},
+        {"who": "Brandt, Lotte", "note": xlsx.rich_quote("Pt ", "declines", " FIT today."), "when": None, "n": -1,
+         "x": CellRichText(["", TextBlock(xlsx.SPAN_FONT, "odd run")])},
+        {"who": "Okafor, Ada"},  # no other keys: empty cells
+    ]
+
+    def book(path: Path) -> bytes:
+        wb = xlsx.new_workbook()
+        ws = xlsx.table_sheet(wb, "Rows")
+        xlsx.add_table(ws, columns, lambda: iter(rows * 40), count=len(rows) * 40, dated=["when"])
+        return xlsx.save_workbook(wb, path).read_bytes()
+
+    fast = book(tmp_path / "fast.xlsx")
+    monkeypatch.setattr(xlsx._TableSheetWriter, "write_row", _old_write_row)
+    assert fast == book(tmp_path / "ref.xlsx")
