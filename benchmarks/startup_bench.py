@@ -7,6 +7,7 @@ in) and then ``build_nlp`` with the given options, its steps timed by wrapping t
 counts the rules each matcher got (phrase, token-pattern and regular-expression rules).
 
     .venv/bin/python benchmarks/startup_bench.py [--runs 3] [--mode windowed|full] [--status-model NAME]
+        [--all-imports]
 
 CPU seconds (``time.process_time``) are steadier than wall time on a shared machine; the figures are
 the median over ``--runs`` fresh processes.
@@ -27,8 +28,11 @@ _CHILD = r"""
 import json, sys, time
 options = json.loads(sys.argv[1])
 cpu = time.process_time
+import pipelines.batch as batch  # what a pipeline actor has loaded before it builds its pipeline
 t0 = cpu()
-import pipelines.build as build
+with batch.skipping_imports(batch.unused_imports(options) if "--all-imports" not in sys.argv else ()):
+    import medspacy
+    import pipelines.build as build
 t_import = cpu() - t0
 heavy = sorted(m for m in ("torch", "transformers", "sklearn", "scipy", "pandas", "nltk") if m in sys.modules)
 
@@ -42,8 +46,8 @@ def timed(label, fn):
             steps[label] = steps.get(label, 0.0) + cpu() - t
     return wrapper
 
-for name in ("load_target_rules", "load_section_rules", "load_context_rules", "read_text_once",
-             "gate_token_patterns", "build_prefilter"):
+for name in ("load_target_rules", "target_rule_sets", "load_section_rules", "load_context_rules",
+             "context_rule_sets", "read_text_once", "gate_token_patterns", "build_prefilter"):
     if hasattr(build, name):
         setattr(build, name, timed(name, getattr(build, name)))
 
@@ -67,6 +71,19 @@ counting_add(TargetMatcher, lambda self: self.name)
 counting_add(SectionsOnly, lambda self: "qm_sections")
 counting_add(TargetSentenceConText, lambda self: "qm_context")
 
+if hasattr(build, "add_rule_sets"):  # rules added in sets (pipelines.phrase_sets)
+    add_rule_sets = build.add_rule_sets
+    def add_sets(component, sets, **kwargs):
+        label = getattr(component, "name", type(component).__name__)
+        kinds = counts.setdefault(label, {"phrase": 0, "token": 0, "regex": 0})
+        for s in sets:
+            if s.phrases is not None:
+                kinds["phrase"] += len(s.phrases)
+            else:
+                kinds["regex" if isinstance(s.rule.pattern, str) else "token"] += 1
+        return timed(label + ".add (sets)", add_rule_sets)(component, sets, **kwargs)
+    build.add_rule_sets = add_sets
+
 t1 = cpu()
 nlp = build.build_nlp(options)
 t_build = cpu() - t1
@@ -75,8 +92,9 @@ print(json.dumps({"import": t_import, "build_nlp": t_build, "steps": steps, "cou
 """
 
 
-def _run(options: dict) -> dict:
-    out = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(options)], cwd=ROOT, check=True,
+def _run(options: dict, all_imports: bool) -> dict:
+    cmd = [sys.executable, "-c", _CHILD, json.dumps(options)] + (["--all-imports"] if all_imports else [])
+    out = subprocess.run(cmd, cwd=ROOT, check=True,
                          capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -86,20 +104,23 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="fresh processes to take the median over")
     parser.add_argument("--mode", default="windowed", choices=("windowed", "full"))
     parser.add_argument("--status-model", default=None, help="a status model name or folder (default: none)")
+    parser.add_argument("--all-imports", action="store_true",
+                        help="import everything spaCy and medSpaCy import (no pipelines.batch.skipping_imports)")
     args = parser.parse_args()
     options = {"mode": args.mode, "status_model": args.status_model}
-    runs = [_run(options) for _ in range(args.runs)]
+    runs = [_run(options, args.all_imports) for _ in range(args.runs)]
 
     def med(values: list[float]) -> float:
         return statistics.median(values)
 
     imports, builds = med([r["import"] for r in runs]), med([r["build_nlp"] for r in runs])
     print(f"pipeline start-up, CPU seconds (median of {args.runs} fresh processes; options {options}):")
-    print(f"  import pipelines.build  {imports:6.2f}   (heavy modules loaded: {', '.join(runs[0]['heavy']) or 'none'})")
-    print(f"  build_nlp               {builds:6.2f}")
+    heavy = ", ".join(runs[0]["heavy"]) or "none"
+    print(f"  {'imports (spaCy, medSpaCy, pipelines.build)':<46}{imports:6.2f}   (heavy modules loaded: {heavy})")
+    print(f"  {'build_nlp':<46}{builds:6.2f}")
     for step in runs[0]["steps"]:
-        print(f"    {step:<40} {med([r['steps'].get(step, 0.0) for r in runs]):6.2f}")
-    print(f"  total                   {imports + builds:6.2f}")
+        print(f"    {step:<44}{med([r['steps'].get(step, 0.0) for r in runs]):6.2f}")
+    print(f"  {'total':<46}{imports + builds:6.2f}")
     print("rules added per component (phrase / token pattern / regex):")
     for name, kinds in runs[0]["counts"].items():
         print(f"  {name:<32} {kinds['phrase']:>7,} / {kinds['token']:>5,} / {kinds['regex']:>4,}")
