@@ -28,9 +28,12 @@ _CHILD = r"""
 import json, sys, time
 options = json.loads(sys.argv[1])
 cpu = time.process_time
+import contextlib
 import pipelines.batch as batch  # what a pipeline actor has loaded before it builds its pipeline
 t0 = cpu()
-with batch.skipping_imports(batch.unused_imports(options) if "--all-imports" not in sys.argv else ()):
+skipping = contextlib.nullcontext() if "--all-imports" in sys.argv else batch.skipping_imports(
+    batch.unused_imports(options))
+with skipping:
     import medspacy
     import pipelines.build as build
 t_import = cpu() - t0

@@ -168,9 +168,19 @@ _TOP_LEVEL_KEYS = {
 }
 
 
+# yaml.safe_load with libyaml's parser where PyYAML has it: the same safe constructor (plain data only) and
+# the same data, about 5x less CPU on the rule files (read by every pipeline actor when it starts)
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def safe_load(text: str) -> Any:
+    """``yaml.safe_load(text)``, parsed by libyaml when available (``yaml.CSafeLoader``)."""
+    return yaml.load(text, Loader=_SAFE_LOADER)
+
+
 def _read(path: Path, top_key: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise RuleFileError(f"Cannot read rule file {path}: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get(top_key), list):
@@ -285,15 +295,18 @@ def pattern_phrases(pattern: Any, limit: int = _MAX_PHRASES) -> tuple[list[str],
             )
             for vals, opt in options
         ]
-    phrases: list[list[str]] = [[]]
+    count = 1  # phrases of the product, the empty one included: too many, and the rule stays a token pattern
     for values, optional in options:
-        nxt = [p + [v] for p in phrases for v in values]
+        count *= len(values) + optional
+        if count > limit:
+            return None
+    phrases = [""]  # the words so far, joined by spaces ("" is no word yet: values are never empty)
+    for values, optional in options:
+        nxt = [f"{p} {v}" if p else v for p in phrases for v in values]
         if optional:
             nxt += phrases
         phrases = nxt
-        if len(phrases) > limit:
-            return None
-    out = sorted({" ".join(p) for p in phrases if p})
+    out = sorted(set(phrases) - {""})
     return (out, cased) if out else None
 
 
@@ -584,7 +597,7 @@ def load_value_patterns(path: Path | None = None) -> ValuePatterns:
     """Read ``values.yaml`` (regular expressions, case-insensitive) into :class:`ValuePatterns`."""
     path = path or RESOURCES / "values.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise RuleFileError(f"Cannot read value pattern file {path}: {exc}") from exc
     if not isinstance(data, dict):

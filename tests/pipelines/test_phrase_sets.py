@@ -115,3 +115,13 @@ def test_add_rule_sets_without_grouping_gives_medspacys_keys() -> None:
         component.result_type = None  # the spans, not written to the Doc
         found.append([(s.start, s.end, s.label_, s._.target_rule.metadata["id"]) for s in component(doc)])
     assert found[0] == found[1] == found[2] and len(found[0]) >= 2
+
+
+def test_a_pattern_beyond_the_phrase_limit_stays_a_token_pattern() -> None:
+    from pipelines.rules import pattern_phrases
+
+    pattern = [{"LOWER": {"IN": ["mailed", "sent", "given"]}}, {"LOWER": {"IN": ["fit", "fobt"]}, "OP": "?"},
+               {"LOWER": "kit"}]
+    phrases, cased = pattern_phrases(pattern, limit=9)
+    assert len(phrases) == 9 and not cased and "sent fobt kit" in phrases and "given kit" in phrases
+    assert pattern_phrases(pattern, limit=8) is None
