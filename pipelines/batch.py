@@ -25,6 +25,7 @@ import json
 import logging
 import math
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -46,9 +47,12 @@ __all__ = [
     "extract_in_process",
     "extract_with_ray",
     "iter_sorted",
+    "load_pipeline",
     "map_notes",
     "note_deadline",
+    "skipping_imports",
     "start_ray",
+    "unused_imports",
 ]
 
 log = logging.getLogger(__name__)
@@ -150,6 +154,51 @@ def note_deadline(seconds: float | None) -> Iterator[None]:
                 continue
 
 
+# --------------------------------------------------------------------------- loading the pipeline
+
+# Modules that spaCy and medSpaCy import when they load although the rule-based pipeline never uses them:
+# thinc (under spaCy) imports torch to offer PyTorch layers, and medSpaCy imports its QuickUMLS component,
+# whose NLTK imports scikit-learn and SciPy (and they pandas) for optional features. About 3 s of CPU per
+# pipeline actor, a quarter of its start-up. torch is needed only by a status model (pipelines.status_model).
+UNUSED_AT_LOAD: tuple[str, ...] = ("sklearn", "scipy")
+UNUSED_WITHOUT_STATUS_MODEL: tuple[str, ...] = ("torch",)
+
+
+@contextmanager
+def skipping_imports(names: Sequence[str]) -> Iterator[None]:
+    """Inside the block, ``import`` of these modules (not yet loaded) fails as if they were not installed,
+    and their optional importers fall back as they do without them; after it they import as usual.
+
+    Python's own mechanism: a ``None`` entry in ``sys.modules`` makes ``import`` raise ImportError."""
+    skipped = [name for name in names if name not in sys.modules]
+    for name in skipped:
+        sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        for name in skipped:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+
+
+def unused_imports(options: Mapping[str, Any] | None = None) -> tuple[str, ...]:
+    """The modules a pipeline with these options never uses: :data:`UNUSED_AT_LOAD`, and torch unless a
+    status model is set."""
+    with_model = (options or {}).get("status_model") is not None
+    return UNUSED_AT_LOAD + (() if with_model else UNUSED_WITHOUT_STATUS_MODEL)
+
+
+def load_pipeline(options: Mapping[str, Any] | None = None) -> Any:
+    """``build_nlp(options)``, with spaCy and medSpaCy loaded (on first use in this process) without the
+    modules they would import for nothing (:func:`unused_imports`)."""
+    options = dict(options or {})
+    with skipping_imports(unused_imports(options)):
+        import medspacy  # noqa: F401
+
+        from pipelines.build import build_nlp
+    return build_nlp(options)
+
+
 # --------------------------------------------------------------------------- extraction
 
 
@@ -189,9 +238,7 @@ class NotePipeline:
 
     def __init__(self, options: Mapping[str, Any] | None = None, supplemental: bool = True,
                  note_seconds: float | None = None, validator: RecordValidator | None = None) -> None:
-        from pipelines.build import build_nlp
-
-        self.nlp = build_nlp(dict(options or {}))
+        self.nlp = load_pipeline(options)
         self.supplemental = supplemental
         self.note_seconds = note_seconds
         self.validator = validator
@@ -359,11 +406,9 @@ _NLP_CACHE: dict[str, Any] = {}
 
 def _cached_nlp(options: Mapping[str, Any] | None) -> Any:
     """One pipeline per set of options in this process (building one takes seconds)."""
-    from pipelines.build import build_nlp
-
     key = json.dumps(dict(options or {}), sort_keys=True)
     if key not in _NLP_CACHE:
-        _NLP_CACHE[key] = build_nlp(dict(options or {}))
+        _NLP_CACHE[key] = load_pipeline(options)
     return _NLP_CACHE[key]
 
 

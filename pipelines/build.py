@@ -23,7 +23,7 @@ Pipeline (names as in ``nlp.pipe_names``):
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import spacy
@@ -34,10 +34,11 @@ from engine.errors import ConfigError, PipelineOptionError
 
 from .dates import DATE_ORDERS
 from .factories import register_factories
-from .normalize import NormalizingTokenizer, normalize_text
-from .prefilter import FILLER, Prefilter, pattern_keys, phrase_keys
+from .normalize import NormalizingTokenizer
+from .phrase_sets import PhraseSet, PhraseTokens, add_rule_sets
+from .prefilter import FILLER, Prefilter, pattern_keys, phrase_key
 from .regex_matching import read_text_once
-from .rules import load_context_rules, load_section_rules, load_target_rules, load_value_patterns
+from .rules import load_context_rules, load_section_rules, load_value_patterns, target_rule_sets
 from .token_gate import gate_token_patterns
 
 __all__ = [
@@ -197,9 +198,10 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
     nlp.add_pipe("qm_evidence")
     # medspaCy runs ``nlp(phrase)`` for every phrase rule it adds: tokenizer only, please
     with nlp.select_pipes(enable=[]):
-        target_rules = load_target_rules()
-        cased_matcher.add([r for r in target_rules if r.metadata.get("case_sensitive")])
-        matcher.add([r for r in target_rules if not r.metadata.get("case_sensitive")])
+        # a rule's phrases under one key (pipelines.phrase_sets): the same matches, a fraction of the start-up
+        target_sets = target_rule_sets()
+        add_rule_sets(cased_matcher, [s for s in target_sets if s.rule.metadata.get("case_sensitive")])
+        add_rule_sets(matcher, [s for s in target_sets if not s.rule.metadata.get("case_sensitive")])
         if sectionizer is not None:
             sectionizer.add(load_section_rules())
         if context is not None:
@@ -211,24 +213,32 @@ def build_nlp(options: Mapping[str, Any] | None = None) -> Language:
             # rules are gated one by one, on every word they need
             gate_token_patterns(component, per_rule=component is context)
     if opts["mode"] == "windowed":
-        nlp.tokenizer.prefilter = build_prefilter(nlp.tokenizer.tokenizer, target_rules, sectionizer is not None)
+        nlp.tokenizer.prefilter = build_prefilter(nlp.tokenizer.tokenizer, target_sets, sectionizer is not None)
     return nlp
 
 
-def build_prefilter(tokenizer: Any, target_rules: list[Any], sections: bool = True) -> Prefilter:
+def build_prefilter(tokenizer: Any, target_sets: list[PhraseSet], sections: bool = True) -> Prefilter:
     """The prefilter of windowed mode, generated from the rule files: the anchor of every target rule
     (and section heading rule, with ``sections``) and the blood pressure reading expression."""
-    def literals(rules: list[Any]) -> Iterator[str]:
-        return (normalize_text(r.literal).text for r in rules if r.pattern is None)
+    tokens = PhraseTokens(tokenizer, normalize=True)
 
-    cased_rules = [r for r in target_rules if r.metadata.get("case_sensitive")]
-    lower_rules = [r for r in target_rules if not r.metadata.get("case_sensitive")]
-    lower_keys = phrase_keys(literals(lower_rules), tokenizer)
-    cased_keys = phrase_keys(literals(cased_rules), tokenizer)
+    def keys(phrases: Iterable[str]) -> set[str]:
+        """``prefilter.phrase_keys`` of the normalized phrases (each piece normalized and tokenized once)"""
+        found = (tokens.tokens(p, "TEXT") for p in phrases)
+        return {phrase_key(texts) for texts in found if texts}
+
+    def phrases(cased: bool) -> Iterator[str]:
+        for s in target_sets:
+            if s.phrases is not None and bool(s.rule.metadata.get("case_sensitive")) == cased:
+                yield from s.phrases
+
+    lower_keys = keys(phrases(False))
+    cased_keys = keys(phrases(True))
     # headings are matched as written (ORTH)
-    heading_keys = phrase_keys(literals(load_section_rules()), tokenizer) if sections else set()
-    for rule in target_rules:
-        if rule.pattern is not None:
+    heading_keys = keys(r.literal for r in load_section_rules()) if sections else set()
+    for s in target_sets:
+        rule = s.rule
+        if s.phrases is None and rule.pattern is not None:
             if isinstance(rule.pattern, str):
                 raise PipelineOptionError(
                     f"target rule {rule.metadata.get('id')!r} is a regular expression, which windowed mode "
