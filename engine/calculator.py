@@ -5,6 +5,11 @@ care for episode-based measures such as TRC, engine/episodes.py), applies the on
 precedence function (engine.populations), decides the care gap with its reason and action
 (engine.gaps), and records which evidence decided each population and which source closed
 the gap (``note``, ``structured`` or ``both``).
+
+Patients outside a spec's age band or sex, or without a visit its IPP needs, get the outcome outside
+the IPP without evaluation; for patients without visits, a group's outcome is reused from an earlier
+patient whose evaluation read the same values (the same ages on the same days, no evidence of the
+elements looked up: :class:`_Memo`). ``calculate(..., memo=False)`` evaluates every group.
 """
 
 from __future__ import annotations
