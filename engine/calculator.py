@@ -5,12 +5,17 @@ care for episode-based measures such as TRC, engine/episodes.py), applies the on
 precedence function (engine.populations), decides the care gap with its reason and action
 (engine.gaps), and records which evidence decided each population and which source closed
 the gap (``note``, ``structured`` or ``both``).
+
+Patients outside a spec's age band or sex, or without a visit its IPP needs, get the outcome outside
+the IPP without evaluation; for patients without visits, a group's outcome is reused from an earlier
+patient whose evaluation read the same values (the same ages on the same days, no evidence of the
+elements looked up: :class:`_Memo`). ``calculate(..., memo=False)`` evaluates every group.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import date
 from typing import Any
@@ -136,15 +141,19 @@ def _disputed(ids: Sequence[str], disputed: frozenset[str]) -> tuple[str, ...]:
 
 def _evaluate_group(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
                     origins: Mapping[str, str], horizon: bool = True,
-                    disputed: frozenset[str] = frozenset()) -> MeasureOutcome:
+                    disputed: frozenset[str] = frozenset(), *, admitted: bool = False,
+                    patient_id: str | None = None) -> MeasureOutcome:
     """One group for one patient (and episode); ``horizon``: also the due date of an open gap, and
     how long a closed one stays closed (engine/horizon.py); ``disputed``: ids of evidence the rules
-    and the status model read differently (flagged ``readers_disagree:<id>`` when it decides)."""
+    and the status model read differently (flagged ``readers_disagree:<id>`` when it decides);
+    ``admitted``: the caller found the patient in the spec's age band and sex (``_Plan.admits``);
+    ``patient_id``: the patient's id, when given (a traced evaluation, :class:`_Memo`, reads no other
+    way)."""
     pops = group.populations
-    base = dict(patient_id=ctx.patient.patient_id, measure_id=spec.id, group=group.id,
-                measure_version=spec.version, inverse=spec.inverse, measure_title=spec.title,
+    base = dict(patient_id=ctx.patient.patient_id if patient_id is None else patient_id, measure_id=spec.id,
+                group=group.id, measure_version=spec.version, inverse=spec.inverse, measure_title=spec.title,
                 group_title=group.title or "", episode=ctx.episode.id if ctx.episode else "")
-    in_band = _in_age_band(spec, ctx) and spec.sex in ("any", ctx.patient.sex)
+    in_band = admitted or (_in_age_band(spec, ctx) and spec.sex in ("any", ctx.patient.sex))
     ipp_r = _run(pops.ipp, ctx) if in_band else CriterionResult(False)
     if not ipp_r.met:
         base["populations"] = PopulationFlags()
@@ -181,7 +190,7 @@ def _evaluate_group(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
         else:
             source = closed_by(numer_r.evidence_ids, origins)
             if horizon and spec.episode is None:
-                through, prospective = _horizon(spec, group, ctx, origins)
+                through, prospective = _horizon(spec, group, ctx, origins, base["patient_id"])
     # review flags: how the patient entered the population (a denominator found only in notes),
     # then what a reviewer should check about the numerator
     review = ipp_r.flags + (denom_r.flags if denom else ()) + (numer_r.flags if not flags.denex else ())
@@ -210,7 +219,7 @@ def _evaluate_group(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
 
 
 def _horizon(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
-             origins: Mapping[str, str]) -> tuple[date | None, bool]:
+             origins: Mapping[str, str], patient_id: str | None = None) -> tuple[date | None, bool]:
     """A gap the numerator closed: how long its evidence keeps it closed, and whether it is open in
     the next measurement period (the whole group evaluated there with today's evidence; visits that
     have not happened yet cannot be known, so the patient is assumed to keep this period's visits,
@@ -221,7 +230,7 @@ def _horizon(spec: MeasureSpec, group: GroupSpec, ctx: PatientContext,
     if through is None or through >= nxt.end:
         return through, False
     ahead = replace(ctx, period=nxt, encounters=_with_next_visits(ctx.encounters, ctx.period))
-    return through, _evaluate_group(spec, group, ahead, origins, horizon=False).gap_open
+    return through, _evaluate_group(spec, group, ahead, origins, horizon=False, patient_id=patient_id).gap_open
 
 
 def _with_next_visits(encounters: tuple[Encounter, ...], period: MeasurementPeriod) -> tuple[Encounter, ...]:
@@ -241,11 +250,15 @@ def calculate(
     encounters: Sequence[Encounter],
     period: MeasurementPeriod,
     options: EngineOptions | None = None,
+    *,
+    memo: bool = True,
 ) -> list[MeasureOutcome]:
     """One outcome per patient x measure x group (x episode), sorted by measure, patient, group, episode.
 
     ``options`` (engine.options.EngineOptions, the job's ``engine:`` setting) default to
     HEDIS denominators from notes counted with the review flag ``denominator_from_notes``.
+    ``memo``: a group's outcome is reused for patients whose evaluation would read the same values
+    (:class:`_Memo`); False evaluates every group (the reference the memo is tested against).
     """
     options = options or DEFAULT_OPTIONS
     spec_list = sorted(specs.values() if isinstance(specs, Mapping) else specs, key=lambda s: s.id)
@@ -262,7 +275,7 @@ def calculate(
     for enc in encounters:
         enc_by_patient[enc.patient_id].append(enc)
     outcomes: list[MeasureOutcome] = []
-    plans = [_Plan(spec) for spec in spec_list]
+    plans = [_Plan(spec, memo) for spec in spec_list]
     for patient in sorted(patients, key=lambda p: p.patient_id):
         pid = patient.patient_id
         elements = {k: tuple(sorted(v, key=lambda e: e.evidence_id))
@@ -282,11 +295,16 @@ def calculate(
                 ctx = contexts[plan.context_key] = PatientContext(
                     patient, period, elements, encs, spec.undated_policy, plan.context_key[1], options=options)
             if spec.episode is None:
-                for group, outside, needs in zip(spec.groups, plan.outside, plan.encounters_needed, strict=True):
+                for group, outside, needs, reuse in zip(spec.groups, plan.outside, plan.encounters_needed,
+                                                        plan.memos, strict=True):
                     if needs and any(types.isdisjoint(n) for n in needs):  # no visit the IPP asks for
                         outcomes.append(outside(pid))
+                        continue
+                    if reuse is not None and not encs:  # a patient without visits: the memo may know the outcome
+                        outcomes.append(reuse.evaluate(patient, elements, ctx, origins, frozen_disputed))
                     else:
-                        outcomes.append(_evaluate_group(spec, group, ctx, origins, disputed=frozen_disputed))
+                        outcomes.append(_evaluate_group(spec, group, ctx, origins, disputed=frozen_disputed,
+                                                        admitted=True))
                 continue
             episodes = find_episodes(spec.episode, ctx)
             if not episodes:  # one row outside the population, like any patient outside the IPP
@@ -320,11 +338,12 @@ class _Plan:
     """What ``calculate`` knows of a spec before it looks at a patient's evidence: the age band and sex
     of its initial population, the encounters each group's IPP needs, the outcome outside the IPP."""
 
-    def __init__(self, spec: MeasureSpec) -> None:
+    def __init__(self, spec: MeasureSpec, memo: bool = True) -> None:
         self.spec = spec
         self.outside = [_Outside(spec, group) for group in spec.groups]
         self.encounters_needed = [encounters_needed(group.populations.ipp) for group in spec.groups]
         self.context_key = (spec.undated_policy, frozenset(spec.count_statuses))
+        self.memos = [_Memo(spec, group) if memo and spec.episode is None else None for group in spec.groups]
 
     def admits(self, patient: Patient, period: MeasurementPeriod, ages: dict[str, int]) -> bool:
         """``_in_age_band`` and the sex of ``_evaluate_group``, the patient's ages kept in ``ages``."""
@@ -337,6 +356,202 @@ class _Plan:
         if age is None:
             age = ages[band.at] = age_in_years(patient.birth_date, anchor)
         return _age_in_band(band, age, patient.birth_date, anchor)
+
+
+class _Trace:
+    """What one evaluation of a group read of its patient, in order, each read once, with the value read:
+    ``("patient", attribute)`` (a field of the patient), ``("age_on", day)`` and ``("months", day)`` (the
+    patient's age in years or months on a day), ``("items", element)`` (whether the patient has evidence of
+    the element). ``storable``: the outcome is a function of these values alone (no evidence was found, no
+    value was unhashable, the evidence was not read as a whole)."""
+
+    __slots__ = ("elements", "patient", "reads", "storable")
+
+    def __init__(self, patient: Patient, elements: Mapping[str, tuple[Evidence, ...]]) -> None:
+        self.patient = patient
+        self.elements = elements
+        self.reads: dict[tuple[str, Any], Any] = {}
+        self.storable = True
+
+    def read(self, key: tuple[str, Any], value: Any) -> None:
+        if key in self.reads:
+            return
+        try:
+            hash(value)
+        except TypeError:
+            self.storable = False
+            return
+        self.reads[key] = value
+
+
+class _PatientProbe:
+    """The patient as a traced evaluation sees it: every field read is recorded in the trace."""
+
+    __slots__ = ("_trace",)
+
+    def __init__(self, trace: _Trace) -> None:
+        self._trace = trace
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "_trace":
+            raise AttributeError(name)
+        trace = self._trace
+        value = getattr(trace.patient, name)
+        trace.read(("patient", name), value)
+        return value
+
+
+class _Reads(Mapping[str, tuple[Evidence, ...]]):
+    """The patient's evidence by element as a traced evaluation sees it: each element looked up is recorded
+    (found evidence makes the trace unstorable: the outcome then depends on the evidence itself)."""
+
+    __slots__ = ("_trace",)
+
+    def __init__(self, trace: _Trace) -> None:
+        self._trace = trace
+
+    def _found(self, key: str) -> tuple[Evidence, ...] | None:
+        trace = self._trace
+        found = trace.elements.get(key)
+        trace.read(("items", key), bool(found))
+        if found:
+            trace.storable = False
+        return found
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        found = self._found(key)
+        return default if found is None else found
+
+    def __getitem__(self, key: str) -> tuple[Evidence, ...]:
+        found = self._found(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._found(key) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        self._trace.storable = False
+        return iter(self._trace.elements)
+
+    def __len__(self) -> int:
+        self._trace.storable = False
+        return len(self._trace.elements)
+
+
+@dataclass(frozen=True)
+class _Traced(PatientContext):
+    """A PatientContext whose patient, evidence and ages are read through a :class:`_Trace` (ages are
+    recorded as ages, not as the birth date they come from)."""
+
+    trace: Any = None
+
+    def age(self, anchor: Any = "mp_end") -> int:
+        return self.age_on(self.anchor_date(anchor))
+
+    def age_months(self, anchor: Any = "mp_end") -> int:
+        day = self.anchor_date(anchor)
+        value = age_in_months(self.trace.patient.birth_date, day)
+        self.trace.read(("months", day), value)
+        return value
+
+    def age_on(self, day: date) -> int:
+        value = age_in_years(self.trace.patient.birth_date, day)
+        self.trace.read(("age_on", day), value)
+        return value
+
+
+class _Step:
+    """A node of :class:`_Memo`'s tree: the read made here and the node that follows each value read."""
+
+    __slots__ = ("key", "next")
+
+    def __init__(self, key: tuple[str, Any]) -> None:
+        self.key = key
+        self.next: dict[Any, Any] = {}
+
+
+class _Memo:
+    """The outcomes of one group of a spec (without episodes) for patients without visits, reused.
+
+    A group's evaluation is a pure function of what it reads of the patient (criteria functions are pure):
+    its fields, its ages on given days, and its evidence by element; the period, the options and the
+    spec's undated policy and statuses are the same for every patient of a ``calculate`` call. An
+    evaluation is traced (:class:`_Trace`); when it found no evidence, its outcome is stored at the end of
+    its reads in a tree (each node: the next read; its branches: the values read). Another patient walks
+    the tree with its own values: the same values give the same reads in the same order, so a leaf
+    reached is that patient's outcome (its id set). A read of an element the patient has evidence of ends
+    the walk: the group is evaluated as usual. Most patients of a partition have no evidence of most
+    measures' elements: their outcomes differ only by the few ages the criteria compare."""
+
+    MAX_TRACED = 256  # traced evaluations before giving up on a group whose outcomes are rarely reused
+
+    def __init__(self, spec: MeasureSpec, group: GroupSpec) -> None:
+        self.spec = spec
+        self.group = group
+        self.root: Any = None  # a _Step, a leaf (the outcome's fields) or None
+        self.traced = 0
+        self.reused = 0
+
+    def evaluate(self, patient: Patient, elements: Mapping[str, tuple[Evidence, ...]], ctx: PatientContext,
+                 origins: Mapping[str, str], disputed: frozenset[str]) -> MeasureOutcome:
+        """The group's outcome for an admitted patient without visits (``ctx``: its context)."""
+        node = self.root
+        while type(node) is _Step:
+            kind, arg = node.key
+            if kind == "items":
+                if elements.get(arg):  # evidence the outcome depends on
+                    return _evaluate_group(self.spec, self.group, ctx, origins, disputed=disputed, admitted=True)
+                value: Any = False
+            elif kind == "age_on":
+                value = age_in_years(patient.birth_date, arg)
+            elif kind == "months":
+                value = age_in_months(patient.birth_date, arg)
+            else:
+                value = getattr(patient, arg)
+            node = node.next.get(value)
+        if node is not None:
+            self.reused += 1
+            o = _new(MeasureOutcome)
+            d = o.__dict__
+            d.update(node)
+            d["patient_id"] = patient.patient_id
+            d["extra"] = {}
+            return o
+        if self.traced >= self.MAX_TRACED and self.reused < self.traced:
+            return _evaluate_group(self.spec, self.group, ctx, origins, disputed=disputed, admitted=True)
+        self.traced += 1
+        trace = _Trace(patient, elements)
+        traced = _Traced(_PatientProbe(trace), ctx.period, _Reads(trace), (), ctx.undated_policy,  # type: ignore[arg-type]
+                         ctx.count_statuses, options=ctx.options, trace=trace)
+        out = _evaluate_group(self.spec, self.group, traced, origins, disputed=disputed, admitted=True,
+                              patient_id=patient.patient_id)
+        if trace.storable:
+            self._store(list(trace.reads.items()), dict(out.__dict__))
+        return out
+
+    def _store(self, reads: list[tuple[tuple[str, Any], Any]], leaf: dict[str, Any]) -> None:
+        def chain(rest: list[tuple[tuple[str, Any], Any]]) -> Any:
+            node: Any = leaf
+            for key, value in reversed(rest):
+                step = _Step(key)
+                step.next[value] = node
+                node = step
+            return node
+
+        if self.root is None:
+            self.root = chain(reads)
+            return
+        node = self.root
+        for i, (key, value) in enumerate(reads):
+            if type(node) is not _Step or node.key != key:
+                return  # not the reads of the tree (cannot happen for a pure evaluation): not stored
+            child = node.next.get(value)
+            if child is None:
+                node.next[value] = chain(reads[i + 1:])
+                return
+            node = child
 
 
 def _outside(spec: MeasureSpec, group: GroupSpec, patient: Patient) -> MeasureOutcome:

@@ -77,7 +77,14 @@ def _quote(ev: Evidence) -> str:
     return json.dumps(ev.span or "", ensure_ascii=False)
 
 
+_NO_EVIDENCE_COLUMNS: dict[str, Any] = {k: "" for k in ("evidence_ids", "note_ids", "note_dates", "event_dates",
+                                                           "statuses", "sources", "evidence_quotes")}
+_NO_EVIDENCE_COLUMNS["evidence_count"] = 0
+
+
 def _evidence_columns(ids: Sequence[str], by_id: Mapping[str, Evidence]) -> dict[str, Any]:
+    if not ids:  # most open gaps: no evidence behind them (the columns below, each list empty)
+        return dict(_NO_EVIDENCE_COLUMNS)
     cols: dict[str, list[str]] = {k: [] for k in ("evidence_ids", "note_ids", "note_dates",
                                                   "event_dates", "statuses", "sources",
                                                   "evidence_quotes")}

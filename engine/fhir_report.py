@@ -39,6 +39,7 @@ clocks, stable order. Note text appears only as the quoted spans (no full note t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -91,6 +92,7 @@ _UUID_NS = uuid.UUID("6f0c7f9e-3b0f-5d0e-9a51-7a1e0c2d4b11")
 UNASSIGNED = "unassigned"
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a patient's id is asked for by each of its resources
 def resource_id(*parts: str) -> str:
     """A FHIR id (``[A-Za-z0-9-.]{1,64}``) from input ids: kept when already valid, otherwise made
     safe with a short hash of the original appended (distinct inputs never share an id)."""
@@ -447,6 +449,7 @@ class _Lines:
         self._issues: dict[tuple[str, bool], str] = {}
         self._orgs: dict[str, str] = {}
         self._titles: dict[str, str] = {}
+        self._details: dict[tuple[Any, ...], tuple[str, str | None, str]] = {}
         self._period_end = b.run.period.end
 
     def _head(self, measure_id: str, version: str, inverse: bool) -> str:
@@ -509,9 +512,23 @@ class _Lines:
             text += ',"evaluatedResource":[' + ",".join(evaluated) + "]"
         return rid, text + "}", targets
 
+    def _issue_values(self, o: MeasureOutcome) -> tuple[str, str, str, str | None, str]:
+        """:meth:`_Builder.issue_values`, its status, reason and detail kept per what they are made of
+        (outcomes of one measure and group mostly share them)."""
+        key = (o.measure_id, o.measure_title, o.group, o.group_title, o.episode, o.gap_open, o.gap_reason,
+               o.gap_action, o.prospective_gap, o.valid_through)
+        found = self._details.get(key)
+        if found is None:
+            issue_id, status, patient_rid, reason, detail = self.b.issue_values(o)
+            self._details[key] = (status, reason, detail)
+            return issue_id, status, patient_rid, reason, detail
+        parts = (o.patient_id, o.measure_id, o.group, o.episode) if o.episode else (o.patient_id, o.measure_id,
+                                                                                     o.group)
+        return resource_id("gap", *parts), found[0], resource_id(o.patient_id), found[1], found[2]
+
     def _issue(self, o: MeasureOutcome, report_id: str) -> tuple[str, str]:
         """(the DetectedIssue's id, its text)."""
-        issue_id, status, patient_rid, reason, detail = self.b.issue_values(o)
+        issue_id, status, patient_rid, reason, detail = self._issue_values(o)
         key = (status, reason is not None)
         template = self._issues.get(key)
         if template is None:
@@ -755,11 +772,16 @@ def fhir_material(run: RunData) -> Material:
         clinic = clinics.get(o.patient_id)
         if clinic is None:
             clinic = clinics[o.patient_id] = b.clinic(o.patient_id)
+        f = o.populations
+        counted = f.ipp or f.denom or f.denex or f.denexcep or f.numer or f.numex  # else: counts of zero
         for table, key in ((per_measure_clinic, (o.measure_id, clinic)), (per_measure, o.measure_id)):
             found = table.get(key)
             if found is None:
                 found = table[key] = (o, {})
-            _add_counts(found[1], o)
+            if counted:
+                _add_counts(found[1], o)
+            elif o.group not in found[1]:
+                found[1][o.group] = dict.fromkeys(_POPULATION_NAMES, 0)
 
     def entry(found: tuple[MeasureOutcome, dict[str, dict[str, int]]]) -> list[Any]:
         return [found[0].measure_version, found[0].inverse, list(found[1].items())]

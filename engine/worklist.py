@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from operator import attrgetter
+from typing import Any
 
 from engine.calculator import MeasureOutcome
 from engine.evidence_text import evidence_date, evidence_day, evidence_quote, quote_parts
@@ -170,7 +171,21 @@ def _name_measures(row: WorkRow, run: RunData) -> None:
     row.measure_ids = ";".join(dict.fromkeys(short_id(o, run) for o in row.outcomes))
 
 
-def _finish_open(row: WorkRow, run: RunData) -> WorkRow:
+def _finish_open(row: WorkRow, run: RunData, memo: dict[tuple[Any, ...], tuple[Any, ...]] | None = None) -> WorkRow:
+    """The row's measures, what is missing, the action, the due date and the evidence; ``memo``: those of
+    rows of one outcome without evidence kept per what they are made of (rows of one measure mostly share
+    them), else each row's own."""
+    if memo is not None and len(row.outcomes) == 1:
+        o = row.outcomes[0]
+        if not (o.gap_evidence_ids or o.numer_evidence_ids):
+            key = (o.measure_id, o.group, o.measure_title, o.group_title, o.gap_reason, o.gap_action, o.due_date)
+            found = memo.get(key)
+            if found is None:
+                _finish_open(row, run)
+                memo[key] = (row.measures, row.measure_ids, row.missing, row.action, row.due_date)
+            else:
+                row.measures, row.measure_ids, row.missing, row.action, row.due_date = found
+            return row
     _name_measures(row, run)
     row.missing = _missing(row, run)
     lead = min(row.outcomes, key=lambda o: (_rank(o.gap_reason), o.measure_id, o.group))
@@ -187,10 +202,13 @@ def _sorted(rows: Sequence[WorkRow], when: str) -> list[WorkRow]:
                                        r.service, r.episode))
 
 
-def open_gap_rows(run: RunData) -> list[WorkRow]:
-    """Every open gap, one row per patient x service (x episode), sorted by clinic, provider, due date."""
+def open_gap_rows(run: RunData, memo: bool = True) -> list[WorkRow]:
+    """Every open gap, one row per patient x service (x episode), sorted by clinic, provider, due date
+    (``memo``: :func:`_finish_open` keeps what rows of one outcome without evidence share; False: the
+    reference it is tested against)."""
     gaps = [o for o in run.outcomes if o.gap_open and o.gap_reason is not None]
-    return _sorted([_finish_open(r, run) for r in _group(gaps, run)], "due_date")
+    kept: dict[tuple[Any, ...], tuple[Any, ...]] | None = {} if memo else None
+    return _sorted([_finish_open(r, run, kept) for r in _group(gaps, run)], "due_date")
 
 
 def _finish_reopening(row: WorkRow, run: RunData) -> WorkRow:

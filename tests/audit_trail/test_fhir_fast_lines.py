@@ -133,3 +133,27 @@ def test_fast_lines_equal_the_dicts_encoded_whole_on_non_ascii_text_and_fraction
     assert {e["resource"]["resourceType"] for b in bundles for e in b["entry"]} >= {
         "Composition", "MeasureReport", "DetectedIssue", "Patient", "Organization", "DocumentReference",
         "Encounter", "Immunization"}
+
+
+def test_fast_lines_equal_the_dicts_when_patients_share_measures_and_gap_details() -> None:
+    """Patients copied from the hand-built run (ids needing a hash, ids kept as they are), their closed gaps
+    counting through different days, one of them prospective: the kept details of one outcome never
+    leak into another's DetectedIssue."""
+    from dataclasses import replace
+
+    run = _handmade_run()
+    outcomes, patients = list(run.outcomes), dict(run.patients)
+    for n, suffix in enumerate(("copy-1", "copie n°2", "copy.3")):
+        for pid, p in run.patients.items():
+            patients[f"{pid}-{suffix}"] = p.model_copy(update={"patient_id": f"{pid}-{suffix}"})
+        for o in run.outcomes:
+            closed = o.populations.numer and not o.gap_open
+            outcomes.append(replace(o, patient_id=f"{o.patient_id}-{suffix}",
+                                    valid_through=date(2027 + n % 2, 12, 31) if closed else o.valid_through,
+                                    prospective_gap=closed and n == 1))
+    run = replace(run, patients=patients,
+                  outcomes=sorted(outcomes, key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode)))
+    fast, slow = _lines(run, True), _lines(run, False)
+    assert fast == slow and len(slow) == 12
+    text = "\n".join(b for _, _, b in slow if b is not None)
+    assert "prospective-gap" in text and "2028-12-31, before the end of the next measurement period" in text

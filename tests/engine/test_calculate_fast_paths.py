@@ -161,3 +161,68 @@ def test_outcome_builder_equals_the_dataclass():
     assert a.extra == {} and a.extra is not _outcome(dict(kw)).extra  # a dict of its own
     with pytest.raises(KeyError):
         _outcome({"patient_id": "p-1"})  # a field without a default is required
+
+
+def _crowd(kit):  # noqa: ANN001, ANN202
+    """A clinic's panel: most patients have no evidence of most measures (ages across every band, birthdays
+    on the MP's edges and a leap day, each sex), a few have notes or structured events of some elements."""
+    p = kit.patient
+    patients = []
+    for year in range(1936, 2024, 3):
+        for month, day in ((1, 1), (2, 29) if year % 4 == 0 else (2, 28), (7, 15), (12, 31)):
+            for sex in ("F", "M", "U"):
+                patients.append(p(f"p{year}-{month:02d}{day:02d}-{sex}", date(year, month, day), sex))
+    text = ("Screening colonoscopy in 2019 was normal. She still smokes half a pack a day. "
+            "Mammogram done 11/2025, benign. Declines the shingles vaccine again today.")
+    ev = [
+        kit.note_ev("p1960-0229-F", "w1", text, "colonoscopy in 2019", "colonoscopy",
+                    event_date=date(2019, 1, 1), precision="year"),
+        kit.note_ev("p1960-0229-F", "w1", text, "still smokes", "tobacco_use", value="current"),
+        kit.note_ev("p1969-0715-F", "w2", text, "Mammogram done 11/2025", "mammogram",
+                    event_date=date(2025, 11, 1), precision="month"),
+        kit.note_ev("p1951-1231-M", "w3", text, "Declines the shingles vaccine", "zoster_vaccine", status="declined"),
+    ]
+    from engine.structured import events_to_evidence
+
+    ev += events_to_evidence([
+        kit.event("p1966-0101-M", "diabetes", date(2023, 5, 2), end=None, source="fhir:Condition"),
+        kit.event("p1948-0228-F", "hospice", date(2026, 2, 1), end=None, source="fhir:Procedure"),
+    ])
+    enc = [kit.encounter("p1975-0101-U", "v1", date(2026, 4, 2), None, "office_visit")]
+    return patients, sorted(ev, key=evidence_sort_key), enc
+
+
+def test_memo_equals_the_reference_on_a_clinic_panel(kit, monkeypatch):
+    import engine.calculator as calculator
+
+    made = []
+
+    class Counted(calculator._Memo):
+        def __init__(self, *args):  # noqa: ANN002
+            super().__init__(*args)
+            made.append(self)
+
+    monkeypatch.setattr(calculator, "_Memo", Counted)
+    patients, evidence, encounters = _crowd(kit)
+    specs = list(kit.SPECS.values())
+    fast = calculate(specs, patients, evidence, encounters, kit.MP)
+    assert sum(m.reused for m in made) > len(patients)  # outcomes were reused, not only evaluated
+    _same(fast, reference(specs, patients, evidence, encounters, kit.MP))
+    _same(fast, calculate(specs, patients, evidence, encounters, kit.MP, memo=False))
+    # the memo's outcomes are the patients' own: ids, strata, due dates by birthday (zoster at 50)
+    for a, b in zip(fast, calculate(specs, patients, evidence, encounters, kit.MP, memo=False), strict=True):
+        assert a.patient_id == b.patient_id and a.extra == {} and a.extra is not b.extra
+
+
+def test_memo_tree_keeps_apart_patients_whose_reads_differ(kit):
+    """Two patients the criteria read differently (a birthday a day apart across the band's edge; an
+    element one of them has) never share an outcome."""
+    p = kit.patient
+    inside, outside = p("turns-50", date(1976, 12, 31), "F"), p("turns-50-next-year", date(1977, 1, 1), "F")
+    text = "Cologuard 2024 negative per outside records."
+    ev = [kit.note_ev("turns-50", "n9", text, "Cologuard 2024", "stool_dna", event_date=date(2024, 1, 1),
+                      precision="year")]
+    specs = [kit.SPECS["COL-E"], kit.SPECS["AIS-E"]]
+    for order in ([inside, outside], [outside, inside]):
+        _same(calculate(specs, order, ev, [], kit.MP),
+              calculate(specs, order, ev, [], kit.MP, memo=False))

@@ -182,3 +182,20 @@ def test_registry_names_unknown_formats_and_takes_new_writers(kit, tmp_path: Pat
         assert (tmp_path / "rows.txt").read_text() == f"{len(run.outcomes)}\n"
     finally:
         REPORT_WRITERS.pop("txt", None)
+
+
+def test_open_gap_rows_kept_per_outcome_equal_each_rows_own(kit) -> None:
+    """Rows of one open gap without evidence share their words and dates (kept per measure, reason, action
+    and due date); rows with evidence, several measures or a due date of their own are made as before."""
+    patients = [_pt(f"panel-{n:02d}", date(1950 + 2 * n, 1 + n % 12, 1 + n % 27), provider=f"dr-{n % 3}",
+                    clinic=("north", "south")[n % 2], sex="FM"[n % 2]) for n in range(30)]
+    smoke = kit.note_ev("panel-03", "n-7", SMOKER, "smokes about half a pack a day", "tobacco_use",
+                        value="current", note_date=date(2026, 2, 3))
+    refused = kit.note_ev("panel-04", "n-8", VISIT, "Refuses a repeat colonoscopy", "colonoscopy",
+                          status="declined", note_date=date(2026, 4, 9))
+    visits = [kit.encounter("panel-05", "ov-9", date(2026, 3, 3), None, "office_visit")]
+    run = _run(kit, patients, [smoke, refused], ["COL-E", "CMS130", "TSC", "AIS-E", "BCS-E", "DSF-E"], visits)
+    kept, own = open_gap_rows(run), open_gap_rows(run, memo=False)
+    assert len(kept) > 60 and kept == own
+    assert [r.evidence for r in kept] == [r.evidence for r in own]
+    assert any(r.evidence is refused for r in kept) and any(len(r.outcomes) > 1 for r in kept)
