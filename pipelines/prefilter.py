@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -58,6 +59,10 @@ _CAPITALS = re.compile(r"[^a-z]*[A-Z][^a-z]*")
 _LONE_SPACES = re.compile(r"(?:[^ ]*\S (?=\S))*[^ ]+")
 # from a position, the rest of its word and the whitespace after it: the next word's start
 _NEXT_WORD = re.compile(r"\S*\s*")
+# read backwards (over the reversed text) from a position: the start of its word, or of the
+# HEADING_WORDS_BEFORE-th word before it that no line break separates from it
+_OWN_WORD = re.compile(r"\S*")
+_WORDS_BEFORE = re.compile(r"\S*(?:[^\S\n]+\S+){0,%d}" % HEADING_WORDS_BEFORE)
 
 
 def source_text(doc: Any) -> str:
@@ -97,20 +102,19 @@ class Prefilter:
         # form is a candidate, a hit where the text as written holds the key (:meth:`hits`). An ASCII text's
         # lower-cased form keeps every character where it is, so a cased key standing in an ASCII text always
         # shows there; other texts (and cased keys that are not ASCII) are read as written by ``self.cased``.
-        forms: dict[str, list[tuple[str, bool]]] = {}
+        # values: (length, whether a lower key, {cased key as written: heading} or None), flat for a cheap unpacking
+        forms: dict[str, dict[str, bool]] = {}
         for key, heading in sorted(cased.items()):
             if key.isascii():
-                forms.setdefault(key.lower(), []).append((key, heading))
-        self.lower = _automaton(
-            {k: (k in lower, tuple(forms.get(k, ()))) for k in sorted(lower | set(forms))}
-        )
-        self.cased = _automaton(cased)
+                forms.setdefault(key.lower(), {})[key] = heading
+        self.lower = _automaton({k: (len(k), k in lower, forms.get(k)) for k in sorted(lower | set(forms))})
+        self.cased = _automaton({k: (len(k), heading) for k, heading in cased.items()})
         self.expressions = tuple(expressions)
         self.abbreviations = frozenset(abbreviations)
 
     def __contains__(self, key: str) -> bool:
         lower = self.lower.get(key, None) if self.lower is not None else None
-        return (lower is not None and lower[1][0]) or (self.cased is not None and key in self.cased)
+        return (lower is not None and lower[1]) or (self.cased is not None and key in self.cased)
 
     def hits(self, text: str) -> list[tuple[int, int, bool]]:
         """``(start, end, heading)`` of every key standing as possible tokens (``heading``: a section
@@ -131,30 +135,53 @@ class Prefilter:
             after_gap = []
         lowered = squeezed.lower()
         one_pass = squeezed.isascii()
-        found: list[tuple[int, int, bool]] = []  # squeezed (end, length, heading): lower keys' hits
-        found_cased: list[tuple[int, int, bool]] = []  # and cased keys' hits
-        if self.lower is not None:
-            for end_i, (length, (is_lower, forms)) in self.lower.iter(lowered):
-                if is_lower:
-                    found.append((end_i, length, False))
-                if one_pass and forms:
-                    written = squeezed[end_i + 1 - length : end_i + 1]
-                    found_cased.extend((end_i, length, heading) for key, heading in forms if key == written)
-        if not one_pass and self.cased is not None:  # a text beyond ASCII: its cased keys read as written
-            found_cased.extend((end_i, length, heading) for end_i, (length, heading) in self.cased.iter(squeezed))
-        out = []
-        for end_i, length, heading in found + found_cased:
-            # back to offsets of ``text``: add the spaces taken out before each end
-            start = end_i + 1 - length
-            start += bisect.bisect_right(after_gap, start)
-            end = end_i + 1 + bisect.bisect_right(after_gap, end_i)
-            if end - start > length and _LONE_SPACES.fullmatch(text, start, end) is None:
-                continue  # two spaces, or a space by a line break, between two of its characters
+        n = len(text)
+        # the kind of every character, for the check that a key does not go on into a longer word or number:
+        # one C pass over an ASCII text (``bytes.translate``); a text beyond ASCII asks ``str`` at each boundary
+        kinds = text.encode("ascii").translate(_KINDS) if text.isascii() else None
+        lone = _LONE_SPACES.fullmatch
+        out: list[tuple[int, int, bool]] = []
+
+        def stands(last: int, length: int) -> tuple[int, int] | None:
+            """The ``[start, end)`` in ``text`` of a key matched at squeezed ``last - length + 1 .. last``, if it
+            stands there as possible tokens."""
+            start = last + 1 - length
+            start += bisect_right(after_gap, start)
+            end = last + 1 + bisect_right(after_gap, last)
+            if end - start > length and lone(text, start, end) is None:
+                return None  # two spaces, or a space by a line break, between two of its characters
+            if kinds is not None:
+                if start > 0 and kinds[start] and kinds[start - 1] == kinds[start]:
+                    return None
+                if end < n and kinds[end] and kinds[end - 1] == kinds[end]:
+                    return None
+                return start, end
             if start > 0 and _joined(text[start - 1], text[start]):
-                continue
-            if end < len(text) and _joined(text[end - 1], text[end]):
-                continue
-            out.append((start, end, heading))
+                return None
+            if end < n and _joined(text[end - 1], text[end]):
+                return None
+            return start, end
+
+        if self.lower is not None:
+            for last, (length, is_lower, forms) in self.lower.iter(lowered):
+                if is_lower:
+                    span = stands(last, length)
+                    if span is not None:
+                        out.append((*span, False))
+                    if not (one_pass and forms):
+                        continue
+                elif not one_pass:
+                    continue
+                heading = forms.get(squeezed[last + 1 - length : last + 1])
+                if heading is not None:
+                    span = stands(last, length) if not is_lower else span
+                    if span is not None:
+                        out.append((*span, heading))
+        if not one_pass and self.cased is not None:  # a text beyond ASCII: its cased keys read as written
+            for last, (length, heading) in self.cased.iter(squeezed):
+                span = stands(last, length)
+                if span is not None:
+                    out.append((*span, heading))
         for expression in self.expressions:
             out.extend((*m.span(), False) for m in expression.finditer(text))
         return out
@@ -246,19 +273,27 @@ class Prefilter:
         heading in lower case), or its line start, to the next word after it (the section body's first token).
         A text without a target's hit has no window (its headings would only place targets it does not have)."""
         hits = self.hits(text)
-        if all(heading for _, _, heading in hits):
+        targets = sorted((start, end) for start, end, heading in hits if not heading)
+        if not targets:
             return []  # no target can match: a section heading alone is no evidence, nothing to tokenize
-        lines: list[int] | None = None
-        spans = []
+        lines = line_starts(text)
+        spans = [self.sentence_around(text, *targets[0], lines)]
+        for start, end in targets[1:]:
+            first, last = spans[-1]
+            if first <= start and end <= last:
+                # within the sentences of the hit before: its own lie within them (the cut at or before a
+                # position and the one at or after it move with the position), it adds nothing
+                continue
+            spans.append(self.sentence_around(text, start, end, lines))
+        reversed_text = None
         for start, end, heading in hits:
             if heading:
+                if reversed_text is None:
+                    reversed_text = text[::-1]
                 # a heading in capitals counts anywhere; another one only where a heading can start
-                before = 0 if _CAPITALS.fullmatch(text, start, end) else HEADING_WORDS_BEFORE
-                spans.append((_words_before(text, start, before), _NEXT_WORD.match(text, end).end()))
-                continue
-            if lines is None:
-                lines = line_starts(text)
-            spans.append(self.sentence_around(text, start, end, lines))
+                words_before = _OWN_WORD if _CAPITALS.fullmatch(text, start, end) else _WORDS_BEFORE
+                first = len(text) - words_before.match(reversed_text, len(text) - start).end()
+                spans.append((first, _NEXT_WORD.match(text, end).end()))
         spans.sort()
         merged = [list(spans[0])]
         for start, end in spans[1:]:
@@ -274,31 +309,11 @@ def line_starts(text: str) -> list[int]:
     return [0, *(m.end() for m in _LINE_START.finditer(text))]
 
 
-def _words_before(text: str, pos: int, count: int) -> int:
-    """The start of the ``count``-th whitespace-delimited word before ``pos`` (a word start), or of the
-    first word of ``pos``'s line if that is nearer."""
-    i = pos
-    while i > 0 and not text[i - 1].isspace():
-        i -= 1  # the start of ``pos``'s word
-    for _ in range(count):
-        j = i - 1
-        newline = False
-        while j >= 0 and text[j].isspace():
-            newline = newline or text[j] == "\n"
-            j -= 1
-        if j < 0 or newline:
-            break  # the line (or the text) starts here
-        while j >= 0 and not text[j].isspace():
-            j -= 1
-        i = j + 1
-    return i
-
-
 def _automaton(keys: Mapping[str, Any]) -> Any:
     automaton = ahocorasick.Automaton()
     for key, value in keys.items():
         if key:
-            automaton.add_word(key, (len(key), value))
+            automaton.add_word(key, value)
     if len(automaton) == 0:
         return None
     automaton.make_automaton()
@@ -308,6 +323,10 @@ def _automaton(keys: Mapping[str, Any]) -> Any:
 def phrase_key(tokens: Iterable[str]) -> str:
     """The key of a phrase in the prefilter: its tokens' texts joined without spaces."""
     return "".join(tokens)
+
+
+# ``bytes.translate`` table of character kinds: 1 a letter, 2 a digit, 0 anything else (of ASCII)
+_KINDS = bytes(1 if chr(c).isalpha() else 2 if chr(c).isdigit() else 0 for c in range(256))
 
 
 def _joined(a: str, b: str) -> bool:

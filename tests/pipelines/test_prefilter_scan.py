@@ -76,7 +76,7 @@ def _reference_hits(prefilter, text: str) -> list[tuple[int, int, bool]]:
     out = []
     # two views, as written and lower-cased (hits reads both in one pass over the lower-cased one): a lower key's
     # hit in the lower-cased text, a cased key's in the text as written
-    lower = [(e, n, False) for e, (n, (is_lower, _)) in prefilter.lower.iter(squeezed.lower()) if is_lower]
+    lower = [(e, n, False) for e, (n, is_lower, _) in prefilter.lower.iter(squeezed.lower()) if is_lower]
     cased = [(e, n, heading) for e, (n, heading) in prefilter.cased.iter(squeezed)]
     for end_i, length, heading in lower + cased:
         start, end = kept[end_i + 1 - length], kept[end_i] + 1
