@@ -42,6 +42,21 @@ def test_holds_literals_on_ascii_and_other_texts() -> None:
     assert holds_literals(needs, None)  # a text with other characters: every pattern runs
 
 
+def test_holds_literals_by_substring_gives_the_same_answers() -> None:
+    texts = (
+        "colonoscopy last done 03/2019 | due |",
+        "mammogram: none on file; prior screening in the spring",
+        "tobacco - denies. f/u in 3 months, i/v. access",
+        "no history of colon cancer in the family",
+        "",
+    )
+    for pattern in (LAST_DONE, BAR_DUE, ABBREVIATION, DASH_NONE):
+        needs = required_literals(pattern)
+        for text in texts:
+            memo: dict[frozenset[str], bool] = {}
+            assert holds_literals(needs, text, memo, by_substring=True) == holds_literals(needs, text), (pattern, text)
+
+
 def test_same_matches_as_medspacy_with_and_without_the_literals() -> None:
     nlp = spacy.blank("en")
     texts = (
