@@ -14,15 +14,17 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import Any
 
+import numpy
 from medspacy.common.util import prune_overlapping_matches
 from medspacy.context import ConText, ConTextRule
 from medspacy.context.context_graph import ConTextGraph
 from medspacy.context.context_modifier import ConTextModifier
+from spacy.attrs import SENT_START
 from spacy.tokens import Doc, Span
 
 from .token_gate import RuleGatedMatcher, token_columns
 
-__all__ = ["TargetSentenceConText", "near_windows", "prune_keeping_ties"]
+__all__ = ["SentenceBounds", "TargetSentenceConText", "near_windows", "prune_keeping_ties"]
 
 
 def prune_keeping_ties(matches: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
@@ -66,6 +68,48 @@ def near_windows(matches: list[tuple[int, int, int]], windows: list[tuple[int, i
     return [m for m in matches if (m[1], m[2]) in kept]
 
 
+class SentenceBounds:
+    """The sentences of a Doc as token ranges: ``around(i)`` is ``(doc[i].sent.start, doc[i].sent.end)`` read from
+    the sentence starts (spaCy's ``Span.sent`` walks the tokens and builds a Span every time). ``bounds[i].sent``
+    gives the same as an object with ``start`` and ``end``: what ``ConTextModifier`` reads of ``doc[i].sent`` to
+    set its scope. :meth:`of` is None for a Doc whose sentences come from hooks or are not set (use the Doc)."""
+
+    def __init__(self, starts: list[int], size: int) -> None:
+        self.starts = starts  # the tokens that start a sentence, sorted (``sent_start == 1``)
+        self.size = size
+
+    @classmethod
+    def of(cls, doc: Doc) -> SentenceBounds | None:
+        if doc.user_hooks.get("sents") or doc.user_span_hooks.get("sent") or doc.user_token_hooks.get("sent"):
+            return None
+        if not doc.has_annotation("SENT_START"):
+            return None
+        return cls(numpy.flatnonzero(doc.to_array(SENT_START) == 1).tolist(), len(doc))
+
+    def around(self, i: int) -> tuple[int, int]:
+        """``Span.sent`` of a span starting at token ``i``: back to a sentence start (or the Doc's), on to the
+        next one after ``i`` (or the Doc's end)."""
+        k = bisect_right(self.starts, i)
+        return (self.starts[k - 1] if k else 0), (self.starts[k] if k < len(self.starts) else self.size)
+
+    def __getitem__(self, i: int) -> _Sentence:
+        return _Sentence(*self.around(i))
+
+
+class _Sentence:
+    """A sentence's token range, as a token (``.sent``) and as its sentence (``.start``, ``.end``)."""
+
+    __slots__ = ("start", "end")
+
+    def __init__(self, start: int, end: int) -> None:
+        self.start = start
+        self.end = end
+
+    @property
+    def sent(self) -> _Sentence:
+        return self
+
+
 class _Measured:
     """A tokenizer that notes the longest Doc it made (medspaCy's matcher tokenizes every phrase rule with it)."""
 
@@ -91,8 +135,13 @@ class TargetSentenceConText(ConText):
         graph.modifiers = []
         graph.edges = []
         if spans:
-            windows = sorted({(s.sent.start, s.sent.end) for s in spans})
+            sentences = SentenceBounds.of(doc)
+            if sentences is None:
+                windows = sorted({(s.sent.start, s.sent.end) for s in spans})
+            else:
+                windows = sorted({sentences.around(s.start) for s in spans})
             starts = [w[0] for w in windows]
+            scope_source: Any = doc if sentences is None or self.max_scope else sentences
             matcher = self._ConText__matcher  # medspaCy keeps its matcher name-mangled
             matcher._prune = False  # pruned below, keeping rules that match the same tokens
             modifiers: list[ConTextModifier] = []
@@ -100,8 +149,9 @@ class TargetSentenceConText(ConText):
                 k = bisect_right(starts, start) - 1
                 if k < 0 or start >= windows[k][1]:
                     continue  # no target in this modifier's sentence
-                rule = matcher.rule_map[self.nlp.vocab[match_id].text]
-                modifiers.append(ConTextModifier(rule, start, end, doc, max_scope=self.max_scope))
+                rule = matcher.rule_map[self.nlp.vocab.strings[match_id]]
+                # medspaCy sets the scope from the sentence ``doc[start].sent``: looked up, not built as a Span
+                modifiers.append(ConTextModifier(rule, start, end, scope_source, max_scope=self.max_scope))
             if self.max_scope:  # scopes cross sentences: one graph over the note, as medspaCy does
                 graph.modifiers = modifiers
                 graph.update_scopes()
@@ -196,7 +246,7 @@ class TargetSentenceConText(ConText):
         group_starts = [g[0] for g in groups]
         targets_of: list[list[Span]] = [[] for _ in groups]
         for span in spans:
-            targets_of[bisect_right(group_starts, span.sent.start) - 1].append(span)
+            targets_of[bisect_right(group_starts, span.start) - 1].append(span)  # its sentence's group
         modifiers_of: list[list[ConTextModifier]] = [[] for _ in groups]
         for modifier in modifiers:
             modifiers_of[bisect_right(group_starts, modifier.modifier_span[0]) - 1].append(modifier)

@@ -243,12 +243,14 @@ class _Columns(dict[int, list[int]]):
     """A Doc's ``LOWER`` and ``ORTH`` columns (``columns[LOWER]``), with the set of values of each (``present``)."""
 
     present: dict[int, set[int]]
+    runs: dict[tuple[int, frozenset[int]], int]  # the longest run of some words (_plan_length)
 
 
 def token_columns(doc: Doc) -> _Columns:
     """The ``LOWER`` and ``ORTH`` value of every token of ``doc``, read once for all the rules."""
     columns = _Columns({LOWER: doc.to_array(LOWER).tolist(), ORTH: doc.to_array(ORTH).tolist()})
     columns.present = {attr: set(column) for attr, column in columns.items()}
+    columns.runs = {}
     return columns
 
 
@@ -300,14 +302,29 @@ def _token_words(token: Mapping[str, Any]) -> tuple[str, frozenset[str]] | None:
 def _longest_run(column: list[int], words: frozenset[int]) -> int:
     longest = run = 0
     for value in column:
-        run = run + 1 if value in words else 0
-        longest = max(longest, run)
+        if value in words:
+            run += 1
+            if run > longest:
+                longest = run
+        else:
+            run = 0
     return longest
 
 
 def _plan_length(plan: _Plan, columns: dict[int, list[int]]) -> int:
-    """The most tokens a match of a pattern of :func:`length_plan` ``plan`` can take on the Doc of ``columns``."""
-    return sum(step if isinstance(step, int) else _longest_run(columns[step[0]], step[1]) for step in plan)
+    """The most tokens a match of a pattern of :func:`length_plan` ``plan`` can take on the Doc of ``columns``
+    (the longest runs are kept on a :class:`_Columns`, read once per Doc for all the rules)."""
+    runs = columns.runs if isinstance(columns, _Columns) else {}
+    length = 0
+    for step in plan:
+        if isinstance(step, int):
+            length += step
+            continue
+        run = runs.get(step)
+        if run is None:
+            run = runs[step] = _longest_run(columns[step[0]], step[1])
+        length += run
+    return length
 
 
 def _stretches(

@@ -134,3 +134,27 @@ def test_rule_gated_matcher_within_gives_the_whole_docs_matches_inside() -> None
         assert sorted(split.match(doc, columns, within)) == inside, within
     longest = split.longest_match(columns)
     assert longest is not None and max(end - start for _, start, end in whole) <= longest
+
+
+def test_sentence_bounds_are_spacys_sentences(nlp: Language, full_nlp: Language) -> None:
+    """Every token's sentence, looked up, is ``doc[i].sent`` (windowed and whole-note Docs), and a modifier built
+    from the lookup gets medspaCy's scope."""
+    from medspacy.context.context_modifier import ConTextModifier
+
+    from pipelines.target_context import SentenceBounds
+
+    context = full_nlp.get_pipe("qm_context")
+    rules = list(context._ConText__matcher.rule_map.values())
+    directions = {(rule.direction, rule.max_scope is None): rule for rule in rules}
+    for pipeline in (nlp, full_nlp):
+        doc = _run(pipeline, "".join(PARAGRAPHS) * 2)
+        bounds = SentenceBounds.of(doc)
+        assert bounds is not None
+        for i in range(len(doc)):
+            sent = doc[i].sent
+            assert bounds.around(i) == (sent.start, sent.end), i
+            for rule in directions.values():
+                looked_up = ConTextModifier(rule, i, i + 1, bounds)
+                built = ConTextModifier(rule, i, i + 1, doc)
+                assert looked_up.scope_span == built.scope_span
+    assert {"FORWARD", "BACKWARD", "BIDIRECTIONAL"} <= {direction for direction, _ in directions}
