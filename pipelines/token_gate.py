@@ -13,6 +13,7 @@ switches the gate off.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -188,17 +189,45 @@ class RuleGatedMatcher(_MatcherProxy):
             return self.matcher(doclike, *args, **kwargs)
         if not len(doclike):
             return []
-        columns = {LOWER: doclike.to_array(LOWER).tolist(), ORTH: doclike.to_array(ORTH).tolist()}
-        present = {attr: set(column) for attr, column in columns.items()}
-        matches = []
+        return self.match(doclike, token_columns(doclike))
+
+    def match(self, doc: Doc, columns: _Columns, within: list[tuple[int, int]] | None = None) -> list[_Match]:
+        """The matches of every rule on ``doc`` (its :func:`token_columns`), grouped by rule; with ``within``
+        (sorted, disjoint [start, end) token ranges), only those that lie whole inside one of the ranges: the
+        whole Doc's matches inside them, read from their tokens alone (spaCy's ``Matcher`` reads no token
+        outside the span it is given)."""
+        if self.rules is None:
+            found = self.matcher(doc)
+            if within is None:
+                return found
+            return [m for m in found if _inside(within, m[1], m[2])]
+        matches: list[_Match] = []
         for needs, plans, sub in self.rules:
-            stretches = _stretches(needs, plans, columns, present)
+            stretches = _stretches(needs, plans, columns, columns.present, within=within)
             if stretches is None:
-                matches.extend(sub(doclike))
-                continue
+                stretches = [(0, len(doc))] if within is None else within
             for lo, hi in stretches:
-                matches.extend((key, lo + start, lo + end) for key, start, end in sub(doclike[lo:hi]))
+                if lo == 0 and hi == len(doc):
+                    matches.extend(sub(doc))
+                else:
+                    matches.extend((key, lo + start, lo + end) for key, start, end in sub(doc[lo:hi]))
         return matches
+
+    def longest_match(self, columns: _Columns) -> int | None:
+        """The most tokens a match of any rule can take on the Doc of ``columns`` (:func:`length_plan`, a repeated
+        token as long as the Doc's longest run of its words; 0 without token rules); None when one is unbounded
+        or a rule has a callback (whose matches this cannot place)."""
+        if self.rules is None:
+            return None
+        longest = 0
+        for needs, plans, _sub in self.rules:
+            for pattern_needs, plan in zip(needs, plans, strict=True):
+                if not all(not words.isdisjoint(columns.present[attr]) for attr, words in pattern_needs):
+                    continue  # a required word is missing: no match of this pattern
+                if plan is None:
+                    return None
+                longest = max(longest, _plan_length(plan, columns))
+        return longest
 
     def add(self, *args: Any, **kwargs: Any) -> None:
         self.rules = None  # patterns added after the split: the whole matcher
@@ -207,6 +236,31 @@ class RuleGatedMatcher(_MatcherProxy):
 
 _Needs = list[tuple[int, frozenset[int]]]
 _Plan = list[int | tuple[int, frozenset[int]]]
+_Match = tuple[int, int, int]
+
+
+class _Columns(dict[int, list[int]]):
+    """A Doc's ``LOWER`` and ``ORTH`` columns (``columns[LOWER]``), with the set of values of each (``present``)."""
+
+    present: dict[int, set[int]]
+    runs: dict[tuple[int, frozenset[int]], int]  # the longest run of some words (_plan_length)
+
+
+def token_columns(doc: Doc) -> _Columns:
+    """The ``LOWER`` and ``ORTH`` value of every token of ``doc``, read once for all the rules."""
+    columns = _Columns({LOWER: doc.to_array(LOWER).tolist(), ORTH: doc.to_array(ORTH).tolist()})
+    columns.present = {attr: set(column) for attr, column in columns.items()}
+    columns.runs = {}
+    return columns
+
+
+def _inside(ranges: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether token range [start, end) lies whole inside one of ``ranges`` (sorted, disjoint)."""
+    k = bisect.bisect_right(ranges, (start, _AFTER_ANY)) - 1
+    return k >= 0 and end <= ranges[k][1]
+
+
+_AFTER_ANY = 1 << 62  # sorts after every token index
 _FIXED_OPS = (None, "1", "?", "!")  # a token that takes at most one token of the Doc
 _COUNT_OP = re.compile(r"\{(\d*)(,?)(\d*)\}")
 
@@ -248,9 +302,29 @@ def _token_words(token: Mapping[str, Any]) -> tuple[str, frozenset[str]] | None:
 def _longest_run(column: list[int], words: frozenset[int]) -> int:
     longest = run = 0
     for value in column:
-        run = run + 1 if value in words else 0
-        longest = max(longest, run)
+        if value in words:
+            run += 1
+            if run > longest:
+                longest = run
+        else:
+            run = 0
     return longest
+
+
+def _plan_length(plan: _Plan, columns: dict[int, list[int]]) -> int:
+    """The most tokens a match of a pattern of :func:`length_plan` ``plan`` can take on the Doc of ``columns``
+    (the longest runs are kept on a :class:`_Columns`, read once per Doc for all the rules)."""
+    runs = columns.runs if isinstance(columns, _Columns) else {}
+    length = 0
+    for step in plan:
+        if isinstance(step, int):
+            length += step
+            continue
+        run = runs.get(step)
+        if run is None:
+            run = runs[step] = _longest_run(columns[step[0]], step[1])
+        length += run
+    return length
 
 
 def _stretches(
@@ -259,10 +333,12 @@ def _stretches(
     columns: dict[int, list[int]],
     present: dict[int, set[int]],
     pad: int = 0,
+    within: list[tuple[int, int]] | None = None,
 ) -> list[tuple[int, int]] | None:
     """The merged [start, end) token stretches of a Doc that hold every match of some patterns (and ``pad`` tokens
     more after each): empty when no pattern has all its required words, None when one needs the whole Doc (no
-    required word, no length) or the stretches cover it."""
+    required word, no length) or the stretches cover it. ``within`` (sorted, disjoint [start, end) token ranges):
+    only the matches that lie whole inside one of them, each stretch cut to its range (None: all of ``within``)."""
     size = len(columns[LOWER])
     spans: list[tuple[int, int]] = []
     for pattern_needs, plan in zip(needs, plans, strict=True):
@@ -270,13 +346,22 @@ def _stretches(
             continue  # a required word is missing: no match of this pattern
         if plan is None or not pattern_needs:
             return None
-        length = sum(step if isinstance(step, int) else _longest_run(columns[step[0]], step[1]) for step in plan)
+        length = _plan_length(plan, columns)
         attr, words = min(pattern_needs, key=lambda need: sum(map(need[1].__contains__, columns[need[0]])))
-        spans.extend(
-            (max(0, i - length + 1), min(size, i + length + pad))
-            for i, value in enumerate(columns[attr])
-            if value in words
-        )
+        column = columns[attr]
+        if within is None:
+            spans.extend(
+                (max(0, i - length + 1), min(size, i + length + pad))
+                for i, value in enumerate(column)
+                if value in words
+            )
+            continue
+        for lo, hi in within:  # every match inside [lo, hi) holds one of ``words`` inside it too
+            spans.extend(
+                (max(lo, i - length + 1), min(hi, i + length + pad))
+                for i in range(lo, hi)
+                if column[i] in words
+            )
     merged: list[tuple[int, int]] = []
     for lo, hi in sorted(spans):
         if merged and lo <= merged[-1][1]:

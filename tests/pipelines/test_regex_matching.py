@@ -42,6 +42,21 @@ def test_holds_literals_on_ascii_and_other_texts() -> None:
     assert holds_literals(needs, None)  # a text with other characters: every pattern runs
 
 
+def test_holds_literals_by_substring_gives_the_same_answers() -> None:
+    texts = (
+        "colonoscopy last done 03/2019 | due |",
+        "mammogram: none on file; prior screening in the spring",
+        "tobacco - denies. f/u in 3 months, i/v. access",
+        "no history of colon cancer in the family",
+        "",
+    )
+    for pattern in (LAST_DONE, BAR_DUE, ABBREVIATION, DASH_NONE):
+        needs = required_literals(pattern)
+        for text in texts:
+            memo: dict[frozenset[str], bool] = {}
+            assert holds_literals(needs, text, memo, by_substring=True) == holds_literals(needs, text), (pattern, text)
+
+
 def test_same_matches_as_medspacy_with_and_without_the_literals() -> None:
     nlp = spacy.blank("en")
     texts = (
@@ -175,3 +190,29 @@ def test_doc_text_of_a_windowed_doc_is_its_joined_tokens(nlp) -> None:
         doc = nlp.make_doc(text)
         assert doc._.qm_windows is not None  # the default pipeline is windowed
         assert doc_text(doc) == doc.text_with_ws
+
+
+def test_finditer_from_starts_gives_finditers_matches() -> None:
+    from pipelines.regex_matching import finditer_from_starts, start_literals
+
+    recall = re.compile(r"\b(?:recall|repeat|surveillance)\s+(?:from|since|after)\s+(?:19|20)\d\d", re.I)
+    cased = re.compile(r"(?<![A-Z])(?:DNAed|DNA'd|Declined)\b")
+    assert start_literals(LAST_DONE) == frozenset({"last", "prior"})
+    assert start_literals(recall) == frozenset({"recall", "repeat", "surveillance"})
+    assert start_literals(cased) == frozenset({"DNAed", "DNA'd", "Declined"})
+    assert start_literals(BAR_DUE) == frozenset({"|"})  # too short to look for: finditer runs
+    assert start_literals(DASH_NONE) is None  # starts with a character set
+    assert start_literals(ABBREVIATION) is None
+    texts = (
+        "Colonoscopy: LAST 2019, prior done 03/2018; lastly seen in clinic. Last one 2021, PRIOR 7/22.",
+        "Surveillance since 2015 and repeat after 2020; recall from 2031 (surveillancerecall from 2010).",
+        "Eye exam DNAed twice, XDNA'd once, Declined by pt; declined again. Last prior 2001 prior 2002",
+        "",
+    )
+    for pattern in (LAST_DONE, recall, cased, DASH_NONE, ABBREVIATION, BAR_DUE):
+        for text in texts:
+            expected = [(m.span(), m.group()) for m in pattern.finditer(text)]
+            found = [(m.span(), m.group()) for m in finditer_from_starts(pattern, text, text.lower())]
+            assert found == expected, (pattern.pattern, text)
+    assert [m.group() for m in finditer_from_starts(LAST_DONE, texts[0], texts[0].lower())] == [
+        "LAST 2019", "prior done 03/2018", "Last one 2021", "PRIOR 7/22"]
