@@ -224,3 +224,40 @@ def test_a_text_without_any_date_literal_reads_no_pattern() -> None:
     kinds = [kind for (kind, _), held in zip(dates._PATTERNS, passing, strict=True) if held]
     assert dates.find_dates(text) == [] and not re.search(r"\d", text)
     assert set(kinds) <= {"today", "in_month", "weekday"}, kinds  # words such as "in", "at" and "t" are cheap cues
+
+
+PROFILED = (
+    # a young child's note: the household's smoking is the parents'
+    "HPI: 3-year-old boy with a wet cough for a week. Dad smokes outside; mom quit in 2022.\n"
+    "PLAN: Amoxicillin for 7 days. Counseled on second-hand smoke. Flu vaccine given today.\n",
+    # an adolescent: a treatment element of its own
+    "16 y/o female, follow-up of depression. PHQ-A 14 today, was 19 in 01/2026. Continue sertraline 50 mg.\n"
+    "Chlamydia screen sent. Current everyday smoker, 5 cigarettes a day; quit line offered.\n",
+    # an eye clinic: the fundus findings are a retinal exam there
+    "Slit lamp: quiet anterior chamber. IOP 15 OU. Dilated fundus exam: no diabetic retinopathy, macula "
+    "flat. Cup-to-disc 0.3. A1c 7.1% on 04/02/2026 per PCP. Return in one year.\n",
+    # an adult's visit with dated tests and a topic restated
+    "72 yo man. As to colonoscopy, he had a colonoscopy in 2019, normal. Mammogram n/a. BP 142/88, "
+    "repeat 134/82. Pneumovax (2015, 2021). Advance directive: on file, DNR.\n",
+)
+
+
+@pytest.mark.parametrize("mode", ["windowed", "full"])
+def test_evidence_rows_reading_the_note_facts_on_demand_equal_reading_them_first(mode: str) -> None:
+    """The rows read a fact of the note profile only for a mention that needs it, and each mention's sentence once:
+    the same rows as a Doc whose four facts were all read before the rows were built."""
+    nlp = _cached_nlp({"mode": mode})
+    rows = []
+    for text in PROFILED:
+        lazy = nlp(text)
+        rows.append({(r["element"], r["status"], "note.pediatric" in r["modifiers"]) for r in lazy._.qm_evidence})
+        eager = _doc_before(nlp, text, "qm_evidence")
+        facts = (eager._.qm_eye_care, eager._.qm_title_elements, eager._.qm_pediatric, eager._.qm_age_years)
+        eager = nlp.get_pipe("qm_evidence")(eager)
+        assert lazy._.qm_evidence == eager._.qm_evidence, text
+        assert len(lazy.user_data["qm_note_profile"]) < 4, text  # not every fact was needed
+        assert lazy._.qm_evidence, text
+    assert facts == (False, frozenset(), False, 72)
+    assert ("tobacco_use", "family", True) in rows[0]  # the child's note read as one
+    assert ("depression_medication_adolescent", "affirmed", False) in rows[1]  # the adolescent's too
+    assert ("retinal_eye_exam", "affirmed", False) in rows[2]
