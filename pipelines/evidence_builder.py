@@ -135,7 +135,8 @@ class _NoteView:
         self.positions = [(e.start_char, e.end_char, e.label_) for e in self.ents]
         self.text = source_text(doc)  # windowed: the whole text, not only the windows
         self.idx = DocIndex(doc, self.positions, self.text, ents)
-        self.section_starts = [s.title_start for s in (doc._.sections or [])]
+        self.sections = doc._.sections or []
+        self.section_starts = [s.title_start for s in self.sections]
         self.section_ends: dict[int, int] = {}  # section index -> where an indented heading's scope ends
         self.brackets = bracket_pairs(self.text)
         self.bracket_opens = [a for a, _ in self.brackets]
@@ -292,7 +293,7 @@ class EvidenceBuilder:
         categories = [m.category for m in modifiers]
         if meta.get("states_result"):
             categories.append("PAST_EVENT")  # "FIT negative": a result means the test was done
-        section, section_rule = section_of(doc, idx, note.section_starts, ent.start, note.section_ends)
+        section, section_rule = section_of(doc, idx, note.section_starts, ent.start, note.section_ends, note.sections)
         if not self._rule_holds(doc, note, ent, meta, element, section, start, end):
             return None
         if element in HOUSEHOLD_IN_CHILD_NOTES and note.pediatric:
