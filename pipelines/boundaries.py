@@ -9,6 +9,9 @@ window (``pipelines.prefilter``: filler alone) has none of them and is left as i
 
 from __future__ import annotations
 
+from functools import lru_cache
+from itertools import compress
+
 import numpy
 from spacy.attrs import IS_SPACE, ORTH, SENT_START, SPACY
 from spacy.language import Language
@@ -22,6 +25,7 @@ _BULLETS = {"•", "*", "-", "●", "▪", "·", "o"}
 _HEADING_JOINERS = {"&", "/", "AND", "OF", "THE", "FOR", "(", ")", "-"}
 
 
+@lru_cache(maxsize=4096)  # the words before a colon repeat from note to note ("HISTORY", "PLAN", "OF")
 def _is_heading_word(text: str) -> bool:
     """A capitalised word without digits ("PLAN", "HISTORY"); "PHQ-2" or "A1C" are not headings."""
     return (
@@ -35,7 +39,11 @@ class HeadingBoundaries:
     def __init__(self, nlp: Language, name: str = "qm_heading_boundaries", *, min_heading_chars: int = 2):
         self.name = name
         self.min_heading_chars = min_heading_chars
-        self._marks = (":", ":,", ",", *sorted(_BULLETS))  # the tokens besides whitespace that :meth:`predict` reads
+        # the tokens besides whitespace that :meth:`predict` reads (a string's hash is the same in every vocabulary)
+        strings = nlp.vocab.strings
+        self._colons = frozenset({strings.add(":"), strings.add(":,")})
+        self._comma = strings.add(",")
+        self._bullets = frozenset(strings.add(b) for b in _BULLETS)
 
     def __call__(self, doc: Doc) -> Doc:
         if doc._.qm_windows == []:
@@ -68,63 +76,76 @@ class HeadingBoundaries:
             doc.from_array([SENT_START], values)
 
     def predict(self, doc: Doc) -> set[int]:
+        """The tokens that start a sentence: the first word of a new line, a heading in capitals and the text after
+        it, a word after a transcribed line break (".,Next"), a bullet.
+
+        Only whitespace tokens holding a line break, ":", ",", and bullets can mark a start: each kind is found in
+        the token array with ``map`` and ``compress`` (a loop in C), and only those tokens and their neighbours are
+        read as text (a token's own trailing whitespace is one space or none, never a line break)."""
         starts: set[int] = set()
         n = len(doc)
-        # only whitespace tokens and the punctuation below can mark a start: find them in one array pass
-        # (a token's own trailing whitespace is one space or none, never a line break); texts are read
-        # from the array, not from Token objects
         strings = doc.vocab.strings
-        marks = {strings.add(m) for m in self._marks}
-        values = doc.to_array([ORTH, IS_SPACE, SPACY]).tolist()
-        candidates = [i for i, (orth, space, _) in enumerate(values) if space or orth in marks]
-        if not candidates:
-            return starts
-        texts = [strings[orth] for orth, _, _ in values]
-        is_space = [space for _, space, _ in values]
-        trailing = [spacy for _, _, spacy in values]
-        for i in candidates:
-            text = texts[i]
-            # new lines: the next token that is not whitespace starts a sentence
-            if is_space[i] and "\n" in text:
+        values = doc.to_array([ORTH, IS_SPACE, SPACY])
+        orths = values[:, 0].tolist()
+        is_space = values[:, 1].tolist()
+        trailing = values[:, 2].tolist()
+        positions = range(n)
+
+        def text(k: int) -> str:
+            return strings[orths[k]]
+
+        # new lines: the next token that is not whitespace starts a sentence
+        lines = {orth for orth in set(compress(orths, is_space)) if "\n" in strings[orth]}
+        for i in compress(positions, map(lines.__contains__, orths)):
+            j = i + 1
+            while j < n and is_space[j]:
+                j += 1
+            if j < n:
+                starts.add(j)
+        for i in compress(positions, map(self._colons.__contains__, orths)):
+            if i == 0:
+                continue
+            # walk back over the capitalised heading words
+            words = []
+            k = i - 1
+            while k >= 0:
+                word = text(k)
+                if not _is_heading_word(word):
+                    break
+                words.append(word)
+                k -= 1
+            head_start = k + 1
+            if head_start == i:
+                continue
+            # the heading's text: its words and the spaces between them
+            heading_chars = sum(map(len, words)) + sum(trailing[head_start:i]) - trailing[i - 1]
+            if heading_chars >= self.min_heading_chars and words[-1].isupper():
+                prev = text(k) if k >= 0 else None
+                if (
+                    prev is None
+                    or prev in {",", ".", ";", ":"}
+                    or "\n" in prev
+                    or is_space[k]
+                    or prev.endswith((",", "."))
+                ):
+                    starts.add(head_start)
+                # the text after the heading starts a sentence too
                 j = i + 1
-                while j < n and is_space[j]:
+                while j < n and (is_space[j] or orths[j] == self._comma):
                     j += 1
                 if j < n:
                     starts.add(j)
-            if text in (":", ":,") and i > 0:
-                # walk back over the capitalised heading words
-                k = i - 1
-                while k >= 0 and _is_heading_word(texts[k]):
-                    k -= 1
-                head_start = k + 1
-                # the heading's text: its words and the spaces between them
-                heading_chars = sum(len(texts[m]) + trailing[m] for m in range(head_start, i)) - trailing[i - 1]
-                if head_start < i and heading_chars >= self.min_heading_chars and texts[head_start].isupper():
-                    prev = texts[k] if k >= 0 else None
-                    if (
-                        prev is None
-                        or prev in {",", ".", ";", ":"}
-                        or "\n" in prev
-                        or is_space[k]
-                        or prev.endswith((",", "."))
-                    ):
-                        starts.add(head_start)
-                    # the text after the heading starts a sentence too
-                    j = i + 1
-                    while j < n and (is_space[j] or texts[j] == ","):
-                        j += 1
-                    if j < n:
-                        starts.add(j)
+        for i in compress(positions, map(self._comma.__eq__, orths)):
             if (
-                text == ","
-                and i + 1 < n
-                and not trailing[i]
-                and texts[i + 1][:1].isupper()
+                i + 1 < n
                 and i > 0
-                and texts[i - 1] in {".", ":", "?", "!"}
+                and not trailing[i]
+                and text(i + 1)[:1].isupper()
+                and text(i - 1) in {".", ":", "?", "!"}
             ):
                 starts.add(i + 1)  # ".,Next" : a transcribed line break
-            if text in _BULLETS and (i == 0 or "\n" in texts[i - 1] or is_space[i - 1]):
+        for i in compress(positions, map(self._bullets.__contains__, orths)):
+            if i == 0 or is_space[i - 1] or "\n" in text(i - 1):
                 starts.add(i)
         return starts
 

@@ -48,7 +48,8 @@ class DateTagger:
 
     def predict(self, doc: Doc) -> list[DateMention]:
         """Dates of the sentences that hold a target (only those can date evidence)."""
-        if not doc.ents:
+        ents = doc.ents  # a new Span per entity on every read: read once
+        if not ents:
             return []
         order = doc._.qm_date_order or self.date_order
         text = source_text(doc)  # windowed: the whole text (a label's line may run past its window)
@@ -56,7 +57,7 @@ class DateTagger:
             return find_dates(text, order)
         out: list[DateMention] = []
         windows: dict[int, int] = {}  # sentence start -> where its dates may end
-        for e in doc.ents:
+        for e in ents:
             sent = e.sent
             stop = sent.end_char
             if _LABEL_END.match(text, e.end_char):  # a label ending its sentence ("DRS:"): its line holds the answer

@@ -22,7 +22,8 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Literal
 
-from .regex_matching import first_char_form, holds_literals, required_literals
+from .literal_gate import LiteralGate
+from .regex_matching import first_char_form, required_literals
 
 __all__ = ["ADJACENT_ONLY_KINDS", "ANCHOR_REACH", "DATE_ORDERS", "DateMention", "find_dates", "resolve"]
 
@@ -284,6 +285,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 # the literals every match of each pattern holds, read from the pattern (a month name, a digit, "ago", ...)
 _PATTERN_NEEDS = tuple(required_literals(pattern) for _, pattern in _PATTERNS)
+_GATE = (_PATTERN_NEEDS, LiteralGate(_PATTERN_NEEDS))
 # each pattern behind a lookahead of its first characters where that finds the same matches faster
 _SCANS = tuple(first_char_form(pattern) for _, pattern in _PATTERNS)
 
@@ -382,10 +384,9 @@ def find_dates(text: str, date_order: str = "mdy") -> list[DateMention]:
     def free(s: int, e: int) -> bool:
         return all(e <= a or s >= b for a, b in taken)
 
-    lowered = text.lower() if text.isascii() else None
-    memo: dict[frozenset[str], bool] = {}
-    for (kind, _), needs, scan in zip(_PATTERNS, _PATTERN_NEEDS, _SCANS, strict=True):
-        if not holds_literals(needs, lowered, memo):
+    passing = _gate().passing(text.lower() if text.isascii() else None)
+    for (kind, _), held, scan in zip(_PATTERNS, passing, _SCANS, strict=True):
+        if not held:
             continue  # a literal every match of the pattern holds is not in the text: no match to read
         for m in scan.finditer(text):
             s, e = m.span()
@@ -493,6 +494,14 @@ def find_dates(text: str, date_order: str = "mdy") -> list[DateMention]:
                     continue  # the letter's date: taken, so no shorter pattern reads it, but it dates nothing
                 found.append(mention)
     return _anchor(sorted(found, key=lambda d: (d.start, d.end)), text)
+
+
+def _gate() -> LiteralGate:
+    """The gate of ``_PATTERN_NEEDS`` (built again if they were replaced, as a test does to run every pattern)."""
+    global _GATE
+    if _GATE[0] is not _PATTERN_NEEDS:
+        _GATE = (_PATTERN_NEEDS, LiteralGate(_PATTERN_NEEDS))
+    return _GATE[1]
 
 
 # how far back, in one paragraph, "three days later" finds the date it counts from

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Sequence
 from datetime import date
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from spacy.language import Language
@@ -122,27 +124,52 @@ def _glossed_mention(
     return doc[first : last.i + 1]
 
 class _NoteView:
-    """The note-level facts every mention of a Doc is read against, computed once per Doc."""
+    """The note-level facts every mention of a Doc is read against, each computed once per Doc, and those only some
+    mentions need (an eye-care, a child's or an adolescent's note; the labels of a sentence) only when one does."""
 
-    def __init__(self, doc: Doc) -> None:
+    def __init__(self, doc: Doc, ents: Sequence[Span]) -> None:
+        self.doc = doc
         self.note_date: date | None = doc._.qm_note_date
-        eye_care = bool(doc._.qm_eye_care)
-        self.ents = [e for e in doc.ents if e.label_ != IGNORE or (eye_care and _eye_care_element(e))]
+        # the eye-care fact is read for a mention that counts only in an eye-care note ("fundus ... retina intact")
+        self.ents = [e for e in ents if e.label_ != IGNORE or (doc._.qm_eye_care and _eye_care_element(e))]
         self.positions = [(e.start_char, e.end_char, e.label_) for e in self.ents]
         self.text = source_text(doc)  # windowed: the whole text, not only the windows
-        self.idx = DocIndex(doc, self.positions, self.text)
-        self.section_starts = [s.title_start for s in (doc._.sections or [])]
+        self.idx = DocIndex(doc, self.positions, self.text, ents)
+        self.sections = doc._.sections or []
+        self.section_starts = [s.title_start for s in self.sections]
         self.section_ends: dict[int, int] = {}  # section index -> where an indented heading's scope ends
-        self.pediatric = bool(doc._.qm_pediatric)
-        age = doc._.qm_age_years
-        self.adolescent = age is not None and ADOLESCENT_YEARS[0] <= age < ADOLESCENT_YEARS[1]
         self.brackets = bracket_pairs(self.text)
         self.bracket_opens = [a for a, _ in self.brackets]
         self.has_sentences = doc.has_annotation("SENT_START")
-        self.sentence_labels: dict[int, list[str]] = {}
+        self._sents: dict[tuple[int, int], Span] = {}
+
+    def sent(self, ent: Span) -> Span:
+        """``ent.sent``, read once per mention (spaCy walks the tokens to the sentence's edges on every read)."""
+        key = (ent.start, ent.end)
+        sent = self._sents.get(key)
+        if sent is None:
+            sent = self._sents[key] = ent.sent
+        return sent
+
+    @cached_property
+    def pediatric(self) -> bool:
+        """A young child's note (read for the elements that describe the household there)."""
+        return bool(self.doc._.qm_pediatric)
+
+    @cached_property
+    def adolescent(self) -> bool:
+        """A 12-17 year old's note (read for the elements with an adolescent element)."""
+        age = self.doc._.qm_age_years
+        return age is not None and ADOLESCENT_YEARS[0] <= age < ADOLESCENT_YEARS[1]
+
+    @cached_property
+    def sentence_labels(self) -> dict[int, list[str]]:
+        """Sentence start -> the labels of the mentions in it (read for rules that need another element beside)."""
+        labels: dict[int, list[str]] = {}
         if self.has_sentences:
             for e in self.ents:
-                self.sentence_labels.setdefault(e.sent.start, []).append(e.label_)
+                labels.setdefault(self.sent(e).start, []).append(e.label_)
+        return labels
 
 
 class _Read(NamedTuple):
@@ -207,12 +234,13 @@ class EvidenceBuilder:
             return False
         return not self.patterns.heading_affirm_cue.match(text, after.end())
 
-    def _topic_restated(self, doc: Doc, idx: DocIndex, ent: Span, start: int, end: int) -> bool:
+    def _topic_restated(self, note: _NoteView, ent: Span, start: int, end: int) -> bool:
         """Whether a mention only introduces a topic ("As to advanced directives,", "Regarding her
         colonoscopy,") that a later mention of the same element in the sentence states the status of."""
-        if not doc.has_annotation("SENT_START"):
+        if not note.has_sentences:
             return False
-        sent = ent.sent
+        idx = note.idx
+        sent = note.sent(ent)
         if not self.patterns.topic_cue.search(idx.text[max(sent.start_char, start - 40) : start]):
             return False
         if not idx.text[end : end + 3].lstrip(" ").startswith(","):
@@ -227,9 +255,10 @@ class EvidenceBuilder:
         """Every target mention read the same way (:meth:`_read`), its value by its element's parser
         (``pipelines.value_parsers``), its rows built (:meth:`_rows`); then the note-level checks. A note
         without a target has no row: neither its note-level facts nor its text's index are built."""
-        if not doc.ents:
+        ents = doc.ents  # a new Span per entity on every read: read once
+        if not ents:
             return self._note_rows([])
-        note = _NoteView(doc)
+        note = _NoteView(doc, ents)
         rows: list[dict[str, Any]] = []
         for ent in note.ents:
             read = self._read(doc, note, ent)
@@ -264,16 +293,16 @@ class EvidenceBuilder:
         categories = [m.category for m in modifiers]
         if meta.get("states_result"):
             categories.append("PAST_EVENT")  # "FIT negative": a result means the test was done
-        section, section_rule = section_of(doc, idx, note.section_starts, ent.start, note.section_ends)
+        section, section_rule = section_of(doc, idx, note.section_starts, ent.start, note.section_ends, note.sections)
         if not self._rule_holds(doc, note, ent, meta, element, section, start, end):
             return None
-        if note.pediatric and element in HOUSEHOLD_IN_CHILD_NOTES:
+        if element in HOUSEHOLD_IN_CHILD_NOTES and note.pediatric:
             categories = [*categories, "FAMILY"]  # a child's note: the household's habits, the mother's pregnancy
         status, reason = status_of(element, categories, section)
         decision = second_reading(ent, status)  # the status model's reading, where one ran
         if decision.decided_by == "model":
             status, reason = decision.status, None
-        sent = ent.sent if note.has_sentences else doc[:]
+        sent = note.sent(ent) if note.has_sentences else doc[:]
         return _Read(
             Mention(
                 doc=doc, ent=ent, element=element, text=text, start=start, end=end, status=status, reason=reason,
@@ -307,16 +336,16 @@ class EvidenceBuilder:
         ):
             return False  # "normal cytology" is a cervical result only after a cervical screening word on its line
         if meta.get("with_finding") and not self.patterns.retinal_finding.search(
-            text, ent.sent.start_char if note.has_sentences else 0,
-            ent.sent.end_char if note.has_sentences else len(text),
+            text, note.sent(ent).start_char if note.has_sentences else 0,
+            note.sent(ent).end_char if note.has_sentences else len(text),
         ):
             return False  # an eye-care visit without a retinal finding may be a referral or another problem
         if meta.get("not_as_heading") and self._topic_heading(text, start, end):
             return False
-        if self._topic_restated(doc, note.idx, ent, start, end):
+        if self._topic_restated(note, ent, start, end):
             return False  # "As to advanced directives, the patient has no advanced directives"
         if meta.get("same_sentence_as") and note.has_sentences:
-            labels = list(note.sentence_labels.get(ent.sent.start, ()))
+            labels = list(note.sentence_labels.get(note.sent(ent).start, ()))
             labels.remove(element)
             if not set(meta["same_sentence_as"]) & set(labels):
                 return False  # "counseling" counts as cessation counseling only next to a tobacco mention
@@ -335,7 +364,7 @@ class EvidenceBuilder:
         ]
         if m.reason and read.section_rule:
             modifier_ids.append(read.section_rule)
-        if note.pediatric and element in HOUSEHOLD_IN_CHILD_NOTES and status == "family":
+        if element in HOUSEHOLD_IN_CHILD_NOTES and status == "family" and note.pediatric:
             modifier_ids.append("note.pediatric")
 
         extra_values: list[tuple[Any, ...]] = []
@@ -362,6 +391,7 @@ class EvidenceBuilder:
                 past=past,
                 done_by=note_date if status == "affirmed" else None,
                 skip=skip,
+                sent=m.sent,
             )
             resolved = resolve(mention, note_date) if mention else None
             if (
@@ -400,7 +430,7 @@ class EvidenceBuilder:
         }
         if element in PLAN_IS_EVIDENCE and event_date is None and {"PAST_EVENT", "HISTORICAL"} & set(m.categories):
             return []  # "prescribed Wellbutrin in the past" is history, not this visit's follow-up
-        if note.adolescent and element in ADOLESCENT_ELEMENT:
+        if element in ADOLESCENT_ELEMENT and note.adolescent:
             row["element"] = ADOLESCENT_ELEMENT[element]
         rows = [row]
         also = meta.get("also_element")

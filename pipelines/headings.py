@@ -12,6 +12,7 @@ from typing import Any
 
 from medspacy.section_detection import Sectionizer
 from medspacy.section_detection.util import is_start_line
+from spacy.attrs import ORTH
 from spacy.tokens import Doc
 
 __all__ = ["CapitalsOrLineStartSectionizer", "HEADING_AFTER"]
@@ -27,7 +28,16 @@ class CapitalsOrLineStartSectionizer(Sectionizer):
     """medspaCy's ``Sectionizer`` whose start-of-line filter lets headings in capitals through anywhere."""
 
     def filter_start_lines(self, doc: Doc, matches: list[Any]) -> list[Any]:
-        return [m for m in matches if _in_capitals(doc, m[1], m[2]) or self._starts_heading(doc, m[1])]
+        if not matches:
+            return []
+        # the words of a match, read from the token array (``doc[start:end].text`` makes a Span and a Token per word)
+        strings = doc.vocab.strings
+        orths = doc.to_array(ORTH).tolist()
+        return [
+            m
+            for m in matches
+            if _in_capitals("".join([strings[o] for o in orths[m[1] : m[2]]])) or self._starts_heading(doc, m[1])
+        ]
 
     def _starts_heading(self, doc: Doc, start: int) -> bool:
         """Whether the heading at ``start``, with the capitalised and joining words right before it ("Gen Exam:",
@@ -41,7 +51,10 @@ class CapitalsOrLineStartSectionizer(Sectionizer):
         return is_start_line(i, doc, self.newline_pattern)
 
 
-def _in_capitals(doc: Doc, start: int, end: int) -> bool:
-    letters = [c for c in doc[start:end].text if c.isalpha()]
+def _in_capitals(words: str) -> bool:
+    """Whether a heading's words (joined, with or without their spaces) have letters, all of them capitals."""
+    if words.isascii():
+        return words.isupper()  # an ASCII letter is cased: a capital, or not
+    letters = [c for c in words if c.isalpha()]
     return bool(letters) and all(c.isupper() for c in letters)
 

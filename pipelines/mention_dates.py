@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -56,11 +57,14 @@ class DocIndex:
     its length.
     """
 
-    def __init__(self, doc: Doc, positions: list[tuple[int, int, str]], text: str) -> None:
+    def __init__(
+        self, doc: Doc, positions: list[tuple[int, int, str]], text: str, ents: Sequence[Span] | None = None
+    ) -> None:
         self.text = text
         self.positions = positions  # (start, end, label) of the targets that make evidence: sorted, disjoint
         self.position_starts = [p[0] for p in positions]
-        ents = doc.ents
+        if ents is None:  # ``doc.ents``, when the caller has not read it already
+            ents = doc.ents
         self.ent_chars = [(e.start_char, e.end_char) for e in ents]
         self.starts_by_label: dict[str, list[tuple[int, int]]] = {}
         for e in ents:
@@ -103,6 +107,7 @@ def date_for(
     past: bool = False,
     done_by: date | None = None,
     skip: frozenset[tuple[int, int]] = frozenset(),
+    sent: Span | None = None,
 ) -> DateMention | None:
     """The date of a mention: the nearest date expression of its sentence, within
     ``_MAX_DATE_DISTANCE`` characters, that no other mention sits in front of. A date right
@@ -110,8 +115,10 @@ def date_for(
     ``done_by`` (the note date of a done event) rules out later dates ("colonoscopy 2019, repeat
     2029"); a year or month holding the note date yields to "today" in the same sentence
     ("Flu vax 2026 (Fluad) given today"). ``skip`` holds dates that belong to other values; another
-    mention of the same label between keeps a date from it only when ``same_label_between``."""
-    sent = ent.sent if doc.has_annotation("SENT_START") else doc[:]
+    mention of the same label between keeps a date from it only when ``same_label_between``. ``sent``: the
+    mention's sentence (the whole Doc without sentences), when the caller has read it."""
+    if sent is None:
+        sent = ent.sent if doc.has_annotation("SENT_START") else doc[:]
     text = idx.text
     own = (ent.start_char, ent.end_char)
     sent_start, sent_end = sent.start_char, sent.end_char

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from typing import Any
 
 from spacy.tokens import Doc
 
@@ -16,12 +17,19 @@ __all__ = ["section_of"]
 
 
 def section_of(
-    doc: Doc, idx: DocIndex, starts: list[int], token_i: int, ends: dict[int, int] | None = None
+    doc: Doc,
+    idx: DocIndex,
+    starts: list[int],
+    token_i: int,
+    ends: dict[int, int] | None = None,
+    sections: list[Any] | None = None,
 ) -> tuple[str | None, str | None]:
     """The section category and section rule id of token ``token_i`` ((None, None) outside any section): those
     of the last heading before it (``starts``: the headings' first tokens), unless an indented heading's scope
-    (cached per section in ``ends``) or a family history (an unlisted heading since) has ended before it."""
-    sections = doc._.sections or []
+    (cached per section in ``ends``) or a family history (an unlisted heading since) has ended before it.
+    ``sections``: ``doc._.sections``, when the caller has read it."""
+    if sections is None:
+        sections = doc._.sections or []
     k = bisect.bisect_right(starts, token_i) - 1
     if k < 0:
         return None, None

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 
 from engine.elements import load_vocabulary
 
-from .regex_matching import holds_literals, required_literals
+from .literal_gate import LiteralGate
+from .regex_matching import required_literals
 
 __all__ = [
     "ADOLESCENT_YEARS",
@@ -52,6 +53,7 @@ _EYE_CARE_EXAM_CUES = (
 EYE_CARE_MIN_CUES = 3
 # the literals each match of a cue holds, read from the cue itself: a cue whose literals are absent is not searched for
 _EYE_CARE_CUE_NEEDS = tuple(required_literals(cue) for cue in _EYE_CARE_EXAM_CUES)
+_EYE_CARE_GATE = LiteralGate(_EYE_CARE_CUE_NEEDS)
 
 
 def is_eye_care_note(text: str, note_type: str | None, title: str | None = None) -> bool:
@@ -60,10 +62,12 @@ def is_eye_care_note(text: str, note_type: str | None, title: str | None = None)
     pressure, cup-to-disc ratio, posterior segment, fluorescein, macula/drusen, gonioscopy)."""
     if _EYE_CARE_TITLE.search(f"{note_type or ''} {title or ''}"):
         return True
-    lowered = text.lower() if text.isascii() else None
+    passing = _EYE_CARE_GATE.passing(text.lower() if text.isascii() else None)
+    if sum(passing) < EYE_CARE_MIN_CUES:
+        return False  # fewer kinds of cue than it takes can be in the text: none is searched for
     found = 0
-    for needs, cue in zip(_EYE_CARE_CUE_NEEDS, _EYE_CARE_EXAM_CUES, strict=True):
-        if holds_literals(needs, lowered) and cue.search(text):
+    for held, cue in zip(passing, _EYE_CARE_EXAM_CUES, strict=True):
+        if held and cue.search(text):
             found += 1
             if found >= EYE_CARE_MIN_CUES:
                 return True

@@ -5,8 +5,9 @@ documents its procedure), a pediatric note, the patient's stated age. The note's
 note type) come from ``pipelines.extract.make_doc``; ``nlp(text)`` alone profiles a note without any.
 The text read is the whole normalized note (``doc._.qm_source_text`` in windowed mode).
 
-Each fact is computed when it is first read, then kept on the Doc: the evidence rows read them only
-for a note with a target, and most notes of a windowed run have none (nothing to profile for them).
+Each fact is computed when it is first read, then kept on the Doc: the evidence rows read one only for
+a mention that needs it (an element read differently in an eye-care, a child's or an adolescent's note),
+and most notes of a windowed run have no target at all (nothing to profile for them).
 """
 
 from __future__ import annotations

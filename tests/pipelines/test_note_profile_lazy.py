@@ -1,5 +1,5 @@
-"""The note profile is computed when read: a note without a target never pays for it, and a read gives the
-same facts the evidence rows rest on."""
+"""The note profile is computed when read: a note without a target never pays for it, a note with one only for the
+facts its mentions need, and a read gives the same facts the evidence rows rest on."""
 
 from __future__ import annotations
 
@@ -14,10 +14,15 @@ NO_TARGET = (
     "Swelling has gone down with ice and elevation.\n"
     "EXAM: Mild tenderness over the anterior talofibular ligament. Stable drawer test.\n"
 )
-# a target (a screening) in a teenager's note
+# a target (a screening) in a teenager's note: none of its rows needs a fact of the note
 WITH_TARGET = (
     "HPI: 15 yo boy seen for a sports physical.\n"
     "Depression screening: PHQ-9 score 3, negative.\n"
+)
+# a treatment whose element is another one in a 12-17 year old's note: its row reads the stated age
+ADOLESCENT_TREATMENT = (
+    "HPI: 14 yo girl seen for low mood and poor sleep.\n"
+    "PHQ-A score 15. Plan: begin fluoxetine 10 mg daily for depression; recheck in 3 weeks.\n"
 )
 
 
@@ -36,11 +41,15 @@ def test_a_note_without_a_target_is_not_profiled_until_read() -> None:
     assert set(_profiled(doc)) == {"qm_age_years", "qm_pediatric", "qm_eye_care", "qm_title_elements"}
 
 
-def test_the_evidence_rows_read_the_profile_of_a_note_with_a_target() -> None:
+def test_the_evidence_rows_read_only_the_facts_their_mentions_need() -> None:
     for mode in ("windowed", "full"):
-        doc = _cached_nlp({"mode": mode})(WITH_TARGET)
+        nlp = _cached_nlp({"mode": mode})
+        doc = nlp(WITH_TARGET)
         assert doc.ents and doc._.qm_evidence, mode
-        assert _profiled(doc)["qm_age_years"] == 15, mode  # read (and kept) by the evidence rows
+        assert _profiled(doc) == {}, mode  # a screening is the same element at any age, in any note
+        doc = nlp(ADOLESCENT_TREATMENT)
+        assert "depression_medication_adolescent" in {r["element"] for r in doc._.qm_evidence}, mode
+        assert _profiled(doc) == {"qm_age_years": 14}, mode  # read (and kept) by the evidence rows
 
 
 def test_a_set_fact_wins_and_a_doc_without_the_component_keeps_the_defaults() -> None:
