@@ -367,8 +367,7 @@ class _Builder:
                     outcomes: Mapping[str, Sequence[MeasureOutcome]]) -> dict[str, Any] | None:
         sections, issues, used_reports = [], [], []
         for measure_id in sorted(outcomes):
-            counted = [o for o in outcomes[measure_id] if o.populations.denom and not o.populations.denex
-                       and not (o.populations.denexcep and not o.populations.numer)]
+            counted = [o for o in outcomes[measure_id] if _in_gap_bundle(o)]
             if not counted:
                 continue
             report = reports[measure_id]
@@ -558,8 +557,7 @@ class _Lines:
         lines = [text for _, text, _ in reports.values()]
         sections, issues, used = [], [], []
         for measure_id in sorted(measures):
-            counted = [o for o in measures[measure_id] if o.populations.denom and not o.populations.denex
-                       and not (o.populations.denexcep and not o.populations.numer)]
+            counted = [o for o in measures[measure_id] if _in_gap_bundle(o)]
             if not counted:
                 continue
             report_id = reports[measure_id][0]
@@ -663,6 +661,13 @@ def _write_ndjson(path: Path, resources: Iterable[dict[str, Any]]) -> None:
     with path.open("w", encoding="utf-8", newline="\n") as fh:
         for res in resources:
             fh.write(json.dumps(res, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+def _in_gap_bundle(o: MeasureOutcome) -> bool:
+    """An outcome the gaps Bundle reports: in the denominator, not excluded, and not an exception
+    left outside the numerator."""
+    p = o.populations
+    return bool(p.denom and not p.denex and not (p.denexcep and not p.numer))
 
 
 def _evaluated_ids(o: MeasureOutcome) -> tuple[tuple[str, str, Sequence[str]], ...]:
