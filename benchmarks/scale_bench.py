@@ -19,8 +19,9 @@ and files), Ray's daemons; on a shared machine they are steadier than wall times
 
 ``--extract-reference`` also times ``qae extract --workers W`` on the same corpus, with the same Ray
 setting (a local Ray unless RAY_ADDRESS says otherwise; with one worker ``qae extract`` runs without
-Ray), after each ``qae run``: the extraction benchmark's rate for the same number of workers. It prints that rate and the ratio of the end-to-end
-rate to it; issue 13's target is a ratio of at least 0.80 (the job adds little on top of extraction).
+Ray), after each ``qae run``: the extraction benchmark's rate for the same number of workers. It prints
+that rate and the ratio of the end-to-end rate to it; issue 13's target is a ratio of at least 0.80 (the
+job adds little on top of extraction).
 Both wall times are taken on the same machine within a minute, so a load from others weighs on both.
 
 Memory is sampled every half second from /proc (VmHWM, the peak resident set, of the driver and of
