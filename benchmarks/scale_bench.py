@@ -11,11 +11,18 @@ first note. K=1 (the default) gives every note its own patient.
 
     .venv/bin/python benchmarks/scale_bench.py --notes 10000 [--workers 1 2] [--shards 4]
         [--notes-per-patient 1] [--measures all] [--reports csv] [--config job.yaml] [--kill-at 0.5]
-        [--work /tmp/qae-scale] [--keep] [--rss-log F]
+        [--work /tmp/qae-scale] [--keep] [--rss-log F] [--extract-reference]
 
 CPU seconds are summed over the process tree (user + system, sampled from /proc with the memory), by
 kind: the pipeline actors (extraction), the driver, Ray's task workers (index, measures, report material
 and files), Ray's daemons; on a shared machine they are steadier than wall times.
+
+``--extract-reference`` also times ``qae extract --workers W`` on the same corpus, with the same Ray
+setting (a local Ray unless RAY_ADDRESS says otherwise; with one worker ``qae extract`` runs without
+Ray), after each ``qae run``: the extraction benchmark's rate for the same number of workers. It prints
+that rate and the ratio of the end-to-end rate to it; issue 13's target is a ratio of at least 0.80 (the
+job adds little on top of extraction).
+Both wall times are taken on the same machine within a minute, so a load from others weighs on both.
 
 Memory is sampled every half second from /proc (VmHWM, the peak resident set, of the driver and of
 every process it starts: Ray's pipeline actors, tasks and daemons). Disk written is the size of the
@@ -189,9 +196,24 @@ def _rss(pid: int) -> int:
 
 def run_job(notes: Path, patients: Path, out: Path, workers: int, measures: str,
             reports: str | None = None, rss_log: Path | None = None, config: Path | None = None) -> dict[str, Any]:
+    cmd = _job_command(notes, patients, out, workers, measures, reports, config)
+    r = _sampled(cmd, out, rss_log)
+    r["manifest"] = json.loads((out / "manifest.json").read_text())
+    return r
+
+
+def run_extract_reference(notes: Path, out: Path, workers: int) -> dict[str, Any]:
+    """``qae extract --notes NOTES --out OUT --workers W``, sampled as ``qae run`` is: the extraction
+    benchmark the end-to-end rate is compared with (the same Ray setting: the environment's)."""
+    cmd = [sys.executable, "-m", "qae.cli", "extract", "--notes", str(notes), "--out", str(out),
+           "--workers", str(workers)]
+    return _sampled(cmd, out, None)
+
+
+def _sampled(cmd: list[str], out: Path, rss_log: Path | None) -> dict[str, Any]:
+    """Run ``cmd`` and sample its process tree every half second: wall, peak RSS, CPU, bytes written."""
     env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "QAE_PROGRESS": "plain",
            "QAE_PROGRESS_SECONDS": "30"}
-    cmd = _job_command(notes, patients, out, workers, measures, reports, config)
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peaks: dict[int, tuple[str, int]] = {}
@@ -226,11 +248,11 @@ def run_job(notes: Path, patients: Path, out: Path, workers: int, measures: str,
         log.close()
     stderr = proc.stderr.read() if proc.stderr else ""
     if proc.returncode != 0:
-        raise SystemExit(f"qae run failed ({proc.returncode}):\n{stderr[-3000:]}")
-    manifest = json.loads((out / "manifest.json").read_text())
+        raise SystemExit(f"{' '.join(cmd[2:4])} failed ({proc.returncode}):\n{stderr[-3000:]}")
     by_kind: dict[str, list[int]] = {}
     anon_kind: dict[str, list[int]] = {}
     cpu_kind: dict[str, float] = {}
+    cpu_label: dict[str, float] = {}  # the same by process label (daemons and helper actors one by one)
     for pid, (cmdline, rss) in peaks.items():
         by_kind.setdefault(_label(cmdline), []).append(rss)
         anon_kind.setdefault(_label(cmdline), []).append(anon.get(pid, 0))
@@ -239,7 +261,8 @@ def run_job(notes: Path, patients: Path, out: Path, workers: int, measures: str,
         kind = label if label in ("driver", "NotePipeline") else "tasks" if label.startswith("ray::") or label in (
             "measure_partition", "ReadNoteChunks") else "Ray daemons and others"
         cpu_kind[kind] = cpu_kind.get(kind, 0.0) + seconds
-    return {"wall": wall, "manifest": manifest, "peaks": by_kind, "anon": anon_kind, "cpu": cpu_kind,
+        cpu_label[label] = cpu_label.get(label, 0.0) + seconds
+    return {"wall": wall, "peaks": by_kind, "anon": anon_kind, "cpu": cpu_kind, "cpu_by_label": cpu_label,
             "written": sum(written.values()),
             "out_bytes": _du(out), "peak_out": max(peak_out, _du(out)), "stderr": stderr}
 
@@ -301,6 +324,9 @@ def main() -> None:
                         help="write the driver's resident set (MiB) every half second to this file (seconds, MiB)")
     parser.add_argument("--kill-at", type=float, default=None,
                         help="also kill -9 the driver when this fraction of chunks is done, then resume")
+    parser.add_argument("--extract-reference", action="store_true",
+                        help="also time `qae extract --workers W` on the same corpus (same Ray setting) and print "
+                             "its notes/s and the ratio of the end-to-end rate to it (issue 13's target: >= 0.80)")
     parser.add_argument("--source-notes", type=Path, default=SHARED / "notes.jsonl")
     parser.add_argument("--source-patients", type=Path, default=SHARED / "patients.csv")
     args = parser.parse_args()
@@ -335,6 +361,8 @@ def main() -> None:
                   f"{cpu.get('tasks', 0):.0f} s, Ray daemons and others {cpu.get('Ray daemons and others', 0):.0f} s "
                   f"(all / extraction: {total / max(extraction, 1e-9):.2f}; load average "
                   f"{os.getloadavg()[0]:.1f} at the end)")
+            print("  CPU by process: " + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(
+                r["cpu_by_label"].items(), key=lambda kv: -kv[1]) if v >= 0.05))
             driver = max(r["peaks"].get("driver", [0]))
             print(f"  peak RSS: driver {_mib(driver)}; pipeline workers "
                   + ", ".join(_mib(x) for x in sorted(r["peaks"].get("NotePipeline", []), reverse=True)[:workers * 2])
@@ -345,6 +373,18 @@ def main() -> None:
             print("  other processes (max each): " + ", ".join(f"{k} {_mib(v)}" for k, v in sorted(others.items())))
             print(f"  disk: output folder {_mib(r['out_bytes'])} (peak {_mib(r['peak_out'])} with its work area); "
                   f"written by the process tree {_mib(r['written'])}", flush=True)
+            if args.extract_reference:
+                ref_out = work / f"extract-{workers}"
+                if ref_out.exists():
+                    shutil.rmtree(ref_out)
+                x = run_extract_reference(notes, ref_out, workers)
+                e2e_rate, ref_rate = args.notes / r["wall"], args.notes / x["wall"]
+                xcpu = x["cpu"]
+                print(f"  extraction reference (qae extract --workers {workers}, same corpus): {x['wall']:.0f} s = "
+                      f"{ref_rate:.1f} notes/s; CPU {sum(xcpu.values()):.0f} s (pipeline actors "
+                      f"{xcpu.get('NotePipeline', 0):.0f} s, driver {xcpu.get('driver', 0):.0f} s); "
+                      f"end to end / extraction rate: {e2e_rate / ref_rate:.2f} (target: >= 0.80; load average "
+                      f"{os.getloadavg()[0]:.1f} at the end)", flush=True)
             if args.kill_at is not None:
                 k = kill_and_resume(notes, patients, work / f"out-{workers}-killed", workers, args.measures,
                                     m["run"]["chunks"], args.kill_at, args.reports, args.config)

@@ -250,8 +250,7 @@ def run_job(config: JobConfig, *, use_ray: bool = True, restart: bool = False,
     try:
         with progress or JobProgress(mode="off") as shown:
             job = _Run(config, folder, use_ray, shown)
-            job.prepare(restart)
-            job.index()
+            job.prepare(restart)  # the index too
             job.extract()
             job.measure()
             return job.publish()
@@ -290,15 +289,17 @@ class _Run:
     def __init__(self, config: JobConfig, folder: RunFolder, use_ray: bool, progress: JobProgress) -> None:
         self.config, self.folder, self.use_ray, self.progress = config, folder, use_ray, progress
         self.timings: dict[str, float] = {}
+        self.spans: dict[str, tuple[float, float]] = {}  # stage -> (start, end), seconds since t0
         self.t0 = time.perf_counter()
 
     def _timed(self, name: str, since: float) -> None:
-        self.timings[name] = time.perf_counter() - since
+        now = time.perf_counter()
+        self.timings[name] = now - since
+        self.spans[name] = (since - self.t0, now - self.t0)
 
     # ---------------------------------------------------------------- inputs, key, Ray
     def prepare(self, restart: bool) -> None:
         from engine.spec import MeasurementPeriod, load_specs, resolve_measures
-        from qae.partitions import Partitioning
 
         config = self.config
         inputs = config.inputs
@@ -326,7 +327,34 @@ class _Run:
         }
         self.resumed, self.info = self.folder.begin(key, restart=restart)
         self.records = [_compact(r) if r.get("stage") == "extract" else r for r in self.folder.checkpoint()]
+        self.cluster: dict[str, Any] | None = None
+        if not self.use_ray:
+            self._read_inputs()
+            self.index()
+            return
+        # Ray starts (seconds of waiting for its processes) while this process reads the small inputs and,
+        # when it runs here, indexes the notes on a thread: neither depends on the other, and ray.init
+        # stays on the main thread (it sets the SIGTERM handler there). The index of a large input runs
+        # on Ray, after it.
+        from concurrent.futures import ThreadPoolExecutor
 
+        def inputs_then_index() -> None:
+            self._read_inputs()
+            if not self._index_on_ray():
+                self.index()
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="qae-inputs") as pool:
+            reading = pool.submit(inputs_then_index)
+            try:
+                self._start_ray()
+            finally:
+                reading.result()  # its error first: the inputs' one-line errors come before Ray's
+        self.index()  # on Ray (large inputs), or nothing left to do
+
+    def _read_inputs(self) -> None:
+        from qae.partitions import Partitioning
+
+        config, sharding = self.config, self.config.sharding
         # patients, events, encounters: validated into the store, then one shard per partition
         store = InputStore(self.folder.work / "inputs.sqlite")
         try:
@@ -351,32 +379,41 @@ class _Run:
             (self.folder.work / "inputs.sqlite").unlink(missing_ok=True)
         self.patient_count = sum(self.patients_per_part.values())
         self._timed("read", self.t0)
-        self.cluster: dict[str, Any] | None = None
-        if self.use_ray:
-            import ray
 
-            from pipelines.batch import start_ray
+    def _start_ray(self) -> None:
+        import ray
 
-            r = config.ray
-            start_ray(r.address, r.num_cpus)
-            self.cluster = {"address": r.address, "actors": r.actors,
-                            "nodes": sum(1 for n in ray.nodes() if n.get("Alive")),
-                            "cpus": int(ray.cluster_resources().get("CPU", 0))}
-            if self.chunks and self.cluster["cpus"] < r.actors:
-                where = f"the cluster at {r.address}" if r.address else "the local Ray (ray.num_cpus)"
-                raise ConfigError(f"ray.actors is {r.actors} but {where} has {self.cluster['cpus']} CPU(s): each "
-                                  "pipeline actor needs one; lower ray.actors or add CPUs")
+        from pipelines.batch import start_ray
+
+        r = self.config.ray
+        t = time.perf_counter()
+        start_ray(r.address, r.num_cpus)
+        self.spans["ray_init"] = (t - self.t0, time.perf_counter() - self.t0)
+        self.cluster = {"address": r.address, "actors": r.actors,
+                        "nodes": sum(1 for n in ray.nodes() if n.get("Alive")),
+                        "cpus": int(ray.cluster_resources().get("CPU", 0))}
+        if self.chunks and self.cluster["cpus"] < r.actors:
+            where = f"the cluster at {r.address}" if r.address else "the local Ray (ray.num_cpus)"
+            raise ConfigError(f"ray.actors is {r.actors} but {where} has {self.cluster['cpus']} CPU(s): each "
+                              "pipeline actor needs one; lower ray.actors or add CPUs")
 
     # ---------------------------------------------------------------- index
+    def _index_on_ray(self) -> bool:
+        return self.use_ray and sum(p.bytes for p in self.plans) >= INDEX_ON_RAY_BYTES
+
     def index(self) -> None:
+        """The note index (qae.stream.index_notes), once: read back from the work area when a session
+        before this one, or this session's input thread, made it."""
         from qae.stream import NoteIndex, index_notes
 
+        if hasattr(self, "note_index"):
+            return
         t = time.perf_counter()
         path = self.folder.work / "index.json"
         if path.is_file():
             self.note_index = NoteIndex.from_json(json.loads(path.read_text(encoding="utf-8")))
         else:
-            on_ray = self.use_ray and sum(p.bytes for p in self.plans) >= INDEX_ON_RAY_BYTES
+            on_ray = self._index_on_ray()
             if self.chunks:
                 stage = self.progress.stage("index", 0, "notes")  # total unknown until indexed
                 self.note_index = index_notes(self.chunks, "ray" if on_ray else "local", on_progress=stage.advance,
@@ -546,7 +583,25 @@ class _Run:
         _write_manifest(final, manifest)
         folder.publish({**{rel: v["sha256"] for rel, v in manifest["files"].items()}, "manifest.json": ""},
                        self.info.get("previous_files", []))
+        _dump_timeline(self.use_ray, self.t0, self.spans)
         return JobResult(folder.out, manifest, summary)
+
+
+def _dump_timeline(use_ray: bool, t0: float, spans: dict[str, tuple[float, float]]) -> None:
+    """With ``QAE_RAY_TIMELINE=FILE`` (a benchmark aid): Ray's timeline of this run's tasks and actor calls
+    (``ray.timeline``, Chrome trace format) in FILE, plus the driver's stages (``spans``: seconds since
+    ``t0``, a ``time.perf_counter`` value) as complete events on a ``driver`` row. Holds no note text."""
+    path = os.environ.get("QAE_RAY_TIMELINE")
+    if not path or not use_ray:
+        return
+    import ray
+
+    events = ray.timeline()
+    start_us = (time.time() - (time.perf_counter() - t0)) * 1e6
+    for name, (begin, end) in spans.items():
+        events.append({"name": name, "cat": "driver", "ph": "X", "pid": "driver", "tid": "stages",
+                       "ts": start_us + begin * 1e6, "dur": (end - begin) * 1e6})
+    Path(path).write_text(json.dumps(events) + "\n", encoding="utf-8")
 
 
 def _digests(files: dict[str, Path], threads: int = 4) -> dict[str, str]:

@@ -90,7 +90,7 @@ def job(tmp_path_factory: pytest.TempPathFactory, syn: Any) -> dict[str, Path]:
     result = CliRunner().invoke(app, ["run", "--config", str(d / "job.yaml"), "--no-ray", "--progress", "off",
                                       "--out", str(d / "reference")])
     assert result.exit_code == 0, result.output
-    return {"dir": d, "config": d / "job.yaml", "reference": d / "reference"}
+    return {"dir": d, "config": d / "job.yaml", "reference": d / "reference", "notes": d / "notes.jsonl"}
 
 
 def _reports(out: Path) -> dict[str, bytes]:
@@ -136,14 +136,26 @@ def test_driver_killed_with_sigkill_resumes_to_the_same_bytes(job: dict[str, Pat
     done_before = _checkpointed(out)
     assert 2 <= done_before and not (out / "manifest.json").exists()
 
+    timeline = job["dir"] / "timeline.json"
     resumed = subprocess.run([sys.executable, "-m", "qae.cli", "run", "--config", str(job["config"]), "--out",
-                              str(out)], cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=300)
+                              str(out)], cwd=ROOT, env={**_env(), "QAE_RAY_TIMELINE": str(timeline)},
+                             capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     run = json.loads((out / "manifest.json").read_text())["run"]
     assert run["resumed"] and run["chunks_done_before"] >= done_before
     assert run["notes_extracted_this_session"] < 120
     assert "[extract] done: 120/120 notes" in resumed.stderr
     assert _reports(out) == _reports(job["reference"])
+
+    # the benchmark aid: Ray's timeline plus the driver's stages; the small inputs and the index are read
+    # on a thread while Ray starts (the index of this session: the one the killed session saved)
+    text = timeline.read_text(encoding="utf-8")
+    stages = {e["name"]: (e["ts"], e["ts"] + e["dur"]) for e in json.loads(text) if e.get("pid") == "driver"}
+    assert {"read", "ray_init", "index", "extract", "measures", "reports", "total"} <= set(stages)
+    assert stages["index"][0] < stages["ray_init"][1] <= stages["extract"][0]
+    assert stages["index"][1] <= stages["extract"][0] < stages["measures"][0] < stages["reports"][0]
+    notes = [json.loads(line) for line in job["notes"].read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert not any(n["text"][:40] in text for n in notes)  # never note text
 
 
 CLUSTER_SCRIPT = """
