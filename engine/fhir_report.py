@@ -102,6 +102,11 @@ def resource_id(*parts: str) -> str:
     raw = "-".join(parts)
     if _ID_OK.match(raw):
         return raw
+    return _hashed_id(raw)
+
+
+def _hashed_id(raw: str) -> str:
+    """:func:`resource_id` of ``raw`` when it is not a valid id as it is."""
     digest = hashlib.sha1(raw.encode("utf-8")).hexdigest()[:10]
     safe = _ID_BAD.sub("-", raw).strip("-.")[: 64 - 11]
     return f"{safe}-{digest}" if safe else digest
@@ -467,7 +472,24 @@ def _fill(pieces: Sequence[str], values: Sequence[str]) -> str:
 
 def _rid(raw: str) -> str:
     """``resource_id(raw)`` (the same as ``resource_id(*parts)`` of parts joined by ``-``), uncached."""
-    return raw if _ID_OK.match(raw) else resource_id(raw)
+    return raw if _ID_OK.match(raw) else _hashed_id(raw)
+
+
+class _Report:
+    """What a MeasureReport's text is made of for one (measure, version, inverse, the groups, population
+    flags and whether they have evidence of a patient's outcomes of it): its number (in the order first
+    seen), whether it is written (the initial population holds the patient), the texts around its id,
+    subject and reporter (its groups included), the positions of the outcomes its gaps Bundle reports,
+    whether an outcome has evidence ids."""
+
+    __slots__ = ("a", "b", "c", "d", "evidence", "gaps", "index", "measure_id", "reported", "sig")
+
+    def __init__(self, index: int, measure_id: str, sig: tuple[Any, ...]) -> None:
+        self.index, self.measure_id, self.sig = index, measure_id, sig
+        self.reported = any(s[1] for s in sig)
+        self.evidence = any(s[7] for s in sig)
+        self.a = self.b = self.c = self.d = ""
+        self.gaps: tuple[int, ...] = ()
 
 
 class _Lines:
@@ -483,7 +505,7 @@ class _Lines:
 
     def __init__(self, b: _Builder) -> None:
         self.b = b
-        self._reports: dict[tuple[Any, ...], tuple[str, str, str, str, tuple[int, ...]]] = {}
+        self._reports: dict[tuple[Any, ...], _Report] = {}
         self._groups: dict[tuple[str, str, tuple[int, ...]], str] = {}
         self._evaluated: dict[tuple[str, str, str], tuple[str, str, str] | None] = {}
         self._issues: dict[tuple[Any, ...], tuple[str, str, str, str]] = {}
@@ -504,20 +526,22 @@ class _Lines:
             "Composition", "MeasureReport", "DetectedIssue", "Patient", "Organization")}
 
     def _report(self, measure_id: str, first: MeasureOutcome, sig: tuple[Any, ...],
-                outcomes: Sequence[MeasureOutcome]) -> tuple[str, str, str, str, tuple[int, ...]]:
-        """The pieces of a report's text around its id, subject and reporter, its groups included, and the
-        positions of the outcomes its gaps Bundle reports (``sig``: the outcomes' groups and flags)."""
+                outcomes: Sequence[MeasureOutcome]) -> _Report:
+        """The :class:`_Report` of a patient's ``outcomes`` of a measure (``sig``: their groups, population
+        flags and whether they have evidence ids, :meth:`patient_lines`)."""
         key = (measure_id, first.measure_version, first.inverse, sig)
         found = self._reports.get(key)
         if found is None:
-            b = self.b
-            ns = SimpleNamespace(measure_version=first.measure_version, inverse=first.inverse, patient_id="x")
-            report = b._report_head(_hole("rid"), "individual", measure_id, ns, _hole("org"))
-            report["subject"] = {"reference": f"Patient/{_hole('pid')}"}
-            a, b_, c, d = _pieces(report, ("rid", "pid", "org"), open_end=True)
-            groups = ",".join(self._group(measure_id, g, counts) for g, counts in _group_counts(outcomes).items())
-            gaps = tuple(i for i, o in enumerate(outcomes) if _in_gap_bundle(o))
-            found = self._reports[key] = (a, b_, c, d + ',"group":[' + groups + "]", gaps)
+            found = self._reports[key] = _Report(len(self._reports), measure_id, sig)
+            if found.reported:
+                b = self.b
+                ns = SimpleNamespace(measure_version=first.measure_version, inverse=first.inverse, patient_id="x")
+                report = b._report_head(_hole("rid"), "individual", measure_id, ns, _hole("org"))
+                report["subject"] = {"reference": f"Patient/{_hole('pid')}"}
+                found.a, found.b, found.c, d = _pieces(report, ("rid", "pid", "org"), open_end=True)
+                groups = ",".join(self._group(measure_id, g, counts) for g, counts in _group_counts(outcomes).items())
+                found.d = d + ',"group":[' + groups + "]"
+                found.gaps = tuple(i for i, o in enumerate(outcomes) if _in_gap_bundle(o))
         return found
 
     def _group(self, measure_id: str, group_id: str, counts: dict[str, int]) -> str:
@@ -625,11 +649,13 @@ class _Lines:
                       counts: dict[tuple[Any, ...], list[Any]] | None = None) -> tuple[list[str], str | None]:
         """The lines of a patient's individual MeasureReports (``outcomes``: all the patient's, in measure,
         group and episode order; a report per measure whose initial population holds the patient) and of
-        the gaps Bundle (None: none). ``counts``: (measure, clinic, groups and flags of the outcomes) ->
-        [first outcome, patients] is added to (every measure of the patient, for the summary reports)."""
+        the gaps Bundle (None: none). ``counts`` is added to, for every measure of the patient (the summary
+        reports): (:class:`_Report` number, clinic) -> [first outcome, patients, measure, the outcomes' groups,
+        population flags and whether they have evidence ids]."""
         b = self.b
         clinic = b.clinic(patient_id)
         pid = _rid(patient_id)
+        rid_of = _rid if pid == patient_id else _hashed_id  # an id made of an invalid one is invalid
         org = b.org_id(clinic)
         lines: list[str] = []
         sections: list[str] = []
@@ -637,24 +663,25 @@ class _Lines:
         used: list[tuple[str, str, list[tuple[str, str, str]]]] = []
         for measure_id, group in itertools.groupby(outcomes, _MEASURE_ID):
             os = list(group)
-            sig = tuple([(o.group, (f := o.populations).ipp, f.denom, f.denex, f.denexcep, f.numer, f.numex)
-                         for o in os])
+            sig = tuple([(o.group, (f := o.populations).ipp, f.denom, f.denex, f.denexcep, f.numer, f.numex,
+                          bool(o.numer_evidence_ids or o.denex_evidence_ids or o.denexcep_evidence_ids
+                               or o.gap_evidence_ids)) for o in os])
             first = os[0]
+            report = self._report(measure_id, first, sig, os)
             if counts is not None:
-                key = (measure_id, clinic, sig)
+                key = (report.index, clinic)
                 seen = counts.get(key)
                 if seen is None:
-                    counts[key] = [first, 1]
+                    counts[key] = [first, 1, measure_id, sig]
                 else:
                     seen[1] += 1
-            if not any(s[1] for s in sig):
+            if not report.reported:
                 continue
-            a, b_, c, d, gaps = self._report(measure_id, first, sig, os)
-            rid = _rid(f"{patient_id}-{measure_id}")
-            text = "".join((a, rid, b_, pid, c, org, d))
+            gaps = report.gaps
+            rid = rid_of(f"{patient_id}-{measure_id}")
+            text = "".join((report.a, rid, report.b, pid, report.c, org, report.d))
             targets: list[tuple[str, str, str]] = []
-            if any(o.numer_evidence_ids or o.denex_evidence_ids or o.denexcep_evidence_ids or o.gap_evidence_ids
-                   for o in os):
+            if report.evidence:
                 evaluated, targets = self._evaluated_resources(os)
                 if evaluated:
                     text += ',"evaluatedResource":[' + ",".join(evaluated) + "]"
@@ -665,7 +692,7 @@ class _Lines:
             found = []
             for i in gaps:
                 o = os[i]
-                iid = _rid(f"gap-{patient_id}-{measure_id}-{o.group}-{o.episode}" if o.episode
+                iid = rid_of(f"gap-{patient_id}-{measure_id}-{o.group}-{o.episode}" if o.episode
                            else f"gap-{patient_id}-{measure_id}-{o.group}")
                 found.append(iid)
                 issues += (self._urls["DetectedIssue"], iid, '","resource":', self._issue(o, iid, pid, rid), "},")
@@ -679,9 +706,9 @@ class _Lines:
             used.append((rid, text, targets))
         if not sections:
             return lines, None
-        gid = _rid(f"gaps-{patient_id}")
+        gid = rid_of(f"gaps-{patient_id}")
         comp = self._composition
-        parts = [_fill(self._bundle, (_rid(f"gaps-bundle-{patient_id}"), b.bundle_uuid(patient_id))),
+        parts = [_fill(self._bundle, (rid_of(f"gaps-bundle-{patient_id}"), b.bundle_uuid(patient_id))),
                  ',"entry":[', self._urls["Composition"], gid, '","resource":',
                  _fill(comp, (gid, pid, org, _enc(f"Care gaps report for patient {patient_id}"), org)),
                  ',"section":[', ",".join(sections), "]}},"]
@@ -881,17 +908,17 @@ def fhir_material(run: RunData) -> Material:
         if bundle is not None:
             material.add_encoded("fhir_bundle", [patient_id, n], bundle)
     # counts per group (groups in the order they first appear, in patient order), with the first outcome's
-    # version and inverse: ``counts`` holds each (measure, clinic, groups and flags) in the order it first
-    # appeared, with its first outcome and how many patients have it
+    # version and inverse: ``counts`` holds each (report kind, clinic) in the order it first appeared, with
+    # its first outcome, how many patients have it, its measure and its outcomes' groups and flags
     per_measure_clinic: dict[tuple[str, str], tuple[MeasureOutcome, dict[str, dict[str, int]]]] = {}
     per_measure: dict[str, tuple[MeasureOutcome, dict[str, dict[str, int]]]] = {}
-    for (measure_id, clinic, sig), (first, times) in counts.items():
+    for (_, clinic), (first, times, measure_id, sig) in counts.items():
         for table, key in ((per_measure_clinic, (measure_id, clinic)), (per_measure, measure_id)):
             found = table.get(key)
             if found is None:
                 found = table[key] = (first, {})
             groups = found[1]
-            for group, *flags in sig:
+            for group, *flags, _evidence in sig:
                 acc = groups.get(group)
                 if acc is None:
                     acc = groups[group] = dict.fromkeys(_POPULATION_NAMES, 0)
