@@ -4,8 +4,8 @@ run: every report and Bundle line equal to the dicts :class:`_Builder` builds, e
 patient ids kept as they are and ids that need a hash (a tilde, a slash, a space, a non-ASCII letter, over
 64 characters), patients with and without a name, an MRN, a provider or a clinic, a patient missing from
 the patients file, outcomes given out of order, multi-group measures, episodes, inverse measures, every
-population combination the calculator makes, and quoted spans with quotes, backslashes, tabs, line breaks
-and non-ASCII text."""
+population combination the calculator makes, a measure version that differs for the first patient, and
+quoted spans with quotes, backslashes, tabs, line breaks and non-ASCII text."""
 
 from __future__ import annotations
 
@@ -102,7 +102,8 @@ def _varied_run(seed: int = 7) -> RunData:
                     unknown = ("note~9-9:1-2:gone",) if rng.random() < 0.1 else ()
                     outcomes.append(MeasureOutcome(
                         patient_id=pid, measure_id=measure_id, group=group.id, populations=flags,
-                        measure_version=spec.version, measure_title=spec.title, inverse=spec.inverse,
+                        measure_version=spec.version + ("-draft" if n == 4 and measure_id == "BCS-E" else ""),
+                        measure_title=spec.title, inverse=spec.inverse,
                         group_title=group.title or "", episode=episode, gap_open=gap,
                         gap_reason=rng.choice(list(GapReason)) if gap else None,
                         gap_action=rng.choice(("Order it", "Revisit \"shared\" decision\\making")) if gap else "",
