@@ -903,10 +903,11 @@ def fhir_material(run: RunData) -> Material:
     material = Material()
     counts: dict[tuple[Any, ...], list[Any]] = {}
     for n, (patient_id, reports, bundle) in enumerate(_fast_lines(run, counts)):
+        key = [patient_id, n]  # one list for the patient's rows (keys are not changed)
         for line in reports:
-            material.add_encoded("fhir_individual", [patient_id, n], line)
+            material.add_encoded("fhir_individual", key, line)
         if bundle is not None:
-            material.add_encoded("fhir_bundle", [patient_id, n], bundle)
+            material.add_encoded("fhir_bundle", key, bundle)
     # counts per group (groups in the order they first appear, in patient order), with the first outcome's
     # version and inverse: ``counts`` holds each (report kind, clinic) in the order it first appeared, with
     # its first outcome, how many patients have it, its measure and its outcomes' groups and flags
