@@ -47,7 +47,7 @@ import operator
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
@@ -512,6 +512,7 @@ class _Lines:
         self._orgs: dict[str, str] = {}
         self._titles: dict[str, str] = {}
         self._patients: dict[tuple[bool, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self._safe_tails: dict[str, str] = {}
         composition = b.composition(_hole("gid"), "x") | {
             "subject": {"reference": f"Patient/{_hole('pid')}"},
             "author": [{"reference": f"Organization/{_hole('org')}"}], "title": _hole("j_title"),
@@ -645,6 +646,25 @@ class _Lines:
             values["j_prov"] = _enc(p.provider_id)
         return _fill(found[0], [values[n] for n in found[1]])
 
+    def _ids(self, patient_id: str, pid: str) -> Callable[[str, str], str]:
+        """``ids(head, tail)``: ``resource_id(head + patient_id + tail)``, ``head`` a valid id ending ``-`` (or
+        empty), ``tail`` empty or starting ``-`` (``pid``: the patient's own id). An id made of an invalid
+        patient id is invalid; its safe part is the safe parts of its pieces joined (``-`` ends a run of
+        invalid characters), the patient's made once."""
+        if pid == patient_id:
+            return lambda head, tail: _rid(head + patient_id + tail)
+        safe_patient = _ID_BAD.sub("-", patient_id)
+        safe_tails = self._safe_tails
+
+        def ids(head: str, tail: str) -> str:
+            safe_tail = safe_tails.get(tail)
+            if safe_tail is None:
+                safe_tail = safe_tails[tail] = _ID_BAD.sub("-", tail)
+            digest = hashlib.sha1((head + patient_id + tail).encode("utf-8")).hexdigest()[:10]
+            safe = (head + safe_patient + safe_tail).strip("-.")[: 64 - 11]
+            return f"{safe}-{digest}" if safe else digest
+        return ids
+
     def patient_lines(self, patient_id: str, outcomes: Iterable[MeasureOutcome],
                       counts: dict[tuple[Any, ...], list[Any]] | None = None) -> tuple[list[str], str | None]:
         """The lines of a patient's individual MeasureReports (``outcomes``: all the patient's, in measure,
@@ -655,7 +675,7 @@ class _Lines:
         b = self.b
         clinic = b.clinic(patient_id)
         pid = _rid(patient_id)
-        rid_of = _rid if pid == patient_id else _hashed_id  # an id made of an invalid one is invalid
+        rid_of = self._ids(patient_id, pid)
         org = b.org_id(clinic)
         lines: list[str] = []
         sections: list[str] = []
@@ -678,7 +698,7 @@ class _Lines:
             if not report.reported:
                 continue
             gaps = report.gaps
-            rid = rid_of(f"{patient_id}-{measure_id}")
+            rid = rid_of("", f"-{measure_id}")
             text = "".join((report.a, rid, report.b, pid, report.c, org, report.d))
             targets: list[tuple[str, str, str]] = []
             if report.evidence:
@@ -692,8 +712,8 @@ class _Lines:
             found = []
             for i in gaps:
                 o = os[i]
-                iid = rid_of(f"gap-{patient_id}-{measure_id}-{o.group}-{o.episode}" if o.episode
-                           else f"gap-{patient_id}-{measure_id}-{o.group}")
+                iid = rid_of("gap-", f"-{measure_id}-{o.group}-{o.episode}" if o.episode
+                             else f"-{measure_id}-{o.group}")
                 found.append(iid)
                 issues += (self._urls["DetectedIssue"], iid, '","resource":', self._issue(o, iid, pid, rid), "},")
             title = self._titles.get(measure_id)
@@ -706,9 +726,9 @@ class _Lines:
             used.append((rid, text, targets))
         if not sections:
             return lines, None
-        gid = rid_of(f"gaps-{patient_id}")
+        gid = rid_of("gaps-", "")
         comp = self._composition
-        parts = [_fill(self._bundle, (rid_of(f"gaps-bundle-{patient_id}"), b.bundle_uuid(patient_id))),
+        parts = [_fill(self._bundle, (rid_of("gaps-bundle-", ""), b.bundle_uuid(patient_id))),
                  ',"entry":[', self._urls["Composition"], gid, '","resource":',
                  _fill(comp, (gid, pid, org, _enc(f"Care gaps report for patient {patient_id}"), org)),
                  ',"section":[', ",".join(sections), "]}},"]

@@ -1,11 +1,12 @@
 """The FHIR material of a partition (engine.fhir_report.fhir_material) equals the slow path on a varied
 run: every report and Bundle line equal to the dicts :class:`_Builder` builds, encoded whole
 (``_reference_lines``), and the summary counts equal to a plain count of every outcome. The run has
-patient ids kept as they are and ids that need a hash (a tilde, a slash, a space, a non-ASCII letter, over
-64 characters), patients with and without a name, an MRN, a provider or a clinic, a patient missing from
-the patients file, outcomes given out of order, multi-group measures, episodes, inverse measures, every
-population combination the calculator makes, a measure version that differs for the first patient, and
-quoted spans with quotes, backslashes, tabs, line breaks and non-ASCII text."""
+patient ids kept as they are and ids that need a hash (a tilde, a slash, a space, a non-ASCII letter,
+invalid characters at both ends, over 64 characters), patients with and without a name, an MRN, a provider
+or a clinic, a patient missing from the patients file, outcomes given out of order, multi-group measures,
+episodes, inverse measures, every population combination the calculator makes, a measure version that
+differs for the first patient, and quoted spans with quotes, backslashes, tabs, line breaks and non-ASCII
+text."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ NOTES = (
 PHRASES = ("colonoscopy 03/2019", 'refuses\t("not this year")', "A1c 9.4 %", "arrêt en 2015",
            "Réconciliation médicamenteuse faite", "HbA1c 6.8%", "Influenza vaccine given today (lot «FLU-26»)")
 PATIENT_IDS = ("pt-001", "p-mts-0042~3", "clinic/7 pt 19", "zoë.ångström", "PT.0009", "x" * 70,
-               "mrn_000123", "pt-011", "pt-012", "pt-013", "pt-014", "pt-015", "pt-016", "pt-017")
+               "mrn_000123", "pt-011", "pt-012", "pt-013", "pt-014", "pt-015", "pt-016", "~pt.~")
 CLINICS = ("north-clinic", "Clinique Saint-Éloi", "east clinic #2", None)
 
 
