@@ -501,7 +501,7 @@ class _Lines:
     patient only adds ids. A DetectedIssue's text after its ids is kept per what its status, reason and
     detail are made of; an evaluated resource's text per (evidence, population, role). Equal, byte for byte,
     to ``_line`` of the dicts :class:`_Builder` builds (:func:`_reference_lines`, the slow path;
-    tests/audit_trail/test_fhir_fast_lines.py holds them to it)."""
+    tests/audit_trail/test_fhir_fast_lines.py and test_fhir_fast_material.py hold them to it)."""
 
     def __init__(self, b: _Builder) -> None:
         self.b = b
