@@ -41,11 +41,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
+import operator
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
@@ -90,6 +92,7 @@ _ID_OK = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 _ID_BAD = re.compile(r"[^A-Za-z0-9\-.]+")
 _UUID_NS = uuid.UUID("6f0c7f9e-3b0f-5d0e-9a51-7a1e0c2d4b11")
 UNASSIGNED = "unassigned"
+_GENDER = {"F": "female", "M": "male"}
 
 
 @functools.lru_cache(maxsize=1 << 16)  # a patient's id is asked for by each of its resources
@@ -99,6 +102,11 @@ def resource_id(*parts: str) -> str:
     raw = "-".join(parts)
     if _ID_OK.match(raw):
         return raw
+    return _hashed_id(raw)
+
+
+def _hashed_id(raw: str) -> str:
+    """:func:`resource_id` of ``raw`` when it is not a valid id as it is."""
     digest = hashlib.sha1(raw.encode("utf-8")).hexdigest()[:10]
     safe = _ID_BAD.sub("-", raw).strip("-.")[: 64 - 11]
     return f"{safe}-{digest}" if safe else digest
@@ -177,7 +185,7 @@ class _Builder:
         name = getattr(p, "name", None)
         if name:
             res["name"] = [{"text": name}]
-        res["gender"] = {"F": "female", "M": "male"}.get(p.sex, "unknown")
+        res["gender"] = _GENDER.get(p.sex, "unknown")
         res["birthDate"] = p.birth_date.isoformat()
         res["managingOrganization"] = _ref("Organization", self.org_id(self.clinic(patient_id)))
         if p.provider_id:
@@ -409,58 +417,133 @@ class _Builder:
             "custodian": _ref("Organization", self.org_id(clinic)),
         }
 
+    def bundle_uuid(self, patient_id: str) -> str:
+        """The UUID of a patient's gaps Bundle (its identifier): from the job, the report date and the patient."""
+        return str(uuid.uuid5(_UUID_NS, f"{self.run.job}|{self.date}|{patient_id}"))
+
     def bundle_head(self, patient_id: str) -> dict[str, Any]:
         """The gaps Bundle of a patient without its ``entry`` (its last member)."""
         return {
             "resourceType": "Bundle", "id": resource_id("gaps-bundle", patient_id), "meta": {"profile": [
                 PROFILE["bundle"]]},
-            "identifier": {"system": "urn:ietf:rfc:3986",
-                           "value": f"urn:uuid:{uuid.uuid5(_UUID_NS, f'{self.run.job}|{self.date}|{patient_id}')}"},
+            "identifier": {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{self.bundle_uuid(patient_id)}"},
             "type": "document", "timestamp": self.timestamp,
         }
 
 
 _enc = json.encoder.encode_basestring  # _line(a str): the string quoted and escaped, non-ASCII kept
-_HOLE = re.compile(r'"@@(\w+)@@"')
+# A hole in a template resource: a string "\x00name\x00" (or one containing it); _line writes the NUL as
+# \u0000, which no other text of a resource holds (an input id or title with a NUL in it only makes
+# _pieces refuse the template). Names starting "j_" are whole string values, filled with JSON text
+# (quotes included); the others are filled with text that needs no escaping (resource ids, dates, codes).
+_HOLE = re.compile(r'"\\u0000(j_\w+)\\u0000"|\\u0000(\w+)\\u0000')
+_ORDER = operator.attrgetter("patient_id", "measure_id", "group", "episode")
+_PATIENT_ID = operator.attrgetter("patient_id")
+_MEASURE_ID = operator.attrgetter("measure_id")
 
 
-def _template(resource: dict[str, Any], open_end: bool = False) -> str:
-    """``_line(resource)`` as a ``str.format`` template: each string value ``"@@name@@"`` becomes the field
-    ``{name}`` (to be given as JSON text), every other brace doubled; ``open_end``: without the closing brace
-    (more members follow)."""
+def _hole(name: str) -> str:
+    return f"\x00{name}\x00"
+
+
+def _pieces(resource: dict[str, Any], names: Sequence[str], open_end: bool = False) -> tuple[str, ...]:
+    """``_line(resource)`` cut at its holes (:data:`_HOLE`): the texts before, between and after them,
+    the holes being ``names`` in that order; ``open_end``: without the closing brace (more members follow)."""
     text = _line(resource)[:-1] if open_end else _line(resource)
-    return _HOLE.sub(r"{\1}", text.replace("{", "{{").replace("}", "}}"))
+    out, found, pos = [], [], 0
+    for m in _HOLE.finditer(text):
+        out.append(text[pos:m.start()])
+        found.append(m.group(1) or m.group(2))
+        pos = m.end()
+    out.append(text[pos:])
+    if found != list(names):
+        raise ValueError(f"template holes {found} are not {list(names)}")
+    return tuple(out)
+
+
+def _fill(pieces: Sequence[str], values: Sequence[str]) -> str:
+    """The text of a template: its pieces with ``values`` between them."""
+    out = [pieces[0]]
+    for value, piece in zip(values, pieces[1:], strict=True):
+        out.append(value)
+        out.append(piece)
+    return "".join(out)
+
+
+def _rid(raw: str) -> str:
+    """``resource_id(raw)`` (the same as ``resource_id(*parts)`` of parts joined by ``-``), uncached."""
+    return raw if _ID_OK.match(raw) else _hashed_id(raw)
+
+
+class _Report:
+    """What a MeasureReport's text is made of for one (measure, version, inverse, the groups, population
+    flags and whether they have evidence of a patient's outcomes of it): its number (in the order first
+    seen), whether it is written (the initial population holds the patient), the texts around its id,
+    subject and reporter (its groups included), the positions of the outcomes its gaps Bundle reports,
+    whether an outcome has evidence ids."""
+
+    __slots__ = ("a", "b", "c", "d", "evidence", "gaps", "index", "measure_id", "reported", "sig")
+
+    def __init__(self, index: int, measure_id: str, sig: tuple[Any, ...]) -> None:
+        self.index, self.measure_id, self.sig = index, measure_id, sig
+        self.reported = any(s[1] for s in sig)
+        self.evidence = any(s[7] for s in sig)
+        self.a = self.b = self.c = self.d = ""
+        self.gaps: tuple[int, ...] = ()
 
 
 class _Lines:
     """The NDJSON lines of :class:`_Builder`'s individual MeasureReports and gaps Bundles, written as text
-    from pieces encoded once per run: the constant parts of a report, a DetectedIssue and a Bundle are
-    templates encoded by :func:`_line` from :class:`_Builder`'s own dicts, a population group's text is
-    kept per (measure, group, counts), an evaluated resource's per (evidence, population, role). Equal,
-    byte for byte, to ``_line`` of the dicts :class:`_Builder` builds (:func:`_reference_lines`, the
-    slow path; tests/audit_trail/test_fhir_fast_lines.py holds them to it)."""
+    from pieces encoded once per run. The constant parts of a MeasureReport, a DetectedIssue, a Composition,
+    a Bundle and a Patient are templates: :class:`_Builder`'s own dicts with holes for the patient's values,
+    encoded by :func:`_line` and cut at the holes (:func:`_pieces`). A report's text up to its evaluated
+    resources is kept per (measure, version, inverse, the groups and population flags of its outcomes): a
+    patient only adds ids. A DetectedIssue's text after its ids is kept per what its status, reason and
+    detail are made of; an evaluated resource's text per (evidence, population, role). Equal, byte for byte,
+    to ``_line`` of the dicts :class:`_Builder` builds (:func:`_reference_lines`, the slow path;
+    tests/audit_trail/test_fhir_fast_lines.py and test_fhir_fast_material.py hold them to it)."""
 
     def __init__(self, b: _Builder) -> None:
         self.b = b
-        self._heads: dict[tuple[str, str, bool], str] = {}
+        self._reports: dict[tuple[Any, ...], _Report] = {}
         self._groups: dict[tuple[str, str, tuple[int, ...]], str] = {}
         self._evaluated: dict[tuple[str, str, str], tuple[str, str, str] | None] = {}
-        self._issues: dict[tuple[str, bool], str] = {}
+        self._issues: dict[tuple[Any, ...], tuple[str, str, str, str]] = {}
         self._orgs: dict[str, str] = {}
         self._titles: dict[str, str] = {}
-        self._details: dict[tuple[Any, ...], tuple[str, str | None, str]] = {}
-        self._period_end = b.run.period.end
+        self._patients: dict[tuple[bool, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self._safe_tails: dict[str, str] = {}
+        composition = b.composition(_hole("gid"), "x") | {
+            "subject": {"reference": f"Patient/{_hole('pid')}"},
+            "author": [{"reference": f"Organization/{_hole('org')}"}], "title": _hole("j_title"),
+            "custodian": {"reference": f"Organization/{_hole('org')}"}}
+        composition["id"] = _hole("gid")
+        self._composition = _pieces(composition, ("gid", "pid", "org", "j_title", "org"), open_end=True)
+        head = b.bundle_head("x")
+        head["id"] = _hole("bid")
+        head["identifier"] = head["identifier"] | {"value": f"urn:uuid:{_hole('uuid')}"}
+        self._bundle = _pieces(head, ("bid", "uuid"), open_end=True)
+        self._urls = {kind: '{"fullUrl":' + _enc(f"{FHIR_BASE}/{kind}/")[:-1] for kind in (
+            "Composition", "MeasureReport", "DetectedIssue", "Patient", "Organization")}
 
-    def _head(self, measure_id: str, version: str, inverse: bool) -> str:
-        key = (measure_id, version, inverse)
-        head = self._heads.get(key)
-        if head is None:
-            first = SimpleNamespace(measure_version=version, inverse=inverse, patient_id="x")
-            report = self.b._report_head("@@rid@@", "individual", measure_id, first, "x")
-            report["subject"] = {"reference": "@@subject@@"}
-            report["reporter"] = {"reference": "@@reporter@@"}
-            head = self._heads[key] = _template(report, open_end=True)  # groups, evaluated resources follow
-        return head
+    def _report(self, measure_id: str, first: MeasureOutcome, sig: tuple[Any, ...],
+                outcomes: Sequence[MeasureOutcome]) -> _Report:
+        """The :class:`_Report` of a patient's ``outcomes`` of a measure (``sig``: their groups, population
+        flags and whether they have evidence ids, :meth:`patient_lines`)."""
+        key = (measure_id, first.measure_version, first.inverse, sig)
+        found = self._reports.get(key)
+        if found is None:
+            found = self._reports[key] = _Report(len(self._reports), measure_id, sig)
+            if found.reported:
+                b = self.b
+                ns = SimpleNamespace(measure_version=first.measure_version, inverse=first.inverse, patient_id="x")
+                report = b._report_head(_hole("rid"), "individual", measure_id, ns, _hole("org"))
+                report["subject"] = {"reference": f"Patient/{_hole('pid')}"}
+                found.a, found.b, found.c, d = _pieces(report, ("rid", "pid", "org"), open_end=True)
+                groups = ",".join(self._group(measure_id, g, counts) for g, counts in _group_counts(outcomes).items())
+                found.d = d + ',"group":[' + groups + "]"
+                found.gaps = tuple(i for i, o in enumerate(outcomes) if _in_gap_bundle(o))
+        return found
 
     def _group(self, measure_id: str, group_id: str, counts: dict[str, int]) -> str:
         key = (measure_id, group_id, tuple(counts.values()))
@@ -484,12 +567,8 @@ class _Lines:
         self._evaluated[key] = found
         return found
 
-    def individual(self, patient_id: str, measure_id: str, outcomes: Sequence[MeasureOutcome],
-                   pid: str, org: str) -> tuple[str, str, list[tuple[str, str, str]]]:
-        """(the report's id, its line, the (kind, id, evidence id) of its evaluated resources in order)."""
-        first = outcomes[0]
-        rid = resource_id(patient_id, measure_id)
-        groups = ",".join(self._group(measure_id, g, c) for g, c in _group_counts(outcomes).items())
+    def _evaluated_resources(self, outcomes: Sequence[MeasureOutcome]) -> tuple[list[str], list[tuple[str, str, str]]]:
+        """(the texts of a report's evaluated resources, their (kind, id, evidence id)), in order."""
         evaluated: list[str] = []
         targets: list[tuple[str, str, str]] = []
         seen: set[tuple[str, str]] = set()
@@ -504,40 +583,25 @@ class _Lines:
                     seen.add((ident, population))
                     evaluated.append(found[0])
                     targets.append((found[1], found[2], ident))
-        text = self._head(measure_id, first.measure_version, first.inverse).format(
-            rid=_enc(rid), subject=_enc(f"Patient/{pid}"), reporter=_enc(f"Organization/{org}"))
-        text += ',"group":[' + groups + "]"
-        if evaluated:
-            text += ',"evaluatedResource":[' + ",".join(evaluated) + "]"
-        return rid, text + "}", targets
+        return evaluated, targets
 
-    def _issue_values(self, o: MeasureOutcome) -> tuple[str, str, str, str | None, str]:
-        """:meth:`_Builder.issue_values`, its status, reason and detail kept per what they are made of
-        (outcomes of one measure and group mostly share them)."""
+    def _issue(self, o: MeasureOutcome, issue_id: str, pid: str, report_id: str) -> str:
+        """The DetectedIssue of ``o``: its text after the ids kept per what :meth:`_Builder.issue_values`
+        makes its status, reason and detail of (outcomes of one measure and group mostly share them)."""
         key = (o.measure_id, o.measure_title, o.group, o.group_title, o.episode, o.gap_open, o.gap_reason,
                o.gap_action, o.prospective_gap, o.valid_through)
-        found = self._details.get(key)
+        found = self._issues.get(key)
         if found is None:
-            issue_id, status, patient_rid, reason, detail = self.b.issue_values(o)
-            self._details[key] = (status, reason, detail)
-            return issue_id, status, patient_rid, reason, detail
-        parts = (o.patient_id, o.measure_id, o.group, o.episode) if o.episode else (o.patient_id, o.measure_id,
-                                                                                     o.group)
-        return resource_id("gap", *parts), found[0], resource_id(o.patient_id), found[1], found[2]
-
-    def _issue(self, o: MeasureOutcome, report_id: str) -> tuple[str, str]:
-        """(the DetectedIssue's id, its text)."""
-        issue_id, status, patient_rid, reason, detail = self._issue_values(o)
-        key = (status, reason is not None)
-        template = self._issues.get(key)
-        if template is None:
-            issue = self.b._issue("@@id@@", status, "x", None if reason is None else "@@reason@@", "@@detail@@", "x")
-            issue["patient"] = {"reference": "@@patient@@"}
-            issue["evidence"] = [{"detail": [{"reference": "@@report@@"}]}]
-            template = self._issues[key] = _template(issue)
-        return issue_id, template.format(
-            id=_enc(issue_id), patient=_enc(f"Patient/{patient_rid}"), reason="" if reason is None else _enc(reason),
-            detail=_enc(detail), report=_enc(f"MeasureReport/{report_id}"))
+            _, status, _, reason, detail = self.b.issue_values(o)
+            issue = self.b._issue(_hole("iid"), status, "x", None if reason is None else _hole("j_reason"),
+                                  _hole("j_detail"), "x")
+            issue["patient"] = {"reference": f"Patient/{_hole('pid')}"}
+            issue["evidence"] = [{"detail": [{"reference": f"MeasureReport/{_hole('rid')}"}]}]
+            names = ("iid", "pid", "rid", *(() if reason is None else ("j_reason",)), "j_detail")
+            p = _pieces(issue, names)
+            tail = _fill(p[3:], ((() if reason is None else (_enc(reason),)) + (_enc(detail),)))
+            found = self._issues[key] = (p[0], p[1], p[2], tail)
+        return "".join((found[0], issue_id, found[1], pid, found[2], report_id, found[3]))
 
     def _organization(self, clinic: str) -> str:
         text = self._orgs.get(clinic)
@@ -545,51 +609,146 @@ class _Lines:
             text = self._orgs[clinic] = _line(self.b.organization(clinic))
         return text
 
-    def patient_lines(self, patient_id: str, measures: Mapping[str, Sequence[MeasureOutcome]]) -> \
-            tuple[list[str], str | None]:
-        """The lines of a patient's individual MeasureReports (``measures``: the patient's outcomes per
-        measure whose initial population holds them, in measure order) and of the gaps Bundle (None: none)."""
+    def _patient(self, patient_id: str, pid: str, org: str) -> str:
+        """``_line(_Builder.patient(patient_id))`` from a template per which optional members it has."""
+        p: Patient | None = self.b.run.patients.get(patient_id)
+        if p is None:
+            return _line(self.b.patient(patient_id))
+        mrn, name = getattr(p, "mrn", None), getattr(p, "name", None)
+        key = (bool(mrn), bool(name), bool(p.provider_id))
+        found = self._patients.get(key)
+        if found is None:
+            res = self.b.patient(patient_id)
+            res["id"] = _hole("pid")
+            res["identifier"][0]["value"] = _hole("j_patient")
+            names = ["pid", "j_patient"]
+            if mrn:
+                res["identifier"][1]["value"] = _hole("j_mrn")
+                names.append("j_mrn")
+            if name:
+                res["name"] = [{"text": _hole("j_name")}]
+                names.append("j_name")
+            res["gender"], res["birthDate"] = _hole("gender"), _hole("birth")
+            res["managingOrganization"] = {"reference": f"Organization/{_hole('org')}"}
+            names += ["gender", "birth", "org"]
+            if p.provider_id:
+                res["generalPractitioner"][0]["identifier"]["value"] = _hole("j_prov")
+                res["generalPractitioner"][0]["display"] = _hole("j_prov")
+                names += ["j_prov", "j_prov"]
+            found = self._patients[key] = (_pieces(res, names), tuple(names))
+        values = {"pid": pid, "j_patient": _enc(patient_id), "gender": _GENDER.get(p.sex, "unknown"),
+                  "birth": p.birth_date.isoformat(), "org": org}
+        if mrn:
+            values["j_mrn"] = _enc(mrn)
+        if name:
+            values["j_name"] = _enc(name)
+        if p.provider_id:
+            values["j_prov"] = _enc(p.provider_id)
+        return _fill(found[0], [values[n] for n in found[1]])
+
+    def _ids(self, patient_id: str, pid: str) -> Callable[[str, str], str]:
+        """``ids(head, tail)``: ``resource_id(head + patient_id + tail)``, ``head`` a valid id ending ``-`` (or
+        empty), ``tail`` empty or starting ``-`` (``pid``: the patient's own id). An id made of an invalid
+        patient id is invalid; its safe part is the safe parts of its pieces joined (``-`` ends a run of
+        invalid characters), the patient's made once."""
+        if pid == patient_id:
+            return lambda head, tail: _rid(head + patient_id + tail)
+        safe_patient = _ID_BAD.sub("-", patient_id)
+        safe_tails = self._safe_tails
+
+        def ids(head: str, tail: str) -> str:
+            safe_tail = safe_tails.get(tail)
+            if safe_tail is None:
+                safe_tail = safe_tails[tail] = _ID_BAD.sub("-", tail)
+            digest = hashlib.sha1((head + patient_id + tail).encode("utf-8")).hexdigest()[:10]
+            safe = (head + safe_patient + safe_tail).strip("-.")[: 64 - 11]
+            return f"{safe}-{digest}" if safe else digest
+        return ids
+
+    def patient_lines(self, patient_id: str, outcomes: Iterable[MeasureOutcome],
+                      counts: dict[tuple[Any, ...], list[Any]] | None = None) -> tuple[list[str], str | None]:
+        """The lines of a patient's individual MeasureReports (``outcomes``: all the patient's, in measure,
+        group and episode order; a report per measure whose initial population holds the patient) and of
+        the gaps Bundle (None: none). ``counts`` is added to, for every measure of the patient (the summary
+        reports): (:class:`_Report` number, clinic) -> [first outcome, patients, measure, the outcomes' groups,
+        population flags and whether they have evidence ids]."""
         b = self.b
-        pid = resource_id(patient_id)
         clinic = b.clinic(patient_id)
+        pid = _rid(patient_id)
+        rid_of = self._ids(patient_id, pid)
         org = b.org_id(clinic)
-        reports = {m: self.individual(patient_id, m, os, pid, org) for m, os in measures.items()}
-        lines = [text for _, text, _ in reports.values()]
-        sections, issues, used = [], [], []
-        for measure_id in sorted(measures):
-            counted = [o for o in measures[measure_id] if _in_gap_bundle(o)]
-            if not counted:
+        lines: list[str] = []
+        sections: list[str] = []
+        issues: list[str] = []
+        used: list[tuple[str, str, list[tuple[str, str, str]]]] = []
+        for measure_id, group in itertools.groupby(outcomes, _MEASURE_ID):
+            os = list(group)
+            sig = tuple([(o.group, (f := o.populations).ipp, f.denom, f.denex, f.denexcep, f.numer, f.numex,
+                          bool(o.numer_evidence_ids or o.denex_evidence_ids or o.denexcep_evidence_ids
+                               or o.gap_evidence_ids)) for o in os])
+            first = os[0]
+            report = self._report(measure_id, first, sig, os)
+            if counts is not None:
+                key = (report.index, clinic)
+                seen = counts.get(key)
+                if seen is None:
+                    counts[key] = [first, 1, measure_id, sig]
+                else:
+                    seen[1] += 1
+            if not report.reported:
                 continue
-            report_id = reports[measure_id][0]
-            found = [self._issue(o, report_id) for o in counted]
+            gaps = report.gaps
+            rid = rid_of("", f"-{measure_id}")
+            text = "".join((report.a, rid, report.b, pid, report.c, org, report.d))
+            targets: list[tuple[str, str, str]] = []
+            if report.evidence:
+                evaluated, targets = self._evaluated_resources(os)
+                if evaluated:
+                    text += ',"evaluatedResource":[' + ",".join(evaluated) + "]"
+            text += "}"
+            lines.append(text)
+            if not gaps:
+                continue
+            found = []
+            for i in gaps:
+                o = os[i]
+                iid = rid_of("gap-", f"-{measure_id}-{o.group}-{o.episode}" if o.episode
+                             else f"-{measure_id}-{o.group}")
+                found.append(iid)
+                issues += (self._urls["DetectedIssue"], iid, '","resource":', self._issue(o, iid, pid, rid), "},")
             title = self._titles.get(measure_id)
             if title is None:
                 spec = b.run.specs.get(measure_id)
                 title = self._titles[measure_id] = _enc(spec.title if spec else measure_id)
-            sections.append('{"title":' + title + ',"focus":{"reference":' + _enc(f"MeasureReport/{report_id}")
-                            + '},"entry":[' + ",".join('{"reference":' + _enc(f"DetectedIssue/{i}") + "}"
-                                                        for i, _ in found) + "]}")
-            issues += found
-            used.append(reports[measure_id])
+            sections.append('{"title":' + title + ',"focus":{"reference":"MeasureReport/' + rid
+                            + '"},"entry":[' + ",".join('{"reference":"DetectedIssue/' + i + '"}' for i in found)
+                            + "]}")
+            used.append((rid, text, targets))
         if not sections:
             return lines, None
-        entries = [("Composition", resource_id("gaps", patient_id),
-                    _line(b.composition(patient_id, clinic))[:-1] + ',"section":[' + ",".join(sections) + "]}")]
-        entries += [("MeasureReport", rid, text) for rid, text, _ in used]
-        entries += [("DetectedIssue", iid, text) for iid, text in issues]
-        entries.append(("Patient", pid, _line(b.patient(patient_id))))
-        entries.append(("Organization", org, self._organization(clinic)))
-        targets: dict[tuple[str, str], str] = {}
-        for _, _, refs in used:
-            for kind, rid, ident in refs:
-                targets.setdefault((kind, rid), ident)
-        for (_kind, _rid), ident in sorted(targets.items()):
+        gid = rid_of("gaps-", "")
+        comp = self._composition
+        parts = [_fill(self._bundle, (rid_of("gaps-bundle-", ""), b.bundle_uuid(patient_id))),
+                 ',"entry":[', self._urls["Composition"], gid, '","resource":',
+                 _fill(comp, (gid, pid, org, _enc(f"Care gaps report for patient {patient_id}"), org)),
+                 ',"section":[', ",".join(sections), "]}},"]
+        for rid, text, _ in used:
+            parts += (self._urls["MeasureReport"], rid, '","resource":', text, "},")
+        parts += issues
+        parts += (self._urls["Patient"], pid, '","resource":', self._patient(patient_id, pid, org), "},",
+                  self._urls["Organization"], org, '","resource":', self._organization(clinic), "}")
+        targets_of: dict[tuple[str, str], str] = {}
+        for _, _, targets in used:
+            for kind, target_id, ident in targets:
+                targets_of.setdefault((kind, target_id), ident)
+        for (_kind, _target_id), ident in sorted(targets_of.items()):
             res = b.resource_for(ident)
             if res is not None:
-                entries.append((res["resourceType"], res["id"], _line(res)))
-        body = ",".join('{"fullUrl":' + _enc(f"{FHIR_BASE}/{kind}/{rid}") + ',"resource":' + text + "}"
-                        for kind, rid, text in entries)
-        return lines, _line(b.bundle_head(patient_id))[:-1] + ',"entry":[' + body + "]}"
+                parts.append(",")
+                parts.append('{"fullUrl":' + _enc(f"{FHIR_BASE}/{res['resourceType']}/{res['id']}")
+                             + ',"resource":' + _line(res) + "}")
+        parts.append("]}")
+        return lines, "".join(parts)
 
 
 def _condition(ev: Evidence, rid: str, patient: dict[str, Any]) -> dict[str, Any]:
@@ -750,43 +909,43 @@ def _reference_lines(run: RunData) -> Iterator[tuple[str, list[str], str | None]
         yield patient_id, list(lines.values()), None if bundle is None else _bundle_line(bundle, lines)
 
 
-def _fast_lines(run: RunData, outcomes: Sequence[MeasureOutcome] | None = None) -> \
+def _fast_lines(run: RunData, counts: dict[tuple[Any, ...], list[Any]] | None = None) -> \
         Iterator[tuple[str, list[str], str | None]]:
-    """:func:`_reference_lines`, written by :class:`_Lines`."""
+    """:func:`_reference_lines`, written by :class:`_Lines` (``counts``: see :meth:`_Lines.patient_lines`)."""
     lines = _Lines(_Builder(run))
-    for patient_id, measures in _by_patient(run, outcomes):
-        yield patient_id, *lines.patient_lines(patient_id, measures)
+    for patient_id, outcomes in itertools.groupby(sorted(run.outcomes, key=_ORDER), _PATIENT_ID):
+        yield patient_id, *lines.patient_lines(patient_id, outcomes, counts)
 
 
 def fhir_material(run: RunData) -> Material:
     """One partition's FHIR: streams ``fhir_individual`` and ``fhir_bundle`` (NDJSON lines keyed by patient)
     and counts ``fhir_summary`` (population counts per measure and clinic, and per measure)."""
-    b = _Builder(run)
-    outcomes = _patient_order(run)
     material = Material()
-    for n, (patient_id, reports, bundle) in enumerate(_fast_lines(run, outcomes)):
+    counts: dict[tuple[Any, ...], list[Any]] = {}
+    for n, (patient_id, reports, bundle) in enumerate(_fast_lines(run, counts)):
+        key = [patient_id, n]  # one list for the patient's rows (keys are not changed)
         for line in reports:
-            material.add_encoded("fhir_individual", [patient_id, n], line)
+            material.add_encoded("fhir_individual", key, line)
         if bundle is not None:
-            material.add_encoded("fhir_bundle", [patient_id, n], bundle)
-    # counts per group (groups in the order they first appear), with the first outcome's version and inverse
+            material.add_encoded("fhir_bundle", key, bundle)
+    # counts per group (groups in the order they first appear, in patient order), with the first outcome's
+    # version and inverse: ``counts`` holds each (report kind, clinic) in the order it first appeared, with
+    # its first outcome, how many patients have it, its measure and its outcomes' groups and flags
     per_measure_clinic: dict[tuple[str, str], tuple[MeasureOutcome, dict[str, dict[str, int]]]] = {}
     per_measure: dict[str, tuple[MeasureOutcome, dict[str, dict[str, int]]]] = {}
-    clinics: dict[str, str] = {}
-    for o in outcomes:
-        clinic = clinics.get(o.patient_id)
-        if clinic is None:
-            clinic = clinics[o.patient_id] = b.clinic(o.patient_id)
-        f = o.populations
-        counted = f.ipp or f.denom or f.denex or f.denexcep or f.numer or f.numex  # else: counts of zero
-        for table, key in ((per_measure_clinic, (o.measure_id, clinic)), (per_measure, o.measure_id)):
+    for (_, clinic), (first, times, measure_id, sig) in counts.items():
+        for table, key in ((per_measure_clinic, (measure_id, clinic)), (per_measure, measure_id)):
             found = table.get(key)
             if found is None:
-                found = table[key] = (o, {})
-            if counted:
-                _add_counts(found[1], o)
-            elif o.group not in found[1]:
-                found[1][o.group] = dict.fromkeys(_POPULATION_NAMES, 0)
+                found = table[key] = (first, {})
+            groups = found[1]
+            for group, *flags, _evidence in sig:
+                acc = groups.get(group)
+                if acc is None:
+                    acc = groups[group] = dict.fromkeys(_POPULATION_NAMES, 0)
+                for name, flag in zip(_POPULATION_NAMES, flags, strict=True):
+                    if flag:
+                        acc[name] += flag * times
 
     def entry(found: tuple[MeasureOutcome, dict[str, dict[str, int]]]) -> list[Any]:
         return [found[0].measure_version, found[0].inverse, list(found[1].items())]
