@@ -145,26 +145,24 @@ def _outcome_order(o: Any) -> tuple[str, str, str, str]:
 def _save_slices(ids: Sequence[str], one_slice: Callable[[list[str]], RunData], formats: Sequence[str],
                  target: Path) -> None:
     """The material of the patients ``ids`` (sorted), :data:`SLICE_PATIENTS` at a time (``one_slice``
-    gives a slice's :class:`RunData`), saved under ``target`` (slices merged, in order)."""
+    gives a slice's :class:`RunData`), saved under ``target`` (slices in ``target/slice-NNNN``, merged into
+    ``target`` where their rows interleave, read in turn where they follow each other:
+    ``engine.report_parts.merge_saved(link=True)``)."""
     from engine.report_parts import merge_saved, save_material
     from engine.reports import report_material
 
     slices = [list(ids[i:i + SLICE_PATIENTS]) for i in range(0, len(ids), SLICE_PATIENTS)] or [[]]
+    if target.exists():
+        shutil.rmtree(target)
     folders = []
     for k, chunk in enumerate(slices):
         run = one_slice(chunk)
-        folder = target.with_name(f"{target.name}.slice-{k:04d}")
+        folder = target if len(slices) == 1 else target / f"slice-{k:04d}"
         save_material(report_material(run, list(formats)), folder)
         folders.append(folder)
         del run
-    if len(folders) == 1:
-        if target.exists():
-            shutil.rmtree(target)
-        folders[0].rename(target)
-    else:
-        merge_saved(folders, target)
-        for folder in folders:
-            shutil.rmtree(folder)
+    if len(folders) > 1:  # streams whose slices follow each other are read from the slices (not copied)
+        merge_saved(folders, target, link=True)
     (target / FORMATS_FILE).write_text(json.dumps(list(formats)) + "\n", encoding="utf-8")
 
 
