@@ -31,7 +31,8 @@ else :data:`PAGE_PATIENTS`) is paged: ``audit/<clinic>.html`` keeps the clinic's
 pages (patient ranges, rows, open gaps), and ``audit/<clinic>/page-NNNN.html`` hold the rows of
 consecutive patients (a patient's rows are never split between pages), each page with links to
 the previous and next page, to every page of the clinic, to the clinic and to ``audit.html``. Pages
-are written as the merged rows are read, one page's rows in memory at a time. Output is
+are written as the merged rows are read, one page's rows in memory at a time (their HTML; past
+:data:`_HELD_CHARS` characters a page's rows go to a scratch file). Output is
 deterministic: no timestamps, stable order.
 """
 
@@ -369,6 +370,7 @@ class _Rows:
 
 
 _PIECE = 1 << 18  # characters of row HTML handed to the template at once
+_HELD_CHARS = 1 << 25  # characters of a page's rows held in memory before they go to a scratch file
 _ROLE_TEXT = {"decided": "decided by", "close": "came close"}  # any other role: "flagged for review"
 _INVERSE_ROW = ' <span class="inv" title="inverse measure: the numerator is the poor outcome">&darr; inverse</span>'
 _CACHED = 50_000  # distinct short texts whose escaped form is remembered
@@ -758,13 +760,14 @@ def _groups(outcomes: Iterable[MeasureOutcome]) -> dict[str, set[str]]:
 
 
 class _Spool:
-    """One page's rows on their way to the page: spooled to a scratch file as their HTML while their
-    counts are taken, then read back as the page is written; the writer holds one row at a time."""
+    """One page's rows on their way to the page: held as their HTML while their counts are taken (past
+    :data:`_HELD_CHARS` characters, spooled to a scratch file), then given to the page as it is written."""
 
     def __init__(self, esc: _Escaped) -> None:
-        self.fh = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self.fh: Any = None  # the scratch file, once the rows held grow past _HELD_CHARS
         self.esc = esc
         self.held: list[str] = []  # rows' HTML not yet written to the scratch file
+        self.size = 0  # characters held
         self.rows = self.open = self.disagree = 0
         self.n_patients = 0
         self.first = self.last = ""
@@ -789,10 +792,15 @@ class _Spool:
         self.statuses[status] += 1
         if reason:
             self.reasons.add(reason)
-        self.held.append(row[_HTML])
-        if len(self.held) >= 64:
+        html = row[_HTML]
+        self.held.append(html)
+        self.size += len(html)
+        if self.size >= _HELD_CHARS:
+            if self.fh is None:
+                self.fh = tempfile.TemporaryFile("w+", encoding="utf-8")
             self.fh.write("".join(self.held))
             self.held.clear()
+            self.size = 0
 
     def stats(self, clinic: str) -> dict[str, Any]:
         return {"rows": self.rows, "open": self.open, "patients": self.n_patients, "clinics": [clinic],
@@ -801,14 +809,19 @@ class _Spool:
 
     def read(self) -> Iterator[str]:
         """The page's rows as HTML, in pieces."""
-        self.fh.write("".join(self.held))
-        self.held.clear()
-        self.fh.seek(0)
-        while piece := self.fh.read(_PIECE):
-            yield piece
+        if self.fh is not None:
+            self.fh.write("".join(self.held))
+            self.held.clear()
+            self.fh.seek(0)
+            while piece := self.fh.read(_PIECE):
+                yield piece
+            return
+        yield from self.held
 
     def close(self) -> None:
-        self.fh.close()
+        self.held.clear()
+        if self.fh is not None:
+            self.fh.close()
 
 
 def _pages_of(rows: Iterator[tuple[list[Any], Any]], per_page: int) -> Iterator[_Spool]:

@@ -319,9 +319,12 @@ class _Saved:
             for key, text in self.texts(name):
                 yield key, orjson.loads(text)
             return
-        for line in self._lines(_stream_file(self.folder, name)):
-            key, payload = orjson.loads(line)
-            yield key, payload
+        path = _stream_file(self.folder, name)
+        if path.is_file():
+            with path.open("rb") as fh:  # orjson reads the UTF-8 bytes as they are
+                for line in fh:
+                    key, payload = orjson.loads(line)
+                    yield key, payload
 
     def texts(self, name: str) -> Iterator[tuple[list[Any], str]]:
         """(key, the payload's JSON text) of each row (a stream saved from :meth:`Material.add_encoded`)."""

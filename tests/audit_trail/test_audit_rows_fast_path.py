@@ -169,12 +169,13 @@ def test_rows_rendered_at_material_time_equal_the_reference(which: str, varied_r
         assert row == [d["status"], d["reason"], d["measure_id"], d["title"], d["disagree"],
                        audit_html._row_html(d, esc)]
     assert json.dumps(fast.counts, sort_keys=True) == json.dumps(ref.counts, sort_keys=True)
-    for split, page_size in ((5000, None), (1, None), (1, 2)):
+    for split, page_size, held in ((5000, None, 1 << 25), (1, None, 1 << 25), (1, 2, 1 << 25), (1, 2, 300)):
         monkeypatch.setattr(audit_html, "SPLIT_ROWS", split)
-        got = write_audit_html_parts(Parts([audit_material(run)]), run, tmp_path / f"fast-{split}-{page_size}",
+        monkeypatch.setattr(audit_html, "_HELD_CHARS", held)  # 300: a page's rows go to a scratch file
+        got = write_audit_html_parts(Parts([audit_material(run)]), run, tmp_path / f"fast-{split}-{page_size}-{held}",
                                      page_size)
-        want = write_audit_html_parts(Parts([reference_material(run)]), run, tmp_path / f"ref-{split}-{page_size}",
-                                      page_size)
+        want = write_audit_html_parts(Parts([reference_material(run)]), run,
+                                      tmp_path / f"ref-{split}-{page_size}-{held}", page_size)
         assert [p.name for p in got] == [p.name for p in want] and len(got) >= (1 if split > 1 else 3)
         for a, b in zip(got, want, strict=True):
             assert a.read_bytes() == b.read_bytes(), a.name
