@@ -108,3 +108,23 @@ def test_linked_slices_are_read_in_turn_and_interleaved_ones_merged(tmp_path: Pa
         Parts([load_material(copied)]).write_encoded("reports", ref)
         assert out.getvalue() == ref.getvalue() == "".join(f"{t}\n" for t in _expected(slices, "reports")).encode()
         assert (target / BOUNDS_FILE).read_text(encoding="utf-8") == (copied / BOUNDS_FILE).read_text(encoding="utf-8")
+
+
+def test_saved_rows_are_the_json_text_of_key_and_payload(tmp_path: Path) -> None:
+    """save_material writes each plain row as orjson's bytes (json's text where orjson refuses: dict keys that
+    are not text, integers past 64 bits); read back, the same values."""
+    from engine.report_parts import _plain_line, _plain_text
+
+    rows = [(["clinique Éloi", "pt-001"], {"why": "FIT «refusé» → call", "n": 3, "ok": True, "gap": None}),
+            (["clinic-a", "pt-002"], {1: "a count keyed by a number"}),
+            (["clinic-a", "pt-003"], {"big": 2 ** 70, "ids": ("n-1:4-9:fobt", "n-2:0-3:ldl")})]
+    for row in rows:
+        assert _plain_line(row) == (_plain_text(list(row)) + "\n").encode("utf-8")
+    m = Material()
+    for key, payload in rows:
+        m.add("s", key, payload)
+    save_material(m, tmp_path / "m")
+    assert list(load_material(tmp_path / "m").rows("s")) == [
+        (["clinic-a", "pt-002"], {"1": "a count keyed by a number"}),
+        (["clinic-a", "pt-003"], {"big": 2 ** 70, "ids": ["n-1:4-9:fobt", "n-2:0-3:ldl"]}),
+        (["clinique Éloi", "pt-001"], {"why": "FIT «refusé» → call", "n": 3, "ok": True, "gap": None})]
