@@ -32,6 +32,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -80,9 +81,12 @@ class _PartitionJob:
 
 
 def _referenced(outcomes: Iterable[Any]) -> set[str]:
+    """``qae.run_folder.referenced_ids`` (the evidence ids outcomes name), looking only at the outcomes that
+    name any (most name none)."""
     from qae.run_folder import referenced_ids
 
-    return referenced_ids(list(outcomes))
+    return referenced_ids([o for o in outcomes if o.numer_evidence_ids or o.gap_evidence_ids or o.review_flags
+                           or o.denex_evidence_ids or o.denexcep_evidence_ids])
 
 
 # Patients whose outcomes are turned into report material at once (memory: about 40 KB per patient
@@ -138,8 +142,7 @@ def _partition_material(job: _PartitionJob, base: RunData) -> str:
     return job.target
 
 
-def _outcome_order(o: Any) -> tuple[str, str, str, str]:
-    return (o.measure_id, o.patient_id, o.group, o.episode)
+_outcome_order = attrgetter("measure_id", "patient_id", "group", "episode")  # (measure, patient, group, episode)
 
 
 def _save_slices(ids: Sequence[str], one_slice: Callable[[list[str]], RunData], formats: Sequence[str],
