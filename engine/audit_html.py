@@ -625,6 +625,8 @@ class _RowParts:
         self.patients: dict[str, tuple[str, str, str]] = {}  # id -> (clinic, its escaped text, patient cells)
         self.measures: dict[tuple[Any, ...], tuple[str, str, str, str]] = {}  # -> (label, detail, title, html)
         self.statuses: dict[tuple[Any, ...], str] = {}
+        self.heads: dict[tuple[Any, ...], str] = {}  # (clinic, measure, status, reason, disagree) -> the row's tag
+        self.tails: dict[tuple[Any, ...], str] = {}  # a row's last cells, when it shows no evidence
 
     def patient(self, pid: str) -> tuple[str, str, str]:
         found = self.patients.get(pid)
@@ -691,26 +693,40 @@ def _fast_rows(outcomes: Iterable[MeasureOutcome], parts: _RowParts) -> Iterator
         evidence = _evidence_views(o, run, parts.encounters) if has_evidence else []
         disagree = any(e.disagree for e in evidence) or any(f.startswith("readers_disagree") for f in flags)
         reason = o.gap_reason.value if o.gap_reason else ""
-        r = esc[reason]
-        out = ['<div class="o" role="row" data-clinic="', c, '" data-measure="', esc[o.measure_id],
-               '" data-status="', esc[status], '" data-reason="', r, '" data-disagree="', "1" if disagree else "0",
-               patient_html, measure_html, parts.status(status, o.inverse, pops)]
-        if reason:
-            out += ['<div class="reason" data-reason="', r, '">', esc[GAP_DISPLAY[o.gap_reason]], "</div>"]
-        if o.gap_action:
-            out += ['<div class="action">Action: ', esc[o.gap_action], "</div>"]
-        if o.valid_through:
-            out += ['<div class="sub">', esc[f"stays closed through {o.valid_through.isoformat()}"], "</div>"]
-        if o.due_date:
-            out += ['<div class="sub">', esc[f"due by {o.due_date.isoformat()}"], "</div>"]
-        if o.closed_by:
-            out += ['<div class="sub">closed by ', esc[o.closed_by], " evidence</div>"]
-        for f in flags:
-            out += ['<span class="flag">', esc[f], "</span>"]
-        out.append("</div>\n<div>")
-        _evidence_html([e.__dict__ for e in evidence], status, esc, out)
-        out.append("</div>\n</div>\n")
-        yield [clinic, o.patient_id, label, detail], [status, reason, o.measure_id, title, disagree, "".join(out)]
+        head_key = (c, o.measure_id, status, reason, disagree)
+        head = parts.heads.get(head_key)
+        if head is None:
+            head = parts.heads[head_key] = "".join((
+                '<div class="o" role="row" data-clinic="', c, '" data-measure="', esc[o.measure_id],
+                '" data-status="', esc[status], '" data-reason="', esc[reason], '" data-disagree="',
+                "1" if disagree else "0"))
+        tail_key = (status, o.gap_reason, o.gap_action, o.valid_through, o.due_date, o.closed_by, flags)
+        tail = None if evidence else parts.tails.get(tail_key)
+        if tail is None:
+            out = []
+            if reason:
+                out += ['<div class="reason" data-reason="', esc[reason], '">', esc[GAP_DISPLAY[o.gap_reason]],
+                        "</div>"]
+            if o.gap_action:
+                out += ['<div class="action">Action: ', esc[o.gap_action], "</div>"]
+            if o.valid_through:
+                out += ['<div class="sub">', esc[f"stays closed through {o.valid_through.isoformat()}"], "</div>"]
+            if o.due_date:
+                out += ['<div class="sub">', esc[f"due by {o.due_date.isoformat()}"], "</div>"]
+            if o.closed_by:
+                out += ['<div class="sub">closed by ', esc[o.closed_by], " evidence</div>"]
+            for f in flags:
+                out += ['<span class="flag">', esc[f], "</span>"]
+            out.append("</div>\n<div>")
+            _evidence_html([e.__dict__ for e in evidence], status, esc, out)
+            out.append("</div>\n</div>\n")
+            tail = "".join(out)
+            if not evidence:  # the same for every row without evidence with these fields
+                if len(parts.tails) >= _CACHED:
+                    parts.tails.clear()
+                parts.tails[tail_key] = tail
+        html = "".join((head, patient_html, measure_html, parts.status(status, o.inverse, pops), tail))
+        yield [clinic, o.patient_id, label, detail], [status, reason, o.measure_id, title, disagree, html]
 
 
 def audit_material(run: RunData) -> Material:
