@@ -151,9 +151,6 @@ def _plain_text(value: Any) -> str:
         return _dumps(value)
 
 
-_BATCH = 2048  # rows written to a material file at once
-
-
 def _plain_line(row: tuple[list[Any], Any]) -> bytes:
     """:func:`_plain_text` of ``[key, payload]`` and a newline, as UTF-8."""
     try:
@@ -177,12 +174,14 @@ def save_material(material: Material, folder: Path) -> None:
             with _keys_file(folder, name).open("w", encoding="utf-8", newline="\n") as fh:
                 fh.write("".join(_key_text(key) + "\n" for key, _ in rows))
             with _texts_file(folder, name).open("w", encoding="utf-8", newline="\n") as fh:
-                for i in range(0, len(rows), _BATCH):
-                    fh.write("".join([text + "\n" for _, text in rows[i:i + _BATCH]]))
+                for _, text in rows:  # row by row: joined, large texts would cost fresh memory (page faults)
+                    fh.write(text)
+                    fh.write("\n")
             continue
         with _stream_file(folder, name).open("wb") as out:
-            for i in range(0, len(rows), _BATCH):
-                out.write(b"".join([_plain_line(row) for row in rows[i:i + _BATCH]]))
+            write = out.write
+            for row in rows:
+                write(_plain_line(row))
     (folder / BOUNDS_FILE).write_text(_dumps(bounds), encoding="utf-8")
     (folder / "counts.json").write_text(json.dumps([material.counts], ensure_ascii=False), encoding="utf-8")
 
