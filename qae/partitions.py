@@ -366,12 +366,13 @@ def _measure_partition(task: PartitionTask, specs: Sequence[Any], options: Any) 
     write_model_table(tmp / "evidence.parquet", Evidence, evidence)
     write_model_table(tmp / "patients.parquet", Patient, sorted(patients, key=lambda p: p.patient_id))
     write_outcomes(tmp / "outcomes.parquet", outcomes)
-    summary = write_reports(outcomes, patients, evidence, tmp / "reports", care_gaps=False)
-    if task.report is not None:
+    summary = None
+    if task.report is not None:  # the HTML audit's material summarizes the outcomes: not done twice
         from qae.report_run import memory_material
 
-        memory_material(task.report[0], MeasurementPeriod(*task.period), specs, patients, outcomes, evidence,
-                        encounters, task.report[1], tmp / MATERIAL_DIR)
+        summary = memory_material(task.report[0], MeasurementPeriod(*task.period), specs, patients, outcomes,
+                                  evidence, encounters, task.report[1], tmp / MATERIAL_DIR)
+    summary = write_reports(outcomes, patients, evidence, tmp / "reports", care_gaps=False, summary=summary)
     if final.exists():  # an earlier attempt got this far but was not recorded: same content
         shutil.rmtree(final)
     os.replace(tmp, final)
