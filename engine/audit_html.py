@@ -31,7 +31,8 @@ else :data:`PAGE_PATIENTS`) is paged: ``audit/<clinic>.html`` keeps the clinic's
 pages (patient ranges, rows, open gaps), and ``audit/<clinic>/page-NNNN.html`` hold the rows of
 consecutive patients (a patient's rows are never split between pages), each page with links to
 the previous and next page, to every page of the clinic, to the clinic and to ``audit.html``. Pages
-are written as the merged rows are read, one page's rows in memory at a time. Output is
+are written as the merged rows are read, one page's rows in memory at a time (their HTML; past
+:data:`_HELD_CHARS` characters a page's rows go to a scratch file). Output is
 deterministic: no timestamps, stable order.
 """
 
@@ -47,6 +48,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import groupby
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +63,8 @@ from engine.report import merge_summaries, summarize
 from engine.report_parts import Material, Parts, register_counts
 from engine.run_data import RunData
 
-__all__ = ["PAGE_PATIENTS", "SPLIT_ROWS", "audit_material", "display_date", "page_patients", "write_audit_html",
-           "write_audit_html_parts"]
+__all__ = ["PAGE_PATIENTS", "SPLIT_ROWS", "audit_material", "audit_rows", "display_date", "page_patients",
+           "reference_material", "write_audit_html", "write_audit_html_parts"]
 
 SPLIT_ROWS = 5000  # above this many rows (and with several clinics) each clinic gets its own file
 PAGE_PATIENTS = 500  # patients per page of a clinic's rows (the config or QAE_AUDIT_PAGE_PATIENTS set another)
@@ -368,6 +370,7 @@ class _Rows:
 
 
 _PIECE = 1 << 18  # characters of row HTML handed to the template at once
+_HELD_CHARS = 1 << 25  # characters of a page's rows held in memory before they go to a scratch file
 _ROLE_TEXT = {"decided": "decided by", "close": "came close"}  # any other role: "flagged for review"
 _INVERSE_ROW = ' <span class="inv" title="inverse measure: the numerator is the poor outcome">&darr; inverse</span>'
 _CACHED = 50_000  # distinct short texts whose escaped form is remembered
@@ -423,9 +426,15 @@ def _row_html(r: Mapping[str, Any], esc: _Escaped) -> str:
     for f in r["flags"]:
         out += ['<span class="flag">', esc[f], "</span>"]
     out.append("</div>\n<div>")
-    evidence = r["evidence"]
+    _evidence_html(r["evidence"], r["status"], esc, out)
+    out.append("</div>\n</div>\n")
+    return "".join(out)
+
+
+def _evidence_html(evidence: Sequence[Mapping[str, Any]], status: str, esc: _Escaped, out: list[str]) -> None:
+    """A row's evidence cell (the dicts of its :class:`EvidenceView` items), appended to ``out``."""
     if not evidence:
-        out.append('<span class="none">no evidence found</span>' if r["status"] == "open"
+        out.append('<span class="none">no evidence found</span>' if status == "open"
                    else '<span class="none">&mdash;</span>')
     for e in evidence:
         role, kind = e["role"], e["kind"]
@@ -469,14 +478,14 @@ def _row_html(r: Mapping[str, Any], esc: _Escaped) -> str:
         else:
             out += ['<div class="evm"><span>', esc[e["ident"]],
                     "</span><span class=\"none\">not in this run's evidence</span></div>\n</div>"]
-    out.append("</div>\n</div>\n")
-    return "".join(out)
 
 
-def _rows_html(rows: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+def _rows_html(rows: Iterable[Any]) -> Iterator[str]:
+    """The HTML of the material's rows (payloads: :func:`_fast_rows`' lists, or the row dicts of material
+    saved before rows were rendered at material time)."""
     esc = _Escaped()
     for r in rows:
-        yield _row_html(r, esc)
+        yield r[_HTML] if type(r) is list else _row_html(r, esc)
 
 
 def page_patients(value: int | None = None) -> int:
@@ -522,6 +531,16 @@ def _row_stats(rows: Sequence[RowView] | Sequence[Mapping[str, Any]]) -> dict[st
             "disagree": sum(1 for r in rs if r["disagree"])}
 
 
+def _payload_stats(rows: Sequence[tuple[list[Any], list[Any]]]) -> dict[str, Any]:
+    """:func:`_row_stats` of the rows :func:`_fast_rows` gives."""
+    return {"rows": len(rows), "open": sum(1 for _, p in rows if p[_STATUS] == "open"),
+            "patients": len({k[1] for k, _ in rows}), "clinics": sorted({k[0] for k, _ in rows}),
+            "measures": sorted({(p[_MEASURE], p[_TITLE]) for _, p in rows}),
+            "statuses": dict(Counter(p[_STATUS] for _, p in rows)),
+            "reasons": sorted({p[_REASON] for _, p in rows if p[_REASON]}),
+            "disagree": sum(1 for _, p in rows if p[_DISAGREE])}
+
+
 def _merge_stats(stats: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {"rows": 0, "open": 0, "patients": 0, "clinics": set(), "measures": set(),
                            "statuses": Counter(), "reasons": set(), "disagree": 0}
@@ -561,10 +580,27 @@ def _row_dict(r: RowView) -> dict[str, Any]:
     return d
 
 
-def audit_material(run: RunData) -> Material:
-    """One partition's audit rows (stream ``audit``, keyed as the page orders them: clinic, patient,
-    measure, detail) and counts (``audit``: summaries and row statistics per clinic)."""
-    outcomes = sorted(run.outcomes, key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode))
+# A row of the material (stream ``audit``): what the pages count and filter on, and the row's HTML
+# (:func:`_row_html` of its :class:`RowView`), rendered at material time: the file writer only joins them.
+_STATUS, _REASON, _MEASURE, _TITLE, _DISAGREE, _HTML = range(6)
+_OUTCOME_ORDER = attrgetter("measure_id", "patient_id", "group", "episode")
+
+
+def audit_rows(run: RunData) -> Iterator[tuple[list[Any], RowView]]:
+    """The reference of :func:`_fast_rows`: each IPP outcome's (key, :class:`RowView`), by clinic then in
+    outcome order (:func:`audit_material`'s rows before they are sorted by key)."""
+    outcomes, multi, encounters, by_clinic = _prepared(run)
+    lines: dict[str, str] = {}
+    for _, clinic_outcomes in sorted(by_clinic.items()):
+        for o in clinic_outcomes:
+            if o.populations.ipp:
+                r = _row(o, run, multi, encounters, lines)
+                yield [r.clinic, r.patient_id, r.measure_label, r.detail], r
+
+
+def _prepared(run: RunData) -> tuple[list[MeasureOutcome], set[str], dict[str, Encounter],
+                                     dict[str, list[MeasureOutcome]]]:
+    outcomes = sorted(run.outcomes, key=_OUTCOME_ORDER)
     multi = {m for m, s in run.specs.items() if len(s.groups) > 1}
     multi |= {m for m, gs in _groups(outcomes).items() if len(gs) > 1}
     clinic_of = {pid: (p.clinic_id or UNASSIGNED) for pid, p in run.patients.items()}
@@ -572,19 +608,162 @@ def audit_material(run: RunData) -> Material:
     by_clinic: dict[str, list[MeasureOutcome]] = defaultdict(list)
     for o in outcomes:
         by_clinic[clinic_of.get(o.patient_id, UNASSIGNED)].append(o)
+    return outcomes, multi, encounters, by_clinic
+
+
+_POP_NAMES = attrgetter(*(name for name, _ in _POPS))
+_LABELS = tuple(label for _, label in _POPS)
+
+
+class _RowParts:
+    """What the rows of one material share, escaped once: a patient's cells, a measure's cells, a
+    status's cells (the pieces :func:`_row_html` writes, by what they depend on)."""
+
+    def __init__(self, run: RunData, multi: set[str], encounters: Mapping[str, Encounter]) -> None:
+        self.run, self.multi, self.encounters = run, multi, encounters
+        self.esc = _Escaped()
+        self.patients: dict[str, tuple[str, str, str]] = {}  # id -> (clinic, its escaped text, patient cells)
+        self.measures: dict[tuple[Any, ...], tuple[str, str, str, str]] = {}  # -> (label, detail, title, html)
+        self.statuses: dict[tuple[Any, ...], str] = {}
+        self.heads: dict[tuple[Any, ...], str] = {}  # (clinic, measure, status, reason, disagree) -> the row's tag
+        self.tails: dict[tuple[Any, ...], str] = {}  # a row's last cells, when it shows no evidence
+
+    def patient(self, pid: str) -> tuple[str, str, str]:
+        found = self.patients.get(pid)
+        if found is None:
+            esc = self.esc
+            patient = self.run.patients.get(pid)
+            clinic = patient.clinic_id if patient and patient.clinic_id else UNASSIGNED
+            c, p = esc[clinic], esc[pid]
+            found = self.patients[pid] = (clinic, c, ''.join((
+                '" data-patient="', p, '">\n<div><div class="pid">', p, '</div><div class="sub">',
+                esc[_patient_line(patient)], '</div><div class="sub">', c, '</div></div>\n<div><b>')))
+        return found
+
+    def measure(self, o: MeasureOutcome) -> tuple[str, str, str, str]:
+        key = (o.measure_id, o.group, o.episode, o.stratum, o.measure_title, o.group_title, o.inverse)
+        found = self.measures.get(key)
+        if found is None:
+            if len(self.measures) >= _CACHED:
+                self.measures.clear()
+            esc, mid = self.esc, o.measure_id
+            spec = self.run.specs.get(mid)
+            group_title = o.group_title
+            if not group_title and spec is not None:
+                group_title = next((g.title or "" for g in spec.groups if g.id == o.group), "")
+            detail = " · ".join(d for d in (f"rate {group_title or o.group}" if mid in self.multi else "",
+                                            f"episode {o.episode}" if o.episode else "",
+                                            f"age {o.stratum}" if o.stratum else "") if d)
+            label = f"{mid}-{o.group}" if mid in self.multi else mid
+            title = o.measure_title or (spec.title if spec else "")
+            html = "".join((esc[label], "</b> ", esc[title], _INVERSE_ROW if o.inverse else "",
+                            f'<div class="sub">{esc[detail]}</div>' if detail else "",
+                            '</div>\n<div><span class="st st-'))
+            found = self.measures[key] = (label, detail, title, html)
+        return found
+
+    def status(self, status: str, inverse: bool, pops: tuple[Any, ...]) -> str:
+        key = (status, inverse, pops)
+        found = self.statuses.get(key)
+        if found is None:
+            text = STATUS_TEXT[status]
+            if status == "closed" and inverse:
+                text = "Closed (not in the inverse numerator)"
+            found = self.statuses[key] = "".join((
+                self.esc[status], '">', self.esc[text], '</span><div class="pops">',
+                _pops_html(list(zip(_LABELS, pops, strict=True))), "</div></div>\n<div>"))
+        return found
+
+
+def _fast_rows(outcomes: Iterable[MeasureOutcome], parts: _RowParts) -> Iterator[tuple[list[Any], list[Any]]]:
+    """(key, payload) of each IPP outcome's row: :func:`_row_html` of its :class:`RowView` written from the
+    outcome (no RowView built; the cells rows share written once, :class:`_RowParts`), with what the
+    pages count (payload: status, reason, measure id, title, disagree, HTML)."""
+    esc, run = parts.esc, parts.run
+    for o in outcomes:
+        pops = _POP_NAMES(o.populations)
+        if not pops[0]:
+            continue
+        clinic, c, patient_html = parts.patient(o.patient_id)
+        label, detail, title, measure_html = parts.measure(o)
+        status = _status(o)
+        flags = o.review_flags
+        has_evidence = (o.gap_evidence_ids or o.numer_evidence_ids or o.denex_evidence_ids
+                        or o.denexcep_evidence_ids or flags)
+        evidence = _evidence_views(o, run, parts.encounters) if has_evidence else []
+        disagree = any(e.disagree for e in evidence) or any(f.startswith("readers_disagree") for f in flags)
+        reason = o.gap_reason.value if o.gap_reason else ""
+        head_key = (c, o.measure_id, status, reason, disagree)
+        head = parts.heads.get(head_key)
+        if head is None:
+            head = parts.heads[head_key] = "".join((
+                '<div class="o" role="row" data-clinic="', c, '" data-measure="', esc[o.measure_id],
+                '" data-status="', esc[status], '" data-reason="', esc[reason], '" data-disagree="',
+                "1" if disagree else "0"))
+        tail_key = (status, o.gap_reason, o.gap_action, o.valid_through, o.due_date, o.closed_by, flags)
+        tail = None if evidence else parts.tails.get(tail_key)
+        if tail is None:
+            out = []
+            if reason:
+                out += ['<div class="reason" data-reason="', esc[reason], '">', esc[GAP_DISPLAY[o.gap_reason]],
+                        "</div>"]
+            if o.gap_action:
+                out += ['<div class="action">Action: ', esc[o.gap_action], "</div>"]
+            if o.valid_through:
+                out += ['<div class="sub">', esc[f"stays closed through {o.valid_through.isoformat()}"], "</div>"]
+            if o.due_date:
+                out += ['<div class="sub">', esc[f"due by {o.due_date.isoformat()}"], "</div>"]
+            if o.closed_by:
+                out += ['<div class="sub">closed by ', esc[o.closed_by], " evidence</div>"]
+            for f in flags:
+                out += ['<span class="flag">', esc[f], "</span>"]
+            out.append("</div>\n<div>")
+            _evidence_html([e.__dict__ for e in evidence], status, esc, out)
+            out.append("</div>\n</div>\n")
+            tail = "".join(out)
+            if not evidence:  # the same for every row without evidence with these fields
+                if len(parts.tails) >= _CACHED:
+                    parts.tails.clear()
+                parts.tails[tail_key] = tail
+        html = "".join((head, patient_html, measure_html, parts.status(status, o.inverse, pops), tail))
+        yield [clinic, o.patient_id, label, detail], [status, reason, o.measure_id, title, disagree, html]
+
+
+def audit_material(run: RunData) -> Material:
+    """One partition's audit rows (stream ``audit``, keyed as the page orders them: clinic, patient,
+    measure, detail; payloads :func:`_fast_rows`'s) and counts (``audit``: summaries and row statistics
+    per clinic)."""
+    outcomes, multi, encounters, by_clinic = _prepared(run)
     material = Material()
     clinics: dict[str, Any] = {}
-    lines: dict[str, str] = {}  # patient id -> _patient_line (a patient has a row per measure)
+    parts = _RowParts(run, multi, encounters)
     for clinic, clinic_outcomes in sorted(by_clinic.items()):
-        rows = [_row(o, run, multi, encounters, lines) for o in clinic_outcomes if o.populations.ipp]
-        for r in rows:
-            material.add("audit", [r.clinic, r.patient_id, r.measure_label, r.detail], _row_dict(r))
+        rows = list(_fast_rows(clinic_outcomes, parts))
+        if rows:
+            material.streams.setdefault("audit", []).extend(rows)
         clinics[clinic] = {"summary": summarize(clinic_outcomes), "outside_ipp": len(clinic_outcomes) - len(rows),
-                           "stats": _row_stats(rows)}
+                           "stats": _payload_stats(rows)}
     if len(by_clinic) == 1:  # one clinic holds every outcome, in the same order: the same summary
         overall = copy.deepcopy(next(iter(clinics.values()))["summary"])
-    else:
-        overall = summarize(outcomes)
+    else:  # a patient is in one clinic: the clinics' summaries add up to the whole's
+        overall = merge_summaries(c["summary"] for c in clinics.values())
+    material.counts["audit"] = {"overall": overall, "clinics": clinics}
+    return material
+
+
+def reference_material(run: RunData) -> Material:
+    """The reference of :func:`audit_material` (the test oracle, and what material saved before rows were
+    rendered at material time holds): each row as the dict of its :class:`RowView` (the file writer
+    renders it, :func:`_row_html`); the same counts."""
+    _, _, _, by_clinic = _prepared(run)
+    material = Material()
+    rows: dict[str, list[RowView]] = defaultdict(list)
+    for key, r in audit_rows(run):
+        material.add("audit", key, _row_dict(r))
+        rows[key[0]].append(r)
+    clinics = {clinic: {"summary": summarize(found), "outside_ipp": len(found) - len(rows[clinic]),
+                        "stats": _row_stats(rows[clinic])} for clinic, found in sorted(by_clinic.items())}
+    overall = summarize(sorted(run.outcomes, key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode)))
     material.counts["audit"] = {"overall": overall, "clinics": clinics}
     return material
 
@@ -597,13 +776,14 @@ def _groups(outcomes: Iterable[MeasureOutcome]) -> dict[str, set[str]]:
 
 
 class _Spool:
-    """One page's rows on their way to the page: spooled to a scratch file as their HTML while their
-    counts are taken, then read back as the page is written; the writer holds one row at a time."""
+    """One page's rows on their way to the page: held as their HTML while their counts are taken (past
+    :data:`_HELD_CHARS` characters, spooled to a scratch file), then given to the page as it is written."""
 
     def __init__(self, esc: _Escaped) -> None:
-        self.fh = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self.fh: Any = None  # the scratch file, once the rows held grow past _HELD_CHARS
         self.esc = esc
         self.held: list[str] = []  # rows' HTML not yet written to the scratch file
+        self.size = 0  # characters held
         self.rows = self.open = self.disagree = 0
         self.n_patients = 0
         self.first = self.last = ""
@@ -611,22 +791,32 @@ class _Spool:
         self.statuses: Counter[str] = Counter()
         self.reasons: set[str] = set()
 
-    def add(self, row: Mapping[str, Any]) -> None:
-        if row["patient_id"] != self.last or not self.rows:
+    def add(self, patient_id: str, row: list[Any] | Mapping[str, Any]) -> None:
+        """A row: a payload of :func:`_fast_rows`, or a row dict (material saved before those)."""
+        if type(row) is not list:
+            row = [row["status"], row["reason"], row["measure_id"], row["title"], row["disagree"],
+                   _row_html(row, self.esc)]
+        if patient_id != self.last or not self.rows:
             self.n_patients += 1
-            self.first = self.first or row["patient_id"]
-            self.last = row["patient_id"]
+            self.first = self.first or patient_id
+            self.last = patient_id
         self.rows += 1
-        self.open += row["status"] == "open"
-        self.disagree += bool(row["disagree"])
-        self.measures.add((row["measure_id"], row["title"]))
-        self.statuses[row["status"]] += 1
-        if row["reason"]:
-            self.reasons.add(row["reason"])
-        self.held.append(_row_html(row, self.esc))
-        if len(self.held) >= 64:
+        status, reason = row[_STATUS], row[_REASON]
+        self.open += status == "open"
+        self.disagree += bool(row[_DISAGREE])
+        self.measures.add((row[_MEASURE], row[_TITLE]))
+        self.statuses[status] += 1
+        if reason:
+            self.reasons.add(reason)
+        html = row[_HTML]
+        self.held.append(html)
+        self.size += len(html)
+        if self.size >= _HELD_CHARS:
+            if self.fh is None:
+                self.fh = tempfile.TemporaryFile("w+", encoding="utf-8")
             self.fh.write("".join(self.held))
             self.held.clear()
+            self.size = 0
 
     def stats(self, clinic: str) -> dict[str, Any]:
         return {"rows": self.rows, "open": self.open, "patients": self.n_patients, "clinics": [clinic],
@@ -635,25 +825,32 @@ class _Spool:
 
     def read(self) -> Iterator[str]:
         """The page's rows as HTML, in pieces."""
-        self.fh.write("".join(self.held))
-        self.held.clear()
-        self.fh.seek(0)
-        while piece := self.fh.read(_PIECE):
-            yield piece
+        if self.fh is not None:
+            self.fh.write("".join(self.held))
+            self.held.clear()
+            self.fh.seek(0)
+            while piece := self.fh.read(_PIECE):
+                yield piece
+            return
+        yield from self.held
 
     def close(self) -> None:
-        self.fh.close()
+        self.held.clear()
+        if self.fh is not None:
+            self.fh.close()
 
 
-def _pages_of(rows: Iterator[dict[str, Any]], per_page: int) -> Iterator[_Spool]:
-    """A clinic's rows (sorted by patient) cut into pages of ``per_page`` patients, each spooled."""
+def _pages_of(rows: Iterator[tuple[list[Any], Any]], per_page: int) -> Iterator[_Spool]:
+    """A clinic's rows (key and payload, sorted by patient) cut into pages of ``per_page`` patients, each
+    spooled."""
     esc = _Escaped()
     page = _Spool(esc)
-    for row in rows:
-        if row["patient_id"] != page.last and page.n_patients == per_page:
+    for key, row in rows:
+        patient_id = key[1]
+        if patient_id != page.last and page.n_patients == per_page:
             yield page
             page = _Spool(esc)
-        page.add(row)
+        page.add(patient_id, row)
     if page.rows:
         yield page
     else:
@@ -664,7 +861,8 @@ def _page_href(name: str, k: int) -> str:
     return f"{name}/page-{k:04d}.html"
 
 
-def _clinic_pages(out_dir: Path, run: RunData, *, title: str, clinic: str, name: str, rows: Iterator[dict[str, Any]],
+def _clinic_pages(out_dir: Path, run: RunData, *, title: str, clinic: str, name: str,
+                  rows: Iterator[tuple[list[Any], Any]],
                   stats: Mapping[str, Any], summary: dict[str, Any], chart: dict[str, Any], outside_ipp: int,
                   per_page: int) -> list[Path]:
     """A clinic's rows as pages of ``per_page`` patients, then the clinic's page (its summary and the index
@@ -729,9 +927,9 @@ def write_audit_html_parts(parts: Parts, run: RunData, out_dir: Path, page_size:
     groups = groupby(parts.stream("audit"), key=lambda kp: kp[0][0])
     pending = next(groups, None)
     for clinic in clinics:
-        rows: Iterator[dict[str, Any]] = iter(())
+        rows: Iterator[tuple[list[Any], Any]] = iter(())
         if pending is not None and pending[0] == clinic:
-            rows = (p for _, p in pending[1])
+            rows = pending[1]
         clinic_summary = _summary(summaries[clinic], summaries, [clinic])
         clinic_chart = _chart(clinic_summary, titles)
         link = {"clinic": clinic, "href": f"audit/{names[clinic]}.html", "rows": stats[clinic]["rows"],
@@ -744,7 +942,8 @@ def write_audit_html_parts(parts: Parts, run: RunData, out_dir: Path, page_size:
             link["pages"] = len(pages) - 1
         else:
             written.append(_page(out_dir / "audit" / f"{names[clinic]}.html", run, title=f"{title}, clinic {clinic}",
-                                 rows=_Rows(stats[clinic]["rows"], _rows_html(rows)), stats=stats[clinic],
+                                 rows=_Rows(stats[clinic]["rows"], _rows_html(p for _, p in rows)),
+                                 stats=stats[clinic],
                                  summary=clinic_summary, chart=clinic_chart, links=[], index_href="../audit.html",
                                  outside_ipp=outside[clinic]))
         if pending is not None and pending[0] == clinic:

@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import date
+from operator import attrgetter
 from typing import Any
 
 from engine.criteria import Criterion, CriterionResult, PatientContext, evaluate
@@ -128,6 +129,7 @@ def _age_in_band(band: Any, age: int, birth_date: date, anchor: date) -> bool:
 
 
 _TRUE = CriterionResult(True)
+_OUTCOME_ORDER = attrgetter("measure_id", "patient_id", "group", "episode")  # the order calculate returns
 
 
 def _run(criterion: object, ctx: PatientContext) -> CriterionResult:
@@ -313,7 +315,7 @@ def calculate(
                 ectx = ctx.with_episode(episode)
                 outcomes.extend(_evaluate_group(spec, group, ectx, origins, disputed=frozen_disputed)
                                 for group in spec.groups)
-    outcomes.sort(key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode))
+    outcomes.sort(key=_OUTCOME_ORDER)
     return outcomes
 
 

@@ -250,15 +250,17 @@ def merge_summaries(parts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def write_reports(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient],
-                  evidence: Sequence[Evidence], out_dir: Path, *, care_gaps: bool = True) -> dict[str, Any]:
+                  evidence: Sequence[Evidence], out_dir: Path, *, care_gaps: bool = True,
+                  summary: dict[str, Any] | None = None) -> dict[str, Any]:
     """Write outcomes.csv (and care_gaps/*.csv unless ``care_gaps`` is False: ``qae run`` renders them
-    with every other report through engine/reports.py) under ``out_dir``; return the summary dict."""
+    with every other report through engine/reports.py) under ``out_dir``; return the summary dict
+    (:func:`summarize` of the outcomes; ``summary``: that summary, already computed elsewhere)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ordered = sorted(outcomes, key=_OUTCOME_ORDER)
     with (out_dir / "outcomes.csv").open("w", newline="", encoding="utf-8") as fh:
         _write_outcomes_csv(fh, ordered)
-    summary = summarize(ordered)
+    summary = summarize(ordered) if summary is None else summary
     if care_gaps:
         summary["care_gap_files"] = write_care_gaps(ordered, patients, evidence, out_dir / "care_gaps")
     return summary

@@ -115,6 +115,7 @@ def _texts_file(folder: Path, name: str) -> Path:
 
 _KEYS = ".keys.jsonl"  # an encoded stream: its keys, one per line; its payloads' text in <name>.ndjson, line by line
 BOUNDS_FILE = "bounds.json"  # {stream: [its first key, its last key]} of the streams saved in a folder
+LINKS_FILE = "links.json"  # {stream: [its slices' folders]}: read from them in turn (merge_saved(link=True))
 _encode_str = json.encoder.encode_basestring  # json.dumps(s, ensure_ascii=False) of a str
 
 
@@ -150,6 +151,14 @@ def _plain_text(value: Any) -> str:
         return _dumps(value)
 
 
+def _plain_line(row: tuple[list[Any], Any]) -> bytes:
+    """:func:`_plain_text` of ``[key, payload]`` and a newline, as UTF-8."""
+    try:
+        return orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
+    except TypeError:
+        return (_dumps(list(row)) + "\n").encode("utf-8")
+
+
 def save_material(material: Material, folder: Path) -> None:
     """Write a partition's material under ``folder`` (streams sorted): a stream ``<name>.jsonl``, one
     ``[key, payload]`` line per row; an encoded stream (:meth:`Material.add_encoded`) its keys
@@ -165,13 +174,14 @@ def save_material(material: Material, folder: Path) -> None:
             with _keys_file(folder, name).open("w", encoding="utf-8", newline="\n") as fh:
                 fh.write("".join(_key_text(key) + "\n" for key, _ in rows))
             with _texts_file(folder, name).open("w", encoding="utf-8", newline="\n") as fh:
-                for _, text in rows:
+                for _, text in rows:  # row by row: joined, large texts would cost fresh memory (page faults)
                     fh.write(text)
                     fh.write("\n")
             continue
-        with _stream_file(folder, name).open("w", encoding="utf-8", newline="\n") as fh:
-            for key, payload in rows:
-                fh.write(_plain_text([key, payload]) + "\n")
+        with _stream_file(folder, name).open("wb") as out:
+            write = out.write
+            for row in rows:
+                write(_plain_line(row))
     (folder / BOUNDS_FILE).write_text(_dumps(bounds), encoding="utf-8")
     (folder / "counts.json").write_text(json.dumps([material.counts], ensure_ascii=False), encoding="utf-8")
 
@@ -215,12 +225,18 @@ def _copy(paths: Iterable[Path], out: Any) -> None:
                 shutil.copyfileobj(src, out, 1 << 20)
 
 
-def merge_saved(folders: Sequence[Path], target: Path) -> None:
+def merge_saved(folders: Sequence[Path], target: Path, *, link: bool = False) -> None:
     """Saved material of several slices of one partition as one (streams merged by key, in slice order on
     equal keys: copied as they are when the slices' keys follow each other; the slices' counts folded,
-    :func:`fold_counts`)."""
+    :func:`fold_counts`).
+
+    ``link``: the slices' folders are inside ``target`` and stay there: a stream whose slices' keys follow
+    each other is not copied but listed in ``links.json`` (its slices' folders, in order) and read from
+    them one after the other; a stream merged row by row is written to ``target`` and its slices' files
+    removed."""
     target.mkdir(parents=True, exist_ok=True)
     folders = [Path(f) for f in folders]
+    links: dict[str, list[str]] = {}
     found = [_names(f) for f in folders]
     plain = sorted({n for p, _ in found for n in p})
     encoded = sorted({n for _, e in found for n in e})
@@ -234,6 +250,10 @@ def merge_saved(folders: Sequence[Path], target: Path) -> None:
         present = [s for s in spans if s is not None]
         if present:
             bounds[name] = [min(s[0] for s in present), max(s[1] for s in present)]
+        if link and ordered:
+            links[name] = [f.relative_to(target).as_posix() for f in folders
+                           if (_keys_file if name in encoded else _stream_file)(f, name).is_file()]
+            continue
         if name in encoded:
             with _keys_file(target, name).open("wb") as keys_out, _texts_file(target, name).open("wb") as texts_out:
                 if ordered:
@@ -258,6 +278,13 @@ def merge_saved(folders: Sequence[Path], target: Path) -> None:
 
             for _, line in heapq.merge(*(lines(_stream_file(f, name)) for f in folders), key=lambda kl: kl[0]):
                 out.write(line)
+    if link:
+        for name in (*plain, *encoded):
+            if name not in links:  # merged into target: the slices' copies are not read
+                for f in folders:
+                    for path in (_stream_file(f, name), _keys_file(f, name), _texts_file(f, name)):
+                        path.unlink(missing_ok=True)
+        (target / LINKS_FILE).write_text(_dumps(links), encoding="utf-8")
     (target / BOUNDS_FILE).write_text(_dumps(bounds), encoding="utf-8")
     counts = fold_counts(c for f in folders for c in json.loads((f / "counts.json").read_text(encoding="utf-8")))
     (target / "counts.json").write_text(json.dumps(counts, ensure_ascii=False), encoding="utf-8")
@@ -280,20 +307,41 @@ class _Saved:
             with path.open(encoding="utf-8") as fh:
                 yield from fh
 
+    def _linked(self, name: str) -> list[_Saved] | None:
+        """The slices stream ``name`` is read from, one after the other (:data:`LINKS_FILE`), if any."""
+        path = self.folder / LINKS_FILE
+        if not path.is_file():
+            return None
+        subs = json.loads(path.read_text(encoding="utf-8")).get(name)
+        return None if subs is None else [_Saved(self.folder / sub) for sub in subs]
+
     def _encoded(self, name: str) -> bool:
         return _keys_file(self.folder, name).is_file()
 
     def rows(self, name: str) -> Iterator[tuple[list[Any], Any]]:
+        linked = self._linked(name)
+        if linked is not None:
+            for sub in linked:
+                yield from sub.rows(name)
+            return
         if self._encoded(name):
             for key, text in self.texts(name):
                 yield key, orjson.loads(text)
             return
-        for line in self._lines(_stream_file(self.folder, name)):
-            key, payload = orjson.loads(line)
-            yield key, payload
+        path = _stream_file(self.folder, name)
+        if path.is_file():
+            with path.open("rb") as fh:  # orjson reads the UTF-8 bytes as they are
+                for line in fh:
+                    key, payload = orjson.loads(line)
+                    yield key, payload
 
     def texts(self, name: str) -> Iterator[tuple[list[Any], str]]:
         """(key, the payload's JSON text) of each row (a stream saved from :meth:`Material.add_encoded`)."""
+        linked = self._linked(name)
+        if linked is not None:
+            for sub in linked:
+                yield from sub.texts(name)
+            return
         if self._encoded(name):
             keys = self._lines(_keys_file(self.folder, name))
             for key, line in zip(keys, self._lines(_texts_file(self.folder, name)), strict=True):
@@ -306,7 +354,11 @@ class _Saved:
             yield key, json.loads(text) if text.startswith('"') else text
 
     def text_files(self, name: str) -> list[Path] | None:
-        """The file of the payloads' text of encoded stream ``name`` (a line each), when saved as such."""
+        """The files of the payloads' text of encoded stream ``name`` (a line each), when saved as such."""
+        linked = self._linked(name)
+        if linked is not None:
+            files = [sub.text_files(name) for sub in linked]
+            return None if any(f is None for f in files) else [p for f in files for p in f or ()]
         return [_texts_file(self.folder, name)] if self._encoded(name) else None
 
     def bounds(self, name: str) -> list[Any] | None | bool:

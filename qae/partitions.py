@@ -25,6 +25,7 @@ import bisect
 import contextlib
 import dataclasses
 import enum
+import functools
 import gc
 import json
 import math
@@ -127,18 +128,22 @@ def _arrow_type(annotation: Any) -> tuple[pa.DataType, str]:
     return pa.string(), "json"
 
 
-def _model_schema(model: type[Any]) -> tuple[pa.Schema, dict[str, str]]:
+@functools.lru_cache(maxsize=16)
+def _model_schema(model: type[Any]) -> tuple[pa.Schema, Mapping[str, str]]:
+    """The Arrow schema of a pydantic model and each field's encoding (computed once per model: a measure
+    task asks for it per record it stores; the result is shared, never changed)."""
     fields, kinds = [], {}
     for name, info in model.model_fields.items():
         arrow, kind = _arrow_type(info.annotation)
         fields.append(pa.field(name, arrow))
         kinds[name] = kind
-    return pa.schema(fields), kinds
+    return pa.schema(fields), types.MappingProxyType(kinds)
 
 
-def json_fields(model: type[Any]) -> list[str]:
+@functools.lru_cache(maxsize=16)
+def json_fields(model: type[Any]) -> tuple[str, ...]:
     """The fields of a pydantic model :func:`write_model_table` stores as JSON text (sorted keys)."""
-    return [name for name, kind in _model_schema(model)[1].items() if kind == "json"]
+    return tuple(name for name, kind in _model_schema(model)[1].items() if kind == "json")
 
 
 def write_model_table(path: Path, model: type[Any], records: Sequence[Any]) -> None:
@@ -361,12 +366,13 @@ def _measure_partition(task: PartitionTask, specs: Sequence[Any], options: Any) 
     write_model_table(tmp / "evidence.parquet", Evidence, evidence)
     write_model_table(tmp / "patients.parquet", Patient, sorted(patients, key=lambda p: p.patient_id))
     write_outcomes(tmp / "outcomes.parquet", outcomes)
-    summary = write_reports(outcomes, patients, evidence, tmp / "reports", care_gaps=False)
-    if task.report is not None:
+    summary = None
+    if task.report is not None:  # the HTML audit's material summarizes the outcomes: not done twice
         from qae.report_run import memory_material
 
-        memory_material(task.report[0], MeasurementPeriod(*task.period), specs, patients, outcomes, evidence,
-                        encounters, task.report[1], tmp / MATERIAL_DIR)
+        summary = memory_material(task.report[0], MeasurementPeriod(*task.period), specs, patients, outcomes,
+                                  evidence, encounters, task.report[1], tmp / MATERIAL_DIR)
+    summary = write_reports(outcomes, patients, evidence, tmp / "reports", care_gaps=False, summary=summary)
     if final.exists():  # an earlier attempt got this far but was not recorded: same content
         shutil.rmtree(final)
     os.replace(tmp, final)

@@ -32,6 +32,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -80,9 +81,12 @@ class _PartitionJob:
 
 
 def _referenced(outcomes: Iterable[Any]) -> set[str]:
+    """``qae.run_folder.referenced_ids`` (the evidence ids outcomes name), looking only at the outcomes that
+    name any (most name none)."""
     from qae.run_folder import referenced_ids
 
-    return referenced_ids(list(outcomes))
+    return referenced_ids([o for o in outcomes if o.numer_evidence_ids or o.gap_evidence_ids or o.review_flags
+                           or o.denex_evidence_ids or o.denexcep_evidence_ids])
 
 
 # Patients whose outcomes are turned into report material at once (memory: about 40 KB per patient
@@ -138,34 +142,40 @@ def _partition_material(job: _PartitionJob, base: RunData) -> str:
     return job.target
 
 
-def _outcome_order(o: Any) -> tuple[str, str, str, str]:
-    return (o.measure_id, o.patient_id, o.group, o.episode)
+_outcome_order = attrgetter("measure_id", "patient_id", "group", "episode")  # (measure, patient, group, episode)
 
 
 def _save_slices(ids: Sequence[str], one_slice: Callable[[list[str]], RunData], formats: Sequence[str],
-                 target: Path) -> None:
+                 target: Path) -> list[dict[str, Any]] | None:
     """The material of the patients ``ids`` (sorted), :data:`SLICE_PATIENTS` at a time (``one_slice``
-    gives a slice's :class:`RunData`), saved under ``target`` (slices merged, in order)."""
+    gives a slice's :class:`RunData`), saved under ``target`` (slices in ``target/slice-NNNN``, merged into
+    ``target`` where their rows interleave, read in turn where they follow each other:
+    ``engine.report_parts.merge_saved(link=True)``). Returns the slices' summaries (``engine.report.summarize``
+    of their outcomes, which the HTML audit's material holds), None when the formats have no HTML audit."""
     from engine.report_parts import merge_saved, save_material
     from engine.reports import report_material
 
     slices = [list(ids[i:i + SLICE_PATIENTS]) for i in range(0, len(ids), SLICE_PATIENTS)] or [[]]
+    if target.exists():
+        shutil.rmtree(target)
     folders = []
+    summaries: list[dict[str, Any]] | None = []
     for k, chunk in enumerate(slices):
         run = one_slice(chunk)
-        folder = target.with_name(f"{target.name}.slice-{k:04d}")
-        save_material(report_material(run, list(formats)), folder)
+        folder = target if len(slices) == 1 else target / f"slice-{k:04d}"
+        material = report_material(run, list(formats))
+        audit = material.counts.get("audit")
+        if audit is None or summaries is None:
+            summaries = None
+        else:
+            summaries.append(audit["overall"])
+        save_material(material, folder)
         folders.append(folder)
-        del run
-    if len(folders) == 1:
-        if target.exists():
-            shutil.rmtree(target)
-        folders[0].rename(target)
-    else:
-        merge_saved(folders, target)
-        for folder in folders:
-            shutil.rmtree(folder)
+        del run, material
+    if len(folders) > 1:  # streams whose slices follow each other are read from the slices (not copied)
+        merge_saved(folders, target, link=True)
     (target / FORMATS_FILE).write_text(json.dumps(list(formats)) + "\n", encoding="utf-8")
+    return summaries
 
 
 FORMATS_FILE = "formats.json"  # in a saved material folder: the report formats it was computed for
@@ -197,10 +207,12 @@ def _same_order(a: Any, b: Any) -> bool:
 
 def memory_material(job: str, period: MeasurementPeriod, specs: Sequence[Any], patients: Sequence[Patient],
                     outcomes: Sequence[Any], evidence: Sequence[Any], encounters: Sequence[Encounter],
-                    formats: Sequence[str], target: Path) -> None:
+                    formats: Sequence[str], target: Path) -> dict[str, Any] | None:
     """One partition's material from what its measure task holds (``qae run``: no reading back of the
     partition's files), saved under ``target``: the same files :func:`partition_material` writes from
-    the partition's Parquet files (records are taken as those files give them back)."""
+    the partition's Parquet files (records are taken as those files give them back). Returns the
+    partition's summary (``engine.report.summarize`` of its outcomes) when the HTML audit's material
+    gave it (its slices' summaries merged), else None."""
     import dataclasses
 
     from engine.records import Evidence
@@ -226,7 +238,12 @@ def memory_material(job: str, period: MeasurementPeriod, specs: Sequence[Any], p
                        evidence={e.evidence_id: e for e in found},
                        encounters=tuple(e for e in encounters if e.patient_id in members))
 
-    _save_slices(ids, one_slice, formats, Path(target))
+    summaries = _save_slices(ids, one_slice, formats, Path(target))
+    if summaries is None:
+        return None
+    from engine.report import merge_summaries
+
+    return merge_summaries(summaries)
 
 
 def _input_shards(run_dir: Path, names: Sequence[str], patients: Path | None, encounters: Path | None,

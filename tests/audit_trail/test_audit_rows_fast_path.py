@@ -7,6 +7,7 @@ measure) whose text holds ``<``, ``&``, quotes, apostrophes and non-ASCII letter
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -16,7 +17,14 @@ import pytest
 from jinja2 import DictLoader, Environment, StrictUndefined
 
 from engine import audit_html
-from engine.audit_html import EvidenceView, RowView, audit_material, write_audit_html
+from engine.audit_html import (
+    EvidenceView,
+    RowView,
+    audit_material,
+    reference_material,
+    write_audit_html,
+    write_audit_html_parts,
+)
 from engine.calculator import MeasureOutcome
 from engine.gaps import GapReason
 from engine.populations import PopulationFlags
@@ -39,8 +47,8 @@ def _views(payloads: list[dict[str, Any]]) -> list[RowView]:
 
 
 def _payloads(run: RunData) -> list[dict[str, Any]]:
-    """The audit rows as the writer reads them (the material's JSON round trip)."""
-    return list(Parts([audit_material(run)]).payloads("audit"))
+    """The audit rows as the reference material gives them to the writer (the material's JSON round trip)."""
+    return list(Parts([reference_material(run)]).payloads("audit"))
 
 
 @pytest.fixture()
@@ -136,6 +144,7 @@ def test_pages_equal_the_template_loop(which: str, varied_run: RunData, demo_run
     monkeypatch.setattr(audit_html, "_ENV", old_env)
     monkeypatch.setattr(audit_html, "_Rows", OldRows)
     monkeypatch.setattr(audit_html, "_rows_html", lambda rows: rows)
+    monkeypatch.setattr(audit_html, "audit_material", reference_material)  # rows as RowView dicts
     ref_split = write_audit_html(run, tmp_path / "ref-split")
     monkeypatch.setattr(audit_html, "SPLIT_ROWS", 5000)
     ref_one = write_audit_html(run, tmp_path / "ref")
@@ -143,4 +152,30 @@ def test_pages_equal_the_template_loop(which: str, varied_run: RunData, demo_run
                              (fast_split, ref_split, ("fast-split", "ref-split"))):
         assert [p.relative_to(tmp_path / roots[0]) for p in fast] == [p.relative_to(tmp_path / roots[1]) for p in ref]
         for a, b in zip(fast, ref, strict=True):
+            assert a.read_bytes() == b.read_bytes(), a.name
+
+
+@pytest.mark.parametrize("which", ["varied", "demo"])
+def test_rows_rendered_at_material_time_equal_the_reference(which: str, varied_run: RunData, demo_run: RunData,
+                                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """audit_material renders each row's HTML from the outcome (engine.audit_html._fast_rows); the
+    reference builds RowView objects, saves them as dicts and the writer renders them: same rows, same
+    counts, same pages (one file, split per clinic, paged)."""
+    run = varied_run if which == "varied" else demo_run
+    fast, ref = audit_material(run).sort(), reference_material(run).sort()
+    assert [k for k, _ in fast.streams["audit"]] == [k for k, _ in ref.streams["audit"]]
+    esc = audit_html._Escaped()
+    for (_, row), (_, d) in zip(fast.streams["audit"], ref.streams["audit"], strict=True):
+        assert row == [d["status"], d["reason"], d["measure_id"], d["title"], d["disagree"],
+                       audit_html._row_html(d, esc)]
+    assert json.dumps(fast.counts, sort_keys=True) == json.dumps(ref.counts, sort_keys=True)
+    for split, page_size, held in ((5000, None, 1 << 25), (1, None, 1 << 25), (1, 2, 1 << 25), (1, 2, 300)):
+        monkeypatch.setattr(audit_html, "SPLIT_ROWS", split)
+        monkeypatch.setattr(audit_html, "_HELD_CHARS", held)  # 300: a page's rows go to a scratch file
+        got = write_audit_html_parts(Parts([audit_material(run)]), run, tmp_path / f"fast-{split}-{page_size}-{held}",
+                                     page_size)
+        want = write_audit_html_parts(Parts([reference_material(run)]), run,
+                                      tmp_path / f"ref-{split}-{page_size}-{held}", page_size)
+        assert [p.name for p in got] == [p.name for p in want] and len(got) >= (1 if split > 1 else 3)
+        for a, b in zip(got, want, strict=True):
             assert a.read_bytes() == b.read_bytes(), a.name
