@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from openpyxl.xml import LXML as openpyxl_lxml
 
 from engine.care_gaps import clinic_file_names, union_sorted
 from engine.horizon import next_period
@@ -34,6 +35,7 @@ from engine.run_data import RunData
 from engine.worklist import NO_PROVIDER, UNASSIGNED, WorkRow, open_gap_rows, reopening_rows
 from engine.xlsx import (
     Column,
+    RowRenderer,
     add_table,
     bold,
     new_workbook,
@@ -302,15 +304,19 @@ def _line(row: dict[str, Any]) -> bytes:
         return (json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
-def _spill(rows: Iterable[dict[str, Any]], path: Path, by_service: bool = False) -> dict[str | None, Path]:
+def _spill(rows: Iterable[dict[str, Any]], path: Path, by_service: bool = False,
+           render: RowRenderer | None = None) -> dict[str | None, Path]:
     """Write ``rows`` to ``path`` (one JSON line each); ``by_service``: also each service's rows to a file of
-    their own, in the same order (a service's sheet reads its rows only). Returns the files: None -> all."""
+    their own, in the same order (a service's sheet reads its rows only). Returns the files: None -> all.
+    ``render``: a row is written as its rendered XML (engine.xlsx.RowRenderer: rendered once, though it is
+    written on two sheets), else (or when it cannot be rendered) as its payload."""
     files: dict[str | None, Path] = {None: path}
     handles: dict[str, Any] = {}
     try:
         with path.open("wb") as fh:
             for row in rows:
-                line = _line(row)
+                cells = render(_values(row, rich=True)) if render is not None else None
+                line = _line(row) if cells is None else orjson.dumps(cells, option=orjson.OPT_APPEND_NEWLINE)
                 fh.write(line)
                 if by_service:
                     out = handles.get(row["service"])
@@ -330,13 +336,17 @@ def _read(path: Path | None) -> Callable[[], Iterator[dict[str, Any]]]:
             return
         with path.open("rb") as fh:
             for line in fh:
-                yield _values(orjson.loads(line), rich=True)
+                row = orjson.loads(line)
+                yield row if type(row) is list else _values(row, rich=True)  # a list: a rendered row
     return rows
 
 
-def write_worklist_xlsx_parts(parts: Parts, run: RunData, out_dir: Path) -> list[Path]:
+def write_worklist_xlsx_parts(parts: Parts, run: RunData, out_dir: Path, rendered: bool = True) -> list[Path]:
     """``worklists/<clinic>.xlsx`` for every clinic (see the module docstring), one clinic at a time: the
-    clinic's rows are merged into a scratch file, and each sheet's rows are read from it as it is written."""
+    clinic's rows are merged into a scratch file, and each sheet's rows are read from it as it is written.
+    ``rendered``: each row's cells are rendered to their XML once, into the scratch file (a row is on two
+    sheets); False (or with lxml's XML writer): the rows' values, each sheet writes them (the reference)."""
+    rendered = rendered and not openpyxl_lxml
     nxt = next_period(run.period)
     clinics = _ClinicRows(parts)
     stats = _merged_stats(parts.counts("worklist_stats"))
@@ -346,10 +356,12 @@ def write_worklist_xlsx_parts(parts: Parts, run: RunData, out_dir: Path) -> list
     reopen_groups = clinics.each("worklist_reopen")
     with tempfile.TemporaryDirectory(prefix="qae-worklist-") as scratch:
         for clinic, open_iter in clinics.each("worklist_open"):
-            open_files = _spill(open_iter, Path(scratch) / "open.jsonl", by_service=True)
-            reopen_file = _spill(next(reopen_groups)[1], Path(scratch) / "reopen.jsonl")[None]
-            st = stats.get(clinic, empty)
             wb = new_workbook()
+            open_files = _spill(open_iter, Path(scratch) / "open.jsonl", by_service=True,
+                                render=RowRenderer(wb, OPEN_COLUMNS) if rendered else None)
+            reopen_file = _spill(next(reopen_groups)[1], Path(scratch) / "reopen.jsonl",
+                                 render=RowRenderer(wb, REOPEN_COLUMNS) if rendered else None)[None]
+            st = stats.get(clinic, empty)
             _summary_sheet(wb, run, clinic, st, rates)
             used = {"summary"}
             services = {k: v for k, v in st["services"].items() if v["rows"]}
@@ -367,6 +379,7 @@ def write_worklist_xlsx_parts(parts: Parts, run: RunData, out_dir: Path) -> list
     return paths
 
 
-def write_worklist_xlsx(run: RunData, out_dir: Path) -> list[Path]:
+def write_worklist_xlsx(run: RunData, out_dir: Path, rendered: bool = True) -> list[Path]:
     """``worklists/<clinic>.xlsx`` for every clinic (see the module docstring)."""
-    return write_worklist_xlsx_parts(Parts([worklist_material(run), summary_material(run)]), run, out_dir)
+    return write_worklist_xlsx_parts(Parts([worklist_material(run), summary_material(run)]), run, out_dir,
+                                     rendered)

@@ -203,7 +203,7 @@ def _old_read(path: Path | None) -> Callable[[], Iterator[dict[str, Any]]]:
     return rows
 
 
-def _old_spill(rows: Any, path: Path, by_service: bool = False) -> dict[str | None, Path]:
+def _old_spill(rows: Any, path: Path, by_service: bool = False, render: Any = None) -> dict[str | None, Path]:
     files: dict[str | None, Path] = {None: path}
     handles: dict[str, Any] = {}
     try:
@@ -272,3 +272,52 @@ def test_a_table_of_every_kind_of_value_equals_the_cell_by_cell_writer(tmp_path:
     fast = book(tmp_path / "fast.xlsx")
     monkeypatch.setattr(xlsx._TableSheetWriter, "write_row", _old_write_row)
     assert fast == book(tmp_path / "ref.xlsx")
+
+
+def test_rendered_rows_equal_the_rows_written_from_their_values(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """``engine.xlsx.RowRenderer``: rows rendered once (as the worklist XLSX spools them, through JSON) give
+    the bytes of the same rows written from their values; a row it cannot render (a datetime, a float, a
+    bool, rich text with an empty run) is left as its dict."""
+    from datetime import datetime
+
+    import orjson
+    from openpyxl.cell.rich_text import TextBlock
+
+    columns = (xlsx.Column("who", "Patient", 14), xlsx.Column("note", "Note", 20, True),
+               xlsx.Column("when", "When", 12), xlsx.Column("n", "Count", 8), xlsx.Column("svc", "Service", 9, True))
+    rows = [
+        {"who": "Løvås, Åse", "note": "  FIT kit <mailed> & logged  ", "when": date(2026, 3, 9), "n": 2,
+         "svc": "Colorectal cancer screening"},
+        {"who": "=cmd|' /C calc'!A0", "note": xlsx.rich_quote("Pt ", "declines", " FIT today, \"again\"."),
+         "when": None, "n": -1, "svc": "@risk"},
+        {"who": "Brandt, Lotte", "note": "colonoscopy\n2019; polyps removed\x0c repeat in 5 years " * 4,
+         "when": date(2025, 12, 31), "n": 0, "svc": ""},
+        {"who": "Okafor, Ada", "note": xlsx.rich_quote("", "+ smoker", ""), "when": datetime(2026, 4, 1, 10, 30)},
+        {"who": "Ruiz, Tomás", "n": True, "svc": CellRichText(["", TextBlock(xlsx.SPAN_FONT, "odd run")])},
+        {"who": "Park, Min-jun"},  # no other keys: empty cells
+    ]
+
+    def book(path: Path, render: bool) -> bytes:
+        wb = xlsx.new_workbook()
+        renderer = xlsx.RowRenderer(wb, columns)
+        given = [renderer(r) for r in rows] if render else [None] * len(rows)
+        assert not render or [g is None for g in given] == [False, False, False, True, True, False]
+        source = [orjson.loads(orjson.dumps(g)) if g is not None else r for g, r in zip(given, rows, strict=True)]
+        ws = xlsx.table_sheet(wb, "Rows")
+        xlsx.add_table(ws, columns, lambda: iter(source * 30), count=len(rows) * 30, dated=["when"])
+        return xlsx.save_workbook(wb, path).read_bytes()
+
+    fast = book(tmp_path / "fast.xlsx", render=True)
+    assert fast == book(tmp_path / "values.xlsx", render=False)
+    monkeypatch.setattr(xlsx._TableSheetWriter, "write_row", _old_write_row)
+    assert fast == book(tmp_path / "ref.xlsx", render=False)
+
+
+@pytest.mark.parametrize("which", ["tricky", "demo"])
+def test_worklist_workbooks_rendered_or_not_are_the_same_bytes(which: str, tricky_run: RunData, demo_run: RunData,
+                                                                tmp_path: Path) -> None:
+    run = tricky_run if which == "tricky" else demo_run
+    fast = write_worklist_xlsx(run, tmp_path / "fast")
+    ref = write_worklist_xlsx(run, tmp_path / "ref", rendered=False)
+    assert fast and [a.read_bytes() for a in fast] == [b.read_bytes() for b in ref]
