@@ -30,10 +30,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 
 from engine import worklist_files, xlsx
-from engine.care_gaps import CARE_GAP_COLUMNS, care_gap_material, clinic_file_names, write_care_gaps
+from engine.care_gaps import CARE_GAP_COLUMNS, care_gap_rows, clinic_file_names, write_care_gaps
 from engine.cells import SafeDictWriter
 from engine.plain_csv import CellsWriter, needs_care
-from engine.report_parts import Parts
 from engine.run_data import RunData
 from engine.worklist_files import _csv_value, _values, write_worklist_csv, write_worklist_xlsx
 
@@ -50,20 +49,17 @@ def _old_worklist_csv(path: Path, columns: Any, rows: Any) -> Path:
 
 
 def _old_care_gap_files(run: RunData, out: Path) -> None:
-    """engine/care_gaps.py's clinic files before the fast path: every row through SafeDictWriter."""
-    material = care_gap_material(run.outcomes, list(run.patients.values()), list(run.evidence.values()))
-    parts = Parts([material])
-    clinics = sorted({c for part in parts.counts("care_gap_clinics") for c in part})
-    names = clinic_file_names(clinics)
+    """engine/care_gaps.py's clinic files before the fast paths: the rows as dicts (``care_gap_rows``), every
+    row through SafeDictWriter at the file stage."""
+    clinics = care_gap_rows(run.outcomes, list(run.patients.values()), list(run.evidence.values()))
+    names = clinic_file_names(sorted(clinics))
     out.mkdir(parents=True)
-    rows = list(parts.stream("care_gaps"))
-    for clinic in clinics:
+    for clinic in sorted(clinics):
         with (out / f"{names[clinic]}.csv").open("w", newline="", encoding="utf-8") as fh:
             writer = SafeDictWriter(fh, CARE_GAP_COLUMNS)
             writer.writeheader()
-            for key, row in rows:
-                if key[0] == clinic:
-                    writer.writerow(row)
+            for row in clinics[clinic]:
+                writer.writerow(row)
 
 
 @pytest.fixture()
@@ -321,3 +317,35 @@ def test_worklist_workbooks_rendered_or_not_are_the_same_bytes(which: str, trick
     fast = write_worklist_xlsx(run, tmp_path / "fast")
     ref = write_worklist_xlsx(run, tmp_path / "ref", rendered=False)
     assert fast and [a.read_bytes() for a in fast] == [b.read_bytes() for b in ref]
+
+
+def test_csv_lines_equal_safe_dict_writer(tmp_path: Path) -> None:
+    """``engine.plain_csv.CsvLines`` (a row's line from its cells' remembered texts) against
+    ``SafeDictWriter``, on rows with formula triggers, quotes, commas, line breaks, a CR, non-ASCII letters,
+    numbers and a None, with a cache small enough to be cleared on the way."""
+    from engine.plain_csv import CsvLines
+
+    header = ["clinic", "patient", "measure", "action", "quote", "count"]
+    rows = [
+        ["north", "p-0193", "COL-E", "Mail a FIT kit, then call", "\"FIT negative 03/2026\"", "0"],
+        ["north", "=HYPERLINK(\"http://x\")", "CBP", "Recheck BP; if ≥140/90, titrate", "", "2"],
+        ["søndre", "p-0007", "TSC-2", "Offer cessation help\nand a quitline referral", "'=cmd|' /C calc'!A0", "1"],
+        ["south", "p-0042", "EED", "Refer for a retinal exam", "pt \"declines\" today\r\nwill reconsider", "1"],
+        ["west", "-p-0055", "CMS130", "@team: review", "\ttabbed quote", 3],
+        ["east", "p-0101", "", "", "", None],
+        ["east", "p-0102", "ACP", "Hold an advance-care-planning talk", "Ñúñez: \"proxy named\"", "0"],
+    ]
+    expected, got = tmp_path / "ref.csv", tmp_path / "fast.csv"
+    with expected.open("w", newline="", encoding="utf-8") as fh:
+        ref = SafeDictWriter(fh, header)
+        ref.writeheader()
+        for cells in rows * 50:
+            ref.writerow(dict(zip(header, cells, strict=True)))
+    lines = CsvLines(header, cached=5)
+    with got.open("w", newline="", encoding="utf-8") as fh:
+        SafeDictWriter(fh, header).writeheader()
+        for cells in rows * 50:
+            fh.write(lines.line(cells, lambda cells=cells: dict(zip(header, cells, strict=True))))
+    assert got.read_bytes() == expected.read_bytes()
+    with pytest.raises(ValueError):
+        CsvLines(["only"])
