@@ -65,7 +65,7 @@ class CsvLines:
     """Rows as their CSV text, one string per row: the text :class:`engine.cells.SafeDictWriter` writes for
     the row, so a file of such lines after ``SafeDictWriter``'s header is the file ``SafeDictWriter`` writes.
 
-    A row of text cells without a CR is its cells' texts joined by commas, each cell's text (made safe, then
+    A row of text cells (or None) without a CR is its cells' texts joined by commas, each cell's text (made safe, then
     quoted as ``csv.writer`` quotes a field of a row of several) remembered by value: column values repeat.
     Any other row (a cell that is not text, or a CR somewhere: the row is then quoted whole) goes through
     ``csv.writer`` or ``SafeDictWriter`` as :class:`CellsWriter` sends it."""
@@ -76,7 +76,7 @@ class CsvLines:
         self._line = ""
         self.safe = SafeDictWriter(self, fieldnames)  # type: ignore[arg-type]  # csv writes each row at once
         self._plain = csv.writer(self, lineterminator="\n")
-        self._texts: dict[str, str] = {}
+        self._texts: dict[str | None, str] = {None: ""}  # None: an empty cell, as csv writes it
         self._get = self._texts.get
         self._cached = cached
 
@@ -100,6 +100,7 @@ class CsvLines:
         known = self._texts
         if len(known) >= self._cached:
             known.clear()
+            known[None] = ""
         for v in cells:
             if type(v) is str and "\r" not in v and v not in known:
                 known[v] = self._field(v)

@@ -27,8 +27,9 @@ import orjson
 from openpyxl.xml import LXML as openpyxl_lxml
 
 from engine.care_gaps import clinic_file_names, union_sorted
+from engine.cells import SafeDictWriter
 from engine.horizon import next_period
-from engine.plain_csv import CellsWriter
+from engine.plain_csv import CsvLines
 from engine.quality_summary import ALL_CLINICS, merged_summary_rows, rate_table, rates_chart, summary_material
 from engine.report_parts import Material, Parts, register_counts
 from engine.run_data import RunData
@@ -226,14 +227,19 @@ def _csv_row(payload: dict[str, Any], columns: Sequence[Column]) -> dict[str, An
 
 def _write_csv(path: Path, columns: Sequence[Column], rows: Iterable[dict[str, Any]]) -> Path:
     """The rows' cells straight from their payloads (a date is its ISO text there, as :func:`_csv_row`
-    writes it), through :class:`engine.plain_csv.CellsWriter`: the bytes of ``SafeDictWriter``."""
+    writes it), each row's line from :class:`engine.plain_csv.CsvLines`: the bytes of ``SafeDictWriter``."""
     cells = itemgetter(*(c.key for c in columns))
+    headers = [c.header for c in columns]
+    lines = CsvLines(headers)
     with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = CellsWriter(fh, [c.header for c in columns])
-        writer.writeheader()
+        SafeDictWriter(fh, headers).writeheader()
+        held: list[str] = []
         for row in rows:
-            writer.writecells(cells(row), lambda row=row: _csv_row(row, columns))
-        writer.flush()
+            held.append(lines.line(cells(row), lambda row=row: _csv_row(row, columns)))
+            if len(held) >= 1024:
+                fh.write("".join(held))
+                held.clear()
+        fh.write("".join(held))
     return path
 
 
