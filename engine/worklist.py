@@ -134,7 +134,13 @@ def _group(outcomes: Iterable[MeasureOutcome], run: RunData) -> list[WorkRow]:
             known[key_of(o)] = _services(o, run)
     single = [o for o in ordered if len(known[key_of(o)]) == 1]
     several = [o for o in ordered if len(known[key_of(o)]) > 1]
-    for o in single + several:
+    for o in single:
+        key = (o.patient_id, known[key_of(o)][0], o.episode)
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = _patient_row(run.patients.get(o.patient_id), o.patient_id, key[1], o.episode)
+        row.outcomes.append(o)
+    for o in several:
         services = known[key_of(o)]
         key = next(((o.patient_id, s, o.episode) for s in services if (o.patient_id, s, o.episode) in rows),
                    (o.patient_id, services[0], o.episode))

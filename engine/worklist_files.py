@@ -77,6 +77,22 @@ _DATES = ("due_date", "birth_date", "valid_through", "reopens_on")
 
 def _payload(row: WorkRow) -> dict[str, Any]:
     """A row's cell values as JSON (dates as ISO text; the evidence sentence in its three parts)."""
+    if row.evidence is None and len(row.outcomes) == 1 and row.valid_through is None:  # most open gaps
+        reason = row.outcomes[0].gap_reason
+        due, born = row.due_date, row.birth_date
+        return {
+            "provider": row.provider, "due_date": due.isoformat() if due is not None else None,
+            "patient": row.patient, "mrn": row.mrn, "birth_date": born.isoformat() if born is not None else None,
+            "service": row.service, "missing": row.missing, "action": row.action, "evidence": "none found",
+            "evidence_parts": ["", "", ""], "evidence_date": "", "measures": row.measures, "source": "",
+            "patient_id": row.patient_id, "episode": row.episode, "reasons": reason.value if reason else "",
+            "measure_ids": row.measure_ids, "valid_through": None, "reopens_on": None,
+        }
+    return _payload_of(row)
+
+
+def _payload_of(row: WorkRow) -> dict[str, Any]:
+    """:func:`_payload`, field by field from the row's properties (the reference)."""
     values = {
         "provider": row.provider, "due_date": row.due_date, "patient": row.patient, "mrn": row.mrn,
         "birth_date": row.birth_date, "service": row.service, "missing": row.missing, "action": row.action,
@@ -131,23 +147,42 @@ def _stats(material: Material) -> dict[str, Any]:
     one partition each, so the partitions' distinct counts add up."""
     out: dict[str, Any] = {}
     patients: dict[tuple[str, str], set[str]] = {}
+    dated: dict[tuple[str, str | None], set[str]] = {}  # (clinic, service; None: the reopening rows) -> keys
+    open_dates = [c.key for c in OPEN_COLUMNS if c.key in _DATES]
+    reopen_dates = [c.key for c in REOPEN_COLUMNS if c.key in _DATES]
     for key, row in material.streams.get("worklist_open", []):
-        clinic = out.setdefault(key[0], {"open": 0, "patients": 0, "reopen": 0, "reopen_dated": [], "services": {}})
+        clinic = out.get(key[0])
+        if clinic is None:
+            clinic = out[key[0]] = {"open": 0, "patients": 0, "reopen": 0, "reopen_dated": [], "services": {}}
         clinic["open"] += 1
-        patients.setdefault((key[0], ""), set()).add(row["patient_id"])
-        patients.setdefault((key[0], row["service"]), set()).add(row["patient_id"])
-        service = clinic["services"].setdefault(row["service"], {"rows": 0, "patients": 0, "due": None,
-                                                                 "reopening": 0, "dated": []})
+        pid, name = row["patient_id"], row["service"]
+        patients.setdefault((key[0], ""), set()).add(pid)
+        patients.setdefault((key[0], name), set()).add(pid)
+        service = clinic["services"].get(name)
+        if service is None:
+            service = clinic["services"][name] = {"rows": 0, "patients": 0, "due": None, "reopening": 0, "dated": []}
         service["rows"] += 1
-        if row["due_date"] and (service["due"] is None or row["due_date"] < service["due"]):
-            service["due"] = row["due_date"]
-        service["dated"] = sorted(set(service["dated"]) | _dated(row, OPEN_COLUMNS))
+        due = row["due_date"]
+        if due and (service["due"] is None or due < service["due"]):
+            service["due"] = due
+        found = dated.setdefault((key[0], name), set())
+        for k in open_dates:
+            if row.get(k):
+                found.add(k)
     for key, row in material.streams.get("worklist_reopen", []):
         clinic = out.setdefault(key[0], {"open": 0, "patients": 0, "reopen": 0, "reopen_dated": [], "services": {}})
         clinic["reopen"] += 1
-        clinic["reopen_dated"] = sorted(set(clinic["reopen_dated"]) | _dated(row, REOPEN_COLUMNS))
+        found = dated.setdefault((key[0], None), set())
+        for k in reopen_dates:
+            if row.get(k):
+                found.add(k)
         clinic["services"].setdefault(row["service"], {"rows": 0, "patients": 0, "due": None, "reopening": 0,
                                                        "dated": []})["reopening"] += 1
+    for (clinic, service), keys in dated.items():
+        if service is None:
+            out[clinic]["reopen_dated"] = sorted(keys)
+        else:
+            out[clinic]["services"][service]["dated"] = sorted(keys)
     for (clinic, service), ids in patients.items():
         target = out[clinic] if not service else out[clinic]["services"][service]
         target["patients"] = len(ids)

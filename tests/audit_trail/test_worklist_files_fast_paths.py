@@ -349,3 +349,17 @@ def test_csv_lines_equal_safe_dict_writer(tmp_path: Path) -> None:
     assert got.read_bytes() == expected.read_bytes()
     with pytest.raises(ValueError):
         CsvLines(["only"])
+
+
+@pytest.mark.parametrize("which", ["tricky", "demo"])
+def test_worklist_payloads_equal_the_reference(which: str, tricky_run: RunData, demo_run: RunData) -> None:
+    """The material's rows: a row of one outcome without evidence (most open gaps) takes a shortcut; every
+    row's payload is the one its properties give (``_payload_of``)."""
+    from engine.worklist import open_gap_rows, reopening_rows
+
+    run = tricky_run if which == "tricky" else demo_run
+    rows = open_gap_rows(run) + reopening_rows(run)
+    assert any(r.evidence is None and len(r.outcomes) == 1 for r in rows)
+    assert any(r.evidence is not None or len(r.outcomes) > 1 for r in rows)
+    for row in rows:
+        assert worklist_files._payload(row) == worklist_files._payload_of(row)
