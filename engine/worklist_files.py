@@ -73,6 +73,9 @@ REOPEN_COLUMNS = (
 
 
 _DATES = ("due_date", "birth_date", "valid_through", "reopens_on")
+# zlib's deflate level of the workbooks' entries: a clinic's sheets are large (at 10,000 patients in one clinic,
+# 144 MB of sheet XML): level 3 deflates them in 0.39 s CPU to 9.45 MB, zlib's default (6) in 1.00 s to 7.88 MB
+DEFLATE_LEVEL = 3
 
 
 def _payload(row: WorkRow) -> dict[str, Any]:
@@ -416,7 +419,8 @@ def write_worklist_xlsx_parts(parts: Parts, run: RunData, out_dir: Path, rendere
             for title, columns, source, count, dated in sheets:
                 ws = table_sheet(wb, sheet_title(title, used))
                 add_table(ws, columns, source, count=count, dated=dated)
-            paths.append(save_workbook(wb, Path(out_dir) / "worklists" / f"{clinics.names[clinic]}.xlsx"))
+            paths.append(save_workbook(wb, Path(out_dir) / "worklists" / f"{clinics.names[clinic]}.xlsx",
+                                       DEFLATE_LEVEL))
     return paths
 
 

@@ -556,6 +556,7 @@ class _FixedZip(zipfile.ZipFile):
     def _fixed(self, name: str, size: int) -> Any:
         entry = zipfile.ZipInfo(name, date_time=FIXED_TIME.timetuple()[:6])
         entry.compress_type = zipfile.ZIP_DEFLATED
+        entry._compresslevel = self.compresslevel  # None: zlib's default (6)
         entry.external_attr = 0o600 << 16
         entry.file_size = size  # as ZipFile.writestr sets it
         return self.open(entry, "w")
@@ -578,14 +579,15 @@ class _FixedZip(zipfile.ZipFile):
             shutil.copyfileobj(data, out, 1 << 20)
 
 
-def save_workbook(wb: Workbook, path: Path) -> Path:
-    """Write ``wb`` to ``path`` with fixed timestamps (byte-identical for the same content)."""
+def save_workbook(wb: Workbook, path: Path, compresslevel: int | None = None) -> Path:
+    """Write ``wb`` to ``path`` with fixed timestamps (byte-identical for the same content); ``compresslevel``:
+    zlib's deflate level for every entry (default: zlib's, 6)."""
     wb.properties.created = FIXED_TIME
     wb.properties.modified = FIXED_TIME
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as stable:
         try:
-            with _FixedZip(stable, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+            with _FixedZip(stable, "w", zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=compresslevel) as archive:
                 # what openpyxl's save_workbook does, without stamping the current time
                 _Writer(wb, archive).write_data()
             stable.close()
