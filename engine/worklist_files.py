@@ -118,6 +118,15 @@ def _values(payload: dict[str, Any], rich: bool) -> dict[str, Any]:
     return values
 
 
+def _rich(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload's values as :func:`_values` gives them with ``rich``, but the dates (left as ISO text: the
+    renderer takes them so, engine.xlsx.RowRenderer ``iso_dates``)."""
+    parts = payload["evidence_parts"]
+    if not (parts[0] or parts[1] or parts[2]) and payload["evidence"] == "none found":
+        return payload  # no evidence (most rows)
+    return {**payload, "evidence": rich_quote(*parts) or "none found"}
+
+
 def _key(row: WorkRow, when: str) -> list[Any]:
     """The order of engine.worklist's rows (clinic, provider, due date ...) as a JSON list."""
     day = getattr(row, when)
@@ -359,7 +368,7 @@ def _spill(rows: Iterable[dict[str, Any]], path: Path, by_service: bool = False,
     try:
         with path.open("wb") as fh:
             for row in rows:
-                cells = render(_values(row, rich=True)) if render is not None else None
+                cells = render(_rich(row)) if render is not None else None
                 line = _line(row) if cells is None else orjson.dumps(cells, option=orjson.OPT_APPEND_NEWLINE)
                 fh.write(line)
                 if by_service:
@@ -402,9 +411,9 @@ def write_worklist_xlsx_parts(parts: Parts, run: RunData, out_dir: Path, rendere
         for clinic, open_iter in clinics.each("worklist_open"):
             wb = new_workbook()
             open_files = _spill(open_iter, Path(scratch) / "open.jsonl", by_service=True,
-                                render=RowRenderer(wb, OPEN_COLUMNS) if rendered else None)
+                                render=RowRenderer(wb, OPEN_COLUMNS, _DATES) if rendered else None)
             reopen_file = _spill(next(reopen_groups)[1], Path(scratch) / "reopen.jsonl",
-                                 render=RowRenderer(wb, REOPEN_COLUMNS) if rendered else None)[None]
+                                 render=RowRenderer(wb, REOPEN_COLUMNS, _DATES) if rendered else None)[None]
             st = stats.get(clinic, empty)
             _summary_sheet(wb, run, clinic, st, rates)
             used = {"summary"}

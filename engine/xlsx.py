@@ -480,8 +480,11 @@ class RowRenderer:
     :class:`_TableSheetWriter` writes for the row's values; a row with a value it leaves to openpyxl's cell
     writer (a datetime, a float, a bool, unusual rich text) is not rendered (None: give its dict)."""
 
-    def __init__(self, wb: Workbook, columns: Sequence[Column]) -> None:
+    def __init__(self, wb: Workbook, columns: Sequence[Column], iso_dates: Iterable[str] = ()) -> None:
         self.keys = [c.key for c in columns]
+        iso = set(iso_dates)  # keys whose values are dates as ISO text (or None): a date cell each
+        self.plan = [(c.key, c.key in iso) for c in columns]
+        self._iso: dict[str, str] = {}
         self.wrapped = [(i, c.width) for i, c in enumerate(columns) if c.wrap]
         self.iso_dates, self.epoch = wb.iso_dates, wb.epoch
         self._texts: dict[str, str] = {}
@@ -492,10 +495,17 @@ class RowRenderer:
     def __call__(self, row: dict[str, Any]) -> list[Any] | None:
         bodies: list[Any] = [0.0]
         texts, dates = self._texts, self._dates
-        for key in self.keys:
+        for key, iso in self.plan:
             value = row.get(key)
             kind = type(value)
-            if kind is str:
+            if iso and kind is str:  # a date's ISO text ("": none)
+                body = self._iso.get(value)
+                if body is None:
+                    if self.iso_dates:
+                        return None
+                    serial = safe_string(to_excel(date.fromisoformat(value), self.epoch)) if value else ""
+                    body = self._iso[value] = f' t="n"><v>{serial}</v></c>' if value else ' t="n" />'
+            elif kind is str:
                 body = texts.get(value)
                 if body is None:
                     if len(texts) >= _CACHED:

@@ -306,6 +306,12 @@ def test_rendered_rows_equal_the_rows_written_from_their_values(tmp_path: Path,
 
     fast = book(tmp_path / "fast.xlsx", render=True)
     assert fast == book(tmp_path / "values.xlsx", render=False)
+    iso = xlsx.RowRenderer(xlsx.new_workbook(), columns, iso_dates=["when"])  # dates given as their ISO text
+    plain = xlsx.RowRenderer(xlsx.new_workbook(), columns)
+    for r in rows:
+        if type(r.get("when")) is date:
+            assert iso({**r, "when": r["when"].isoformat()}) == plain(r)
+    assert iso({"who": "Okafor, Ada", "when": ""}) == plain({"who": "Okafor, Ada", "when": None})
     monkeypatch.setattr(xlsx._TableSheetWriter, "write_row", _old_write_row)
     assert fast == book(tmp_path / "ref.xlsx", render=False)
 
