@@ -30,7 +30,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 
 from engine import worklist_files, xlsx
-from engine.care_gaps import CARE_GAP_COLUMNS, care_gap_rows, clinic_file_names, write_care_gaps
+from engine.care_gaps import CARE_GAP_COLUMNS, care_gap_material, care_gap_rows, clinic_file_names, write_care_gaps
 from engine.cells import SafeDictWriter
 from engine.plain_csv import CellsWriter, needs_care
 from engine.run_data import RunData
@@ -370,3 +370,64 @@ def test_worklist_payloads_equal_the_reference(which: str, tricky_run: RunData, 
         assert any(r.evidence is None and len(r.outcomes) == 1 for r in rows)
     for row in rows:
         assert worklist_files._payload(row) == worklist_files._payload_of(row)
+
+
+def _old_summary_rows(outcomes: Any, patients: Any, review_counts: Any) -> list[dict[str, Any]]:
+    """engine/care_gaps.py's ``_summary_rows`` before it counted flag by flag (the reference)."""
+    from engine.care_gaps import CARE_GAP_SUMMARY_COLUMNS
+
+    clinic_of = {p.patient_id: p.clinic_id or "unassigned" for p in patients}
+    measures = {(o.measure_id, o.group): o for o in outcomes}
+    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    clinics = set(clinic_of.values()) | {clinic_of.get(o.patient_id, "unassigned") for o in outcomes}
+    for clinic in sorted(clinics):
+        for (measure, group), o in sorted(measures.items()):
+            rows[clinic, measure, group] = {
+                "clinic_id": clinic, "measure_id": measure, "group": group,
+                "measure_title": o.measure_title, "inverse": int(o.inverse),
+                **dict.fromkeys(CARE_GAP_SUMMARY_COLUMNS[5:], 0)}
+    seen: dict[tuple[str, str, str], set[str]] = {}
+    for o in outcomes:
+        row = rows[clinic_of.get(o.patient_id, "unassigned"), o.measure_id, o.group]
+        if o.patient_id not in seen.setdefault((o.measure_id, o.group, ""), set()):
+            seen[o.measure_id, o.group, ""].add(o.patient_id)
+            row["patients"] += 1
+        for k, v in o.populations.as_ints().items():
+            row[k] += v
+        if o.gap_open and o.gap_reason is not None:
+            row["open_gaps"] += 1
+            row[f"gaps_{o.gap_reason.value}"] += 1
+    for key, row in rows.items():
+        row["eligible"] = row["denom"] - row["denex"] - row["denexcep"]
+        row["met"] = row["numer"] - row["numex"]
+        row["rate"] = f"{row['met'] / row['eligible']:.4f}" if row["eligible"] > 0 else ""
+        row["review_rows"] = review_counts.get(key, 0)
+    return list(rows.values())
+
+
+@pytest.mark.parametrize("which", ["tricky", "demo"])
+def test_care_gap_summary_counts_equal_the_reference(which: str, tricky_run: RunData, demo_run: RunData) -> None:
+    """The clinic x measure counts of the care-gap material, on the runs and on their outcomes shuffled with a
+    patient of no known clinic and an episode measure's second episode added."""
+    import random
+
+    from engine.care_gaps import care_gap_rows
+
+    run = tricky_run if which == "tricky" else demo_run
+    patients = list(run.patients.values())
+    outcomes = list(run.outcomes)
+    stray = replace(outcomes[0], patient_id="p-not-listed", episode="")
+    twice = [replace(o, episode="encounter:e-2") for o in outcomes[:3]]
+    shuffled = outcomes + [stray, *twice]
+    random.Random(13).shuffle(shuffled)
+    for given in (outcomes, shuffled):
+        clinics = care_gap_rows(given, patients, list(run.evidence.values()))
+        review: dict[tuple[str, str, str], int] = {}
+        for clinic, rows in clinics.items():
+            for r in rows:
+                if r["row_type"] == "review":
+                    review[clinic, r["measure_id"], r["group"]] = review.get((clinic, r["measure_id"], r["group"]),
+                                                                            0) + 1
+        material = care_gap_material(given, patients, list(run.evidence.values()))
+        assert material.counts["care_gap_summary"] == _old_summary_rows(given, patients, review)
+    assert len({p.clinic_id for p in patients}) > 1 or which == "tricky"
