@@ -46,6 +46,7 @@ from typing import Any
 from engine.calculator import MeasureOutcome
 from engine.cells import SafeDictWriter
 from engine.gaps import GAP_DISPLAY, REASON_ORDER
+from engine.plain_csv import CsvLines
 from engine.records import Evidence, Patient
 from engine.report_parts import Material, Parts, register_counts, sum_rows
 
@@ -77,17 +78,16 @@ def _quote(ev: Evidence) -> str:
     return json.dumps(ev.span or "", ensure_ascii=False)
 
 
-_NO_EVIDENCE_COLUMNS: dict[str, Any] = {k: "" for k in ("evidence_ids", "note_ids", "note_dates", "event_dates",
-                                                           "statuses", "sources", "evidence_quotes")}
-_NO_EVIDENCE_COLUMNS["evidence_count"] = 0
+_EVIDENCE_KEYS = ("evidence_count", "evidence_ids", "note_ids", "note_dates", "event_dates", "statuses", "sources",
+                  "evidence_quotes")
+_NO_EVIDENCE = ("0", "", "", "", "", "", "", "")  # the cells of _EVIDENCE_KEYS without evidence (each list empty)
 
 
-def _evidence_columns(ids: Sequence[str], by_id: Mapping[str, Evidence]) -> dict[str, Any]:
-    if not ids:  # most open gaps: no evidence behind them (the columns below, each list empty)
-        return dict(_NO_EVIDENCE_COLUMNS)
-    cols: dict[str, list[str]] = {k: [] for k in ("evidence_ids", "note_ids", "note_dates",
-                                                  "event_dates", "statuses", "sources",
-                                                  "evidence_quotes")}
+def _evidence_cells(ids: Sequence[str], by_id: Mapping[str, Evidence]) -> tuple[Any, ...]:
+    """The cells of :data:`_EVIDENCE_KEYS` for the deciding evidence ``ids`` (the count as text: a CSV cell)."""
+    if not ids:  # most open gaps: no evidence behind them
+        return _NO_EVIDENCE
+    cols: dict[str, list[str]] = {k: [] for k in _EVIDENCE_KEYS[1:]}
     for i in ids:
         ev = by_id.get(i)
         cols["evidence_ids"].append(i)
@@ -103,9 +103,7 @@ def _evidence_columns(ids: Sequence[str], by_id: Mapping[str, Evidence]) -> dict
         cols["statuses"].append(ev.status)
         cols["sources"].append(ev.source)
         cols["evidence_quotes"].append(_quote(ev))
-    out: dict[str, Any] = {k: SEP.join(v) for k, v in cols.items()}
-    out["evidence_count"] = len(ids)
-    return out
+    return (str(len(ids)), *(SEP.join(v) for v in cols.values()))
 
 
 def _flagged_ids(flags: Sequence[str], by_id: Mapping[str, Evidence]) -> list[str]:
@@ -126,41 +124,46 @@ def _deciding_ids(o: MeasureOutcome, by_id: Mapping[str, Evidence]) -> list[str]
     return list(dict.fromkeys(ids + _flagged_ids(o.review_flags, by_id)))
 
 
-def care_gap_rows(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient],
-                  evidence: Sequence[Evidence]) -> dict[str, list[dict[str, Any]]]:
-    """Rows per clinic id (``unassigned`` when none); every clinic of ``patients`` is a key."""
+_AT = {c: i for i, c in enumerate(CARE_GAP_COLUMNS)}
+_KEY_AT = (_AT["measure_id"], _AT["patient_id"], _AT["group"], _AT["episode"])
+_OPEN_AT = _AT["row_type"]
+
+
+def _cell_rows(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient],
+               evidence: Sequence[Evidence]) -> tuple[dict[str, list[list[Any]]], dict[str, str]]:
+    """Each listed outcome's row as its cells in :data:`CARE_GAP_COLUMNS` order, per clinic id (every
+    clinic of ``patients`` a key), sorted by measure, patient, group, episode; and each patient's clinic."""
     by_id = {ev.evidence_id: ev for ev in evidence}
     patient_by_id = {p.patient_id: p for p in patients}
-    clinics: dict[str, list[dict[str, Any]]] = {(p.clinic_id or "unassigned"): [] for p in patients}
+    clinic_of = {p.patient_id: p.clinic_id or "unassigned" for p in patients}
+    clinics: dict[str, list[list[Any]]] = {c: [] for c in clinic_of.values()}
     listed = [o for o in outcomes if o.review_flags or (o.gap_open and o.gap_reason is not None)]
     for o in sorted(listed, key=attrgetter("measure_id", "patient_id", "group", "episode")):
         is_gap = o.gap_open and o.gap_reason is not None
         patient = patient_by_id.get(o.patient_id)
         clinic = (patient.clinic_id if patient else None) or "unassigned"
         reason = o.gap_reason if is_gap else None
-        row = {
-            "clinic_id": clinic,
-            "patient_id": o.patient_id,
-            "provider_id": (patient.provider_id if patient else None) or "",
-            "measure_id": o.measure_id,
-            "measure_title": o.measure_title,
-            "group": o.group,
-            "group_title": o.group_title,
-            "episode": o.episode,
-            "row_type": "open_gap" if is_gap else "review",
-            "gap_reason": reason.value if reason else "",
-            "gap_reason_text": GAP_DISPLAY[reason] if reason else "",
-            "gap_action": o.gap_action if reason else "Chart review: check the flagged evidence",
-            "review_flags": ";".join(o.review_flags),
-            "closed_by": o.closed_by,
-            "stratum": o.stratum,
-            "measure_version": o.measure_version,
-            "due_date": o.due_date.isoformat() if o.due_date else "",
-            "valid_through": o.valid_through.isoformat() if o.valid_through else "",
-        }
-        row.update(_evidence_columns(_deciding_ids(o, by_id), by_id))
-        clinics.setdefault(clinic, []).append(row)
-    return clinics
+        ev = _evidence_cells(_deciding_ids(o, by_id), by_id)
+        clinics.setdefault(clinic, []).append([
+            clinic, o.patient_id, (patient.provider_id if patient else None) or "", o.measure_id, o.measure_title,
+            o.group, o.group_title, o.episode, "open_gap" if is_gap else "review", reason.value if reason else "",
+            GAP_DISPLAY[reason] if reason else "",
+            o.gap_action if reason else "Chart review: check the flagged evidence", ";".join(o.review_flags),
+            *ev, o.closed_by, o.stratum, o.measure_version,
+            o.due_date.isoformat() if o.due_date else "", o.valid_through.isoformat() if o.valid_through else ""])
+    return clinics, clinic_of
+
+
+def care_gap_rows(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient],
+                  evidence: Sequence[Evidence]) -> dict[str, list[dict[str, Any]]]:
+    """Rows per clinic id (``unassigned`` when none); every clinic of ``patients`` is a key."""
+    clinics, _ = _cell_rows(outcomes, patients, evidence)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for clinic, rows in clinics.items():
+        out[clinic] = [dict(zip(CARE_GAP_COLUMNS, cells, strict=True)) for cells in rows]
+        for row in out[clinic]:
+            row["evidence_count"] = int(row["evidence_count"])
+    return out
 
 
 def clinic_file_names(clinics: Sequence[str]) -> dict[str, str]:
@@ -181,9 +184,9 @@ def clinic_file_names(clinics: Sequence[str]) -> dict[str, str]:
     return dict(sorted(names.items()))
 
 
-def _summary_rows(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient],
+def _summary_rows(outcomes: Sequence[MeasureOutcome], clinic_of: Mapping[str, str],
                   review_counts: Mapping[tuple[str, str, str], int]) -> list[dict[str, Any]]:
-    clinic_of = {p.patient_id: p.clinic_id or "unassigned" for p in patients}
+    """The clinic x measure (x group) rows; ``clinic_of``: each patient's clinic."""
     measures = {(o.measure_id, o.group): o for o in outcomes}
     rows: dict[tuple[str, str, str], dict[str, Any]] = {}
     clinics = set(clinic_of.values()) | {clinic_of.get(o.patient_id, "unassigned") for o in outcomes}
@@ -207,15 +210,19 @@ def _summary_rows(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient
             measure, group = o.measure_id, o.group
             by_clinic, patients = nested[measure][group], seen[measure, group]
         pid = o.patient_id
-        row = by_clinic[clinic_of.get(pid, "unassigned")]
         if pid not in patients:
             patients.add(pid)
-            row["patients"] += 1
+            by_clinic[clinic_of.get(pid, "unassigned")]["patients"] += 1
         p = o.populations
         if not (p.ipp or p.denom or p.denex or p.denexcep or p.numer or p.numex or o.gap_open):
             continue  # outside the initial population (most rows): nothing more to count
-        for k, v in p.as_ints().items():
-            row[k] += v
+        row = by_clinic[clinic_of.get(pid, "unassigned")]
+        row["ipp"] += int(p.ipp)  # PopulationFlags.as_ints, flag by flag
+        row["denom"] += int(p.denom)
+        row["denex"] += int(p.denex)
+        row["denexcep"] += int(p.denexcep)
+        row["numer"] += int(p.numer)
+        row["numex"] += int(p.numex)
         if o.gap_open and o.gap_reason is not None:
             row["open_gaps"] += 1
             row[f"gaps_{o.gap_reason.value}"] += 1
@@ -236,19 +243,25 @@ def _write_csv(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, A
 
 def care_gap_material(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient],
                       evidence: Sequence[Evidence]) -> Material:
-    """One partition's care-gap rows (stream ``care_gaps``, keyed by clinic then the rows' order)
-    and counts (``care_gap_summary``: the clinic x measure rows; ``care_gap_clinics``)."""
+    """One partition's care-gap rows (stream ``care_gaps``, keyed by clinic then the rows' order; a row's
+    payload ``[1 for an open gap else 0, its CSV line]``, the line as ``SafeDictWriter`` writes it,
+    engine/plain_csv.py) and counts (``care_gap_summary``: the clinic x measure rows; ``care_gap_clinics``)."""
     material = Material()
-    clinics = care_gap_rows(outcomes, patients, evidence)
+    clinics, clinic_of = _cell_rows(outcomes, patients, evidence)
     review: dict[tuple[str, str, str], int] = {}
+    lines = CsvLines(CARE_GAP_COLUMNS)
+    m_at, p_at, g_at, e_at = _KEY_AT
     for clinic, rows in clinics.items():
-        for r in rows:
-            material.add("care_gaps", [clinic, r["measure_id"], r["patient_id"], r["group"], r["episode"]], r)
-            if r["row_type"] == "review":
-                key = (clinic, r["measure_id"], r["group"])
+        for cells in rows:
+            is_open = cells[_OPEN_AT] == "open_gap"
+            text = lines.line(cells, lambda cells=cells: dict(zip(CARE_GAP_COLUMNS, cells, strict=True)))
+            material.add("care_gaps", [clinic, cells[m_at], cells[p_at], cells[g_at], cells[e_at]],
+                         [int(is_open), text])
+            if not is_open:
+                key = (clinic, cells[m_at], cells[g_at])
                 review[key] = review.get(key, 0) + 1
     material.counts["care_gap_clinics"] = sorted(clinics)
-    material.counts["care_gap_summary"] = _summary_rows(outcomes, patients, review)
+    material.counts["care_gap_summary"] = _summary_rows(outcomes, clinic_of, review)
     return material
 
 
@@ -277,14 +290,18 @@ def write_care_gaps_parts(parts: Parts, out_dir: Path) -> dict[str, int]:
     pending = next(stream, None)
     for clinic in clinics:
         with (out_dir / f"{names[clinic]}.csv").open("w", newline="", encoding="utf-8") as fh:
-            writer = SafeDictWriter(fh, CARE_GAP_COLUMNS)
-            writer.writeheader()
+            SafeDictWriter(fh, CARE_GAP_COLUMNS).writeheader()
             n = 0
+            held: list[str] = []
             while pending is not None and pending[0][0] == clinic:
-                row = pending[1]
-                writer.writerow(row)
-                n += row["row_type"] == "open_gap"
+                is_open, line = pending[1]  # the row's CSV line (care_gap_material)
+                held.append(line)
+                n += is_open
+                if len(held) >= 1024:
+                    fh.write("".join(held))
+                    held.clear()
                 pending = next(stream, None)
+            fh.write("".join(held))
         files[clinic] = n
     if pending is not None:
         raise ValueError(f"care-gap rows of clinic {pending[0][0]!r} are out of order or of no known clinic")

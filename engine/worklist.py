@@ -129,18 +129,30 @@ def _group(outcomes: Iterable[MeasureOutcome], run: RunData) -> list[WorkRow]:
     ordered = sorted(outcomes, key=attrgetter("patient_id", "measure_id", "group", "episode"))
     key_of = attrgetter("measure_id", "group", "measure_title")  # what _services reads of an outcome
     known: dict[tuple[str, str, str], tuple[str, ...]] = {}
+    single: list[tuple[MeasureOutcome, str]] = []
+    several: list[tuple[MeasureOutcome, tuple[str, ...]]] = []
     for o in ordered:
-        if key_of(o) not in known:
-            known[key_of(o)] = _services(o, run)
-    single = [o for o in ordered if len(known[key_of(o)]) == 1]
-    several = [o for o in ordered if len(known[key_of(o)]) > 1]
-    for o in single + several:
-        services = known[key_of(o)]
+        k = key_of(o)
+        services = known.get(k)
+        if services is None:
+            services = known[k] = _services(o, run)
+        if len(services) == 1:
+            single.append((o, services[0]))
+        else:
+            several.append((o, services))
+    patients = run.patients
+    for o, service in single:
+        key = (o.patient_id, service, o.episode)
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = _patient_row(patients.get(o.patient_id), o.patient_id, service, o.episode)
+        row.outcomes.append(o)
+    for o, services in several:
         key = next(((o.patient_id, s, o.episode) for s in services if (o.patient_id, s, o.episode) in rows),
                    (o.patient_id, services[0], o.episode))
         row = rows.get(key)
         if row is None:
-            row = rows[key] = _patient_row(run.patients.get(o.patient_id), o.patient_id, key[1], o.episode)
+            row = rows[key] = _patient_row(patients.get(o.patient_id), o.patient_id, key[1], o.episode)
         row.outcomes.append(o)
     return list(rows.values())
 

@@ -10,6 +10,9 @@ Per clinic (file names from engine/care_gaps.py ``clinic_file_names``):
 * ``worklists/<clinic>.csv`` (the open-gap rows) and ``worklists/reopening/<clinic>.csv``.
 
 Rows come from engine/worklist.py. Every cell is spreadsheet-safe (engine/cells.py, engine/xlsx.py).
+A workbook's table rows are rendered to their XML once (engine.xlsx.RowRenderer; a row is on two sheets),
+and its zip entries are deflated at :data:`DEFLATE_LEVEL` (3: a third of the CPU of zlib's default for about
+a fifth more bytes; the entries' content, and so the workbook, is the same at any level).
 """
 
 from __future__ import annotations
@@ -24,16 +27,19 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from openpyxl.xml import LXML as openpyxl_lxml
 
 from engine.care_gaps import clinic_file_names, union_sorted
+from engine.cells import SafeDictWriter
 from engine.horizon import next_period
-from engine.plain_csv import CellsWriter
+from engine.plain_csv import CsvLines
 from engine.quality_summary import ALL_CLINICS, merged_summary_rows, rate_table, rates_chart, summary_material
 from engine.report_parts import Material, Parts, register_counts
 from engine.run_data import RunData
 from engine.worklist import NO_PROVIDER, UNASSIGNED, WorkRow, open_gap_rows, reopening_rows
 from engine.xlsx import (
     Column,
+    RowRenderer,
     add_table,
     bold,
     new_workbook,
@@ -70,10 +76,29 @@ REOPEN_COLUMNS = (
 
 
 _DATES = ("due_date", "birth_date", "valid_through", "reopens_on")
+# zlib's deflate level of the workbooks' entries: a clinic's sheets are large (at 10,000 patients in one clinic,
+# 144 MB of sheet XML): level 3 deflates them in 0.39 s CPU to 9.45 MB, zlib's default (6) in 1.00 s to 7.88 MB
+DEFLATE_LEVEL = 3
 
 
 def _payload(row: WorkRow) -> dict[str, Any]:
     """A row's cell values as JSON (dates as ISO text; the evidence sentence in its three parts)."""
+    if row.evidence is None and len(row.outcomes) == 1 and row.valid_through is None:  # most open gaps
+        reason = row.outcomes[0].gap_reason
+        due, born = row.due_date, row.birth_date
+        return {
+            "provider": row.provider, "due_date": due.isoformat() if due is not None else None,
+            "patient": row.patient, "mrn": row.mrn, "birth_date": born.isoformat() if born is not None else None,
+            "service": row.service, "missing": row.missing, "action": row.action, "evidence": "none found",
+            "evidence_parts": ["", "", ""], "evidence_date": "", "measures": row.measures, "source": "",
+            "patient_id": row.patient_id, "episode": row.episode, "reasons": reason.value if reason else "",
+            "measure_ids": row.measure_ids, "valid_through": None, "reopens_on": None,
+        }
+    return _payload_of(row)
+
+
+def _payload_of(row: WorkRow) -> dict[str, Any]:
+    """:func:`_payload`, field by field from the row's properties (the reference)."""
     values = {
         "provider": row.provider, "due_date": row.due_date, "patient": row.patient, "mrn": row.mrn,
         "birth_date": row.birth_date, "service": row.service, "missing": row.missing, "action": row.action,
@@ -94,6 +119,15 @@ def _values(payload: dict[str, Any], rich: bool) -> dict[str, Any]:
     if rich:
         values["evidence"] = rich_quote(*payload["evidence_parts"]) or "none found"
     return values
+
+
+def _rich(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload's values as :func:`_values` gives them with ``rich``, but the dates (left as ISO text: the
+    renderer takes them so, engine.xlsx.RowRenderer ``iso_dates``)."""
+    parts = payload["evidence_parts"]
+    if not (parts[0] or parts[1] or parts[2]) and payload["evidence"] == "none found":
+        return payload  # no evidence (most rows)
+    return {**payload, "evidence": rich_quote(*parts) or "none found"}
 
 
 def _key(row: WorkRow, when: str) -> list[Any]:
@@ -128,23 +162,42 @@ def _stats(material: Material) -> dict[str, Any]:
     one partition each, so the partitions' distinct counts add up."""
     out: dict[str, Any] = {}
     patients: dict[tuple[str, str], set[str]] = {}
+    dated: dict[tuple[str, str | None], set[str]] = {}  # (clinic, service; None: the reopening rows) -> keys
+    open_dates = [c.key for c in OPEN_COLUMNS if c.key in _DATES]
+    reopen_dates = [c.key for c in REOPEN_COLUMNS if c.key in _DATES]
     for key, row in material.streams.get("worklist_open", []):
-        clinic = out.setdefault(key[0], {"open": 0, "patients": 0, "reopen": 0, "reopen_dated": [], "services": {}})
+        clinic = out.get(key[0])
+        if clinic is None:
+            clinic = out[key[0]] = {"open": 0, "patients": 0, "reopen": 0, "reopen_dated": [], "services": {}}
         clinic["open"] += 1
-        patients.setdefault((key[0], ""), set()).add(row["patient_id"])
-        patients.setdefault((key[0], row["service"]), set()).add(row["patient_id"])
-        service = clinic["services"].setdefault(row["service"], {"rows": 0, "patients": 0, "due": None,
-                                                                 "reopening": 0, "dated": []})
+        pid, name = row["patient_id"], row["service"]
+        patients.setdefault((key[0], ""), set()).add(pid)
+        patients.setdefault((key[0], name), set()).add(pid)
+        service = clinic["services"].get(name)
+        if service is None:
+            service = clinic["services"][name] = {"rows": 0, "patients": 0, "due": None, "reopening": 0, "dated": []}
         service["rows"] += 1
-        if row["due_date"] and (service["due"] is None or row["due_date"] < service["due"]):
-            service["due"] = row["due_date"]
-        service["dated"] = sorted(set(service["dated"]) | _dated(row, OPEN_COLUMNS))
+        due = row["due_date"]
+        if due and (service["due"] is None or due < service["due"]):
+            service["due"] = due
+        found = dated.setdefault((key[0], name), set())
+        for k in open_dates:
+            if row.get(k):
+                found.add(k)
     for key, row in material.streams.get("worklist_reopen", []):
         clinic = out.setdefault(key[0], {"open": 0, "patients": 0, "reopen": 0, "reopen_dated": [], "services": {}})
         clinic["reopen"] += 1
-        clinic["reopen_dated"] = sorted(set(clinic["reopen_dated"]) | _dated(row, REOPEN_COLUMNS))
+        found = dated.setdefault((key[0], None), set())
+        for k in reopen_dates:
+            if row.get(k):
+                found.add(k)
         clinic["services"].setdefault(row["service"], {"rows": 0, "patients": 0, "due": None, "reopening": 0,
                                                        "dated": []})["reopening"] += 1
+    for (clinic, service), keys in dated.items():
+        if service is None:
+            out[clinic]["reopen_dated"] = sorted(keys)
+        else:
+            out[clinic]["services"][service]["dated"] = sorted(keys)
     for (clinic, service), ids in patients.items():
         target = out[clinic] if not service else out[clinic]["services"][service]
         target["patients"] = len(ids)
@@ -224,14 +277,19 @@ def _csv_row(payload: dict[str, Any], columns: Sequence[Column]) -> dict[str, An
 
 def _write_csv(path: Path, columns: Sequence[Column], rows: Iterable[dict[str, Any]]) -> Path:
     """The rows' cells straight from their payloads (a date is its ISO text there, as :func:`_csv_row`
-    writes it), through :class:`engine.plain_csv.CellsWriter`: the bytes of ``SafeDictWriter``."""
+    writes it), each row's line from :class:`engine.plain_csv.CsvLines`: the bytes of ``SafeDictWriter``."""
     cells = itemgetter(*(c.key for c in columns))
+    headers = [c.header for c in columns]
+    lines = CsvLines(headers)
     with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = CellsWriter(fh, [c.header for c in columns])
-        writer.writeheader()
+        SafeDictWriter(fh, headers).writeheader()
+        held: list[str] = []
         for row in rows:
-            writer.writecells(cells(row), lambda row=row: _csv_row(row, columns))
-        writer.flush()
+            held.append(lines.line(cells(row), lambda row=row: _csv_row(row, columns)))
+            if len(held) >= 1024:
+                fh.write("".join(held))
+                held.clear()
+        fh.write("".join(held))
     return path
 
 
@@ -302,15 +360,19 @@ def _line(row: dict[str, Any]) -> bytes:
         return (json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
-def _spill(rows: Iterable[dict[str, Any]], path: Path, by_service: bool = False) -> dict[str | None, Path]:
+def _spill(rows: Iterable[dict[str, Any]], path: Path, by_service: bool = False,
+           render: RowRenderer | None = None) -> dict[str | None, Path]:
     """Write ``rows`` to ``path`` (one JSON line each); ``by_service``: also each service's rows to a file of
-    their own, in the same order (a service's sheet reads its rows only). Returns the files: None -> all."""
+    their own, in the same order (a service's sheet reads its rows only). Returns the files: None -> all.
+    ``render``: a row is written as its rendered XML (engine.xlsx.RowRenderer: rendered once, though it is
+    written on two sheets), else (or when it cannot be rendered) as its payload."""
     files: dict[str | None, Path] = {None: path}
     handles: dict[str, Any] = {}
     try:
         with path.open("wb") as fh:
             for row in rows:
-                line = _line(row)
+                cells = render(_rich(row)) if render is not None else None
+                line = _line(row) if cells is None else orjson.dumps(cells, option=orjson.OPT_APPEND_NEWLINE)
                 fh.write(line)
                 if by_service:
                     out = handles.get(row["service"])
@@ -330,13 +392,17 @@ def _read(path: Path | None) -> Callable[[], Iterator[dict[str, Any]]]:
             return
         with path.open("rb") as fh:
             for line in fh:
-                yield _values(orjson.loads(line), rich=True)
+                row = orjson.loads(line)
+                yield row if type(row) is list else _values(row, rich=True)  # a list: a rendered row
     return rows
 
 
-def write_worklist_xlsx_parts(parts: Parts, run: RunData, out_dir: Path) -> list[Path]:
+def write_worklist_xlsx_parts(parts: Parts, run: RunData, out_dir: Path, rendered: bool = True) -> list[Path]:
     """``worklists/<clinic>.xlsx`` for every clinic (see the module docstring), one clinic at a time: the
-    clinic's rows are merged into a scratch file, and each sheet's rows are read from it as it is written."""
+    clinic's rows are merged into a scratch file, and each sheet's rows are read from it as it is written.
+    ``rendered``: each row's cells are rendered to their XML once, into the scratch file (a row is on two
+    sheets); False (or with lxml's XML writer): the rows' values, each sheet writes them (the reference)."""
+    rendered = rendered and not openpyxl_lxml
     nxt = next_period(run.period)
     clinics = _ClinicRows(parts)
     stats = _merged_stats(parts.counts("worklist_stats"))
@@ -346,10 +412,12 @@ def write_worklist_xlsx_parts(parts: Parts, run: RunData, out_dir: Path) -> list
     reopen_groups = clinics.each("worklist_reopen")
     with tempfile.TemporaryDirectory(prefix="qae-worklist-") as scratch:
         for clinic, open_iter in clinics.each("worklist_open"):
-            open_files = _spill(open_iter, Path(scratch) / "open.jsonl", by_service=True)
-            reopen_file = _spill(next(reopen_groups)[1], Path(scratch) / "reopen.jsonl")[None]
-            st = stats.get(clinic, empty)
             wb = new_workbook()
+            open_files = _spill(open_iter, Path(scratch) / "open.jsonl", by_service=True,
+                                render=RowRenderer(wb, OPEN_COLUMNS, _DATES) if rendered else None)
+            reopen_file = _spill(next(reopen_groups)[1], Path(scratch) / "reopen.jsonl",
+                                 render=RowRenderer(wb, REOPEN_COLUMNS, _DATES) if rendered else None)[None]
+            st = stats.get(clinic, empty)
             _summary_sheet(wb, run, clinic, st, rates)
             used = {"summary"}
             services = {k: v for k, v in st["services"].items() if v["rows"]}
@@ -363,10 +431,12 @@ def write_worklist_xlsx_parts(parts: Parts, run: RunData, out_dir: Path) -> list
             for title, columns, source, count, dated in sheets:
                 ws = table_sheet(wb, sheet_title(title, used))
                 add_table(ws, columns, source, count=count, dated=dated)
-            paths.append(save_workbook(wb, Path(out_dir) / "worklists" / f"{clinics.names[clinic]}.xlsx"))
+            paths.append(save_workbook(wb, Path(out_dir) / "worklists" / f"{clinics.names[clinic]}.xlsx",
+                                       DEFLATE_LEVEL))
     return paths
 
 
-def write_worklist_xlsx(run: RunData, out_dir: Path) -> list[Path]:
+def write_worklist_xlsx(run: RunData, out_dir: Path, rendered: bool = True) -> list[Path]:
     """``worklists/<clinic>.xlsx`` for every clinic (see the module docstring)."""
-    return write_worklist_xlsx_parts(Parts([worklist_material(run), summary_material(run)]), run, out_dir)
+    return write_worklist_xlsx_parts(Parts([worklist_material(run), summary_material(run)]), run, out_dir,
+                                     rendered)

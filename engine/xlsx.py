@@ -41,8 +41,8 @@ from openpyxl.xml.functions import xmlfile
 
 from engine.cells import safe_cell
 
-__all__ = ["FIXED_TIME", "Column", "TableSheet", "add_table", "bold", "new_workbook", "print_setup", "put",
-           "rich_quote", "save_workbook", "sheet_title", "table_sheet"]
+__all__ = ["FIXED_TIME", "Column", "RowRenderer", "TableSheet", "add_table", "bold", "new_workbook", "print_setup",
+           "put", "rich_quote", "save_workbook", "sheet_title", "table_sheet"]
 
 FIXED_TIME = datetime(1980, 1, 1)  # the zip format's epoch: the file's bytes do not depend on the clock
 HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
@@ -286,7 +286,16 @@ class _TableSheetWriter(WorksheetWriter):
         n = 0
         wrapped = [(col.key, col.width) for col in columns if col.wrap]
         counted: dict[tuple[str, float], int] = {}  # (text, width) -> lines: column values repeat
+        self._format = _cells_format([f'<c r="{get_column_letter(i)}{{0}}" s="{ids[i - 1]}"'
+                                      for i in range(1, len(columns) + 1)])
         for r, row in enumerate(source(), start=first_row + 1):
+            if type(row) is list:  # rendered once (RowRenderer): [height, each cell's XML after its reference]
+                if len(row) != len(columns) + 1:
+                    raise ValueError(f"sheet {ws.title!r}: a rendered row of {len(row) - 1} cells, "
+                                     f"{len(columns)} columns")
+                yield r, _Rendered(row)
+                n += 1
+                continue
             lines = 1
             for key, width in wrapped:
                 value = row.get(key)
@@ -308,6 +317,14 @@ class _TableSheetWriter(WorksheetWriter):
             raise ValueError(f"sheet {ws.title!r}: {n} rows written, {count} expected")
 
     def write_row(self, xf: Any, row: Any, row_idx: int) -> None:
+        if type(row) is _Rendered:
+            raw = getattr(xf, "_file", None)
+            if raw is None:
+                raise TypeError("rendered table rows need openpyxl's own XML writer (engine.xlsx.RowRenderer)")
+            n = str(row_idx)
+            head, tail = self._starts.get(row[0]) or self._row_start(xf, row[0])
+            raw(f"{head}{n}{tail}{self._format(n, row)}</row>")
+            return
         if not isinstance(row, _Row):
             super().write_row(xf, row, row_idx)
             return
@@ -387,13 +404,7 @@ class _TableSheetWriter(WorksheetWriter):
     def _text_cell(self, value: str) -> str:
         """A text cell after its reference: safe, cleaned, escaped (remembered: column values repeat)."""
         cache = self._texts
-        text = safe_cell(_clean(value))
-        if not text:
-            done = ' t="inlineStr" />'
-        else:
-            stripped = text.strip()
-            space = ' xml:space="preserve"' if stripped and stripped != text else ""
-            done = f' t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
+        done = _text_body(value)
         if len(cache) >= _CACHED:
             cache.clear()
         cache[value] = done
@@ -414,22 +425,25 @@ class _TableSheetWriter(WorksheetWriter):
             (type(b) is str and b) or (type(b) is TextBlock and type(b.text) is str and b.text) for b in value)
 
     def _rich(self, value: CellRichText) -> str:
-        """The ``<is>`` content openpyxl writes for rich text (CellRichText.to_tree): one ``<r>`` per run,
-        a block's font as ``<rPr>`` (serialized once per font by openpyxl's XML writer)."""
-        fonts = self.__dict__.setdefault("_fonts", {})
-        runs = []
-        for b in value:
-            if type(b) is str:
-                runs.append(f"<r>{_text_element(b)}</r>")
-                continue
-            cached = fonts.get(id(b.font))
-            if cached is None or cached[0] is not b.font:
-                buf = BytesIO()
-                with xmlfile(buf) as xf:
-                    xf.write(b.font.to_tree(tagname="rPr"))
-                cached = fonts[id(b.font)] = (b.font, buf.getvalue().decode("utf-8"))
-            runs.append(f"<r>{cached[1]}{_text_element(b.text)}</r>")
-        return "".join(runs)
+        return _rich_runs(value, self.__dict__.setdefault("_fonts", {}))
+
+
+def _rich_runs(value: CellRichText, fonts: dict[int, tuple[Any, str]]) -> str:
+    """The ``<is>`` content openpyxl writes for rich text (CellRichText.to_tree): one ``<r>`` per run,
+    a block's font as ``<rPr>`` (serialized once per font by openpyxl's XML writer; ``fonts``: by id)."""
+    runs = []
+    for b in value:
+        if type(b) is str:
+            runs.append(f"<r>{_text_element(b)}</r>")
+            continue
+        cached = fonts.get(id(b.font))
+        if cached is None or cached[0] is not b.font:
+            buf = BytesIO()
+            with xmlfile(buf) as xf:
+                xf.write(b.font.to_tree(tagname="rPr"))
+            cached = fonts[id(b.font)] = (b.font, buf.getvalue().decode("utf-8"))
+        runs.append(f"<r>{cached[1]}{_text_element(b.text)}</r>")
+    return "".join(runs)
 
 
 def _text_element(text: str) -> str:
@@ -437,6 +451,95 @@ def _text_element(text: str) -> str:
     stripped = text.strip()
     space = ' xml:space="preserve"' if stripped and stripped != text else ""
     return f"<t{space}>{_escape(text)}</t>"
+
+
+def _text_body(value: str) -> str:
+    """A text cell's XML after its reference: safe, cleaned, escaped."""
+    text = safe_cell(_clean(value))
+    if not text:
+        return ' t="inlineStr" />'
+    stripped = text.strip()
+    space = ' xml:space="preserve"' if stripped and stripped != text else ""
+    return f' t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
+
+
+def _cells_format(cells: Sequence[str]) -> Callable[[str, list[Any]], str]:
+    """``fmt(row number, rendered row)``: the row's cells, each its reference and style (``cells``: the
+    start tag with ``{0}`` where the row number goes) then its XML from the rendered row."""
+    return "".join(f"{c}{{1[{i}]}}" for i, c in enumerate(cells, start=1)).format
+
+
+class _Rendered(list):
+    """A rendered table row (:class:`RowRenderer`) on its way to :meth:`_TableSheetWriter.write_row`."""
+
+
+class RowRenderer:
+    """Table rows of ``columns`` rendered once, for a streamed :func:`add_table` on a :class:`TableSheet`
+    of ``wb``: ``[height, each cell's XML after its reference and style]`` (a JSON list; a row source may
+    give such lists instead of dicts, e.g. read back from a scratch file). The XML is what
+    :class:`_TableSheetWriter` writes for the row's values; a row with a value it leaves to openpyxl's cell
+    writer (a datetime, a float, a bool, unusual rich text) is not rendered (None: give its dict)."""
+
+    def __init__(self, wb: Workbook, columns: Sequence[Column], iso_dates: Iterable[str] = ()) -> None:
+        self.keys = [c.key for c in columns]
+        iso = set(iso_dates)  # keys whose values are dates as ISO text (or None): a date cell each
+        self.plan = [(c.key, c.key in iso) for c in columns]
+        self._iso: dict[str, str] = {}
+        self.wrapped = [(i, c.width) for i, c in enumerate(columns) if c.wrap]
+        self.iso_dates, self.epoch = wb.iso_dates, wb.epoch
+        self._texts: dict[str, str] = {}
+        self._dates: dict[date, str] = {}
+        self._lines: dict[tuple[str, float], int] = {}
+        self._fonts: dict[int, tuple[Any, str]] = {}
+
+    def __call__(self, row: dict[str, Any]) -> list[Any] | None:
+        bodies: list[Any] = [0.0]
+        texts, dates = self._texts, self._dates
+        for key, iso in self.plan:
+            value = row.get(key)
+            kind = type(value)
+            if iso and kind is str:  # a date's ISO text ("": none)
+                body = self._iso.get(value)
+                if body is None:
+                    if self.iso_dates:
+                        return None
+                    serial = safe_string(to_excel(date.fromisoformat(value), self.epoch)) if value else ""
+                    body = self._iso[value] = f' t="n"><v>{serial}</v></c>' if value else ' t="n" />'
+            elif kind is str:
+                body = texts.get(value)
+                if body is None:
+                    if len(texts) >= _CACHED:
+                        texts.clear()
+                    body = texts[value] = _text_body(value)
+            elif value is None:
+                body = ' t="n" />'
+            elif kind is int:
+                body = f' t="n"><v>{value}</v></c>'
+            elif kind is date and not self.iso_dates:
+                body = dates.get(value)
+                if body is None:
+                    body = dates[value] = f' t="n"><v>{safe_string(to_excel(value, self.epoch))}</v></c>'
+            elif kind is CellRichText and _TableSheetWriter._rich_ok(value):
+                body = f' t="inlineStr"><is>{_rich_runs(value, self._fonts)}</is></c>'
+            else:
+                return None
+            bodies.append(body)
+        lines = 1
+        counted = self._lines
+        for i, width in self.wrapped:
+            value = row.get(self.keys[i])
+            if type(value) is str:
+                k = counted.get((value, width))
+                if k is None:
+                    if len(counted) >= _CACHED:
+                        counted.clear()
+                    k = counted[value, width] = _lines(value, width)
+            else:
+                k = _lines(_text_of(value), width)
+            if k > lines:
+                lines = k
+        bodies[0] = LINE_HEIGHT * min(lines, 12)  # explicit: viewers need not re-flow
+        return bodies
 
 
 class _Writer(ExcelWriter):
@@ -463,6 +566,7 @@ class _FixedZip(zipfile.ZipFile):
     def _fixed(self, name: str, size: int) -> Any:
         entry = zipfile.ZipInfo(name, date_time=FIXED_TIME.timetuple()[:6])
         entry.compress_type = zipfile.ZIP_DEFLATED
+        entry._compresslevel = self.compresslevel  # None: zlib's default (6)
         entry.external_attr = 0o600 << 16
         entry.file_size = size  # as ZipFile.writestr sets it
         return self.open(entry, "w")
@@ -485,14 +589,15 @@ class _FixedZip(zipfile.ZipFile):
             shutil.copyfileobj(data, out, 1 << 20)
 
 
-def save_workbook(wb: Workbook, path: Path) -> Path:
-    """Write ``wb`` to ``path`` with fixed timestamps (byte-identical for the same content)."""
+def save_workbook(wb: Workbook, path: Path, compresslevel: int | None = None) -> Path:
+    """Write ``wb`` to ``path`` with fixed timestamps (byte-identical for the same content); ``compresslevel``:
+    zlib's deflate level for every entry (default: zlib's, 6)."""
     wb.properties.created = FIXED_TIME
     wb.properties.modified = FIXED_TIME
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as stable:
         try:
-            with _FixedZip(stable, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+            with _FixedZip(stable, "w", zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=compresslevel) as archive:
                 # what openpyxl's save_workbook does, without stamping the current time
                 _Writer(wb, archive).write_data()
             stable.close()
