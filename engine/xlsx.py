@@ -78,6 +78,24 @@ def _lines(text: str, width: float) -> int:
     return sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
 
 
+def _row_height(cells: Sequence[tuple[Any, float]], counted: dict[tuple[str, float], int]) -> float:
+    """A table row's height (points) from its wrapped cells (value, column width), set explicitly so that
+    viewers need not re-flow; ``counted`` remembers the lines of (text, width) pairs, as column values repeat."""
+    lines = 1
+    for value, width in cells:
+        if type(value) is str:
+            k = counted.get((value, width))
+            if k is None:
+                if len(counted) >= _CACHED:
+                    counted.clear()
+                k = counted[value, width] = _lines(value, width)
+        else:
+            k = _lines(_text_of(value), width)
+        if k > lines:
+            lines = k
+    return LINE_HEIGHT * min(lines, 12)
+
+
 def bold(ws: Worksheet, row: int, col: int = 1, size: float = 11, color: str | None = None) -> None:
     """Make one cell bold (a heading, a warning in ``color``)."""
     ws.cell(row=row, column=col).font = Font(name="Calibri", bold=True, size=size, color=color)
@@ -296,21 +314,8 @@ class _TableSheetWriter(WorksheetWriter):
                 yield r, _Rendered(row)
                 n += 1
                 continue
-            lines = 1
-            for key, width in wrapped:
-                value = row.get(key)
-                if type(value) is str:
-                    k = counted.get((value, width))
-                    if k is None:
-                        if len(counted) >= _CACHED:
-                            counted.clear()
-                        k = counted[value, width] = _lines(value, width)
-                else:
-                    k = _lines(_text_of(value), width)
-                if k > lines:
-                    lines = k
             out = _Row(row)
-            out.height = LINE_HEIGHT * min(lines, 12)  # explicit: viewers need not re-flow
+            out.height = _row_height([(row.get(key), width) for key, width in wrapped], counted)
             yield r, out
             n += 1
         if n != count:
@@ -524,21 +529,7 @@ class RowRenderer:
             else:
                 return None
             bodies.append(body)
-        lines = 1
-        counted = self._lines
-        for i, width in self.wrapped:
-            value = row.get(self.keys[i])
-            if type(value) is str:
-                k = counted.get((value, width))
-                if k is None:
-                    if len(counted) >= _CACHED:
-                        counted.clear()
-                    k = counted[value, width] = _lines(value, width)
-            else:
-                k = _lines(_text_of(value), width)
-            if k > lines:
-                lines = k
-        bodies[0] = LINE_HEIGHT * min(lines, 12)  # explicit: viewers need not re-flow
+        bodies[0] = _row_height([(row.get(self.keys[i]), width) for i, width in self.wrapped], self._lines)
         return bodies
 
 
