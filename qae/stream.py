@@ -112,32 +112,16 @@ def NoteChunks(chunks: Sequence[Chunk]) -> Any:  # noqa: N802 - builds a ray.dat
     return _DATASOURCE(chunks)
 
 
-# The largest block (bytes) a read task of the extraction emits. Ray Data concatenates the blocks a task
-# yields up to ``DataContext.target_max_block_size`` (128 MiB by default), which made each chunk one block
-# and so one task of a pipeline actor: the last chunk then ran on one actor while the other CPU idled
-# (a chunk's worth of seconds at the end of the extraction). Blocks of about this size keep the
-# ``BLOCK_ROWS`` blocks apart: about 100 notes of the shared corpus' 3 KB average, a fraction of a second
-# of extraction each.
-EXTRACT_BLOCK_BYTES = 256 << 10
-
-
-def _read_dataset(chunks: Sequence[Chunk], concurrency: int, max_block_bytes: int | None = None) -> Any:
-    """The Ray Data reader of ``chunks``; ``max_block_bytes``: the ``target_max_block_size`` of this
-    dataset (and of those derived from it) instead of the current DataContext's, which a dataset seals
-    when it is created (so the setting is restored at once, for everything else)."""
+def _read_dataset(chunks: Sequence[Chunk], concurrency: int) -> Any:
     import ray
 
-    context = ray.data.DataContext.get_current()
-    before = context.target_max_block_size
-    if max_block_bytes is not None:
-        context.target_max_block_size = max_block_bytes
-    try:
-        # reading is light next to extraction: read tasks take no CPU slot (actors hold them all), and
-        # a small concurrency keeps Ray from starting a worker process per chunk
-        return ray.data.read_datasource(NoteChunks(chunks), num_cpus=0, concurrency=concurrency,
-                                        override_num_blocks=len(chunks))  # one read task per chunk
-    finally:
-        context.target_max_block_size = before
+    # reading is light next to extraction: read tasks take no CPU slot (actors hold them all), and
+    # a small concurrency keeps Ray from starting a worker process per chunk. Each chunk becomes one block,
+    # so one task of a pipeline actor; smaller blocks (DataContext.target_max_block_size of 256 KiB) ended
+    # the extraction with both actors busy at 10k notes but cost more than they saved at 100k (extract
+    # stage 136 s -> 192 s, actors' CPU 237 s -> 315 s): tried and reverted.
+    return ray.data.read_datasource(NoteChunks(chunks), num_cpus=0, concurrency=concurrency,
+                                    override_num_blocks=len(chunks))  # one read task per chunk
 
 
 # --------------------------------------------------------------------------- index
@@ -388,9 +372,9 @@ def extract_chunks(chunks: Sequence[Chunk], validator: ChunkValidator, *, execut
     if not chunks:
         return
     if executor == "ray":
-        ds = map_notes(_read_dataset(chunks, read_concurrency, EXTRACT_BLOCK_BYTES), options=options,
-                       note_seconds=note_seconds, validator=validator, actors=actors, batch_size=batch_size,
-                       max_restarts=max_restarts, max_task_retries=max_task_retries)
+        ds = map_notes(_read_dataset(chunks, read_concurrency), options=options, note_seconds=note_seconds,
+                       validator=validator, actors=actors, batch_size=batch_size, max_restarts=max_restarts,
+                       max_task_retries=max_task_retries)
         yield from _ray_batches(ds)
         return
     pipeline = InProcessPipeline(options, True, note_seconds, validator)

@@ -70,32 +70,3 @@ def test_index_on_ray_equals_the_local_index(tmp_path: Path, syn: Any) -> None:
     ray_index = index_notes(chunks, "ray")
     local = index_notes(chunks)
     assert ray_index.records == local.records and ray_index.duplicates == local.duplicates
-
-
-@pytest.mark.slow
-def test_the_extraction_reader_keeps_a_chunk_in_several_blocks(tmp_path: Path, syn: Any) -> None:
-    """Ray Data would concatenate a read task's blocks into one (a whole chunk for one actor task); the
-    extraction's reader caps them (qae.stream.EXTRACT_BLOCK_BYTES): every record once, in several blocks,
-    and the DataContext as it was for every other dataset."""
-    import ray
-
-    from pipelines.batch import start_ray
-
-    _, notes = syn.corpus(60)
-    for i, note in enumerate(notes):  # letters of a few kilobytes, as clinic notes are
-        note["text"] = f"Follow-up visit {i}. " + "Blood pressure rechecked today, readings stable. " * 60
-    syn.write_jsonl(tmp_path / "notes.jsonl", notes)
-    chunks = [c for p in plan_notes(tmp_path / "notes.jsonl", 1 << 20) for c in p.chunks]
-    assert len(chunks) == 1
-    start_ray(None, 2)
-    context = ray.data.DataContext.get_current()
-    default = context.target_max_block_size
-
-    def blocks(max_bytes: int | None) -> list[list[int]]:
-        ds = qae.stream._read_dataset(chunks, 2, max_bytes)
-        return [b["seq"].to_pylist() for b in ds.iter_batches(batch_size=None, batch_format="pyarrow")]
-
-    whole, capped = blocks(None), blocks(32 << 10)
-    assert len(whole) == 1 and len(capped) > 3
-    assert sorted(s for b in capped for s in b) == whole[0] == list(range(60))
-    assert context.target_max_block_size == default
