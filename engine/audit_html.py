@@ -55,7 +55,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from engine.calculator import MeasureOutcome
+from engine.calculator import OUTCOME_ORDER, MeasureOutcome
 from engine.care_gaps import clinic_file_names
 from engine.gaps import GAP_DISPLAY, REASON_ORDER
 from engine.records import Encounter, Evidence, Patient
@@ -583,7 +583,6 @@ def _row_dict(r: RowView) -> dict[str, Any]:
 # A row of the material (stream ``audit``): what the pages count and filter on, and the row's HTML
 # (:func:`_row_html` of its :class:`RowView`), rendered at material time: the file writer only joins them.
 _STATUS, _REASON, _MEASURE, _TITLE, _DISAGREE, _HTML = range(6)
-_OUTCOME_ORDER = attrgetter("measure_id", "patient_id", "group", "episode")
 
 
 def audit_rows(run: RunData) -> Iterator[tuple[list[Any], RowView]]:
@@ -600,7 +599,7 @@ def audit_rows(run: RunData) -> Iterator[tuple[list[Any], RowView]]:
 
 def _prepared(run: RunData) -> tuple[list[MeasureOutcome], set[str], dict[str, Encounter],
                                      dict[str, list[MeasureOutcome]]]:
-    outcomes = sorted(run.outcomes, key=_OUTCOME_ORDER)
+    outcomes = sorted(run.outcomes, key=OUTCOME_ORDER)
     multi = {m for m, s in run.specs.items() if len(s.groups) > 1}
     multi |= {m for m, gs in _groups(outcomes).items() if len(gs) > 1}
     clinic_of = {pid: (p.clinic_id or UNASSIGNED) for pid, p in run.patients.items()}

@@ -129,7 +129,7 @@ def _age_in_band(band: Any, age: int, birth_date: date, anchor: date) -> bool:
 
 
 _TRUE = CriterionResult(True)
-_OUTCOME_ORDER = attrgetter("measure_id", "patient_id", "group", "episode")  # the order calculate returns
+OUTCOME_ORDER = attrgetter("measure_id", "patient_id", "group", "episode")  # the order calculate returns
 
 
 def _run(criterion: object, ctx: PatientContext) -> CriterionResult:
@@ -315,7 +315,7 @@ def calculate(
                 ectx = ctx.with_episode(episode)
                 outcomes.extend(_evaluate_group(spec, group, ectx, origins, disputed=frozen_disputed)
                                 for group in spec.groups)
-    outcomes.sort(key=_OUTCOME_ORDER)
+    outcomes.sort(key=OUTCOME_ORDER)
     return outcomes
 
 

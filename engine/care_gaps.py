@@ -39,11 +39,10 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from engine.calculator import MeasureOutcome
+from engine.calculator import OUTCOME_ORDER, MeasureOutcome
 from engine.cells import SafeDictWriter
 from engine.gaps import GAP_DISPLAY, REASON_ORDER
 from engine.plain_csv import CsvLines
@@ -138,7 +137,7 @@ def _cell_rows(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient],
     clinic_of = {p.patient_id: p.clinic_id or "unassigned" for p in patients}
     clinics: dict[str, list[list[Any]]] = {c: [] for c in clinic_of.values()}
     listed = [o for o in outcomes if o.review_flags or (o.gap_open and o.gap_reason is not None)]
-    for o in sorted(listed, key=attrgetter("measure_id", "patient_id", "group", "episode")):
+    for o in sorted(listed, key=OUTCOME_ORDER):
         is_gap = o.gap_open and o.gap_reason is not None
         patient = patient_by_id.get(o.patient_id)
         clinic = (patient.clinic_id if patient else None) or "unassigned"

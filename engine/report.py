@@ -20,11 +20,10 @@ import csv
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from engine.calculator import MeasureOutcome
+from engine.calculator import OUTCOME_ORDER, MeasureOutcome
 from engine.care_gaps import CARE_GAP_COLUMNS, CARE_GAP_SUMMARY_COLUMNS, write_care_gaps
 from engine.cells import SafeDictWriter
 from engine.gaps import REASON_ORDER
@@ -41,7 +40,6 @@ OUTCOME_COLUMNS = (
 )
 
 
-_OUTCOME_ORDER = attrgetter("measure_id", "patient_id", "group", "episode")  # the order of outcomes.csv
 
 
 def _join(ids: Sequence[str]) -> str:
@@ -257,7 +255,7 @@ def write_reports(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient
     (:func:`summarize` of the outcomes; ``summary``: that summary, already computed elsewhere)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    ordered = sorted(outcomes, key=_OUTCOME_ORDER)
+    ordered = sorted(outcomes, key=OUTCOME_ORDER)
     with (out_dir / "outcomes.csv").open("w", newline="", encoding="utf-8") as fh:
         _write_outcomes_csv(fh, ordered)
     summary = summarize(ordered) if summary is None else summary

@@ -32,10 +32,10 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
+from engine.calculator import OUTCOME_ORDER
 from engine.errors import InputError
 from engine.periods import MeasurementPeriod
 from engine.records import Encounter, Patient
@@ -81,12 +81,9 @@ class _PartitionJob:
 
 
 def _referenced(outcomes: Iterable[Any]) -> set[str]:
-    """``qae.run_folder.referenced_ids`` (the evidence ids outcomes name), looking only at the outcomes that
-    name any (most name none)."""
     from qae.run_folder import referenced_ids
 
-    return referenced_ids([o for o in outcomes if o.numer_evidence_ids or o.gap_evidence_ids or o.review_flags
-                           or o.denex_evidence_ids or o.denexcep_evidence_ids])
+    return referenced_ids(outcomes)
 
 
 # Patients whose outcomes are turned into report material at once (memory: about 40 KB per patient
@@ -124,7 +121,7 @@ def _partition_material(job: _PartitionJob, base: RunData) -> str:
     def one_slice(chunk: list[str]) -> RunData:
         wanted = pa.array(chunk, pa.string())
         outcomes = sorted(outcomes_from_table(outcome_table.filter(pc.is_in(outcome_table["patient_id"], wanted))),
-                          key=_outcome_order)
+                          key=OUTCOME_ORDER)
         referenced = pa.array(sorted(_referenced(outcomes)), pa.string())
         evidence = [] if ev_table is None else models_from_table(
             ev_table.filter(pc.is_in(ev_table["evidence_id"], referenced)), Evidence)
@@ -142,7 +139,6 @@ def _partition_material(job: _PartitionJob, base: RunData) -> str:
     return job.target
 
 
-_outcome_order = attrgetter("measure_id", "patient_id", "group", "episode")  # (measure, patient, group, episode)
 
 
 def _save_slices(ids: Sequence[str], one_slice: Callable[[list[str]], RunData], formats: Sequence[str],
@@ -229,7 +225,7 @@ def memory_material(job: str, period: MeasurementPeriod, specs: Sequence[Any], p
     spec_map = {s.id: s for s in sorted(specs, key=lambda s: s.id)}
 
     def one_slice(chunk: list[str]) -> RunData:
-        rows = sorted((o for pid in chunk for o in by_patient.get(pid, ())), key=_outcome_order)
+        rows = sorted((o for pid in chunk for o in by_patient.get(pid, ())), key=OUTCOME_ORDER)
         referenced = _referenced(rows)
         found = [_as_stored(e, Evidence) for e in evidence if e.evidence_id in referenced]
         members = set(chunk)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -102,10 +103,13 @@ def _input_path(manifest: dict[str, Any], kind: str, override: Path | None) -> P
     return Path(entry["path"]) if entry else None
 
 
-def _referenced_ids(outcomes: list[MeasureOutcome]) -> set[str]:
+def _referenced_ids(outcomes: Iterable[MeasureOutcome]) -> set[str]:
     """Evidence ids an outcome names: deciding, gap and flagged (``<kind>:<evidence id>``) items."""
     ids: set[str] = set()
     for o in outcomes:
+        if not (o.numer_evidence_ids or o.gap_evidence_ids or o.review_flags or o.denex_evidence_ids
+                or o.denexcep_evidence_ids):
+            continue  # most outcomes name nothing
         ids.update(o.numer_evidence_ids, o.denex_evidence_ids, o.denexcep_evidence_ids, o.gap_evidence_ids)
         ids.update(f.partition(":")[2] for f in o.review_flags if ":" in f)
     return ids
