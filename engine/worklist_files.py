@@ -21,7 +21,7 @@ import json
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
-from itertools import groupby
+from itertools import groupby, islice
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -397,6 +397,25 @@ def _read(path: Path | None) -> Callable[[], Iterator[dict[str, Any]]]:
     return rows
 
 
+# Excel opens a sheet of at most 1,048,576 rows. A longer table (a clinic's open gaps, at the scale of a
+# health plan's unassigned patients) goes on as "<title> (2)", "(3)"..., each with its header; the CSV
+# worklist keeps every row in one file.
+EXCEL_MAX_ROWS = 1_048_576
+
+
+def _sheet_parts(source: Callable[[], Iterator[Any]], count: int
+                 ) -> Iterator[tuple[str, Callable[[], Iterator[Any]], int]]:
+    """(title suffix, rows, row count) of each sheet a table of ``count`` rows takes: one, unless it passes
+    :data:`EXCEL_MAX_ROWS` (a header and the rows)."""
+    per = EXCEL_MAX_ROWS - 1
+    if count <= per:
+        yield "", source, count
+        return
+    for k in range(-(-count // per)):
+        yield (f" ({k + 1})" if k else ""), (lambda k=k: islice(source(), k * per, (k + 1) * per)), \
+            min(per, count - k * per)
+
+
 def write_worklist_xlsx_parts(parts: Parts, run: RunData, out_dir: Path, rendered: bool = True) -> list[Path]:
     """``worklists/<clinic>.xlsx`` for every clinic (see the module docstring), one clinic at a time: the
     clinic's rows are merged into a scratch file, and each sheet's rows are read from it as it is written.
@@ -429,8 +448,9 @@ def write_worklist_xlsx_parts(parts: Parts, run: RunData, out_dir: Path, rendere
             sheets.append((f"Reopen in {nxt.start.year}", REOPEN_COLUMNS, _read(reopen_file), st["reopen"],
                            st["reopen_dated"]))
             for title, columns, source, count, dated in sheets:
-                ws = table_sheet(wb, sheet_title(title, used))
-                add_table(ws, columns, source, count=count, dated=dated)
+                for suffix, rows, n in _sheet_parts(source, count):
+                    ws = table_sheet(wb, sheet_title(title, used, suffix))
+                    add_table(ws, columns, rows, count=n, dated=dated)
             paths.append(save_workbook(wb, Path(out_dir) / "worklists" / f"{clinics.names[clinic]}.xlsx",
                                        DEFLATE_LEVEL))
     return paths

@@ -108,11 +108,14 @@ def new_workbook() -> Workbook:
     return wb
 
 
-def sheet_title(text: str, used: set[str]) -> str:
-    """A valid, unique sheet title (31 characters, no ``[]:*?/\\``), cut at a word."""
+def sheet_title(text: str, used: set[str], suffix: str = "") -> str:
+    """A valid, unique sheet title (31 characters, no ``[]:*?/\\``), cut at a word; ``suffix`` (e.g. " (2)")
+    is kept whole at the end."""
     base = " ".join(text.translate(_BAD_TITLE).split()).strip("'") or "Sheet"
-    if len(base) > 31:
-        base = base[:30].rsplit(" ", 1)[0].rstrip(" ,;-") + "…"
+    room = 31 - len(suffix)
+    if len(base) > room:
+        base = base[:room - 1].rsplit(" ", 1)[0].rstrip(" ,;-") + "…"
+    base += suffix
     title, n = base, 2
     while title.lower() in used:
         suffix = f" ({n})"

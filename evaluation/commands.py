@@ -68,8 +68,8 @@ def sample_cmd(
 
     Per measure group: a random sample of the denominator stratified by the engine's outcome
     (numerator met, gap open, excluded), reproducible by --seed. Writes OUT/sample.json (the draw;
-    keep it from the abstractors) and per measure OUT/<MEASURE>_worksheet.xlsx (answer drop-downs)
-    and .csv, plus OUT/<MEASURE>_notes.html (the sampled patients' notes, for reading). Blinded
+    keep it from the abstractors) and per measure OUT/{MEASURE}_worksheet.xlsx (answer drop-downs)
+    and .csv, plus OUT/{MEASURE}_notes.html (the sampled patients' notes, for reading). Blinded
     unless --unblinded.
 
     Example: qae sample --run out/demo --measure COL-E,CBP --n 30 --seed 7 --out review/

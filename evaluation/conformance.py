@@ -297,9 +297,7 @@ def conformance_cmd(
     Prints cases and matches per measure and every mismatch with the case's title;
     exits with code 1 when any case does not match.
 
-    Example::
-
-        qae conformance ../shared/data/ecqm-tests --measures CMS130,CMS138
+    Example: qae conformance ../shared/data/ecqm-tests --measures CMS130,CMS138
     """
     try:
         report = run_conformance(deck, [m for m in measures.split(",") if m.strip()] if measures else None)

@@ -329,6 +329,14 @@ def _check_reachable(address: str) -> None:
         ) from None
 
 
+# Settings of the local Ray only (a cluster keeps its own). Ray ends a worker process that has been idle for a
+# second (idle_worker_killing_time_threshold_ms, default 1000 ms); the job's stages follow each other, so the
+# processes that read the note chunks were gone when the measure tasks came, and each measure and report task
+# waited for a new process (about 1 s, plus its imports). Kept for the run instead: a handful of processes
+# (bounded by the CPUs and the readers' concurrency), reused by every later task.
+LOCAL_SYSTEM_CONFIG: dict[str, Any] = {"idle_worker_killing_time_threshold_ms": 24 * 3600 * 1000}
+
+
 def start_ray(address: str | None, num_cpus: int) -> None:
     """Join ``address`` or start a quiet local Ray on 127.0.0.1 (no dashboard)."""
     _ray_environment(address)
@@ -351,7 +359,7 @@ def start_ray(address: str | None, num_cpus: int) -> None:
         # address="local": always a new local Ray, never a cluster someone else started on this machine
         # (or one some other `ray start` left in /tmp/ray/ray_current_cluster)
         ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
-                 logging_level=logging.ERROR, _node_ip_address="127.0.0.1")
+                 logging_level=logging.ERROR, _node_ip_address="127.0.0.1", _system_config=LOCAL_SYSTEM_CONFIG)
     context = ray.data.DataContext.get_current()
     context.print_on_execution_start = False
     context.enable_progress_bars = False  # the job shows its own progress (qae.progress)

@@ -32,6 +32,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",  # a docstring's lines join into paragraphs that wrap to the terminal
 )
 measures_app = typer.Typer(
     help="The measure catalogue: id, title, programs, version. Example: qae measures; qae measures show COL-E",

@@ -13,7 +13,8 @@ __all__ = ["evaluate_status_model_cmd", "train_cmd"]
 
 def train_cmd(
     config: Annotated[Path, typer.Option(help="Training config YAML (configs/status_model.yaml).")],
-    out: Annotated[Path | None, typer.Option(help="Model folder to write; default <output>/<name>-<version>.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Model folder to write; default OUTPUT/NAME-VERSION (the config's output, name and version).")] = None,
 ) -> None:
     """Train the status model (the learned second reader) on CPU, seeded: data recipe, training, the
     hybrid chosen per status class on held-out rows, and its scores, in one versioned model folder.
