@@ -1,7 +1,8 @@
 """The measure task's report fast paths give what their reference paths give.
 
-- ``outcomes.csv``: rows of plain cells go straight to ``csv.writer``; the check that sends a row to
-  :class:`SafeDictWriter` is a few substring tests standing for the regex ``_CAREFUL``;
+- ``outcomes.csv``: rows of plain cells are their patient id and the text of their other cells, written
+  once per distinct cells; the check that sends a row to :class:`SafeDictWriter` is a few substring tests
+  standing for the regex ``_CAREFUL``;
 - ``summarize`` skips the rows outside the initial population and builds an entry once;
 - ``qae.partitions.write_outcomes`` reads every field in one pass;
 - ``qae.partitions.gc_paused`` restores the collector's state.
@@ -76,6 +77,26 @@ def test_outcomes_csv_equals_the_safe_dict_writer(kit):
         writer.writerow(outcome_row(o))
     assert fast.getvalue() == ref.getvalue()
     assert "'=HYPERLINK(1)" in fast.getvalue()  # the careful writer made the cell safe
+
+
+def test_outcomes_csv_repeated_cells_with_any_patient_id(kit):
+    """Rows share the text after the patient id (written once per distinct cells): ids csv quotes, ids the
+    careful writer changes and plain ids give the reference's bytes, in the reference's order."""
+    ids = ["p-mts-0001~0", "a,b", 'say "x"', "two\nlines", "cr\rid", "=1+2", "-7", "'=q", "@home", " lead",
+           "Zoë-3", "\tx"]
+    patients = [kit.patient(pid, date(1960 + i, 3, 1), "F" if i % 2 else "M") for i, pid in enumerate(ids)]
+    outcomes = calculate(list(kit.SPECS.values()), patients, [], [], kit.MP)
+    odd = _outcomes(kit)
+    ordered = sorted(outcomes + odd, key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode))
+    fast = io.StringIO()
+    _write_outcomes_csv(fast, ordered)
+    ref = io.StringIO()
+    writer = SafeDictWriter(ref, OUTCOME_COLUMNS)
+    writer.writeheader()
+    for o in ordered:
+        writer.writerow(outcome_row(o))
+    assert fast.getvalue() == ref.getvalue()
+    assert '"a,b"' in fast.getvalue() and "'=1+2" in fast.getvalue()
 
 
 def _reference_summary(outcomes):  # noqa: ANN001, ANN202
