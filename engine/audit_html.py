@@ -59,7 +59,7 @@ from engine.calculator import OUTCOME_ORDER, MeasureOutcome
 from engine.care_gaps import clinic_file_names
 from engine.gaps import GAP_DISPLAY, REASON_ORDER
 from engine.records import Encounter, Evidence, Patient
-from engine.report import merge_summaries, summarize
+from engine.report import merge_summaries, summarize, summarize_tally
 from engine.report_parts import Material, Parts, register_counts
 from engine.run_data import RunData
 
@@ -740,8 +740,8 @@ def audit_material(run: RunData) -> Material:
         rows = list(_fast_rows(clinic_outcomes, parts))
         if rows:
             material.streams.setdefault("audit", []).extend(rows)
-        clinics[clinic] = {"summary": summarize(clinic_outcomes), "outside_ipp": len(clinic_outcomes) - len(rows),
-                           "stats": _payload_stats(rows)}
+        clinics[clinic] = {"summary": summarize_tally(run.tally, clinic),  # summarize(clinic_outcomes)
+                           "outside_ipp": len(clinic_outcomes) - len(rows), "stats": _payload_stats(rows)}
     if len(by_clinic) == 1:  # one clinic holds every outcome, in the same order: the same summary
         overall = copy.deepcopy(next(iter(clinics.values()))["summary"])
     else:  # a patient is in one clinic: the clinics' summaries add up to the whole's

@@ -28,9 +28,10 @@ from engine.care_gaps import CARE_GAP_COLUMNS, CARE_GAP_SUMMARY_COLUMNS, write_c
 from engine.cells import SafeDictWriter
 from engine.gaps import REASON_ORDER
 from engine.records import Evidence, Patient
+from engine.tally import COUNTS, Tally
 
 __all__ = ["CARE_GAP_COLUMNS", "CARE_GAP_SUMMARY_COLUMNS", "OUTCOME_COLUMNS", "outcome_row",
-           "merge_summaries", "summarize", "write_reports"]
+           "merge_summaries", "summarize", "summarize_tally", "write_reports"]
 
 OUTCOME_COLUMNS = (
     "patient_id", "measure_id", "group", "episode", "ipp", "denom", "denex", "denexcep", "numer", "numex",
@@ -238,6 +239,60 @@ def summarize(outcomes: Sequence[MeasureOutcome]) -> dict[str, Any]:
         "measures": dict(sorted(per.items())),
         "open_gaps_by_reason": {r.value: totals[r.value] for r in REASON_ORDER if totals[r.value]},
         "outcome_rows": len(outcomes),
+    }
+
+
+def summarize_tally(t: Tally, clinic: str | None = None) -> dict[str, Any]:
+    """:func:`summarize` of the outcomes of ``clinic`` (None: all of them), the same dict, from their tally
+    (engine/tally.py) instead of a walk over them: a label's cells are summed (its patients are distinct
+    from cell to cell: a patient has one clinic and one provider), its measure, group and direction are
+    those of its first outcome."""
+    cells = [(k, c) for k, c in t.cells.items() if clinic is None or k[0] == clinic]
+    groups_of: dict[str, set[str]] = defaultdict(set)
+    for (_, _, measure_id, group), _cell in cells:
+        groups_of[measure_id].add(group)
+    multi = {m for m, g in groups_of.items() if len(g) > 1}
+    by_label: dict[str, list[Any]] = {}
+    for (_, _, measure_id, group), cell in cells:
+        by_label.setdefault(f"{measure_id}-{group}" if measure_id in multi else measure_id, []).append(cell)
+    per: dict[str, dict[str, Any]] = {}
+    totals: Counter[str] = Counter()
+    rows = 0
+    for label, found in by_label.items():
+        first = t.outcomes[min(c.first for c in found)]
+        entry: dict[str, Any] = {"measure_id": first.measure_id, "group": first.group,
+                                 "patients": sum(len(c.patients) for c in found)}
+        for k, name in enumerate(COUNTS):
+            entry[name] = sum(c.counts[k] for c in found)
+        entry["inverse"] = first.inverse
+        entry["open_gaps"] = sum(c.open_gaps for c in found)
+        reasons: Counter[Any] = Counter()
+        closed: Counter[str] = Counter()
+        strata: dict[str, list[int]] = {}
+        for c in found:
+            reasons.update(c.gaps_by_reason)
+            closed.update(c.closed_by)
+            for stratum, counts in c.strata.items():
+                acc = strata.setdefault(stratum, [0] * len(counts))
+                for k, v in enumerate(counts):
+                    acc[k] += v
+            rows += c.rows
+        entry["gaps_by_reason"] = {r.value: reasons[r] for r in REASON_ORDER if reasons[r]}
+        entry["closed_by"] = dict(sorted(closed.items()))
+        entry["rate"] = _rate(entry)
+        if strata:
+            entry["strata"] = {}
+            for stratum, counts in sorted(strata.items()):
+                s: dict[str, Any] = dict(zip(COUNTS, counts, strict=False))
+                s["open_gaps"] = counts[len(COUNTS)]
+                s["rate"] = _rate(s)
+                entry["strata"][stratum] = s
+        per[label] = entry
+        totals.update(entry["gaps_by_reason"])
+    return {
+        "measures": dict(sorted(per.items())),
+        "open_gaps_by_reason": {r.value: totals[r.value] for r in REASON_ORDER if totals[r.value]},
+        "outcome_rows": rows,
     }
 
 
