@@ -601,7 +601,10 @@ def _prepared(run: RunData) -> tuple[list[MeasureOutcome], set[str], dict[str, E
                                      dict[str, list[MeasureOutcome]]]:
     outcomes = sorted(run.outcomes, key=OUTCOME_ORDER)
     multi = {m for m, s in run.specs.items() if len(s.groups) > 1}
-    multi |= {m for m, gs in _groups(outcomes).items() if len(gs) > 1}
+    groups: dict[str, set[str]] = defaultdict(set)  # _groups(outcomes), from their tally
+    for _, _, measure_id, group in run.tally.cells:
+        groups[measure_id].add(group)
+    multi |= {m for m, gs in groups.items() if len(gs) > 1}
     clinic_of = {pid: (p.clinic_id or UNASSIGNED) for pid, p in run.patients.items()}
     encounters = {e.encounter_id: e for e in run.encounters}
     by_clinic: dict[str, list[MeasureOutcome]] = defaultdict(list)
@@ -765,13 +768,6 @@ def reference_material(run: RunData) -> Material:
     overall = summarize(sorted(run.outcomes, key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode)))
     material.counts["audit"] = {"overall": overall, "clinics": clinics}
     return material
-
-
-def _groups(outcomes: Iterable[MeasureOutcome]) -> dict[str, set[str]]:
-    groups: dict[str, set[str]] = defaultdict(set)
-    for o in outcomes:
-        groups[o.measure_id].add(o.group)
-    return groups
 
 
 class _Spool:
