@@ -28,7 +28,7 @@ from engine.care_gaps import CARE_GAP_COLUMNS, CARE_GAP_SUMMARY_COLUMNS, write_c
 from engine.cells import SafeDictWriter
 from engine.gaps import REASON_ORDER
 from engine.records import Evidence, Patient
-from engine.tally import COUNTS, Tally
+from engine.tally import COUNTS, DistinctRows, Tally, distinct_rows
 
 __all__ = ["CARE_GAP_COLUMNS", "CARE_GAP_SUMMARY_COLUMNS", "OUTCOME_COLUMNS", "outcome_row",
            "merge_summaries", "summarize", "summarize_tally", "write_reports"]
@@ -123,30 +123,31 @@ class _Tail:
         return self.text
 
 
-def _write_outcomes_csv(fh: Any, ordered: Sequence[MeasureOutcome]) -> None:
+def _write_outcomes_csv(fh: Any, ordered: Sequence[MeasureOutcome], rows: DistinctRows | None = None) -> None:
     """outcomes.csv: each row as :class:`SafeDictWriter` writes :func:`outcome_row` (the same bytes). A row
     of plain text cells (the usual case) is its patient id, a comma and the text of its other cells, which
-    repeat from patient to patient (a measure's rows outside the initial population differ in the patient
-    only; 721 distinct texts in 160,000 rows of 5,000 patients): each distinct one is written by
-    ``csv.writer`` once. Any other row goes through :class:`SafeDictWriter`."""
+    repeat from patient to patient (``rows``: the outcomes' distinct rows apart from the patient,
+    engine.tally.distinct_rows; None: taken here): each distinct one is written by ``csv.writer`` once. Any
+    other row goes through :class:`SafeDictWriter`."""
+    if rows is None or not rows.same_outcomes(ordered):
+        rows = distinct_rows(ordered)
     careful = SafeDictWriter(fh, OUTCOME_COLUMNS)
     careful.writeheader()
-    tails: dict[tuple[Any, ...], str | None] = {}  # the cells after the patient id -> their text (None: careful)
+    tails: list[str | None] = [""] * len(rows.firsts)  # a row's cells after the patient id as text; None: careful
     tail_of = _Tail().of
     plain_id = _PLAIN_ID
     sep = "\x1f"
     lines: list[str] = []
-    for o in ordered:
-        c = _outcome_cells(o)
-        key = tuple(c[1:])
-        tail = tails.get(key, "")
+    for o, k in zip(ordered, rows.index, strict=True):
+        tail = tails[k]
         if tail == "":
+            c = _outcome_cells(o)
             try:
                 text = sep.join((sep, c[1], c[2], c[3], c[11], c[12], c[13], c[14], c[15], c[16], c[17], c[18],
                                  c[19], c[20], c[21], c[22]))
             except TypeError:  # a cell that is not text where text is expected: the careful way
                 text = "\r"
-            tail = tails[key] = None if _careful(text) else tail_of(key)
+            tail = tails[k] = None if _careful(text) else tail_of(c[1:])
         pid = o.patient_id
         if tail is not None and type(pid) is str and plain_id(pid):
             lines.append(pid + "," + tail)
@@ -343,15 +344,16 @@ def merge_summaries(parts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
 def write_reports(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient],
                   evidence: Sequence[Evidence], out_dir: Path, *, care_gaps: bool = True,
-                  summary: dict[str, Any] | None = None) -> dict[str, Any]:
+                  summary: dict[str, Any] | None = None, rows: DistinctRows | None = None) -> dict[str, Any]:
     """Write outcomes.csv (and care_gaps/*.csv unless ``care_gaps`` is False: ``qae run`` renders them
     with every other report through engine/reports.py) under ``out_dir``; return the summary dict
-    (:func:`summarize` of the outcomes; ``summary``: that summary, already computed elsewhere)."""
+    (:func:`summarize` of the outcomes; ``summary``: that summary, already computed elsewhere; ``rows``: the
+    outcomes' distinct rows, engine.tally.distinct_rows, when the caller has them)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ordered = sorted(outcomes, key=OUTCOME_ORDER)
     with (out_dir / "outcomes.csv").open("w", newline="", encoding="utf-8") as fh:
-        _write_outcomes_csv(fh, ordered)
+        _write_outcomes_csv(fh, ordered, rows)
     summary = summarize(ordered) if summary is None else summary
     if care_gaps:
         summary["care_gap_files"] = write_care_gaps(ordered, patients, evidence, out_dir / "care_gaps")

@@ -7,18 +7,25 @@ partition (160,000 for 5,000 patients) on its own; they now read :class:`Cell` t
 :func:`tally` takes in one walk (``RunData.tally``, computed once per :class:`RunData`). A patient has
 one clinic and one provider, so the cells of a clinic (or of the whole run) add up, distinct patients
 included.
+
+:func:`distinct_rows` is the other shared pass, for the measure task's two outcome files
+(``outcomes.parquet``, qae.partitions.write_outcomes, and ``outcomes.csv``, engine.report): outcomes that
+differ in their patient only (every patient outside a measure's population has the same outcome but for
+its id; 721 distinct rows in 160,000 outcomes of 5,000 patients) are one row, encoded once.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from engine.calculator import MeasureOutcome
 from engine.records import Patient
 
-__all__ = ["COUNTS", "Cell", "Tally", "tally"]
+__all__ = ["COUNTS", "Cell", "DistinctRows", "Tally", "distinct_rows", "tally"]
 
 UNASSIGNED = "unassigned"  # a patient without a clinic (or missing from the patients file)
 NO_PROVIDER = "(no provider)"  # a patient without a provider
@@ -105,3 +112,37 @@ def tally(outcomes: Sequence[MeasureOutcome], patients: Mapping[str, Patient]) -
             s[5] += f.numex
             s[6] += o.gap_open
     return Tally(outcomes, cells)
+
+
+# every field of an outcome but its patient, its populations (their flags instead) and ``extra`` (a dict)
+_ROW = attrgetter(*(f.name for f in dataclasses.fields(MeasureOutcome)
+                    if f.name not in ("patient_id", "populations", "extra")))
+_POPULATIONS = attrgetter("populations")
+_FLAGS = attrgetter(*COUNTS)
+
+
+@dataclass(frozen=True)
+class DistinctRows:
+    """``outcomes`` as distinct rows apart from their patient and ``extra``: ``index[i]`` is outcome ``i``'s row,
+    ``firsts[k]`` the position of row ``k``'s first outcome (rows numbered in the order first seen)."""
+
+    outcomes: Sequence[MeasureOutcome]
+    index: list[int]
+    firsts: list[int]
+
+    def same_outcomes(self, outcomes: Sequence[MeasureOutcome]) -> bool:
+        """Whether ``outcomes`` are these, the same objects in the same order."""
+        return len(outcomes) == len(self.outcomes) and all(map(_is, outcomes, self.outcomes))
+
+
+def _is(a: object, b: object) -> bool:
+    return a is b
+
+
+def distinct_rows(outcomes: Sequence[MeasureOutcome]) -> DistinctRows:
+    """The :class:`DistinctRows` of ``outcomes`` (keys are the fields' values: tuples built in C, one pass)."""
+    keys = zip(map(_ROW, outcomes), map(_FLAGS, map(_POPULATIONS, outcomes)), strict=True)
+    seen: dict[tuple[Any, ...], int] = {}
+    index = [seen.setdefault(key, len(seen)) for key in keys]
+    first_of = dict(zip(reversed(index), range(len(index) - 1, -1, -1), strict=True))  # the earliest wins
+    return DistinctRows(outcomes, index, [first_of[k] for k in range(len(seen))])
