@@ -232,7 +232,9 @@ def care_gap_material(outcomes: Sequence[MeasureOutcome], patients: Sequence[Pat
     engine/plain_csv.py) and counts (``care_gap_summary``: the clinic x measure rows; ``care_gap_clinics``).
     ``counts``: the outcomes' tally (``RunData.tally``; None: taken here)."""
     material = Material()
-    clinics, clinic_of = _cell_rows(outcomes, patients, evidence)
+    if counts is None:
+        counts = tally(outcomes, {p.patient_id: p for p in patients})
+    clinics, clinic_of = _cell_rows(counts.noted, patients, evidence)  # the outcomes listed are among them
     review: dict[tuple[str, str, str], int] = {}
     lines = CsvLines(CARE_GAP_COLUMNS)
     m_at, p_at, g_at, e_at = _KEY_AT
@@ -246,8 +248,6 @@ def care_gap_material(outcomes: Sequence[MeasureOutcome], patients: Sequence[Pat
                 key = (clinic, cells[m_at], cells[g_at])
                 review[key] = review.get(key, 0) + 1
     material.counts["care_gap_clinics"] = sorted(clinics)
-    if counts is None:
-        counts = tally(outcomes, {p.patient_id: p for p in patients})
     material.counts["care_gap_summary"] = _summary_rows(counts, clinic_of, review)
     return material
 

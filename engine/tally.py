@@ -50,19 +50,29 @@ class Cell:
 
 @dataclass(frozen=True)
 class Tally:
-    """``cells``: (clinic, provider, measure id, group) -> :class:`Cell`, in the order first seen."""
+    """``cells``: (clinic, provider, measure id, group) -> :class:`Cell`, in the order first seen; ``noted``:
+    the outcomes, in their order, that a report may list: in a population, with a gap (open, closed,
+    reopening), a stratum, review flags or evidence ids. The others (most: a patient outside a measure's
+    initial population) are counted here and listed by no report: the audit's rows, the care-gap lists and
+    the worklists read ``noted`` instead of every outcome."""
 
     outcomes: Sequence[MeasureOutcome]
     cells: dict[tuple[str, str, str, str], Cell]
+    noted: list[MeasureOutcome]
 
     def clinics(self) -> list[str]:
         """The clinics with outcomes, sorted."""
         return sorted({key[0] for key in self.cells})
 
+    def rows(self, clinic: str) -> int:
+        """How many outcomes the patients of ``clinic`` have."""
+        return sum(c.rows for key, c in self.cells.items() if key[0] == clinic)
+
 
 def tally(outcomes: Sequence[MeasureOutcome], patients: Mapping[str, Patient]) -> Tally:
     """The cells of ``outcomes`` (``patients``: by id; a patient missing is in no clinic and has no provider)."""
     cells: dict[tuple[str, str, str, str], Cell] = {}
+    noted: list[MeasureOutcome] = []
     where: dict[str, tuple[str, str]] = {}
     key: tuple[str, str, str, str] | None = None
     cell: Cell | None = None
@@ -85,8 +95,10 @@ def tally(outcomes: Sequence[MeasureOutcome], patients: Mapping[str, Patient]) -
         cell.patients.add(pid)
         f = o.populations
         if not (f.ipp or f.denom or f.denex or f.denexcep or f.numer or f.numex or o.gap_open or o.closed_by
-                or o.stratum or o.prospective_gap):
-            continue  # outside the initial population (most rows): nothing more to count
+                or o.stratum or o.prospective_gap or o.review_flags or o.numer_evidence_ids
+                or o.denex_evidence_ids or o.denexcep_evidence_ids or o.gap_evidence_ids):
+            continue  # outside the initial population (most rows): nothing more to count, nothing to list
+        noted.append(o)
         c = cell.counts
         c[0] += f.ipp
         c[1] += f.denom
@@ -111,7 +123,7 @@ def tally(outcomes: Sequence[MeasureOutcome], patients: Mapping[str, Patient]) -
             s[4] += f.numer
             s[5] += f.numex
             s[6] += o.gap_open
-    return Tally(outcomes, cells)
+    return Tally(outcomes, cells, noted)
 
 
 # every field of an outcome but its patient, its populations (their flags instead) and ``extra`` (a dict)

@@ -84,3 +84,20 @@ def test_tally_summaries_with_strata_groups_and_patients_missing() -> None:
     cells = tally(ordered, run.patients).cells
     assert sum(c.rows for c in cells.values()) == len(ordered)
     assert sum(len(c.patients) for k, c in cells.items() if k[2:] == ("COL-E", "1")) == 5
+
+
+def test_noted_outcomes_hold_every_outcome_a_report_lists(demo_run: RunData) -> None:
+    """The outcomes the audit, the care-gap lists and the worklists read (``Tally.noted``) are, in order, all
+    those in a population or with a gap, a stratum, review flags or evidence ids; the others have nothing a
+    report lists."""
+    noted = demo_run.tally.noted
+    ids = {id(o) for o in noted}
+    assert [o for o in demo_run.outcomes if id(o) in ids] == noted and 0 < len(noted) < len(demo_run.outcomes)
+    for o in demo_run.outcomes:
+        if id(o) in ids:
+            continue
+        p = o.populations
+        assert not (p.ipp or p.denom or p.denex or p.denexcep or p.numer or p.numex)
+        assert not (o.gap_open or o.prospective_gap or o.review_flags or o.closed_by or o.stratum)
+        assert not (o.numer_evidence_ids or o.denex_evidence_ids or o.denexcep_evidence_ids or o.gap_evidence_ids)
+    assert sum(demo_run.tally.rows(c) for c in demo_run.tally.clinics()) == len(demo_run.outcomes)
