@@ -59,7 +59,7 @@ from engine.calculator import OUTCOME_ORDER, MeasureOutcome
 from engine.care_gaps import clinic_file_names
 from engine.gaps import GAP_DISPLAY, REASON_ORDER
 from engine.records import Encounter, Evidence, Patient
-from engine.report import merge_summaries, summarize
+from engine.report import merge_summaries, summarize, summarize_tally
 from engine.report_parts import Material, Parts, register_counts
 from engine.run_data import RunData
 
@@ -597,11 +597,19 @@ def audit_rows(run: RunData) -> Iterator[tuple[list[Any], RowView]]:
                 yield [r.clinic, r.patient_id, r.measure_label, r.detail], r
 
 
+def _multi(run: RunData) -> set[str]:
+    """The measures whose rows name their group: several groups in the spec or in the outcomes."""
+    multi = {m for m, s in run.specs.items() if len(s.groups) > 1}
+    groups: dict[str, set[str]] = defaultdict(set)  # the outcomes' groups, from their tally
+    for _, _, measure_id, group in run.tally.cells:
+        groups[measure_id].add(group)
+    return multi | {m for m, gs in groups.items() if len(gs) > 1}
+
+
 def _prepared(run: RunData) -> tuple[list[MeasureOutcome], set[str], dict[str, Encounter],
                                      dict[str, list[MeasureOutcome]]]:
     outcomes = sorted(run.outcomes, key=OUTCOME_ORDER)
-    multi = {m for m, s in run.specs.items() if len(s.groups) > 1}
-    multi |= {m for m, gs in _groups(outcomes).items() if len(gs) > 1}
+    multi = _multi(run)
     clinic_of = {pid: (p.clinic_id or UNASSIGNED) for pid, p in run.patients.items()}
     encounters = {e.encounter_id: e for e in run.encounters}
     by_clinic: dict[str, list[MeasureOutcome]] = defaultdict(list)
@@ -732,16 +740,20 @@ def audit_material(run: RunData) -> Material:
     """One partition's audit rows (stream ``audit``, keyed as the page orders them: clinic, patient,
     measure, detail; payloads :func:`_fast_rows`'s) and counts (``audit``: summaries and row statistics
     per clinic)."""
-    outcomes, multi, encounters, by_clinic = _prepared(run)
+    multi, encounters = _multi(run), {e.encounter_id: e for e in run.encounters}
+    by_clinic: dict[str, list[MeasureOutcome]] = {clinic: [] for clinic in run.tally.clinics()}
+    clinic_of = {pid: (p.clinic_id or UNASSIGNED) for pid, p in run.patients.items()}
+    for o in sorted(run.tally.noted, key=OUTCOME_ORDER):  # the IPP's outcomes are among them
+        by_clinic[clinic_of.get(o.patient_id, UNASSIGNED)].append(o)
     material = Material()
     clinics: dict[str, Any] = {}
     parts = _RowParts(run, multi, encounters)
-    for clinic, clinic_outcomes in sorted(by_clinic.items()):
+    for clinic, clinic_outcomes in by_clinic.items():
         rows = list(_fast_rows(clinic_outcomes, parts))
         if rows:
             material.streams.setdefault("audit", []).extend(rows)
-        clinics[clinic] = {"summary": summarize(clinic_outcomes), "outside_ipp": len(clinic_outcomes) - len(rows),
-                           "stats": _payload_stats(rows)}
+        clinics[clinic] = {"summary": summarize_tally(run.tally, clinic),  # summarize(the clinic's outcomes)
+                           "outside_ipp": run.tally.rows(clinic) - len(rows), "stats": _payload_stats(rows)}
     if len(by_clinic) == 1:  # one clinic holds every outcome, in the same order: the same summary
         overall = copy.deepcopy(next(iter(clinics.values()))["summary"])
     else:  # a patient is in one clinic: the clinics' summaries add up to the whole's
@@ -765,13 +777,6 @@ def reference_material(run: RunData) -> Material:
     overall = summarize(sorted(run.outcomes, key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode)))
     material.counts["audit"] = {"overall": overall, "clinics": clinics}
     return material
-
-
-def _groups(outcomes: Iterable[MeasureOutcome]) -> dict[str, set[str]]:
-    groups: dict[str, set[str]] = defaultdict(set)
-    for o in outcomes:
-        groups[o.measure_id].add(o.group)
-    return groups
 
 
 class _Spool:

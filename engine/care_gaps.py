@@ -48,6 +48,7 @@ from engine.gaps import GAP_DISPLAY, REASON_ORDER
 from engine.plain_csv import CsvLines
 from engine.records import Evidence, Patient
 from engine.report_parts import Material, Parts, register_counts, sum_rows
+from engine.tally import COUNTS, Tally, tally
 
 __all__ = ["CARE_GAP_COLUMNS", "CARE_GAP_SUMMARY_COLUMNS", "care_gap_material", "care_gap_rows",
            "clinic_file_names", "write_care_gaps", "write_care_gaps_parts"]
@@ -183,48 +184,32 @@ def clinic_file_names(clinics: Sequence[str]) -> dict[str, str]:
     return dict(sorted(names.items()))
 
 
-def _summary_rows(outcomes: Sequence[MeasureOutcome], clinic_of: Mapping[str, str],
+def _summary_rows(t: Tally, clinic_of: Mapping[str, str],
                   review_counts: Mapping[tuple[str, str, str], int]) -> list[dict[str, Any]]:
-    """The clinic x measure (x group) rows; ``clinic_of``: each patient's clinic."""
-    measures = {(o.measure_id, o.group): o for o in outcomes}
+    """The clinic x measure (x group) rows, from the outcomes' tally (engine/tally.py: a clinic's row sums its
+    providers' cells, whose patients are distinct); ``clinic_of``: each patient's clinic. A row's title and
+    direction are those of its measure and group's last outcome."""
+    last: dict[tuple[str, str], int] = {}
+    for (_, _, measure, group), cell in t.cells.items():
+        if last.get((measure, group), -1) < cell.last:
+            last[measure, group] = cell.last
+    measures = {key: t.outcomes[i] for key, i in last.items()}
     rows: dict[tuple[str, str, str], dict[str, Any]] = {}
-    clinics = set(clinic_of.values()) | {clinic_of.get(o.patient_id, "unassigned") for o in outcomes}
+    clinics = set(clinic_of.values()) | {key[0] for key in t.cells}
     for clinic in sorted(clinics):
         for (measure, group), o in sorted(measures.items()):
             rows[clinic, measure, group] = {
                 "clinic_id": clinic, "measure_id": measure, "group": group,
                 "measure_title": o.measure_title, "inverse": int(o.inverse),
                 **dict.fromkeys(CARE_GAP_SUMMARY_COLUMNS[5:], 0)}
-    # rows by measure, group, then clinic; the patients counted once per measure and group (a patient is in
-    # one clinic; episode measures have a row per episode)
-    nested: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
-    for (clinic, measure, group), row in rows.items():
-        nested.setdefault(measure, {}).setdefault(group, {})[clinic] = row
-    seen: dict[tuple[str, str], set[str]] = {key: set() for key in measures}
-    measure = group = None
-    by_clinic: dict[str, dict[str, Any]] = {}
-    patients: set[str] = set()
-    for o in outcomes:
-        if o.measure_id != measure or o.group != group:
-            measure, group = o.measure_id, o.group
-            by_clinic, patients = nested[measure][group], seen[measure, group]
-        pid = o.patient_id
-        if pid not in patients:
-            patients.add(pid)
-            by_clinic[clinic_of.get(pid, "unassigned")]["patients"] += 1
-        p = o.populations
-        if not (p.ipp or p.denom or p.denex or p.denexcep or p.numer or p.numex or o.gap_open):
-            continue  # outside the initial population (most rows): nothing more to count
-        row = by_clinic[clinic_of.get(pid, "unassigned")]
-        row["ipp"] += int(p.ipp)  # PopulationFlags.as_ints, flag by flag
-        row["denom"] += int(p.denom)
-        row["denex"] += int(p.denex)
-        row["denexcep"] += int(p.denexcep)
-        row["numer"] += int(p.numer)
-        row["numex"] += int(p.numex)
-        if o.gap_open and o.gap_reason is not None:
-            row["open_gaps"] += 1
-            row[f"gaps_{o.gap_reason.value}"] += 1
+    for (clinic, _, measure, group), cell in t.cells.items():
+        row = rows[clinic, measure, group]
+        row["patients"] += len(cell.patients)
+        for name, n in zip(COUNTS, cell.counts, strict=True):
+            row[name] += n
+        row["open_gaps"] += cell.open_gaps
+        for reason, n in cell.gaps_by_reason.items():
+            row[f"gaps_{reason.value}"] += n
     for key, row in rows.items():
         row["eligible"] = row["denom"] - row["denex"] - row["denexcep"]
         row["met"] = row["numer"] - row["numex"]
@@ -241,12 +226,15 @@ def _write_csv(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, A
 
 
 def care_gap_material(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient],
-                      evidence: Sequence[Evidence]) -> Material:
+                      evidence: Sequence[Evidence], counts: Tally | None = None) -> Material:
     """One partition's care-gap rows (stream ``care_gaps``, keyed by clinic then the rows' order; a row's
     payload ``[1 for an open gap else 0, its CSV line]``, the line as ``SafeDictWriter`` writes it,
-    engine/plain_csv.py) and counts (``care_gap_summary``: the clinic x measure rows; ``care_gap_clinics``)."""
+    engine/plain_csv.py) and counts (``care_gap_summary``: the clinic x measure rows; ``care_gap_clinics``).
+    ``counts``: the outcomes' tally (``RunData.tally``; None: taken here)."""
     material = Material()
-    clinics, clinic_of = _cell_rows(outcomes, patients, evidence)
+    if counts is None:
+        counts = tally(outcomes, {p.patient_id: p for p in patients})
+    clinics, clinic_of = _cell_rows(counts.noted, patients, evidence)  # the outcomes listed are among them
     review: dict[tuple[str, str, str], int] = {}
     lines = CsvLines(CARE_GAP_COLUMNS)
     m_at, p_at, g_at, e_at = _KEY_AT
@@ -260,7 +248,7 @@ def care_gap_material(outcomes: Sequence[MeasureOutcome], patients: Sequence[Pat
                 key = (clinic, cells[m_at], cells[g_at])
                 review[key] = review.get(key, 0) + 1
     material.counts["care_gap_clinics"] = sorted(clinics)
-    material.counts["care_gap_summary"] = _summary_rows(outcomes, clinic_of, review)
+    material.counts["care_gap_summary"] = _summary_rows(counts, clinic_of, review)
     return material
 
 

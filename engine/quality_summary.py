@@ -26,6 +26,7 @@ from engine.calculator import MeasureOutcome
 from engine.cells import SafeDictWriter
 from engine.report_parts import Material, Parts, register_counts, sum_rows
 from engine.run_data import RunData
+from engine.tally import Cell
 from engine.worklist import NO_PROVIDER, UNASSIGNED, short_id
 from engine.xlsx import Column, add_table, bold, new_workbook, print_setup, put, save_workbook
 
@@ -78,42 +79,36 @@ def _summary_rows(run: RunData, by_provider: bool) -> list[dict[str, Any]]:
 
 
 def _both_summaries(run: RunData) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The rows by clinic and by provider, from one pass over the outcomes: each outcome adds its counts to
-    its (clinic, provider, measure) cell; a clinic's and the ``All clinics`` rows sum their cells (a
-    patient has one clinic and one provider: distinct patients add up too). A row's title and direction
-    are those of its first outcome."""
+    """The rows by clinic and by provider, from the outcomes' tally (``RunData.tally``, engine/tally.py: its
+    counts per clinic, provider, measure and group): each (clinic, provider, measure) cell sums its groups'
+    counts; a clinic's and the ``All clinics`` rows sum their cells (a patient has one clinic and one
+    provider: distinct patients add up too). A row's title and direction are those of its first outcome."""
     ids: dict[tuple[str, str], str] = {}  # (measure, group) -> short_id (one spec lookup each)
-    where: dict[str, tuple[str, str]] = {}  # patient -> (clinic, provider)
     cells: dict[tuple[str, str, str], list[int]] = {}  # (clinic, provider, label) -> counts, open, reopening
     first: dict[tuple[str, str, str], int] = {}  # -> index of its first outcome
-    seen: set[tuple[str, str]] = set()  # (label, patient)
+    firsts: dict[tuple[str, str, str], Cell] = {}  # -> its first tally cell
+    patients: dict[tuple[str, str, str], set[str]] = {}  # -> its patients, when several tally cells add up to it
     outcomes = run.outcomes
-    for i, o in enumerate(outcomes):
-        label = ids.get((o.measure_id, o.group))
+    for (clinic, provider, measure_id, group), t in run.tally.cells.items():
+        label = ids.get((measure_id, group))
         if label is None:
-            label = ids[o.measure_id, o.group] = short_id(o, run)
-        unit = where.get(o.patient_id)
-        if unit is None:
-            p = run.patients.get(o.patient_id)
-            unit = where[o.patient_id] = ((p.clinic_id if p else None) or UNASSIGNED,
-                                          (p.provider_id if p else None) or NO_PROVIDER)
-        key = (*unit, label)
-        f = o.populations
+            label = ids[measure_id, group] = short_id(outcomes[t.first], run)
+        key = (clinic, provider, label)
         cell = cells.get(key)
         if cell is None:
-            cell = cells[key] = [0] * 9
-            first[key] = i
-        if (label, o.patient_id) not in seen:
-            seen.add((label, o.patient_id))
-            cell[0] += 1
-        cell[1] += f.ipp
-        cell[2] += f.denom
-        cell[3] += f.denex
-        cell[4] += f.denexcep
-        cell[5] += f.numer
-        cell[6] += f.numex
-        cell[7] += o.gap_open and o.gap_reason is not None
-        cell[8] += o.prospective_gap
+            cells[key] = [len(t.patients), *t.counts, t.open_gaps, t.prospective]
+            first[key], firsts[key] = t.first, t
+            continue
+        seen = patients.get(key)  # groups with one label (a measure without its spec): distinct patients
+        if seen is None:
+            seen = patients[key] = set(firsts[key].patients)
+        seen |= t.patients
+        cell[0] = len(seen)
+        for k, v in enumerate(t.counts, start=1):
+            cell[k] += v
+        cell[7] += t.open_gaps
+        cell[8] += t.prospective
+        first[key] = min(first[key], t.first)
     measures: dict[str, int] = {}  # label -> its first outcome
     for key, i in first.items():
         if measures.get(key[2], i) >= i:

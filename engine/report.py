@@ -28,9 +28,10 @@ from engine.care_gaps import CARE_GAP_COLUMNS, CARE_GAP_SUMMARY_COLUMNS, write_c
 from engine.cells import SafeDictWriter
 from engine.gaps import REASON_ORDER
 from engine.records import Evidence, Patient
+from engine.tally import COUNTS, DistinctRows, Tally, distinct_rows
 
 __all__ = ["CARE_GAP_COLUMNS", "CARE_GAP_SUMMARY_COLUMNS", "OUTCOME_COLUMNS", "outcome_row",
-           "merge_summaries", "summarize", "write_reports"]
+           "merge_summaries", "summarize", "summarize_tally", "write_reports"]
 
 OUTCOME_COLUMNS = (
     "patient_id", "measure_id", "group", "episode", "ipp", "denom", "denex", "denexcep", "numer", "numex",
@@ -98,28 +99,68 @@ def _outcome_cells(o: MeasureOutcome) -> list[Any]:
             due.isoformat() if due else "", through.isoformat() if through else "", +o.prospective_gap]
 
 
-def _write_outcomes_csv(fh: Any, ordered: Sequence[MeasureOutcome]) -> None:
-    """outcomes.csv: each row as :class:`SafeDictWriter` writes :func:`outcome_row` (the same bytes); a row
-    of plain text cells (the usual case) written as a list, without a cell-by-cell look."""
+# A patient id that ``csv.writer`` writes as it is (it quotes a field holding its delimiter, its quote
+# character or a character of the line terminator "\n") and ``SafeDictWriter`` leaves alone (no formula
+# trigger or quote first, no CR anywhere).
+_PLAIN_ID = re.compile("[^=+\\-@\t\r'\n,\"][^\r\n,\"]*").fullmatch
+_BATCH = 4096  # lines of outcomes.csv written at once
+
+
+class _Tail:
+    """The text ``csv.writer`` gives a row's cells after its patient id (a row's fields are quoted one by one:
+    the row's line is the patient id's text, a comma, then this), captured as it writes it."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.writer = csv.writer(self, lineterminator="\n")
+
+    def write(self, text: str) -> int:
+        self.text = text
+        return len(text)
+
+    def of(self, cells: Sequence[Any]) -> str:
+        self.writer.writerow(cells)
+        return self.text
+
+
+def _write_outcomes_csv(fh: Any, ordered: Sequence[MeasureOutcome], rows: DistinctRows | None = None) -> None:
+    """outcomes.csv: each row as :class:`SafeDictWriter` writes :func:`outcome_row` (the same bytes). A row
+    of plain text cells (the usual case) is its patient id, a comma and the text of its other cells, which
+    repeat from patient to patient (``rows``: the outcomes' distinct rows apart from the patient,
+    engine.tally.distinct_rows; None: taken here): each distinct one is written by ``csv.writer`` once. Any
+    other row goes through :class:`SafeDictWriter`."""
+    if rows is None or not rows.same_outcomes(ordered):
+        rows = distinct_rows(ordered)
     careful = SafeDictWriter(fh, OUTCOME_COLUMNS)
     careful.writeheader()
-    plain = csv.writer(fh, lineterminator="\n")
-    batch: list[list[Any]] = []
+    tails: list[str | None] = [""] * len(rows.firsts)  # a row's cells after the patient id as text; None: careful
+    tail_of = _Tail().of
+    plain_id = _PLAIN_ID
     sep = "\x1f"
-    for o in ordered:
-        c = _outcome_cells(o)
-        try:
-            text = sep.join((sep, c[0], c[1], c[2], c[3], c[11], c[12], c[13], c[14], c[15], c[16], c[17], c[18],
-                             c[19], c[20], c[21], c[22]))
-        except TypeError:  # a cell that is not text where text is expected: the careful way
-            text = "\r"
-        if not _careful(text):
-            batch.append(c)
+    lines: list[str] = []
+    for o, k in zip(ordered, rows.index, strict=True):
+        tail = tails[k]
+        if tail == "":
+            c = _outcome_cells(o)
+            try:
+                text = sep.join((sep, c[1], c[2], c[3], c[11], c[12], c[13], c[14], c[15], c[16], c[17], c[18],
+                                 c[19], c[20], c[21], c[22]))
+            except TypeError:  # a cell that is not text where text is expected: the careful way
+                text = "\r"
+            tail = tails[k] = None if _careful(text) else tail_of(c[1:])
+        pid = o.patient_id
+        if tail is not None and type(pid) is str and plain_id(pid):
+            lines.append(pid + "," + tail)
+            if len(lines) >= _BATCH:
+                fh.write("".join(lines))
+                lines.clear()
             continue
-        plain.writerows(batch)
-        batch.clear()
+        if lines:
+            fh.write("".join(lines))
+            lines.clear()
         careful.writerow(outcome_row(o))
-    plain.writerows(batch)
+    if lines:
+        fh.write("".join(lines))
 
 
 def _label(o: MeasureOutcome, multi: set[str]) -> str:
@@ -202,6 +243,60 @@ def summarize(outcomes: Sequence[MeasureOutcome]) -> dict[str, Any]:
     }
 
 
+def summarize_tally(t: Tally, clinic: str | None = None) -> dict[str, Any]:
+    """:func:`summarize` of the outcomes of ``clinic`` (None: all of them), the same dict, from their tally
+    (engine/tally.py) instead of a walk over them: a label's cells are summed (its patients are distinct
+    from cell to cell: a patient has one clinic and one provider), its measure, group and direction are
+    those of its first outcome."""
+    cells = [(k, c) for k, c in t.cells.items() if clinic is None or k[0] == clinic]
+    groups_of: dict[str, set[str]] = defaultdict(set)
+    for (_, _, measure_id, group), _cell in cells:
+        groups_of[measure_id].add(group)
+    multi = {m for m, g in groups_of.items() if len(g) > 1}
+    by_label: dict[str, list[Any]] = {}
+    for (_, _, measure_id, group), cell in cells:
+        by_label.setdefault(f"{measure_id}-{group}" if measure_id in multi else measure_id, []).append(cell)
+    per: dict[str, dict[str, Any]] = {}
+    totals: Counter[str] = Counter()
+    rows = 0
+    for label, found in by_label.items():
+        first = t.outcomes[min(c.first for c in found)]
+        entry: dict[str, Any] = {"measure_id": first.measure_id, "group": first.group,
+                                 "patients": sum(len(c.patients) for c in found)}
+        for k, name in enumerate(COUNTS):
+            entry[name] = sum(c.counts[k] for c in found)
+        entry["inverse"] = first.inverse
+        entry["open_gaps"] = sum(c.open_gaps for c in found)
+        reasons: Counter[Any] = Counter()
+        closed: Counter[str] = Counter()
+        strata: dict[str, list[int]] = {}
+        for c in found:
+            reasons.update(c.gaps_by_reason)
+            closed.update(c.closed_by)
+            for stratum, counts in c.strata.items():
+                acc = strata.setdefault(stratum, [0] * len(counts))
+                for k, v in enumerate(counts):
+                    acc[k] += v
+            rows += c.rows
+        entry["gaps_by_reason"] = {r.value: reasons[r] for r in REASON_ORDER if reasons[r]}
+        entry["closed_by"] = dict(sorted(closed.items()))
+        entry["rate"] = _rate(entry)
+        if strata:
+            entry["strata"] = {}
+            for stratum, counts in sorted(strata.items()):
+                s: dict[str, Any] = dict(zip(COUNTS, counts, strict=False))
+                s["open_gaps"] = counts[len(COUNTS)]
+                s["rate"] = _rate(s)
+                entry["strata"][stratum] = s
+        per[label] = entry
+        totals.update(entry["gaps_by_reason"])
+    return {
+        "measures": dict(sorted(per.items())),
+        "open_gaps_by_reason": {r.value: totals[r.value] for r in REASON_ORDER if totals[r.value]},
+        "outcome_rows": rows,
+    }
+
+
 def _merged_rate(entry: Mapping[str, Any]) -> float | None:
     """As engine.report: met / eligible, 4 decimals (None when nobody is eligible)."""
     eligible = entry["denom"] - entry["denex"] - entry["denexcep"]
@@ -249,15 +344,16 @@ def merge_summaries(parts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
 def write_reports(outcomes: Sequence[MeasureOutcome], patients: Sequence[Patient],
                   evidence: Sequence[Evidence], out_dir: Path, *, care_gaps: bool = True,
-                  summary: dict[str, Any] | None = None) -> dict[str, Any]:
+                  summary: dict[str, Any] | None = None, rows: DistinctRows | None = None) -> dict[str, Any]:
     """Write outcomes.csv (and care_gaps/*.csv unless ``care_gaps`` is False: ``qae run`` renders them
     with every other report through engine/reports.py) under ``out_dir``; return the summary dict
-    (:func:`summarize` of the outcomes; ``summary``: that summary, already computed elsewhere)."""
+    (:func:`summarize` of the outcomes; ``summary``: that summary, already computed elsewhere; ``rows``: the
+    outcomes' distinct rows, engine.tally.distinct_rows, when the caller has them)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ordered = sorted(outcomes, key=OUTCOME_ORDER)
     with (out_dir / "outcomes.csv").open("w", newline="", encoding="utf-8") as fh:
-        _write_outcomes_csv(fh, ordered)
+        _write_outcomes_csv(fh, ordered, rows)
     summary = summarize(ordered) if summary is None else summary
     if care_gaps:
         summary["care_gap_files"] = write_care_gaps(ordered, patients, evidence, out_dir / "care_gaps")

@@ -74,7 +74,7 @@ def _care_gap_csv_parts(parts: Parts, run: RunData, out_dir: Path) -> list[Path]
 
 
 def _care_gap_material(run: RunData) -> Material:
-    return care_gap_material(run.outcomes, list(run.patients.values()), list(run.evidence.values()))
+    return care_gap_material(run.outcomes, list(run.patients.values()), list(run.evidence.values()), run.tally)
 
 
 REPORT_WRITERS: dict[str, list[ReportWriter]] = {

@@ -8,6 +8,7 @@ Report writers (clinic worklists, the HTML audit, FHIR, validation samples) take
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ from engine.calculator import MeasureOutcome
 from engine.periods import MeasurementPeriod
 from engine.records import Encounter, Evidence, Patient
 from engine.spec import MeasureSpec
+from engine.tally import Tally, tally
 
 __all__ = ["RunData"]
 
@@ -36,6 +38,12 @@ class RunData:
     # patients per page of a clinic's HTML audit (the config's reports.audit_page_patients, recorded in the
     # run's manifest); None: QAE_AUDIT_PAGE_PATIENTS, else 500 (engine.audit_html.page_patients)
     audit_page_patients: int | None = None
+
+    @functools.cached_property
+    def tally(self) -> Tally:
+        """The outcomes' counts per clinic, provider, measure and group (engine/tally.py: one pass that the
+        report summaries share), taken the first time a report asks."""
+        return tally(self.outcomes, self.patients)
 
     def evidence_for(self, ids: Sequence[str]) -> list[Evidence]:
         """The evidence items behind a list of ids (encounter ids and unknown ids are skipped)."""

@@ -218,7 +218,7 @@ def open_gap_rows(run: RunData, memo: bool = True) -> list[WorkRow]:
     """Every open gap, one row per patient x service (x episode), sorted by clinic, provider, due date
     (``memo``: :func:`_finish_open` keeps what rows of one outcome without evidence share; False: the
     reference it is tested against)."""
-    gaps = [o for o in run.outcomes if o.gap_open and o.gap_reason is not None]
+    gaps = [o for o in run.tally.noted if o.gap_open and o.gap_reason is not None]  # noted: a tally's
     kept: dict[tuple[Any, ...], tuple[Any, ...]] | None = {} if memo else None
     return _sorted([_finish_open(r, run, kept) for r in _group(gaps, run)], "due_date")
 
@@ -239,7 +239,7 @@ def _finish_reopening(row: WorkRow, run: RunData) -> WorkRow:
 def reopening_rows(run: RunData) -> list[WorkRow]:
     """Closed gaps that reopen in the next measurement period (``prospective_gap``), one row per
     patient x service, sorted by clinic, provider, the day they reopen."""
-    closing = [o for o in run.outcomes if o.prospective_gap and o.valid_through is not None]
+    closing = [o for o in run.tally.noted if o.prospective_gap and o.valid_through is not None]
     return _sorted([_finish_reopening(r, run) for r in _group(closing, run)], "valid_through")
 
 

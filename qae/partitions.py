@@ -36,7 +36,6 @@ import typing
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -230,21 +229,32 @@ def _outcome_schema() -> tuple[pa.Schema, list[tuple[str, str]], list[str]]:
     return pa.schema(fields), kinds, flag_names
 
 
-def write_outcomes(path: Path, outcomes: Sequence[Any]) -> None:
+def write_outcomes(path: Path, outcomes: Sequence[Any], rows: Any = None) -> None:
     """Measure outcomes with every field (populations as ``populations.<name>`` 0/1 columns).
 
-    The fields are read in one pass over the outcomes (a pass per field costs more: each one visits all
-    160,000 objects of a partition again), then converted column by column."""
+    Outcomes that differ in their patient only are one distinct row (``rows``: engine.tally.distinct_rows of
+    the outcomes; None: taken here): a column is converted once per distinct row, then taken for every
+    outcome (``Array.take``); the patient and ``extra`` (not in a row) are converted outcome by outcome."""
+    from engine.tally import distinct_rows
+
     schema, kinds, flag_names = _outcome_schema()
-    names = [name for name, _ in kinds]
-    with gc_paused():  # a tuple per outcome: no collector passes over them (the measure task has it off)
-        fields = list(zip(*map(attrgetter(*names), outcomes), strict=True)) if outcomes else [()] * len(names)
+    if rows is None or not rows.same_outcomes(outcomes):
+        rows = distinct_rows(outcomes)
+    firsts = [outcomes[i] for i in rows.firsts]
+    at = pa.array(rows.index, pa.int64())
     columns: dict[str, Any] = {}
-    for (name, kind), values in zip(kinds, fields, strict=True):
+    for name, kind in kinds:
+        if name in ("patient_id", "extra"):  # outcome by outcome
+            values = [getattr(o, name) for o in outcomes]
+            if kind == "json":
+                values = ["{}" if v == {} else json.dumps(v, sort_keys=True, ensure_ascii=False) for v in values]
+            columns[name] = pa.array(values, schema.field(name).type)
+            continue
+        values = [getattr(o, name) for o in firsts]
         if kind == "flags":
-            flags = list(zip(*map(attrgetter(*flag_names), values), strict=True)) if values else [()] * len(flag_names)
-            for k, bits in zip(flag_names, flags, strict=True):
-                columns[f"populations.{k}"] = pa.array(bits, pa.bool_()).cast(pa.int8())
+            for k in flag_names:
+                bits = pa.array([getattr(v, k) for v in values], pa.bool_()).cast(pa.int8())
+                columns[f"populations.{k}"] = bits.take(at)
             continue
         if kind == "enum":
             values = [None if v is None else v.value for v in values]
@@ -252,7 +262,7 @@ def write_outcomes(path: Path, outcomes: Sequence[Any]) -> None:
             values = [v if type(v) is tuple else list(v) for v in values]
         elif kind == "json":
             values = ["{}" if v == {} else json.dumps(v, sort_keys=True, ensure_ascii=False) for v in values]
-        columns[name] = values
+        columns[name] = pa.array(values, schema.field(name).type).take(at)
     pq.write_table(pa.table(columns, schema=schema), path)
 
 
@@ -345,6 +355,7 @@ def _measure_partition(task: PartitionTask, specs: Sequence[Any], options: Any) 
     from engine.periods import MeasurementPeriod
     from engine.report import write_reports
     from engine.structured import events_to_evidence
+    from engine.tally import distinct_rows
     from qae.input_store import read_shard
 
     patients = read_shard(task.shards, task.index, "patients")
@@ -365,14 +376,16 @@ def _measure_partition(task: PartitionTask, specs: Sequence[Any], options: Any) 
             fh.write(json.dumps(item.to_json_dict(), sort_keys=True, ensure_ascii=False) + "\n")
     write_model_table(tmp / "evidence.parquet", Evidence, evidence)
     write_model_table(tmp / "patients.parquet", Patient, sorted(patients, key=lambda p: p.patient_id))
-    write_outcomes(tmp / "outcomes.parquet", outcomes)
+    rows = distinct_rows(outcomes)  # for both outcome files
+    write_outcomes(tmp / "outcomes.parquet", outcomes, rows)
     summary = None
     if task.report is not None:  # the HTML audit's material summarizes the outcomes: not done twice
         from qae.report_run import memory_material
 
         summary = memory_material(task.report[0], MeasurementPeriod(*task.period), specs, patients, outcomes,
                                   evidence, encounters, task.report[1], tmp / MATERIAL_DIR)
-    summary = write_reports(outcomes, patients, evidence, tmp / "reports", care_gaps=False, summary=summary)
+    summary = write_reports(outcomes, patients, evidence, tmp / "reports", care_gaps=False, summary=summary,
+                            rows=rows)
     if final.exists():  # an earlier attempt got this far but was not recorded: same content
         shutil.rmtree(final)
     os.replace(tmp, final)

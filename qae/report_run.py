@@ -32,6 +32,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,8 @@ from engine.errors import InputError
 from engine.periods import MeasurementPeriod
 from engine.records import Encounter, Patient
 from engine.run_data import RunData
+
+_PATIENT_ID = attrgetter("patient_id")
 
 __all__ = ["render_run"]
 
@@ -214,18 +217,23 @@ def memory_material(job: str, period: MeasurementPeriod, specs: Sequence[Any], p
     from engine.records import Evidence
 
     own = {p.patient_id: _as_stored(p, Patient) for p in sorted(patients, key=lambda p: p.patient_id)}
-    by_patient: dict[str, list[Any]] = {}
+    ids = sorted(set(own).union(map(_PATIENT_ID, outcomes)))
+    # each slice's outcomes, in the order given (calculate's: the slice's sort below finds them sorted)
+    slice_of = {pid: k // SLICE_PATIENTS for k, pid in enumerate(ids)}
+    held: list[list[Any]] = [[] for _ in range(0, len(ids), SLICE_PATIENTS)]
     for o in outcomes:
         if o.extra:  # stored as JSON with sorted keys
             extra = json.loads(json.dumps(o.extra, sort_keys=True, ensure_ascii=False))
             if not _same_order(extra, o.extra):
                 o = dataclasses.replace(o, extra=extra)
-        by_patient.setdefault(o.patient_id, []).append(o)
-    ids = sorted(set(own) | set(by_patient))
+        held[slice_of[o.patient_id]].append(o)
     spec_map = {s.id: s for s in sorted(specs, key=lambda s: s.id)}
 
     def one_slice(chunk: list[str]) -> RunData:
-        rows = sorted((o for pid in chunk for o in by_patient.get(pid, ())), key=OUTCOME_ORDER)
+        rows: list[Any] = []
+        if chunk:
+            k = slice_of[chunk[0]]
+            rows, held[k] = sorted(held[k], key=OUTCOME_ORDER), []  # the slice's outcomes, not held twice
         referenced = _referenced(rows)
         found = [_as_stored(e, Evidence) for e in evidence if e.evidence_id in referenced]
         members = set(chunk)

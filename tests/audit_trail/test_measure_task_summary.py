@@ -30,3 +30,27 @@ def test_memory_material_summary_is_the_outcomes_summary(slice_patients: int, de
     assert want["outcome_rows"] == len(run.outcomes) and want["measures"]
     # without the HTML audit nothing summarized the outcomes: the task does it itself
     assert memory_material(*args, ["csv"], tmp_path / "without-audit") is None
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_memory_material_whatever_the_outcomes_order(demo_run: RunData, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The slices take their outcomes from the order given (calculate's, sorted) and sort them: outcomes given
+    in another order (patient first, reversed) give the same files."""
+    import random
+
+    monkeypatch.setattr(qae.report_run, "SLICE_PATIENTS", 4)
+    run = demo_run
+    formats = ["csv", "xlsx", "html", "fhir"]
+    shuffled = list(run.outcomes)
+    random.Random(13).shuffle(shuffled)
+    saved = []
+    for name, outcomes in (("sorted", list(run.outcomes)), ("shuffled", shuffled),
+                           ("reversed", list(reversed(run.outcomes)))):
+        memory_material(run.job, run.period, list(run.specs.values()), list(run.patients.values()), outcomes,
+                        list(run.evidence.values()), list(run.encounters), formats, tmp_path / name)
+        saved.append(_files(tmp_path / name))
+    assert len(saved[0]) > 10 and saved[0] == saved[1] == saved[2]

@@ -1,9 +1,11 @@
 """The measure task's report fast paths give what their reference paths give.
 
-- ``outcomes.csv``: rows of plain cells go straight to ``csv.writer``; the check that sends a row to
-  :class:`SafeDictWriter` is a few substring tests standing for the regex ``_CAREFUL``;
+- ``outcomes.csv``: rows of plain cells are their patient id and the text of their other cells, written
+  once per distinct cells; the check that sends a row to :class:`SafeDictWriter` is a few substring tests
+  standing for the regex ``_CAREFUL``;
 - ``summarize`` skips the rows outside the initial population and builds an entry once;
-- ``qae.partitions.write_outcomes`` reads every field in one pass;
+- ``qae.partitions.write_outcomes`` and ``outcomes.csv`` convert each distinct row (outcomes alike but for
+  their patient, ``engine.tally.distinct_rows``) once;
 - ``qae.partitions.gc_paused`` restores the collector's state.
 """
 
@@ -78,6 +80,26 @@ def test_outcomes_csv_equals_the_safe_dict_writer(kit):
     assert "'=HYPERLINK(1)" in fast.getvalue()  # the careful writer made the cell safe
 
 
+def test_outcomes_csv_repeated_cells_with_any_patient_id(kit):
+    """Rows share the text after the patient id (written once per distinct cells): ids csv quotes, ids the
+    careful writer changes and plain ids give the reference's bytes, in the reference's order."""
+    ids = ["p-mts-0001~0", "a,b", 'say "x"', "two\nlines", "cr\rid", "=1+2", "-7", "'=q", "@home", " lead",
+           "Zoë-3", "\tx"]
+    patients = [kit.patient(pid, date(1960 + i, 3, 1), "F" if i % 2 else "M") for i, pid in enumerate(ids)]
+    outcomes = calculate(list(kit.SPECS.values()), patients, [], [], kit.MP)
+    odd = _outcomes(kit)
+    ordered = sorted(outcomes + odd, key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode))
+    fast = io.StringIO()
+    _write_outcomes_csv(fast, ordered)
+    ref = io.StringIO()
+    writer = SafeDictWriter(ref, OUTCOME_COLUMNS)
+    writer.writeheader()
+    for o in ordered:
+        writer.writerow(outcome_row(o))
+    assert fast.getvalue() == ref.getvalue()
+    assert '"a,b"' in fast.getvalue() and "'=1+2" in fast.getvalue()
+
+
 def _reference_summary(outcomes):  # noqa: ANN001, ANN202
     """``summarize`` as written before its fast path: every row counted."""
     from collections import defaultdict
@@ -135,6 +157,63 @@ def test_write_outcomes_round_trip(kit, tmp_path):
     assert read_outcomes(tmp_path / "o.parquet") == outcomes
     write_outcomes(tmp_path / "empty.parquet", [])
     assert read_outcomes(tmp_path / "empty.parquet") == []
+
+
+def _reference_outcomes_file(path, outcomes) -> None:  # noqa: ANN001
+    """``qae.partitions.write_outcomes`` before distinct rows: every field converted outcome by outcome."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from qae.partitions import _outcome_schema
+
+    schema, kinds, flag_names = _outcome_schema()
+    columns = {}
+    for name, kind in kinds:
+        values = [getattr(o, name) for o in outcomes]
+        if kind == "flags":
+            for k in flag_names:
+                columns[f"populations.{k}"] = pa.array([getattr(v, k) for v in values], pa.bool_()).cast(pa.int8())
+            continue
+        if kind == "enum":
+            values = [None if v is None else v.value for v in values]
+        elif kind == "list":
+            values = [list(v) for v in values]
+        elif kind == "json":
+            values = [json.dumps(v, sort_keys=True, ensure_ascii=False) for v in values]
+        columns[name] = values
+    pq.write_table(pa.table(columns, schema=schema), path)
+
+
+def test_outcome_files_from_distinct_rows_equal_the_reference(kit, tmp_path):
+    """Both outcome files of a measure task from one :func:`engine.tally.distinct_rows`: the Parquet file's
+    bytes are those of converting every outcome, outcomes.csv those of SafeDictWriter; ``extra`` (not in a
+    row) and the patient kept outcome by outcome."""
+    import dataclasses
+
+    from engine.tally import distinct_rows
+
+    base = [o for o in _outcomes(kit) if o.measure_version is not None]
+    outcomes = [dataclasses.replace(o, extra={"z": "last", "a": "first"}) if i % 7 == 3 else o
+                for i, o in enumerate(base)]
+    rows = distinct_rows(outcomes)
+    assert len(rows.firsts) < len(outcomes) and rows.same_outcomes(list(outcomes))
+    assert [rows.index[i] for i in rows.firsts] == list(range(len(rows.firsts)))
+    write_outcomes(tmp_path / "fast.parquet", outcomes, rows)
+    _reference_outcomes_file(tmp_path / "ref.parquet", outcomes)
+    assert (tmp_path / "fast.parquet").read_bytes() == (tmp_path / "ref.parquet").read_bytes()
+    assert read_outcomes(tmp_path / "fast.parquet") == outcomes
+    fast, ref = io.StringIO(), io.StringIO()
+    _write_outcomes_csv(fast, outcomes, rows)
+    writer = SafeDictWriter(ref, OUTCOME_COLUMNS)
+    writer.writeheader()
+    for o in outcomes:
+        writer.writerow(outcome_row(o))
+    assert fast.getvalue() == ref.getvalue()
+    other = io.StringIO()  # rows of other outcomes are not used
+    _write_outcomes_csv(other, outcomes, distinct_rows(outcomes[1:]))
+    assert other.getvalue() == ref.getvalue()
 
 
 def test_gc_paused_restores_the_collector():
