@@ -47,7 +47,7 @@ from engine.errors import ConfigError
 from engine.records import Evidence, Note
 from qae import __version__
 from qae.assemble import merge_summaries, write_quarantine_stream
-from qae.chunks import Chunk, FilePlan, plan_notes
+from qae.chunks import Chunk, FilePlan, note_files, plan_notes
 from qae.config import JobConfig
 from qae.input_store import InputCounts, InputStore
 from qae.inputs import (
@@ -213,10 +213,24 @@ def _valid_chunk_record(folder: RunFolder, record: dict[str, Any]) -> bool:
 # --------------------------------------------------------------------------- the job
 
 
+# A small notes input is cut into at least MIN_CHUNKS chunks (of at least MIN_CHUNK_BYTES, or chunk_kib if less):
+# a chunk goes to one pipeline actor whole, so a demo-sized input in one chunk kept every actor but one idle.
+# The plan follows from the input's size and the sharding settings alone: a resumed run plans the same chunks.
+MIN_CHUNKS = 8
+MIN_CHUNK_BYTES = 16 * 1024
+
+
+def _chunk_bytes(notes: Path, chunk_kib: int) -> int:
+    """Bytes per chunk: ``chunk_kib`` KiB, or less for a small input (see :data:`MIN_CHUNKS`)."""
+    most = chunk_kib * 1024
+    size = sum(f.stat().st_size for f in note_files(notes))
+    return max(min(most, MIN_CHUNK_BYTES), min(most, -(-size // MIN_CHUNKS)))
+
+
 def _note_plans(config: JobConfig) -> list[FilePlan]:
     if config.inputs.notes is None:
         return []
-    plans = plan_notes(config.inputs.notes, config.sharding.chunk_kib * 1024)
+    plans = plan_notes(config.inputs.notes, _chunk_bytes(Path(config.inputs.notes), config.sharding.chunk_kib))
     for plan in plans:
         require_note_columns(plan.path)
     return plans

@@ -372,9 +372,11 @@ def extract_chunks(chunks: Sequence[Chunk], validator: ChunkValidator, *, execut
     if not chunks:
         return
     if executor == "ray":
+        # a chunk is one block, and a block goes to one actor: no more actors than chunks (a pipeline loaded
+        # for nothing costs seconds of CPU and half a GB, and Ray Data warns about the idle pool)
         ds = map_notes(_read_dataset(chunks, read_concurrency), options=options, note_seconds=note_seconds,
-                       validator=validator, actors=actors, batch_size=batch_size, max_restarts=max_restarts,
-                       max_task_retries=max_task_retries)
+                       validator=validator, actors=min(actors, len(chunks)), batch_size=batch_size,
+                       max_restarts=max_restarts, max_task_retries=max_task_retries)
         yield from _ray_batches(ds)
         return
     pipeline = InProcessPipeline(options, True, note_seconds, validator)
