@@ -18,8 +18,8 @@ chunk; ``executor="local"`` runs the same functions in this process.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import json
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 
 from engine.records import Note
-from qae.chunks import Chunk, InputError, RawRecord, iter_chunk
+from qae.chunks import Chunk, InputError, RawRecord, chunk_blocks, chunk_table, iter_chunk, record_of, record_schema
 from qae.inputs import DEFAULT_MAX_NOTE_CHARS, NoteValidator, QuarantineRecord
 
 __all__ = [
@@ -43,32 +43,11 @@ __all__ = [
     "index_notes",
 ]
 
-RECORD_SCHEMA = pa.schema([
-    ("chunk", pa.int64()), ("seq", pa.int64()), ("file", pa.string()), ("line", pa.int64()),
-    ("data", pa.string()), ("problem", pa.string()), ("field", pa.string()), ("raw", pa.string()),
-])
-
-
-def chunk_table(chunk: Chunk) -> pa.Table:
-    """The raw records of a chunk as an Arrow table (``data``/``raw`` as JSON text)."""
-    cols: dict[str, list[Any]] = {name: [] for name in RECORD_SCHEMA.names}
-    for seq, rec in enumerate(iter_chunk(chunk)):
-        cols["chunk"].append(chunk.index)
-        cols["seq"].append(seq)
-        cols["file"].append(chunk.path)
-        cols["line"].append(rec.line)
-        cols["data"].append(None if rec.data is None else json.dumps(rec.data, ensure_ascii=False))
-        cols["problem"].append(rec.problem)
-        cols["field"].append(rec.field)
-        bad = rec.problem is not None or rec.data is None
-        cols["raw"].append(json.dumps(rec.raw, ensure_ascii=False) if bad and rec.raw is not None else None)
-    return pa.table(cols, schema=RECORD_SCHEMA)
+RECORD_SCHEMA = record_schema()
 
 
 def _raw_record(row: Mapping[str, Any]) -> RawRecord:
-    data = json.loads(row["data"]) if row.get("data") else None
-    raw = json.loads(row["raw"]) if row.get("raw") else None
-    return RawRecord(int(row["line"]), data, row.get("problem"), row.get("field"), raw)
+    return record_of(row)
 
 
 _DATASOURCE: Any = None
@@ -77,10 +56,6 @@ _DATASOURCE: Any = None
 # Records per block of the reader. A block goes to one actor whole, so blocks much smaller than a chunk
 # keep every actor busy, on a small input as at the end of a large one.
 BLOCK_ROWS = 64
-
-
-def _blocks(table: pa.Table, rows: int) -> list[pa.Table]:
-    return [table.slice(i, rows) for i in range(0, table.num_rows, rows)] or [table]
 
 
 def NoteChunks(chunks: Sequence[Chunk]) -> Any:  # noqa: N802 - builds a ray.data Datasource
@@ -101,8 +76,9 @@ def NoteChunks(chunks: Sequence[Chunk]) -> Any:  # noqa: N802 - builds a ray.dat
 
             def get_read_tasks(self, parallelism: int, per_task_row_limit: int | None = None,
                                data_context: Any = None) -> list[Any]:
+                # the read function is qae.chunks' own (a read task imports that module only)
                 return [
-                    ReadTask(lambda c=chunk: _blocks(chunk_table(c), BLOCK_ROWS),
+                    ReadTask(functools.partial(chunk_blocks, chunk, BLOCK_ROWS),
                              BlockMetadata(num_rows=None, size_bytes=None, exec_stats=None, input_files=(chunk.path,)),
                              schema=RECORD_SCHEMA)
                     for chunk in self.chunks
@@ -364,7 +340,7 @@ class ChunkValidator:
 def extract_chunks(chunks: Sequence[Chunk], validator: ChunkValidator, *, executor: str = "local",
                    options: Mapping[str, Any] | None = None, note_seconds: float | None = None,
                    actors: int = 2, batch_size: int = 32, max_restarts: int = 3, max_task_retries: int = 3,
-                   read_concurrency: int = 2) -> Iterator[pa.Table]:
+                   read_concurrency: int = 1) -> Iterator[pa.Table]:
     """Validated and extracted rows of ``chunks`` (columns ``chunk``, ``seq``, ``note_id``,
     ``patient_id``, ``evidence``, ``error``, ``quarantine``), in batches, in any order."""
     from pipelines.batch import InProcessPipeline, map_notes
