@@ -256,7 +256,11 @@ def index_notes(chunks: Sequence[Chunk], executor: str = "local", concurrency: i
             on_progress(len(part["chunk"]))
 
     if executor == "ray" and chunks:
-        ds = _read_dataset(chunks, concurrency).map_batches(_index_batch, batch_format="pyarrow", batch_size=None)
+        # the same resources as the reader (no CPU slot, `concurrency` at a time): Ray Data then fuses
+        # reading and indexing into one task per chunk, in `concurrency` worker processes instead of twice
+        # as many (each costs about 1.5 s of CPU to start, mostly importing Ray Data)
+        ds = _read_dataset(chunks, concurrency).map_batches(_index_batch, batch_format="pyarrow", batch_size=None,
+                                                            num_cpus=0, concurrency=concurrency)
         for batch in _ray_batches(ds):
             take({k: batch[k].to_numpy(zero_copy_only=False) for k in ("chunk", "seq", "digest", "valid")})
     else:
