@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,15 +33,22 @@ from engine.errors import InputError
 
 __all__ = [
     "FORMATS",
+    "RECORD_COLUMNS",
     "Chunk",
     "FilePlan",
     "RawRecord",
+    "chunk_blocks",
+    "chunk_table",
     "format_of",
     "iter_chunk",
     "json_safe",
+    "jsonl_lines",
+    "jsonl_record",
     "note_files",
     "plan_file",
     "plan_notes",
+    "record_of",
+    "record_schema",
 ]
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
@@ -307,7 +315,22 @@ def _record(line: int, data: dict[str, Any], types: dict[str, str] | None = None
     return RawRecord(line, safe)
 
 
-def _iter_jsonl(chunk: Chunk) -> Iterator[RawRecord]:
+def jsonl_record(line: int, text: str) -> RawRecord:
+    """One line of a JSON Lines file, decoded (its line end kept), as a raw record."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return RawRecord(line, None, f"not valid JSON ({exc.msg} at column {exc.colno})", raw=text.rstrip("\r\n"))
+    if not isinstance(data, dict):
+        return RawRecord(line, None, "a JSON line must be an object", raw=text.rstrip("\r\n"))
+    return _record(line, data)
+
+
+def jsonl_lines(chunk: Chunk) -> Iterator[tuple[int, str | RawRecord]]:
+    """The records of a JSON Lines chunk before parsing: ``(line, decoded text)``, or ``(line, RawRecord)``
+    for a line that is not UTF-8; blank lines are skipped. :func:`jsonl_record` parses a line: this and
+    that together are :func:`iter_chunk` (a reader can hand the lines on and leave parsing to the worker
+    that validates them)."""
     with open(chunk.path, "rb") as fh:
         fh.seek(chunk.start)
         pos, number = chunk.start, chunk.first_line
@@ -322,19 +345,15 @@ def _iter_jsonl(chunk: Chunk) -> Iterator[RawRecord]:
             try:
                 text = raw_line.decode("utf-8")
             except UnicodeDecodeError as exc:
-                yield RawRecord(line, None, f"invalid UTF-8 at byte {exc.start} of the line",
-                                raw=raw_line.decode("utf-8", errors="backslashreplace").rstrip("\r\n"))
+                yield line, RawRecord(line, None, f"invalid UTF-8 at byte {exc.start} of the line",
+                                      raw=raw_line.decode("utf-8", errors="backslashreplace").rstrip("\r\n"))
                 continue
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as exc:
-                yield RawRecord(line, None, f"not valid JSON ({exc.msg} at column {exc.colno})",
-                                raw=text.rstrip("\r\n"))
-                continue
-            if not isinstance(data, dict):
-                yield RawRecord(line, None, "a JSON line must be an object", raw=text.rstrip("\r\n"))
-                continue
-            yield _record(line, data)
+            yield line, text
+
+
+def _iter_jsonl(chunk: Chunk) -> Iterator[RawRecord]:
+    for line, item in jsonl_lines(chunk):
+        yield item if isinstance(item, RawRecord) else jsonl_record(line, item)
 
 
 def _has_surrogates(value: str) -> bool:
@@ -387,3 +406,67 @@ def iter_chunk(chunk: Chunk) -> Iterator[RawRecord]:
     if chunk.fmt == "csv":
         return _iter_csv(chunk)
     return _iter_parquet(chunk)
+
+
+# --------------------------------------------------------------------------- records as Arrow blocks
+
+RECORD_COLUMNS = ("chunk", "seq", "file", "line", "text", "data", "problem", "field", "raw")
+
+
+@functools.cache
+def record_schema() -> Any:
+    """The Arrow schema of :func:`chunk_blocks`: per record its chunk, position in the chunk (``seq``),
+    file and line, and either ``text`` (a JSON line as read, parsed by :func:`record_of` where it is
+    validated) or ``data``/``problem``/``field``/``raw`` (the fields of a :class:`RawRecord`, JSON text)."""
+    import pyarrow as pa
+
+    return pa.schema([("chunk", pa.int64()), ("seq", pa.int64()), ("file", pa.string()), ("line", pa.int64()),
+                      ("text", pa.string()), ("data", pa.string()), ("problem", pa.string()),
+                      ("field", pa.string()), ("raw", pa.string())])
+
+
+def _unparsed(chunk: Chunk) -> Iterator[tuple[int, str | RawRecord]]:
+    if chunk.fmt == "jsonl":
+        return jsonl_lines(chunk)
+    return ((rec.line, rec) for rec in iter_chunk(chunk))
+
+
+def chunk_table(chunk: Chunk) -> Any:
+    """The records of a chunk as an Arrow table (:func:`record_schema`); JSON lines are left unparsed."""
+    import pyarrow as pa
+
+    cols: dict[str, list[Any]] = {name: [] for name in RECORD_COLUMNS}
+    for seq, (line, item) in enumerate(_unparsed(chunk)):
+        cols["chunk"].append(chunk.index)
+        cols["seq"].append(seq)
+        cols["file"].append(chunk.path)
+        cols["line"].append(line)
+        if isinstance(item, str):
+            cols["text"].append(item)
+            for name in ("data", "problem", "field", "raw"):
+                cols[name].append(None)
+            continue
+        cols["text"].append(None)
+        cols["data"].append(None if item.data is None else json.dumps(item.data, ensure_ascii=False))
+        cols["problem"].append(item.problem)
+        cols["field"].append(item.field)
+        bad = item.problem is not None or item.data is None
+        cols["raw"].append(json.dumps(item.raw, ensure_ascii=False) if bad and item.raw is not None else None)
+    return pa.table(cols, schema=record_schema())
+
+
+def chunk_blocks(chunk: Chunk, rows: int) -> list[Any]:
+    """:func:`chunk_table` cut into blocks of ``rows`` records (a reader's read function: it needs this
+    module only, not the validation's)."""
+    table = chunk_table(chunk)
+    return [table.slice(i, rows) for i in range(0, table.num_rows, rows)] or [table]
+
+
+def record_of(row: Mapping[str, Any]) -> RawRecord:
+    """A row of :func:`chunk_table` back as the :class:`RawRecord` that :func:`iter_chunk` yields."""
+    text = row.get("text")
+    if text is not None:
+        return jsonl_record(int(row["line"]), text)
+    data = json.loads(row["data"]) if row.get("data") else None
+    raw = json.loads(row["raw"]) if row.get("raw") else None
+    return RawRecord(int(row["line"]), data, row.get("problem"), row.get("field"), raw)

@@ -13,13 +13,17 @@ Two passes over the chunks of the notes input (qae.chunks):
    Rows come back in any order; the caller regroups them by chunk.
 
 ``executor="ray"`` uses :class:`NoteChunks`, a Ray Data ``Datasource`` with one read task per
-chunk; ``executor="local"`` runs the same functions in this process.
+chunk; ``executor="local"`` runs the same functions in this process. The reader parses as little as
+it can: JSON lines travel as their text (qae.chunks.chunk_table) and are parsed once, where they are
+validated (qae.chunks.record_of); CSV and Parquet records, which need their reader's parser and column
+types, travel parsed.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import json
+import math
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +34,7 @@ import numpy as np
 import pyarrow as pa
 
 from engine.records import Note
-from qae.chunks import Chunk, InputError, RawRecord, iter_chunk
+from qae.chunks import Chunk, InputError, RawRecord, chunk_blocks, chunk_table, iter_chunk, record_of, record_schema
 from qae.inputs import DEFAULT_MAX_NOTE_CHARS, NoteValidator, QuarantineRecord
 
 __all__ = [
@@ -43,32 +47,11 @@ __all__ = [
     "index_notes",
 ]
 
-RECORD_SCHEMA = pa.schema([
-    ("chunk", pa.int64()), ("seq", pa.int64()), ("file", pa.string()), ("line", pa.int64()),
-    ("data", pa.string()), ("problem", pa.string()), ("field", pa.string()), ("raw", pa.string()),
-])
-
-
-def chunk_table(chunk: Chunk) -> pa.Table:
-    """The raw records of a chunk as an Arrow table (``data``/``raw`` as JSON text)."""
-    cols: dict[str, list[Any]] = {name: [] for name in RECORD_SCHEMA.names}
-    for seq, rec in enumerate(iter_chunk(chunk)):
-        cols["chunk"].append(chunk.index)
-        cols["seq"].append(seq)
-        cols["file"].append(chunk.path)
-        cols["line"].append(rec.line)
-        cols["data"].append(None if rec.data is None else json.dumps(rec.data, ensure_ascii=False))
-        cols["problem"].append(rec.problem)
-        cols["field"].append(rec.field)
-        bad = rec.problem is not None or rec.data is None
-        cols["raw"].append(json.dumps(rec.raw, ensure_ascii=False) if bad and rec.raw is not None else None)
-    return pa.table(cols, schema=RECORD_SCHEMA)
+RECORD_SCHEMA = record_schema()
 
 
 def _raw_record(row: Mapping[str, Any]) -> RawRecord:
-    data = json.loads(row["data"]) if row.get("data") else None
-    raw = json.loads(row["raw"]) if row.get("raw") else None
-    return RawRecord(int(row["line"]), data, row.get("problem"), row.get("field"), raw)
+    return record_of(row)
 
 
 _DATASOURCE: Any = None
@@ -77,10 +60,6 @@ _DATASOURCE: Any = None
 # Records per block of the reader. A block goes to one actor whole, so blocks much smaller than a chunk
 # keep every actor busy, on a small input as at the end of a large one.
 BLOCK_ROWS = 64
-
-
-def _blocks(table: pa.Table, rows: int) -> list[pa.Table]:
-    return [table.slice(i, rows) for i in range(0, table.num_rows, rows)] or [table]
 
 
 def NoteChunks(chunks: Sequence[Chunk]) -> Any:  # noqa: N802 - builds a ray.data Datasource
@@ -101,8 +80,9 @@ def NoteChunks(chunks: Sequence[Chunk]) -> Any:  # noqa: N802 - builds a ray.dat
 
             def get_read_tasks(self, parallelism: int, per_task_row_limit: int | None = None,
                                data_context: Any = None) -> list[Any]:
+                # the read function is qae.chunks' own (a read task imports that module only)
                 return [
-                    ReadTask(lambda c=chunk: _blocks(chunk_table(c), BLOCK_ROWS),
+                    ReadTask(functools.partial(chunk_blocks, chunk, BLOCK_ROWS),
                              BlockMetadata(num_rows=None, size_bytes=None, exec_stats=None, input_files=(chunk.path,)),
                              schema=RECORD_SCHEMA)
                     for chunk in self.chunks
@@ -116,7 +96,8 @@ def _read_dataset(chunks: Sequence[Chunk], concurrency: int) -> Any:
     import ray
 
     # reading is light next to extraction: read tasks take no CPU slot (actors hold them all), and
-    # a small concurrency keeps Ray from starting a worker process per chunk. Each chunk becomes one block,
+    # a small concurrency keeps Ray from starting a worker process per chunk (each costs about 1.5 s of CPU,
+    # mostly importing Ray Data; one reads 10k notes in 0.2 s, see extract_chunks). Each chunk becomes one block,
     # so one task of a pipeline actor; smaller blocks (DataContext.target_max_block_size of 256 KiB) ended
     # the extraction with both actors busy at 10k notes but cost more than they saved at 100k (extract
     # stage 136 s -> 192 s, actors' CPU 237 s -> 315 s): tried and reverted.
@@ -275,7 +256,11 @@ def index_notes(chunks: Sequence[Chunk], executor: str = "local", concurrency: i
             on_progress(len(part["chunk"]))
 
     if executor == "ray" and chunks:
-        ds = _read_dataset(chunks, concurrency).map_batches(_index_batch, batch_format="pyarrow", batch_size=None)
+        # the same resources as the reader (no CPU slot, `concurrency` at a time): Ray Data then fuses
+        # reading and indexing into one task per chunk, in `concurrency` worker processes instead of twice
+        # as many (each costs about 1.5 s of CPU to start, mostly importing Ray Data)
+        ds = _read_dataset(chunks, concurrency).map_batches(_index_batch, batch_format="pyarrow", batch_size=None,
+                                                            num_cpus=0, concurrency=concurrency)
         for batch in _ray_batches(ds):
             take({k: batch[k].to_numpy(zero_copy_only=False) for k in ("chunk", "seq", "digest", "valid")})
     else:
@@ -361,12 +346,22 @@ class ChunkValidator:
         return QuarantineRecord(row["file"], raw.line, "notes", note.note_id, reason, "text", raw.data).to_json_dict()
 
 
+# Pipeline actors one read task feeds (a chunk of 1 MiB is read in a few hundredths of a second and
+# extracted in seconds).
+READERS_PER_ACTORS = 16
+
+
 def extract_chunks(chunks: Sequence[Chunk], validator: ChunkValidator, *, executor: str = "local",
                    options: Mapping[str, Any] | None = None, note_seconds: float | None = None,
                    actors: int = 2, batch_size: int = 32, max_restarts: int = 3, max_task_retries: int = 3,
-                   read_concurrency: int = 2) -> Iterator[pa.Table]:
+                   read_concurrency: int | None = None) -> Iterator[pa.Table]:
     """Validated and extracted rows of ``chunks`` (columns ``chunk``, ``seq``, ``note_id``,
-    ``patient_id``, ``evidence``, ``error``, ``quarantine``), in batches, in any order."""
+    ``patient_id``, ``evidence``, ``error``, ``quarantine``), in batches, in any order.
+
+    ``read_concurrency``: read tasks at a time, by default one per ``READERS_PER_ACTORS`` actors. One
+    keeps many actors busy (it hands JSON lines on unparsed, far faster than the actors extract them) and
+    starts one worker process: two cost 3.5-4.0 s of CPU at 10k notes against 1.5-1.8 s for one, on a
+    machine whose every core holds a pipeline actor."""
     from pipelines.batch import InProcessPipeline, map_notes
 
     if not chunks:
@@ -374,9 +369,11 @@ def extract_chunks(chunks: Sequence[Chunk], validator: ChunkValidator, *, execut
     if executor == "ray":
         # a chunk is one block, and a block goes to one actor: no more actors than chunks (a pipeline loaded
         # for nothing costs seconds of CPU and half a GB, and Ray Data warns about the idle pool)
-        ds = map_notes(_read_dataset(chunks, read_concurrency), options=options, note_seconds=note_seconds,
-                       validator=validator, actors=min(actors, len(chunks)), batch_size=batch_size,
-                       max_restarts=max_restarts, max_task_retries=max_task_retries)
+        pool = min(actors, len(chunks))
+        readers = read_concurrency or math.ceil(pool / READERS_PER_ACTORS)
+        ds = map_notes(_read_dataset(chunks, readers), options=options, note_seconds=note_seconds,
+                       validator=validator, actors=pool, batch_size=batch_size, max_restarts=max_restarts,
+                       max_task_retries=max_task_retries)
         yield from _ray_batches(ds)
         return
     pipeline = InProcessPipeline(options, True, note_seconds, validator)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from qae.chunks import InputError, iter_chunk, note_files, plan_file, plan_notes
+from qae.chunks import InputError, chunk_table, iter_chunk, note_files, plan_file, plan_notes, record_of
 
 
 def _records(path: Path, chunk_bytes: int) -> tuple[list[tuple], int]:
@@ -82,3 +83,45 @@ def test_parquet_record_problems_name_the_typed_column(tmp_path: Path) -> None:
     (rec,) = [r for c in plan_file(path).chunks for r in iter_chunk(c)]
     assert rec.field == "note_date" and "Parquet column of type int64" in rec.problem
     assert rec.data["note_id"] == "t1"  # the record stays identifiable in the quarantine
+
+
+def _round_trip(path: Path, chunk_bytes: int) -> tuple[list[Any], list[Any]]:
+    """Records as iter_chunk yields them, and the same chunks through chunk_table (what a reader hands on)
+    turned back into records by record_of (what the validating worker does)."""
+    plan = plan_file(path, chunk_bytes)
+    direct = [r for c in plan.chunks for r in iter_chunk(c)]
+    handed_on = [record_of(row) for c in plan.chunks for row in chunk_table(c).to_pylist()]
+    return direct, handed_on
+
+
+def test_jsonl_lines_handed_on_unparsed_give_the_records_of_iter_chunk(tmp_path: Path, syn) -> None:
+    _, notes = syn.corpus(30)
+    notes[4]["note_date"] = "2026-03-01T10:30:00"
+    notes[7]["text"] = "Pt reports chest tightness \u2014 resolved after rest; no dyspn\u00e9e."
+    path = syn.write_jsonl(tmp_path / "n.jsonl", notes[:20], [
+        b"", b'{"note_id": "half', b'{"note_id": "no-close", "text": \r', b"[1, 2]", b"\xff\xfe not utf-8",
+        b'{"note_id": "n-sur", "patient_id": "p1", "note_date": "2026-01-02", "text": "bad \\ud83d escape"}',
+        b"   ", b'{"note_id": 17, "patient_id": 4, "note_date": 20260101, "text": "Seen for follow-up."}',
+    ])
+    with path.open("ab") as fh:
+        fh.write(b"\r\n".join(json.dumps(n, ensure_ascii=False).encode() for n in notes[20:]) + b"\r\n")
+    for chunk_bytes in (1 << 40, 500):
+        direct, handed_on = _round_trip(path, chunk_bytes)
+        assert handed_on == direct
+    table = pa.concat_tables(chunk_table(c) for c in plan_file(path, 500).chunks)
+    # well-formed lines travel as their text; only the lines that are no UTF-8 are parsed by the reader
+    assert table["text"].null_count == 1
+    problems = [r.problem for r in direct if r.problem]
+    assert len(problems) == 6 and len(direct) == 36
+
+
+def test_csv_and_parquet_records_survive_chunk_table(tmp_path: Path, syn) -> None:
+    _, notes = syn.corpus(16)
+    notes[2]["text"] = 'Denies smoking.\nSays "quit in 2019", no relapse.'
+    csv_path = syn.write_csv(tmp_path / "n.csv", notes)
+    with csv_path.open("ab") as fh:
+        fh.write(b'n-extra,p1,2026-02-02,"too",many,fields,here,and,more,still,more\n')
+    parquet = syn.write_parquet(tmp_path / "n.parquet", [*notes, {**notes[0], "note_date": "2026-02-30"}])
+    for path in (csv_path, parquet):
+        direct, handed_on = _round_trip(path, 400)
+        assert handed_on == direct and len(direct) >= 17
