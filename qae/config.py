@@ -72,13 +72,14 @@ class RayOptions(_Strict):
 
 class Sharding(_Strict):
     """How the work is cut: input chunks (the unit of checkpoints and resume) and patient partitions
-    (the unit of measure calculation and of the run folder's Parquet files). Outputs do not depend
-    on these settings; a run resumes only with the same ones."""
+    (the unit of measure calculation and of the run folder's Parquet files). The reports do not depend
+    on these settings (the per-partition Parquet files follow the partitions); a run resumes only with the
+    same ones."""
 
     chunk_kib: int = Field(2048, ge=1, description="size of an input chunk in KiB (Parquet: whole row groups); a "
                            "small notes input is cut into at least 8 chunks of 16 KiB or more")
     patients_per_partition: int = Field(5000, ge=1, description="patients per partition (when partitions is null; "
-                                        "raised to one partition per pipeline actor while each keeps 500 patients)")
+                                        "raised to up to 8 partitions while each keeps 500 patients)")
     partitions: int | None = Field(None, ge=1, description="a fixed number of patient partitions")
 
 

@@ -272,17 +272,20 @@ def run_job(config: JobConfig, *, use_ray: bool = True, restart: bool = False,
         folder.close()
 
 
-# Partitions are added up to one per pipeline actor (the measure tasks then use every CPU) while each
-# keeps at least this many patients (a measure task's fixed cost is small next to theirs).
+# Partitions are added up to MAX_RAISED_PARTITIONS (measure tasks for that many CPUs, and tasks small enough
+# to even out between them) while each keeps at least MIN_PATIENTS_PER_PARTITION patients (a measure task's
+# fixed cost is small next to theirs). From the patient count alone, never the actors or CPUs: the run's
+# per-partition Parquet files are outputs, byte-identical whatever the number of workers.
 MIN_PATIENTS_PER_PARTITION = 500
+MAX_RAISED_PARTITIONS = 8
 
 
-def _partition_count(patients: int, sharding: Any, actors: int, records: Sequence[dict[str, Any]]) -> int | None:
+def _partition_count(patients: int, sharding: Any, records: Sequence[dict[str, Any]]) -> int | None:
     """The number of patient partitions: ``sharding.partitions`` when given; else one per
-    ``patients_per_partition`` patients, raised to one per actor while each keeps at least
+    ``patients_per_partition`` patients, raised to up to ``MAX_RAISED_PARTITIONS`` while each keeps at least
     ``MIN_PATIENTS_PER_PARTITION``. A resumed run keeps the count it started with, since the extracted
     chunks are grouped by partition: its checkpoint's ``plan``, recorded when the count is not the one
-    per ``patients_per_partition``; without a plan, that one (None). Outputs do not depend on the count."""
+    per ``patients_per_partition``; without a plan, that one (None). The reports do not depend on the count."""
     if sharding.partitions:
         return int(sharding.partitions)
     planned = [int(r["partitions"]) for r in records if r.get("stage") == "plan"]
@@ -290,7 +293,7 @@ def _partition_count(patients: int, sharding: Any, actors: int, records: Sequenc
         return planned[0]
     if any(r.get("stage") == "extract" for r in records):
         return None  # started without a plan: the count the chunks were grouped by
-    return max(_by_size(patients, sharding), min(actors, patients // MIN_PATIENTS_PER_PARTITION))
+    return max(_by_size(patients, sharding), min(MAX_RAISED_PARTITIONS, patients // MIN_PATIENTS_PER_PARTITION))
 
 
 def _by_size(patients: int, sharding: Any) -> int:
@@ -368,12 +371,12 @@ class _Run:
     def _read_inputs(self) -> None:
         from qae.partitions import Partitioning
 
-        config, sharding = self.config, self.config.sharding
+        sharding = self.config.sharding
         # patients, events, encounters: validated into the store, then one shard per partition
         store = InputStore(self.folder.work / "inputs.sqlite")
         try:
             self.small = [store.load_patients(self.small_paths["patients"])]
-            count = _partition_count(store.patients, sharding, config.ray.actors, self.records)
+            count = _partition_count(store.patients, sharding, self.records)
             self.partitioning = Partitioning.of_sorted(store.patients, store.patient_ids(),
                                                        sharding.patients_per_partition, count)
             planned = any(r.get("stage") == "plan" for r in self.records)

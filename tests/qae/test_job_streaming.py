@@ -166,15 +166,17 @@ def test_interrupted_run_resumes_and_gives_the_same_bytes(data: Path, reference:
     assert not json.loads((out / "manifest.json").read_text())["run"]["resumed"]
 
 
-def test_partitions_raised_to_one_per_actor_are_kept_on_resume(data: Path, reference: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    """With 2 actors the run cuts 2 partitions (MIN_PATIENTS_PER_PARTITION lowered to this small clinic's
-    size); killed after two chunks and resumed with 1 actor, it keeps its 2 partitions (the chunks are
-    grouped by them) and gives the reference's bytes."""
+def test_raised_partitions_are_kept_on_resume_and_do_not_depend_on_the_actors(
+        data: Path, reference: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run cuts 2 partitions (MIN_PATIENTS_PER_PARTITION lowered to this small clinic's size, at most 2);
+    killed after two chunks with 2 actors and resumed with 1, it keeps its 2 partitions (the chunks are
+    grouped by them) and gives the reference's reports; a fresh run with 1 actor gives every file the
+    resumed run gave, its per-partition Parquet files too."""
     import qae.config
     import qae.job
 
     monkeypatch.setattr(qae.job, "MIN_PATIENTS_PER_PARTITION", 5)
+    monkeypatch.setattr(qae.job, "MAX_RAISED_PARTITIONS", 2)
     out = data / "planned"
     cfg = qae.config.load_config(_config(data, "planned", data / "notes.jsonl", sharding={"chunk_kib": 4}))
     finish = qae.job._ChunkWriter.finish
@@ -199,6 +201,14 @@ def test_partitions_raised_to_one_per_actor_are_kept_on_resume(data: Path, refer
     assert result.manifest["run"]["resumed"] and result.manifest["run"]["chunks_done_before"] == 2
     assert result.manifest["run"]["partitions"] == 2
     assert _report_files(out) == _report_files(reference)
+
+    fresh = data / "planned-one-actor"
+    qae.job.run_job(one.model_copy(update={"output": fresh}), use_ray=False)
+    files = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+             if p.is_file() and p.name != "manifest.json"}
+    assert any(name.endswith("part-00001.parquet") for name in files)
+    assert files == {p.relative_to(fresh).as_posix(): p.read_bytes() for p in sorted(fresh.rglob("*"))
+                     if p.is_file() and p.name != "manifest.json"}
 
 
 def test_a_run_killed_while_publishing_is_completed_by_the_next(data: Path, reference: Path,
