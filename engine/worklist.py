@@ -30,12 +30,10 @@ from engine.gaps import GAP_DISPLAY, REASON_ORDER, GapReason, gap_action
 from engine.horizon import next_period
 from engine.records import Evidence, Patient
 from engine.run_data import RunData
+from engine.tally import NO_PROVIDER, UNASSIGNED
 
 __all__ = ["NO_PROVIDER", "WorkRow", "measure_label", "open_gap_rows", "reopening_rows", "rows_by_clinic",
            "short_id"]
-
-NO_PROVIDER = "(no provider)"
-UNASSIGNED = "unassigned"
 
 
 @dataclass

@@ -34,7 +34,7 @@ import numpy as np
 import pyarrow as pa
 
 from engine.records import Note
-from qae.chunks import Chunk, InputError, RawRecord, chunk_blocks, chunk_table, iter_chunk, record_of, record_schema
+from qae.chunks import Chunk, InputError, chunk_blocks, chunk_table, iter_chunk, record_of, record_schema
 from qae.inputs import DEFAULT_MAX_NOTE_CHARS, NoteValidator, QuarantineRecord
 
 __all__ = [
@@ -48,10 +48,6 @@ __all__ = [
 ]
 
 RECORD_SCHEMA = record_schema()
-
-
-def _raw_record(row: Mapping[str, Any]) -> RawRecord:
-    return record_of(row)
 
 
 _DATASOURCE: Any = None
@@ -118,7 +114,7 @@ def _index_batch(batch: pa.Table | Mapping[str, Any]) -> dict[str, np.ndarray]:
     validator = NoteValidator()
     digests, valid = [], []
     for row in table.to_pylist():
-        parsed = validator.parse(_raw_record(row), row["file"])
+        parsed = validator.parse(record_of(row), row["file"])
         ok = isinstance(parsed, Note)
         valid.append(ok)
         digests.append(_digest(parsed.note_id) if ok else 0)
@@ -331,7 +327,7 @@ class ChunkValidator:
 
     def validate(self, row: Mapping[str, Any]) -> Note | dict[str, Any]:
         validator = self._get()
-        raw = _raw_record(row)
+        raw = record_of(row)
         parsed = validator.parse(raw, row["file"])
         if isinstance(parsed, QuarantineRecord):
             return parsed.to_json_dict()
@@ -342,7 +338,7 @@ class ChunkValidator:
         return problem.to_json_dict() if problem is not None else parsed
 
     def failed(self, row: Mapping[str, Any], note: Note, reason: str) -> dict[str, Any]:
-        raw = _raw_record(row)
+        raw = record_of(row)
         return QuarantineRecord(row["file"], raw.line, "notes", note.note_id, reason, "text", raw.data).to_json_dict()
 
 

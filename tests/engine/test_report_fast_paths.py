@@ -67,16 +67,21 @@ def test_careful_check_equals_the_regex():
                 assert _careful("\x1f" + text) == (_CAREFUL.search(text) is not None), (a, b, c)
 
 
-def test_outcomes_csv_equals_the_safe_dict_writer(kit):
-    ordered = _outcomes(kit)
-    fast = io.StringIO()
-    _write_outcomes_csv(fast, ordered)
+def _reference_csv(ordered) -> str:
+    """outcomes.csv as SafeDictWriter writes outcome_row of each outcome (the reference of the fast path)."""
     ref = io.StringIO()
     writer = SafeDictWriter(ref, OUTCOME_COLUMNS)
     writer.writeheader()
     for o in ordered:
         writer.writerow(outcome_row(o))
-    assert fast.getvalue() == ref.getvalue()
+    return ref.getvalue()
+
+
+def test_outcomes_csv_equals_the_safe_dict_writer(kit):
+    ordered = _outcomes(kit)
+    fast = io.StringIO()
+    _write_outcomes_csv(fast, ordered)
+    assert fast.getvalue() == _reference_csv(ordered)
     assert "'=HYPERLINK(1)" in fast.getvalue()  # the careful writer made the cell safe
 
 
@@ -91,12 +96,7 @@ def test_outcomes_csv_repeated_cells_with_any_patient_id(kit):
     ordered = sorted(outcomes + odd, key=lambda o: (o.measure_id, o.patient_id, o.group, o.episode))
     fast = io.StringIO()
     _write_outcomes_csv(fast, ordered)
-    ref = io.StringIO()
-    writer = SafeDictWriter(ref, OUTCOME_COLUMNS)
-    writer.writeheader()
-    for o in ordered:
-        writer.writerow(outcome_row(o))
-    assert fast.getvalue() == ref.getvalue()
+    assert fast.getvalue() == _reference_csv(ordered)
     assert '"a,b"' in fast.getvalue() and "'=1+2" in fast.getvalue()
 
 
