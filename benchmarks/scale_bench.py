@@ -26,7 +26,8 @@ extraction).
 Both wall times are taken on the same machine within a minute, so a load from others weighs on both.
 
 Memory is sampled every half second from /proc (VmHWM, the peak resident set, of the driver and of
-every process it starts: Ray's pipeline actors, tasks and daemons). Disk written is the size of the
+every process it starts: Ray's pipeline actors, tasks and daemons), with the peak anonymous RSS of each (its own
+memory: Ray workers also map object-store pages into their RSS). Disk written is the size of the
 output folder at the end, the peak of the output folder during the run (its work area included)
 and the bytes the process tree wrote (/proc/<pid>/io, Ray's logs and spilling included).
 """
@@ -373,7 +374,8 @@ def main() -> None:
                   + ", ".join(_mib(x) for x in sorted(r["anon"].get("NotePipeline", []), reverse=True)[:workers * 2])
                   + ")")
             others = {k: max(v) for k, v in r["peaks"].items() if k not in ("driver", "NotePipeline")}
-            print("  other processes (max each): " + ", ".join(f"{k} {_mib(v)}" for k, v in sorted(others.items())))
+            print("  other processes (max each; peak anonymous RSS in brackets): " + ", ".join(
+                f"{k} {_mib(v)} ({_mib(max(r['anon'].get(k, [0])))})" for k, v in sorted(others.items())))
             print(f"  disk: output folder {_mib(r['out_bytes'])} (peak {_mib(r['peak_out'])} with its work area); "
                   f"written by the process tree {_mib(r['written'])}", flush=True)
             if args.extract_reference:
