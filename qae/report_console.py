@@ -54,7 +54,8 @@ def print_job_summary(result: Any, console: Console) -> None:
         highlight=False,
     )
     for warning in m.get("warnings") or ():
-        console.print(f"[bold red]WARNING:[/] {escape(warning)}", highlight=False)
+        # one line whatever the console's width (a long input path must not cut it): grep finds it whole
+        console.print(f"[bold red]WARNING:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     console.print(
         f"notes read {c['notes_read']} = processed {c['notes_processed']} + quarantined "
         f"{c['notes_quarantined']}; {c['evidence']} evidence items "
