@@ -5,10 +5,11 @@ Times, in this process (no Ray), what ``qae.report_run.render_run`` does: per pa
 from the saved material. Prints CPU seconds per step (the machine is shared: CPU seconds are the steadier
 figure); ``--profile`` adds the top functions of a cProfile of the whole (cumulative and own time).
 
-``--measures``: the measure task of the first partition instead (``qae.partitions.measure_partition``),
-its note evidence read back from the run's ``evidence.jsonl`` into a chunk file as extraction writes it.
+``--measures``: the measure task of the first partition instead (``qae.partitions.measure_partition``;
+``--partition K``: the K-th), its note evidence read back from the run's ``evidence.jsonl`` into a chunk file as
+extraction writes it; prints its CPU and the peak RSS of this process (the partition's memory, run alone).
 
-Run: .venv/bin/python benchmarks/report_profile.py RUN_DIR [--partitions 2] [--measures] [--profile]
+Run: .venv/bin/python benchmarks/report_profile.py RUN_DIR [--partitions 2] [--measures [--partition K]] [--profile]
 (RUN_DIR: e.g. the ``out-2`` folder a ``benchmarks/scale_bench.py --keep --work DIR`` run leaves)
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
+import resource
 import shutil
 import tempfile
 import time
@@ -43,6 +45,8 @@ def main() -> int:
     parser.add_argument("--formats", default=None, help="report formats (default: every registered one)")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the whole")
     parser.add_argument("--measures", action="store_true", help="profile the first partition's measure task")
+    parser.add_argument("--partition", type=int, default=0, metavar="K",
+                        help="--measures: the K-th partition (in name order) instead of the first")
     parser.add_argument("--no-material", action="store_true", help="--measures without the report material")
     parser.add_argument("--top", type=int, default=40)
     args = parser.parse_args()
@@ -120,7 +124,7 @@ def measure_task(args: argparse.Namespace) -> int:
 
     run_dir = args.run_dir
     manifest = read_manifest(run_dir)
-    name = sorted((run_dir / "patients").glob("part-*.parquet"))[0]
+    name = sorted((run_dir / "patients").glob("part-*.parquet"))[args.partition]
     patients = read_patients_part(name)
     ids = {p.patient_id for p in patients}
     lines = []
@@ -155,7 +159,8 @@ def measure_task(args: argparse.Namespace) -> int:
             prof.disable()
         print(f"measure task, {name.stem}: {len(patients)} patients, {len(lines)} note evidence items, "
               f"{result['counts']['outcomes']} outcomes: {time.process_time() - c0:.2f} s CPU, "
-              f"{time.perf_counter() - w0:.2f} s wall")
+              f"{time.perf_counter() - w0:.2f} s wall; peak RSS of this process "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
         for order in ("cumulative", "tottime") if prof else ():
             print(f"\n--- cProfile, by {order} ---")
             pstats.Stats(prof).sort_stats(order).print_stats(args.top)
