@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter
+from operator import attrgetter, is_
 from typing import Any
 
 from engine.calculator import MeasureOutcome
@@ -144,11 +144,7 @@ class DistinctRows:
 
     def same_outcomes(self, outcomes: Sequence[MeasureOutcome]) -> bool:
         """Whether ``outcomes`` are these, the same objects in the same order."""
-        return len(outcomes) == len(self.outcomes) and all(map(_is, outcomes, self.outcomes))
-
-
-def _is(a: object, b: object) -> bool:
-    return a is b
+        return len(outcomes) == len(self.outcomes) and all(map(is_, outcomes, self.outcomes))
 
 
 def distinct_rows(outcomes: Sequence[MeasureOutcome]) -> DistinctRows:

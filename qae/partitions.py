@@ -229,6 +229,11 @@ def _outcome_schema() -> tuple[pa.Schema, list[tuple[str, str]], list[str]]:
     return pa.schema(fields), kinds, flag_names
 
 
+def _json_texts(values: Sequence[Any]) -> list[str]:
+    """A JSON column's cells: each value as JSON with sorted keys ("{}" for the usual empty dict)."""
+    return ["{}" if v == {} else json.dumps(v, sort_keys=True, ensure_ascii=False) for v in values]
+
+
 def write_outcomes(path: Path, outcomes: Sequence[Any], rows: Any = None) -> None:
     """Measure outcomes with every field (populations as ``populations.<name>`` 0/1 columns).
 
@@ -247,7 +252,7 @@ def write_outcomes(path: Path, outcomes: Sequence[Any], rows: Any = None) -> Non
         if name in ("patient_id", "extra"):  # outcome by outcome
             values = [getattr(o, name) for o in outcomes]
             if kind == "json":
-                values = ["{}" if v == {} else json.dumps(v, sort_keys=True, ensure_ascii=False) for v in values]
+                values = _json_texts(values)
             columns[name] = pa.array(values, schema.field(name).type)
             continue
         values = [getattr(o, name) for o in firsts]
@@ -261,7 +266,7 @@ def write_outcomes(path: Path, outcomes: Sequence[Any], rows: Any = None) -> Non
         elif kind == "list":  # tuples of str: Arrow takes them as they are
             values = [v if type(v) is tuple else list(v) for v in values]
         elif kind == "json":
-            values = ["{}" if v == {} else json.dumps(v, sort_keys=True, ensure_ascii=False) for v in values]
+            values = _json_texts(values)
         columns[name] = pa.array(values, schema.field(name).type).take(at)
     pq.write_table(pa.table(columns, schema=schema), path)
 
